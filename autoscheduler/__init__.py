@@ -1,0 +1,1 @@
+"""pipelang's autoscheduler (beam search with a learned cost model): not built yet."""

@@ -1,0 +1,611 @@
+"""The IR: immutable Expr and Stmt nodes.
+
+Every node is a frozen, slotted dataclass. `==` is structural equality (for
+tests); passes use `is` to tell whether a mutator changed anything. Variables,
+Funcs and buffers are `Symbol`s, compared by identity, never by name.
+
+Two levels share these nodes:
+  * before storage flattening, Funcs are read with `Call` and written with
+    `Provide`, and their storage is a multi-dimensional `Realize`;
+  * after it, memory is `Load`/`Store` at a flat element index from the
+    buffer's host pointer, and storage is an `Allocate`.
+The backends accept only the second level (see `LoweredFunc`).
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from pipelang.ir.types import Bool, Int, Type
+
+
+class Symbol:
+    """A unique name for a variable, Func, buffer or allocation.
+
+    Identity is the symbol's meaning; `name` is for printing only. `field`
+    gives derived symbols (a buffer's `min.0`, a loop's `loop_max`) that are
+    the same object every time they are asked for.
+    """
+    __slots__ = ("name", "_fields", "__weakref__")
+
+    def __init__(self, name: str):
+        self.name = name
+        self._fields = None
+
+    def field(self, suffix: str) -> "Symbol":
+        if self._fields is None:
+            self._fields = {}
+        sym = self._fields.get(suffix)
+        if sym is None:
+            sym = self._fields[suffix] = Symbol(f"{self.name}.{suffix}")
+        return sym
+
+    def __repr__(self) -> str:
+        return f"Symbol({self.name!r})"
+
+
+class Expr:
+    """Base of every expression node; each carries its `type`."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        from pipelang.ir.printer import to_string
+        return to_string(self)
+
+
+class Stmt:
+    """Base of every statement node."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        from pipelang.ir.printer import to_string
+        return to_string(self)
+
+
+def _node(cls):
+    return dataclass(frozen=True, slots=True, repr=False)(cls)
+
+
+# ---------------------------------------------------------------- constants
+
+@_node
+class IntImm(Expr):
+    type: Type
+    value: int
+
+    def __post_init__(self):
+        assert self.type.is_int() and self.type.is_scalar(), self.type
+
+
+@_node
+class UIntImm(Expr):
+    type: Type
+    value: int
+
+    def __post_init__(self):
+        assert self.type.is_uint() and self.type.is_scalar(), self.type
+
+
+@_node
+class FloatImm(Expr):
+    type: Type
+    value: float
+
+    def __post_init__(self):
+        assert self.type.is_float() and self.type.is_scalar(), self.type
+
+
+@_node
+class StringImm(Expr):
+    type: Type
+    value: str
+
+
+# ---------------------------------------------------------------- leaves
+
+@_node
+class Variable(Expr):
+    type: Type
+    sym: Symbol
+
+
+@_node
+class Cast(Expr):
+    type: Type
+    value: Expr
+
+    def __post_init__(self):
+        assert self.type.lanes() == self.value.type.lanes(), (self.type, self.value.type)
+
+
+# ---------------------------------------------------------------- arithmetic
+
+class BinOp(Expr):
+    """Arithmetic on two operands of the same type."""
+    __slots__ = ()
+
+    @property
+    def type(self) -> Type:
+        return self.a.type
+
+
+def _binop(cls):
+    cls = _node(cls)
+    orig = cls.__post_init__ if "__post_init__" in cls.__dict__ else None
+
+    def check(self):
+        assert self.a.type == self.b.type, (cls.__name__, self.a.type, self.b.type)
+        if orig:
+            orig(self)
+    cls.__post_init__ = check
+    return cls
+
+
+@_binop
+class Add(BinOp):
+    a: Expr
+    b: Expr
+
+
+@_binop
+class Sub(BinOp):
+    a: Expr
+    b: Expr
+
+
+@_binop
+class Mul(BinOp):
+    a: Expr
+    b: Expr
+
+
+@_binop
+class Div(BinOp):
+    """Floor division for ints (x / 0 is 0), IEEE division for floats."""
+    a: Expr
+    b: Expr
+
+
+@_binop
+class Mod(BinOp):
+    """Euclidean modulo for ints (x % 0 is 0); a - b*floor(a/b) for floats."""
+    a: Expr
+    b: Expr
+
+
+@_binop
+class Min(BinOp):
+    a: Expr
+    b: Expr
+
+
+@_binop
+class Max(BinOp):
+    a: Expr
+    b: Expr
+
+
+class CmpOp(Expr):
+    """Comparison of two operands of the same type; a boolean per lane."""
+    __slots__ = ()
+
+    @property
+    def type(self) -> Type:
+        return Bool(self.a.type.lanes())
+
+
+@_binop
+class EQ(CmpOp):
+    a: Expr
+    b: Expr
+
+
+@_binop
+class NE(CmpOp):
+    a: Expr
+    b: Expr
+
+
+@_binop
+class LT(CmpOp):
+    a: Expr
+    b: Expr
+
+
+@_binop
+class LE(CmpOp):
+    a: Expr
+    b: Expr
+
+
+@_binop
+class GT(CmpOp):
+    a: Expr
+    b: Expr
+
+
+@_binop
+class GE(CmpOp):
+    a: Expr
+    b: Expr
+
+
+@_binop
+class And(BinOp):
+    a: Expr
+    b: Expr
+
+    def __post_init__(self):
+        assert self.a.type.is_bool(), self.a.type
+
+
+@_binop
+class Or(BinOp):
+    a: Expr
+    b: Expr
+
+    def __post_init__(self):
+        assert self.a.type.is_bool(), self.a.type
+
+
+@_node
+class Not(Expr):
+    a: Expr
+
+    @property
+    def type(self) -> Type:
+        return self.a.type
+
+
+@_node
+class Select(Expr):
+    condition: Expr
+    true_value: Expr
+    false_value: Expr
+
+    def __post_init__(self):
+        assert self.true_value.type == self.false_value.type, (
+            self.true_value.type, self.false_value.type)
+        assert self.condition.type.is_bool()
+
+    @property
+    def type(self) -> Type:
+        return self.true_value.type
+
+
+# ---------------------------------------------------------------- vectors
+
+@_node
+class Ramp(Expr):
+    """The vector base, base + stride, ..., base + (lanes-1)*stride."""
+    base: Expr
+    stride: Expr
+    lanes: int
+
+    @property
+    def type(self) -> Type:
+        return self.base.type.with_lanes(self.lanes)
+
+
+@_node
+class Broadcast(Expr):
+    value: Expr
+    lanes: int
+
+    @property
+    def type(self) -> Type:
+        return self.value.type.with_lanes(self.lanes)
+
+
+@_node
+class Shuffle(Expr):
+    """Lanes picked from the concatenation of `vectors`, by `indices`."""
+    vectors: tuple
+    indices: tuple
+
+    @property
+    def type(self) -> Type:
+        return self.vectors[0].type.with_lanes(len(self.indices))
+
+
+# ---------------------------------------------------------------- calls and memory
+
+class CallKind(enum.Enum):
+    FUNC = "func"        # a Func, before storage flattening
+    IMAGE = "image"      # an input buffer, before storage flattening
+
+
+@_node
+class Call(Expr):
+    """A multi-dimensional read of a Func's value or an input buffer."""
+    type: Type
+    fn: Symbol
+    args: tuple
+    kind: CallKind = CallKind.FUNC
+    value_index: int = 0
+
+
+class Op(enum.Enum):
+    """Intrinsic operations. Float math ops take and return float types."""
+    BITWISE_AND = "bitwise_and"
+    BITWISE_OR = "bitwise_or"
+    BITWISE_XOR = "bitwise_xor"
+    BITWISE_NOT = "bitwise_not"
+    SHIFT_LEFT = "shift_left"
+    SHIFT_RIGHT = "shift_right"
+    ABS = "abs"              # result is the unsigned type of the same width for ints
+    ABSD = "absd"            # |a - b|, unsigned result for ints
+    SQRT = "sqrt"
+    EXP = "exp"
+    LOG = "log"
+    POW = "pow"
+    SIN = "sin"
+    COS = "cos"
+    TAN = "tan"
+    ASIN = "asin"
+    ACOS = "acos"
+    ATAN = "atan"
+    ATAN2 = "atan2"
+    SINH = "sinh"
+    COSH = "cosh"
+    TANH = "tanh"
+    ASINH = "asinh"
+    ACOSH = "acosh"
+    ATANH = "atanh"
+    FLOOR = "floor"
+    CEIL = "ceil"
+    ROUND = "round"          # to nearest, ties to even (as Halide)
+    TRUNC = "trunc"
+    IS_NAN = "is_nan"
+    IS_INF = "is_inf"
+    IS_FINITE = "is_finite"
+    REINTERPRET = "reinterpret"
+    LIKELY = "likely"        # a hint: the value of its one argument
+    POPCOUNT = "popcount"
+    COUNT_LEADING_ZEROS = "count_leading_zeros"
+    COUNT_TRAILING_ZEROS = "count_trailing_zeros"
+
+
+@_node
+class Intrinsic(Expr):
+    type: Type
+    op: Op
+    args: tuple
+
+
+@_node
+class Load(Expr):
+    """Element `index` of `buf` (flat, in elements, from its host pointer).
+
+    A vector `index` (a Ramp for dense loads) gives a vector `type`.
+    """
+    type: Type
+    buf: Symbol
+    index: Expr
+
+
+@_node
+class Let(Expr):
+    sym: Symbol
+    value: Expr
+    body: Expr
+
+    @property
+    def type(self) -> Type:
+        return self.body.type
+
+
+# ---------------------------------------------------------------- statements
+
+class ForKind(enum.Enum):
+    SERIAL = "for"
+    PARALLEL = "parallel"
+    VECTORIZED = "vectorized"
+    UNROLLED = "unrolled"
+
+
+@_node
+class LetStmt(Stmt):
+    sym: Symbol
+    value: Expr
+    body: Stmt
+
+
+@_node
+class AssertStmt(Stmt):
+    """Fail the pipeline with `message` unless `condition` holds.
+
+    `message` is a `str.format` template filled with the values of `args`
+    (integer Exprs) when the assertion fails.
+    """
+    condition: Expr
+    message: str
+    args: tuple = ()
+
+
+@_node
+class For(Stmt):
+    sym: Symbol
+    min: Expr
+    extent: Expr
+    kind: ForKind
+    body: Stmt
+
+
+@_node
+class Provide(Stmt):
+    """Write `values` (one per Tuple element) to Func `fn` at `args`."""
+    fn: Symbol
+    values: tuple
+    args: tuple
+
+
+@_node
+class Store(Stmt):
+    buf: Symbol
+    value: Expr
+    index: Expr
+
+
+@_node
+class Range:
+    min: Expr
+    extent: Expr
+
+
+@_node
+class Realize(Stmt):
+    """Storage for Func `fn` over `bounds` (one Range per dimension)."""
+    fn: Symbol
+    types: tuple
+    bounds: tuple
+    body: Stmt
+
+
+class MemoryType(enum.Enum):
+    AUTO = "auto"
+    STACK = "stack"
+    HEAP = "heap"
+
+
+@_node
+class Allocate(Stmt):
+    """`size` elements of `type` for `buf`, live for `body` and freed after."""
+    buf: Symbol
+    type: Type
+    size: Expr
+    memory: MemoryType
+    body: Stmt
+
+
+@_node
+class ProducerConsumer(Stmt):
+    fn: Symbol
+    is_producer: bool
+    body: Stmt
+
+
+@_node
+class Block(Stmt):
+    stmts: tuple
+
+    def __post_init__(self):
+        assert all(isinstance(s, Stmt) for s in self.stmts)
+
+
+@_node
+class IfThenElse(Stmt):
+    condition: Expr
+    then_case: Stmt
+    else_case: Stmt | None = None
+
+
+@_node
+class Evaluate(Stmt):
+    value: Expr
+
+
+# ---------------------------------------------------------------- the lowered function
+
+class ArgKind(enum.Enum):
+    BUFFER = "buffer"
+    SCALAR = "scalar"
+
+
+@_node
+class Argument:
+    """One argument of a lowered pipeline.
+
+    A buffer argument's descriptor fields are read through the symbols
+    `buffer_host(sym)`, `buffer_min(sym, d)`, `buffer_extent(sym, d)` and
+    `buffer_stride(sym, d)`; a scalar's value through `sym` itself.
+    """
+    sym: Symbol
+    kind: ArgKind
+    type: Type
+    dimensions: int = 0
+
+
+@_node
+class LoweredFunc:
+    """A pipeline after lowering: what every backend consumes.
+
+    Only these nodes appear in `body`: constants, Variable, Cast, arithmetic,
+    comparisons, And/Or/Not, Select, Ramp, Broadcast, Shuffle, Intrinsic,
+    Load, Let; LetStmt, AssertStmt, For, Store, Allocate, Block, IfThenElse,
+    Evaluate. Loop variables are Int(32). Vector widths are explicit.
+    """
+    name: str
+    args: tuple
+    body: Stmt
+
+
+def buffer_host(buf: Symbol) -> Symbol:
+    return buf.field("host")
+
+
+def buffer_min(buf: Symbol, dim: int) -> Symbol:
+    return buf.field(f"min.{dim}")
+
+
+def buffer_extent(buf: Symbol, dim: int) -> Symbol:
+    return buf.field(f"extent.{dim}")
+
+
+def buffer_stride(buf: Symbol, dim: int) -> Symbol:
+    return buf.field(f"stride.{dim}")
+
+
+# ---------------------------------------------------------------- small constructors
+
+def make_const(t: Type, value) -> Expr:
+    """A constant of type `t` (a Broadcast for vector types), wrapped as C would."""
+    if t.is_vector():
+        return Broadcast(make_const(t.element_of(), value), t.lanes())
+    if t.is_float():
+        return FloatImm(t, float(value))
+    value = int(value)
+    if t.is_uint():
+        return UIntImm(t, value & ((1 << t.bits()) - 1))
+    bits = t.bits()
+    value &= (1 << bits) - 1
+    if value >= 1 << (bits - 1):
+        value -= 1 << bits
+    return IntImm(t, value)
+
+
+def i32(value: int) -> Expr:
+    return IntImm(Int(32), int(value))
+
+
+def const_value(e: Expr):
+    """The Python value of a scalar constant (or broadcast constant), else None."""
+    if isinstance(e, Broadcast):
+        e = e.value
+    if isinstance(e, (IntImm, UIntImm, FloatImm)):
+        return e.value
+    return None
+
+
+def is_const(e: Expr, value=None) -> bool:
+    v = const_value(e)
+    return v is not None and (value is None or v == value)
+
+
+def var(sym: Symbol, t: Type = Int(32)) -> Variable:
+    return Variable(t, sym)
+
+
+def block(*stmts) -> Stmt:
+    """A Block of the non-None statements, flattened; the lone statement if one."""
+    flat = []
+    for s in stmts:
+        if s is None:
+            continue
+        if isinstance(s, Block):
+            flat.extend(s.stmts)
+        else:
+            flat.append(s)
+    if len(flat) == 1:
+        return flat[0]
+    return Block(tuple(flat))

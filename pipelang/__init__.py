@@ -1,0 +1,47 @@
+"""pipelang: a Halide-style DSL and schedule compiler for image and tensor
+pipelines, JIT-compiled for the CPU with LLVM.
+
+The public API follows Halide's Python bindings: a program written for
+`import halide as hl` runs with `import pipelang as hl`.
+"""
+from pipelang import boundary_conditions as BoundaryConditions
+from pipelang.buffer import Buffer
+from pipelang.errors import CompileError, HalideError, PipelineRuntimeError, ScheduleError
+from pipelang.expr import Expr
+from pipelang.func import Func, FuncRef
+from pipelang.ir.types import Bool, Float, Handle, Int, Type, UInt
+from pipelang.operators import *  # noqa: F401,F403  (the math and cast functions)
+from pipelang.operators import __all__ as _operator_names
+from pipelang.param import ImageParam, InputBuffer, Param
+from pipelang.pipeline import Pipeline
+from pipelang.rdom import RDom, Range, RVar
+from pipelang.reductions import argmax, argmin, maximum, minimum, product, sum
+from pipelang.schedule import LoopLevel, TailStrategy
+from pipelang.stage import Stage
+from pipelang.target import Target, get_host_target, get_jit_target_from_environment, get_target_from_environment
+from pipelang.tuple import Tuple
+from pipelang.var import Var, vars
+
+
+def evaluate(e):
+    """The value of an Expr that depends on no Var (compiled and run once)."""
+    f = Func()
+    f[()] = e
+    out = f.realize([])
+    if isinstance(out, list):
+        return tuple(b[()] if False else b._array.item() for b in out)
+    return out._array.item()
+
+
+def set_num_threads(n: int) -> None:
+    """How many threads parallel loops use (also `HL_NUM_THREADS` in the environment)."""
+    from pipelang.backends.llvm import set_num_threads as _set
+    _set(n)
+
+
+def get_num_threads() -> int:
+    from pipelang.backends.llvm import get_num_threads as _get
+    return _get()
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,384 @@
+"""Lowered IR -> an llvmlite.ir module.
+
+The module defines `i32 <name>(i64* argv, i64* err)` (see `jit.py` for the
+argv layout). Each parallel loop becomes an internal task function
+`i32 task(i8* closure, i32 index)` handed to the runtime's `pl_par_for`.
+
+Error protocol: the entry function keeps an i32 `flag` on its stack and
+passes it (and `err`) to every task through the closure. A failing check
+claims `flag` with a compare-and-swap of 0 -> its code; only the winner
+writes `err`, so concurrent failures in tasks never tear the values. Every
+error exit frees the heap allocations live in its own function and returns
+nonzero; the entry function returns the code in `flag`. Codes 1..n are the
+AssertStmts in pre-order; n+1.. are out-of-memory failures.
+
+Invariants relied on: symbols are unique (lowering guarantees it), loop
+variables and indices are Int(32), and VECTORIZED/UNROLLED loops are gone.
+"""
+from __future__ import annotations
+
+import re
+
+import llvmlite.ir as ll
+
+from pipelang.ir import nodes as N
+from pipelang.ir.nodes import ArgKind, ForKind, MemoryType
+from pipelang.ir.types import Type
+from pipelang.ir.visitor import IRVisitor, free_symbols
+from pipelang.backends.llvm.exprs import ExprCodeGen, llvm_type, mem_type, splat
+
+I8, I32, I64 = ll.IntType(8), ll.IntType(32), ll.IntType(64)
+PTR = ll.PointerType()
+TASK_TYPE = ll.FunctionType(I32, [PTR, I32])
+# Allocations with a constant size up to this many bytes live on the stack.
+STACK_LIMIT = 16 * 1024
+HEAP_ALIGN = 64
+# Padding after every allocation, so a vector read past the end stays inside it.
+OVERREAD_PAD = 64
+
+
+class ErrorInfo:
+    """What the Python side needs to turn an error code into a message."""
+
+    def __init__(self, message: str, arg_types: tuple):
+        self.message = message
+        self.arg_types = arg_types
+
+
+class _Collect(IRVisitor):
+    """AssertStmts in pre-order, and the buffers read or written by Load/Store."""
+
+    def __init__(self):
+        self.asserts = []
+        self.buffers = set()
+
+    def visit_AssertStmt(self, node):
+        self.asserts.append(node)
+        self.generic_visit(node)
+
+    def visit_Load(self, node):
+        self.buffers.add(node.buf)
+        self.generic_visit(node)
+
+    def visit_Store(self, node):
+        self.buffers.add(node.buf)
+        self.generic_visit(node)
+
+
+def _is_const_int(e):
+    return isinstance(e, (N.IntImm, N.UIntImm))
+
+
+class _FunctionState:
+    """Per-LLVM-function codegen state (the entry function or one task)."""
+
+    def __init__(self, fn, err, flag):
+        self.fn = fn
+        # Allocas go in `entry`, which only branches to `body` (see `finish`).
+        self.entry = fn.append_basic_block("entry")
+        self.builder = ll.IRBuilder(fn.append_basic_block("body"))
+        self.err = err
+        self.flag = flag
+        self.env = {}        # Symbol -> llvm value
+        self.buffers = {}    # Symbol -> host pointer
+        self.heap = []       # live heap allocations, innermost last
+
+    def finish(self):
+        ll.IRBuilder(self.entry).branch(self.fn.blocks[1])
+
+
+class CodeGen(ExprCodeGen):
+    def __init__(self, lowered: N.LoweredFunc):
+        self.lowered = lowered
+        self.name = re.sub(r"[^A-Za-z0-9_]", "_", lowered.name) or "pipeline"
+        self.module = ll.Module(self.name)
+        self.errors: list[ErrorInfo] = []
+        self.err_slots = 1
+        self._ntasks = 0
+        self.arg_offsets = []
+        self.argv_size = 0
+
+    # ------------------------------------------------------------ entry point
+
+    def generate(self) -> ll.Module:
+        collect = _Collect()
+        collect.visit(self.lowered.body)
+        for a in collect.asserts:
+            self.errors.append(ErrorInfo(a.message, tuple(x.type for x in a.args)))
+            self.err_slots = max(self.err_slots, len(a.args))
+        self._assert_index = 0
+
+        fn = ll.Function(self.module, ll.FunctionType(I32, [PTR, PTR]), self.name)
+        fn.args[0].name, fn.args[1].name = "argv", "err"
+        for arg in fn.args:
+            arg.add_attribute("noalias")
+        fn.attributes.add("nounwind")
+        argv, err = fn.args
+        self.st = _FunctionState(fn, err, None)
+        b = self.st.builder
+        self.st.flag = self._entry_alloca(I32, "error_flag")
+        b.store(ll.Constant(I32, 0), self.st.flag)
+        self._unpack_arguments(argv)
+        self.stmt(self.lowered.body)
+        b.ret(ll.Constant(I32, 0))
+        self.st.finish()
+        return self.module
+
+    def _unpack_arguments(self, argv):
+        b = self.st.builder
+        offset = 0
+
+        def slot(i, name):
+            return b.load(b.gep(argv, [ll.Constant(I64, i)], inbounds=True, source_etype=I64),
+                          name=name, typ=I64)
+        for a in self.lowered.args:
+            self.arg_offsets.append(offset)
+            name = a.sym.name
+            if a.kind is ArgKind.BUFFER:
+                host = b.inttoptr(slot(offset, name + ".host"), PTR)
+                self.st.buffers[a.sym] = host
+                self.st.env[N.buffer_host(a.sym)] = host
+                for d in range(a.dimensions):
+                    fields = (N.buffer_min, N.buffer_extent, N.buffer_stride)
+                    for k, field in enumerate(fields):
+                        sym = field(a.sym, d)
+                        self.st.env[sym] = b.trunc(slot(offset + 1 + 3 * d + k, sym.name), I32)
+                offset += 1 + 3 * a.dimensions
+            else:
+                self.st.env[a.sym] = self._scalar_from_slot(slot(offset, name), a.type)
+                offset += 1
+        self.argv_size = offset
+
+    def _scalar_from_slot(self, raw, t: Type):
+        b = self.st.builder
+        if t.is_handle():
+            return b.inttoptr(raw, PTR)
+        if t.is_float():
+            if t.bits() == 64:
+                return b.bitcast(raw, ll.DoubleType())
+            return b.bitcast(b.trunc(raw, ll.IntType(t.bits())), llvm_type(t))
+        return raw if t.bits() == 64 else b.trunc(raw, llvm_type(t))
+
+    # ------------------------------------------------------------ statements
+
+    def stmt(self, s):
+        getattr(self, "_" + type(s).__name__)(s)
+
+    def _Block(self, s):
+        for x in s.stmts:
+            self.stmt(x)
+
+    def _LetStmt(self, s):
+        with self.bind(s.sym, self.expr(s.value)):
+            self.stmt(s.body)
+
+    def _Evaluate(self, s):
+        self.expr(s.value)
+
+    def _IfThenElse(self, s):
+        b = self.st.builder
+        cond = self.expr(s.condition)
+        if s.else_case is None:
+            with b.if_then(cond):
+                self.stmt(s.then_case)
+        else:
+            with b.if_else(cond) as (then, otherwise):
+                with then:
+                    self.stmt(s.then_case)
+                with otherwise:
+                    self.stmt(s.else_case)
+
+    def _AssertStmt(self, s):
+        code = self._assert_index + 1
+        self._assert_index += 1
+        b = self.st.builder
+        ok = self.expr(s.condition)
+        fail = self.st.fn.append_basic_block("assert_failed")
+        cont = self.st.fn.append_basic_block("assert_ok")
+        b.cbranch(ok, cont, fail)
+        b.position_at_end(fail)
+        self._fail(code, s.args)
+        b.position_at_end(cont)
+
+    def _fail(self, code: int, args=()):
+        """Claim the error flag with `code`, record `args` if first, and exit."""
+        b = self.st.builder
+        old = b.cmpxchg(self.st.flag, ll.Constant(I32, 0), ll.Constant(I32, code),
+                        "seq_cst", "seq_cst")
+        won = b.extract_value(old, 1)
+        with b.if_then(won):
+            for i, a in enumerate(args):
+                b.store(self._as_err_slot(self.expr(a), a.type),
+                        b.gep(self.st.err, [ll.Constant(I64, i)], source_etype=I64), align=8)
+        self._error_exit()
+
+    def _as_err_slot(self, v, t: Type):
+        b = self.st.builder
+        if t.is_float():
+            return b.bitcast(b.fpext(v, ll.DoubleType()) if t.bits() < 64 else v, I64)
+        if t.bits() == 64:
+            return v
+        return b.sext(v, I64) if t.is_int() else b.zext(v, I64)
+
+    def _error_exit(self):
+        """Free this function's live heap allocations and return the error code."""
+        b = self.st.builder
+        for p in reversed(self.st.heap):
+            b.call(self._libc("free"), [p])
+        b.ret(b.load_atomic(self.st.flag, "seq_cst", 4, typ=I32))
+
+    def _For(self, s):
+        assert s.kind in (ForKind.SERIAL, ForKind.PARALLEL), (
+            f"{s.kind} loop over {s.sym.name} reached codegen; lowering must remove it")
+        if s.kind is ForKind.PARALLEL:
+            return self._parallel_for(s)
+        b = self.st.builder
+        lo = self.expr(s.min)
+        hi = b.add(lo, self.expr(s.extent), name=s.sym.name + ".end")
+        pre = b.block
+        body = self.st.fn.append_basic_block(s.sym.name + ".loop")
+        done = self.st.fn.append_basic_block(s.sym.name + ".done")
+        b.cbranch(b.icmp_signed("<", lo, hi), body, done)
+        b.position_at_end(body)
+        i = b.phi(I32, name=s.sym.name)
+        i.add_incoming(lo, pre)
+        with self.bind(s.sym, i):
+            self.stmt(s.body)
+        nxt = b.add(i, ll.Constant(I32, 1), flags=("nsw",))
+        i.add_incoming(nxt, b.block)
+        b.cbranch(b.icmp_signed("<", nxt, hi), body, done)
+        b.position_at_end(done)
+
+    # ------------------------------------------------------------ parallel loops
+
+    def _parallel_for(self, s):
+        outer = self.st
+        used = free_symbols(s.body)
+        collect = _Collect()
+        collect.visit(s.body)
+        values = [(sym, v) for sym, v in outer.env.items() if sym in used and sym is not s.sym]
+        bufs = [(sym, p) for sym, p in outer.buffers.items() if sym in collect.buffers]
+        captured = [outer.err, outer.flag] + [v for _, v in values] + [p for _, p in bufs]
+        closure_type = ll.LiteralStructType([v.type for v in captured])
+
+        self._ntasks += 1
+        task = ll.Function(self.module, TASK_TYPE, f"{self.name}.par_for.{s.sym.name}.{self._ntasks}")
+        task.linkage = "internal"
+        task.attributes.add("nounwind")
+        st = _FunctionState(task, None, None)
+        tb = st.builder
+
+        def field(i):
+            ptr = tb.gep(task.args[0], [ll.Constant(I32, 0), ll.Constant(I32, i)],
+                         inbounds=True, source_etype=closure_type)
+            return tb.load(ptr, typ=captured[i].type)
+        st.err, st.flag = field(0), field(1)
+        for k, (sym, _) in enumerate(values):
+            st.env[sym] = field(2 + k)
+        for k, (sym, _) in enumerate(bufs):
+            st.buffers[sym] = field(2 + len(values) + k)
+        st.env[s.sym] = task.args[1]
+        self.st = st
+        self.stmt(s.body)
+        st.builder.ret(ll.Constant(I32, 0))
+        st.finish()
+        self.st = outer
+
+        b = outer.builder
+        closure = self._entry_alloca(closure_type, "closure")
+        for i, v in enumerate(captured):
+            b.store(v, b.gep(closure, [ll.Constant(I32, 0), ll.Constant(I32, i)],
+                             inbounds=True, source_etype=closure_type))
+        par_for = self._declare("pl_par_for", ll.FunctionType(I32, [PTR, PTR, I32, I32]))
+        r = b.call(par_for, [task, closure, self.expr(s.min), self.expr(s.extent)])
+        with b.if_then(b.icmp_signed("!=", r, ll.Constant(I32, 0)), likely=False):
+            self._error_exit()
+
+    # ------------------------------------------------------------ allocations
+
+    def _Allocate(self, s):
+        b = self.st.builder
+        elem_bytes = s.type.element_of().bytes() * s.type.lanes()
+        const_size = s.size.value if _is_const_int(s.size) else None
+        if const_size is not None and max(const_size, 0) * elem_bytes <= STACK_LIMIT:
+            nbytes = max(const_size, 0) * elem_bytes + OVERREAD_PAD
+            ptr = self._entry_alloca(ll.ArrayType(I8, nbytes), s.buf.name, align=HEAP_ALIGN)
+            with self.bind_buffer(s.buf, ptr):
+                self.stmt(s.body)
+            return
+        size = b.sext(self.expr(s.size), I64)
+        size = b.select(b.icmp_signed("<", size, ll.Constant(I64, 0)), ll.Constant(I64, 0), size)
+        nbytes = b.add(b.mul(size, ll.Constant(I64, elem_bytes)), ll.Constant(I64, OVERREAD_PAD))
+        if s.memory is MemoryType.STACK:
+            saved = b.call(self._declare("llvm.stacksave.p0", ll.FunctionType(PTR, [])), [])
+            ptr = b.alloca(I8, size=nbytes, name=s.buf.name)
+            ptr.type = PTR
+            ptr.align = HEAP_ALIGN
+            with self.bind_buffer(s.buf, ptr):
+                self.stmt(s.body)
+            b.call(self._declare("llvm.stackrestore.p0", ll.FunctionType(ll.VoidType(), [PTR])),
+                   [saved])
+            return
+        slot = self._entry_alloca(PTR, s.buf.name + ".slot")
+        rc = b.call(self._libc("posix_memalign"), [slot, ll.Constant(I64, HEAP_ALIGN), nbytes])
+        with b.if_then(b.icmp_signed("!=", rc, ll.Constant(I32, 0)), likely=False):
+            self._fail(self._oom_code(s), ())
+        ptr = b.load(slot, typ=PTR, name=s.buf.name)
+        self.st.heap.append(ptr)
+        with self.bind_buffer(s.buf, ptr):
+            self.stmt(s.body)
+        self.st.heap.pop()
+        b.call(self._libc("free"), [ptr])
+
+    def _oom_code(self, s) -> int:
+        self.errors.append(ErrorInfo(f"Out of memory allocating {s.buf.name}", ()))
+        return len(self.errors)
+
+    def _entry_alloca(self, typ, name, align=None):
+        a = ll.IRBuilder(self.st.entry).alloca(typ, name=name)
+        a.type = PTR  # llvmlite mistypes GEPs on typed pointers
+        if align:
+            a.align = align
+        return a
+
+    def _libc(self, name):
+        types = {
+            "posix_memalign": ll.FunctionType(I32, [PTR, I64, I64]),
+            "free": ll.FunctionType(ll.VoidType(), [PTR]),
+        }
+        return self._declare(name, types[name])
+
+    def bind_buffer(self, sym, ptr):
+        return _Binding(self.st.buffers, sym, ptr)
+
+    def bind(self, sym, value):
+        return _Binding(self.st.env, sym, value)
+
+
+class _Binding:
+    """Bind `sym` in a scope dict for the duration of a `with` block."""
+
+    def __init__(self, scope, sym, value):
+        self.scope, self.sym, self.value = scope, sym, value
+
+    def __enter__(self):
+        self.old = self.scope.get(self.sym, _MISSING)
+        self.scope[self.sym] = self.value
+
+    def __exit__(self, *exc):
+        if self.old is _MISSING:
+            del self.scope[self.sym]
+        else:
+            self.scope[self.sym] = self.old
+
+
+_MISSING = object()
+
+
+def generate_module(lowered: N.LoweredFunc) -> CodeGen:
+    cg = CodeGen(lowered)
+    cg.generate()
+    return cg
+
+
+__all__ = ["CodeGen", "ErrorInfo", "generate_module", "llvm_type", "mem_type", "splat"]

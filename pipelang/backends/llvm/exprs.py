@@ -1,0 +1,448 @@
+"""Expression codegen: one method per Expr node, mixed into `CodeGen`.
+
+Semantics are Halide's: Euclidean integer division and modulo with x/0 == 0
+(the divisor is guarded, so no LLVM UB), float->int casts through i64,
+bools are i1 in registers and i8 in memory. Float Min/Max are llvm.minnum /
+llvm.maxnum: if exactly one operand is NaN the other is returned.
+"""
+from __future__ import annotations
+
+import llvmlite.ir as ll
+
+from pipelang.ir import nodes as N
+from pipelang.ir.nodes import Op
+from pipelang.ir.types import Type
+
+I1, I32, I64 = ll.IntType(1), ll.IntType(32), ll.IntType(64)
+PTR = ll.PointerType()
+
+# Float math ops that are LLVM intrinsics (llvm.<name>.<type>); the others call libm.
+_LLVM_MATH = {Op.SQRT: "sqrt", Op.EXP: "exp", Op.LOG: "log", Op.POW: "pow", Op.SIN: "sin",
+              Op.COS: "cos", Op.TAN: "tan", Op.ASIN: "asin", Op.ACOS: "acos", Op.ATAN: "atan",
+              Op.ATAN2: "atan2", Op.SINH: "sinh", Op.COSH: "cosh", Op.TANH: "tanh",
+              Op.FLOOR: "floor", Op.CEIL: "ceil", Op.ROUND: "roundeven", Op.TRUNC: "trunc"}
+_LIBM = {Op.ASINH: "asinh", Op.ACOSH: "acosh", Op.ATANH: "atanh"}
+_INT_BITS = {Op.POPCOUNT: "ctpop", Op.COUNT_LEADING_ZEROS: "ctlz",
+             Op.COUNT_TRAILING_ZEROS: "cttz"}
+_CMP = {N.EQ: "==", N.NE: "!=", N.LT: "<", N.LE: "<=", N.GT: ">", N.GE: ">="}
+_FLOAT_TYPES = {16: ll.HalfType(), 32: ll.FloatType(), 64: ll.DoubleType()}
+
+
+def llvm_type(t: Type):
+    """The register type of `t`: bool is i1, vectors are <N x T>."""
+    if t.is_handle():
+        return PTR
+    elem = _FLOAT_TYPES[t.bits()] if t.is_float() else ll.IntType(t.bits())
+    return elem if t.is_scalar() else ll.VectorType(elem, t.lanes())
+
+
+def mem_type(t: Type):
+    """The in-memory type of `t`: as `llvm_type`, but a bool is a byte."""
+    return llvm_type(t.with_bits(8) if t.is_bool() else t)
+
+
+def type_suffix(typ) -> str:
+    """LLVM's overloaded-intrinsic suffix: i32, f32, v8f32, ..."""
+    if isinstance(typ, ll.VectorType):
+        return f"v{typ.count}{type_suffix(typ.element)}"
+    if isinstance(typ, ll.IntType):
+        return f"i{typ.width}"
+    return {ll.HalfType: "f16", ll.FloatType: "f32", ll.DoubleType: "f64"}[type(typ)]
+
+
+def splat(builder, value, lanes: int):
+    if lanes == 1:
+        return value
+    vt = ll.VectorType(value.type, lanes)
+    if isinstance(value, ll.Constant):
+        return ll.Constant(vt, [value] * lanes)
+    v = builder.insert_element(ll.Constant(vt, None), value, ll.Constant(I32, 0))
+    return builder.shuffle_vector(v, ll.Constant(vt, None), ll.Constant(ll.VectorType(I32, lanes), [0] * lanes))
+
+
+def _const(t: Type, value):
+    return ll.Constant(llvm_type(t), value)
+
+
+class ExprCodeGen:
+    """Needs `self.st` (builder, env, buffers) and `self.module`."""
+
+    def expr(self, e):
+        return getattr(self, "_" + type(e).__name__)(e)
+
+    def _declare(self, name, fnty):
+        fn = self.module.globals.get(name)
+        if fn is None:
+            fn = ll.Function(self.module, fnty, name)
+        return fn
+
+    def _intrinsic(self, name, args, ret=None):
+        """Call llvm.<name>.<suffix of the first argument's type>."""
+        ret = ret or args[0].type
+        fnty = ll.FunctionType(ret, [a.type for a in args])
+        return self.st.builder.call(self._declare(f"llvm.{name}.{type_suffix(args[0].type)}", fnty), args)
+
+    # ------------------------------------------------------------ leaves
+
+    def _IntImm(self, e):
+        return _const(e.type, e.value)
+
+    def _UIntImm(self, e):
+        v = e.value
+        return _const(e.type, v - (1 << e.type.bits()) if v >= 1 << (e.type.bits() - 1) and e.type.bits() > 1 else v)
+
+    def _FloatImm(self, e):
+        return _const(e.type, e.value)
+
+    def _Variable(self, e):
+        v = self.st.env.get(e.sym)
+        assert v is not None, f"variable {e.sym.name} is not defined at this point"
+        return v
+
+    def _Let(self, e):
+        with self.bind(e.sym, self.expr(e.value)):
+            return self.expr(e.body)
+
+    # ------------------------------------------------------------ arithmetic
+
+    def _Add(self, e):
+        return self._arith(e, "add", "fadd")
+
+    def _Sub(self, e):
+        return self._arith(e, "sub", "fsub")
+
+    def _Mul(self, e):
+        return self._arith(e, "mul", "fmul")
+
+    def _arith(self, e, int_op, float_op):
+        a, b = self.expr(e.a), self.expr(e.b)
+        if e.type.is_float():
+            return getattr(self.st.builder, float_op)(a, b)
+        # As Halide: signed overflow of 32 bits or more is undefined, which lets
+        # LLVM widen loop indices; narrower ints wrap.
+        flags = ("nsw",) if e.type.is_int() and e.type.bits() >= 32 else ()
+        return getattr(self.st.builder, int_op)(a, b, flags=flags)
+
+    def _Div(self, e):
+        return self._div_mod(e, is_div=True)
+
+    def _Mod(self, e):
+        return self._div_mod(e, is_div=False)
+
+    def _div_mod(self, e, is_div):
+        b = self.st.builder
+        t = e.type
+        x, y = self.expr(e.a), self.expr(e.b)
+        if t.is_float():
+            if is_div:
+                return b.fdiv(x, y)
+            return b.fsub(x, b.fmul(y, self._intrinsic("floor", [b.fdiv(x, y)])))
+        divisor = N.const_value(e.b)
+        zero, one = _const(t.element_of(), 0), _const(t.element_of(), 1)
+        zero, one = splat(b, zero, t.lanes()), splat(b, one, t.lanes())
+        if divisor is not None and divisor > 0 and divisor & (divisor - 1) == 0:
+            shift = splat(b, _const(t.element_of(), divisor.bit_length() - 1), t.lanes())
+            if is_div:
+                return b.ashr(x, shift) if t.is_int() else b.lshr(x, shift)
+            return b.and_(x, b.sub(y, one))
+        guard_zero = divisor is None or divisor == 0
+        if t.is_uint():
+            is_zero = b.icmp_unsigned("==", y, zero)
+            safe = b.select(is_zero, one, y) if guard_zero else y
+            if not is_div:
+                return b.urem(x, safe)
+            q = b.udiv(x, safe)
+            return b.select(is_zero, zero, q) if guard_zero else q
+        minus_one = splat(b, _const(t.element_of(), -1), t.lanes())
+        guard_m1 = divisor is None or divisor == -1
+        is_zero = b.icmp_signed("==", y, zero)
+        is_m1 = b.icmp_signed("==", y, minus_one)
+        safe = y
+        if guard_zero or guard_m1:
+            bad = b.or_(is_zero, is_m1) if guard_zero and guard_m1 else (is_zero if guard_zero else is_m1)
+            safe = b.select(bad, one, y)
+        # Truncating division, then the Euclidean fix-up for a negative remainder.
+        q, r = b.sdiv(x, safe), b.srem(x, safe)
+        if guard_m1:
+            q = b.select(is_m1, b.sub(zero, x), q)
+        r_neg = b.icmp_signed("<", r, zero)
+        if is_div:
+            step = b.select(b.icmp_signed(">", y, zero), one, minus_one)
+            q = b.select(r_neg, b.sub(q, step), q)
+            return b.select(is_zero, zero, q) if guard_zero else q
+        abs_y = b.select(b.icmp_signed("<", y, zero), b.sub(zero, y), y)
+        return b.select(r_neg, b.add(r, abs_y), r)
+
+    def _Min(self, e):
+        return self._min_max(e, "min")
+
+    def _Max(self, e):
+        return self._min_max(e, "max")
+
+    def _min_max(self, e, which):
+        a, b = self.expr(e.a), self.expr(e.b)
+        t = e.type
+        name = f"{which}num" if t.is_float() else ("s" if t.is_int() else "u") + which
+        return self._intrinsic(name, [a, b])
+
+    def _compare(self, e):
+        a, b = self.expr(e.a), self.expr(e.b)
+        op = _CMP[type(e)]
+        t = e.a.type
+        if t.is_float():
+            # C semantics: != is true on NaN, every other comparison false.
+            if op == "!=":
+                return self.st.builder.fcmp_unordered(op, a, b)
+            return self.st.builder.fcmp_ordered(op, a, b)
+        if t.is_int():
+            return self.st.builder.icmp_signed(op, a, b)
+        return self.st.builder.icmp_unsigned(op, a, b)
+
+    _EQ = _NE = _LT = _LE = _GT = _GE = _compare
+
+    def _And(self, e):
+        return self.st.builder.and_(self.expr(e.a), self.expr(e.b))
+
+    def _Or(self, e):
+        return self.st.builder.or_(self.expr(e.a), self.expr(e.b))
+
+    def _Not(self, e):
+        return self.st.builder.not_(self.expr(e.a))
+
+    def _Select(self, e):
+        return self.st.builder.select(self.expr(e.condition), self.expr(e.true_value),
+                                      self.expr(e.false_value))
+
+    # ------------------------------------------------------------ casts
+
+    def _Cast(self, e):
+        return self.cast(self.expr(e.value), e.value.type, e.type)
+
+    def cast(self, v, src: Type, dst: Type):
+        b = self.st.builder
+        dt = llvm_type(dst)
+        if src.element_of() == dst.element_of():
+            return v
+        if dst.is_bool():
+            zero = ll.Constant(v.type, None)
+            if src.is_float():
+                return b.fcmp_unordered("!=", v, zero)
+            return b.icmp_unsigned("!=", v, zero)
+        if src.is_handle() or dst.is_handle():
+            return b.ptrtoint(v, dt) if src.is_handle() else b.inttoptr(v, dt)
+        if src.is_float():
+            if dst.is_float():
+                return b.fpext(v, dt) if dst.bits() > src.bits() else b.fptrunc(v, dt)
+            if dst.bits() == 64:
+                return b.fptosi(v, dt) if dst.is_int() else b.fptoui(v, dt)
+            # Through i64 then wrap, so uint8(300.0f) == 44 on every target.
+            wide = llvm_type(Type(dst.code, 64, dst.lanes()))
+            return b.trunc(b.fptosi(v, wide), dt)
+        if dst.is_float():
+            return b.sitofp(v, dt) if src.is_int() else b.uitofp(v, dt)
+        if dst.bits() == src.bits():
+            return v
+        if dst.bits() < src.bits():
+            return b.trunc(v, dt)
+        return b.sext(v, dt) if src.is_int() else b.zext(v, dt)
+
+    # ------------------------------------------------------------ vectors
+
+    def _Broadcast(self, e):
+        return splat(self.st.builder, self.expr(e.value), e.lanes)
+
+    def _Ramp(self, e):
+        b = self.st.builder
+        t = e.type
+        base = splat(b, self.expr(e.base), e.lanes)
+        stride = N.const_value(e.stride)
+        if stride is not None:
+            steps = ll.Constant(llvm_type(t), [stride * i for i in range(e.lanes)])
+        else:
+            lanes = ll.Constant(llvm_type(t), [float(i) if t.is_float() else i for i in range(e.lanes)])
+            s = splat(b, self.expr(e.stride), e.lanes)
+            steps = b.fmul(s, lanes) if t.is_float() else b.mul(s, lanes)
+        return b.fadd(base, steps) if t.is_float() else b.add(base, steps)
+
+    def _Shuffle(self, e):
+        b = self.st.builder
+        vs = [self.expr(v) for v in e.vectors]
+        lanes = [v.type.lanes() for v in e.vectors]
+        if len(e.indices) == 1 and lanes == [1] * len(vs):
+            return vs[e.indices[0]]
+        mask = ll.Constant(ll.VectorType(I32, len(e.indices)), list(e.indices))
+        if len(vs) == 1 and lanes[0] > 1:
+            out = b.shuffle_vector(vs[0], ll.Constant(vs[0].type, None), mask)
+        elif len(vs) == 2 and lanes[0] == lanes[1] > 1:
+            out = b.shuffle_vector(vs[0], vs[1], mask)
+        else:
+            out = ll.Constant(llvm_type(e.type.with_lanes(max(2, len(e.indices)))), None)
+            for k, idx in enumerate(e.indices):
+                for v, n in zip(vs, lanes):
+                    if idx < n:
+                        lane = v if n == 1 else b.extract_element(v, ll.Constant(I32, idx))
+                        break
+                    idx -= n
+                out = b.insert_element(out, lane, ll.Constant(I32, k))
+        if len(e.indices) == 1:
+            return b.extract_element(out, ll.Constant(I32, 0))
+        return out
+
+    # ------------------------------------------------------------ memory
+
+    def _address(self, buf, t: Type, index):
+        """How to reach the lanes of `t` at `index` in `buf`: (how, pointer or pointers).
+
+        "dense": a pointer to lane 0 (a unit-stride Ramp: one vector access);
+        "reversed": a pointer to the last lane (stride -1: one access and a shuffle);
+        "same": one pointer for every lane (a Broadcast index);
+        "lanes": a pointer per lane (a gather or scatter, done lane by lane).
+        """
+        b = self.st.builder
+        base = self.st.buffers.get(buf)
+        assert base is not None, f"buffer {buf.name} is not defined at this point"
+        elem = mem_type(t.element_of())
+
+        def at(i):
+            return b.gep(base, [b.sext(i, I64)], inbounds=True, source_etype=elem)
+        if t.is_scalar():
+            return "dense", at(self.expr(index))
+        if isinstance(index, N.Ramp) and N.const_value(index.stride) in (1, -1):
+            first = self.expr(index.base)
+            if N.const_value(index.stride) == 1:
+                return "dense", at(first)
+            return "reversed", at(b.sub(first, ll.Constant(first.type, t.lanes() - 1)))
+        if isinstance(index, N.Broadcast):
+            return "same", at(self.expr(index.value))
+        v = self.expr(index)
+        return "lanes", [at(b.extract_element(v, ll.Constant(I32, k))) for k in range(t.lanes())]
+
+    def _tag(self, inst, buf):
+        """Give each buffer its own TBAA type, as Halide does, so LLVM knows
+        that accesses to different buffers never alias (buffers passed to one
+        call must not overlap). Other memory (argv, closures) stays untagged."""
+        tags = self.__dict__.setdefault("_tbaa", {})
+        tag = tags.get(buf)
+        if tag is None:
+            if not tags:
+                self._tbaa_root = self.module.add_metadata(["pipelang buffers"])
+            node = self.module.add_metadata([f"{buf.name}#{len(tags)}", self._tbaa_root,
+                                             ll.Constant(I64, 0)])
+            tag = tags[buf] = self.module.add_metadata([node, node, ll.Constant(I64, 0)])
+        inst.set_metadata("tbaa", tag)
+        return inst
+
+    def _reverse(self, v):
+        n = v.type.count
+        mask = ll.Constant(ll.VectorType(I32, n), list(range(n - 1, -1, -1)))
+        return self.st.builder.shuffle_vector(v, ll.Constant(v.type, None), mask)
+
+    def _Load(self, e):
+        b = self.st.builder
+        t = e.type
+        how, ptr = self._address(e.buf, t, e.index)
+        align = t.element_of().bytes()
+        elem = mem_type(t.element_of())
+        load = lambda p, typ: self._tag(b.load(p, typ=typ, align=align), e.buf)
+        if how in ("dense", "reversed"):
+            v = load(ptr, mem_type(t))
+            v = self._reverse(v) if how == "reversed" else v
+        elif how == "same":
+            v = splat(b, load(ptr, elem), t.lanes())
+        else:
+            v = ll.Constant(mem_type(t), None)
+            for k, p in enumerate(ptr):
+                v = b.insert_element(v, load(p, elem), ll.Constant(I32, k))
+        return b.trunc(v, llvm_type(t)) if t.is_bool() else v
+
+    def _Store(self, s):
+        b = self.st.builder
+        t = s.value.type
+        value = self.expr(s.value)
+        if t.is_bool():
+            value = b.zext(value, mem_type(t))
+        how, ptr = self._address(s.buf, t, s.index)
+        align = t.element_of().bytes()
+        store = lambda v, p: self._tag(b.store(v, p, align=align), s.buf)
+        if how == "dense":
+            store(value, ptr)
+        elif how == "reversed":
+            store(self._reverse(value), ptr)
+        elif how == "same":  # lanes are stored in order, so the last one wins
+            store(b.extract_element(value, ll.Constant(I32, t.lanes() - 1)), ptr)
+        else:
+            for k, p in enumerate(ptr):
+                store(b.extract_element(value, ll.Constant(I32, k)), p)
+
+    # ------------------------------------------------------------ intrinsics
+
+    def _Intrinsic(self, e):
+        b = self.st.builder
+        op, t = e.op, e.type
+        args = [self.expr(a) for a in e.args]
+        if op is Op.LIKELY:
+            return args[0]
+        if op in _LLVM_MATH:
+            return self._intrinsic(_LLVM_MATH[op], args)
+        if op in _LIBM:
+            return self._libm(_LIBM[op], args, t)
+        if op is Op.BITWISE_AND:
+            return b.and_(*args)
+        if op is Op.BITWISE_OR:
+            return b.or_(*args)
+        if op is Op.BITWISE_XOR:
+            return b.xor(*args)
+        if op is Op.BITWISE_NOT:
+            return b.not_(args[0])
+        if op is Op.SHIFT_LEFT:
+            return b.shl(*args)
+        if op is Op.SHIFT_RIGHT:
+            return b.ashr(*args) if e.args[0].type.is_int() else b.lshr(*args)
+        src = e.args[0].type
+        if op is Op.ABS:
+            if src.is_float():
+                return self._intrinsic("fabs", args)
+            if src.is_uint():
+                return args[0]
+            return self._intrinsic("abs", [args[0], ll.Constant(I1, 0)])
+        if op is Op.ABSD:
+            x, y = args
+            if src.is_float():
+                return self._intrinsic("fabs", [b.fsub(x, y)])
+            less = b.icmp_signed("<", x, y) if src.is_int() else b.icmp_unsigned("<", x, y)
+            return b.select(less, b.sub(y, x), b.sub(x, y))
+        if op is Op.IS_NAN:
+            return b.fcmp_unordered("uno", args[0], args[0])
+        if op in (Op.IS_INF, Op.IS_FINITE):
+            inf = splat(b, ll.Constant(llvm_type(src.element_of()), float("inf")), src.lanes())
+            mag = self._intrinsic("fabs", args)
+            return b.fcmp_ordered("==" if op is Op.IS_INF else "<", mag, inf)
+        if op is Op.REINTERPRET:
+            return self._reinterpret(args[0], src, t)
+        if op in _INT_BITS:
+            extra = [] if op is Op.POPCOUNT else [ll.Constant(I1, 0)]
+            r = self._intrinsic(_INT_BITS[op], [args[0]] + extra)
+            return self.cast(r, src, t) if t.bits() != src.bits() else r
+        raise AssertionError(f"intrinsic {op} has no codegen")
+
+    def _reinterpret(self, v, src: Type, dst: Type):
+        b = self.st.builder
+        if src.is_handle():
+            return b.ptrtoint(v, llvm_type(dst))
+        if dst.is_handle():
+            return b.inttoptr(v, PTR)
+        return b.bitcast(v, llvm_type(dst))
+
+    def _libm(self, name, args, t: Type):
+        """A libm call per lane (single precision gets the `f` suffix)."""
+        b = self.st.builder
+        scalar = llvm_type(t.element_of())
+        fn = self._declare(name + ("f" if t.bits() == 32 else ""),
+                           ll.FunctionType(scalar, [scalar] * len(args)))
+        if t.is_scalar():
+            return b.call(fn, args)
+        out = ll.Constant(llvm_type(t), None)
+        for lane in range(t.lanes()):
+            idx = ll.Constant(I32, lane)
+            out = b.insert_element(out, b.call(fn, [b.extract_element(a, idx) for a in args]), idx)
+        return out

@@ -1,0 +1,173 @@
+"""Optimize and JIT a generated module, and call it.
+
+argv layout (one int64 array, arguments in order): a buffer takes
+1 + 3*dims slots [host pointer, min0, extent0, stride0, min1, ...] (strides in
+elements, dimension 0 innermost); a scalar takes one slot: ints sign-extended,
+uints zero-extended, bool 0/1, float32 as its IEEE bits in the low 32 bits,
+float64 as its bits.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+import time
+
+import llvmlite.binding as llvm
+import numpy as np
+
+from pipelang.errors import PipelineRuntimeError
+from pipelang.ir import nodes as N
+from pipelang.ir.nodes import ArgKind
+from pipelang.ir.types import Type
+from pipelang.backends.llvm.codegen import generate_module
+
+_ENTRY_TYPE = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
+
+
+@functools.cache
+def _host():
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    target = llvm.Target.from_triple(llvm.get_process_triple())
+    return target, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
+
+
+def new_target_machine():
+    """A target machine for the host CPU (name and features), at O3.
+
+    An MCJIT engine takes ownership of its target machine, so each gets a new one.
+    """
+    target, cpu, features = _host()
+    return target.create_target_machine(cpu=cpu, features=features, opt=3,
+                                        codemodel="jitdefault", jit=True)
+
+
+@functools.cache
+def target_machine():
+    """The shared target machine for optimizing and printing assembly (never given away)."""
+    return new_target_machine()
+
+
+def optimize(module_text: str, name: str = "module"):
+    """Parse, verify and run the O3 pipeline (loop and SLP vectorizers on)."""
+    tm = target_machine()
+    mod = llvm.parse_assembly(module_text)
+    mod.name = name
+    mod.triple = tm.triple
+    mod.data_layout = str(tm.target_data)
+    mod.verify()
+    pto = llvm.create_pipeline_tuning_options(speed_level=3)
+    pto.loop_vectorization = True
+    pto.slp_vectorization = True
+    pto.loop_unrolling = True
+    pb = llvm.create_pass_builder(tm, pto)
+    pb.getModulePassManager().run(mod, pb)
+    return mod
+
+
+def jit(mod):
+    """An MCJIT engine owning `mod`, finalized. Keep the engine alive while calling."""
+    engine = llvm.create_mcjit_compiler(mod, new_target_machine())
+    engine.finalize_object()
+    return engine
+
+
+class JITFunction:
+    """A compiled pipeline: call it with the packed argv (see the module docstring)."""
+
+    def __init__(self, lowered: N.LoweredFunc):
+        from pipelang.backends.llvm.runtime import ensure_runtime
+        ensure_runtime()
+        start = time.perf_counter()
+        cg = generate_module(lowered)
+        mod = optimize(str(cg.module), cg.name)
+        self.llvm_ir = str(mod)
+        self._engine = jit(mod)
+        self.compile_seconds = time.perf_counter() - start
+        self.name = cg.name
+        self.args = lowered.args
+        self.arg_offsets = cg.arg_offsets
+        self.argv_size = cg.argv_size
+        self._errors = cg.errors
+        # One err array per JITFunction: concurrent calls of the same function
+        # from several Python threads may mix up error values (never codes).
+        self._err = np.zeros(max(cg.err_slots, 1), np.int64)
+        self._err_ptr = self._err.ctypes.data
+        self._cfunc = _ENTRY_TYPE(self._engine.get_function_address(cg.name))
+
+    def __call__(self, argv: np.ndarray) -> None:
+        assert argv.dtype == np.int64 and argv.size >= self.argv_size and argv.flags.c_contiguous
+        rc = self._cfunc(argv.ctypes.data, self._err_ptr)
+        if rc:
+            self._raise(rc)
+
+    def call_ptr(self, argv_address: int) -> None:
+        """As calling, with argv given by address (no checks; the cheapest call)."""
+        rc = self._cfunc(argv_address, self._err_ptr)
+        if rc:
+            self._raise(rc)
+
+    def _raise(self, rc: int):
+        assert 0 < rc <= len(self._errors), f"unknown error code {rc} from {self.name}"
+        info = self._errors[rc - 1]
+        values = [_from_slot(int(self._err[i]), t) for i, t in enumerate(info.arg_types)]
+        raise PipelineRuntimeError(info.message.format(*values))
+
+    def assembly(self) -> str:
+        return target_machine().emit_assembly(llvm.parse_assembly(self.llvm_ir))
+
+    def make_argv(self, *values) -> np.ndarray:
+        return pack_argv(self.args, values)
+
+
+def _from_slot(raw: int, t: Type):
+    if t.is_float():
+        return float(np.array([raw], np.int64).view(np.float64)[0])
+    if t.is_uint() and t.bits() == 64:
+        return raw & ((1 << 64) - 1)
+    return raw
+
+
+def pack_scalar(value, t: Type) -> int:
+    """The int64 slot value of scalar `value` of type `t`."""
+    if t.is_float():
+        if t.bits() == 32:
+            return int(np.array([value], np.float32).view(np.uint32)[0])
+        return int(np.array([value], np.float64).view(np.int64)[0])
+    if t.is_bool():
+        return int(bool(value))
+    v = int(value) & ((1 << t.bits()) - 1)
+    if t.is_int() and v >= 1 << (t.bits() - 1):
+        v -= 1 << t.bits()
+    if v >= 1 << 63:
+        v -= 1 << 64
+    return v
+
+
+def pack_argv(args, values) -> np.ndarray:
+    """argv for `args` from numpy arrays (buffers) and Python numbers (scalars).
+
+    A buffer's dimension 0 is the array's last axis (Halide's x is innermost);
+    every min is 0. Pass `(array, mins)` to give mins (in dimension order).
+    The result holds references to the arrays, so they outlive it.
+    """
+    slots, keep = [], []
+    for a, v in zip(args, values, strict=True):
+        if a.kind is ArgKind.BUFFER:
+            arr, mins = v if isinstance(v, tuple) else (v, (0,) * a.dimensions)
+            assert arr.ndim == a.dimensions, (a.sym.name, arr.shape)
+            keep.append(arr)
+            slots.append(arr.ctypes.data)
+            for d in range(a.dimensions):
+                axis = arr.ndim - 1 - d
+                slots += [mins[d], arr.shape[axis], arr.strides[axis] // arr.itemsize]
+        else:
+            slots.append(pack_scalar(v, a.type))
+    argv = np.array(slots, dtype=np.int64).reshape(-1).view(_Argv)
+    argv.arrays = keep
+    return argv
+
+
+class _Argv(np.ndarray):
+    """An argv that keeps the arrays whose addresses it holds alive."""
+    arrays: list

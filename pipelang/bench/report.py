@@ -1,0 +1,114 @@
+"""Presenting a run: a terminal table, a JSON file and a PNG chart (when matplotlib is installed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .runner import COMPILERS, Report, Result
+
+CELL = 20  # width of one backend's column
+
+
+def _ms(value: float) -> str:
+    return f"{value:.3f}" if value < 1 else f"{value:.2f}" if value < 100 else f"{value:.0f}"
+
+
+def _cell(r: Result | None, limit_ms: float) -> str:
+    if r is None:
+        return "-"
+    if r.status == "ok":
+        return f"{_ms(r.median_ms)} ({r.median_ms / limit_ms:.1f}x)" if limit_ms > 0 else _ms(r.median_ms)
+    text = f"{r.status}: {r.message}"
+    return text if len(text) <= CELL else text[: CELL - 3] + "..."
+
+
+def _table(header: list[str], rows: list[list[str]], widths: list[int]) -> list[str]:
+    def line(cells):
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    return [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
+
+
+def format_table(report: Report) -> str:
+    m = report.machine
+    by_key = {(r.benchmark, r.backend): r for r in report.results}
+    lines = [
+        f"pipelang-bench: size {report.size}, {m.threads} threads, {m.cpu}",
+        f"machine limit: copy {m.copy_gb_s:.1f} GB/s (numpy copy), float32 {m.blas_gflop_s:.0f} GFLOP/s (numpy BLAS)",
+        "cells: median ms of warm runs (times the machine limit)",
+        "",
+    ]
+    header = ["benchmark", "limit ms"] + report.backends
+    rows = []
+    for info in report.benchmarks:
+        kind = "mem" if info.limit_kind == "memory" else "flop"
+        rows.append(
+            [info.name, f"{_ms(info.limit_ms)} {kind}"]
+            + [_cell(by_key.get((info.name, b)), info.limit_ms) for b in report.backends]
+        )
+    widths = [max(len(r[0]) for r in rows + [header]), 11] + [CELL] * len(report.backends)
+    lines += _table(header, rows, widths)
+
+    compilers = [b for b in report.backends if b in COMPILERS]
+    if compilers:
+        lines += ["", "compile time, s (building the Funcs and compile_jit):"]
+        rows = []
+        for info in report.benchmarks:
+            cells = []
+            for b in compilers:
+                r = by_key.get((info.name, b))
+                cells.append(f"{r.compile_s:.2f}" if r and r.compile_s is not None else "-")
+            rows.append([info.name] + cells)
+        lines += _table(["benchmark"] + compilers, rows, [widths[0]] + [10] * len(compilers))
+
+    failures = [r for r in report.results if r.status != "ok"]
+    if failures:
+        lines += ["", "failures:"]
+        lines += [f"  {r.benchmark} on {r.backend}: {r.status}: {r.message}" for r in failures]
+    if report.skipped_backends:
+        lines += ["", "not installed or not usable:"]
+        lines += [f"  {name}: {why}" for name, why in report.skipped_backends.items()]
+    return "\n".join(lines)
+
+
+def write_json(report: Report, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(report.to_json(), indent=2) + "\n")
+
+
+def write_png(report: Report, path: str | Path) -> str | None:
+    """A bar chart of each result's distance from the machine limit; returns why not, if not drawn."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "matplotlib is not installed"
+
+    by_key = {(r.benchmark, r.backend): r for r in report.results}
+    names = [b.name for b in report.benchmarks]
+    limits = {b.name: b.limit_ms for b in report.benchmarks}
+    backends = report.backends
+    height = 0.8 / max(len(backends), 1)
+    fig, ax = plt.subplots(figsize=(10, 0.6 + 0.5 * len(names) * max(1, len(backends) / 3)))
+    for j, backend in enumerate(backends):
+        ys, xs = [], []
+        for i, name in enumerate(names):
+            r = by_key.get((name, backend))
+            if r is not None and r.status == "ok" and limits[name] > 0:
+                ys.append(i + (j - (len(backends) - 1) / 2) * height)
+                xs.append(r.median_ms / limits[name])
+        ax.barh(ys, xs, height=height, label=backend)
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="black", linewidth=1)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel("median time / machine limit (1 = memory- or FLOP-bound optimum; lower is better)")
+    m = report.machine
+    ax.set_title(f"pipelang-bench, size {report.size}, {m.threads} threads", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return None

@@ -1,0 +1,97 @@
+"""`hl.BoundaryConditions`: Funcs that extend a bounded source to all integers.
+
+Each takes a `Buffer`, an `ImageParam`, or a `Func` with `bounds`
+(`[(min, extent), ...]`; `None` leaves a dimension unbounded), and returns a
+new Func that reads the source only inside those bounds, so bounds
+inference never asks the source for more than it has.
+"""
+from __future__ import annotations
+
+import itertools
+
+from pipelang import operators as op
+from pipelang.errors import CompileError
+from pipelang.expr import Expr
+from pipelang.var import Var
+
+_counter = itertools.count()
+
+
+def _bounds(source, bounds):
+    if bounds is not None:
+        return [None if b is None else (Expr(b[0]) if not isinstance(b[0], Expr) else b[0],
+                                        Expr(b[1]) if not isinstance(b[1], Expr) else b[1])
+                for b in (tuple(x) if x is not None else None for x in bounds)]
+    if not hasattr(source, "dim"):
+        raise CompileError("A boundary condition on a Func needs explicit bounds: "
+                           "[(min, extent), ...] for each dimension")
+    out = []
+    for d in range(source.dimensions()):
+        dim = source.dim(d)
+        out.append((Expr(dim.min()), Expr(dim.extent())))
+    return out
+
+
+def _make(source, bounds, name, coord_fn, exterior=None):
+    from pipelang.func import Func
+    bounds = _bounds(source, bounds)
+    args = [Var(f"_{i}") for i in range(len(bounds))]
+    coords = []
+    inside = None
+    for x, b in zip(args, bounds):
+        if b is None:
+            coords.append(x)
+            continue
+        mn, ext = b
+        coords.append(coord_fn(x, mn, ext))
+        if exterior is not None:
+            c = (x >= mn) & (x < mn + ext)
+            inside = c if inside is None else inside & c
+    src_name = source.name() if hasattr(source, "name") else "source"
+    f = Func(f"{name}_{src_name}_{next(_counter)}")
+    value = source[tuple(coords)]
+    if exterior is not None and inside is not None:
+        value = op.select(inside, value, exterior)
+    f[tuple(args)] = value
+    return f
+
+
+def _clamp(x, mn, ext):
+    return op.clamp(x, mn, mn + ext - 1)
+
+
+def repeat_edge(source, bounds=None):
+    """Out-of-bounds reads return the nearest edge value."""
+    return _make(source, bounds, "repeat_edge", _clamp)
+
+
+def constant_exterior(source, value, bounds=None):
+    """Out-of-bounds reads return `value`."""
+    return _make(source, bounds, "constant_exterior", _clamp, exterior=value)
+
+
+def repeat_image(source, bounds=None):
+    """The source tiles the plane: 0 1 2 3 | 0 1 2 3."""
+    def coord(x, mn, ext):
+        return op.clamp((x - mn) % ext + mn, mn, mn + ext - 1)
+    return _make(source, bounds, "repeat_image", coord)
+
+
+def mirror_image(source, bounds=None):
+    """Reflect, repeating the edge: 0 1 2 3 | 3 2 1 0."""
+    def coord(x, mn, ext):
+        t = (x - mn) % (ext * 2)
+        t = op.select(t < ext, t, ext * 2 - 1 - t)
+        return op.clamp(t + mn, mn, mn + ext - 1)
+    return _make(source, bounds, "mirror_image", coord)
+
+
+def mirror_interior(source, bounds=None):
+    """Reflect about the edge without repeating it: 0 1 2 3 | 2 1 0."""
+    def coord(x, mn, ext):
+        limit = op.max(ext - 1, 1)
+        t = (x - mn) % (limit * 2)
+        # abs of an int32 is uint32 in Halide; bring it back to int32.
+        t = limit - op.cast(t.type(), op.abs(t - limit))
+        return op.clamp(t + mn, mn, mn + ext - 1)
+    return _make(source, bounds, "mirror_interior", coord)

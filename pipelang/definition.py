@@ -1,0 +1,126 @@
+"""Checking and recording `f[args] = value`: a pure definition or an update."""
+from __future__ import annotations
+
+from pipelang import ir
+from pipelang.errors import CompileError
+from pipelang.expr import Expr, to_ir
+from pipelang.rdom import rvar_info
+from pipelang.var import Var, var_symbol
+
+
+def _values(fn, value) -> tuple:
+    from pipelang.func import _UpdateValue
+    if isinstance(value, _UpdateValue):
+        value = value.value
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if not items:
+        raise CompileError(f'Func "{fn.name}" can\'t be defined as an empty Tuple')
+    like = fn.output_types if fn.defined() else (fn.required_types or ())
+    out = []
+    for i, v in enumerate(items):
+        t = like[i] if i < len(like) else None
+        if t is not None and isinstance(v, (int, float)) and not isinstance(v, bool):
+            e = to_ir(v, t)
+        else:
+            e = to_ir(v)
+        out.append(e)
+    return tuple(out)
+
+
+class _FreeVars(ir.IRVisitor):
+    def __init__(self):
+        self.pure = {}
+        self.rvars = {}
+
+    def visit_Variable(self, node):
+        info = rvar_info(node.sym)
+        if info is not None:
+            self.rvars[node.sym] = info
+        elif node.sym is var_symbol(node.sym.name):
+            self.pure[node.sym.name] = node.sym
+
+
+def _describe(i: int) -> str:
+    return "pure definition" if i == 0 else f"update definition {i - 1}"
+
+
+def define(func, args: tuple, value) -> None:
+    fn = func.function
+    values = _values(fn, value)
+    is_pure = (not fn.defined() and all(isinstance(a, Var) for a in args)
+               and len({a.name() for a in args}) == len(args))
+    if is_pure:
+        _define_pure(fn, [a.name() for a in args], values)
+    else:
+        _define_update(fn, args, values)
+
+
+def _define_pure(fn, names: list, values: tuple) -> None:
+    seen = _FreeVars()
+    for v in values:
+        seen.visit(v)
+    for name in seen.pure:
+        if name not in names:
+            raise CompileError(f'Undefined variable {name} in definition of Func "{fn.name}" '
+                               f'(its pure variables are {", ".join(names) or "none"})')
+    if seen.rvars:
+        r = next(iter(seen.rvars))
+        raise CompileError(f'The pure definition of Func "{fn.name}" uses the RVar {r.name}: '
+                           f'RVars may appear only in update definitions (or inside hl.sum etc.)')
+    if fn.required_types is not None:
+        got = tuple(v.type for v in values)
+        if got != tuple(fn.required_types):
+            raise CompileError(f'Func "{fn.name}" was declared with type '
+                               f'{", ".join(map(str, fn.required_types))} but is defined with type '
+                               f'{", ".join(map(str, got))}')
+    if fn.required_dims is not None and fn.required_dims != len(names):
+        raise CompileError(f'Func "{fn.name}" was declared with {fn.required_dims} dimensions '
+                           f'but is defined with {len(names)}')
+    fn.define_pure(names, values)
+
+
+def _define_update(fn, args: tuple, values: tuple) -> None:
+    if not fn.defined():
+        raise CompileError(f'Func "{fn.name}" needs a pure definition before its update '
+                           f'definition (the left-hand side of a pure definition must be '
+                           f'distinct Vars)')
+    index = len(fn.updates) + 1
+    if len(args) != fn.dimensions():
+        raise CompileError(f'Update definition of Func "{fn.name}" has {len(args)} arguments, '
+                           f'but the Func was defined with {fn.dimensions()}')
+    if len(values) != len(fn.output_types):
+        raise CompileError(f'{_describe(index)} of Func "{fn.name}" has {len(values)} values, '
+                           f'but its pure definition has {len(fn.output_types)}')
+    for i, (v, t) in enumerate(zip(values, fn.output_types)):
+        if v.type != t:
+            raise CompileError(f'In {_describe(index)} of Func "{fn.name}": value {i} has type '
+                               f'{v.type}, but the pure definition has type {t}')
+    args_ir = []
+    for a in args:
+        e = to_ir(a)
+        if e.type.is_float():
+            raise CompileError(f'Func "{fn.name}" was given a float argument in an update')
+        args_ir.append(e if e.type == ir.Int(32) else ir.Cast(ir.Int(32), e))
+    seen = _FreeVars()
+    for e in list(args_ir) + list(values):
+        seen.visit(e)
+    lhs_pure = {a.sym.name for a in args_ir if isinstance(a, ir.Variable)}
+    for name in seen.pure:
+        if name not in lhs_pure:
+            raise CompileError(f'Undefined variable {name} in {_describe(index)} of Func '
+                               f'"{fn.name}": a pure variable used on the right must appear '
+                               f'on the left')
+    for pos, a in enumerate(args_ir):
+        if isinstance(a, ir.Variable) and a.sym.name in fn.args and fn.args.index(a.sym.name) != pos:
+            raise CompileError(f'In {_describe(index)} of Func "{fn.name}", pure variable '
+                               f'{a.sym.name} must appear at position {fn.args.index(a.sym.name)}')
+    rdoms = {}
+    for sym, (rdom, i) in seen.rvars.items():
+        rdoms.setdefault(id(rdom), rdom)
+    rvars = []
+    predicate = None
+    for rdom in sorted(rdoms.values(), key=lambda r: r.serial):
+        rvars.extend(rdom._vars)
+        for p in rdom._predicates:
+            predicate = p if predicate is None else ir.And(predicate, p)
+    fn.add_update(tuple(args_ir), values, tuple(rvars), predicate)

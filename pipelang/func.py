@@ -1,0 +1,379 @@
+"""`Func`: a pure function over an integer domain, defined once and then
+optionally updated; and `FuncRef`, a call `f[x, y]` used as an expression or
+as the left-hand side of a definition.
+"""
+from __future__ import annotations
+
+import itertools
+
+from pipelang import ir
+from pipelang.errors import CompileError, ScheduleError
+from pipelang.expr import Expr, ExprOps, to_ir
+from pipelang.function import Function, touch
+from pipelang.schedule import Bound, LoopLevel, LoopLevelKind
+from pipelang.stage import Stage, _var_name
+from pipelang.var import Var, var_symbol
+
+_func_counter = itertools.count()
+
+
+def _as_tuple(key) -> tuple:
+    return key if isinstance(key, tuple) else (key,)
+
+
+class FuncRef(ExprOps):
+    """`f[args]`: a call of `f` in an expression, or the target of a definition."""
+    __slots__ = ("func", "args", "index")
+
+    def __init__(self, func: "Func", args: tuple, index: int | None = None):
+        self.func = func
+        self.args = args
+        self.index = index
+
+    def _to_ir(self) -> ir.Expr:
+        fn = self.func.function
+        if not fn.defined():
+            raise CompileError(f'Can\'t call Func "{fn.name}" because it has not yet been defined.')
+        if len(self.args) != fn.dimensions():
+            raise CompileError(f'Func "{fn.name}" was called with {len(self.args)} arguments, '
+                               f'but was defined with {fn.dimensions()}')
+        if len(fn.output_types) > 1 and self.index is None:
+            raise CompileError(f'Func "{fn.name}" returns a Tuple of {len(fn.output_types)} '
+                               f'values: index the call, as in {fn.name}[...][0]')
+        i = self.index or 0
+        args = tuple(_index_ir(a, fn.name) for a in self.args)
+        return ir.Call(fn.output_types[i], fn.sym, args, ir.CallKind.FUNC, i)
+
+    def __getitem__(self, i: int) -> "FuncRef":
+        return FuncRef(self.func, self.args, i)
+
+    def __len__(self):
+        return len(self.func.function.output_types)
+
+    def _update(self, op, other):
+        """`f[x] += e` and friends: an update, defining f first (as 0 or 1) if need be."""
+        fn = self.func.function
+        value = to_ir(other)
+        if not fn.defined():
+            init = 1 if op in ("mul", "div") else 0
+            pure = [Var.implicit(i) for i in range(len(self.args))]
+            self.func._define(tuple(pure), Expr(ir.make_const(value.type, init)))
+        current = Expr(self._to_ir())
+        if op == "add":
+            result = current + Expr(value)
+        elif op == "sub":
+            result = current - Expr(value)
+        elif op == "mul":
+            result = current * Expr(value)
+        else:
+            result = current / Expr(value)
+        return _UpdateValue(result)
+
+    def __iadd__(self, other):
+        return self._update("add", other)
+
+    def __isub__(self, other):
+        return self._update("sub", other)
+
+    def __imul__(self, other):
+        return self._update("mul", other)
+
+    def __itruediv__(self, other):
+        return self._update("div", other)
+
+    def __repr__(self) -> str:
+        return f"<pipelang.FuncRef {self.func.name()}[{', '.join(map(str, self.args))}]>"
+
+
+class _UpdateValue:
+    """What `f[x] += e` hands to `Func.__setitem__`: the new value, already typed."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _index_ir(a, fname: str) -> ir.Expr:
+    e = to_ir(a)
+    if e.type.is_float():
+        raise CompileError(f'Func "{fname}" was called with a float argument ({ir.to_string(e)}); '
+                           f'Func arguments must be integers')
+    if e.type != ir.Int(32):
+        e = ir.Cast(ir.Int(32), e)
+    return e
+
+
+class Func:
+    """A Halide Func: `f = hl.Func("f"); f[x, y] = x + y`."""
+
+    def __init__(self, *args):
+        name = None
+        req_types = None
+        req_dims = None
+        if len(args) == 1 and isinstance(args[0], str):
+            name = args[0]
+        elif len(args) == 1 and args[0] is not None and not isinstance(args[0], str):
+            value = args[0]
+            name = _fresh_name()
+            self.function = Function(name, ir.Symbol(name))
+            self._pipeline = None
+            self[()] = value
+            return
+        elif len(args) in (2, 3) and isinstance(args[0], (ir.Type, list, tuple)):
+            req_types = tuple(args[0]) if isinstance(args[0], (list, tuple)) else (args[0],)
+            req_dims = int(args[1])
+            name = args[2] if len(args) == 3 else None
+        elif args:
+            raise TypeError(f"Func() takes a name, an Expr, or (type, dimensions, name); got {args!r}")
+        name = name or _fresh_name()
+        self.function = Function(name, ir.Symbol(name), required_types=req_types,
+                                 required_dims=req_dims)
+        self._pipeline = None
+
+    # ---------------------------------------------------------------- introspection
+
+    def name(self) -> str:
+        return self.function.name
+
+    def defined(self) -> bool:
+        return self.function.defined()
+
+    def dimensions(self) -> int:
+        return self.function.dimensions()
+
+    def args(self) -> list:
+        return [Var(a) for a in self.function.args]
+
+    def _require_defined(self, what: str):
+        if not self.function.defined():
+            raise CompileError(f'Can\'t {what} of Func "{self.name()}" because it is undefined.')
+
+    def type(self) -> ir.Type:
+        if not self.function.defined() and self.function.required_types:
+            return self.function.required_types[0]
+        self._require_defined("get the type")
+        return self.function.output_types[0]
+
+    def types(self) -> list:
+        self._require_defined("get the types")
+        return list(self.function.output_types)
+
+    def output_types(self) -> list:
+        return self.types()
+
+    def outputs(self) -> int:
+        return len(self.function.output_types)
+
+    def value(self) -> Expr:
+        self._require_defined("get the value")
+        return Expr(self.function.init.values[0])
+
+    def values(self):
+        self._require_defined("get the values")
+        return tuple(Expr(v) for v in self.function.init.values)
+
+    def num_update_definitions(self) -> int:
+        return len(self.function.updates)
+
+    def has_update_definition(self) -> bool:
+        return bool(self.function.updates)
+
+    def __repr__(self) -> str:
+        return f"<pipelang.Func '{self.name()}'>"
+
+    # ---------------------------------------------------------------- definitions
+
+    def __getitem__(self, key) -> FuncRef:
+        args = _as_tuple(key)
+        fn = self.function
+        if fn.defined() and len(args) != fn.dimensions():
+            raise CompileError(f'Func "{fn.name}" was called with {len(args)} arguments, '
+                               f'but was defined with {fn.dimensions()}')
+        return FuncRef(self, args)
+
+    def __setitem__(self, key, value):
+        self._define(_as_tuple(key), value)
+
+    def _define(self, args: tuple, value):
+        from pipelang.definition import define
+        define(self, args, value)
+        self._pipeline = None
+
+    def update(self, i: int = 0) -> Stage:
+        if i < 0 or i >= len(self.function.updates):
+            raise ScheduleError(f'Func "{self.name()}" has {len(self.function.updates)} update '
+                                f'definitions; update({i}) does not exist')
+        return Stage(self.function, i + 1)
+
+    # ---------------------------------------------------------------- domain order (stage 0)
+
+    def _stage0(self) -> Stage:
+        self._require_defined("schedule")
+        return Stage(self.function, 0)
+
+    def split(self, old, outer, inner, factor, tail=None):
+        args = (old, outer, inner, factor) + ((tail,) if tail is not None else ())
+        self._stage0().split(*args)
+        return self
+
+    def fuse(self, inner, outer, fused):
+        self._stage0().fuse(inner, outer, fused)
+        return self
+
+    def rename(self, old, new):
+        self._stage0().rename(old, new)
+        return self
+
+    def reorder(self, *vars_):
+        self._stage0().reorder(*vars_)
+        return self
+
+    def tile(self, *args):
+        self._stage0().tile(*args)
+        return self
+
+    def vectorize(self, var, factor=None, tail=None):
+        self._stage0().vectorize(var, factor, *(() if tail is None else (tail,)))
+        return self
+
+    def unroll(self, var, factor=None, tail=None):
+        self._stage0().unroll(var, factor, *(() if tail is None else (tail,)))
+        return self
+
+    def parallel(self, var, task_size=None, tail=None):
+        self._stage0().parallel(var, task_size, *(() if tail is None else (tail,)))
+        return self
+
+    def serial(self, var):
+        self._stage0().serial(var)
+        return self
+
+    def bound(self, var, min_, extent):
+        name = _var_name(var)
+        if name not in self.function.args:
+            raise ScheduleError(f'Can\'t bound variable {name} of Func "{self.name()}" because '
+                                f'{name} is not one of its pure variables '
+                                f'({", ".join(self.function.args)})')
+        self.function.schedule.bounds.append(
+            Bound(name, None if min_ is None else _int_ir(min_), _int_ir(extent)))
+        touch()
+        return self
+
+    def bound_extent(self, var, extent):
+        return self.bound(var, None, extent)
+
+    def set_estimate(self, var, min_, extent):
+        return self          # estimates only guide the autoscheduler
+
+    def set_estimates(self, estimates):
+        return self
+
+    def reorder_storage(self, *vars_):
+        if len(vars_) == 1 and isinstance(vars_[0], (list, tuple)):
+            vars_ = tuple(vars_[0])
+        names = [_var_name(v) for v in vars_]
+        for n in names:
+            if n not in self.function.args:
+                raise ScheduleError(f'In schedule for {self.name()}, reorder_storage: {n} is not '
+                                    f'a pure variable ({", ".join(self.function.args)})')
+        dims = self.function.schedule.storage_dims
+        idx = sorted(dims.index(n) for n in names)
+        for slot, n in zip(idx, names):
+            dims[slot] = n
+        touch()
+        return self
+
+    def fold_storage(self, var, factor, fold_forward: bool = True):
+        name = _var_name(var)
+        if name not in self.function.args:
+            raise ScheduleError(f'In schedule for {self.name()}, fold_storage: {name} is not a '
+                                f'pure variable')
+        self.function.schedule.fold_factors[name] = (int(factor), fold_forward)
+        touch()
+        return self
+
+    # ---------------------------------------------------------------- call schedule
+
+    def _level(self, f, var) -> LoopLevel:
+        if isinstance(f, LoopLevel):
+            return f
+        if not isinstance(f, Func):
+            raise ScheduleError(f"compute_at/store_at of {self.name()} takes a Func and a Var, "
+                                f"or a LoopLevel; got {f!r}")
+        return LoopLevel(f, _var_name(var))
+
+    def compute_at(self, f, var=None):
+        self.function.schedule.compute_level = self._level(f, var)
+        if self.function.schedule.store_level.is_inlined():
+            self.function.schedule.store_level = self.function.schedule.compute_level
+        touch()
+        return self
+
+    def store_at(self, f, var=None):
+        self.function.schedule.store_level = self._level(f, var)
+        touch()
+        return self
+
+    def compute_root(self):
+        return self.compute_at(LoopLevel.root())
+
+    def store_root(self):
+        return self.store_at(LoopLevel.root())
+
+    def compute_inline(self):
+        self.function.schedule.compute_level = LoopLevel.inlined()
+        self.function.schedule.store_level = LoopLevel.inlined()
+        touch()
+        return self
+
+    def hoist_storage_root(self):
+        return self.store_root()
+
+    # ---------------------------------------------------------------- debugging
+
+    def trace_stores(self):
+        self.function.schedule.trace_stores = True
+        touch()
+        return self
+
+    def trace_loads(self):
+        self.function.schedule.trace_loads = True
+        touch()
+        return self
+
+    def trace_realizations(self):
+        self.function.schedule.trace_realizations = True
+        touch()
+        return self
+
+    # ---------------------------------------------------------------- running
+
+    def _get_pipeline(self):
+        from pipelang.pipeline import Pipeline
+        if self._pipeline is None:
+            self._pipeline = Pipeline(self)
+        return self._pipeline
+
+    def realize(self, *args, **kwargs):
+        return self._get_pipeline().realize(*args, **kwargs)
+
+    def compile_jit(self, target=None):
+        self._get_pipeline().compile_jit(target)
+
+    def print_loop_nest(self):
+        self._get_pipeline().print_loop_nest()
+
+    def compile_to_lowered_stmt(self, filename, arguments=(), fmt=None, target=None):
+        self._get_pipeline().compile_to_lowered_stmt(filename, arguments, fmt, target)
+
+    def infer_arguments(self):
+        return self._get_pipeline().infer_arguments()
+
+
+def _int_ir(v) -> ir.Expr:
+    e = to_ir(v)
+    return e if e.type == ir.Int(32) else ir.Cast(ir.Int(32), e)
+
+
+def _fresh_name() -> str:
+    return f"f{next(_func_counter)}"

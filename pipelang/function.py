@@ -1,0 +1,101 @@
+"""The internal representation of a Func: its definitions and its schedule.
+
+A `Function` is shared by every `Func` handle that names it (as Halide's
+`Function` is). Its pure definition and each update definition are a
+`Definition`; each Definition owns the `StageSchedule` of its stage.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipelang import ir
+from pipelang.schedule import Dim, FuncSchedule, StageSchedule
+
+# Bumped by every change to any definition or schedule, so a compiled
+# pipeline can tell cheaply whether it must compile again.
+_generation = [0]
+
+
+def touch() -> None:
+    _generation[0] += 1
+
+
+def generation() -> int:
+    return _generation[0]
+
+
+# Every Function by its symbol: Calls in the IR hold only the symbol.
+registry: dict = {}
+
+
+@dataclass
+class ReductionVar:
+    """One RVar of a reduction domain: it loops over [min, min + extent)."""
+    name: str
+    sym: ir.Symbol
+    min: ir.Expr
+    extent: ir.Expr
+
+
+@dataclass
+class Definition:
+    args: tuple          # ir.Expr, the left-hand side
+    values: tuple        # ir.Expr, one per Tuple element
+    schedule: StageSchedule
+    rvars: tuple = ()    # ReductionVar, innermost first
+    predicate: ir.Expr | None = None   # RDom.where conditions, conjoined
+
+    def is_update(self) -> bool:
+        return bool(self.rvars) or not all(isinstance(a, ir.Variable) for a in self.args)
+
+
+@dataclass(eq=False)
+class Function:
+    name: str
+    sym: ir.Symbol
+    args: list = field(default_factory=list)        # pure var names
+    init: Definition | None = None
+    updates: list = field(default_factory=list)
+    schedule: FuncSchedule = field(default_factory=FuncSchedule)
+    output_types: tuple = ()
+    required_types: tuple | None = None   # from Func(type, dims, name)
+    required_dims: int | None = None
+
+    def __post_init__(self):
+        if self.sym is not None:
+            registry[self.sym] = self
+
+    def defined(self) -> bool:
+        return self.init is not None
+
+    def dimensions(self) -> int:
+        if self.init is not None:
+            return len(self.args)
+        return self.required_dims or 0
+
+    def stages(self) -> list:
+        return [self.init] + self.updates if self.init is not None else []
+
+    def arg_syms(self) -> list:
+        from pipelang.var import var_symbol
+        return [var_symbol(a) for a in self.args]
+
+    def define_pure(self, args: list, values: tuple) -> None:
+        self.args = list(args)
+        dims = [Dim(a) for a in args]
+        from pipelang.var import var_symbol
+        lhs = tuple(ir.Variable(ir.Int(32), var_symbol(a)) for a in args)
+        self.init = Definition(lhs, values, StageSchedule(dims=dims))
+        self.output_types = tuple(v.type for v in values)
+        self.schedule.storage_dims = list(args)
+        touch()
+
+    def add_update(self, args: tuple, values: tuple, rvars: tuple, predicate) -> None:
+        pure = [a.sym.name for a in args if isinstance(a, ir.Variable) and a.sym.name in self.args]
+        dims = [Dim(r.name, is_rvar=True) for r in rvars] + [Dim(p) for p in pure]
+        self.updates.append(Definition(tuple(args), tuple(values), StageSchedule(dims=dims),
+                                       tuple(rvars), predicate))
+        touch()
+
+    def __repr__(self) -> str:
+        return f"Function({self.name})"

@@ -1,0 +1,87 @@
+"""`print_loop_nest`: the loop structure of a pipeline, in Halide's format.
+
+    produce g:
+      parallel y.yo:
+        for x.xo:
+          produce f:
+            ...
+          consume f:
+            vectorized x.xi in [0, 7]:
+              g(...) = ...
+"""
+from __future__ import annotations
+
+from pipelang import ir
+from pipelang.lowering import names as L
+from pipelang.lowering.simplify import simplify
+
+_KIND = {ir.ForKind.SERIAL: "for", ir.ForKind.PARALLEL: "parallel",
+         ir.ForKind.VECTORIZED: "vectorized", ir.ForKind.UNROLLED: "unrolled"}
+
+
+class _Printer:
+    def __init__(self, env):
+        self.env = env
+        self.lines: list = []
+        self.constants: dict = {}
+
+    def emit(self, depth, text):
+        self.lines.append("  " * depth + text)
+
+    def const(self, e):
+        e = simplify(ir.substitute(self.constants, e)) if self.constants else simplify(e)
+        return ir.const_value(e)
+
+    def stmt(self, s, depth):
+        if isinstance(s, ir.Block):
+            for sub in s.stmts:
+                self.stmt(sub, depth)
+        elif isinstance(s, ir.LetStmt):
+            value = self.const(s.value)
+            if value is not None:
+                self.constants[s.sym] = ir.make_const(s.value.type, value)
+            self.stmt(s.body, depth)
+        elif isinstance(s, ir.ProducerConsumer):
+            word = "produce" if s.is_producer else "consume"
+            self.emit(depth, f"{word} {s.fn.name}:")
+            self.stmt(s.body, depth + 1)
+        elif isinstance(s, ir.Realize):
+            body = s.body
+            inner = body.stmts[0] if isinstance(body, ir.Block) else body
+            while isinstance(inner, ir.LetStmt):
+                inner = inner.body
+            if isinstance(inner, ir.Block):
+                inner = inner.stmts[0]
+            if isinstance(inner, ir.ProducerConsumer) and inner.fn is s.fn:
+                self.stmt(body, depth)
+            else:
+                self.emit(depth, f"store {s.fn.name}:")
+                self.stmt(body, depth + 1)
+        elif isinstance(s, ir.For):
+            fn = self.env.get(_owner_sym(s.sym, self.env))
+            name = L.dim_name(fn, s.sym) if fn is not None else s.sym.name
+            lo, ext = self.const(s.min), self.const(s.extent)
+            bounds = f" in [{lo}, {lo + ext - 1}]" if lo is not None and ext is not None else ""
+            self.emit(depth, f"{_KIND[s.kind]} {name}{bounds}:")
+            self.stmt(s.body, depth + 1)
+        elif isinstance(s, ir.IfThenElse):
+            self.stmt(s.then_case, depth)
+            if s.else_case is not None:
+                self.stmt(s.else_case, depth)
+        elif isinstance(s, ir.Provide):
+            self.emit(depth, f"{s.fn.name}(...) = ...")
+
+
+def _owner_sym(loop_sym, env):
+    for sym, fn in env.items():
+        if loop_sym.name.startswith(fn.name + ".s"):
+            return sym
+    return None
+
+
+def loop_nest_text(outputs: list) -> str:
+    from pipelang.lowering.lower import lower_to_loop_nest
+    s, env, *_ = lower_to_loop_nest(outputs)
+    p = _Printer(env)
+    p.stmt(s, 0)
+    return "\n".join(p.lines) + "\n"

@@ -1,0 +1,2 @@
+"""Lowering: the passes from algorithm + schedule to a flat, vectorized loop nest.
+`lower.py` runs them in order."""

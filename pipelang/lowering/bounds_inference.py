@@ -1,0 +1,173 @@
+"""Bounds inference: how much of each Func to compute and to store.
+
+Runs right after loop synthesis. For each Func, consumers first, it finds
+the `produce`/`consume` pair placed by loop synthesis and defines, just
+above it, the region each stage computes (`f.s0.x.min`, `f.s0.x.max`): the
+box the consumers read inside that loop iteration, grown by what the Func's
+own later stages read or write. Each `Realize` gets the box its body
+writes (`f.x.min_realized`, `f.x.extent_realized`). Outputs compute exactly
+their output buffer. Finally, at the top, assertions check that every input
+buffer covers what the pipeline reads and every output what it writes,
+before anything runs.
+
+    produce f {..}; consume f {.. f(x - 1) .. f(x + 1) ..}
+  =>
+    let f.s0.x.min = g.s0.x.loop_min - 1
+    let f.s0.x.max = g.s0.x.loop_max + 1
+    produce f {..}; consume f {..}
+"""
+from __future__ import annotations
+
+from pipelang import ir
+from pipelang.errors import CompileError
+from pipelang.lowering import names as L
+from pipelang.lowering.analysis.boxes import box_union, boxes_touched
+from pipelang.lowering.analysis.intervals import Interval
+from pipelang.lowering.simplify import simplify
+
+
+def _buffer_box(sym, dims):
+    box = []
+    for d in range(dims):
+        mn = ir.Variable(ir.Int(32), ir.buffer_min(sym, d))
+        ext = ir.Variable(ir.Int(32), ir.buffer_extent(sym, d))
+        box.append(Interval(mn, ir.Sub(ir.Add(mn, ext), ir.i32(1))))
+    return box
+
+
+def _stage_regions(fn, consumer_box, stages_stmts) -> list:
+    """The box each stage of `fn` computes, last stage first, then reversed."""
+    n = len(fn.stages())
+    regions = [None] * n
+    needed = consumer_box
+    for k in range(n - 1, -1, -1):
+        regions[k] = needed
+        # What stage k itself reads of fn (and, for stage 0, what later stages write)
+        # must have been computed by the stages before it.
+        scope = {}
+        for x, iv in zip(fn.args, regions[k]):
+            scope[L.region_min(fn, k, x)] = Interval(iv.min, iv.min)
+            scope[L.region_max(fn, k, x)] = Interval(iv.max, iv.max)
+        touched = boxes_touched(stages_stmts[k], [fn.sym], calls=True, provides=k > 0, scope=scope)
+        needed = box_union(needed, touched.get(fn.sym))
+    return regions
+
+
+def _apply_bounds(fn, box):
+    out = list(box)
+    for b in fn.schedule.bounds:
+        i = fn.args.index(b.var)
+        mn = b.min if b.min is not None else out[i].min
+        out[i] = Interval(mn, ir.Sub(ir.Add(mn, b.extent), ir.i32(1)))
+    return out
+
+
+def _region_lets(fn, regions, body):
+    for k in range(len(regions) - 1, -1, -1):
+        for x, iv in reversed(list(zip(fn.args, regions[k]))):
+            if iv.min is None or iv.max is None:
+                raise CompileError(
+                    f'Can\'t infer the bounds of Func "{fn.name}" in dimension {x}: it is '
+                    f'accessed at an unbounded location (clamp the index, or use f.bound())')
+            body = ir.LetStmt(L.region_max(fn, k, x), simplify(iv.max), body)
+            body = ir.LetStmt(L.region_min(fn, k, x), simplify(iv.min), body)
+    return body
+
+
+class _DefineRegions(ir.IRMutator):
+    """Put the region lets of one Func above its produce/consume pair."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def mutate_Block(self, node):
+        stmts = list(node.stmts)
+        for i, s in enumerate(stmts[:-1]):
+            nxt = stmts[i + 1]
+            if (isinstance(s, ir.ProducerConsumer) and s.is_producer and s.fn is self.fn.sym
+                    and isinstance(nxt, ir.ProducerConsumer) and nxt.fn is self.fn.sym):
+                box = boxes_touched(nxt.body, [self.fn.sym]).get(self.fn.sym)
+                if box is None:
+                    box = [Interval(ir.i32(0), ir.i32(-1))] * len(self.fn.args)
+                box = _apply_bounds(self.fn, box)
+                produce = s.body
+                stage_stmts = list(produce.stmts) if isinstance(produce, ir.Block) else [produce]
+                assert len(stage_stmts) == len(self.fn.stages()), self.fn.name
+                regions = _stage_regions(self.fn, box, stage_stmts)
+                pair = ir.Block((s, nxt))
+                stmts[i:i + 2] = [_region_lets(self.fn, regions, pair)]
+                return ir.block(*stmts)
+        return self.generic_mutate(node)
+
+
+class _RealizeBounds(ir.IRMutator):
+    def __init__(self, env):
+        self.env = env
+
+    def mutate_Realize(self, node):
+        body = self.mutate(node.body)
+        fn = self.env[node.fn]
+        box = boxes_touched(body, [fn.sym], calls=False, provides=True).get(fn.sym)
+        if box is None:
+            box = [Interval(ir.i32(0), ir.i32(0))] * len(fn.args)
+        out = ir.Realize(node.fn, node.types, node.bounds, body)
+        for x, iv in reversed(list(zip(fn.args, box))):
+            if iv.min is None or iv.max is None:
+                raise CompileError(f'Can\'t infer how much of Func "{fn.name}" to store in '
+                                   f'dimension {x}: it is written at an unbounded location')
+            ext = simplify(ir.Add(ir.Sub(iv.max, iv.min), ir.i32(1)))
+            out = ir.LetStmt(L.realized_extent(fn, x), ext, out)
+            out = ir.LetStmt(L.realized_min(fn, x), iv.min, out)
+        return out
+
+
+def _check(cond, message, args, checks):
+    cond = simplify(cond)
+    if ir.is_const(cond, 1):
+        return
+    checks.append(ir.AssertStmt(cond, message, tuple(simplify(a) for a in args)))
+
+
+def _access_checks(s, outputs, inputs: dict) -> list:
+    """Assertions that every input covers what is read and every output what is written."""
+    checks = []
+    reads = boxes_touched(s, None, calls=True, provides=False)
+    writes = boxes_touched(s, [o.sym for o in outputs], calls=False, provides=True)
+    things = [(sym, "Input buffer", reads.get(sym), dims) for sym, dims in inputs.items()]
+    things += [(o.sym, "Output buffer", box_union(writes.get(o.sym), reads.get(o.sym)), len(o.args))
+               for o in outputs]
+    buffers = {o.sym: L.buffer(o) for o in outputs}
+    for sym, what, box, dims in things:
+        name = sym.name
+        sym = buffers.get(sym, sym)
+        if box is None:
+            continue
+        for d, iv in enumerate(box):
+            if iv.min is None or iv.max is None:
+                raise CompileError(f"{what} {name} may be accessed at an unbounded location "
+                                   f"in dimension {d}: clamp the index (e.g. hl.clamp) or use a "
+                                   f"boundary condition")
+            bmin = ir.Variable(ir.Int(32), ir.buffer_min(sym, d))
+            bext = ir.Variable(ir.Int(32), ir.buffer_extent(sym, d))
+            bmax = ir.Sub(ir.Add(bmin, bext), ir.i32(1))
+            _check(ir.GE(iv.min, bmin),
+                   f"{what} {name} is accessed at {{0}}, which is before the min ({{1}}) "
+                   f"in dimension {d}", (iv.min, bmin), checks)
+            _check(ir.LE(iv.max, bmax),
+                   f"{what} {name} is accessed at {{0}}, which is beyond the max ({{1}}) "
+                   f"in dimension {d}", (iv.max, bmax), checks)
+    return checks
+
+
+def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list, inputs: dict) -> ir.Stmt:
+    """`inputs` maps each input buffer symbol to its number of dimensions."""
+    for fn in reversed(order):
+        if fn in outputs or fn.sym not in env:
+            continue
+        s = _DefineRegions(fn).mutate(s)
+    s = _RealizeBounds(env).mutate(s)
+    for out in reversed(outputs):
+        regions = [_buffer_box(L.buffer(out), len(out.args))] * len(out.stages())
+        s = _region_lets(out, regions, s)
+    checks = _access_checks(s, outputs, inputs)
+    return ir.block(*checks, s) if checks else s

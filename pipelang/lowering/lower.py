@@ -1,0 +1,107 @@
+"""THE lowering pipeline: algorithm + schedule -> a `LoweredFunc`.
+
+Read this first. Each step is one pass module; `run` owns logging (set
+`PIPELANG_LOG_LOWERING=1`, or pass `log=print`), timing and the
+"(unchanged)" note, so the passes do none of it. Order matters as in
+Halide's Lower.cpp; the comments say why.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from pipelang import ir
+from pipelang.errors import CompileError
+from pipelang.function import registry
+from pipelang.lowering.analysis.arguments import find_arguments
+from pipelang.lowering.analysis.environment import find_environment
+from pipelang.lowering.bounds_inference import infer_bounds
+from pipelang.lowering.schedule_functions import schedule_functions
+from pipelang.lowering.simplify import simplify
+from pipelang.lowering.sliding_window import sliding_window
+from pipelang.lowering.storage_flattening import flatten_storage, strip_producer_consumer
+from pipelang.lowering.storage_folding import fold_storage
+from pipelang.lowering.unroll_loops import unroll_loops
+from pipelang.lowering.vectorize_loops import vectorize_loops
+
+
+class _Runner:
+    def __init__(self, log):
+        self.log = log
+        self.timings: list = []
+
+    def __call__(self, name, pass_fn, s, *args):
+        t0 = time.perf_counter()
+        out = pass_fn(s, *args)
+        self.timings.append((name, time.perf_counter() - t0))
+        if self.log:
+            text = "(unchanged)\n" if out is s else ir.to_string(out)
+            self.log(f"-- after {name}:\n{text}")
+        return out
+
+
+def lower_to_loop_nest(outputs: list, log=None):
+    """The first half of lowering: loops placed and bounded, storage still
+    multi-dimensional. `print_loop_nest` and `lower` both start here."""
+    run = _Runner(log or (print if os.environ.get("PIPELANG_LOG_LOWERING") else None))
+    env, order = find_environment(outputs, registry)
+    args = find_arguments(env, outputs)
+    s = run("schedule_functions", lambda _, *a: schedule_functions(*a), None, outputs, env, order)
+    # Bounds inference needs every loop in place, and must precede sliding
+    # window, which rewrites the regions it defines.
+    s = run("bounds_inference", infer_bounds, s, env, outputs, order, args.input_dims())
+    return s, env, order, args, run
+
+
+def lower(outputs: list, name: str = "pipeline", log=None) -> tuple:
+    """(LoweredFunc, Arguments, [(pass name, seconds)])."""
+    s, env, order, args, run = lower_to_loop_nest(outputs, log)
+    s = run("sliding_window", sliding_window, s, env)
+    s = run("simplify", simplify, s)
+    # Folding needs the simplified, constant per-iteration extents.
+    s = run("storage_folding", fold_storage, s, env)
+    s = run("storage_flattening", flatten_storage, s, env, outputs)
+    s = run("strip_producer_consumer", strip_producer_consumer, s)
+    # Vectorization needs constant loop extents, which simplification exposes.
+    s = run("simplify", simplify, s)
+    s = run("vectorize_loops", vectorize_loops, s)
+    s = run("unroll_loops", unroll_loops, s)
+    s = run("simplify", simplify, s)
+    lowered = ir.LoweredFunc(name, args.lowered_arguments(), s)
+    _check_closed(lowered)
+    return lowered, args, run.timings
+
+
+class _Bound(ir.IRVisitor):
+    def __init__(self):
+        self.bound = set()
+        self.used = set()
+
+    def visit_Variable(self, node):
+        self.used.add(node.sym)
+
+    def visit_LetStmt(self, node):
+        self.bound.add(node.sym)
+        self.generic_visit(node)
+
+    visit_Let = visit_LetStmt
+
+    def visit_For(self, node):
+        self.bound.add(node.sym)
+        self.generic_visit(node)
+
+
+def _check_closed(lowered) -> None:
+    v = _Bound()
+    v.visit(lowered.body)
+    known = set()
+    for a in lowered.args:
+        known.add(a.sym)
+        if a.kind is ir.ArgKind.BUFFER:
+            known.add(ir.buffer_host(a.sym))
+            for d in range(a.dimensions):
+                known |= {ir.buffer_min(a.sym, d), ir.buffer_extent(a.sym, d), ir.buffer_stride(a.sym, d)}
+    free = v.used - v.bound - known
+    if free:
+        raise CompileError("Internal error: lowered pipeline uses undefined variables: "
+                           + ", ".join(sorted(s.name for s in free)))

@@ -1,0 +1,98 @@
+"""Storage flattening: multi-dimensional Funcs become flat buffers.
+
+Runs after bounds inference, sliding window and storage folding. Each
+`Realize` becomes an `Allocate` per Tuple element, each `Provide` a
+`Store`, each `Call` a `Load`, at the index
+`sum((arg_d - min_d) * stride_d)`. Allocations are dense, in the Func's
+storage order (`reorder_storage`); input and output buffers use the
+strides passed in, with dimension 0 assumed dense (checked at entry).
+
+    realize f([m0, e0], [m1, e1]) { f(x, y) = g(x, y) }
+  =>
+    allocate f[e0 * e1] { f[(x - m0) + (y - m1)*e0] = g[(x - g.min.0) + (y - g.min.1)*g.stride.1] }
+"""
+from __future__ import annotations
+
+from pipelang import ir
+from pipelang.lowering.names import buffer as buffer_symbol
+
+
+
+
+def _descriptor_index(sym, args) -> ir.Expr:
+    idx = None
+    for d, a in enumerate(args):
+        term = ir.Sub(a, ir.Variable(ir.Int(32), ir.buffer_min(sym, d)))
+        if d > 0:
+            term = ir.Mul(term, ir.Variable(ir.Int(32), ir.buffer_stride(sym, d)))
+        idx = term if idx is None else ir.Add(idx, term)
+    return idx if idx is not None else ir.i32(0)
+
+
+class _Flatten(ir.IRMutator):
+    def __init__(self, env, outputs):
+        self.env = env
+        self.outputs = {o.sym for o in outputs}
+        self.layouts: dict = {}      # Func symbol -> (storage order of arg positions, mins, strides)
+
+    def _index(self, fn_sym, args) -> ir.Expr:
+        layout = self.layouts.get(fn_sym)
+        if layout is None:
+            return _descriptor_index(fn_sym, args)
+        mins, strides = layout
+        idx = None
+        for a, mn, st in zip(args, mins, strides):
+            term = ir.Sub(a, mn)
+            if not ir.is_const(st, 1):
+                term = ir.Mul(term, st)
+            idx = term if idx is None else ir.Add(idx, term)
+        return idx if idx is not None else ir.i32(0)
+
+    def mutate_Realize(self, node):
+        fn = self.env[node.fn]
+        order = [fn.args.index(a) for a in fn.schedule.storage_dims]
+        strides = [None] * len(fn.args)
+        stride = ir.i32(1)
+        for pos in order:
+            strides[pos] = stride
+            stride = ir.Mul(stride, node.bounds[pos].extent)
+        self.layouts[node.fn] = ([r.min for r in node.bounds], strides)
+        body = self.mutate(node.body)
+        del self.layouts[node.fn]
+        for i in reversed(range(len(node.types))):
+            body = ir.Allocate(buffer_symbol(fn, i), node.types[i], stride, ir.MemoryType.AUTO, body)
+        return body
+
+    def mutate_Provide(self, node):
+        fn = self.env[node.fn]
+        args = tuple(self.mutate(a) for a in node.args)
+        values = tuple(self.mutate(v) for v in node.values)
+        stores = []
+        for i, value in enumerate(values):
+            buf = buffer_symbol(fn, i)
+            key = node.fn if node.fn in self.layouts else buf
+            stores.append(ir.Store(buf, value, self._index(key, args)))
+        return ir.block(*stores)
+
+    def mutate_Call(self, node):
+        args = tuple(self.mutate(a) for a in node.args)
+        if node.kind is ir.CallKind.IMAGE:
+            return ir.Load(node.type, node.fn, _descriptor_index(node.fn, args))
+        fn = self.env[node.fn]
+        buf = buffer_symbol(fn, node.value_index)
+        key = node.fn if node.fn in self.layouts else buf
+        return ir.Load(node.type, buf, self._index(key, args))
+
+
+def flatten_storage(s: ir.Stmt, env: dict, outputs: list) -> ir.Stmt:
+    return _Flatten(env, outputs).mutate(s)
+
+
+class _StripProducerConsumer(ir.IRMutator):
+    def mutate_ProducerConsumer(self, node):
+        return self.mutate(node.body)
+
+
+def strip_producer_consumer(s: ir.Stmt) -> ir.Stmt:
+    """Drop the produce/consume markers, which only help passes and printing."""
+    return _StripProducerConsumer().mutate(s)

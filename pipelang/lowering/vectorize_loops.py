@@ -1,0 +1,188 @@
+"""Vectorization: a loop marked vectorized becomes one iteration over vectors.
+
+Runs after storage flattening and simplification (extents must be
+constants by then). The loop variable becomes `Ramp(min, 1, lanes)`; every
+expression that depends on it becomes a vector expression, scalars mixed
+in are broadcast. Loads and stores at vector indices stay single nodes
+(the backend emits dense vector memory ops for unit-stride ramps,
+gathers/scatters otherwise).
+
+A guard inside the loop (a GuardWithIf or ShiftInwards tail, an RDom
+predicate) whose condition is monotonic in the loop variable is handled
+like Halide's loop partitioning: when it holds at the first and last lane
+the vector body runs unguarded; otherwise the iteration runs as a scalar
+loop. A guard that is not monotonic is scalarized.
+
+    vectorized (x, 0, 8) { f[x + y*8] = g[x] * 2 }
+  =>
+    f[ramp(y*8, 1, 8)] = g[ramp(0, 1, 8)] * x8(2)
+"""
+from __future__ import annotations
+
+from pipelang import ir
+from pipelang.errors import ScheduleError
+from pipelang.lowering.analysis.intervals import Monotonic, is_monotonic
+from pipelang.lowering.simplify import simplify
+
+
+def _broadcast(e: ir.Expr, lanes: int) -> ir.Expr:
+    return e if e.type.lanes() == lanes else ir.Broadcast(e, lanes)
+
+
+class _Widen(ir.IRMutator):
+    """Replace one loop variable by a ramp and widen everything that depends on it."""
+
+    def __init__(self, sym, ramp: ir.Ramp):
+        self.lanes = ramp.lanes
+        self.replacements = {sym: ramp}
+
+    def mutate_Variable(self, node):
+        return self.replacements.get(node.sym, node)
+
+    def _widen_all(self, node, names):
+        new = {n: self.mutate(getattr(node, n)) for n in names}
+        if all(new[n] is getattr(node, n) for n in names):
+            return node, False
+        lanes = max(v.type.lanes() for v in new.values())
+        return {n: _broadcast(v, lanes) for n, v in new.items()}, True
+
+    def generic_binary(self, node):
+        out, changed = self._widen_all(node, ("a", "b"))
+        return type(node)(out["a"], out["b"]) if changed else node
+
+    mutate_Add = mutate_Sub = mutate_Mul = mutate_Div = mutate_Mod = generic_binary
+    mutate_Min = mutate_Max = mutate_EQ = mutate_NE = mutate_LT = generic_binary
+    mutate_LE = mutate_GT = mutate_GE = mutate_And = mutate_Or = generic_binary
+
+    def mutate_Select(self, node):
+        out, changed = self._widen_all(node, ("condition", "true_value", "false_value"))
+        return ir.Select(out["condition"], out["true_value"], out["false_value"]) if changed else node
+
+    def mutate_Cast(self, node):
+        v = self.mutate(node.value)
+        return node if v is node.value else ir.Cast(node.type.with_lanes(v.type.lanes()), v)
+
+    def mutate_Not(self, node):
+        a = self.mutate(node.a)
+        return node if a is node.a else ir.Not(a)
+
+    def mutate_Intrinsic(self, node):
+        args = [self.mutate(a) for a in node.args]
+        if all(a is b for a, b in zip(args, node.args)):
+            return node
+        lanes = max(a.type.lanes() for a in args)
+        args = tuple(_broadcast(a, lanes) for a in args)
+        return ir.Intrinsic(node.type.with_lanes(lanes), node.op, args)
+
+    def mutate_Load(self, node):
+        index = self.mutate(node.index)
+        if index is node.index:
+            return node
+        return ir.Load(node.type.with_lanes(index.type.lanes()), node.buf, index)
+
+    def mutate_Let(self, node):
+        value = self.mutate(node.value)
+        if value.type.is_vector():
+            self.replacements[node.sym] = ir.Variable(value.type, node.sym)
+        body = self.mutate(node.body)
+        self.replacements.pop(node.sym, None)
+        if value is node.value and body is node.body:
+            return node
+        return ir.Let(node.sym, value, body)
+
+    def mutate_LetStmt(self, node):
+        value = self.mutate(node.value)
+        if value.type.is_vector():
+            self.replacements[node.sym] = ir.Variable(value.type, node.sym)
+        body = self.mutate(node.body)
+        self.replacements.pop(node.sym, None)
+        if value is node.value and body is node.body:
+            return node
+        return ir.LetStmt(node.sym, value, body)
+
+    def mutate_Store(self, node):
+        value = self.mutate(node.value)
+        index = self.mutate(node.index)
+        if value is node.value and index is node.index:
+            return node
+        lanes = max(value.type.lanes(), index.type.lanes())
+        return ir.Store(node.buf, _broadcast(value, lanes), _broadcast(index, lanes))
+
+    def mutate_For(self, node):
+        lo, ext = self.mutate(node.min), self.mutate(node.extent)
+        if lo.type.is_vector() or ext.type.is_vector():
+            raise ScheduleError(f"Can't vectorize a loop whose inner loop {node.sym.name} has "
+                                f"bounds that depend on the vectorized variable")
+        body = self.mutate(node.body)
+        if lo is node.min and ext is node.extent and body is node.body:
+            return node
+        return ir.For(node.sym, lo, ext, node.kind, body)
+
+    def mutate_IfThenElse(self, node):
+        cond = self.mutate(node.condition)
+        if cond.type.is_vector():
+            raise AssertionError("vector guards are partitioned before widening")
+        return self.generic_mutate(node)
+
+
+def _guard_path(body):
+    """The lets above the first guard that depends on nothing but them, and the guard."""
+    lets = []
+    while isinstance(body, ir.LetStmt):
+        lets.append(body)
+        body = body.body
+    if isinstance(body, ir.IfThenElse) and body.else_case is None:
+        return lets, body
+    return lets, None
+
+
+def _condition_in_loop_var(lets, cond):
+    for let in reversed(lets):
+        cond = ir.substitute({let.sym: let.value}, cond)
+    if isinstance(cond, ir.Intrinsic) and cond.op is ir.Op.LIKELY:
+        cond = cond.args[0]
+    return cond
+
+
+def _monotonic_in(cond, sym) -> bool:
+    if isinstance(cond, ir.And):
+        return _monotonic_in(cond.a, sym) and _monotonic_in(cond.b, sym)
+    if isinstance(cond, (ir.LT, ir.LE, ir.GT, ir.GE)):
+        return is_monotonic(simplify(ir.Sub(cond.a, cond.b)), sym) is not Monotonic.UNKNOWN
+    return is_monotonic(cond, sym) is Monotonic.CONSTANT
+
+
+class _VectorizeLoops(ir.IRMutator):
+    def mutate_For(self, node):
+        body = self.mutate(node.body)
+        if node.kind is not ir.ForKind.VECTORIZED:
+            return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
+        lanes = ir.const_value(node.extent)
+        if lanes is None:
+            raise ScheduleError(f"Can only vectorize loops over a constant extent. The loop over "
+                                f"{node.sym.name} has extent {ir.to_string(node.extent)}; split it "
+                                f"by a constant factor (f.vectorize(x, 8)) or bound it")
+        if lanes == 1:
+            return ir.LetStmt(node.sym, node.min, body)
+        return _partition(node, body, lanes)
+
+
+def _partition(node, body, lanes):
+    """Vector code for the loop `node` over `body`, with guards peeled off."""
+    serial = ir.For(node.sym, node.min, node.extent, ir.ForKind.SERIAL, body)
+    lets, guard = _guard_path(body)
+    if guard is None:
+        return _Widen(node.sym, ir.Ramp(node.min, ir.i32(1), lanes)).mutate(body)
+    cond = _condition_in_loop_var(lets, guard.condition)
+    if not _monotonic_in(cond, node.sym):
+        return serial                       # a guard no vector can express
+    unguarded = guard.then_case
+    for let in reversed(lets):
+        unguarded = ir.LetStmt(let.sym, let.value, unguarded)
+    first = ir.substitute({node.sym: node.min}, cond)
+    last = ir.substitute({node.sym: ir.Add(node.min, ir.i32(lanes - 1))}, cond)
+    return ir.IfThenElse(simplify(ir.And(first, last)), _partition(node, unguarded, lanes), serial)
+
+
+def vectorize_loops(s: ir.Stmt) -> ir.Stmt:
+    return _VectorizeLoops().mutate(s)

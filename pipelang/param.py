@@ -1,0 +1,165 @@
+"""Pipeline inputs bound at run time: scalar `Param`s and `ImageParam`s."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from pipelang import ir
+from pipelang.buffer import Buffer, Dimension, register_fields
+from pipelang.errors import BufferError_, CompileError, HalideError
+from pipelang.expr import Expr, ExprOps, to_ir
+
+_counter = itertools.count()
+
+# Which Param owns each scalar symbol.
+param_owner: dict = {}
+
+
+def _check_value(t: ir.Type, value, name: str):
+    if t.is_float():
+        return float(value)
+    if isinstance(value, (bool, np.bool_)):
+        value = int(value)
+    if isinstance(value, (float, np.floating)) and float(value) != int(value):
+        raise HalideError(f"The value {value} cannot be losslessly converted to type {t}")
+    value = int(value)
+    if not t.min_value() <= value <= t.max_value():
+        raise HalideError(f"The value {value} cannot be losslessly converted to type {t}")
+    return value
+
+
+class Param(ExprOps):
+    """A scalar input: `hl.Param(hl.Float(32), "gain", 1.5)`."""
+    __slots__ = ("_type", "_name", "_sym", "_value", "__weakref__")
+
+    def __init__(self, t: ir.Type, *args):
+        name = None
+        value = None
+        if args and isinstance(args[0], str):
+            name, args = args[0], args[1:]
+        if args:
+            value = args[0]
+        if not isinstance(t, ir.Type):
+            raise TypeError(f"Param needs a pipelang Type first, not {t!r}")
+        self._type = t
+        self._name = name or f"p{next(_counter)}"
+        self._sym = ir.Symbol(self._name)
+        self._value = _check_value(t, value, self._name) if value is not None else (
+            0.0 if t.is_float() else 0)
+        param_owner[self._sym] = self
+
+    def name(self) -> str:
+        return self._name
+
+    def type(self) -> ir.Type:
+        return self._type
+
+    def set(self, value) -> None:
+        self._value = _check_value(self._type, value, self._name)
+
+    def get(self):
+        return self._value
+
+    def set_range(self, min_, max_):
+        return self
+
+    def set_estimate(self, value):
+        return self
+
+    def _to_ir(self) -> ir.Expr:
+        return ir.Variable(self._type, self._sym)
+
+    def __repr__(self) -> str:
+        return f"<pipelang.Param '{self._name}' type {self._type}>"
+
+
+class ImageParam:
+    """A buffer input: `hl.ImageParam(hl.UInt(8), 2, "input")`, bound with `.set(buffer)`."""
+
+    def __init__(self, t: ir.Type, dimensions: int, name: str | None = None):
+        if not isinstance(t, ir.Type):
+            raise TypeError(f"ImageParam needs a pipelang Type first, not {t!r}")
+        self._type = t
+        self._dims = int(dimensions)
+        self._name = name or f"p{next(_counter)}"
+        self._sym = ir.Symbol(self._name)
+        self._buffer: Buffer | None = None
+        register_fields(self, self._sym, self._dims)
+
+    def name(self) -> str:
+        return self._name
+
+    def type(self) -> ir.Type:
+        return self._type
+
+    def dimensions(self) -> int:
+        return self._dims
+
+    def set(self, buffer) -> None:
+        if not isinstance(buffer, Buffer):
+            buffer = Buffer(buffer)
+        if buffer.type() != self._type:
+            raise BufferError_(f"Can't bind ImageParam {self._name} of type {self._type} to "
+                               f"Buffer {buffer.name()} of type {buffer.type()}")
+        if buffer.dimensions() != self._dims:
+            raise BufferError_(f"Can't bind ImageParam {self._name} of {self._dims} dimensions "
+                               f"to Buffer {buffer.name()} of {buffer.dimensions()} dimensions")
+        self._buffer = buffer
+
+    def get(self) -> Buffer | None:
+        return self._buffer
+
+    def reset(self) -> None:
+        self._buffer = None
+
+    def _field(self, f, d) -> Expr:
+        if not 0 <= d < self._dims:
+            raise CompileError(f"ImageParam {self._name} has {self._dims} dimensions; "
+                               f"dimension {d} does not exist")
+        return Expr(ir.Variable(ir.Int(32), f(self._sym, d)))
+
+    def dim(self, d: int) -> Dimension:
+        mn = self._field(ir.buffer_min, d)
+        ext = self._field(ir.buffer_extent, d)
+        return Dimension(mn, ext, self._field(ir.buffer_stride, d))
+
+    def width(self) -> Expr:
+        return self._field(ir.buffer_extent, 0)
+
+    def height(self) -> Expr:
+        return self._field(ir.buffer_extent, 1)
+
+    def channels(self) -> Expr:
+        return self._field(ir.buffer_extent, 2)
+
+    def left(self) -> Expr:
+        return self._field(ir.buffer_min, 0)
+
+    def top(self) -> Expr:
+        return self._field(ir.buffer_min, 1)
+
+    def right(self) -> Expr:
+        return self.dim(0).max()
+
+    def bottom(self) -> Expr:
+        return self.dim(1).max()
+
+    def __getitem__(self, pos):
+        items = pos if isinstance(pos, tuple) else (pos,)
+        if len(items) != self._dims:
+            raise CompileError(f"ImageParam {self._name} has {self._dims} dimensions but was "
+                               f"called with {len(items)} arguments")
+        args = []
+        for a in items:
+            e = to_ir(a)
+            if e.type.is_float():
+                raise CompileError(f"ImageParam {self._name} was indexed with a float")
+            args.append(e if e.type == ir.Int(32) else ir.Cast(ir.Int(32), e))
+        return Expr(ir.Call(self._type, self._sym, tuple(args), ir.CallKind.IMAGE))
+
+    def __repr__(self) -> str:
+        return f"<pipelang.ImageParam '{self._name}' type {self._type} dims {self._dims}>"
+
+
+InputBuffer = ImageParam

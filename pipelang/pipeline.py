@@ -1,0 +1,227 @@
+"""`Pipeline`: compile (lower + LLVM JIT) and run one or more output Funcs.
+
+The compiled code is cached on the Pipeline and reused until any Func's
+definition or schedule changes. `realize` checks every buffer on the way
+in (types, dimensions, that inputs are bound) and the compiled code checks
+the regions read and written before it writes anything.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pipelang import ir
+from pipelang.buffer import Buffer
+from pipelang.errors import BufferError_, CompileError
+from pipelang.function import generation
+from pipelang.param import ImageParam, Param
+
+
+def _functions(outputs) -> list:
+    from pipelang.func import Func
+    if isinstance(outputs, Func):
+        outputs = [outputs]
+    fns = []
+    for f in outputs:
+        if not isinstance(f, Func):
+            raise TypeError(f"Pipeline outputs must be Funcs, not {type(f).__name__}")
+        if not f.defined():
+            raise CompileError(f'Func "{f.name()}" is undefined: it can\'t be realized')
+        fns.append(f.function)
+    if len({id(fn) for fn in fns}) != len(fns):
+        raise CompileError("A Func appears twice among the outputs of a Pipeline")
+    return fns
+
+
+class _Compiled:
+    def __init__(self, outputs, name):
+        from pipelang.backends.llvm import compile_lowered
+        from pipelang.lowering.lower import lower
+        self.lowered, self.arguments, self.timings = lower(outputs, name)
+        self.jit = compile_lowered(self.lowered)
+        self.generation = generation()
+        # Where each argument's slots go, in argv order.
+        self.plan = []
+        out_index = 0
+        for a, off in zip(self.lowered.args, self.jit.arg_offsets):
+            if a.kind is ir.ArgKind.SCALAR:
+                self.plan.append(("param", off, self.arguments.params[a.sym], a))
+            elif a.sym in self.arguments.inputs:
+                self.plan.append(("input", off, self.arguments.inputs[a.sym], a))
+            else:
+                self.plan.append(("output", off, out_index, a))
+                out_index += 1
+
+
+def _fill_buffer(argv, off, buf: Buffer) -> None:
+    arr = buf._array
+    argv[off] = arr.__array_interface__["data"][0]
+    n = arr.ndim
+    for d in range(n):
+        axis = n - 1 - d
+        argv[off + 1 + 3 * d] = buf._mins[d]
+        argv[off + 2 + 3 * d] = arr.shape[axis]
+        argv[off + 3 + 3 * d] = arr.strides[axis] // arr.itemsize
+
+
+def _dense_in_x(buf: Buffer) -> Buffer:
+    """`buf`, or a copy whose dimension 0 is dense (compiled code assumes stride 1 there)."""
+    arr = buf._array
+    if arr.ndim == 0 or arr.shape[-1] <= 1 or arr.strides[-1] == arr.itemsize:
+        return buf
+    copy = Buffer(np.ascontiguousarray(arr))
+    copy._mins = list(buf._mins)
+    return copy
+
+
+class Pipeline:
+    def __init__(self, outputs=None):
+        from pipelang.func import Func
+        if outputs is None:
+            outputs = []
+        self._funcs = [outputs] if isinstance(outputs, Func) else list(outputs)
+        self._compiled: _Compiled | None = None
+
+    def outputs(self) -> list:
+        return list(self._funcs)
+
+    def defined(self) -> bool:
+        return bool(self._funcs)
+
+    # ---------------------------------------------------------------- compiling
+
+    def _compile(self) -> _Compiled:
+        c = self._compiled
+        if c is None or c.generation != generation():
+            fns = _functions(self._funcs)
+            c = self._compiled = _Compiled(fns, fns[0].name)
+        return c
+
+    def compile_jit(self, target=None) -> None:
+        self._compile()
+
+    def compile_to_lowered_stmt(self, filename, arguments=(), fmt=None, target=None) -> None:
+        """Write the lowered statement as text (Halide's `StmtOutputFormat.Text`)."""
+        with open(filename, "w") as f:
+            f.write(self.lowered_stmt())
+
+    def lowered_stmt(self) -> str:
+        return ir.to_string(self._compile().lowered)
+
+    def llvm_ir(self) -> str:
+        return self._compile().jit.llvm_ir
+
+    def assembly(self) -> str:
+        return self._compile().jit.assembly()
+
+    def compile_to_llvm_assembly(self, filename, arguments=(), fn_name="", target=None) -> None:
+        with open(filename, "w") as f:
+            f.write(self.llvm_ir())
+
+    def compile_to_assembly(self, filename, arguments=(), fn_name="", target=None) -> None:
+        with open(filename, "w") as f:
+            f.write(self.assembly())
+
+    def infer_arguments(self) -> list:
+        args = self._compile().arguments
+        return list(args.inputs.values()) + list(args.params.values())
+
+    def print_loop_nest(self) -> None:
+        from pipelang.loop_nest import loop_nest_text
+        print(loop_nest_text(_functions(self._funcs)), end="")
+
+    # ---------------------------------------------------------------- running
+
+    def _output_buffers(self, fns, args) -> list:
+        types = [t for fn in fns for t in fn.output_types]
+        if len(args) == 1 and isinstance(args[0], (list, tuple)) and all(
+                isinstance(a, (int, np.integer)) for a in args[0]):
+            sizes = [int(s) for s in args[0]]
+        elif args and all(isinstance(a, (int, np.integer)) for a in args):
+            sizes = [int(s) for s in args]
+        elif len(args) == 0:
+            sizes = []
+        else:
+            bufs = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
+            bufs = [b if isinstance(b, Buffer) else Buffer(b) for b in bufs]
+            if len(bufs) != len(types):
+                raise BufferError_(f"realize() was given {len(bufs)} output buffers, but the "
+                                   f"pipeline has {len(types)} outputs")
+            i = 0
+            for fn in fns:
+                for t in fn.output_types:
+                    self._check_output(fn, bufs[i], t, bufs[0])
+                    i += 1
+            return bufs
+        for fn in fns:
+            if len(sizes) != len(fn.args):
+                raise BufferError_(f"Func {fn.name} is defined with {len(fn.args)} dimensions, but "
+                                   f"realize() is requesting a realization with {len(sizes)} dimensions.")
+        for d, s in enumerate(sizes):
+            if s < 0:
+                raise BufferError_(f"realize() size {s} in dimension {d} is negative")
+        total = 1
+        for s in sizes:
+            total *= s
+        if total * max(t.bytes() for t in types) > (1 << 40):
+            raise BufferError_(f"realize() of sizes {sizes} would allocate more than 1 TiB")
+        return [Buffer(t, sizes) for t in types]
+
+    @staticmethod
+    def _check_output(fn, buf: Buffer, t, first: Buffer) -> None:
+        if not buf.defined():
+            raise BufferError_(f"Output buffer for Func {fn.name} is undefined")
+        if buf.type() != t:
+            raise BufferError_(f"Output buffer {buf.name()} has type {buf.type()} but Func "
+                               f"{fn.name} has type {t}")
+        if buf.dimensions() != len(fn.args):
+            raise BufferError_(f"Output buffer {buf.name()} has {buf.dimensions()} dimensions but "
+                               f"Func {fn.name} has {len(fn.args)}")
+        arr = buf._array
+        if not arr.flags.writeable:
+            raise BufferError_(f"Output buffer {buf.name()} for Func {fn.name} is read-only")
+        if arr.ndim and arr.shape[-1] > 1 and arr.strides[-1] != arr.itemsize:
+            raise BufferError_(f"Output buffer {buf.name()} for Func {fn.name} has stride "
+                               f"{arr.strides[-1] // arr.itemsize} in dimension 0, but it must be 1")
+        for d in range(buf.dimensions()):
+            if (buf.dim(d).min(), buf.dim(d).extent()) != (first.dim(d).min(), first.dim(d).extent()):
+                raise BufferError_(f"Output buffers of a pipeline must all cover the same region; "
+                                   f"{buf.name()} differs from {first.name()} in dimension {d}")
+
+    def realize(self, *args, target=None):
+        if args and not isinstance(args[-1], (int, np.integer, list, tuple, Buffer, np.ndarray)):
+            args = args[:-1]              # a Target
+        fns = _functions(self._funcs)
+        outs = self._output_buffers(fns, args)
+        self._run(outs)
+        if len(outs) == 1:
+            return outs[0]
+        return outs
+
+    def _run(self, outs: list) -> None:
+        c = self._compile()
+        argv = np.zeros(max(c.jit.argv_size, 1), np.int64)
+        keep = []
+        for kind, off, what, a in c.plan:
+            if kind == "output":
+                _fill_buffer(argv, off, outs[what])
+            elif kind == "input":
+                buf = what if isinstance(what, Buffer) else what.get()
+                if buf is None:
+                    raise BufferError_(f"ImageParam {what.name()} is not bound to a buffer: call "
+                                       f"{what.name()}.set(buffer) before realize()")
+                buf = _dense_in_x(buf)
+                keep.append(buf)
+                _fill_buffer(argv, off, buf)
+            else:
+                from pipelang.backends.llvm import pack_scalar
+                argv[off] = pack_scalar(what.get(), a.type)
+        self._check_aliasing(outs, keep)
+        c.jit(argv)
+
+    @staticmethod
+    def _check_aliasing(outs, inputs) -> None:
+        for o in outs:
+            for i in inputs:
+                if np.may_share_memory(o._array, i._array) and np.shares_memory(o._array, i._array):
+                    raise BufferError_(f"Output buffer {o.name()} shares memory with input buffer "
+                                       f"{i.name()}: a pipeline can't read and write the same memory")

@@ -1,0 +1,168 @@
+"""Reduction domains: `RDom` and its `RVar`s.
+
+`r = hl.RDom([(0, 10), (0, 5)])` is a 10x5 domain; in an update that uses
+it, `r.x` is the innermost loop, as in Halide. `r.where(cond)` restricts it.
+"""
+from __future__ import annotations
+
+import itertools
+
+from pipelang import ir
+from pipelang.errors import CompileError
+from pipelang.expr import Expr, ExprOps, to_ir
+from pipelang.function import ReductionVar
+
+_counter = itertools.count()
+
+# Which RDom each RVar symbol belongs to, so a definition can find its domain.
+_owner: dict = {}
+
+
+def rvar_info(sym):
+    """(RDom, index) for an RVar symbol, or None for any other symbol."""
+    return _owner.get(sym)
+
+
+class Range:
+    """`hl.Range(min, extent)`."""
+
+    def __init__(self, min_, extent):
+        self.min = min_
+        self.extent = extent
+
+    def __iter__(self):
+        return iter((self.min, self.extent))
+
+
+class RVar(ExprOps):
+    __slots__ = ("_rdom", "_index")
+
+    def __init__(self, rdom=None, index: int = 0):
+        self._rdom = rdom
+        self._index = index
+
+    @property
+    def _var(self) -> ReductionVar:
+        return self._rdom._vars[self._index]
+
+    def name(self) -> str:
+        return self._var.name
+
+    def min(self) -> Expr:
+        return Expr(self._var.min)
+
+    def extent(self) -> Expr:
+        return Expr(self._var.extent)
+
+    def domain(self) -> "RDom":
+        return self._rdom
+
+    def _to_ir(self) -> ir.Expr:
+        return ir.Variable(ir.Int(32), self._var.sym)
+
+    def __repr__(self) -> str:
+        return f"<pipelang.RVar '{self.name()}'>"
+
+    def __str__(self) -> str:
+        return self.name()
+
+
+def _as_int32(v) -> ir.Expr:
+    e = to_ir(v)
+    if e.type.is_float():
+        raise CompileError(f"RDom bounds must be integers, not {e.type}")
+    return e if e.type == ir.Int(32) else ir.Cast(ir.Int(32), e)
+
+
+class RDom:
+    """`RDom([(min, extent), ...], name)`, `RDom(Range, ...)`, or `RDom(buffer)`."""
+
+    def __init__(self, *args, name: str | None = None):
+        if len(args) >= 1 and isinstance(args[-1], str):
+            name, args = args[-1], args[:-1]
+        regions = []
+        if len(args) == 1 and hasattr(args[0], "dimensions") and not isinstance(args[0], (list, tuple)):
+            buf = args[0]
+            regions = [(buf.dim(d).min(), buf.dim(d).extent()) for d in range(buf.dimensions())]
+        elif len(args) == 1 and isinstance(args[0], (list, tuple)):
+            regions = [tuple(r) for r in args[0]]
+        else:
+            regions = [tuple(r) for r in args]
+        if not regions:
+            raise CompileError("An RDom needs at least one (min, extent) range")
+        self._name = name or f"r{next(_counter)}"
+        suffixes = "xyzw"
+        self._vars = []
+        for i, (mn, ext) in enumerate(regions):
+            vname = self._name if len(regions) == 1 else (
+                f"{self._name}${suffixes[i]}" if i < 4 else f"{self._name}${i}")
+            sym = ir.Symbol(vname)
+            self._vars.append(ReductionVar(vname, sym, _as_int32(mn), _as_int32(ext)))
+            _owner[sym] = (self, i)
+        self._predicates: list = []
+        self.serial = next(_counter)
+
+    def where(self, predicate) -> "RDom":
+        p = to_ir(predicate)
+        if not p.type.is_bool():
+            raise CompileError(f"RDom.where needs a boolean condition, not {p.type}")
+        self._predicates.append(p)
+        return self
+
+    def predicate(self):
+        if not self._predicates:
+            return Expr(ir.make_const(ir.Bool(), 1))
+        p = self._predicates[0]
+        for q in self._predicates[1:]:
+            p = ir.And(p, q)
+        return Expr(p)
+
+    def dimensions(self) -> int:
+        return len(self._vars)
+
+    def __len__(self) -> int:
+        return len(self._vars)
+
+    def __getitem__(self, i: int) -> RVar:
+        if not 0 <= i < len(self._vars):
+            raise IndexError(f"RDom {self._name} has {len(self._vars)} dimensions; [{i}] is out of range")
+        return RVar(self, i)
+
+    @property
+    def x(self) -> RVar:
+        return self[0]
+
+    @property
+    def y(self) -> RVar:
+        return self[1]
+
+    @property
+    def z(self) -> RVar:
+        return self[2]
+
+    @property
+    def w(self) -> RVar:
+        return self[3]
+
+    def name(self) -> str:
+        return self._name
+
+    def _to_ir(self) -> ir.Expr:
+        if len(self._vars) != 1:
+            raise CompileError(f"RDom {self._name} has {len(self._vars)} dimensions; use r.x, r.y, ...")
+        return self[0]._to_ir()
+
+    def __repr__(self) -> str:
+        return f"<pipelang.RDom '{self._name}'>"
+
+
+# A one-dimensional RDom is usable directly as an Expr (r instead of r.x).
+for _op in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+            "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__neg__",
+            "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"):
+    def _make(op):
+        def method(self, *a):
+            return getattr(self[0], op)(*a)
+        return method
+    setattr(RDom, _op, _make(_op))
+RDom.__hash__ = object.__hash__

@@ -1,0 +1,136 @@
+"""Schedule directives as plain data.
+
+A `FuncSchedule` says where a Func is computed and stored (`LoopLevel`s) and,
+for each of its stages, how the stage's domain is traversed: the `Split`s
+applied to its dimensions, in order, and the resulting loop `Dim`s, innermost
+first (Halide's order). Dimension names are Halide's dotted names: splitting
+`x` into `xo, xi` makes dims `x.xo` and `x.xi`; fusing `x.xo` and `y` into
+`t` makes `x.xo.t`.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from pipelang.ir import ForKind
+
+
+class TailStrategy(enum.Enum):
+    """What a split does when the factor does not divide the extent (Halide's names)."""
+    RoundUp = "RoundUp"
+    GuardWithIf = "GuardWithIf"
+    Predicate = "Predicate"
+    PredicateLoads = "PredicateLoads"
+    PredicateStores = "PredicateStores"
+    ShiftInwards = "ShiftInwards"
+    Auto = "Auto"
+
+
+class SplitKind(enum.Enum):
+    SPLIT = "split"
+    FUSE = "fuse"
+    RENAME = "rename"
+
+
+@dataclass(frozen=True)
+class Split:
+    """`old` becomes `outer * factor + inner` (SPLIT), or `outer` and `inner` become `old` (FUSE)."""
+    old: str
+    outer: str
+    inner: str
+    factor: object          # an ir.Expr (SPLIT), None otherwise
+    kind: SplitKind
+    tail: TailStrategy = TailStrategy.Auto
+
+
+@dataclass(frozen=True)
+class Dim:
+    var: str
+    kind: ForKind = ForKind.SERIAL
+    is_rvar: bool = False
+
+
+@dataclass(frozen=True)
+class Bound:
+    var: str
+    min: object             # ir.Expr or None
+    extent: object          # ir.Expr
+
+
+@dataclass
+class StageSchedule:
+    dims: list = field(default_factory=list)      # Dim, innermost first
+    splits: list = field(default_factory=list)    # Split, in the order applied
+
+    def copy(self) -> "StageSchedule":
+        return StageSchedule(list(self.dims), list(self.splits))
+
+
+class LoopLevelKind(enum.Enum):
+    INLINED = "inlined"
+    ROOT = "root"
+    AT = "at"
+
+
+class LoopLevel:
+    """Where in the loop nest a Func is computed or stored (Halide's `hl.LoopLevel`).
+
+    `LoopLevel(f, x)` is inside the loop over `x` of Func `f`'s last stage
+    (or of `stage_index`); `LoopLevel.root()` is outside every loop;
+    `LoopLevel.inlined()` means computed where used.
+    """
+
+    def __init__(self, func=None, var=None, stage_index: int = -1):
+        if func is None:
+            self.kind, self.func, self.var, self.stage_index = LoopLevelKind.INLINED, None, None, -1
+            return
+        self.kind = LoopLevelKind.AT
+        self.func = getattr(func, "function", func)     # a Func handle or a Function
+        self.var = var if isinstance(var, str) else var.name()
+        self.stage_index = stage_index
+
+    @staticmethod
+    def root() -> "LoopLevel":
+        lvl = LoopLevel()
+        lvl.kind = LoopLevelKind.ROOT
+        return lvl
+
+    @staticmethod
+    def inlined() -> "LoopLevel":
+        return LoopLevel()
+
+    def is_root(self) -> bool:
+        return self.kind is LoopLevelKind.ROOT
+
+    def is_inlined(self) -> bool:
+        return self.kind is LoopLevelKind.INLINED
+
+    def func_name(self) -> str:
+        return self.func.name if self.func is not None else ""
+
+    def var_name(self) -> str:
+        return self.var or ""
+
+    def __eq__(self, other):
+        return (isinstance(other, LoopLevel) and self.kind is other.kind
+                and self.func is other.func and self.var == other.var)
+
+    def __hash__(self):
+        return hash((self.kind, id(self.func), self.var))
+
+    def __repr__(self) -> str:
+        if self.kind is LoopLevelKind.AT:
+            return f"LoopLevel({self.func.name}, {self.var})"
+        return f"LoopLevel.{self.kind.value}()"
+
+
+@dataclass
+class FuncSchedule:
+    compute_level: LoopLevel = field(default_factory=LoopLevel.inlined)
+    store_level: LoopLevel = field(default_factory=LoopLevel.inlined)
+    bounds: list = field(default_factory=list)           # Bound
+    storage_dims: list = field(default_factory=list)     # pure var names, innermost first
+    fold_factors: dict = field(default_factory=dict)     # var name -> (factor, fold_forward)
+    trace_stores: bool = False
+    trace_loads: bool = False
+    trace_realizations: bool = False

@@ -1,0 +1,211 @@
+"""`Stage`: the scheduling directives of one definition of a Func.
+
+`Func.split(...)` is `Stage(f, 0).split(...)`; `f.update(i)` returns the
+Stage of update `i`. Each directive edits the stage's `StageSchedule`
+(see `pipelang.schedule`) and checks its arguments, raising a
+`ScheduleError` that names the Func, the directive and the known vars.
+"""
+from __future__ import annotations
+
+from pipelang import ir
+from pipelang.errors import ScheduleError
+from pipelang.expr import to_ir
+from pipelang.function import touch
+from pipelang.schedule import Dim, Split, SplitKind, TailStrategy
+from pipelang.var import Var, unique_name
+
+
+def _var_name(v) -> str:
+    if isinstance(v, str):
+        return v
+    name = getattr(v, "name", None)
+    if callable(name):
+        return name()
+    raise ScheduleError(f"Expected a Var or RVar in a schedule, got {v!r}")
+
+
+class Stage:
+    def __init__(self, function, index: int):
+        self.function = function
+        self.index = index
+
+    # ---------------------------------------------------------------- helpers
+
+    @property
+    def _definition(self):
+        return self.function.stages()[self.index]
+
+    @property
+    def _sched(self):
+        return self._definition.schedule
+
+    def _stage_name(self) -> str:
+        return self.function.name if self.index == 0 else f"{self.function.name}.update({self.index - 1})"
+
+    def _vars_listing(self) -> str:
+        return "Vars: " + " ".join(d.var for d in reversed(self._sched.dims))
+
+    def _find_dim(self, name: str, directive: str) -> int:
+        """Index in dims of the var `name` (a full dotted name or its last part)."""
+        dims = self._sched.dims
+        for i, d in enumerate(dims):
+            if d.var == name:
+                return i
+        matches = [i for i, d in enumerate(dims) if d.var.endswith("." + name)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise ScheduleError(
+                f"In schedule for {self._stage_name()}, {directive}: var {name} is ambiguous "
+                f"({', '.join(dims[i].var for i in matches)}).\n{self._vars_listing()}")
+        raise ScheduleError(
+            f"In schedule for {self._stage_name()}, could not find var {name} to {directive}.\n"
+            f"{self._vars_listing()}")
+
+    def _check_new_name(self, name: str, directive: str, allowed: str | None = None) -> None:
+        for d in self._sched.dims:
+            last = d.var.rsplit(".", 1)[-1]
+            if (d.var == name or last == name) and name != allowed:
+                raise ScheduleError(
+                    f"In schedule for {self._stage_name()}, can't create var {name} using a "
+                    f"{directive}, because {name} is already used in this Func's schedule "
+                    f"elsewhere.\n{self._vars_listing()}")
+
+    def _set_kind(self, var, kind: ir.ForKind, directive: str):
+        i = self._find_dim(_var_name(var), directive)
+        dims = self._sched.dims
+        dims[i] = Dim(dims[i].var, kind, dims[i].is_rvar)
+        touch()
+        return self
+
+    # ---------------------------------------------------------------- domain order
+
+    def split(self, old, outer, inner, factor, tail=TailStrategy.Auto):
+        old_n, outer_n, inner_n = _var_name(old), _var_name(outer), _var_name(inner)
+        i = self._find_dim(old_n, "split")
+        dims = self._sched.dims
+        full = dims[i].var
+        self._check_new_name(outer_n, "split or tile", allowed=old_n)
+        self._check_new_name(inner_n, "split or tile", allowed=old_n if outer_n != old_n else None)
+        factor_ir = to_ir(factor)
+        if not factor_ir.type.is_int() and not factor_ir.type.is_uint():
+            raise ScheduleError(f"In schedule for {self._stage_name()}, split factor {factor!r} "
+                                f"of {old_n} must be an integer")
+        factor_ir = ir.Cast(ir.Int(32), factor_ir) if factor_ir.type != ir.Int(32) else factor_ir
+        value = ir.const_value(factor_ir)
+        if value is not None and value <= 0:
+            raise ScheduleError(f"In schedule for {self._stage_name()}, split factor of {old_n} "
+                                f"must be positive, not {value}")
+        if not isinstance(tail, TailStrategy):
+            raise ScheduleError(f"split tail must be an hl.TailStrategy, not {tail!r}")
+        outer_full, inner_full = f"{full}.{outer_n}", f"{full}.{inner_n}"
+        is_r = dims[i].is_rvar
+        dims[i:i + 1] = [Dim(inner_full, dims[i].kind, is_r), Dim(outer_full, ir.ForKind.SERIAL, is_r)]
+        self._sched.splits.append(Split(full, outer_full, inner_full, factor_ir, SplitKind.SPLIT, tail))
+        touch()
+        return self
+
+    def fuse(self, inner, outer, fused):
+        inner_n, outer_n, fused_n = _var_name(inner), _var_name(outer), _var_name(fused)
+        ii = self._find_dim(inner_n, "fuse")
+        oi = self._find_dim(outer_n, "fuse")
+        dims = self._sched.dims
+        inner_full, outer_full = dims[ii].var, dims[oi].var
+        fused_full = f"{inner_full}.{fused_n}"
+        dims[oi] = Dim(fused_full, ir.ForKind.SERIAL, dims[ii].is_rvar and dims[oi].is_rvar)
+        del dims[ii]
+        self._sched.splits.append(Split(fused_full, outer_full, inner_full, None, SplitKind.FUSE))
+        touch()
+        return self
+
+    def rename(self, old, new):
+        old_n, new_n = _var_name(old), _var_name(new)
+        i = self._find_dim(old_n, "rename")
+        dims = self._sched.dims
+        full = dims[i].var
+        new_full = full.rsplit(".", 1)[0] + "." + new_n if "." in full else new_n
+        dims[i] = Dim(new_full, dims[i].kind, dims[i].is_rvar)
+        self._sched.splits.append(Split(full, new_full, "", None, SplitKind.RENAME))
+        touch()
+        return self
+
+    def reorder(self, *vars_):
+        if len(vars_) == 1 and isinstance(vars_[0], (list, tuple)):
+            vars_ = tuple(vars_[0])
+        names = [_var_name(v) for v in vars_]
+        idx = [self._find_dim(n, "reorder") for n in names]
+        if len(set(idx)) != len(idx):
+            raise ScheduleError(f"In schedule for {self._stage_name()}, reorder names a var "
+                                f"more than once: {', '.join(names)}")
+        dims = self._sched.dims
+        picked = [dims[i] for i in idx]
+        for slot, d in zip(sorted(idx), picked):
+            dims[slot] = d
+        touch()
+        return self
+
+    def tile(self, x, y, *args):
+        """tile(x, y, xo, yo, xi, yi, xf, yf[, tail]) or tile(x, y, xi, yi, xf, yf[, tail])."""
+        tail = TailStrategy.Auto
+        if args and isinstance(args[-1], TailStrategy):
+            tail, args = args[-1], args[:-1]
+        if len(args) == 6:
+            xo, yo, xi, yi, xf, yf = args
+        elif len(args) == 4:
+            xi, yi, xf, yf = args
+            xo, yo = x, y
+        else:
+            raise ScheduleError(f"tile() of {self._stage_name()} takes (x, y, xo, yo, xi, yi, "
+                                f"xfactor, yfactor[, tail]) or (x, y, xi, yi, xfactor, yfactor[, tail])")
+        self.split(x, xo, xi, xf, tail)
+        self.split(y, yo, yi, yf, tail)
+        return self.reorder(xi, yi, xo, yo)
+
+    def _split_inner(self, var, factor, directive: str):
+        name = _var_name(var)
+        inner = unique_name("v")
+        while any(d.var.endswith("." + inner) for d in self._sched.dims):
+            inner = unique_name("v")
+        self.split(name, name, inner, factor, TailStrategy.Auto)
+        return inner
+
+    def vectorize(self, var, factor=None, tail=TailStrategy.Auto):
+        if factor is not None:
+            name = _var_name(var)
+            self._find_dim(name, "mark as vectorized")
+            inner = unique_name("v")
+            self.split(name, name, inner, factor, tail)
+            var = inner
+        return self._set_kind(var, ir.ForKind.VECTORIZED, "mark as vectorized")
+
+    def unroll(self, var, factor=None, tail=TailStrategy.Auto):
+        if factor is not None:
+            name = _var_name(var)
+            self._find_dim(name, "mark as unrolled")
+            inner = unique_name("v")
+            self.split(name, name, inner, factor, tail)
+            var = inner
+        return self._set_kind(var, ir.ForKind.UNROLLED, "mark as unrolled")
+
+    def parallel(self, var, task_size=None, tail=TailStrategy.Auto):
+        if task_size is not None:
+            name = _var_name(var)
+            self._find_dim(name, "mark as parallel")
+            inner = unique_name("v")
+            self.split(name, name, inner, task_size, tail)
+        return self._set_kind(var, ir.ForKind.PARALLEL, "mark as parallel")
+
+    def serial(self, var):
+        return self._set_kind(var, ir.ForKind.SERIAL, "mark as serial")
+
+    def dump_argument_list(self) -> str:
+        return self._vars_listing()
+
+    def name(self) -> str:
+        return self._stage_name()
+
+    def __repr__(self) -> str:
+        return f"<pipelang.Stage '{self._stage_name()}'>"
+
+
+__all__ = ["Stage", "Var"]

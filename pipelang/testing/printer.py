@@ -1,0 +1,145 @@
+"""Prints a pipeline description as Python source against Halide's API, and
+builds it by executing that source, so what is tested is exactly what a
+minimized regression test shows.
+
+    in0 = hl.Buffer(np.random.default_rng(5).integers(...).astype(np.uint8))
+    f1 = hl.Func("f1")
+    f1[x, y] = (in0_bc[(x + 1), y] + hl.u8(3))
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .desc import (
+    BinOp, Boundary, Call, Cast, Clamp, Const, Input, PipelineDesc, RVarRef, ReduceOp,
+    Select, Stage, Un, UnOp, Var, make_input,
+)
+
+_INFIX = {BinOp.ADD, BinOp.SUB, BinOp.MUL, BinOp.DIV, BinOp.MOD, BinOp.AND, BinOp.OR,
+          BinOp.XOR, BinOp.SHL, BinOp.SHR, BinOp.LT, BinOp.LE, BinOp.EQ, BinOp.NE}
+
+
+def expr_source(e) -> str:
+    if isinstance(e, Var):
+        return e.name
+    if isinstance(e, RVarRef):
+        return f"{e.rdom}.{'xyzw'[e.dim]}"
+    if isinstance(e, Const):
+        return f"{e.ty.source()}({e.value!r})"
+    if isinstance(e, Cast):
+        return f"{e.ty.source()}({expr_source(e.a)})"
+    if isinstance(e, Call):
+        return f"{e.func}[{', '.join(expr_source(a) for a in e.args)}]"
+    if isinstance(e, Select):
+        return f"hl.select({expr_source(e.cond)}, {expr_source(e.t)}, {expr_source(e.f)})"
+    if isinstance(e, Clamp):
+        return f"hl.clamp({_operand(e.a, e.lo)}, {_operand(e.lo, e.a)}, {_operand(e.hi, e.a)})"
+    if isinstance(e, Un):
+        if e.op is UnOp.NEG:
+            return f"(-{expr_source(e.a)})"
+        if e.op is UnOp.NOT:
+            return f"(~{expr_source(e.a)})"
+        return f"hl.{e.op.value}({expr_source(e.a)})"
+    if e.op in (BinOp.LAND, BinOp.LOR):
+        sym = "&" if e.op is BinOp.LAND else "|"
+        return f"({expr_source(e.a)} {sym} {expr_source(e.b)})"
+    if e.op in _INFIX:
+        return f"({_operand(e.a, e.b)} {e.op.value} {_operand(e.b, e.a)})"
+    return f"hl.{e.op.value}({_operand(e.a, e.b)}, {_operand(e.b, e.a)})"
+
+
+def _operand(e, other) -> str:
+    # An int32 constant next to a non-constant int32 Expr prints as a bare
+    # literal (Halide coerces it to int32); everything else keeps its cast.
+    if isinstance(e, Const) and e.ty.bits == 32 and e.ty.is_signed and not isinstance(other, Const):
+        return repr(e.value)
+    return expr_source(e)
+
+
+def input_source(i: Input) -> list:
+    dtype = np.dtype(i.ty.dtype).name
+    w, h = i.size
+    data = (f"np.random.default_rng({i.seed}).integers({i.lo}, {i.hi}, size=({h}, {w}), "
+            f"endpoint=True)")
+    if i.ty.is_float:
+        data = f"({data} / {i.scale})"
+    return [f"{i.name} = hl.Buffer({data}.astype(np.{dtype}), {i.name!r})",
+            f"{i.name}.set_min([{i.min[0]}, {i.min[1]}])"]
+
+
+def stage_source(s) -> list:
+    if isinstance(s, Boundary):
+        args = [s.source]
+        if s.exterior is not None:
+            args.append(expr_source(s.exterior))
+        if not s.source.startswith("in"):
+            args.append("[" + ", ".join(f"hl.Range({m}, {e})" for m, e in s.bounds) + "]")
+        return [f"{s.name} = hl.BoundaryConditions.{s.kind.value}({', '.join(args)})"]
+    lines = [f"{s.name} = hl.Func({s.name!r})",
+             f"{s.name}[x, y] = {expr_source(s.value)}"]
+    for u in s.updates:
+        ranges = ", ".join(f"hl.Range({m}, {e})" for m, e in u.rdom)
+        lines.append(f"{u.rdom_name} = hl.RDom([{ranges}], {u.rdom_name!r})")
+        if u.where is not None:
+            lines.append(f"{u.rdom_name}.where({expr_source(u.where)})")
+        # A bare RVar next to a Var on the LHS needs hl.Expr (pybind11 cannot
+        # convert a mixed list of RVar and Var).
+        lhs = ", ".join(f"hl.Expr({expr_source(a)})" if isinstance(a, RVarRef) else expr_source(a)
+                        for a in u.lhs)
+        read = f"{s.name}[{', '.join(expr_source(a) for a in u.read)}]"
+        term = expr_source(u.term)
+        if u.op is ReduceOp.SUM:
+            rhs = f"{read} + {term}"
+        else:
+            rhs = f"hl.{u.op.value}({read}, {term})"
+        lines.append(f"{s.name}[{lhs}] = {rhs}")
+    return lines
+
+
+def pipeline_source(desc: PipelineDesc) -> list:
+    """Lines of the body of `def build(hl)`: defines x, y, the inputs and
+    every stage as a local of the same name."""
+    lines = ['x, y = hl.Var("x"), hl.Var("y")']
+    for i in desc.inputs:
+        lines += input_source(i)
+    for s in desc.stages:
+        lines += stage_source(s)
+    return lines
+
+
+@dataclass
+class Built:
+    """The Funcs, Vars, RDoms and Buffers of one built pipeline, by name."""
+    namespace: dict
+    output: object
+
+    def __getitem__(self, name):
+        return self.namespace[name]
+
+
+def build(desc: PipelineDesc, hl, schedule_lines=()) -> Built:
+    src = "\n".join(pipeline_source(desc) + list(schedule_lines))
+    ns = {"hl": hl, "np": np}
+    exec(compile(src, "<pipeline>", "exec"), ns)
+    return Built(ns, ns[desc.output.name])
+
+
+def realize(hl, desc: PipelineDesc, built: Built) -> np.ndarray:
+    """Realizes the output over desc's output box; returns it indexed [x, y]."""
+    buf = hl.Buffer(_hl_type(hl, desc.output.ty), list(desc.out_size))
+    buf.set_min(list(desc.out_min))
+    built.output.realize(buf)
+    return np.asarray(buf).T.copy()
+
+
+def _hl_type(hl, t):
+    if t.is_bool:
+        return hl.Bool()
+    return getattr(hl, t.code.value)(t.bits)
+
+
+def input_arrays(desc: PipelineDesc) -> dict:
+    """name -> (array indexed [x, y], min) for the reference evaluator."""
+    return {i.name: (make_input(i).T, i.min) for i in desc.inputs}

@@ -1,0 +1,326 @@
+"""A reference evaluator for pipeline descriptions, independent of any
+compiler: it infers each stage's required box, then evaluates stage after
+stage over that box with numpy, implementing Halide's semantics itself:
+
+- integer `/` rounds toward negative infinity for positive divisors and
+  toward positive infinity for negative ones (Euclidean), `%` is never
+  negative, and both are 0 for a zero divisor;
+- integer arithmetic wraps in the type's width (int32 overflow is excluded by
+  the generator, as it is undefined in Halide);
+- float->int casts truncate toward zero; int->int casts wrap;
+- `abs` and `absd` of a signed type return the unsigned type of that width;
+- `clamp(a, lo, hi)` is `max(min(a, hi), lo)`;
+- float `%` is `a - b * floor(a / b)`; `round` rounds half to even;
+- update definitions run in RDom order, the first RDom dimension innermost.
+
+    out = evaluate(desc)   # numpy array indexed [x, y] over desc's output box
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .desc import (
+    BCKind, Bin, BinOp, Boundary, Call, Cast, Clamp, Const, I32, Info, PipelineDesc, RVarRef,
+    ReduceOp, Select, Stage, Un, UnOp, Var, analyze, analyze_pipeline, calls, walk,
+)
+from .printer import input_arrays
+
+
+class ReferenceError(AssertionError):
+    """The reference found the description itself ill-formed (a generator bug)."""
+
+
+Box = tuple  # ((xlo, xhi), (ylo, yhi)), inclusive
+
+
+def _union(a: Box | None, b: Box) -> Box:
+    if a is None:
+        return b
+    return tuple((min(p[0], q[0]), max(p[1], q[1])) for p, q in zip(a, b))
+
+
+def _interval(e, env: dict) -> tuple:
+    i = analyze(e, dict(env))
+    return int(np.floor(i.lo)), int(np.ceil(i.hi))
+
+
+def required_boxes(desc: PipelineDesc, infos: dict) -> dict:
+    """Box of every stage (and input) that evaluating the output needs."""
+    (ox, oy), (w, h) = desc.out_min, desc.out_size
+    boxes = {desc.output.name: ((ox, ox + w - 1), (oy, oy + h - 1))}
+
+    def need(call: Call, env: dict):
+        box = tuple(_interval(a, env) for a in call.args)
+        boxes[call.func] = _union(boxes.get(call.func), box)
+
+    for s in reversed(desc.stages):
+        own = boxes.get(s.name)
+        if own is None:
+            continue
+        if isinstance(s, Boundary):
+            if desc.input(s.source) is None:
+                bx = tuple((m, m + e - 1) for m, e in s.bounds)
+                boxes[s.source] = _union(boxes.get(s.source), bx)
+            continue
+        for _ in range(3):  # updates may write and read outside the required box
+            for u in s.updates:
+                env = {**infos, "x": own[0], "y": own[1], u.rdom_name: u.rdom}
+                for args in (u.lhs, u.read):
+                    own = _union(own, tuple(_interval(a, env) for a in args))
+        boxes[s.name] = own
+        env = {**infos, "x": own[0], "y": own[1]}
+        for c in calls(s.value):
+            need(c, env)
+        for u in s.updates:
+            env_u = {**env, u.rdom_name: u.rdom}
+            exprs = list(u.lhs) + list(u.read) + [u.term] + ([u.where] if u.where else [])
+            for e in exprs:
+                for c in calls(e):
+                    if c.func != s.name:
+                        need(c, env_u)
+    return boxes
+
+
+class _Evaluator:
+    def __init__(self, desc: PipelineDesc):
+        self.desc = desc
+        ok, env = analyze_pipeline(desc)
+        if not ok:
+            raise ReferenceError("description has undefined behaviour")
+        self.infos = {k: v for k, v in env.items() if isinstance(v, Info)}
+        self.boxes = required_boxes(desc, self.infos)
+        # name -> (array indexed [x - min_x, y - min_y], (min_x, min_y))
+        self.values = dict(input_arrays(desc))
+
+    def run(self) -> np.ndarray:
+        for s in self.desc.stages:
+            box = self.boxes.get(s.name)
+            if box is None:
+                continue
+            if isinstance(s, Boundary):
+                self.values[s.name] = (self._boundary(s, box), (box[0][0], box[1][0]))
+            else:
+                self.values[s.name] = (self._stage(s, box), (box[0][0], box[1][0]))
+        arr, (mx, my) = self.values[self.desc.output.name]
+        (ox, oy), (w, h) = self.desc.out_min, self.desc.out_size
+        return arr[ox - mx:ox - mx + w, oy - my:oy - my + h].copy()
+
+    # ------------------------------------------------------------- stages
+
+    def _stage(self, s: Stage, box: Box) -> np.ndarray:
+        (x0, x1), (y0, y1) = box
+        xs = np.arange(x0, x1 + 1, dtype=np.int64)[:, None]
+        ys = np.arange(y0, y1 + 1, dtype=np.int64)[None, :]
+        shape = (x1 - x0 + 1, y1 - y0 + 1)
+        arr = np.broadcast_to(self.eval(s.value, {"x": xs, "y": ys}), shape).astype(s.ty.dtype)
+        self.values[s.name] = (arr, (x0, y0))
+        for u in s.updates:
+            self._update(s, u, arr, box)
+        return arr
+
+    def _update(self, s: Stage, u, arr: np.ndarray, box: Box):
+        ctx = {}
+        for dim, (name, (lo, hi)) in enumerate(zip("xy", box)):
+            if isinstance(u.lhs[dim], Var) and u.lhs[dim].name == name:
+                shape = [1, 1]
+                shape[dim] = hi - lo + 1
+                ctx[name] = np.arange(lo, hi + 1, dtype=np.int64).reshape(shape)
+        mins = (box[0][0], box[1][0])
+        # Halide binds an RDom to an update only through RVars in its LHS or
+        # RHS; otherwise the update runs once per pure point, predicate dropped.
+        bound = any(isinstance(n, RVarRef) for e in list(u.lhs) + list(u.read) + [u.term]
+                    for n in walk(e))
+        if not bound:
+            u = replace(u, rdom=((0, 1),), where=None)
+        for point in _rdom_points(u.rdom):
+            ctx[u.rdom_name] = point
+            idx = self._index(u.lhs, ctx, arr, mins)
+            read = self._index(u.read, ctx, arr, mins)
+            cur = arr[read]
+            term = self.eval(u.term, ctx)
+            if u.op is ReduceOp.SUM:
+                new = _wrap(cur.astype(np.int64) + term, s.ty) if s.ty.is_int else cur + term
+            elif u.op is ReduceOp.MAX:
+                new = np.maximum(cur, term)
+            else:
+                new = np.minimum(cur, term)
+            new = np.broadcast_to(new, idx[0].shape)
+            if u.where is not None:
+                mask = np.broadcast_to(self.eval(u.where, ctx), idx[0].shape)
+                new = np.where(mask, new, arr[idx])
+            arr[idx] = new
+
+    def _index(self, args, ctx, arr, mins):
+        ix = [np.asarray(self.eval(a, ctx), dtype=np.int64) - m for a, m in zip(args, mins)]
+        ix = np.broadcast_arrays(*ix)
+        for i, n in zip(ix, arr.shape):
+            if i.size and (i.min() < 0 or i.max() >= n):
+                raise ReferenceError("update outside the inferred box")
+        return tuple(ix)
+
+    def _boundary(self, s: Boundary, box: Box) -> np.ndarray:
+        src, (mx, my) = self.values[s.source]
+        inp = self.desc.input(s.source)
+        bounds = ((inp.min[0], inp.size[0]), (inp.min[1], inp.size[1])) if inp else s.bounds
+        coords, inside = [], []
+        for (lo, hi), (m, e) in zip(box, bounds):
+            c = np.arange(lo, hi + 1, dtype=np.int64)
+            inside.append((c >= m) & (c < m + e))
+            coords.append(_bc_coord(s.kind, c, m, e))
+        cx, cy = coords[0][:, None] - mx, coords[1][None, :] - my
+        if cx.min() < 0 or cy.min() < 0 or cx.max() >= src.shape[0] or cy.max() >= src.shape[1]:
+            raise ReferenceError(f"{s.name} reads {s.source} outside its box")
+        out = src[cx, cy]
+        if s.kind is BCKind.CONSTANT_EXTERIOR:
+            ext = self.eval(s.exterior, {})
+            out = np.where(inside[0][:, None] & inside[1][None, :], out, ext)
+        return out.astype(s.ty.dtype)
+
+    # -------------------------------------------------------- expressions
+
+    def eval(self, e, ctx: dict):
+        t = e.ty
+        if isinstance(e, Var):
+            return ctx[e.name].astype(np.int32)
+        if isinstance(e, RVarRef):
+            return np.int32(ctx[e.rdom][e.dim])
+        if isinstance(e, Const):
+            return np.array(e.value, dtype=t.dtype)
+        if isinstance(e, Call):
+            arr, mins = self.values[e.func]
+            ix = [np.asarray(self.eval(a, ctx), dtype=np.int64) - m for a, m in zip(e.args, mins)]
+            for i, n in zip(ix, arr.shape):
+                if i.min() < 0 or i.max() >= n:
+                    raise ReferenceError(f"call to {e.func} outside its box")
+            return arr[tuple(np.broadcast_arrays(*ix))]
+        if isinstance(e, Select):
+            return np.where(self.eval(e.cond, ctx), self.eval(e.t, ctx), self.eval(e.f, ctx)).astype(t.dtype)
+        if isinstance(e, Clamp):
+            a, lo, hi = (self.eval(c, ctx) for c in (e.a, e.lo, e.hi))
+            return np.maximum(np.minimum(a, hi), lo).astype(t.dtype)
+        if isinstance(e, Cast):
+            return _cast(self.eval(e.a, ctx), e.a.ty, t)
+        if isinstance(e, Un):
+            return _unary(e.op, self.eval(e.a, ctx), e.a.ty, t)
+        return _binary(e.op, self.eval(e.a, ctx), self.eval(e.b, ctx), e.a.ty, t)
+
+
+def _rdom_points(rdom):
+    """RDom points in Halide's order: the first dimension innermost."""
+    (m0, e0) = rdom[0]
+    if len(rdom) == 1:
+        return [(r,) for r in range(m0, m0 + e0)]
+    (m1, e1) = rdom[1]
+    return [(r0, r1) for r1 in range(m1, m1 + e1) for r0 in range(m0, m0 + e0)]
+
+
+def _wrap(v, t):
+    return np.asarray(v).astype(np.int64).astype(t.dtype)
+
+
+def _bc_coord(kind: BCKind, c, m, e):
+    if kind in (BCKind.REPEAT_EDGE, BCKind.CONSTANT_EXTERIOR):
+        return np.clip(c, m, m + e - 1)
+    if kind is BCKind.REPEAT_IMAGE:
+        return (c - m) % e + m
+    if kind is BCKind.MIRROR_IMAGE:
+        t = (c - m) % (2 * e)
+        return np.where(t < e, t, 2 * e - 1 - t) + m
+    limit = e - 1  # MIRROR_INTERIOR
+    t = (c - m) % (2 * limit) if limit > 0 else np.zeros_like(c)
+    return limit - np.abs(t - limit) + m
+
+
+def _cast(a, src, t):
+    a = np.asarray(a)
+    if t.is_bool:
+        return a != 0
+    if t.is_float or src.is_bool:
+        return a.astype(t.dtype)
+    if src.is_float:
+        return np.trunc(a).astype(np.int64).astype(t.dtype)
+    return a.astype(np.int64).astype(t.dtype)
+
+
+def _unary(op, a, src, t):
+    if src.is_float:
+        fn = {UnOp.NEG: np.negative, UnOp.ABS: np.abs, UnOp.FLOOR: np.floor, UnOp.CEIL: np.ceil,
+              UnOp.ROUND: np.round, UnOp.TRUNC: np.trunc, UnOp.SQRT: np.sqrt, UnOp.EXP: np.exp}[op]
+        return fn(a).astype(t.dtype)
+    w = np.asarray(a).astype(np.int64)
+    if op is UnOp.NEG:
+        return _wrap(-w, t)
+    if op is UnOp.NOT:
+        return _wrap(~w, t)
+    if op is UnOp.ABS:
+        return _wrap(np.abs(w), t)
+    raise AssertionError(op)
+
+
+def _binary(op, a, b, src, t):
+    if op is BinOp.LAND:
+        return a & b
+    if op is BinOp.LOR:
+        return a | b
+    cmp = {BinOp.LT: np.less, BinOp.LE: np.less_equal, BinOp.EQ: np.equal, BinOp.NE: np.not_equal}
+    if op in cmp:
+        return cmp[op](a, b)
+    if op is BinOp.MIN:
+        return np.minimum(a, b).astype(t.dtype)
+    if op is BinOp.MAX:
+        return np.maximum(a, b).astype(t.dtype)
+    if src.is_float:
+        a, b = np.asarray(a, dtype=t.dtype), np.asarray(b, dtype=t.dtype)
+        if op is BinOp.ADD:
+            r = a + b
+        elif op is BinOp.SUB:
+            r = a - b
+        elif op is BinOp.MUL:
+            r = a * b
+        elif op is BinOp.DIV:
+            r = a / b
+        elif op is BinOp.MOD:
+            r = a - b * np.floor(a / b)
+        elif op is BinOp.ABSD:
+            r = np.abs(a - b)
+        else:
+            raise AssertionError(op)
+        return np.asarray(r).astype(t.dtype)
+    a, b = np.asarray(a).astype(np.int64), np.asarray(b).astype(np.int64)
+    if op is BinOp.ADD:
+        r = a + b
+    elif op is BinOp.SUB:
+        r = a - b
+    elif op is BinOp.MUL:
+        r = a * b
+    elif op in (BinOp.DIV, BinOp.MOD):
+        zero = b == 0
+        bs = np.where(zero, 1, b)
+        q = np.floor_divide(a, bs)
+        r = a - q * bs
+        neg = r < 0  # only for negative divisors: make the remainder Euclidean
+        r = np.where(neg, r - bs, r)
+        q = np.where(neg, q + 1, q)
+        r = np.where(zero, 0, q if op is BinOp.DIV else r)
+    elif op is BinOp.AND:
+        r = a & b
+    elif op is BinOp.OR:
+        r = a | b
+    elif op is BinOp.XOR:
+        r = a ^ b
+    elif op is BinOp.SHL:
+        r = a << b
+    elif op is BinOp.SHR:
+        r = a >> b
+    elif op is BinOp.ABSD:
+        r = np.abs(a - b)
+    else:
+        raise AssertionError(op)
+    return _wrap(r, t)
+
+
+def evaluate(desc: PipelineDesc) -> np.ndarray:
+    """The output of `desc` over its output box, indexed [x, y]."""
+    return _Evaluator(desc).run()

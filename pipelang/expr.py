@@ -164,8 +164,8 @@ def _user_frame_stacklevel() -> int:
 def float_literal(value: float) -> ir.Expr:
     """A Python float as Halide reads it: a float32, warning if that loses precision."""
     value = float(value)
-    f = float(np.float32(value)) if abs(value) <= 3.4028234663852886e38 or not math.isfinite(value) \
-        else math.copysign(math.inf, value)
+    with np.errstate(over="ignore"):
+        f = float(np.float32(value))
     if not (math.isnan(value) or f == value):
         warnings.warn(
             f"The floating-point value {value:.17f} will be interpreted as a float32 by Halide "
@@ -270,19 +270,15 @@ def _operand(value, other: ir.Type):
 
 # ---------------------------------------------------------------- type matching and casts
 
-def _broadcast(e: ir.Expr, lanes: int) -> ir.Expr:
-    return ir.Broadcast(e, lanes)
-
-
 def match_lanes(a: ir.Expr, b: ir.Expr):
     """Broadcast a scalar to the other's width; differing vector widths are an error."""
     la, lb = a.type.lanes(), b.type.lanes()
     if la == lb:
         return a, b
     if la == 1:
-        return _broadcast(a, lb), b
+        return ir.Broadcast(a, lb), b
     if lb == 1:
-        return a, _broadcast(b, la)
+        return a, ir.Broadcast(b, la)
     raise CompileError("Can't match types of differing widths")
 
 
@@ -438,11 +434,6 @@ def _arg_or_none(value):
         return _arg_ir(value)
     except TypeError:
         return None
-
-
-def _check_not_undefined(value):
-    if isinstance(value, Expr) and value._node is None:
-        raise CompileError("Cannot use an undefined Expr in an expression")
 
 
 # ---------------------------------------------------------------- the mixin

@@ -17,13 +17,11 @@ ops for them they are expanded here (`lower_lerp`, `lower_mux`,
 from __future__ import annotations
 
 import builtins
-import math
-import sys
 
 from pipelang import ir
 from pipelang.errors import CompileError
 from pipelang.expr import (Expr, _arg_ir, as_const_float, as_const_int, can_represent_float,
-                           can_represent_int, cast_ir, make_bool, make_const, make_one,
+                           can_represent_int, cast_ir, make_const, make_one,
                            make_zero, match_lanes, match_types, type_name)
 
 __all__ = [
@@ -302,7 +300,8 @@ def abs(a) -> Expr:
     if t.is_int():
         t = t.with_code(ir.TypeCode.UINT)
     elif t.is_uint():
-        print("Warning: Warning: abs of an unsigned type is a no-op", file=sys.stderr)
+        # Halide's bindings print user warnings to stdout, with this doubled prefix.
+        print("Warning: Warning: abs of an unsigned type is a no-op")
         return Expr(a)
     return Expr(ir.Intrinsic(t, ir.Op.ABS, (a,)))
 

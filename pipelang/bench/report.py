@@ -19,7 +19,9 @@ def _cell(r: Result | None, limit_ms: float) -> str:
         return "-"
     if r.status == "ok":
         return f"{_ms(r.median_ms)} ({r.median_ms / limit_ms:.1f}x)" if limit_ms > 0 else _ms(r.median_ms)
-    text = f"{r.status}: {r.message}"
+    if r.status == "mismatch":
+        return f"mismatch: {r.max_error:.2g}"
+    text = f"error: {r.message.split(':')[0]}"  # the exception's type; the message is listed below
     return text if len(text) <= CELL else text[: CELL - 3] + "..."
 
 

@@ -44,11 +44,12 @@ def _stage_regions(fn, consumer_box, stages_stmts) -> list:
         regions[k] = needed
         # What stage k itself reads of fn (and, for stage 0, what later stages write)
         # must have been computed by the stages before it.
-        scope = {}
+        lets = {}
         for x, iv in zip(fn.args, regions[k]):
-            scope[L.region_min(fn, k, x)] = Interval(iv.min, iv.min)
-            scope[L.region_max(fn, k, x)] = Interval(iv.max, iv.max)
-        touched = boxes_touched(stages_stmts[k], [fn.sym], calls=True, provides=k > 0, scope=scope)
+            if iv.min is not None and iv.max is not None:
+                lets[L.region_min(fn, k, x)] = iv.min
+                lets[L.region_max(fn, k, x)] = iv.max
+        touched = boxes_touched(stages_stmts[k], [fn.sym], calls=True, provides=k > 0, lets=lets)
         needed = box_union(needed, touched.get(fn.sym))
     return regions
 

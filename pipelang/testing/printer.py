@@ -33,7 +33,10 @@ def expr_source(e) -> str:
     if isinstance(e, Call):
         return f"{e.func}[{', '.join(expr_source(a) for a in e.args)}]"
     if isinstance(e, Select):
-        return f"hl.select({expr_source(e.cond)}, {expr_source(e.t)}, {expr_source(e.f)})"
+        # Halide's binding rejects hl.select(c, FuncRef, FuncRef): wrap calls.
+        t, f = (f"hl.Expr({expr_source(v)})" if isinstance(v, Call) else expr_source(v)
+                for v in (e.t, e.f))
+        return f"hl.select({expr_source(e.cond)}, {t}, {f})"
     if isinstance(e, Clamp):
         return f"hl.clamp({_operand(e.a, e.lo)}, {_operand(e.lo, e.a)}, {_operand(e.hi, e.a)})"
     if isinstance(e, Un):

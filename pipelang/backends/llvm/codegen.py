@@ -12,6 +12,9 @@ error exit frees the heap allocations live in its own function and returns
 nonzero; the entry function returns the code in `flag`. Codes 1..n are the
 AssertStmts in pre-order; n+1.. are out-of-memory failures.
 
+Each buffer gets its own TBAA type (as in Halide), so LLVM may assume that
+different buffers never overlap: arguments of one call must not alias.
+
 Invariants relied on: symbols are unique (lowering guarantees it), loop
 variables and indices are Int(32), and VECTORIZED/UNROLLED loops are gone.
 """

@@ -394,10 +394,8 @@ class ExprCodeGen:
             return b.xor(*args)
         if op is Op.BITWISE_NOT:
             return b.not_(args[0])
-        if op is Op.SHIFT_LEFT:
-            return b.shl(*args)
-        if op is Op.SHIFT_RIGHT:
-            return b.ashr(*args) if e.args[0].type.is_int() else b.lshr(*args)
+        if op in (Op.SHIFT_LEFT, Op.SHIFT_RIGHT):
+            return self._shift(op, e.args, args)
         src = e.args[0].type
         if op is Op.ABS:
             if src.is_float():
@@ -424,6 +422,24 @@ class ExprCodeGen:
             r = self._intrinsic(_INT_BITS[op], [args[0]] + extra)
             return self.cast(r, src, t) if t.bits() != src.bits() else r
         raise AssertionError(f"intrinsic {op} has no codegen")
+
+    def _shift(self, op, exprs, args):
+        """Shifts as Halide: right shifts of signed values are arithmetic; a
+        negative (signed) amount shifts the other way. The value and the amount
+        have the same width; each keeps its own signedness."""
+        b = self.st.builder
+        x, s = args
+        left = lambda n: b.shl(x, n)
+        right = (lambda n: b.ashr(x, n)) if exprs[0].type.is_int() else (lambda n: b.lshr(x, n))
+        fwd, back = (left, right) if op is Op.SHIFT_LEFT else (right, left)
+        amount = N.const_value(exprs[1])
+        if not exprs[1].type.is_int() or (amount is not None and amount >= 0):
+            return fwd(s)
+        if amount is not None:
+            return back(b.sub(ll.Constant(s.type, None), s))
+        negative = b.icmp_signed("<", s, ll.Constant(s.type, None))
+        # The arm not chosen may shift by >= bits (poison), which select discards.
+        return b.select(negative, back(b.sub(ll.Constant(s.type, None), s)), fwd(s))
 
     def _reinterpret(self, v, src: Type, dst: Type):
         b = self.st.builder

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import threading
 import time
 
 import llvmlite.binding as llvm
@@ -22,6 +23,8 @@ from pipelang.ir.types import Type
 from pipelang.backends.llvm.codegen import generate_module
 
 _ENTRY_TYPE = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
+# llvmlite releases the GIL inside LLVM, whose global context is not thread-safe.
+llvm_lock = threading.RLock()
 
 
 @functools.cache
@@ -80,9 +83,11 @@ class JITFunction:
         ensure_runtime()
         start = time.perf_counter()
         cg = generate_module(lowered)
-        mod = optimize(str(cg.module), cg.name)
-        self.llvm_ir = str(mod)
-        self._engine = jit(mod)
+        with llvm_lock:
+            mod = optimize(str(cg.module), cg.name)
+            self.llvm_ir = str(mod)
+            self._engine = jit(mod)
+            address = self._engine.get_function_address(cg.name)
         self.compile_seconds = time.perf_counter() - start
         self.name = cg.name
         self.args = lowered.args
@@ -93,7 +98,7 @@ class JITFunction:
         # from several Python threads may mix up error values (never codes).
         self._err = np.zeros(max(cg.err_slots, 1), np.int64)
         self._err_ptr = self._err.ctypes.data
-        self._cfunc = _ENTRY_TYPE(self._engine.get_function_address(cg.name))
+        self._cfunc = _ENTRY_TYPE(address)
 
     def __call__(self, argv: np.ndarray) -> None:
         assert argv.dtype == np.int64 and argv.size >= self.argv_size and argv.flags.c_contiguous
@@ -114,7 +119,8 @@ class JITFunction:
         raise PipelineRuntimeError(info.message.format(*values))
 
     def assembly(self) -> str:
-        return target_machine().emit_assembly(llvm.parse_assembly(self.llvm_ir))
+        with llvm_lock:
+            return target_machine().emit_assembly(llvm.parse_assembly(self.llvm_ir))
 
     def make_argv(self, *values) -> np.ndarray:
         return pack_argv(self.args, values)

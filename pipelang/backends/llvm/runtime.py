@@ -317,9 +317,9 @@ _runtime = None
 
 class _Runtime:
     def __init__(self):
-        from pipelang.backends.llvm.jit import jit, optimize
-        mod = optimize(str(_Builder().build()), "pipelang_runtime")
-        self.engine = jit(mod)
+        from pipelang.backends.llvm.jit import llvm_lock, jit, optimize
+        with llvm_lock:
+            self.engine = jit(optimize(str(_Builder().build()), "pipelang_runtime"))
         addr = self.engine.get_function_address
         for name in ("pl_par_for", "pl_set_num_threads", "pl_get_num_threads"):
             llvm.add_symbol(name, addr(name))

@@ -23,28 +23,40 @@ def box_union(a, b):
 
 
 class _BoxesTouched(ir.IRVisitor):
-    def __init__(self, syms, calls: bool, provides: bool, scope: dict | None):
+    """Let-bound variables are expanded into the expressions that use them (and
+    simplified) before intervals are taken, so correlated bounds cancel:
+    `loop_min + loop_extent - 1` becomes `f.s0.x.max`, not a wider range.
+    Only loop variables (and narrowed lets) are intervals."""
+
+    def __init__(self, syms, calls: bool, provides: bool, lets: dict | None):
         self.syms = syms            # None means every Func and buffer
         self.calls = calls
         self.provides = provides
-        self.scope = dict(scope or {})
+        self.lets = dict(lets or {})
+        self.scope: dict = {}
         self.boxes: dict = {}
 
     def _wanted(self, sym) -> bool:
         return self.syms is None or sym in self.syms
 
+    def expand(self, e):
+        return simplify(ir.substitute(self.lets, e)) if self.lets else simplify(e)
+
+    def interval(self, e) -> Interval:
+        return bounds_of_expr(self.expand(e), self.scope)
+
     def _record(self, sym, args):
-        box = [bounds_of_expr(a, self.scope) for a in args]
+        box = [self.interval(a) for a in args]
         self.boxes[sym] = box_union(self.boxes.get(sym), box)
 
-    def _bind(self, sym, interval, body):
-        old = self.scope.get(sym, _MISSING)
-        self.scope[sym] = interval
+    def _with(self, table, sym, value, body):
+        old = table.get(sym, _MISSING)
+        table[sym] = value
         self.visit(body)
         if old is _MISSING:
-            del self.scope[sym]
+            del table[sym]
         else:
-            self.scope[sym] = old
+            table[sym] = old
 
     # ---- expressions
 
@@ -55,7 +67,7 @@ class _BoxesTouched(ir.IRVisitor):
 
     def visit_Let(self, node):
         self.visit(node.value)
-        self._bind(node.sym, bounds_of_expr(node.value, self.scope), node.body)
+        self._with(self.lets, node.sym, self.expand(node.value), node.body)
 
     # ---- statements
 
@@ -66,23 +78,50 @@ class _BoxesTouched(ir.IRVisitor):
 
     def visit_LetStmt(self, node):
         self.visit(node.value)
-        self._bind(node.sym, _simplified(bounds_of_expr(node.value, self.scope)), node.body)
+        self._with(self.lets, node.sym, self.expand(node.value), node.body)
 
     def visit_For(self, node):
         self.visit(node.min)
         self.visit(node.extent)
-        lo = bounds_of_expr(node.min, self.scope)
-        hi = bounds_of_expr(ir.Sub(ir.Add(node.min, node.extent), ir.i32(1)), self.scope)
-        self._bind(node.sym, _simplified(Interval(lo.min, hi.max)), node.body)
+        lo = self.interval(node.min)
+        hi = self.interval(ir.Sub(ir.Add(node.min, node.extent), ir.i32(1)))
+        self._with(self.scope, node.sym, _simplified(Interval(lo.min, hi.max)), node.body)
 
     def visit_IfThenElse(self, node):
         self.visit(node.condition)
-        saved = dict(self.scope)
-        _narrow(node.condition, self.scope)
+        saved_scope, saved_lets = dict(self.scope), dict(self.lets)
+        self._narrow(node.condition)
         self.visit(node.then_case)
-        self.scope = saved
+        self.scope.clear()
+        self.scope.update(saved_scope)
+        self.lets.clear()
+        self.lets.update(saved_lets)
         if node.else_case is not None:
             self.visit(node.else_case)
+
+    def _narrow(self, cond) -> None:
+        """Tighten the range of a variable that `cond` bounds (a tail guard)."""
+        if isinstance(cond, ir.Intrinsic) and cond.op is ir.Op.LIKELY:
+            cond = cond.args[0]
+        if isinstance(cond, ir.And):
+            self._narrow(cond.a)
+            self._narrow(cond.b)
+            return
+        if not isinstance(cond, (ir.LE, ir.LT, ir.GE, ir.GT)) or not isinstance(cond.a, ir.Variable):
+            return
+        sym = cond.a.sym
+        if cond.a.type != ir.Int(32) or (sym not in self.lets and sym not in self.scope):
+            return
+        cur = self.interval(cond.a)
+        other = self.interval(cond.b)
+        self.lets.pop(sym, None)
+        if isinstance(cond, (ir.LE, ir.LT)) and other.max is not None:
+            hi = other.max if isinstance(cond, ir.LE) else ir.Sub(other.max, ir.i32(1))
+            cur = Interval(cur.min, simplify(hi if cur.max is None else ir.Min(cur.max, hi)))
+        elif isinstance(cond, (ir.GE, ir.GT)) and other.min is not None:
+            lo = other.min if isinstance(cond, ir.GE) else ir.Add(other.min, ir.i32(1))
+            cur = Interval(simplify(lo if cur.min is None else ir.Max(cur.min, lo)), cur.max)
+        self.scope[sym] = cur
 
 
 _MISSING = object()
@@ -93,35 +132,13 @@ def _simplified(i: Interval) -> Interval:
                     None if i.max is None else simplify(i.max))
 
 
-def _narrow(cond, scope) -> None:
-    """Tighten the intervals of variables that `cond` bounds."""
-    if isinstance(cond, ir.Intrinsic) and cond.op is ir.Op.LIKELY:
-        cond = cond.args[0]
-    if isinstance(cond, ir.And):
-        _narrow(cond.a, scope)
-        _narrow(cond.b, scope)
-        return
-    if not isinstance(cond, (ir.LE, ir.LT, ir.GE, ir.GT)) or not isinstance(cond.a, ir.Variable):
-        return
-    sym = cond.a.sym
-    if sym not in scope or cond.a.type != ir.Int(32):
-        return
-    cur = scope[sym]
-    other = bounds_of_expr(cond.b, scope)
-    if isinstance(cond, (ir.LE, ir.LT)) and other.max is not None:
-        hi = other.max if isinstance(cond, ir.LE) else ir.Sub(other.max, ir.i32(1))
-        new_hi = hi if cur.max is None else ir.Min(cur.max, hi)
-        scope[sym] = Interval(cur.min, simplify(new_hi))
-    elif isinstance(cond, (ir.GE, ir.GT)) and other.min is not None:
-        lo = other.min if isinstance(cond, ir.GE) else ir.Add(other.min, ir.i32(1))
-        new_lo = lo if cur.min is None else ir.Max(cur.min, lo)
-        scope[sym] = Interval(simplify(new_lo), cur.max)
-
-
 def boxes_touched(stmt, syms=None, *, calls: bool = True, provides: bool = False,
-                  scope: dict | None = None) -> dict:
-    """{symbol: [Interval per dimension]} of the Calls (and/or Provides) in `stmt`."""
-    v = _BoxesTouched(None if syms is None else set(syms), calls, provides, scope)
+                  lets: dict | None = None) -> dict:
+    """{symbol: [Interval per dimension]} of the Calls (and/or Provides) in `stmt`.
+
+    `lets` gives values for variables defined outside `stmt` that should be
+    expanded (as if `stmt` were wrapped in those LetStmts)."""
+    v = _BoxesTouched(None if syms is None else set(syms), calls, provides, lets)
     v.visit(stmt)
     return {k: _box_simplified(b) for k, b in v.boxes.items()}
 

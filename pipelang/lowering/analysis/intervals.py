@@ -100,6 +100,15 @@ def _type_interval(t: Type) -> Interval:
     return Interval(make_const(t, t.min_value()), make_const(t, t.max_value()))
 
 
+def _near_limit(t: Type, e: N.Expr) -> bool:
+    """Whether `e` has a constant term big enough that arithmetic on it may overflow."""
+    from pipelang.lowering.simplify_exprs import linear_form
+    c = _const(e)
+    if c is None and e.type.is_scalar() and not e.type.is_float():
+        c = linear_form(e).const
+    return c is not None and abs(c) >= 1 << (t.bits() - 2)
+
+
 def _wraps(t: Type) -> bool:
     return not t.is_float() and not no_overflow(t)
 
@@ -123,14 +132,24 @@ class _Bounds:
         return self.simp.expr(e)
 
     def _arith(self, cls, t: Type, a, b):
-        """`a cls b` for ends that may be None (unbounded stays unbounded)."""
+        """`a cls b` (Add, Sub or Mul) for ends that may be None (unbounded stays unbounded).
+
+        Ends near the limits of Int(32)/Int(64) (the range of a Load) would overflow
+        when combined, which constant folding would turn into nonsense; such an end
+        becomes unbounded instead.
+        """
         if a is None or b is None:
             return None
+        if t.is_float():
+            return self.s(cls(a, b))
         ca, cb = _const(a), _const(b)
-        if ca is not None and cb is not None and not t.is_float():
-            exact = {Add: ca + cb, Sub: ca - cb, Mul: ca * cb}.get(cls)
-            if exact is not None and not (t.min_value() <= exact <= t.max_value()):
-                return None     # only reachable through overflow, which is assumed away
+        if ca is not None and cb is not None:
+            exact = ca + cb if cls is Add else ca - cb if cls is Sub else ca * cb
+            if not (t.min_value() <= exact <= t.max_value()):
+                return None
+            return make_const(t, exact)
+        if _near_limit(t, a) or _near_limit(t, b):
+            return None
         return self.s(cls(a, b))
 
     def _min(self, a, b):
@@ -254,9 +273,9 @@ class _Bounds:
             if a.is_single_point():
                 a, b = b, a
             if b.is_single_point():
-                p, q = self.s(Mul(a.min, b.min)), self.s(Mul(a.max, b.min))
+                p, q = self._arith(Mul, t, a.min, b.min), self._arith(Mul, t, a.max, b.min)
                 return Interval(self._min(p, q), self._max(p, q))
-            corners = [self.s(Mul(x, y)) for x in (a.min, a.max) for y in (b.min, b.max)]
+            corners = [self._arith(Mul, t, x, y) for x in (a.min, a.max) for y in (b.min, b.max)]
             return Interval(self._min(self._min(corners[0], corners[1]),
                                       self._min(corners[2], corners[3])),
                             self._max(self._max(corners[0], corners[1]),
@@ -264,7 +283,7 @@ class _Bounds:
         zero = make_const(t, 0)
         if (a.min is not None and b.min is not None
                 and self._prove(N.LE(zero, a.min)) and self._prove(N.LE(zero, b.min))):
-            return Interval(self.s(Mul(a.min, b.min)), self._arith(Mul, t, a.max, b.max))
+            return Interval(self._arith(Mul, t, a.min, b.min), self._arith(Mul, t, a.max, b.max))
         return Interval.everything() if t.is_float() or no_overflow(t) else _type_interval(t)
 
     def b_Div(self, e):
@@ -291,9 +310,9 @@ class _Bounds:
                 return Interval(lo, hi)
         if not t.is_float() and a.is_bounded():
             # |a / b| <= |a| for every b, including b == 0 (where the quotient is 0).
-            m = self.s(Max(a.max, Sub(zero, a.min))) if not _wraps(t) else None
+            m = None if _wraps(t) else self._max(a.max, self._arith(Sub, t, zero, a.min))
             if m is not None:
-                return Interval(self.s(Sub(zero, m)), m)
+                return Interval(self._arith(Sub, t, zero, m), m)
         if t.is_float() or no_overflow(t):
             return Interval.everything()
         return _type_interval(t)
@@ -316,13 +335,15 @@ class _Bounds:
                 return a
             return Interval(zero, make_const(t, m - 1))
         if b.is_bounded():
+            one = make_const(t, 1)
             if self._prove(N.LE(zero, b.min)):
-                top = self.s(Sub(b.max, make_const(t, 1)))
+                top = self._arith(Sub, t, b.max, one)
             elif _wraps(t):
                 return _type_interval(t)
             else:
-                top = self.s(Sub(Max(b.max, Sub(zero, b.min)), make_const(t, 1)))
-            return Interval(zero, self._max(top, zero))
+                top = self._arith(Sub, t, self._max(b.max, self._arith(Sub, t, zero, b.min)), one)
+            if top is not None:
+                return Interval(zero, self._max(top, zero))
         return Interval(zero, None if no_overflow(t) else make_const(t, t.max_value()))
 
     def _min_max(self, e):

@@ -47,8 +47,13 @@ def _describe(i: int) -> str:
 def define(func, args: tuple, value) -> None:
     fn = func.function
     values = _values(fn, value)
-    is_pure = (not fn.defined() and all(isinstance(a, Var) for a in args)
-               and len({a.name() for a in args}) == len(args))
+    all_vars = all(isinstance(a, Var) for a in args)
+    names = [a.name() for a in args] if all_vars else []
+    if not fn.defined() and all_vars and len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise CompileError(f'In the definition of Func "{fn.name}": the variable {dup} appears '
+                           f'more than once on the left-hand side')
+    is_pure = not fn.defined() and all_vars
     if is_pure:
         _define_pure(fn, [a.name() for a in args], values)
     else:

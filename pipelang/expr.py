@@ -185,7 +185,7 @@ def int_expr(value: int) -> ir.Expr:
 
 # ---------------------------------------------------------------- Python values to IR
 
-def _plain_number(value):
+def as_python_number(value):
     """numpy scalars as the Python bool/int/float they hold; anything else unchanged."""
     if isinstance(value, np.generic):
         if isinstance(value, np.bool_):
@@ -215,7 +215,7 @@ def to_ir(value, like: ir.Type | None = None) -> ir.Expr:
         return value
     if like is None:
         return _arg_ir(value)
-    value = _plain_number(value)
+    value = as_python_number(value)
     if isinstance(value, bool):
         value = int(value)
     if isinstance(value, int) and _INT32_MIN <= value <= _INT32_MAX:
@@ -233,7 +233,7 @@ def _arg_ir(value) -> ir.Expr:
         return value._to_ir()
     if isinstance(value, ir.Expr):
         return value
-    value = _plain_number(value)
+    value = as_python_number(value)
     if isinstance(value, bool):
         return make_bool(value)
     if isinstance(value, int):
@@ -253,7 +253,7 @@ def _operand(value, other: ir.Type):
         return value._to_ir(), False
     if isinstance(value, ir.Expr):
         return value, False
-    value = _plain_number(value)
+    value = as_python_number(value)
     if isinstance(value, (bool, int)):
         v = int(value)
         if _INT32_MIN <= v <= _INT32_MAX:
@@ -413,7 +413,7 @@ def _shift(op: ir.Op, a: ir.Expr, other, reflected: bool):
         if b is None:
             return NotImplemented
         return Expr(shift_ir(op, b, a))
-    v = _plain_number(other)
+    v = as_python_number(other)
     if isinstance(v, (bool, int)) and _INT32_MIN <= int(v) <= _INT32_MAX:
         # A literal shift amount is unsigned; a negative one shifts the other way.
         v = int(v)
@@ -576,7 +576,7 @@ def _constructor_ir(value) -> ir.Expr:
     """What `hl.Expr(value)` holds, with the quirks of Halide's constructor overloads."""
     if isinstance(value, str):
         return ir.StringImm(ir.Handle(), value)
-    plain = _plain_number(value)
+    plain = as_python_number(value)
     if value is None or (isinstance(plain, int) and not isinstance(plain, bool)
                          and not _INT64_MIN <= plain <= _INT64_MAX):
         # Halide's bindings fall back on the bool constructor for these.

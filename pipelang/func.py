@@ -18,6 +18,8 @@ _func_counter = itertools.count()
 
 
 def _as_tuple(key) -> tuple:
+    if isinstance(key, list):
+        return tuple(key)
     return key if isinstance(key, tuple) else (key,)
 
 

@@ -20,9 +20,9 @@ import builtins
 
 from pipelang import ir
 from pipelang.errors import CompileError
-from pipelang.expr import (Expr, _arg_ir, as_const_float, as_const_int, can_represent_float,
-                           can_represent_int, cast_ir, make_const, make_one,
-                           make_zero, match_lanes, match_types, type_name)
+from pipelang.expr import (Expr, as_const_float, as_const_int, as_python_number,
+                           can_represent_float, can_represent_int, cast_ir, make_const,
+                           make_one, make_zero, match_lanes, match_types, to_ir, type_name)
 
 __all__ = [
     "cast", "reinterpret", "saturating_cast", "select", "mux", "clamp", "min", "max",
@@ -45,12 +45,12 @@ def cast(t: ir.Type, e) -> Expr:
     """`e` converted to type `t`; constants fold (`cast(UInt(8), 300)` is `(uint8)44`)."""
     if not isinstance(t, ir.Type):
         raise TypeError(f"cast() takes a pipelang Type first, not {type(t).__name__}")
-    return Expr(cast_ir(t, _arg_ir(e)))
+    return Expr(cast_ir(t, to_ir(e)))
 
 
 def reinterpret(t: ir.Type, e) -> Expr:
     """The bits of `e` read as type `t`, which must have the same total width."""
-    e = _arg_ir(e)
+    e = to_ir(e)
     from_bits = e.type.bits() * e.type.lanes()
     to_bits = t.bits() * t.lanes()
     if from_bits != to_bits:
@@ -62,8 +62,7 @@ def reinterpret(t: ir.Type, e) -> Expr:
 def _concise(t: ir.Type):
     """`i8(v)`...`f64(v)`: an exact constant for an in-range number, else a cast."""
     def convert(v) -> Expr:
-        from pipelang.expr import _plain_number
-        p = _plain_number(v)
+        p = as_python_number(v)
         if isinstance(p, (bool, int)):
             if t.is_float():
                 return Expr(make_const(t, float(p)))
@@ -71,7 +70,7 @@ def _concise(t: ir.Type):
                 return Expr(make_const(t, int(p)))
         elif isinstance(p, float) and t.is_float():
             return Expr(make_const(t, p))
-        return Expr(cast_ir(t, _arg_ir(v)))
+        return Expr(cast_ir(t, to_ir(v)))
     convert.__name__ = convert.__qualname__ = (
         f"{'f' if t.is_float() else 'u' if t.is_uint() else 'i'}{t.bits()}")
     convert.__doc__ = f"`v` as a {t}: `cast({t}, v)`, exact for an in-range literal."
@@ -155,7 +154,7 @@ def lower_saturating_cast(t: ir.Type, e: ir.Expr) -> ir.Expr:
 
 def saturating_cast(t: ir.Type, e) -> Expr:
     """`e` cast to `t`, clamped to `t`'s range first."""
-    return Expr(_sat_ir(t, _arg_ir(e)))
+    return Expr(_sat_ir(t, to_ir(e)))
 
 
 def _sat(t: ir.Type):
@@ -209,10 +208,10 @@ def select(*args):
         raise ValueError("select() must have an odd number of arguments")
     if any(isinstance(a, (tuple, list)) for a in args[1::2] + args[-1:]):
         return _select_tuple(args)
-    result = _arg_ir(args[-1])
+    result = to_ir(args[-1])
     for i in range(len(args) - 3, -1, -2):
-        value = _arg_ir(args[i + 1])
-        cond = _arg_ir(args[i])
+        value = to_ir(args[i + 1])
+        cond = to_ir(args[i])
         result = _select_ir(cond, value, result)
     return Expr(result)
 
@@ -220,23 +219,23 @@ def select(*args):
 def _select_tuple(args) -> tuple:
     def items(v):
         return tuple(v) if isinstance(v, (tuple, list)) else (v,)
-    result = [_arg_ir(v) for v in items(args[-1])]
+    result = [to_ir(v) for v in items(args[-1])]
     for i in range(len(args) - 3, -1, -2):
-        values = [_arg_ir(v) for v in items(args[i + 1])]
+        values = [to_ir(v) for v in items(args[i + 1])]
         conds = items(args[i])
         if len(values) != len(result) or len(conds) not in (1, len(values)):
             raise CompileError("select() on Tuples requires all Tuples to have identical sizes.")
-        conds = [_arg_ir(c) for c in conds] * (len(values) if len(conds) == 1 else 1)
+        conds = [to_ir(c) for c in conds] * (len(values) if len(conds) == 1 else 1)
         result = [_select_ir(c, v, r) for c, v, r in zip(conds, values, result)]
     return tuple(Expr(r) for r in result)
 
 
 def mux(id, values) -> Expr:
     """`values[id]`; an out-of-range `id` gives the last value."""
-    vals = [_arg_ir(v) for v in values]
+    vals = [to_ir(v) for v in values]
     if not vals:
         raise CompileError("mux() requires a non-empty vector of values")
-    idx = _arg_ir(id)
+    idx = to_ir(id)
     if len(vals) == 1:
         return Expr(vals[0])
     t = vals[0].type
@@ -258,9 +257,9 @@ def lower_mux(idx: ir.Expr, values) -> ir.Expr:
 def _minmax(cls, name: str, args) -> Expr:
     if len(args) < 2:
         raise ValueError(f"{name}() must have at least 2 arguments")
-    value = _arg_ir(args[-1])
+    value = to_ir(args[-1])
     for a in reversed(args[:-1]):
-        a, b = match_types(_arg_ir(a), value)
+        a, b = match_types(to_ir(a), value)
         value = cls(a, b)
     return Expr(value)
 
@@ -277,8 +276,8 @@ def max(*args) -> Expr:
 
 def clamp(a, min_val, max_val) -> Expr:
     """`max(min(a, max_val), min_val)`, the bounds cast to `a`'s type when lossless."""
-    a = _arg_ir(a)
-    lo, hi = _arg_ir(min_val), _arg_ir(max_val)
+    a = to_ir(a)
+    lo, hi = to_ir(min_val), to_ir(max_val)
     bounds = []
     for which, b in (("second", lo), ("third", hi)):
         nb = lossless_cast(a.type, b)
@@ -295,7 +294,7 @@ def clamp(a, min_val, max_val) -> Expr:
 
 def abs(a) -> Expr:
     """|a|: unsigned of the same width for signed ints, a no-op on unsigned ones."""
-    a = _arg_ir(a)
+    a = to_ir(a)
     t = a.type
     if t.is_int():
         t = t.with_code(ir.TypeCode.UINT)
@@ -308,7 +307,7 @@ def abs(a) -> Expr:
 
 def absd(a, b) -> Expr:
     """|a - b| computed without overflow: unsigned for ints, `abs(a - b)` for floats."""
-    a, b = match_types(_arg_ir(a), _arg_ir(b))
+    a, b = match_types(to_ir(a), to_ir(b))
     if a.type.is_float():
         return Expr(ir.Intrinsic(a.type, ir.Op.ABS, (ir.Sub(a, b),)))
     return Expr(ir.Intrinsic(a.type.with_code(ir.TypeCode.UINT), ir.Op.ABSD, (a, b)))
@@ -322,7 +321,7 @@ def _as_float(e: ir.Expr) -> ir.Expr:
 
 def _unary_float(op: ir.Op, doc: str):
     def fn(x) -> Expr:
-        e = _as_float(_arg_ir(x))
+        e = _as_float(to_ir(x))
         return Expr(ir.Intrinsic(e.type, op, (e,)))
     fn.__name__ = fn.__qualname__ = op.value
     fn.__doc__ = doc + " A non-float argument is cast to float32 first."
@@ -352,13 +351,13 @@ trunc = _unary_float(ir.Op.TRUNC, "The argument rounded toward zero, as a float.
 
 def fract(x) -> Expr:
     """The fractional part, `x - trunc(x)` (so it has the sign of `x`), in float."""
-    e = _as_float(_arg_ir(x))
+    e = _as_float(to_ir(x))
     return Expr(ir.Sub(e, ir.Intrinsic(e.type, ir.Op.TRUNC, (e,))))
 
 
 def atan2(y, x) -> Expr:
     """The angle of the point (x, y), in the type of `y` if float, else float32."""
-    y, x = _arg_ir(y), _arg_ir(x)
+    y, x = to_ir(y), to_ir(x)
     y, x = match_lanes(y, x)
     if y.type.is_float():
         x = cast_ir(y.type, x)
@@ -382,7 +381,7 @@ def _raise_to_integer_power(e: ir.Expr, p: int) -> ir.Expr:
 def pow(x, y) -> Expr:
     """x to the power y: repeated multiplication for an integer-constant `y`
     (keeping `x`'s type), else a float pow in `x`'s float type or float32."""
-    x, y = _arg_ir(x), _arg_ir(y)
+    x, y = to_ir(x), to_ir(y)
     p = as_const_int(y)
     if p is not None:
         return Expr(_raise_to_integer_power(x, p))
@@ -396,7 +395,7 @@ def pow(x, y) -> Expr:
 
 def _float_test(op: ir.Op):
     def fn(x) -> Expr:
-        e = _arg_ir(x)
+        e = to_ir(x)
         if not e.type.is_float():
             raise CompileError(f"{op.value} only works for float")
         return Expr(ir.Intrinsic(ir.Bool(e.type.lanes()), op, (e,)))
@@ -418,7 +417,7 @@ def lerp(zero_val, one_val, weight) -> Expr:
     An integer weight is read as a fraction of its type's maximum (for a
     uint8 weight, 255 is 1.0); integer results round to nearest.
     """
-    z, o, w = _arg_ir(zero_val), _arg_ir(one_val), _arg_ir(weight)
+    z, o, w = to_ir(zero_val), to_ir(one_val), to_ir(weight)
     # Int literals take the other value's type, so lerp(0, u8(x), w) is uint8.
     if as_const_int(z) is not None:
         z = cast_ir(o.type, z)
@@ -535,7 +534,7 @@ def lower_lerp(zero: ir.Expr, one: ir.Expr, weight: ir.Expr) -> ir.Expr:
 
 def _integer_unary(op: ir.Op, doc: str):
     def fn(x) -> Expr:
-        e = _arg_ir(x)
+        e = to_ir(x)
         if not (e.type.is_int() or e.type.is_uint()):
             raise CompileError(f"Argument to {op.value} must be an integer")
         return Expr(ir.Intrinsic(e.type, op, (e,)))
@@ -553,13 +552,13 @@ count_trailing_zeros = _integer_unary(ir.Op.COUNT_TRAILING_ZEROS,
 
 def likely(e) -> Expr:
     """`e`, marked as the likely case, so loop partitioning splits the loop around it."""
-    e = _arg_ir(e)
+    e = to_ir(e)
     return Expr(ir.Intrinsic(e.type, ir.Op.LIKELY, (e,)))
 
 
 def logical_not(e) -> Expr:
     """The negation of a bool Expr (`!e`)."""
-    e = _arg_ir(e)
+    e = to_ir(e)
     if not e.type.is_bool():
         raise CompileError("argument of Not is not a bool")
     return Expr(ir.Not(e))

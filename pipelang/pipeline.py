@@ -63,14 +63,13 @@ def _fill_buffer(argv, off, buf: Buffer) -> None:
         argv[off + 3 + 3 * d] = arr.strides[axis] // arr.itemsize
 
 
-def _dense_in_x(buf: Buffer) -> Buffer:
-    """`buf`, or a copy whose dimension 0 is dense (compiled code assumes stride 1 there)."""
+def _check_dense_in_x(param, buf: Buffer) -> None:
+    """Compiled code reads an ImageParam with stride 1 in dimension 0 (Halide's default)."""
     arr = buf._array
-    if arr.ndim == 0 or arr.shape[-1] <= 1 or arr.strides[-1] == arr.itemsize:
-        return buf
-    copy = Buffer(np.ascontiguousarray(arr))
-    copy._mins = list(buf._mins)
-    return copy
+    if arr.ndim and arr.shape[-1] > 1 and arr.strides[-1] != arr.itemsize:
+        raise BufferError_(f"Input buffer {param.name()} has stride {arr.strides[-1] // arr.itemsize} "
+                           f"in dimension 0, but it must be 1 (pass np.ascontiguousarray(a), "
+                           f"or use a Buffer directly in the algorithm)")
 
 
 class Pipeline:
@@ -209,7 +208,8 @@ class Pipeline:
                 if buf is None:
                     raise BufferError_(f"ImageParam {what.name()} is not bound to a buffer: call "
                                        f"{what.name()}.set(buffer) before realize()")
-                buf = _dense_in_x(buf)
+                if not isinstance(what, Buffer):
+                    _check_dense_in_x(what, buf)
                 keep.append(buf)
                 _fill_buffer(argv, off, buf)
             else:

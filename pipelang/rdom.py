@@ -74,8 +74,10 @@ def _as_int32(v) -> ir.Expr:
     return e if e.type == ir.Int(32) else ir.Cast(ir.Int(32), e)
 
 
-class RDom:
-    """`RDom([(min, extent), ...], name)`, `RDom(Range, ...)`, or `RDom(buffer)`."""
+class RDom(ExprOps):
+    """A one-dimensional RDom is usable directly as an Expr (`r` for `r.x`).
+
+    `RDom([(min, extent), ...], name)`, `RDom(Range, ...)`, or `RDom(buffer)`."""
 
     def __init__(self, *args, name: str | None = None):
         if len(args) >= 1 and isinstance(args[-1], str):
@@ -156,13 +158,3 @@ class RDom:
         return f"<pipelang.RDom '{self._name}'>"
 
 
-# A one-dimensional RDom is usable directly as an Expr (r instead of r.x).
-for _op in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
-            "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__neg__",
-            "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"):
-    def _make(op):
-        def method(self, *a):
-            return getattr(self[0], op)(*a)
-        return method
-    setattr(RDom, _op, _make(_op))
-RDom.__hash__ = object.__hash__

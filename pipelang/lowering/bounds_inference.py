@@ -168,7 +168,7 @@ def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list, inputs: dict
         s = _DefineRegions(fn).mutate(s)
     s = _RealizeBounds(env).mutate(s)
     for out in reversed(outputs):
-        regions = [_buffer_box(L.buffer(out), len(out.args))] * len(out.stages())
+        regions = [_apply_bounds(out, _buffer_box(L.buffer(out), len(out.args)))] * len(out.stages())
         s = _region_lets(out, regions, s)
     checks = _access_checks(s, outputs, inputs)
     return ir.block(*checks, s) if checks else s

@@ -60,7 +60,7 @@ def lower(outputs: list, name: str = "pipeline", log=None) -> tuple:
     s = run("simplify", simplify, s)
     # Folding needs the simplified, constant per-iteration extents.
     s = run("storage_folding", fold_storage, s, env)
-    s = run("storage_flattening", flatten_storage, s, env, outputs)
+    s = run("storage_flattening", flatten_storage, s, env, outputs, args.strided_inputs())
     s = run("strip_producer_consumer", strip_producer_consumer, s)
     # Vectorization needs constant loop extents, which simplification exposes.
     s = run("simplify", simplify, s)

@@ -21,7 +21,10 @@ from pipelang.var import var_symbol
 
 
 def is_inlined(fn, outputs) -> bool:
-    return (fn not in outputs and fn.schedule.compute_level.is_inlined() and not fn.updates)
+    """Whether calls to `fn` are replaced by its definition. An output left
+    inlined is both computed into its buffer and inlined into its consumers,
+    as in Halide."""
+    return fn.schedule.compute_level.is_inlined() and not fn.updates
 
 
 class _Inliner(ir.IRMutator):
@@ -76,8 +79,8 @@ def build_stage(fn, k: int, inliner, is_output: bool) -> ir.Stmt:
     # Loop bounds, outermost definitions first.
     bound_lets = []
     for a in fn.args:
-        if any(dim.var == a or dim.var.startswith(a + ".") for dim in sched.dims) or \
-                any(s.old == a for s in sched.splits):
+        if a in {dim.var for dim in sched.dims} or any(
+                a in (s.old, s.inner, s.outer) for s in sched.splits):
             mn = L.v(L.region_min(fn, k, a))
             bound_lets.append((L.loop_min(fn, k, a), mn))
             bound_lets.append((L.loop_extent(fn, k, a),
@@ -112,11 +115,13 @@ def build_stage(fn, k: int, inliner, is_output: bool) -> ir.Stmt:
                                    ir.Sub(ir.Add(L.v(L.loop_min(fn, k, s.old)), old_ext), ir.i32(1))))
             defs.append((L.loop(fn, k, s.old), value, guard))
         elif s.kind is SplitKind.FUSE:
-            inner_ext = L.v(L.loop_extent(fn, k, s.inner))
+            # max(.., 1) changes nothing at run time (an empty loop never runs the
+            # body) but tells bounds inference the divisor is positive.
+            inner_ext = ir.Max(L.v(L.loop_extent(fn, k, s.inner)), ir.i32(1))
             bound_lets += [
                 (L.loop_min(fn, k, s.old), ir.i32(0)),
                 (L.loop_extent(fn, k, s.old),
-                 ir.Mul(L.v(L.loop_extent(fn, k, s.outer)), inner_ext)),
+                 ir.Mul(L.v(L.loop_extent(fn, k, s.outer)), L.v(L.loop_extent(fn, k, s.inner)))),
             ]
             defs.append((L.loop(fn, k, s.inner),
                          ir.Add(ir.Mod(var(s.old), inner_ext), L.v(L.loop_min(fn, k, s.inner))), False))

@@ -24,7 +24,7 @@ from pipelang.ir import nodes as N
 from pipelang.ir.nodes import (Add, Broadcast, Cast, Div, EQ, Max, Min, Mod, Mul, NE, LE,
                                LT, Ramp, Select, Sub, make_const)
 from pipelang.ir.types import Type
-from pipelang.ir.visitor import IRVisitor
+from pipelang.ir.visitor import free_symbols
 from pipelang.lowering.analysis.evaluate import (fold_binary, fold_cast, fold_compare,
                                                  int_div, int_mod, no_overflow, _intrinsic)
 
@@ -775,33 +775,51 @@ class ExprSimplifier:
         return N.Intrinsic(e.type, e.op, args)
 
     def s_Let(self, e):
-        value = self.expr(e.value)
-        return self._let(e, value, lambda body: N.Let(e.sym, value, body))
+        return self.let_chain(e)
 
-    def _let(self, node, value, make):
-        """Shared by Let and LetStmt: inline trivial values, otherwise simplify the body."""
-        sym = node.sym
-        replacement, inner = self._let_replacement(sym, value)
-        if replacement is not None:
-            self.bindings[sym] = replacement
-            if inner is not None:
-                self.var_bounds[inner[0]] = self.const_bounds(inner[1])
-            try:
-                body = self.visit_body(node.body)
-            finally:
-                del self.bindings[sym]
-            if inner is None:
-                return body
-            return self._wrap_let(node, inner[0], inner[1], body)
-        if _is_int(value.type) and value.type.is_scalar():
-            self.var_bounds[sym] = self.const_bounds(value)
-        body = self.visit_body(node.body)
-        self.var_bounds.pop(sym, None)
-        if not _uses(body, sym):
-            return body
-        if value is node.value and body is node.body:
-            return node
-        return make(body)
+    def let_chain(self, node):
+        """A chain of Lets (or LetStmts) and its body, without recursing per link.
+
+        Constants, variables and simple vector values are substituted into the
+        body; other values stay bound, and bindings the body no longer uses go.
+        """
+        cls = type(node)
+        links = []          # (original, simplified value, replacement, inner let)
+        try:
+            while type(node) is cls:
+                value = self.expr(node.value)
+                replacement, inner = self._let_replacement(node.sym, value)
+                if replacement is not None:
+                    self.bindings[node.sym] = replacement
+                    if inner is not None and _is_int(inner[1].type):
+                        self.var_bounds[inner[0]] = self.const_bounds(inner[1])
+                elif _is_int(value.type) and value.type.is_scalar():
+                    self.var_bounds[node.sym] = self.const_bounds(value)
+                links.append((node, value, replacement, inner))
+                node = node.body
+            body = self.visit_body(node)
+        finally:
+            for link, _, replacement, inner in links:
+                self.bindings.pop(link.sym, None)
+                self.var_bounds.pop(link.sym, None)
+                if inner is not None:
+                    self.var_bounds.pop(inner[0], None)
+        used = free_symbols(body)
+        for link, value, replacement, inner in reversed(links):
+            if replacement is None:
+                sym = link.sym
+            elif inner is not None:
+                sym, value = inner
+            else:
+                continue
+            if sym not in used:
+                continue
+            used |= free_symbols(value)
+            if sym is link.sym and value is link.value and body is link.body:
+                body = link
+            else:
+                body = cls(sym, value, body)
+        return body
 
     def _let_replacement(self, sym, value):
         """What to substitute for `sym`, and a scalar let (sym, value) to keep, if any."""
@@ -823,13 +841,6 @@ class ExprSimplifier:
             v = N.Variable(value.value.type, inner)
             return Broadcast(v, value.lanes), (inner, value.value)
         return None, None
-
-    def _wrap_let(self, node, sym, value, body):
-        if not _uses(body, sym):
-            return body
-        if isinstance(node, N.Let):
-            return N.Let(sym, value, body)
-        return N.LetStmt(sym, value, body)
 
     def visit_body(self, body):
         return self.expr(body)
@@ -888,29 +899,6 @@ def _rebuild_cmp(e, cls, a, b):
     if cls is type(e) and a is e.a and b is e.b:
         return e
     return cls(a, b)
-
-
-class _Found(Exception):
-    pass
-
-
-class _UseFinder(IRVisitor):
-    """Stops at the first use of `sym`, unlike `free_symbols`."""
-
-    def __init__(self, sym):
-        self.sym = sym
-
-    def visit_Variable(self, node):
-        if node.sym is self.sym:
-            raise _Found
-
-
-def _uses(node, sym) -> bool:
-    try:
-        _UseFinder(sym).visit(node)
-    except _Found:
-        return True
-    return False
 
 
 _METHODS = {}

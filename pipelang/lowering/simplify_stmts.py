@@ -32,8 +32,7 @@ class Simplifier(ExprSimplifier):
         return self.expr(body)
 
     def st_LetStmt(self, s):
-        value = self.expr(s.value)
-        return self._let(s, value, lambda body: N.LetStmt(s.sym, value, body))
+        return self.let_chain(s)
 
     def st_AssertStmt(self, s):
         cond = self.expr(s.condition)
@@ -52,8 +51,7 @@ class Simplifier(ExprSimplifier):
             return NO_OP
         if n == 1:
             # A loop of one iteration is its body with the variable bound to the min.
-            return self._let(N.LetStmt(s.sym, mn, s.body), mn,
-                             lambda body: N.LetStmt(s.sym, mn, body))
+            return self.let_chain(N.LetStmt(s.sym, mn, s.body))
         lo, _ = self.const_bounds(mn)
         _, hi = self.const_bounds(mn)
         _, ext_hi = self.const_bounds(extent)

@@ -5,7 +5,8 @@ Runs after bounds inference, sliding window and storage folding. Each
 `Store`, each `Call` a `Load`, at the index
 `sum((arg_d - min_d) * stride_d)`. Allocations are dense, in the Func's
 storage order (`reorder_storage`); input and output buffers use the
-strides passed in, with dimension 0 assumed dense (checked at entry).
+strides passed in, with dimension 0 assumed dense (checked before the call) except for
+Buffers embedded in the algorithm, which may have any strides.
 
     realize f([m0, e0], [m1, e1]) { f(x, y) = g(x, y) }
   =>
@@ -19,19 +20,20 @@ from pipelang.lowering.names import buffer as buffer_symbol
 
 
 
-def _descriptor_index(sym, args) -> ir.Expr:
+def _descriptor_index(sym, args, dense_x: bool = True) -> ir.Expr:
     idx = None
     for d, a in enumerate(args):
         term = ir.Sub(a, ir.Variable(ir.Int(32), ir.buffer_min(sym, d)))
-        if d > 0:
+        if d > 0 or not dense_x:
             term = ir.Mul(term, ir.Variable(ir.Int(32), ir.buffer_stride(sym, d)))
         idx = term if idx is None else ir.Add(idx, term)
     return idx if idx is not None else ir.i32(0)
 
 
 class _Flatten(ir.IRMutator):
-    def __init__(self, env, outputs):
+    def __init__(self, env, outputs, strided_inputs):
         self.env = env
+        self.strided_inputs = strided_inputs
         self.outputs = {o.sym for o in outputs}
         self.layouts: dict = {}      # Func symbol -> (storage order of arg positions, mins, strides)
 
@@ -77,15 +79,18 @@ class _Flatten(ir.IRMutator):
     def mutate_Call(self, node):
         args = tuple(self.mutate(a) for a in node.args)
         if node.kind is ir.CallKind.IMAGE:
-            return ir.Load(node.type, node.fn, _descriptor_index(node.fn, args))
+            return ir.Load(node.type, node.fn,
+                           _descriptor_index(node.fn, args, node.fn not in self.strided_inputs))
         fn = self.env[node.fn]
         buf = buffer_symbol(fn, node.value_index)
         key = node.fn if node.fn in self.layouts else buf
         return ir.Load(node.type, buf, self._index(key, args))
 
 
-def flatten_storage(s: ir.Stmt, env: dict, outputs: list) -> ir.Stmt:
-    return _Flatten(env, outputs).mutate(s)
+def flatten_storage(s: ir.Stmt, env: dict, outputs: list, strided_inputs=frozenset()) -> ir.Stmt:
+    """`strided_inputs`: input buffers whose dimension 0 may have any stride
+    (Buffers embedded in the algorithm); all others have stride 1 there."""
+    return _Flatten(env, outputs, strided_inputs).mutate(s)
 
 
 class _StripProducerConsumer(ir.IRMutator):

@@ -21,6 +21,11 @@ class Arguments:
     inputs: dict = field(default_factory=dict)      # Symbol -> Buffer or ImageParam
     params: dict = field(default_factory=dict)      # Symbol -> Param
 
+    def strided_inputs(self) -> frozenset:
+        """Inputs that are Buffers embedded in the algorithm: any stride in dimension 0."""
+        from pipelang.buffer import Buffer
+        return frozenset(sym for sym, owner in self.inputs.items() if isinstance(owner, Buffer))
+
     def input_dims(self) -> dict:
         return {sym: owner.dimensions() for sym, owner in self.inputs.items()}
 

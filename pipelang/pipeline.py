@@ -36,7 +36,8 @@ class _Compiled:
     def __init__(self, outputs, name):
         from pipelang.backends.llvm import compile_lowered
         from pipelang.lowering.lower import lower
-        self.lowered, self.arguments, self.timings = lower(outputs, name)
+        self.lowered, self.arguments, self.regions, self.timings = lower(outputs, name)
+        self.outputs = outputs
         self.jit = compile_lowered(self.lowered)
         self.generation = generation()
         # Where each argument's slots go, in argv order.
@@ -191,10 +192,72 @@ class Pipeline:
             args = args[:-1]              # a Target
         fns = _functions(self._funcs)
         outs = self._output_buffers(fns, args)
-        self._run(outs)
+        given = any(isinstance(a, (Buffer, np.ndarray)) for a in args) or (
+            len(args) == 1 and isinstance(args[0], (list, tuple))
+            and any(isinstance(a, (Buffer, np.ndarray)) for a in args[0]))
+        run_on = outs if given else self._grown(outs)
+        self._run(run_on)
         if len(outs) == 1:
             return outs[0]
         return outs
+
+    def _grown(self, outs: list) -> list:
+        """Output buffers enlarged to what the schedule writes (Halide's bounds
+        query for realize(sizes)); `outs` become views of their middle."""
+        from pipelang.lowering.analysis.evaluate import evaluate_expr
+        from pipelang.lowering.names import buffer as buffer_of
+        c = self._compile()
+        env = self._query_env(c, outs)
+        result = list(outs)
+        i = 0
+        for fn in c.outputs:
+            box = c.regions.get(fn.sym)
+            n = len(fn.output_types)
+            if box is not None and outs[i].dimensions():
+                try:
+                    want = [(int(evaluate_expr(iv.min, env)), int(evaluate_expr(iv.max, env)))
+                            for iv in box]
+                except Exception:        # a bound that depends on data: no growth
+                    want = None
+                first = outs[i]
+                if want is not None:
+                    lo = [min(w[0], first.dim(d).min()) for d, w in enumerate(want)]
+                    hi = [max(w[1], first.dim(d).max()) for d, w in enumerate(want)]
+                    if any(l < first.dim(d).min() or h > first.dim(d).max()
+                           for d, (l, h) in enumerate(zip(lo, hi))):
+                        for k in range(i, i + n):
+                            big = Buffer(outs[k].type(), [h - l + 1 for l, h in zip(lo, hi)])
+                            big.set_min(lo)
+                            view = tuple(slice(first.dim(d).min() - lo[d],
+                                               first.dim(d).max() - lo[d] + 1)
+                                         for d in reversed(range(len(lo))))
+                            outs[k]._array = big._array[view]
+                            result[k] = big
+            i += n
+        return result
+
+    @staticmethod
+    def _query_env(c, outs) -> dict:
+        from pipelang.lowering.names import buffer as buffer_of
+        env = {}
+
+        def add(sym, buf):
+            for d in range(buf.dimensions()):
+                env[ir.buffer_min(sym, d)] = buf.dim(d).min()
+                env[ir.buffer_extent(sym, d)] = buf.dim(d).extent()
+                env[ir.buffer_stride(sym, d)] = buf.dim(d).stride()
+        i = 0
+        for fn in c.outputs:
+            for k in range(len(fn.output_types)):
+                add(buffer_of(fn, k), outs[i])
+                i += 1
+        for sym, owner in c.arguments.inputs.items():
+            buf = owner if isinstance(owner, Buffer) else owner.get()
+            if buf is not None:
+                add(sym, buf)
+        for sym, p in c.arguments.params.items():
+            env[sym] = p.get()
+        return env
 
     def _run(self, outs: list) -> None:
         c = self._compile()

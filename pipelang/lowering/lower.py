@@ -14,6 +14,7 @@ from pipelang import ir
 from pipelang.errors import CompileError
 from pipelang.function import registry
 from pipelang.lowering.analysis.arguments import find_arguments
+from pipelang.lowering.analysis.boxes import boxes_touched
 from pipelang.lowering.analysis.environment import find_environment
 from pipelang.lowering.bounds_inference import infer_bounds
 from pipelang.lowering.schedule_functions import schedule_functions
@@ -54,8 +55,14 @@ def lower_to_loop_nest(outputs: list, log=None):
 
 
 def lower(outputs: list, name: str = "pipeline", log=None) -> tuple:
-    """(LoweredFunc, Arguments, [(pass name, seconds)])."""
+    """(LoweredFunc, Arguments, output regions, [(pass name, seconds)]).
+
+    The output regions are, per output, the Intervals it writes in terms of
+    its buffer's min and extent: `realize(sizes)` evaluates them to grow an
+    output that a RoundUp or ShiftInwards split writes beyond (Halide's
+    bounds query)."""
     s, env, order, args, run = lower_to_loop_nest(outputs, log)
+    regions = boxes_touched(s, [o.sym for o in outputs], calls=True, provides=True)
     s = run("sliding_window", sliding_window, s, env)
     s = run("simplify", simplify, s)
     # Folding needs the simplified, constant per-iteration extents.
@@ -69,7 +76,7 @@ def lower(outputs: list, name: str = "pipeline", log=None) -> tuple:
     s = run("simplify", simplify, s)
     lowered = ir.LoweredFunc(name, args.lowered_arguments(), s)
     _check_closed(lowered)
-    return lowered, args, run.timings
+    return lowered, args, regions, run.timings
 
 
 class _Bound(ir.IRVisitor):

@@ -55,8 +55,6 @@ def _tail(split, fn, k: int, is_rvar: bool, is_output: bool) -> TailStrategy:
             else TailStrategy.RoundUp
     if t is TailStrategy.Auto:
         return TailStrategy.ShiftInwards
-    if t is TailStrategy.RoundUp and is_output:
-        return TailStrategy.GuardWithIf     # an output buffer cannot grow
     return t
 
 
@@ -107,9 +105,12 @@ def build_stage(fn, k: int, inliner, is_output: bool) -> ir.Stmt:
             tail = _tail(s, fn, k, is_rvar, is_output)
             base = ir.Mul(var(s.outer), f)
             if tail is TailStrategy.ShiftInwards:
-                base = ir.Max(ir.Min(base, ir.Sub(old_ext, f)), ir.i32(0))
+                # The last iteration shifts back to end at the max; if the extent is
+                # less than the factor this reaches below the min, and bounds
+                # inference grows the region (realize() grows an output to match).
+                base = ir.Min(base, ir.Sub(old_ext, f))
             value = ir.Add(ir.Add(base, var(s.inner)), L.v(L.loop_min(fn, k, s.old)))
-            guard = tail in (TailStrategy.GuardWithIf, TailStrategy.ShiftInwards)
+            guard = tail is TailStrategy.GuardWithIf
             if guard:
                 bound_lets.append((L.loop_max(fn, k, s.old),
                                    ir.Sub(ir.Add(L.v(L.loop_min(fn, k, s.old)), old_ext), ir.i32(1))))

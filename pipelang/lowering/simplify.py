@@ -15,6 +15,7 @@ The expression rules live in `simplify_exprs`, the statement rules in
 from __future__ import annotations
 
 import dataclasses
+import sys
 
 from pipelang.ir import nodes as N
 from pipelang.lowering.simplify_stmts import Simplifier
@@ -27,6 +28,7 @@ def simplify(node):
         >>> simplify(Add(Add(var(x), i32(1)), i32(2)))
         (x + 3)
     """
+    _allow_deep_ir()
     if isinstance(node, N.LoweredFunc):
         body = simplify(node.body)
         return node if body is node.body else dataclasses.replace(node, body=body)
@@ -43,3 +45,14 @@ def can_prove(cond: N.Expr) -> bool:
     """
     value = N.const_value(simplify(cond))
     return value is not None and bool(value)
+
+
+def _allow_deep_ir() -> None:
+    # The rewrite recurses once per level of the IR; lowered pipelines nest a few
+    # thousand levels deep (LetStmt chains in Blocks, long sums). Python 3.11 does
+    # not grow the C stack for these Python-to-Python calls, so a higher limit is safe.
+    if sys.getrecursionlimit() < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
+
+
+_RECURSION_LIMIT = 20000

@@ -18,6 +18,7 @@ constant-folded.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from pipelang.ir import nodes as N
@@ -49,14 +50,48 @@ def _is_int(t: Type) -> bool:
 
 
 def _same(a, b) -> bool:
-    """Structural equality that is cheap when the operands share subtrees."""
+    """Structural equality, cheap when the operands share subtrees.
+
+    Unlike `==` it tells 0.0 from -0.0 (which Python's float `==` does not),
+    and it treats a NaN constant as equal to itself.
+    """
     if a is b:
         return True
-    if type(a) is not type(b):
+    cls = type(a)
+    if cls is not type(b):
         return False
-    if type(a) is N.Variable:
+    if cls is N.Variable:
         return a.sym is b.sym and a.type == b.type
-    return a == b
+    if cls is N.FloatImm:
+        return a.type == b.type and _float_key(a.value) == _float_key(b.value)
+    if cls is N.IntImm or cls is N.UIntImm:
+        return a.value == b.value and a.type == b.type
+    for name in _field_names(cls):
+        x, y = getattr(a, name), getattr(b, name)
+        if isinstance(x, N.Expr):
+            if not _same(x, y):
+                return False
+        elif isinstance(x, tuple):
+            if len(x) != len(y) or not all(
+                    _same(i, j) if isinstance(i, N.Expr) else i == j for i, j in zip(x, y)):
+                return False
+        elif x is not y and x != y:
+            return False
+    return True
+
+
+def _float_key(v: float):
+    return "nan" if v != v else (v, math.copysign(1.0, v))
+
+
+_FIELD_NAMES: dict = {}
+
+
+def _field_names(cls) -> tuple:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def _signed(t: Type, v: int) -> int:
@@ -158,8 +193,6 @@ def _same_shape(new, old) -> bool:
         return False
     if cls is Add or cls is Sub or cls is Mul:
         return _same_shape(new.a, old.a) and _same_shape(new.b, old.b)
-    if cls in _CONSTS:
-        return new.value == old.value and new.type == old.type
     return _same(new, old)
 
 

@@ -1,61 +1,93 @@
 """Text form of the IR, in Halide's notation: `(x + 1)`, `uint8(x)`, `f(x, y)`."""
 from __future__ import annotations
 
+import math
+
 from pipelang.ir import nodes as N
+from pipelang.ir.types import Int
 
 _INFIX = {N.Add: " + ", N.Sub: " - ", N.Mul: "*", N.Div: "/", N.Mod: " % ",
           N.EQ: " == ", N.NE: " != ", N.LT: " < ", N.LE: " <= ", N.GT: " > ",
           N.GE: " >= ", N.And: " && ", N.Or: " || "}
 
 
-def _const(e) -> str:
-    t = e.type
-    if isinstance(e, N.FloatImm):
-        s = f"{e.value:f}"
-        return s + "f" if t.bits() == 32 else (f"(float16){s}" if t.bits() == 16 else s)
-    if isinstance(e, N.IntImm) and t.bits() == 32:
-        return str(e.value)
-    if t.is_bool():
-        return "(uint1)" + str(e.value)
-    return f"({t}){e.value}"
+# Halide's math functions are extern calls named for their float width.
+_EXTERN_MATH = {"sqrt", "exp", "log", "pow", "sin", "cos", "tan", "asin", "acos", "atan",
+                "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "floor", "ceil",
+                "trunc", "is_nan", "is_inf", "is_finite"}
 
 
-def expr_to_string(e) -> str:
+def _ctype(t) -> str:
+    """A type as Halide's IR printer writes it: bool is uint1."""
+    if t.is_handle():
+        return "handle"
+    base = f"{t.code.value}{t.bits()}"
+    return base if t.is_scalar() else f"{base}x{t.lanes()}"
+
+
+def _float(v: float, bits: int) -> str:
+    if math.isnan(v):
+        s = "-nan" if math.copysign(1.0, v) < 0 else "nan"
+    elif math.isinf(v):
+        s = "-inf" if v < 0 else "inf"
+    elif v != 0 and math.log10(abs(v)) < -6:
+        s = f"{v:e}"
+    else:
+        s = f"{v:f}"
+    return s + {64: "", 32: "f", 16: "h"}[bits]
+
+
+def expr_to_string(e, implicit: bool = False) -> str:
+    """Halide's text for `e`; `implicit` drops the outer parentheses of an
+    operator (as Halide does for call arguments)."""
+    p = expr_to_string
     cls = type(e)
-    if cls in (N.IntImm, N.UIntImm, N.FloatImm):
-        return _const(e)
+    if cls is N.IntImm:
+        return str(e.value) if e.type.bits() == 32 else f"({_ctype(e.type)}){e.value}"
+    if cls is N.UIntImm:
+        return f"({_ctype(e.type)}){e.value}"
+    if cls is N.FloatImm:
+        return _float(e.value, e.type.bits())
     if cls is N.StringImm:
-        return repr(e.value)
+        return '"' + e.value + '"'
     if cls is N.Variable:
         return e.sym.name
     if cls in _INFIX:
-        return f"({expr_to_string(e.a)}{_INFIX[cls]}{expr_to_string(e.b)})"
+        text = f"{p(e.a)}{_INFIX[cls]}{p(e.b)}"
+        return text if implicit else f"({text})"
     if cls is N.Min or cls is N.Max:
-        return f"{cls.__name__.lower()}({expr_to_string(e.a)}, {expr_to_string(e.b)})"
+        return f"{cls.__name__.lower()}({p(e.a, True)}, {p(e.b, True)})"
     if cls is N.Not:
-        return "!" + expr_to_string(e.a)
+        return "!" + p(e.a)
     if cls is N.Cast:
-        return f"{e.type}({expr_to_string(e.value)})"
+        return f"{_ctype(e.type)}({p(e.value, True)})"
     if cls is N.Select:
-        return (f"select({expr_to_string(e.condition)}, {expr_to_string(e.true_value)}, "
-                f"{expr_to_string(e.false_value)})")
+        return (f"select({p(e.condition, True)}, {p(e.true_value, True)}, "
+                f"{p(e.false_value, True)})")
     if cls is N.Ramp:
-        return f"ramp({expr_to_string(e.base)}, {expr_to_string(e.stride)}, {e.lanes})"
+        return f"ramp({p(e.base, True)}, {p(e.stride, True)}, {e.lanes})"
     if cls is N.Broadcast:
-        return f"x{e.lanes}({expr_to_string(e.value)})"
+        return f"x{e.lanes}({p(e.value, True)})"
     if cls is N.Shuffle:
-        vs = ", ".join(expr_to_string(v) for v in e.vectors)
+        vs = ", ".join(p(v, True) for v in e.vectors)
         return f"shuffle({vs}; {', '.join(map(str, e.indices))})"
     if cls is N.Call:
-        args = ", ".join(expr_to_string(a) for a in e.args)
+        args = ", ".join(p(a, True) for a in e.args)
+        pre = "" if e.type == Int(32) else f"({_ctype(e.type)})"
         suffix = f".{e.value_index}" if e.value_index else ""
-        return f"{e.fn.name}({args}){suffix}"
+        return f"{pre}{e.fn.name}({args}){suffix}"
     if cls is N.Intrinsic:
-        return f"{e.op.value}({', '.join(expr_to_string(a) for a in e.args)})"
+        name = e.op.value
+        if name == "reinterpret":
+            return f"reinterpret<{_ctype(e.type)}>({p(e.args[0], True)})"
+        if name in _EXTERN_MATH:
+            name = f"{name}_f{e.args[0].type.bits()}"
+        pre = "" if e.type == Int(32) else f"({_ctype(e.type)})"
+        return f"{pre}{name}({', '.join(p(a, True) for a in e.args)})"
     if cls is N.Load:
-        return f"{e.buf.name}[{expr_to_string(e.index)}]"
+        return f"{e.buf.name}[{p(e.index, True)}]"
     if cls is N.Let:
-        return f"(let {e.sym.name} = {expr_to_string(e.value)} in {expr_to_string(e.body)})"
+        return f"(let {e.sym.name} = {p(e.value, True)} in {p(e.body, True)})"
     raise TypeError(f"cannot print {cls.__name__}")
 
 

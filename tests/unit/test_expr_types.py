@@ -4,11 +4,9 @@ Every expected type, printed form, error message and warning below was
 obtained by running the same source with `import halide as hl` (Halide 21's
 Python bindings). These tests use only pipelang.
 
-Cases in PRINTER_PENDING print differently until the IR printer follows
-Halide's notation for calls (`(float32)sqrt_f32(...)`, `(uint8)bitwise_and(...)`),
-bool casts (`uint1(...)`), float16 and tiny float constants, and arguments
-printed without their outer parentheses (`select(x < 1, ...)`); their types are
-checked regardless.
+The printed forms follow Halide's IR printer: calls carry their type
+(`(float32)sqrt_f32(...)`), bool is `uint1`, and call arguments lose their
+outer parentheses (`select(x < 1, ...)`).
 """
 from __future__ import annotations
 
@@ -444,95 +442,6 @@ WARNINGS = {
     'hl.clamp(x, 0.5, 10.7)': ['The floating-point value 10.69999999999999929 will be interpreted as a float32 by Halide and lose precision; add an explicit `f32()` or `f64()`` cast to avoid this warning.'],
 }
 
-PRINTER_PENDING = {
-    'hl.Expr(1e-10)',
-    'hl.cast(hl.Float(16), x) + 1',
-    '(x < 1) + hl.u8(y)',
-    'hl.u8(y) + (x < 1)',
-    '(x < 1) + x',
-    'x ** 0.5',
-    'x ** 2.0',
-    'x ** y',
-    '2 ** x',
-    'hl.f64(x) ** 0.5',
-    'x ** True',
-    'hl.cast(hl.Int(32), x < 1)',
-    'hl.f64(x + 0.5)',
-    'hl.select(x < 1, x, y)',
-    'hl.select(x < 1, 1, 2)',
-    'hl.select(x < 1, hl.u8(x), 2)',
-    'hl.select(x < 1, 2, hl.u8(x))',
-    'hl.select(x < 1, hl.u8(x), 300)',
-    'hl.select(x < 1, hl.f32(x), 1)',
-    'hl.select(x < 1, 1.5, 2.5)',
-    'hl.select(x < 1, True, False)',
-    'hl.select(x < 1, x, 2**40)',
-    'hl.select(x < 1, hl.cast(hl.Int(32, 4), x), 1)',
-    'hl.select(x < 1, 1, x < 2, 2, 3)',
-    'hl.select((x < 1) & (y < 2), x + 1, y - 1) * 2',
-    'hl.min(x + 1, y * 2)',
-    'hl.max(hl.min(x + 1, y), 0) + 1',
-    'hl.clamp(hl.u8(x), hl.u8(y), hl.u8(y) + 1)',
-    'hl.abs(hl.f32(x))',
-    'hl.abs(hl.f64(x))',
-    'hl.absd(hl.f32(x), 1)',
-    'hl.absd(x, 1.5)',
-    'hl.fract(hl.f32(x))',
-    'hl.fract(x)',
-    'hl.fract(hl.f64(x))',
-    'hl.fract(2.5)',
-    'x & 2**40',
-    '~hl.u8(x)',
-    '~(x < 1)',
-    'hl.u8(x) & 3',
-    'hl.u8(x) & hl.u16(y)',
-    '(x < 1) & hl.u8(x)',
-    'hl.u8(x) & (x < 1)',
-    '(x < 1) ^ hl.u8(x)',
-    'hl.cast(hl.Int(32, 4), x) & 1',
-    'hl.u8(x) << 2',
-    'hl.u8(x) << y',
-    'hl.u8(x) << hl.u16(y)',
-    'hl.i8(x) << hl.u16(y)',
-    'hl.u8(x) << -1',
-    'hl.i8(x) << 200',
-    '(x < 1) << 1',
-    'x << (x < 1)',
-    'x << 2**31',
-    'x << hl.u64(y)',
-    'hl.u64(x) << y',
-    'hl.i64(x) >> hl.u8(y)',
-    'hl.cast(hl.Int(32, 4), x) << 1',
-    'y << hl.cast(hl.Int(32, 4), x)',
-    'hl.sqrt(x)',
-    'hl.sqrt(hl.f64(x))',
-    'hl.sqrt(hl.cast(hl.Float(16), x))',
-    'hl.floor(hl.u8(x))',
-    'hl.round(hl.f32(x))',
-    'hl.trunc(2.5)',
-    'hl.exp(x) + 1',
-    'hl.is_nan(hl.f32(x))',
-    'hl.is_inf(hl.f64(x))',
-    'hl.abs(x)',
-    'hl.abs(hl.i8(x))',
-    'hl.abs(-3)',
-    'hl.absd(x, y)',
-    'hl.absd(hl.u8(x), 3)',
-    'hl.absd(hl.i8(x), hl.u8(x))',
-    'hl.popcount(hl.u8(x))',
-    'hl.count_leading_zeros(hl.i8(x))',
-    'hl.likely(x < 1)',
-    'hl.likely(hl.f32(x))',
-    'hl.atan2(y, x)',
-    'hl.atan2(hl.f32(x), hl.f64(x))',
-    'hl.atan2(x, hl.f64(x))',
-    'hl.pow(x, y)',
-    'hl.pow(x, hl.f64(y))',
-    'hl.pow(hl.f64(x), hl.f32(y))',
-    'hl.reinterpret(hl.UInt(32), hl.f32(x))',
-    'hl.reinterpret(hl.UInt(32), 1.5)',
-    'hl.sqrt(hl.f32(x) + 1)',
-}
 
 
 MATH_ARGS = ['x', 'hl.f32(x)', 'hl.f64(x)', 'hl.cast(hl.Float(16), x)', 'hl.u8(x)', 'hl.i8(x)', 'hl.i64(x)', '(x < 1)', '3', '2.5']
@@ -582,28 +491,21 @@ def test_type(src, type_, text):
 
 
 @pytest.mark.parametrize("src, type_, text", VALUES, ids=[v[0] for v in VALUES])
-def test_printed(src, type_, text, request):
-    if src in PRINTER_PENDING:
-        request.applymarker(pytest.mark.xfail(reason="IR printer not yet in Halide's notation",
-                                              strict=False))
+def test_printed(src, type_, text):
     e, _ = build(src)
     assert printed(e) == text
     assert str(e) == repr(e)
 
 
 @pytest.mark.parametrize("src, exc, message", ERRORS, ids=[v[0] for v in ERRORS])
-def test_error(src, exc, message, request):
-    if src in ("hl.cast(hl.Float(16), x) + 2049",):
-        request.applymarker(pytest.mark.xfail(reason="IR printer: float16 constants",
-                                              strict=False))
+def test_error(src, exc, message):
     with pytest.raises(_EXC[exc]) as info:
         build(src)
     assert str(info.value) == message
 
 
 @pytest.mark.parametrize("src, expected", TUPLES, ids=[v[0] for v in TUPLES])
-def test_select_of_tuples(src, expected, request):
-    request.applymarker(pytest.mark.xfail(reason="IR printer: select arguments", strict=False))
+def test_select_of_tuples(src, expected):
     result, _ = build(src)
     assert isinstance(result, tuple)
     assert tuple((str(e.type()), printed(e)) for e in result) == expected

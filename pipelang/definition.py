@@ -119,6 +119,7 @@ def _define_update(fn, args: tuple, values: tuple) -> None:
         if isinstance(a, ir.Variable) and a.sym.name in fn.args and fn.args.index(a.sym.name) != pos:
             raise CompileError(f'In {_describe(index)} of Func "{fn.name}", pure variable '
                                f'{a.sym.name} must appear at position {fn.args.index(a.sym.name)}')
+    _check_self_calls(fn, index, args_ir, values)
     rdoms = {}
     for sym, (rdom, i) in seen.rvars.items():
         rdoms.setdefault(id(rdom), rdom)
@@ -129,3 +130,34 @@ def _define_update(fn, args: tuple, values: tuple) -> None:
         for p in rdom._predicates:
             predicate = p if predicate is None else ir.And(predicate, p)
     fn.add_update(tuple(args_ir), values, tuple(rvars), predicate)
+
+
+class _SelfCalls(ir.IRVisitor):
+    def __init__(self, sym):
+        self.sym = sym
+        self.calls = []
+
+    def visit_Call(self, node):
+        if node.fn is self.sym:
+            self.calls.append(node)
+        self.generic_visit(node)
+
+
+def _check_self_calls(fn, index: int, args_ir, values) -> None:
+    """Each pure var of an update must be used in the same place by every call
+    the update makes to its own Func: otherwise updates at different points of
+    that var would depend on each other, which Halide forbids."""
+    v = _SelfCalls(fn.sym)
+    for e in list(args_ir) + list(values):
+        v.visit(e)
+    for pos, a in enumerate(args_ir):
+        if not (isinstance(a, ir.Variable) and a.sym.name in fn.args):
+            continue
+        for call in v.calls:
+            if call.args[pos] != a:
+                raise CompileError(
+                    f'In {_describe(index)} of Func "{fn.name}": pure variable {a.sym.name} '
+                    f'is at position {pos} on the left-hand side, but the call '
+                    f'{ir.to_string(call)} uses {ir.to_string(call.args[pos])} there. '
+                    f'A pure variable must appear unchanged in every call to "{fn.name}" '
+                    f'in its update definitions (use an RDom for a scan).')

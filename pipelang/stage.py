@@ -74,9 +74,35 @@ class Stage:
     def _set_kind(self, var, kind: ir.ForKind, directive: str):
         i = self._find_dim(_var_name(var), directive)
         dims = self._sched.dims
+        if dims[i].is_rvar and kind in (ir.ForKind.PARALLEL, ir.ForKind.VECTORIZED):
+            self._check_no_race(dims[i].var, directive)
         dims[i] = Dim(dims[i].var, kind, dims[i].is_rvar)
         touch()
         return self
+
+    def _check_no_race(self, dim: str, directive: str) -> None:
+        """Running iterations of an RVar at once is safe only if each writes its
+        own point: the RVar is itself a coordinate of the left-hand side, and
+        every read of this Func is of that same point."""
+        d = self._definition
+        root = dim.split(".")[0]
+        rvar = next((r for r in d.rvars if r.name == root), None)
+        var = ir.Variable(ir.Int(32), rvar.sym) if rvar else None
+        reads = []
+
+        class _Reads(ir.IRVisitor):
+            def visit_Call(inner, node):
+                if node.fn is self.function.sym:
+                    reads.append(node.args)
+                inner.generic_visit(node)
+        for v in d.values:
+            _Reads().visit(v)
+        if var is not None and var in d.args and all(r == d.args for r in reads):
+            return
+        raise ScheduleError(
+            f"In schedule for {self._stage_name()}: can't {directive} {dim}, because "
+            f"iterations of the RVar {root} may write the same point of {self.function.name} "
+            f"(a race, or a broken scan dependence). Use rfactor() to parallelize a reduction.")
 
     # ---------------------------------------------------------------- domain order
 
@@ -197,6 +223,13 @@ class Stage:
 
     def serial(self, var):
         return self._set_kind(var, ir.ForKind.SERIAL, "mark as serial")
+
+    def rfactor(self, *preserved):
+        """Split an associative reduction into an intermediate Func that reduces
+        over the RVars not named, with each named RVar turned into a pure Var
+        (`[(r.y, u), ...]`), and this stage merging it. Returns the intermediate."""
+        from pipelang.rfactor import rfactor
+        return rfactor(self, preserved)
 
     def dump_argument_list(self) -> str:
         return self._vars_listing()

@@ -1,0 +1,46 @@
+from pipelang import ir
+import pipelang as hl
+from pipelang.lowering import names as L
+from pipelang.lowering.lower import lower, lower_to_loop_nest
+from pipelang.lowering.simplify import simplify
+from pipelang.lowering.sliding_window import sliding_window
+from pipelang.lowering.storage_folding import fold_storage
+
+from ir_builders import find_all
+
+
+def _blur():
+    x, y, yi = hl.Var("x"), hl.Var("y"), hl.Var("yi")
+    img = hl.ImageParam(hl.UInt(16), 2, "sw_in")
+    bx, by = hl.Func("sw_bx"), hl.Func("sw_by")
+    bx[x, y] = img[x, y] + img[x + 1, y]
+    by[x, y] = bx[x, y] + bx[x, y + 1] + bx[x, y + 2]
+    by.split(y, y, yi, 16)
+    bx.store_at(by, y).compute_at(by, yi)
+    return bx, by
+
+
+def test_sliding_window_turns_the_min_into_a_select():
+    bx, by = _blur()
+    s, env, *_ = lower_to_loop_nest([by.function])
+    slid = sliding_window(s, env)
+    mins = [l for l in find_all(slid, ir.LetStmt) if l.sym is L.region_min(bx.function, 0, "y")]
+    assert len(mins) == 1 and isinstance(mins[0].value, ir.Select)
+
+
+def test_folding_stores_only_the_window():
+    bx, by = _blur()
+    s, env, *_ = lower_to_loop_nest([by.function])
+    folded = fold_storage(simplify(sliding_window(s, env)), env)
+    realize = [r for r in find_all(folded, ir.Realize) if r.fn is bx.function.sym][0]
+    assert realize.bounds[1] == ir.Range(ir.i32(0), ir.i32(4))   # 3 rows, rounded to 4
+    calls = [c for c in find_all(folded, ir.Call) if c.fn is bx.function.sym]
+    assert calls and all(isinstance(c.args[1], ir.Mod) for c in calls)
+
+
+def test_explicit_fold_storage_factor():
+    bx, by = _blur()
+    bx.fold_storage(hl.Var("y"), 8)
+    lowered, *_ = lower([by.function])
+    alloc = [a for a in find_all(lowered.body, ir.Allocate) if a.buf is bx.function.sym][0]
+    assert "8" in ir.to_string(alloc.size)

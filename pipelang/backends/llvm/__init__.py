@@ -4,16 +4,24 @@ from pipelang.backends.llvm.runtime import get_num_threads, set_num_threads
 from pipelang.ir import LoweredFunc
 
 
-def compile_lowered(lowered: LoweredFunc) -> JITFunction:
-    """JIT-compile a lowered pipeline for the host CPU."""
-    return JITFunction(lowered)
+def compile_lowered(lowered: LoweredFunc, *, loop_opt: bool = True) -> JITFunction:
+    """JIT-compile a lowered pipeline for the host CPU.
+
+    `loop_opt=False` skips LLVM's loop vectorizer and unroller (see
+    `jit.optimize`): much faster compiles, same speed for loops that
+    lowering already vectorized.
+    """
+    return JITFunction(lowered, loop_opt)
 
 
 class LLVMBackend:
     """The `Backend` for the host CPU."""
 
+    def __init__(self, loop_opt: bool = True):
+        self.loop_opt = loop_opt
+
     def compile(self, lowered: LoweredFunc) -> JITFunction:
-        return compile_lowered(lowered)
+        return compile_lowered(lowered, loop_opt=self.loop_opt)
 
 
 __all__ = ["JITFunction", "LLVMBackend", "compile_lowered", "get_num_threads",

@@ -98,6 +98,7 @@ class CodeGen(ExprCodeGen):
         self.errors: list[ErrorInfo] = []
         self.err_slots = 1
         self._ntasks = 0
+        self._assert_index = 0
         self.arg_offsets = []
         self.argv_size = 0
 
@@ -109,7 +110,6 @@ class CodeGen(ExprCodeGen):
         for a in collect.asserts:
             self.errors.append(ErrorInfo(a.message, tuple(x.type for x in a.args)))
             self.err_slots = max(self.err_slots, len(a.args))
-        self._assert_index = 0
 
         fn = ll.Function(self.module, ll.FunctionType(I32, [PTR, PTR]), self.name)
         fn.args[0].name, fn.args[1].name = "argv", "err"
@@ -265,7 +265,8 @@ class CodeGen(ExprCodeGen):
         closure_type = ll.LiteralStructType([v.type for v in captured])
 
         self._ntasks += 1
-        task = ll.Function(self.module, TASK_TYPE, f"{self.name}.par_for.{s.sym.name}.{self._ntasks}")
+        task_name = f"{self.name}.par_for.{s.sym.name}.{self._ntasks}"
+        task = ll.Function(self.module, TASK_TYPE, task_name)
         task.linkage = "internal"
         task.attributes.add("nounwind")
         st = _FunctionState(task, None, None)
@@ -303,7 +304,8 @@ class CodeGen(ExprCodeGen):
         b = self.st.builder
         elem_bytes = s.type.element_of().bytes() * s.type.lanes()
         const_size = s.size.value if _is_const_int(s.size) else None
-        if const_size is not None and max(const_size, 0) * elem_bytes <= STACK_LIMIT:
+        small = const_size is not None and max(const_size, 0) * elem_bytes <= STACK_LIMIT
+        if small and s.memory is not MemoryType.HEAP:
             nbytes = max(const_size, 0) * elem_bytes + OVERREAD_PAD
             ptr = self._entry_alloca(ll.ArrayType(I8, nbytes), s.buf.name, align=HEAP_ALIGN)
             with self.bind_buffer(s.buf, ptr):

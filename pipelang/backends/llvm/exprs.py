@@ -57,7 +57,17 @@ def splat(builder, value, lanes: int):
     if isinstance(value, ll.Constant):
         return ll.Constant(vt, [value] * lanes)
     v = builder.insert_element(ll.Constant(vt, None), value, ll.Constant(I32, 0))
-    return builder.shuffle_vector(v, ll.Constant(vt, None), ll.Constant(ll.VectorType(I32, lanes), [0] * lanes))
+    zeros = ll.Constant(ll.VectorType(I32, lanes), [0] * lanes)
+    return builder.shuffle_vector(v, ll.Constant(vt, None), zeros)
+
+
+def _wrap(t: Type, value):
+    """`value` wrapped to the signed range of an int type of `t`'s width."""
+    if t.is_float():
+        return value
+    bits = t.bits()
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if bits > 1 and value >> (bits - 1) else value
 
 
 def _const(t: Type, value):
@@ -80,7 +90,8 @@ class ExprCodeGen:
         """Call llvm.<name>.<suffix of the first argument's type>."""
         ret = ret or args[0].type
         fnty = ll.FunctionType(ret, [a.type for a in args])
-        return self.st.builder.call(self._declare(f"llvm.{name}.{type_suffix(args[0].type)}", fnty), args)
+        fn = self._declare(f"llvm.{name}.{type_suffix(args[0].type)}", fnty)
+        return self.st.builder.call(fn, args)
 
     # ------------------------------------------------------------ leaves
 
@@ -88,8 +99,8 @@ class ExprCodeGen:
         return _const(e.type, e.value)
 
     def _UIntImm(self, e):
-        v = e.value
-        return _const(e.type, v - (1 << e.type.bits()) if v >= 1 << (e.type.bits() - 1) and e.type.bits() > 1 else v)
+        # LLVM constants print signed: a uint64 above INT64_MAX becomes negative.
+        return _const(e.type, _wrap(e.type, e.value))
 
     def _FloatImm(self, e):
         return _const(e.type, e.value)
@@ -159,7 +170,10 @@ class ExprCodeGen:
         is_m1 = b.icmp_signed("==", y, minus_one)
         safe = y
         if guard_zero or guard_m1:
-            bad = b.or_(is_zero, is_m1) if guard_zero and guard_m1 else (is_zero if guard_zero else is_m1)
+            if guard_zero and guard_m1:
+                bad = b.or_(is_zero, is_m1)
+            else:
+                bad = is_zero if guard_zero else is_m1
             safe = b.select(bad, one, y)
         # Truncating division, then the Euclidean fix-up for a negative remainder.
         q, r = b.sdiv(x, safe), b.srem(x, safe)
@@ -257,9 +271,10 @@ class ExprCodeGen:
         base = splat(b, self.expr(e.base), e.lanes)
         stride = N.const_value(e.stride)
         if stride is not None:
-            steps = ll.Constant(llvm_type(t), [stride * i for i in range(e.lanes)])
+            steps = ll.Constant(llvm_type(t), [_wrap(t, stride * i) for i in range(e.lanes)])
         else:
-            lanes = ll.Constant(llvm_type(t), [float(i) if t.is_float() else i for i in range(e.lanes)])
+            step = float if t.is_float() else int
+            lanes = ll.Constant(llvm_type(t), [step(i) for i in range(e.lanes)])
             s = splat(b, self.expr(e.stride), e.lanes)
             steps = b.fmul(s, lanes) if t.is_float() else b.mul(s, lanes)
         return b.fadd(base, steps) if t.is_float() else b.add(base, steps)

@@ -51,8 +51,15 @@ def target_machine():
     return new_target_machine()
 
 
-def optimize(module_text: str, name: str = "module"):
-    """Parse, verify and run the O3 pipeline (loop and SLP vectorizers on)."""
+def optimize(module_text: str, name: str = "module", loop_opt: bool = True):
+    """Parse, verify and run the O3 pipeline with the SLP vectorizer.
+
+    `loop_opt` turns on LLVM's loop vectorizer, interleaving and unrolling.
+    They speed up loops that lowering left scalar, at a compile-time cost
+    that grows with every such loop (several times slower when their
+    accesses have unknown strides, which LLVM versions and gathers). Halide
+    leaves them off by default (its EnableLLVMLoopOpt feature).
+    """
     tm = target_machine()
     mod = llvm.parse_assembly(module_text)
     mod.name = name
@@ -60,9 +67,10 @@ def optimize(module_text: str, name: str = "module"):
     mod.data_layout = str(tm.target_data)
     mod.verify()
     pto = llvm.create_pipeline_tuning_options(speed_level=3)
-    pto.loop_vectorization = True
+    pto.loop_vectorization = loop_opt
+    pto.loop_interleaving = loop_opt
+    pto.loop_unrolling = loop_opt
     pto.slp_vectorization = True
-    pto.loop_unrolling = True
     pb = llvm.create_pass_builder(tm, pto)
     pb.getModulePassManager().run(mod, pb)
     return mod
@@ -78,13 +86,13 @@ def jit(mod):
 class JITFunction:
     """A compiled pipeline: call it with the packed argv (see the module docstring)."""
 
-    def __init__(self, lowered: N.LoweredFunc):
+    def __init__(self, lowered: N.LoweredFunc, loop_opt: bool = True):
         from pipelang.backends.llvm.runtime import ensure_runtime
         ensure_runtime()
         start = time.perf_counter()
         cg = generate_module(lowered)
         with llvm_lock:
-            mod = optimize(str(cg.module), cg.name)
+            mod = optimize(str(cg.module), cg.name, loop_opt)
             self.llvm_ir = str(mod)
             self._engine = jit(mod)
             address = self._engine.get_function_address(cg.name)

@@ -22,9 +22,15 @@ class Arguments:
     params: dict = field(default_factory=dict)      # Symbol -> Param
 
     def strided_inputs(self) -> frozenset:
-        """Inputs that are Buffers embedded in the algorithm: any stride in dimension 0."""
+        """Buffers embedded in the algorithm whose dimension 0 is not dense.
+
+        An embedded Buffer's array (and so its strides) never changes, so the
+        compiled code can rely on what it is now; ImageParams must be dense
+        in dimension 0 (checked at each realize), as in Halide."""
         from pipelang.buffer import Buffer
-        return frozenset(sym for sym, owner in self.inputs.items() if isinstance(owner, Buffer))
+        return frozenset(sym for sym, owner in self.inputs.items()
+                         if isinstance(owner, Buffer) and owner.dimensions()
+                         and owner.dim(0).stride() != 1 and owner.dim(0).extent() > 1)
 
     def input_dims(self) -> dict:
         return {sym: owner.dimensions() for sym, owner in self.inputs.items()}

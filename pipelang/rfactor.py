@@ -1,0 +1,227 @@
+"""`rfactor`: split an associative reduction in two, as Halide's `Stage::rfactor`.
+
+Each preserved RVar becomes a pure Var of a new intermediate Func, which
+reduces over the other RVars into the identity of the operator; the update
+then only merges the intermediate over a domain of the preserved RVars.
+RVar splits, fuses and renames of the stage are baked into the new domains
+first, a split's tail kept exact by an RDom predicate.
+
+    f[()] = 0                                 f_intm[u] = 0
+    f[()] += inp[r]        # r in [0, 100)    f_intm[u] += inp[min(u*16 + rxi, 99)]
+    f.update().split(r, rxo, rxi, 16)   =>        where u*16 + rxi <= 99           # rxi in [0, 16)
+    f.update().rfactor(rxo, u)                f[()] = 0
+                                              f[()] = f[()] + f_intm[rxo]             # rxo in [0, 7)
+
+The intermediate keeps the stage's loop order (the preserved dims become
+loops over the new Vars) and its pure-Var splits; the merging update keeps
+the preserved dims and the pure dims. The clamp in the index changes nothing
+the predicate lets through; it tells bounds inference not to read past r.
+"""
+from __future__ import annotations
+
+import math
+
+from pipelang import ir
+from pipelang.errors import ScheduleError
+from pipelang.function import Definition, ReductionVar, touch
+from pipelang.schedule import Dim, SplitKind, StageSchedule
+from pipelang.var import Var, var_symbol
+
+_OPS = (ir.Add, ir.Mul, ir.Min, ir.Max)
+
+
+def rfactor(stage, preserved):
+    """The intermediate Func of `stage` (an update) with `preserved`, a list of
+    (RVar, Var) pairs, a single pair, or the two of one pair."""
+    from pipelang.func import Func
+    from pipelang.stage import _var_name
+    fn, d = stage.function, stage._definition
+    where = f"In schedule for {stage.name()}"
+    if stage.index == 0:
+        raise ScheduleError(f"{where}: rfactor() applies to an update definition, "
+                            f"not the pure definition of {fn.name}")
+    if len(d.values) != 1:
+        raise ScheduleError(f"{where}: rfactor() of a Tuple-valued update is not supported")
+    op, self_first, term = _associative(fn, d, where)
+    live, subst, guards, pure_splits = _bake_rvar_splits(d, where)
+    dims = d.schedule.dims
+
+    # Which loop dim each preserved RVar is, and the Var it becomes.
+    to_var = {}
+    used = {n.rsplit(".", 1)[-1] for n in [dm.var for dm in dims] + list(fn.args)}
+    for rv, v in _pairs(preserved, where):
+        if not isinstance(v, (Var, str)):
+            raise ScheduleError(f"{where}: rfactor() replaces each preserved RVar by a pure Var, "
+                                f"not {v!r}")
+        name, vname = _var_name(rv), _var_name(v)
+        found = [dm.var for dm in dims if dm.var in live and
+                 (dm.var == name or dm.var.endswith("." + name))]
+        if len(found) != 1 or found[0] in to_var:
+            raise ScheduleError(f"{where}: can't perform rfactor() on {name} since either it "
+                                f"is not in the reduction domain, or has already been consumed "
+                                f"by another scheduling directive.\n{stage.dump_argument_list()}")
+        if vname in used:
+            raise ScheduleError(f"{where}: can't perform rfactor() on {name} because the name "
+                                f"{vname} is already used elsewhere in the Func's schedule (the "
+                                f"preserved RVar needs a new pure Var).\n{stage.dump_argument_list()}")
+        used.add(vname)
+        to_var[found[0]] = vname
+
+    u_of = {live[dim].sym: ir.Variable(ir.Int(32), var_symbol(u)) for dim, u in to_var.items()}
+
+    def rewrite(e):
+        return ir.substitute(u_of, ir.substitute(subst, e))
+
+    # The intermediate: the old update over the remaining RVars, one result per new Var.
+    t = fn.output_types[0]
+    intm = Func(fn.name + "_intm")
+    ifn = intm.function
+    ifn.define_pure(list(fn.args) + list(to_var.values()), (_identity(op, t),))
+    lhs = tuple(rewrite(a) for a in d.args) + tuple(u_of[live[dim].sym] for dim in to_var)
+    acc = ir.Call(t, ifn.sym, lhs)
+    value = op(acc, rewrite(term)) if self_first else op(rewrite(term), acc)
+    conds = ([rewrite(d.predicate)] if d.predicate is not None else []) + guards
+    intm_dims = [Dim(to_var[dm.var], dm.kind) if dm.var in to_var else
+                 Dim(live[dm.var].name, dm.kind, True) if dm.var in live else dm for dm in dims]
+    ifn.updates.append(Definition(
+        lhs, (value,), StageSchedule(intm_dims, list(pure_splits)),
+        tuple(live[dm.var] for dm in dims if dm.var in live and dm.var not in to_var),
+        _conjunction(rewrite(c) for c in conds)))
+
+    # The update now merges the intermediate over the preserved RVars.
+    pure = tuple(ir.Variable(ir.Int(32), var_symbol(a)) for a in fn.args)
+    merged = tuple(live[dim] for dim in to_var)
+    merge = ir.Call(t, ifn.sym, pure + tuple(ir.Variable(ir.Int(32), r.sym) for r in merged))
+    merge_dims = [Dim(live[dm.var].name, dm.kind, True) if dm.var in to_var else dm
+                  for dm in dims if dm.var in to_var or dm.var not in live]
+    on_lhs = {a.sym.name for a in d.args if isinstance(a, ir.Variable)}
+    merge_dims += [Dim(a) for a in fn.args if a not in on_lhs]
+    fn.updates[stage.index - 1] = Definition(
+        pure, (op(ir.Call(t, fn.sym, pure), merge),),
+        StageSchedule(merge_dims, list(pure_splits)),
+        tuple(live[dm.var] for dm in dims if dm.var in to_var), None)
+    touch()
+    return intm
+
+
+def _pairs(preserved, where) -> list:
+    """Halide's overloads: rfactor([(r, v), ...]), rfactor((r, v)) and rfactor(r, v)."""
+    if len(preserved) == 2 and not any(isinstance(p, (list, tuple)) for p in preserved):
+        return [tuple(preserved)]
+    if len(preserved) == 1 and isinstance(preserved[0], (list, tuple)):
+        items = preserved[0]
+        if len(items) == 2 and not any(isinstance(p, (list, tuple)) for p in items):
+            return [tuple(items)]
+        if all(isinstance(p, (list, tuple)) and len(p) == 2 for p in items):
+            return [tuple(p) for p in items]
+    raise ScheduleError(f"{where}: rfactor() takes a list of (RVar, Var) pairs, or an RVar and "
+                        f"a Var; got {preserved!r}")
+
+
+def _associative(fn, d, where):
+    """(op, whether the accumulator comes first, the other operand) of `f[args] = op(f[args], e)`.
+    A chain of one operator, `f[args] + a + b`, counts with `e = a + b`."""
+    v = d.values[0]
+    op = type(v)
+    if op in _OPS:
+        operands = _flatten(v, op)
+        mine = [i for i, e in enumerate(operands) if e == ir.Call(v.type, fn.sym, d.args)]
+        if len(mine) == 1:
+            others = operands[:mine[0]] + operands[mine[0] + 1:]
+            if not any(_calls(e, fn.sym) for e in others):
+                term = others[0]
+                for e in others[1:]:
+                    term = op(term, e)
+                return op, mine[0] == 0, term
+    lhs = ", ".join(ir.to_string(a) for a in d.args)
+    raise ScheduleError(
+        f"{where}: can't perform rfactor() because pipelang failed to prove associativity of "
+        f"the operator in\n  {fn.name}({lhs}) = {ir.to_string(v)}\n"
+        f"rfactor() needs an update of the form {fn.name}(args) = op({fn.name}(args), e) or "
+        f"op(e, {fn.name}(args)), with op one of +, *, min, max and e not calling {fn.name}.")
+
+
+def _flatten(e, op) -> list:
+    return _flatten(e.a, op) + _flatten(e.b, op) if type(e) is op else [e]
+
+
+class _CallsFinder(ir.IRVisitor):
+    def __init__(self, sym):
+        self.sym, self.found = sym, False
+
+    def visit_Call(self, node):
+        self.found |= node.fn is self.sym
+        self.generic_visit(node)
+
+
+def _calls(e, sym) -> bool:
+    v = _CallsFinder(sym)
+    v.visit(e)
+    return v.found
+
+
+def _identity(op, t: ir.Type) -> ir.Expr:
+    if op is ir.Add or op is ir.Mul:
+        return ir.make_const(t, 0 if op is ir.Add else 1)
+    if t.is_float():
+        return ir.make_const(t, math.inf if op is ir.Min else -math.inf)
+    return t.max() if op is ir.Min else t.min()
+
+
+def _bake_rvar_splits(d, where):
+    """Apply the stage's RVar splits to its domain, as Halide's rfactor does.
+
+    Returns the RVar of each loop dim by its dotted name, the value of each
+    replaced RVar in terms of the new ones, the guards of inexact splits,
+    and the splits of pure Vars (kept as schedule)."""
+    live = {r.name: r for r in d.rvars}
+    subst, guards, pure_splits = {}, [], []
+
+    def replace(old, value):
+        m = {old.sym: value}
+        for k in list(subst):
+            subst[k] = ir.substitute(m, subst[k])
+        subst[old.sym] = value
+        guards[:] = [ir.substitute(m, g) for g in guards]
+
+    def rvar(dotted, mn, extent):
+        return ReductionVar(dotted.rsplit(".", 1)[-1], ir.Symbol(dotted.rsplit(".", 1)[-1]), mn, extent)
+
+    for s in d.schedule.splits:
+        names = (s.inner, s.outer) if s.kind is SplitKind.FUSE else (s.old,)
+        if not any(n in live for n in names):
+            pure_splits.append(s)
+        elif not all(n in live for n in names):
+            raise ScheduleError(f"{where}: rfactor() can't handle the fuse of RVar and pure Var "
+                                f"into {s.old}")
+        elif s.kind is SplitKind.SPLIT:
+            old, f = live.pop(s.old), s.factor
+            outer = live[s.outer] = rvar(s.outer, ir.i32(0),
+                                         ir.Div(ir.Add(old.extent, ir.Sub(f, ir.i32(1))), f))
+            inner = live[s.inner] = rvar(s.inner, ir.i32(0), f)
+            index = ir.Add(ir.Mul(ir.Variable(ir.Int(32), outer.sym), f),
+                           ir.Variable(ir.Int(32), inner.sym))
+            e, fv = ir.const_value(old.extent), ir.const_value(f)
+            if e is None or fv is None or e % fv:
+                last = ir.Sub(old.extent, ir.i32(1))
+                guards.append(ir.LE(index, last))
+                index = ir.Min(index, last)
+            replace(old, ir.Add(index, old.min))
+        elif s.kind is SplitKind.FUSE:
+            inner, outer = live.pop(s.inner), live.pop(s.outer)
+            fused = live[s.old] = rvar(s.old, ir.i32(0), ir.Mul(inner.extent, outer.extent))
+            fv = ir.Variable(ir.Int(32), fused.sym)
+            replace(inner, ir.Add(ir.Mod(fv, inner.extent), inner.min))
+            replace(outer, ir.Add(ir.Div(fv, inner.extent), outer.min))
+        else:
+            old = live.pop(s.old)
+            new = live[s.outer] = rvar(s.outer, old.min, old.extent)
+            replace(old, ir.Variable(ir.Int(32), new.sym))
+    return live, subst, guards, pure_splits
+
+
+def _conjunction(conds):
+    out = None
+    for c in conds:
+        out = c if out is None else ir.And(out, c)
+    return out

@@ -8,6 +8,8 @@ arguments and sets the environment before importing the rest of the harness.
 from __future__ import annotations
 
 import argparse
+import faulthandler
+import io
 import os
 import sys
 
@@ -25,14 +27,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Time pipelang against real Halide (same algorithm and schedule), numpy, "
         "OpenCV, scipy.ndimage and PyTorch, and against the machine's memory/FLOP limit.",
     )
-    p.add_argument("--only", type=_csv, default=None, metavar="NAMES", help="comma-separated benchmarks (default: all; see --list)")
+    p.add_argument(
+        "--only", type=_csv, default=None, metavar="NAMES", help="comma-separated benchmarks (default: all; see --list)"
+    )
     p.add_argument("--size", choices=SIZES, default="full", help="problem sizes (default: full, 5-200 ms each)")
     p.add_argument("--threads", type=int, default=None, help="threads for every backend (default: all cores)")
     p.add_argument("--reps", type=int, default=10, help="timed warm runs per result, after one warm-up (default: 10)")
-    p.add_argument("--budget", type=float, default=2.0, metavar="S", help="stop timing a result after S seconds and 3 runs (default: 2)")
-    p.add_argument("--backends", type=_csv, default=list(BACKENDS), metavar="NAMES", help=f"comma-separated, from {','.join(BACKENDS)} (default: all installed)")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="stop timing a result after S seconds and 3 runs (default: 2)",
+    )
+    p.add_argument(
+        "--backends",
+        type=_csv,
+        default=list(BACKENDS),
+        metavar="NAMES",
+        help=f"comma-separated, from {','.join(BACKENDS)} (default: all installed)",
+    )
     p.add_argument("--json", default="bench_results/bench.json", metavar="PATH", help="JSON results ('' for none)")
-    p.add_argument("--png", default="bench_results/bench.png", metavar="PATH", help="chart, needs matplotlib ('' for none)")
+    p.add_argument(
+        "--png", default="bench_results/bench.png", metavar="PATH", help="chart, needs matplotlib ('' for none)"
+    )
+    p.add_argument(
+        "--isolate",
+        type=_csv,
+        default=["pipelang"],
+        metavar="NAMES",
+        help="backends run in a child process per benchmark, so that a crash costs one result, "
+        "not the run (default: pipelang; '' for none)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     p.add_argument("--strict", action="store_true", help="exit 1 when any result errors or disagrees with numpy")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
@@ -55,6 +81,10 @@ def set_thread_environment(threads: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        faulthandler.enable()  # a crash in compiled code prints where, at least
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        pass  # stderr is not a real file (captured): no traceback on a crash
     threads = args.threads or os.cpu_count() or 1
     set_thread_environment(threads)
 
@@ -78,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         threads=threads,
         budget_s=args.budget,
         progress=not args.no_progress,
+        isolate=args.isolate,
     )
     print(report.format_table(result))
     if args.json:

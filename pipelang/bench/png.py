@@ -36,7 +36,9 @@ def write_png(path: str | Path, image: np.ndarray) -> None:
     rows = image.astype(image.dtype.newbyteorder(">")).reshape(height, -1).view(np.uint8)
     raw = np.hstack([np.zeros((height, 1), np.uint8), rows])  # filter type 0 on every row
     header = struct.pack(">IIBBBBB", width, height, bits, _COLOR_TYPE[channels], 0, 0, 0)
-    data = _SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + _chunk(b"IEND", b"")
+    data = (
+        _SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + _chunk(b"IEND", b"")
+    )
     Path(path).write_bytes(data)
 
 

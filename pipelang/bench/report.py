@@ -27,7 +27,7 @@ def _cell(r: Result | None, limit_ms: float) -> str:
 
 def _table(header: list[str], rows: list[list[str]], widths: list[int]) -> list[str]:
     def line(cells):
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
 
@@ -39,8 +39,12 @@ def format_table(report: Report) -> str:
         f"pipelang-bench: size {report.size}, {m.threads} threads, {m.cpu}",
         f"machine limit: copy {m.copy_gb_s:.1f} GB/s (numpy copy), float32 {m.blas_gflop_s:.0f} GFLOP/s (numpy BLAS)",
         "cells: median ms of warm runs (times the machine limit)",
-        "",
     ]
+    if m.load_average > 0.5 * m.cores:
+        lines.append(
+            f"warning: load average {m.load_average:.1f} on {m.cores} cores: other work slows these timings"
+        )
+    lines.append("")
     header = ["benchmark", "limit ms"] + report.backends
     rows = []
     for info in report.benchmarks:
@@ -101,7 +105,20 @@ def write_png(report: Report, path: str | Path) -> str | None:
             if r is not None and r.status == "ok" and limits[name] > 0:
                 ys.append(i + (j - (len(backends) - 1) / 2) * height)
                 xs.append(r.median_ms / limits[name])
-        ax.barh(ys, xs, height=height, label=backend)
+        bars = ax.barh(ys, xs, height=height, label=backend)
+        for i, name in enumerate(names):  # say where a bar is missing because the run failed
+            r = by_key.get((name, backend))
+            if r is not None and r.status != "ok":
+                y = i + (j - (len(backends) - 1) / 2) * height
+                ax.text(
+                    0.01,
+                    y,
+                    f"{backend}: {r.status}",
+                    transform=ax.get_yaxis_transform(),
+                    va="center",
+                    fontsize=7,
+                    color=bars.patches[0].get_facecolor() if bars.patches else "black",
+                )
     ax.set_xscale("log")
     ax.axvline(1.0, color="black", linewidth=1)
     ax.set_yticks(range(len(names)), names)

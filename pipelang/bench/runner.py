@@ -15,10 +15,12 @@ Thread counts are fixed by the caller before the libraries are imported
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
 import os
 import platform
 import statistics
+import sys
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -70,6 +72,8 @@ class Machine:
     python: str = field(default_factory=platform.python_version)
     numpy: str = field(default_factory=lambda: np.__version__)
     versions: dict = field(default_factory=dict)
+    cores: int = field(default_factory=lambda: os.cpu_count() or 1)
+    load_average: float = field(default_factory=lambda: os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0)
 
 
 # -- backends ----------------------------------------------------------------
@@ -127,9 +131,10 @@ def backend_versions(backends: Iterable[str]) -> dict[str, str]:
     for name in backends:
         module_name = {"opencv": "cv2", "scipy": "scipy"}.get(name, name)
         try:
-            versions[name] = str(getattr(importlib.import_module(module_name), "__version__", "?"))
-        except ImportError:
-            pass
+            version = getattr(importlib.import_module(module_name), "__version__", None)
+            versions[name] = str(version or importlib.metadata.version(name))
+        except (ImportError, importlib.metadata.PackageNotFoundError):
+            versions[name] = "?"
     return versions
 
 
@@ -143,13 +148,18 @@ def set_threads(backends: Iterable[str], threads: int) -> None:
 
 
 def time_runs(run: Callable[[], object], reps: int, budget_s: float) -> list[float]:
-    """Seconds for up to ``reps`` warm runs, stopping early (after 3) once ``budget_s`` is spent."""
+    """Seconds for up to ``reps`` warm runs.
+
+    Stops early once ``budget_s`` is spent and 3 runs are in, or once 1.5 x
+    ``budget_s`` is spent whatever the count, so slow peers take a few seconds.
+    """
     times: list[float] = []
     while len(times) < reps:
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
-        if len(times) >= 3 and sum(times) > budget_s:
+        spent = sum(times)
+        if (len(times) >= 3 and spent > budget_s) or spent > 1.5 * budget_s:
             break
     return times
 
@@ -247,6 +257,27 @@ def run_one(backend: str, bench: suite.Benchmark, inputs, ref, reps: int, budget
     return result
 
 
+def _run_in_child(backend: str, name: str, size: str, reps: int, budget_s: float) -> Result:
+    bench = suite.BENCHMARKS[name]
+    inputs = bench.inputs(size)  # deterministic: the same data as the parent's
+    return run_one(backend, bench, inputs, bench.reference(inputs), reps, budget_s)
+
+
+def run_isolated(backend: str, name: str, size: str, reps: int, budget_s: float) -> Result:
+    """run_one in a fresh process, so that a compiler that crashes the interpreter
+    (a segfault in JIT-compiled code) costs one result, not the whole run."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    # spawn, not fork: a forked child would inherit the parent's thread pools half-dead.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            return pool.submit(_run_in_child, backend, name, size, reps, budget_s).result()
+        except BrokenProcessPool:
+            return Result(name, backend, "error", message="crashed: the process died (a segfault in compiled code?)")
+
+
 def supports(backend: str, bench_name: str) -> bool:
     return backend in COMPILERS or bench_name in peers.PEERS[backend]
 
@@ -280,8 +311,6 @@ class Progress:
     """One status line on stderr, rewritten in place on a terminal."""
 
     def __init__(self, total: int, stream=None, enabled: bool = True):
-        import sys
-
         self.total, self.done = total, 0
         self.stream = stream or sys.stderr
         self.enabled = enabled
@@ -315,8 +344,12 @@ def run_suite(
     threads: int | None = None,
     budget_s: float = 2.0,
     progress: bool = True,
+    isolate: Iterable[str] = (),
 ) -> Report:
-    """Run every named benchmark on every usable backend among ``backends``."""
+    """Run every named benchmark on every usable backend among ``backends``.
+
+    Backends named in ``isolate`` run each benchmark in a child process.
+    """
     threads = threads or os.cpu_count() or 1
     usable, skipped = available_backends(backends)
     set_threads(usable, threads)
@@ -351,7 +384,10 @@ def run_suite(
             if not supports(backend, name):
                 continue
             bar.show(f"{name}: {backend}")
-            results.append(run_one(backend, bench, inputs, ref, reps, budget_s))
+            if backend in isolate:
+                results.append(run_isolated(backend, name, size, reps, budget_s))
+            else:
+                results.append(run_one(backend, bench, inputs, ref, reps, budget_s))
             bar.step()
 
     # Other work on the machine only ever slows a measurement down: measure the

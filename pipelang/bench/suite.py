@@ -142,12 +142,15 @@ def build_unsharp(hl, inputs):
     ratio[x, y] = sharpen[x, y] / gray[x, y]
     output[x, y, c] = ratio[x, y] * input[x, y, c]
 
-    # apps/unsharp: rows in parallel, each row's blur and ratio computed just before use.
+    # apps/unsharp: strips of 32 rows in parallel; within a strip gray slides
+    # down one row at a time (kept for the 7 rows blur_y reads), and each
+    # output row's blur_y and ratio rows are computed just before use.
     vec = _vec(hl, hl.Float(32))
-    output.reorder(x, c, y).parallel(y).vectorize(x, vec)
-    gray.store_at(output, y).compute_at(output, y).vectorize(x, vec)
-    blur_y.compute_at(output, y).vectorize(x, vec)
-    ratio.compute_at(output, y).vectorize(x, vec)
+    yi = hl.Var("yi")
+    output.split(y, y, yi, 32).reorder(x, c, yi, y).parallel(y).vectorize(x, vec)
+    gray.store_at(output, y).compute_at(output, yi).vectorize(x, vec)
+    blur_y.compute_at(output, yi).vectorize(x, vec)
+    ratio.compute_at(output, yi).vectorize(x, vec)
     return output
 
 
@@ -162,7 +165,9 @@ def reference_unsharp(inputs):
     gp = np.pad(g, 3, mode="edge")
     k = [np.float32(v) for v in _GAUSS]
     by = k[0] * gp[3 : 3 + h] + sum(k[i] * (gp[3 - i : 3 - i + h] + gp[3 + i : 3 + i + h]) for i in range(1, 4))
-    bx = k[0] * by[:, 3 : 3 + w] + sum(k[i] * (by[:, 3 - i : 3 - i + w] + by[:, 3 + i : 3 + i + w]) for i in range(1, 4))
+    bx = k[0] * by[:, 3 : 3 + w] + sum(
+        k[i] * (by[:, 3 - i : 3 - i + w] + by[:, 3 + i : 3 + i + w]) for i in range(1, 4)
+    )
     ratio = (2 * g - bx) / g
     return (ratio[None] * img).astype(np.float32)
 
@@ -201,14 +206,18 @@ def build_harris(hl, inputs):
     gray[x, y] = f32(_LUMA[0]) * input[x, y, 0] + f32(_LUMA[1]) * input[x, y, 1] + f32(_LUMA[2]) * input[x, y, 2]
     # Sobel derivatives, scaled by 1/12 as in the app.
     Iy[x, y] = (
-        gray[x - 1, y + 1] - gray[x - 1, y - 1]
+        gray[x - 1, y + 1]
+        - gray[x - 1, y - 1]
         + 2 * (gray[x, y + 1] - gray[x, y - 1])
-        + gray[x + 1, y + 1] - gray[x + 1, y - 1]
+        + gray[x + 1, y + 1]
+        - gray[x + 1, y - 1]
     ) * f32(1 / 12)
     Ix[x, y] = (
-        gray[x + 1, y - 1] - gray[x - 1, y - 1]
+        gray[x + 1, y - 1]
+        - gray[x - 1, y - 1]
         + 2 * (gray[x + 1, y] - gray[x - 1, y])
-        + gray[x + 1, y + 1] - gray[x - 1, y + 1]
+        + gray[x + 1, y + 1]
+        - gray[x - 1, y + 1]
     ) * f32(1 / 12)
     Ixx[x, y] = Ix[x, y] * Ix[x, y]
     Iyy[x, y] = Iy[x, y] * Iy[x, y]
@@ -379,10 +388,12 @@ def build_matmul(hl, inputs):
     C[x, y] = prod[x, y]
 
     # Register blocking (after Halide's test/performance/matrix_multiplication):
-    # each task owns a (2 vec) x 32 tile of C; an accumulator block of
-    # (2 vec) x 4 lives in registers while k runs innermost.
+    # each task owns a (3 vec) x 32 tile of C; an accumulator block of
+    # (3 vec) x 8 -- 24 of AVX-512's 32 vector registers -- stays in registers
+    # while k runs innermost, reusing each load of B 8 times and of A 3 times.
     vec = _vec(hl, hl.Float(32))
-    C.tile(x, y, xi, yi, 2 * vec, 32).fuse(x, y, xy).parallel(xy).split(yi, yi, yii, 4).vectorize(xi, vec).unroll(xi).unroll(yii)
+    C.tile(x, y, xi, yi, 3 * vec, 32).fuse(x, y, xy).parallel(xy)
+    C.split(yi, yi, yii, 8).vectorize(xi, vec).unroll(xi).unroll(yii)
     prod.compute_at(C, yi).vectorize(x, vec).unroll(x).unroll(y)
     prod.update().reorder(x, y, k.x).vectorize(x, vec).unroll(x).unroll(y)
     return C

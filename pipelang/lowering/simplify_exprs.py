@@ -202,9 +202,11 @@ class ExprSimplifier:
     """Simplifies Exprs; `bindings` replaces variables, `var_bounds` knows constant ranges."""
 
     def __init__(self):
-        self.bindings: dict = {}      # Symbol -> simplified Expr to use instead
+        self.bindings: dict = {}      # Symbol -> (simplified Expr to use instead, its symbols)
         self.var_bounds: dict = {}    # Symbol -> (lo, hi), ints or None
-        self._fresh = 0
+        # Every symbol a Variable in the output may refer to. Lets whose symbol
+        # is not here are dead; a use later folded away keeps its let, harmlessly.
+        self.used: set = set()
 
     def expr(self, e: N.Expr) -> N.Expr:
         return getattr(self, _METHODS[type(e)])(e)
@@ -344,7 +346,12 @@ class ExprSimplifier:
         return e
 
     def s_Variable(self, e):
-        return self.bindings.get(e.sym, e)
+        bound = self.bindings.get(e.sym)
+        if bound is None:
+            self.used.add(e.sym)
+            return e
+        self.used.update(bound[1])
+        return bound[0]
 
     # ------------------------------------------------ arithmetic
 
@@ -823,7 +830,7 @@ class ExprSimplifier:
                 value = self.expr(node.value)
                 replacement, inner = self._let_replacement(node.sym, value)
                 if replacement is not None:
-                    self.bindings[node.sym] = replacement
+                    self.bindings[node.sym] = (replacement, free_symbols(replacement))
                     if inner is not None and _is_int(inner[1].type):
                         self.var_bounds[inner[0]] = self.const_bounds(inner[1])
                 elif _is_int(value.type) and value.type.is_scalar():
@@ -837,7 +844,7 @@ class ExprSimplifier:
                 self.var_bounds.pop(link.sym, None)
                 if inner is not None:
                     self.var_bounds.pop(inner[0], None)
-        used = free_symbols(body)
+        used = self.used
         for link, value, replacement, inner in reversed(links):
             if replacement is None:
                 sym = link.sym
@@ -847,7 +854,6 @@ class ExprSimplifier:
                 continue
             if sym not in used:
                 continue
-            used |= free_symbols(value)
             if sym is link.sym and value is link.value and body is link.body:
                 body = link
             else:

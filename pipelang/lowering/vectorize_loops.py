@@ -121,19 +121,38 @@ class _Widen(ir.IRMutator):
     def mutate_IfThenElse(self, node):
         cond = self.mutate(node.condition)
         if cond.type.is_vector():
-            raise AssertionError("vector guards are partitioned before widening")
+            raise _NotVectorizable()
         return self.generic_mutate(node)
 
 
+class _NotVectorizable(Exception):
+    """A guard that depends on the vector lane and could not be partitioned out."""
+
+
 def _guard_path(body):
-    """The lets above the first guard that depends on nothing but them, and the guard."""
-    lets = []
-    while isinstance(body, ir.LetStmt):
-        lets.append(body)
-        body = body.body
+    """The first guard (an if without else) on the single path into `body`
+    through lets and loops, the lets above it, and the loops around it."""
+    lets, loops = [], []
+    while True:
+        if isinstance(body, ir.LetStmt):
+            lets.append(body)
+            body = body.body
+        elif isinstance(body, ir.For):
+            loops.append(body.sym)
+            body = body.body
+        else:
+            break
     if isinstance(body, ir.IfThenElse) and body.else_case is None:
-        return lets, body
-    return lets, None
+        return lets, loops, body
+    return lets, loops, None
+
+
+class _DropGuard(ir.IRMutator):
+    def __init__(self, guard):
+        self.guard = guard
+
+    def mutate_IfThenElse(self, node):
+        return self.guard.then_case if node is self.guard else self.generic_mutate(node)
 
 
 def _condition_in_loop_var(lets, cond):
@@ -170,15 +189,16 @@ class _VectorizeLoops(ir.IRMutator):
 def _partition(node, body, lanes):
     """Vector code for the loop `node` over `body`, with guards peeled off."""
     serial = ir.For(node.sym, node.min, node.extent, ir.ForKind.SERIAL, body)
-    lets, guard = _guard_path(body)
+    lets, inner_loops, guard = _guard_path(body)
     if guard is None:
-        return _Widen(node.sym, ir.Ramp(node.min, ir.i32(1), lanes)).mutate(body)
+        try:
+            return _Widen(node.sym, ir.Ramp(node.min, ir.i32(1), lanes)).mutate(body)
+        except _NotVectorizable:
+            return serial               # a guard no vector can express
     cond = _condition_in_loop_var(lets, guard.condition)
-    if not _monotonic_in(cond, node.sym):
-        return serial                       # a guard no vector can express
-    unguarded = guard.then_case
-    for let in reversed(lets):
-        unguarded = ir.LetStmt(let.sym, let.value, unguarded)
+    if any(ir.uses_symbol(cond, sym) for sym in inner_loops) or not _monotonic_in(cond, node.sym):
+        return serial                   # a guard no vector can express
+    unguarded = _DropGuard(guard).mutate(body)
     first = ir.substitute({node.sym: node.min}, cond)
     last = ir.substitute({node.sym: ir.Add(node.min, ir.i32(lanes - 1))}, cond)
     return ir.IfThenElse(simplify(ir.And(first, last)), _partition(node, unguarded, lanes), serial)

@@ -237,12 +237,28 @@ class Call:
         assert all(a.ty == I32 for a in self.args), self
 
 
-Expr = Var | RVarRef | Const | Cast | Bin | Un | Select | Clamp | Call
+@dataclass(frozen=True, slots=True)
+class InlineReduce:
+    """`hl.sum/maximum/minimum(term)` over the RDom `rdom_name` = `rdom`;
+    accumulates in the term's type (wrapping for narrow ints)."""
+    op: "ReduceOp"
+    rdom_name: str
+    rdom: tuple
+    term: "Expr"
+    ty: Ty = field(init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "ty", self.term.ty)
+
+
+Expr = Var | RVarRef | Const | Cast | Bin | Un | Select | Clamp | Call | InlineReduce
 
 
 def children(e: Expr) -> tuple:
     if isinstance(e, (Cast, Un)):
         return (e.a,)
+    if isinstance(e, InlineReduce):
+        return (e.term,)
     if isinstance(e, Bin):
         return (e.a, e.b)
     if isinstance(e, Select):
@@ -280,7 +296,14 @@ def substitute(e: Expr, old: Expr, new: Expr) -> Expr:
         return Clamp(*(substitute(c, old, new) for c in (e.a, e.lo, e.hi)))
     if isinstance(e, Call):
         return Call(e.func, e.ty, tuple(substitute(c, old, new) for c in e.args))
+    if isinstance(e, InlineReduce):
+        return InlineReduce(e.op, e.rdom_name, e.rdom, substitute(e.term, old, new))
     return e
+
+
+def inline_rdoms(e: Expr) -> dict:
+    """RDom name -> bounds of every inline reduction in `e`."""
+    return {n.rdom_name: n.rdom for n in walk(e) if isinstance(n, InlineReduce)}
 
 
 # --------------------------------------------------------------------- stages
@@ -491,6 +514,10 @@ def _analyze(e: Expr, env: dict) -> Info:
         return Info(e.value, e.value, gran=gran)
     if isinstance(e, Call):
         return env[e.func]
+    if isinstance(e, InlineReduce):
+        env[e.rdom_name] = e.rdom
+        return _reduce_info(t, e, Info(0, 0) if e.op is ReduceOp.SUM else None,
+                            analyze(e.term, env))
     if isinstance(e, Select):
         c, a, b = (analyze(x, env) for x in (e.cond, e.t, e.f))
         lo, hi = min(a.lo, b.lo), max(a.hi, b.hi)
@@ -656,16 +683,27 @@ def analyze_pipeline(desc: PipelineDesc) -> tuple:
     return ok, env
 
 
+def binds_rdom(u: Update) -> bool:
+    """Halide binds an RDom to an update only through RVars in its LHS or RHS;
+    otherwise the update runs once per pure point and where() is dropped."""
+    return any(isinstance(n, RVarRef) for e in list(u.lhs) + list(u.read) + [u.term]
+               for n in walk(e))
+
+
 def rdom_points(rdom: tuple) -> int:
     return math.prod(ext for _, ext in rdom)
 
 
-def _reduce_info(t: Ty, u: Update, acc: Info, term: Info) -> Info:
+def _reduce_info(t: Ty, u, acc: Info | None, term: Info) -> Info:
+    if acc is None:  # an inline maximum/minimum: at least one point, no init
+        return term
+    # Points an update does not reach (predicates, scans, histograms) keep
+    # their old value, so the result's range always includes acc's.
     if u.op is ReduceOp.MAX:
-        return Info(max(acc.lo, term.lo), max(acc.hi, term.hi), acc.exact and term.exact,
+        return Info(acc.lo, max(acc.hi, term.hi), acc.exact and term.exact,
                     max(acc.gran, term.gran), max(acc.err, term.err))
     if u.op is ReduceOp.MIN:
-        return Info(min(acc.lo, term.lo), min(acc.hi, term.hi), acc.exact and term.exact,
+        return Info(min(acc.lo, term.lo), acc.hi, acc.exact and term.exact,
                     max(acc.gran, term.gran), max(acc.err, term.err))
     n = rdom_points(u.rdom)  # scans and histograms accumulate at most n terms too
     lo, hi = acc.lo + n * min(term.lo, 0), acc.hi + n * max(term.hi, 0)

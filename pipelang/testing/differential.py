@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import random
-import textwrap
+import re
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -32,7 +33,7 @@ from .reference import ReferenceError, evaluate
 
 @dataclass
 class Failure:
-    kind: str  # "mismatch" or "error"
+    kind: str  # "mismatch", "error", or "reference" (real Halide disagrees with it too)
     detail: str
     desc: D.PipelineDesc
     schedule: Schedule
@@ -40,7 +41,12 @@ class Failure:
 
     @property
     def signature(self) -> tuple:
-        return (self.kind, self.detail.split(":")[0] if self.kind == "error" else "")
+        """What a minimized variant must still show: the exception type and
+        message with names and numbers blotted out, or just "mismatch"."""
+        if self.kind != "error":
+            return (self.kind, "")
+        first = (self.detail.splitlines() or [""])[0]
+        return (self.kind, re.sub(r"[\w$.]*\d[\w$.]*|\"[^\"]*\"", "#", first)[:80])
 
 
 def tolerance(desc: D.PipelineDesc) -> float:
@@ -68,16 +74,22 @@ def run_one(hl, desc, schedule, ref=None) -> Failure | None:
         return Failure("error", f"{type(e).__name__}: {str(e).strip()[:500]}", desc, schedule)
     if not outputs_match(got, ref, tolerance(desc)):
         bad = np.argwhere(got != ref) if got.shape == ref.shape else []
-        where = f" first difference at [x, y] offset {bad[0].tolist()}" if len(bad) else ""
+        where = ""
+        if len(bad):
+            i = tuple(bad[0])
+            pt = (i[0] + desc.out_min[0], i[1] + desc.out_min[1])
+            where = f" at (x, y) = {pt}: got {got[i]!r}, expected {ref[i]!r}"
         return Failure("mismatch", f"{got.dtype} vs {ref.dtype}{where}", desc, schedule)
     return None
 
 
 def run(hl, seeds, schedules_per_program: int = 3, minimize_failures: bool = True,
-        regression_dir: str | None = None, oracle=None) -> list:
+        regression_dir: str | None = None, oracle=None, minimize_budget_s: float = 120.0) -> list:
     """Runs every seed's program under its default schedule plus
-    `schedules_per_program - 1` random ones; returns the (minimized) failures."""
+    `schedules_per_program - 1` random ones; returns the failures, minimized
+    while `minimize_budget_s` (for the whole call) lasts."""
     failures = []
+    deadline = time.monotonic() + minimize_budget_s
     for seed in seeds:
         desc = random_pipeline(seed)
         ref = evaluate(desc)
@@ -87,8 +99,16 @@ def run(hl, seeds, schedules_per_program: int = 3, minimize_failures: bool = Tru
             if f is None:
                 continue
             f.seed = seed
-            if minimize_failures:
-                f = minimize(hl, f, oracle=oracle)
+            if oracle is not None:
+                o = run_one(oracle, desc, sched, ref)
+                if o is not None:  # real Halide disagrees too: suspect the reference
+                    f.kind = "reference"
+                    f.detail += f" [real Halide also fails: {o.kind}: {o.detail[:200]}]"
+                    failures.append(f)
+                    break
+            left = deadline - time.monotonic()
+            if minimize_failures and left > 0:
+                f = minimize(hl, f, oracle=oracle, time_budget_s=min(30.0, left))
             if regression_dir is not None:
                 write_regression(f, regression_dir, hl.__name__)
             failures.append(f)
@@ -172,15 +192,18 @@ def _simpler(node):
 
 def _size(desc, sched) -> int:
     return sum(sum(1 for e in D.stage_exprs(s) for _ in D.walk(e)) + 1 for s in desc.stages) \
-        + 3 * len(sched.directives) + desc.out_size[0] * desc.out_size[1] // 8
+        + 3 * len(sched.directives) + desc.out_size[0] * desc.out_size[1] // 8 \
+        + (desc.out_min != (0, 0))
 
 
-def minimize(hl, failure: Failure, oracle=None, budget: int = 400) -> Failure:
+def minimize(hl, failure: Failure, oracle=None, budget: int = 300,
+             time_budget_s: float = 30.0) -> Failure:
     """Greedy delta debugging.  A candidate counts when it fails with the same
     signature under `hl` and, if an `oracle` module is given (real Halide),
     passes under the oracle, so the minimized program stays legal."""
     best = failure
     tries = 0
+    deadline = time.monotonic() + time_budget_s
 
     def reproduces(desc, sched):
         nonlocal tries
@@ -196,19 +219,19 @@ def minimize(hl, failure: Failure, oracle=None, budget: int = 400) -> Failure:
         return None
 
     improved = True
-    while improved and tries < budget:
+    while improved and tries < budget and time.monotonic() < deadline:
         improved = False
         # Schedule: drop directives one at a time.
         for i in range(len(best.schedule.directives)):
             ds = best.schedule.directives
-            if i >= len(ds) or tries >= budget:
+            if i >= len(ds) or tries >= budget or time.monotonic() > deadline:
                 break
             cand = Schedule(ds[:i] + ds[i + 1:])
             f = reproduces(best.desc, cand)
             if f is not None:
                 best, improved = replace(f, seed=failure.seed), True
         for cand_desc in _pipeline_candidates(best.desc):
-            if tries >= budget:
+            if tries >= budget or time.monotonic() > deadline:
                 break
             sched = _restrict_schedule(best.schedule, cand_desc)
             if _size(cand_desc, sched) >= _size(best.desc, best.schedule):
@@ -224,6 +247,8 @@ def minimize(hl, failure: Failure, oracle=None, budget: int = 400) -> Failure:
 
 
 def regression_source(f: Failure) -> str:
+    """A standalone pytest file: the minimized program with the reference's
+    output as EXPECTED, run for every module under test (hl_module)."""
     ref = evaluate(f.desc)
     body = pipeline_source(f.desc) + schedule_source(f.schedule) + [
         f"out = hl.Buffer({f.desc.output.ty.type_source()}, {list(f.desc.out_size)})",
@@ -231,28 +256,31 @@ def regression_source(f: Failure) -> str:
         f"{f.desc.output.name}.realize(out)",
         "return np.asarray(out).T",
     ]
-    err = tolerance(f.desc)
-    return textwrap.dedent(f'''\
-        """Minimized by pipelang.testing.differential from program seed {f.seed}.
-        Failure: {f.kind}: {f.detail.splitlines()[0][:200] if f.detail else ""}
-        EXPECTED is the reference evaluator's output, indexed [x, y]."""
-        import numpy as np
-
-        EXPECTED = np.array({ref.tolist()!r}, dtype=np.{ref.dtype.name})
-        TOLERANCE = {err!r}
-
-
-        def run(hl):
-        {textwrap.indent(chr(10).join(body), "    ")}
-
-
-        def test_regression(hl_module):
-            got = run(hl_module)
-            if TOLERANCE == 0:
-                np.testing.assert_array_equal(got, EXPECTED)
-            else:
-                np.testing.assert_allclose(got, EXPECTED, rtol=1e-6, atol=4 * TOLERANCE)
-        ''')
+    detail = (f.detail.splitlines() or [""])[0][:200].replace("\\", "/").replace('"', "'")
+    lines = [
+        f'"""Minimized by pipelang.testing.differential from program seed {f.seed}.',
+        f"Failure: {f.kind}: {detail}",
+        "EXPECTED is the reference evaluator's output, indexed [x, y].",
+        '"""',
+        "import numpy as np",
+        "",
+        f"EXPECTED = np.array({ref.tolist()!r}, dtype=np.{ref.dtype.name})",
+        f"TOLERANCE = {tolerance(f.desc)!r}",
+        "",
+        "",
+        "def run(hl):",
+        *("    " + line for line in body),
+        "",
+        "",
+        "def test_regression(hl_module):",
+        "    got = run(hl_module)",
+        "    if TOLERANCE == 0:",
+        "        np.testing.assert_array_equal(got, EXPECTED)",
+        "    else:",
+        "        np.testing.assert_allclose(got, EXPECTED, rtol=1e-6, atol=4 * TOLERANCE)",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def write_regression(f: Failure, directory: str, module_name: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .desc import (
-    BinOp, Boundary, Call, Cast, Clamp, Const, Input, PipelineDesc, RVarRef, ReduceOp,
+    BinOp, Boundary, Call, Cast, Clamp, Const, InlineReduce, Input, PipelineDesc, inline_rdoms, RVarRef, ReduceOp,
     Select, Stage, Un, UnOp, Var, make_input,
 )
 
@@ -32,10 +32,14 @@ def expr_source(e) -> str:
         return f"{e.ty.source()}({expr_source(e.a)})"
     if isinstance(e, Call):
         return f"{e.func}[{', '.join(expr_source(a) for a in e.args)}]"
+    if isinstance(e, InlineReduce):
+        fn = {ReduceOp.SUM: "sum", ReduceOp.MAX: "maximum", ReduceOp.MIN: "minimum"}[e.op]
+        return f"hl.{fn}({expr_source(e.term)})"
     if isinstance(e, Select):
         # Halide's binding rejects hl.select(c, FuncRef, FuncRef): wrap calls.
-        t, f = (f"hl.Expr({expr_source(v)})" if isinstance(v, Call) else expr_source(v)
-                for v in (e.t, e.f))
+        # (Indexing a Buffer already gives an Expr, and hl.Expr(Expr) fails.)
+        t, f = (f"hl.Expr({expr_source(v)})" if isinstance(v, Call) and not _is_input(v.func)
+                else expr_source(v) for v in (e.t, e.f))
         return f"hl.select({expr_source(e.cond)}, {t}, {f})"
     if isinstance(e, Clamp):
         return f"hl.clamp({_operand(e.a, e.lo)}, {_operand(e.lo, e.a)}, {_operand(e.hi, e.a)})"
@@ -51,6 +55,10 @@ def expr_source(e) -> str:
     if e.op in _INFIX:
         return f"({_operand(e.a, e.b)} {e.op.value} {_operand(e.b, e.a)})"
     return f"hl.{e.op.value}({_operand(e.a, e.b)}, {_operand(e.b, e.a)})"
+
+
+def _is_input(name: str) -> bool:
+    return name.startswith("in")  # the generator names inputs in0, in1, ...
 
 
 def _operand(e, other) -> str:
@@ -77,14 +85,14 @@ def stage_source(s) -> list:
         args = [s.source]
         if s.exterior is not None:
             args.append(expr_source(s.exterior))
-        if not s.source.startswith("in"):
+        if not _is_input(s.source):
             args.append("[" + ", ".join(f"hl.Range({m}, {e})" for m, e in s.bounds) + "]")
         return [f"{s.name} = hl.BoundaryConditions.{s.kind.value}({', '.join(args)})"]
-    lines = [f"{s.name} = hl.Func({s.name!r})",
+    lines = [_rdom_line(name, rdom) for name, rdom in inline_rdoms(s.value).items()]
+    lines += [f"{s.name} = hl.Func({s.name!r})",
              f"{s.name}[x, y] = {expr_source(s.value)}"]
     for u in s.updates:
-        ranges = ", ".join(f"hl.Range({m}, {e})" for m, e in u.rdom)
-        lines.append(f"{u.rdom_name} = hl.RDom([{ranges}], {u.rdom_name!r})")
+        lines.append(_rdom_line(u.rdom_name, u.rdom))
         if u.where is not None:
             lines.append(f"{u.rdom_name}.where({expr_source(u.where)})")
         # A bare RVar next to a Var on the LHS needs hl.Expr (pybind11 cannot
@@ -99,6 +107,11 @@ def stage_source(s) -> list:
             rhs = f"hl.{u.op.value}({read}, {term})"
         lines.append(f"{s.name}[{lhs}] = {rhs}")
     return lines
+
+
+def _rdom_line(name, rdom) -> str:
+    ranges = ", ".join(f"hl.Range({m}, {e})" for m, e in rdom)
+    return f"{name} = hl.RDom([{ranges}], {name!r})"
 
 
 def pipeline_source(desc: PipelineDesc) -> list:

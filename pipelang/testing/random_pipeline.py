@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 
 from .desc import (
     BCKind, Bin, BinOp, Boundary, BOOL, COMPARISONS, Call, Cast, Clamp, Const, F32, F64, I8,
-    I16, I32, Input, PipelineDesc, RVarRef, ReduceOp, Select, Stage, U8, U16, U32, Un, UnOp,
-    Update, Var, analyze, analyze_pipeline, calls, expr_ok, stage_exprs,
+    I16, I32, InlineReduce, Input, PipelineDesc, RVarRef, ReduceOp, Select, Stage, U8, U16, U32, Un, UnOp,
+    Update, Var, analyze, analyze_pipeline, calls, expr_ok, stage_exprs, walk,
 )
 
 TYPES = [U8, U8, U8, U16, U16, I16, I16, I32, I32, I32, U32, I8, F32, F32, F32, F64]
@@ -43,7 +43,11 @@ class _Ctx:
     pattern: str
     vars: tuple
     rdom: str | None = None
-    calls: bool = True  # False in RDom predicates (see the report on where())
+    # In RDom predicates, only Funcs with no update definition upstream:
+    # Halide 21 fails to compile a where() that reaches one through default
+    # (inline) scheduling ("Error:" with an empty message, or "Symbol not
+    # found: f.min.0").
+    in_predicate: bool = False
 
 
 class _Gen:
@@ -53,6 +57,7 @@ class _Gen:
         self.stages: list = []
         self.env: dict = {}
         self.exclude = None  # a stage being given an update may not call itself
+        self.n_inline = 0
 
     # ---------------------------------------------------------- structure
 
@@ -70,6 +75,15 @@ class _Gen:
         if not ok:
             raise _Unrepairable("generator produced undefined behaviour")
         self.env = {k: v for k, v in env.items() if k != "__memo__"}
+
+    def reaches_update(self, name) -> bool:
+        s = next((s for s in self.stages if s.name == name), None)
+        if s is None:
+            return False
+        if isinstance(s, Boundary):
+            return self.reaches_update(s.source)
+        return bool(s.updates) or any(self.reaches_update(c.func)
+                                      for e in stage_exprs(s) for c in calls(e))
 
     def info(self, e):
         return analyze(e, dict(self.env))
@@ -157,7 +171,7 @@ class _Gen:
         term = self.gen(stage.ty, r.randint(0, 2), False, ctx)
         where = None
         if r.random() < 0.3:
-            where = self.gen(BOOL, 1, True, replace(ctx, calls=False))
+            where = self.gen(BOOL, 1, True, replace(ctx, in_predicate=True))
         u = Update(rname, rdom, where, lhs, op, read, term)
         return self.fix_update(stage, u)
 
@@ -206,9 +220,8 @@ class _Gen:
 
     def leaf_call(self, ty, exact, ctx):
         r = self.rng
-        if not ctx.calls:
-            return None
         names = [n for n in self.producers() if n != self.exclude
+                 if not ctx.in_predicate or not self.reaches_update(n)
                  if not exact or self.type_of(n).is_int or self.env[n].exact]
         if not names:
             return None
@@ -315,7 +328,11 @@ class _Gen:
         else:
             ops = ["add", "sub", "mul", "div", "mod", "min", "max", "and", "or", "xor", "shl",
                    "shr", "neg", "not", "abs", "absd", "select", "clamp", "cast", "cast", "divc"]
+        if ctx.rdom is None and depth >= 2 and not ctx.in_predicate:
+            ops += ["ireduce"]
         op = r.choice(ops)
+        if op == "ireduce":
+            return self.inline_reduce(ty, depth, exact, ctx)
         simple = {"add": BinOp.ADD, "sub": BinOp.SUB, "mul": BinOp.MUL, "div": BinOp.DIV,
                   "mod": BinOp.MOD, "min": BinOp.MIN, "max": BinOp.MAX, "and": BinOp.AND,
                   "or": BinOp.OR, "xor": BinOp.XOR}
@@ -358,6 +375,28 @@ class _Gen:
         if op == "modc":
             return Bin(BinOp.MOD, sub(ty, True), Const(ty, r.choice([1.0, 2.0, 4.0, 0.5])))
         raise AssertionError(op)
+
+    def inline_reduce(self, ty, depth, exact, ctx):
+        """hl.sum / hl.maximum / hl.minimum over a small fresh RDom."""
+        r = self.rng
+        self.n_inline += 1
+        name = f"k{len(self.stages)}_{self.n_inline}"
+        rdom = tuple((r.randint(-2, 0), r.randint(1, 3)) for _ in range(r.choice([1, 2])))
+        self.env[name] = rdom
+        inner = _Ctx("reduce", (X, Y, RVarRef(name, 0)), name)
+        op = r.choice([ReduceOp.SUM, ReduceOp.SUM, ReduceOp.MAX, ReduceOp.MIN])
+        for bound in (None, 1 << 16, 1 << 8):
+            term = self.gen(ty, depth - 1, exact, inner)
+            if not any(isinstance(n, RVarRef) for n in walk(term)):
+                # Halide: "Expression passed to sum must reference a reduction domain"
+                term = Bin(BinOp.ADD, term, self.convert(RVarRef(name, 0), ty))
+            if bound is not None:
+                term = self.clamp_to(term, bound)
+            e = InlineReduce(op, name, rdom, term)
+            i = self.info(e)
+            if self.ok(e) and (i.exact or not exact):
+                return e
+        return Const(ty, self.const_value(ty, True))
 
     def gen_cond(self, depth, ctx):
         r = self.rng

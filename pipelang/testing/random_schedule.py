@@ -2,8 +2,7 @@
 that prints as Halide scheduling source and applies to any module ``hl``.
 
 Legality rules encoded here (Halide 21's, learned against real Halide):
-- TailStrategy.RoundUp only on pure definitions of non-output Funcs;
-  ShiftInwards only on pure definitions; update stages use GuardWithIf/Auto.
+- Tail strategies: see OUTPUT_TAILS, PURE_TAILS, UPDATE_TAILS, RVAR_TAILS.
 - RVars are split, unrolled and reordered among pure vars but never
   vectorized, parallelized, fused or reordered relative to each other.
 - Loop directives only on Funcs that are not inlined; Funcs with update
@@ -21,7 +20,7 @@ import enum
 import random
 from dataclasses import dataclass
 
-from .desc import Boundary, PipelineDesc, RVarRef, Stage, Var, calls, stage_exprs
+from .desc import Boundary, PipelineDesc, Stage, Var, binds_rdom, calls
 
 
 class Tail(enum.Enum):
@@ -32,6 +31,30 @@ class Tail(enum.Enum):
     PREDICATE = "Predicate"
     PREDICATE_LOADS = "PredicateLoads"
     PREDICATE_STORES = "PredicateStores"
+    ROUND_UP_AND_BLEND = "RoundUpAndBlend"
+    SHIFT_INWARDS_AND_BLEND = "ShiftInwardsAndBlend"
+
+
+# Legal tails, measured against Halide 21 with an output narrower than the
+# split factor: on an output, Auto/ShiftInwards(AndBlend) read before the
+# buffer's min and RoundUp(AndBlend)/PredicateLoads write past its max.
+OUTPUT_TAILS = (Tail.GUARD_WITH_IF, Tail.PREDICATE, Tail.PREDICATE_STORES)
+PURE_TAILS = tuple(Tail)
+UPDATE_TAILS = tuple(t for t in Tail if t is not Tail.SHIFT_INWARDS)  # "may change the meaning"
+RVAR_TAILS = (Tail.GUARD_WITH_IF, Tail.PREDICATE, Tail.AUTO)  # Halide's own error message
+PREDICATE_TAILS = (Tail.PREDICATE, Tail.PREDICATE_LOADS, Tail.PREDICATE_STORES)
+BLEND_TAILS = (Tail.ROUND_UP_AND_BLEND, Tail.SHIFT_INWARDS_AND_BLEND)
+
+
+@dataclass
+class _Dim:
+    """A loop of a stage while its schedule is drawn."""
+    name: str
+    rvar: bool
+    free: bool = True  # not yet vectorized, unrolled or parallel
+    splittable: bool = True  # not a half of a Predicate* split
+    from_inner: bool = False  # stems from the inner var of a split
+    racy: bool = False  # parallel or vectorized: no store_at outside it
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +175,10 @@ def schedule_source(s: Schedule) -> list:
             lines.append(f"{d.func}.compute_root()")
         elif isinstance(d, (ComputeAt, StoreAt)):
             verb = "compute_at" if isinstance(d, ComputeAt) else "store_at"
-            if d.stage == 0:
-                lines.append(f"{d.func}.{verb}({d.at}, {d.dim})")
-            else:
-                lines.append(f"{d.func}.{verb}(hl.LoopLevel({d.at}, {d.dim}, {d.stage}))")
+            # Printed without a stage index: Halide 21 rejects an explicit
+            # hl.LoopLevel(g, v, k) for an update-stage use that it accepts as
+            # compute_at(g, v) (stage index -1), with v a loop of that stage.
+            lines.append(f"{d.func}.{verb}({d.at}, {d.dim})")
     return lines
 
 
@@ -164,7 +187,7 @@ def _stage_dims(s: Stage, k: int) -> list:
     if k == 0:
         return ["x", "y"]
     u = s.updates[k - 1]
-    rvars = [f"{u.rdom_name}.{'xy'[i]}" for i in range(len(u.rdom))]
+    rvars = [f"{u.rdom_name}.{'xy'[i]}" for i in range(len(u.rdom))] if binds_rdom(u) else []
     pure = [v.name for i, v in enumerate(u.lhs) if isinstance(v, Var) and v.name == "xy"[i]]
     return rvars + pure
 
@@ -173,80 +196,111 @@ class _SchedGen:
     def __init__(self, desc: PipelineDesc, rng: random.Random):
         self.desc, self.rng = desc, rng
         self.out: list = []
-        self.final_dims: dict = {}  # (func, stage) -> [(dim, usable_for_compute_at)]
+        self.final_dims: dict = {}  # (func, stage) -> [_Dim], innermost first
         self.level: dict = {}  # func -> "root" | "inline" | "at" | "output"
 
     def loops(self, s: Stage, k: int, is_output: bool):
         r = self.rng
-        dims = [(d, d.startswith("r"), True) for d in _stage_dims(s, k)]  # (name, is_rvar, at-ok)
-        no_fuse = False
+        dims = [_Dim(d, d.startswith("r")) for d in _stage_dims(s, k)]
+        blend = parallel = no_fuse = False
         for step in range(r.randint(0, 4)):
             op = r.choice(["split", "split", "tile", "reorder", "fuse", "vector", "unroll", "parallel"])
-            pure = [i for i, d in enumerate(dims) if not d[1]]
             tag = f"{s.name}_{k}_{step}"
-            if op == "split" and dims:
-                i = r.randrange(len(dims))
-                name, rv, _ = dims[i]
-                tails = [Tail.GUARD_WITH_IF] if is_output else [Tail.GUARD_WITH_IF, Tail.AUTO]
-                if k == 0 and not is_output:
-                    tails += [Tail.SHIFT_INWARDS] + ([] if is_output else [Tail.ROUND_UP])
-                pre = "r" if rv else "v"
+            splittable = [i for i, d in enumerate(dims) if d.free and d.splittable]
+            if op == "split" and splittable:
+                i = r.choice(splittable)
+                d = dims[i]
+                tails = self._tails(d, k, is_output, blend or parallel)
+                tail = r.choice(tails)
+                blend |= tail in BLEND_TAILS
+                pre = "r" if d.rvar else "v"
                 o, inn = f"{pre}{tag}o", f"{pre}{tag}i"
-                self.out.append(Split(s.name, k, name, o, inn, r.randint(2, 5), r.choice(tails)))
-                dims[i:i + 1] = [(inn, rv, True), (o, rv, True)]
-            elif op == "tile" and k == 0 and [d[0] for d in dims[:2]] == ["x", "y"]:
-                # On an output, Auto/ShiftInwards read before the buffer's min
-                # when the extent is below the factor: GuardWithIf only.
-                tails = [Tail.GUARD_WITH_IF] if is_output else [
-                    Tail.GUARD_WITH_IF, Tail.AUTO, Tail.SHIFT_INWARDS, Tail.ROUND_UP]
+                self.out.append(Split(s.name, k, d.name, o, inn, r.randint(2, 5), tail))
+                # Halide: no further split of either half of a Predicate* split.
+                keep = tail not in PREDICATE_TAILS
+                dims[i:i + 1] = [_Dim(inn, d.rvar, splittable=keep, from_inner=True),
+                                 _Dim(o, d.rvar, splittable=keep, from_inner=d.from_inner)]
+            elif (op == "tile" and k == 0 and [d.name for d in dims[:2]] == ["x", "y"]
+                  and all(d.splittable for d in dims[:2])):
+                tails = [t for t in (OUTPUT_TAILS if is_output else PURE_TAILS)
+                         if not (parallel and t in BLEND_TAILS)]
+                tail = r.choice(tails)
+                blend |= tail in BLEND_TAILS
+                keep = tail not in PREDICATE_TAILS
                 xo, yo, xi, yi = (f"v{tag}{n}" for n in ("xo", "yo", "xi", "yi"))
                 self.out.append(Tile(s.name, k, "x", "y", xo, yo, xi, yi, r.randint(2, 5),
-                                     r.randint(2, 4), r.choice(tails)))
-                dims[0:2] = [(xi, False, True), (yi, False, True), (xo, False, True), (yo, False, True)]
+                                     r.randint(2, 4), tail))
+                dims[0:2] = [_Dim(xi, False, splittable=keep, from_inner=True),
+                             _Dim(yi, False, splittable=keep, from_inner=True),
+                             _Dim(xo, False, splittable=keep), _Dim(yo, False, splittable=keep)]
             elif op == "reorder" and len(dims) > 1:
                 new = dims[:]
                 r.shuffle(new)
-                rv_order = iter([d for d in dims if d[1]])  # keep RVars' relative order
-                new = [next(rv_order) if d[1] else d for d in new]
-                self.out.append(Reorder(s.name, k, tuple(d[0] for d in new)))
+                rv_order = iter([d for d in dims if d.rvar])  # keep RVars' relative order
+                new = [next(rv_order) if d.rvar else d for d in new]
+                self.out.append(Reorder(s.name, k, tuple(d.name for d in new)))
                 dims = new
             elif op == "fuse" and not no_fuse:
-                pairs = [i for i in range(len(dims) - 1) if not dims[i][1] and not dims[i + 1][1]]
+                pairs = [i for i in range(len(dims) - 1)
+                         if all(not d.rvar and d.free and d.splittable for d in dims[i:i + 2])]
                 if pairs:
                     i = r.choice(pairs)
                     f = f"v{tag}f"
-                    self.out.append(Fuse(s.name, k, dims[i][0], dims[i + 1][0], f))
-                    dims[i:i + 2] = [(f, False, dims[i][2] and dims[i + 1][2])]
-            elif op in ("vector", "unroll") and dims:
-                cands = pure if op == "vector" else list(range(len(dims)))
-                cands = [i for i in cands if dims[i][2]]
-                if cands:
-                    i = r.choice(cands if r.random() < 0.5 else cands[:1])
-                    kind = "vectorize" if op == "vector" else "unroll"
-                    factor = r.choice([None, 2, 3, 4, 8]) if op == "vector" else r.choice([None, 2, 3])
-                    if factor is None and not self._is_inner_split(dims[i][0]):
-                        factor = 4
-                    name, rv, _ = dims[i]
-                    if factor is not None and is_output:
-                        # vectorize(v, n) splits with Auto = ShiftInwards, which
-                        # an output narrower than n cannot take: split by hand.
-                        o, inn = f"v{tag}o", f"v{tag}i"
-                        self.out.append(Split(s.name, k, name, o, inn, factor, Tail.GUARD_WITH_IF))
-                        self.out.append(LoopKind(s.name, k, kind, inn))
-                        dims[i:i + 1] = [(inn, rv, False), (o, rv, True)]
+                    self.out.append(Fuse(s.name, k, dims[i].name, dims[i + 1].name, f))
+                    dims[i:i + 2] = [_Dim(f, False, from_inner=dims[i].from_inner or dims[i + 1].from_inner)]
+            elif op in ("vector", "unroll"):
+                cands = [i for i, d in enumerate(dims) if d.free and (op == "unroll" or not d.rvar)]
+                if not cands:
+                    continue
+                i = r.choice(cands if r.random() < 0.5 else cands[:1])
+                d = dims[i]
+                kind = "vectorize" if op == "vector" else "unroll"
+                factor = r.choice([None, 2, 3, 4, 8]) if op == "vector" else r.choice([None, 2, 3])
+                if factor is None and not self._is_inner_split(d.name):
+                    factor = 4
+                if factor is not None and (is_output or not d.splittable or d.rvar):
+                    # vectorize(v, n) splits with Auto (ShiftInwards on pure
+                    # definitions), which an output narrower than n cannot
+                    # take: split by hand with GuardWithIf instead.
+                    if not d.splittable:
                         continue
-                    self.out.append(LoopKind(s.name, k, kind, name, factor))
-                    if factor is not None:
-                        # The outer loop keeps the name; the hidden inner one
-                        # is innermost at this position, so fusing is over.
-                        dims[i] = (name, rv, True)
-                        no_fuse = True
-                    else:
-                        dims[i] = (name, rv, False)
-            elif op == "parallel" and pure:
-                i = r.choice(pure)
-                self.out.append(LoopKind(s.name, k, "parallel", dims[i][0]))
+                    pre = "r" if d.rvar else "v"
+                    o, inn = f"{pre}{tag}o", f"{pre}{tag}i"
+                    self.out.append(Split(s.name, k, d.name, o, inn, factor, Tail.GUARD_WITH_IF))
+                    self.out.append(LoopKind(s.name, k, kind, inn))
+                    dims[i:i + 1] = [_Dim(inn, d.rvar, free=False, racy=op == "vector"),
+                                     _Dim(o, d.rvar, from_inner=d.from_inner)]
+                    continue
+                self.out.append(LoopKind(s.name, k, kind, d.name, factor))
+                if factor is not None:
+                    # The outer loop keeps the name; the hidden inner one is
+                    # innermost at this position, so fusing is over.
+                    no_fuse = True
+                    d.racy |= op == "vector"
+                    d.splittable = False
+                else:
+                    d.free, d.racy = False, op == "vector"
+            elif op == "parallel" and not blend:
+                cands = [i for i, d in enumerate(dims) if not d.rvar and d.free]
+                if cands:
+                    d = dims[r.choice(cands)]
+                    self.out.append(LoopKind(s.name, k, "parallel", d.name))
+                    d.free, d.racy, parallel = False, True, True
         self.final_dims[(s.name, k)] = dims
+
+    @staticmethod
+    def _tails(d, k, is_output, no_blend):
+        if d.rvar:
+            tails = RVAR_TAILS
+        elif is_output:
+            tails = OUTPUT_TAILS if k == 0 else (Tail.GUARD_WITH_IF,)
+        else:
+            tails = PURE_TAILS if k == 0 else UPDATE_TAILS
+        if d.from_inner:  # "PredicateLoads may not split a Var stemming from the inner Var"
+            tails = [t for t in tails if t not in PREDICATE_TAILS]
+        if no_blend:  # *AndBlend races with parallel vars of the same stage
+            tails = [t for t in tails if t not in BLEND_TAILS]
+        return tails
 
     def _is_inner_split(self, name):
         return any(isinstance(d, Split) and d.inner == name and d.factor <= 8 for d in self.out)
@@ -265,7 +319,7 @@ class _SchedGen:
                     if r.random() < 0.7:
                         self.loops(s, k, is_output)
                     else:
-                        self.final_dims[(s.name, k)] = [(d, d.startswith("r"), True) for d in _stage_dims(s, k)]
+                        self.final_dims[(s.name, k)] = [_Dim(d, d.startswith("r")) for d in _stage_dims(s, k)]
         return Schedule(tuple(self.out))
 
     def choose_level(self, s) -> str:
@@ -276,18 +330,24 @@ class _SchedGen:
         bc_users = [c for c in self.desc.stages if isinstance(c, Boundary) and c.source == s.name]
         stages_used = sorted(set(users))
         roll = r.random()
-        # Halide 21 rejected hl.LoopLevel(g, v, stage_index>0) as "invalid" even
-        # when its own list of legal sites showed compute_at(g, v): stage 0 only.
-        if (roll < 0.5 and len(stages_used) == 1 and stages_used[0][1] == 0 and not bc_users
+        if (roll < 0.5 and len(stages_used) == 1 and not bc_users
                 and self.level.get(stages_used[0][0]) != "inline"):
             at, k = stages_used[0]
-            dims = [d for d in self.final_dims.get((at, k), []) if d[2]]
-            if dims:
-                ci = r.randrange(len(dims))
-                self.out.append(ComputeAt(s.name, at, k, dims[ci][0]))
-                if r.random() < 0.4:
-                    si = r.randint(ci, len(dims) - 1)
-                    self.out.append(StoreAt(s.name, at, k, dims[si][0]))
+            all_dims = self.final_dims.get((at, k), [])
+            sites = [i for i, d in enumerate(all_dims) if d.free]
+            if sites:
+                ci = r.choice(sites)
+                self.out.append(ComputeAt(s.name, at, k, all_dims[ci].name))
+                # store_at at or outside the compute loop, but never outside
+                # a parallel or vectorized loop that the compute loop is in.
+                outer = [ci]
+                for j in range(ci + 1, len(all_dims)):
+                    if all_dims[j].racy:
+                        break
+                    if all_dims[j].free:
+                        outer.append(j)
+                if outer and r.random() < 0.4:
+                    self.out.append(StoreAt(s.name, at, k, all_dims[r.choice(outer)].name))
                 return "at"
         if can_inline and roll < 0.75:
             return "inline"

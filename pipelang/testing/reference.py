@@ -22,8 +22,9 @@ from dataclasses import replace
 import numpy as np
 
 from .desc import (
-    BCKind, Bin, BinOp, Boundary, Call, Cast, Clamp, Const, I32, Info, PipelineDesc, RVarRef,
-    ReduceOp, Select, Stage, Un, UnOp, Var, analyze, analyze_pipeline, calls, walk,
+    BCKind, Bin, BinOp, Boundary, Call, Cast, Clamp, Const, I32, Info, InlineReduce, PipelineDesc,
+    RVarRef, inline_rdoms,
+    ReduceOp, Select, Stage, Un, UnOp, Var, analyze, analyze_pipeline, binds_rdom, calls,
 )
 from .printer import input_arrays
 
@@ -70,7 +71,7 @@ def required_boxes(desc: PipelineDesc, infos: dict) -> dict:
                 for args in (u.lhs, u.read):
                     own = _union(own, tuple(_interval(a, env) for a in args))
         boxes[s.name] = own
-        env = {**infos, "x": own[0], "y": own[1]}
+        env = {**infos, "x": own[0], "y": own[1], **inline_rdoms(s.value)}
         for c in calls(s.value):
             need(c, env)
         for u in s.updates:
@@ -128,11 +129,7 @@ class _Evaluator:
                 shape[dim] = hi - lo + 1
                 ctx[name] = np.arange(lo, hi + 1, dtype=np.int64).reshape(shape)
         mins = (box[0][0], box[1][0])
-        # Halide binds an RDom to an update only through RVars in its LHS or
-        # RHS; otherwise the update runs once per pure point, predicate dropped.
-        bound = any(isinstance(n, RVarRef) for e in list(u.lhs) + list(u.read) + [u.term]
-                    for n in walk(e))
-        if not bound:
+        if not binds_rdom(u):
             u = replace(u, rdom=((0, 1),), where=None)
         for point in _rdom_points(u.rdom):
             ctx[u.rdom_name] = point
@@ -195,6 +192,17 @@ class _Evaluator:
                 if i.min() < 0 or i.max() >= n:
                     raise ReferenceError(f"call to {e.func} outside its box")
             return arr[tuple(np.broadcast_arrays(*ix))]
+        if isinstance(e, InlineReduce):
+            acc = None
+            for point in _rdom_points(e.rdom):
+                v = self.eval(e.term, {**ctx, e.rdom_name: point})
+                if acc is None:
+                    acc = v if e.op is not ReduceOp.SUM else _binary(BinOp.ADD, np.zeros((), t.dtype), v, t, t)
+                elif e.op is ReduceOp.SUM:
+                    acc = _binary(BinOp.ADD, acc, v, t, t)
+                else:
+                    acc = (np.maximum if e.op is ReduceOp.MAX else np.minimum)(acc, v)
+            return acc
         if isinstance(e, Select):
             return np.where(self.eval(e.cond, ctx), self.eval(e.t, ctx), self.eval(e.f, ctx)).astype(t.dtype)
         if isinstance(e, Clamp):

@@ -115,7 +115,7 @@ PARAM_CASES = [
 ]
 
 
-@pytest.mark.parametrize("t,values,dt", PARAM_CASES, ids=lambda v: str(v) if isinstance(v, hl.Type) else None)
+@pytest.mark.parametrize("t,values,dt", PARAM_CASES, ids=[np.dtype(c[2]).name for c in PARAM_CASES])
 def test_param_set_and_reset(t, values, dt):
     x = hl.Var("x")
     p = hl.Param(t, "p", values[0])

@@ -275,3 +275,72 @@ def test_type_queries(tname):
     assert t != hl.Bool()
     assert hl.Bool().is_bool()
     assert hl.Bool().bits() == 1
+
+
+# ---------------------------------------------------------------- mixed-type arithmetic, evaluated
+
+def _operand_values(tname):
+    dt = TYPES[tname][1]
+    if tname.startswith("float"):
+        return [0.0, 1.5, -2.25, 100.0, 3e9, -7.0]
+    info = np.iinfo(dt)
+    cands = [0, 1, -1, 7, -100, 100, 200, 70000, int(info.max), int(info.min)]
+    return [v for v in dict.fromkeys(cands) if info.min <= v <= info.max]
+
+
+def _to_type(v, tname):
+    """Python value of `v` after Halide's implicit cast to tname (int casts wrap; int -> float rounds)."""
+    dt = TYPES[tname][1]
+    if tname.startswith("float"):
+        return float(np.array(v, dtype=object).astype(dt))
+    bits = np.iinfo(dt).bits
+    v = int(v) & ((1 << bits) - 1)
+    if tname.startswith("int") and v >= 1 << (bits - 1):
+        v -= 1 << bits
+    return v
+
+
+def _add_result(a, b, tname):
+    dt = TYPES[tname][1]
+    if tname.startswith("float"):
+        return float(np.array(a, dt) + np.array(b, dt))
+    exact = a + b
+    info = np.iinfo(dt)
+    if tname in ("int32", "int64"):
+        return exact if info.min <= exact <= info.max else None  # signed overflow: undefined
+    return _to_type(exact, tname)
+
+
+@pytest.mark.parametrize("lhs", list(TYPES))
+def test_mixed_type_arithmetic_values(lhs):
+    """a + b for every pair of types, against the implicit casts done by hand in Python.
+
+    (Comparisons cast their operands the same way; they are covered per type in test_operators.)
+    """
+    x, y = hl.Var("x"), hl.Var("y")
+    av = _operand_values(lhs)
+    a_col = np.array(av, dtype=object).astype(TYPES[lhs][1])
+    A = hl.Buffer(a_col.view(np.ulonglong) if a_col.dtype == np.uint64 else a_col)
+    funcs, keep, rhs_values = [], [], {}
+    for rhs in TYPES:
+        bv = _operand_values(rhs)
+        rhs_values[rhs] = bv
+        b_col = np.array(bv, dtype=object).astype(TYPES[rhs][1])
+        B = hl.Buffer(b_col.view(np.ulonglong) if b_col.dtype == np.uint64 else b_col)
+        keep.append((b_col, B))
+        add = hl.Func(f"add_{rhs}")
+        add[x, y] = A[x] + B[hl.min(y, len(bv) - 1)]
+        funcs.append(add)
+    outs = hl.Pipeline(funcs).realize([len(av), 10])
+    bad = []
+    for k, rhs in enumerate(TYPES):
+        t = promoted(lhs, rhs)
+        got_add = np.asarray(outs[k]).tolist()
+        assert outs[k].type() == TYPES[t][0]
+        for j, b in enumerate(rhs_values[rhs]):
+            for i, a in enumerate(av):
+                ca, cb = _to_type(a, t), _to_type(b, t)
+                want = _add_result(ca, cb, t)
+                if want is not None and got_add[j][i] != want:
+                    bad.append(f"{lhs} {a!r} + {rhs} {b!r} -> {t}: got {got_add[j][i]!r}, want {want!r}")
+    assert not bad, f"{len(bad)} mismatches, e.g.\n  " + "\n  ".join(bad[:12])

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import (Add, Div, Max, Min, Mul, Sub, make_const)
 from pipelang.ir.types import Type
-from pipelang.lowering.analysis.evaluate import fold_cast, no_overflow
+from pipelang.lowering.analysis.evaluate import int_div, no_overflow
 
 
 @dataclass(frozen=True)
@@ -294,12 +294,22 @@ class _Bounds:
         if c is not None:
             if c == 0:
                 return Interval.point(zero) if not t.is_float() else Interval.everything()
+            if c < 0 and _wraps(t):
+                # Dividing the type's minimum by -1 wraps; compute on Python ints.
+                lo, hi = _const(a.min), _const(a.max)
+                if lo is None or hi is None:
+                    return _type_interval(t)
+                lo, hi = sorted((int_div(lo, c), int_div(hi, c)))
+                if lo < t.min_value() or hi > t.max_value():
+                    return _type_interval(t)
+                return Interval(make_const(t, lo), make_const(t, hi))
             lo = None if a.min is None else self.s(Div(a.min, b.min))
             hi = None if a.max is None else self.s(Div(a.max, b.min))
             return Interval(lo, hi) if c > 0 else Interval(hi, lo)
         if b.is_bounded():
             positive = self._prove(N.LT(zero, b.min))
-            negative = not positive and self._prove(N.LT(b.max, zero))
+            negative = (not positive and not _wraps(t)
+                        and self._prove(N.LT(b.max, zero)))
             if positive or negative:
                 # Monotone in each operand on this rectangle: the ends are at corners.
                 lo_a, hi_a = (a.min, a.max) if positive else (a.max, a.min)

@@ -23,6 +23,8 @@ class TailStrategy(enum.Enum):
     PredicateLoads = "PredicateLoads"
     PredicateStores = "PredicateStores"
     ShiftInwards = "ShiftInwards"
+    RoundUpAndBlend = "RoundUpAndBlend"
+    ShiftInwardsAndBlend = "ShiftInwardsAndBlend"
     Auto = "Auto"
 
 

@@ -210,8 +210,11 @@ def _agreement(out: np.ndarray, ref: np.ndarray, tolerance: suite.Tolerance) -> 
 
 
 def _describe(e: BaseException) -> str:
-    first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-    return f"{type(e).__name__}: {first}" if first else type(e).__name__
+    """The exception on one line: its type and the start of its message (the JSON has the traceback)."""
+    text = " ".join(line.strip() for line in str(e).strip().splitlines()[:3])
+    if len(text) > 240:
+        text = text[:237] + "..."
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
 # -- one benchmark on one backend -------------------------------------------

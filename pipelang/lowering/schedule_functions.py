@@ -47,7 +47,10 @@ class _Inliner(ir.IRMutator):
 
 def _tail(split, fn, k: int, is_rvar: bool, is_output: bool) -> TailStrategy:
     t = split.tail
-    if t in (TailStrategy.Predicate, TailStrategy.PredicateLoads, TailStrategy.PredicateStores):
+    if t in (TailStrategy.Predicate, TailStrategy.PredicateLoads, TailStrategy.PredicateStores,
+             TailStrategy.RoundUpAndBlend, TailStrategy.ShiftInwardsAndBlend):
+        # Same values as Halide's predicated and blended tails: only the points
+        # of the region are written.
         return TailStrategy.GuardWithIf
     if is_rvar or k > 0:
         # Recomputing (ShiftInwards) or overcomputing (RoundUp) an update is wrong.
@@ -193,19 +196,22 @@ class _Sites(ir.IRVisitor):
         self.generic_visit(node)
 
 
-def _resolve(level: LoopLevel, env):
-    """The loop symbol a LoopLevel names, the produce node's Func symbol for
-    `Var.outermost()`, or None if the Func has no such var."""
+def _candidates(level: LoopLevel, env) -> list:
+    """Every loop a LoopLevel can mean: the loop over its var in each stage of
+    its Func (Halide matches by Func and var name, whatever the stage), or the
+    produce node of the Func for `Var.outermost()`."""
     fn = level.func
     if fn.sym not in env or not fn.defined():
-        return None
-    k = level.stage_index if level.stage_index >= 0 else len(fn.stages()) - 1
+        return []
     if level.var == "__outermost":
-        return ("outermost", fn.sym)
-    for dim in fn.stages()[k].schedule.dims:
-        if dim.var == level.var or dim.var.endswith("." + level.var):
-            return L.loop(fn, k, dim.var)
-    return None
+        return [("outermost", fn.sym)]
+    stages = range(len(fn.stages())) if level.stage_index < 0 else [level.stage_index]
+    out = []
+    for k in stages:
+        for dim in fn.stages()[k].schedule.dims:
+            if dim.var == level.var or dim.var.endswith("." + level.var):
+                out.append(L.loop(fn, k, dim.var))
+    return out
 
 
 def _level_source(fn, level: LoopLevel) -> str:
@@ -230,30 +236,74 @@ def _legal_message(fn, sites: _Sites, env, directive: str) -> str:
     return "\n".join(lines)
 
 
+def _is_site(node, targets) -> bool:
+    if isinstance(node, ir.For):
+        return any(t is node.sym for t in targets)
+    if isinstance(node, ir.ProducerConsumer) and node.is_producer:
+        return any(isinstance(t, tuple) and t[1] is node.fn for t in targets)
+    return False
+
+
+def _with_body(node, body):
+    if isinstance(node, ir.For):
+        return ir.For(node.sym, node.min, node.extent, node.kind, body)
+    return ir.ProducerConsumer(node.fn, node.is_producer, body)
+
+
 class _InjectAt(ir.IRMutator):
-    def __init__(self, target, wrap):
-        self.target = target
+    """Wrap the body of each target loop that `wanted(body)` accepts."""
+
+    def __init__(self, targets, wrap, wanted):
+        self.targets = targets
         self.wrap = wrap
-        self.found = False
+        self.wanted = wanted
+        self.count = 0
 
-    def mutate_For(self, node):
-        if node.sym is self.target:
-            self.found = True
-            return ir.For(node.sym, node.min, node.extent, node.kind, self.wrap(node.body))
-        return self.generic_mutate(node)
-
-    def mutate_ProducerConsumer(self, node):
-        if isinstance(self.target, tuple) and node.is_producer and node.fn is self.target[1]:
-            self.found = True
-            return ir.ProducerConsumer(node.fn, True, self.wrap(node.body))
-        return self.generic_mutate(node)
+    def generic_mutate(self, node):
+        if _is_site(node, self.targets) and self.wanted(node.body):
+            self.count += 1
+            return _with_body(node, self.wrap(node.body))
+        return super().generic_mutate(node)
 
 
-def _inject_at(s, target, wrap):
-    m = _InjectAt(target, wrap)
-    out = m.mutate(s)
-    assert m.found, target
-    return out
+class _Count(ir.IRVisitor):
+    """Calls of one Func, and how many are outside its consume blocks."""
+
+    def __init__(self, sym):
+        self.sym = sym
+        self.calls = 0
+        self.outside = 0
+        self.depth = 0
+        self.produces_outside_realize = 0
+        self.realize_depth = 0
+
+    def visit_ProducerConsumer(self, node):
+        if node.fn is self.sym and not node.is_producer:
+            self.depth += 1
+            self.generic_visit(node)
+            self.depth -= 1
+            return
+        if node.fn is self.sym and node.is_producer and not self.realize_depth:
+            self.produces_outside_realize += 1
+        self.generic_visit(node)
+
+    def visit_Realize(self, node):
+        mine = node.fn is self.sym
+        self.realize_depth += mine
+        self.generic_visit(node)
+        self.realize_depth -= mine
+
+    def visit_Call(self, node):
+        if node.fn is self.sym:
+            self.calls += 1
+            self.outside += not self.depth
+        self.generic_visit(node)
+
+
+def _count(s, sym) -> _Count:
+    c = _Count(sym)
+    c.visit(s)
+    return c
 
 
 def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
@@ -263,11 +313,10 @@ def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
         compute = store = LoopLevel.root()
     if store.is_inlined():
         store = compute
+    if _count(s, fn.sym).calls == 0:
+        return s                      # nothing uses it
     sites = _Sites(fn.sym)
     sites.visit(s)
-    if sites.common is None:
-        return s                      # nothing uses it (e.g. only an unused branch)
-    common = sites.common
 
     def directive():
         parts = []
@@ -276,33 +325,10 @@ def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
         parts.append(f"compute_at({_level_source(fn, compute)})" if not compute.is_root() else "compute_root()")
         return fn.name + "." + ".".join(parts) + ";"
 
-    def resolve(level):
-        if level.is_root():
-            return None
-        t = _resolve(level, env)
-        ok = t is not None and any(
-            (isinstance(t, tuple) and isinstance(c, ir.ProducerConsumer) and c.fn is t[1]) or c is t
-            for c in common)
-        if not ok:
-            raise ScheduleError(_legal_message(fn, sites, env, directive()))
-        return t
-
-    c_target, s_target = resolve(compute), resolve(store)
-
-    def position(t):
-        if t is None:
-            return -1
-        for i, c in enumerate(common):
-            if c is t or (isinstance(t, tuple) and isinstance(c, ir.ProducerConsumer) and c.fn is t[1]):
-                return i
-        return -1
-
-    if position(s_target) > position(c_target):
-        raise ScheduleError(f'Func "{fn.name}" is stored inside the loop where it is computed '
-                            f'({directive()}): store_at must be at or outside compute_at.\n'
-                            + _legal_message(fn, sites, env, directive()))
-
     produce = ir.ProducerConsumer(fn.sym, True, build_produce(fn, inliner, False))
+
+    def uses(body):
+        return _count(body, fn.sym).calls > 0
 
     def computed(body):
         return ir.block(produce, ir.ProducerConsumer(fn.sym, False, body))
@@ -312,14 +338,27 @@ def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
                        for a in fn.args)
         return ir.Realize(fn.sym, fn.output_types, bounds, body)
 
-    if c_target is None:
+    if compute.is_root():
         return realized(computed(s))
-    if s_target is c_target:
-        return _inject_at(s, c_target, lambda b: realized(computed(b)))
-    s = _inject_at(s, c_target, computed)
-    if s_target is None:
-        return realized(s)
-    return _inject_at(s, s_target, realized)
+    same = store == compute
+    inject = _InjectAt(_candidates(compute, env),
+                       (lambda b: realized(computed(b))) if same else computed, uses)
+    out = inject.mutate(s)
+    if inject.count == 0 or _count(out, fn.sym).outside:
+        raise ScheduleError(_legal_message(fn, sites, env, directive()))
+    if same:
+        return out
+    if store.is_root():
+        return realized(out)
+
+    def holds_produce(body):
+        return bool(_count(body, fn.sym).produces_outside_realize)
+    out = _InjectAt(_candidates(store, env), realized, holds_produce).mutate(out)
+    if _count(out, fn.sym).produces_outside_realize:
+        raise ScheduleError(f'Func "{fn.name}" is stored inside the loop where it is computed '
+                            f'({directive()}): store_at must be at or outside compute_at.\n'
+                            + _legal_message(fn, sites, env, directive()))
+    return out
 
 
 def schedule_functions(outputs: list, env: dict, order: list) -> ir.Stmt:

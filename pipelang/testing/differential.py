@@ -77,8 +77,8 @@ def run_one(hl, desc, schedule, ref=None) -> Failure | None:
         where = ""
         if len(bad):
             i = tuple(bad[0])
-            pt = (i[0] + desc.out_min[0], i[1] + desc.out_min[1])
-            where = f" at (x, y) = {pt}: got {got[i]!r}, expected {ref[i]!r}"
+            pt = (int(i[0]) + desc.out_min[0], int(i[1]) + desc.out_min[1])
+            where = f" at (x, y) = {pt}: got {got[i].item()!r}, expected {ref[i].item()!r}"
         return Failure("mismatch", f"{got.dtype} vs {ref.dtype}{where}", desc, schedule)
     return None
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .desc import (
     BinOp, Boundary, Call, Cast, Clamp, Const, InlineReduce, Input, PipelineDesc, inline_rdoms, RVarRef, ReduceOp,
-    Select, Stage, Un, UnOp, Var, make_input,
+    Select, Un, UnOp, Var, make_input,
 )
 
 _INFIX = {BinOp.ADD, BinOp.SUB, BinOp.MUL, BinOp.DIV, BinOp.MOD, BinOp.AND, BinOp.OR,

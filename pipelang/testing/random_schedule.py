@@ -221,7 +221,7 @@ class _SchedGen:
                 dims[i:i + 1] = [_Dim(inn, d.rvar, splittable=keep, from_inner=True),
                                  _Dim(o, d.rvar, splittable=keep, from_inner=d.from_inner)]
             elif (op == "tile" and k == 0 and [d.name for d in dims[:2]] == ["x", "y"]
-                  and all(d.splittable for d in dims[:2])):
+                  and all(d.splittable and d.free for d in dims[:2])):
                 tails = [t for t in (OUTPUT_TAILS if is_output else PURE_TAILS)
                          if not (parallel and t in BLEND_TAILS)]
                 tail = r.choice(tails)

@@ -22,9 +22,9 @@ from dataclasses import replace
 import numpy as np
 
 from .desc import (
-    BCKind, Bin, BinOp, Boundary, Call, Cast, Clamp, Const, I32, Info, InlineReduce, PipelineDesc,
-    RVarRef, inline_rdoms,
+    BCKind, BinOp, Boundary, Call, Cast, Clamp, Const, Info, InlineReduce, PipelineDesc, RVarRef,
     ReduceOp, Select, Stage, Un, UnOp, Var, analyze, analyze_pipeline, binds_rdom, calls,
+    inline_rdoms,
 )
 from .printer import input_arrays
 

@@ -8,12 +8,12 @@ from pipelang import boundary_conditions as BoundaryConditions
 from pipelang.buffer import Buffer
 from pipelang.errors import CompileError, HalideError, PipelineRuntimeError, ScheduleError
 from pipelang.expr import Expr
-from pipelang.func import Func, FuncRef
+from pipelang.func import Func, FuncRef, FuncTupleElementRef
 from pipelang.ir.types import Bool, Float, Handle, Int, Type, UInt
 from pipelang.operators import *  # noqa: F401,F403  (the math and cast functions)
 from pipelang.operators import __all__ as _operator_names
 from pipelang.param import ImageParam, InputBuffer, Param
-from pipelang.pipeline import Pipeline
+from pipelang.pipeline import Pipeline, StmtOutputFormat
 from pipelang.rdom import RDom, Range, RVar
 from pipelang.reductions import argmax, argmin, maximum, minimum, product, sum
 from pipelang.schedule import LoopLevel, TailStrategy

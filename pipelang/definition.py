@@ -12,7 +12,10 @@ def _values(fn, value) -> tuple:
     from pipelang.func import _UpdateValue
     if isinstance(value, _UpdateValue):
         value = value.value
-    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    is_sequence = (isinstance(value, (tuple, list)) or (
+        not hasattr(value, "_to_ir") and hasattr(value, "__len__") and hasattr(value, "__getitem__")
+        and not isinstance(value, (str, bytes))))
+    items = tuple(value[i] for i in range(len(value))) if is_sequence else (value,)
     if not items:
         raise CompileError(f'Func "{fn.name}" can\'t be defined as an empty Tuple')
     like = fn.output_types if fn.defined() else (fn.required_types or ())

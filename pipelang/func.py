@@ -15,6 +15,14 @@ from pipelang.stage import Stage, _var_name
 from pipelang.var import Var, var_symbol
 
 _func_counter = itertools.count()
+_names_used: dict = {}
+
+
+def _unique(name: str) -> str:
+    """Halide keeps Func names unique: a second Func called "f" is "f$1"."""
+    n = _names_used.get(name)
+    _names_used[name] = (n or 0) + 1
+    return name if n is None else f"{name}${n}"
 
 
 def _as_tuple(key) -> tuple:
@@ -46,8 +54,8 @@ class FuncRef(ExprOps):
         args = tuple(_index_ir(a, fn.name) for a in self.args)
         return ir.Call(fn.output_types[i], fn.sym, args, ir.CallKind.FUNC, i)
 
-    def __getitem__(self, i: int) -> "FuncRef":
-        return FuncRef(self.func, self.args, i)
+    def __getitem__(self, i: int) -> "FuncTupleElementRef":
+        return FuncTupleElementRef(self.func, self.args, i)
 
     def __len__(self):
         return len(self.func.function.output_types)
@@ -85,6 +93,11 @@ class FuncRef(ExprOps):
 
     def __repr__(self) -> str:
         return f"<pipelang.FuncRef {self.func.name()}[{', '.join(map(str, self.args))}]>"
+
+
+class FuncTupleElementRef(FuncRef):
+    """`f[x][i]`: one element of a call to a Tuple-valued Func."""
+    __slots__ = ()
 
 
 class _UpdateValue:
@@ -127,7 +140,7 @@ class Func:
             name = args[2] if len(args) == 3 else None
         elif args:
             raise TypeError(f"Func() takes a name, an Expr, or (type, dimensions, name); got {args!r}")
-        name = name or _fresh_name()
+        name = _unique(name) if name else _fresh_name()
         self.function = Function(name, ir.Symbol(name), required_types=req_types,
                                  required_dims=req_dims)
         self._pipeline = None

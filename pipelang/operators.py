@@ -29,7 +29,7 @@ __all__ = [
     "abs", "absd", "sqrt", "exp", "log", "pow", "sin", "cos", "tan", "asin", "acos",
     "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "floor", "ceil",
     "round", "trunc", "fract", "lerp", "is_nan", "is_inf", "is_finite", "popcount",
-    "count_leading_zeros", "count_trailing_zeros", "logical_not", "likely",
+    "count_leading_zeros", "count_trailing_zeros", "logical_not", "likely", "print", "print_when",
     "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64",
     "i8_sat", "i16_sat", "i32_sat", "i64_sat", "u8_sat", "u16_sat", "u32_sat", "u64_sat",
 ]
@@ -300,7 +300,7 @@ def abs(a) -> Expr:
         t = t.with_code(ir.TypeCode.UINT)
     elif t.is_uint():
         # Halide's bindings print user warnings to stdout, with this doubled prefix.
-        print("Warning: Warning: abs of an unsigned type is a no-op")
+        builtins.print("Warning: Warning: abs of an unsigned type is a no-op")
         return Expr(a)
     return Expr(ir.Intrinsic(t, ir.Op.ABS, (a,)))
 
@@ -562,3 +562,32 @@ def logical_not(e) -> Expr:
     if not e.type.is_bool():
         raise CompileError("argument of Not is not a bool")
     return Expr(ir.Not(e))
+
+
+# ---------------------------------------------------------------- debugging
+
+def _print_pieces(args) -> list:
+    pieces = []
+    for i, a in enumerate(args):
+        if i:
+            pieces.append(ir.StringImm(ir.Handle(), " "))
+        pieces.append(ir.StringImm(ir.Handle(), a) if isinstance(a, str) else to_ir(a))
+    return pieces
+
+
+def print_when(condition, *args) -> Expr:
+    """Like `print`, but only when `condition` holds where it is evaluated."""
+    cond = to_ir(condition)
+    if not cond.type.is_bool():
+        raise CompileError(f"print_when needs a boolean condition, not {type_name(cond.type)}")
+    pieces = _print_pieces(args)
+    values = [p for p in pieces if not isinstance(p, ir.StringImm)]
+    if not values:
+        raise CompileError("print() needs at least one Expr argument, whose value it returns")
+    return Expr(ir.Intrinsic(values[0].type, ir.Op.PRINT, (values[0], cond, *pieces)))
+
+
+def print(*args) -> Expr:  # noqa: A001  (Halide's name)
+    """The value of the first Expr argument, printing all the arguments
+    (space-separated) each time it is evaluated."""
+    return print_when(ir.make_const(ir.Bool(), 1), *args)

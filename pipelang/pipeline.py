@@ -7,6 +7,10 @@ the regions read and written before it writes anything.
 """
 from __future__ import annotations
 
+import enum
+import html
+import sys
+
 import numpy as np
 
 from pipelang import ir
@@ -14,6 +18,25 @@ from pipelang.buffer import Buffer
 from pipelang.errors import BufferError_, CompileError
 from pipelang.function import generation
 from pipelang.param import ImageParam, Param
+
+
+class StmtOutputFormat(enum.Enum):
+    Text = "text"
+    HTML = "html"
+
+
+def _warn_unscheduled(fns) -> None:
+    """Halide's warning for an update left unscheduled when others are scheduled."""
+    for fn in fns:
+        stages = fn.stages()
+        if not any(d.schedule.touched for d in stages):
+            continue
+        for i, d in enumerate(stages[1:]):
+            if not d.schedule.touched and not d.schedule.unscheduled:
+                print(f"Warning: Update definition {i} of function {fn.name} has not been "
+                      f"scheduled, even though some other definitions have been. You may have "
+                      f"forgotten to schedule it. If this was intentional, call "
+                      f"{fn.name}.update({i}).unscheduled() to suppress this warning.")
 
 
 def _functions(outputs) -> list:
@@ -38,6 +61,14 @@ class _Compiled:
         from pipelang.lowering.lower import lower
         self.lowered, self.arguments, self.regions, self.timings = lower(outputs, name)
         self.outputs = outputs
+        from pipelang.function import registry
+        from pipelang.lowering.analysis.environment import find_environment
+        self.env_functions = find_environment(outputs, registry)[1]
+        from pipelang.lowering.schedule_functions import is_inlined
+        self.traced = [fn for fn in self.env_functions
+                       if (fn.schedule.trace_stores or fn.schedule.trace_loads
+                           or fn.schedule.trace_realizations)
+                       and (fn in outputs or not is_inlined(fn, outputs))]
         self.jit = compile_lowered(self.lowered)
         self.generation = generation()
         # Where each argument's slots go, in argv order.
@@ -94,15 +125,21 @@ class Pipeline:
         if c is None or c.generation != generation():
             fns = _functions(self._funcs)
             c = self._compiled = _Compiled(fns, fns[0].name)
+            _warn_unscheduled(c.env_functions)
         return c
 
     def compile_jit(self, target=None) -> None:
         self._compile()
 
     def compile_to_lowered_stmt(self, filename, arguments=(), fmt=None, target=None) -> None:
-        """Write the lowered statement as text (Halide's `StmtOutputFormat.Text`)."""
+        """Write the lowered statement as text, or as a small HTML page for
+        `hl.StmtOutputFormat.HTML`."""
+        text = self.lowered_stmt()
+        if fmt is StmtOutputFormat.HTML:
+            text = ("<html><head><meta charset='utf-8'><title>pipelang lowered statement</title>"
+                    "</head><body><pre>" + html.escape(text) + "</pre></body></html>\n")
         with open(filename, "w") as f:
-            f.write(self.lowered_stmt())
+            f.write(text)
 
     def lowered_stmt(self) -> str:
         return ir.to_string(self._compile().lowered)
@@ -127,7 +164,8 @@ class Pipeline:
 
     def print_loop_nest(self) -> None:
         from pipelang.loop_nest import loop_nest_text
-        print(loop_nest_text(_functions(self._funcs)), end="")
+        # Halide prints the loop nest to stderr.
+        print(loop_nest_text(_functions(self._funcs)), end="", file=sys.stderr)
 
     # ---------------------------------------------------------------- running
 
@@ -279,7 +317,34 @@ class Pipeline:
                 from pipelang.backends.llvm import pack_scalar
                 argv[off] = pack_scalar(what.get(), a.type)
         self._check_aliasing(outs, keep)
-        c.jit(argv)
+        if c.traced:
+            self._traced_call(c, argv, outs)
+        else:
+            c.jit(argv)
+
+    def _traced_call(self, c, argv, outs) -> None:
+        """Halide's pipeline trace lines around a call whose Funcs print their stores."""
+        from pipelang.lowering.analysis.evaluate import evaluate_expr
+        name = c.outputs[0].name.replace("$", "_")
+        print(f"Begin pipeline {name}.0()")
+        env = self._query_env(c, outs)
+        codes = {"int": 0, "uint": 1, "float": 2, "handle": 3}
+        for fn in c.traced:
+            types = " ".join(f"{codes[t.code.value]} {t.bits()} {t.lanes()}" for t in fn.output_types)
+            box = c.regions.get(fn.sym) or []
+            try:
+                dims = " ".join(f"{int(evaluate_expr(iv.min, env))} "
+                                f"{int(evaluate_expr(iv.max, env)) - int(evaluate_expr(iv.min, env)) + 1}"
+                                for iv in box)
+            except Exception:
+                dims = ""
+            tag = f"{len(fn.output_types)} {types} {len(fn.args)}" + (f" {dims}" if dims else "")
+            print(f'Tag {fn.name}.0() tag = "func_type_and_dim: {tag}"')
+        sys.stdout.flush()
+        try:
+            c.jit(argv)
+        finally:
+            print(f"End pipeline {name}.0()", flush=True)
 
     @staticmethod
     def _check_aliasing(outs, inputs) -> None:

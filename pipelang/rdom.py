@@ -35,18 +35,28 @@ class Range:
 
 
 class RVar(ExprOps):
-    __slots__ = ("_rdom", "_index")
+    """One dimension of an RDom (`r.x`), or, built from a name alone
+    (`hl.RVar("rxo")`), a name for the RVars a schedule creates by splitting."""
+    __slots__ = ("_rdom", "_index", "_name")
 
     def __init__(self, rdom=None, index: int = 0):
+        if rdom is None or isinstance(rdom, str):
+            self._rdom, self._index = None, 0
+            self._name = rdom or f"r{next(_counter)}"
+            return
         self._rdom = rdom
         self._index = index
+        self._name = None
 
     @property
     def _var(self) -> ReductionVar:
+        if self._rdom is None:
+            raise CompileError(f"RVar {self._name} only names a dimension for a schedule; "
+                               f"it belongs to no RDom, so it has no value")
         return self._rdom._vars[self._index]
 
     def name(self) -> str:
-        return self._var.name
+        return self._name if self._rdom is None else self._var.name
 
     def min(self) -> Expr:
         return Expr(self._var.min)

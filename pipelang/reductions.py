@@ -53,7 +53,7 @@ def _reduce(kind: str, e, name: str | None):
         rsyms = free.rvars
         rdom = rvar_info(rsyms[0])[0]
         rv = [rdom[i] for i in range(rdom.dimensions())]
-        init_pos = [Expr(r._var.min) for r in rv]
+        init_pos = [Expr(0) for _ in rv]          # Halide starts the index at 0
         worst = (Expr(t.min()) if kind == "argmax" else Expr(t.max())) if not t.is_float() else \
             Expr(ir.make_const(t, float("-inf") if kind == "argmax" else float("inf")))
         f[tuple(args)] = tuple(init_pos + [worst])
@@ -63,8 +63,7 @@ def _reduce(kind: str, e, name: str | None):
                                 for i, r in enumerate(rv)] + [op.select(better, v, best)])
     call = f[tuple(args)]
     if kind in ("argmax", "argmin"):
-        from pipelang.tuple import Tuple
-        return Tuple(*[call[i] for i in range(len(f.types()))])
+        return tuple(call[i] for i in range(len(f.types())))
     return Expr(call._to_ir())
 
 

@@ -63,9 +63,11 @@ class Bound:
 class StageSchedule:
     dims: list = field(default_factory=list)      # Dim, innermost first
     splits: list = field(default_factory=list)    # Split, in the order applied
+    touched: bool = False                         # any directive applied (for Halide's warning)
+    unscheduled: bool = False                     # the user said it is left alone on purpose
 
     def copy(self) -> "StageSchedule":
-        return StageSchedule(list(self.dims), list(self.splits))
+        return StageSchedule(list(self.dims), list(self.splits), self.touched, self.unscheduled)
 
 
 class LoopLevelKind(enum.Enum):

@@ -43,7 +43,7 @@ class Stage:
         return self.function.name if self.index == 0 else f"{self.function.name}.update({self.index - 1})"
 
     def _vars_listing(self) -> str:
-        return "Vars: " + " ".join(d.var for d in reversed(self._sched.dims))
+        return "Vars: " + " ".join(d.var for d in self._sched.dims) + " __outermost"
 
     def _find_dim(self, name: str, directive: str) -> int:
         """Index in dims of the var `name` (a full dotted name or its last part)."""
@@ -77,6 +77,7 @@ class Stage:
         if dims[i].is_rvar and kind in (ir.ForKind.PARALLEL, ir.ForKind.VECTORIZED):
             self._check_no_race(dims[i].var, directive)
         dims[i] = Dim(dims[i].var, kind, dims[i].is_rvar)
+        self._sched.touched = True
         touch()
         return self
 
@@ -128,6 +129,7 @@ class Stage:
         is_r = dims[i].is_rvar
         dims[i:i + 1] = [Dim(inner_full, dims[i].kind, is_r), Dim(outer_full, ir.ForKind.SERIAL, is_r)]
         self._sched.splits.append(Split(full, outer_full, inner_full, factor_ir, SplitKind.SPLIT, tail))
+        self._sched.touched = True
         touch()
         return self
 
@@ -141,6 +143,7 @@ class Stage:
         dims[oi] = Dim(fused_full, ir.ForKind.SERIAL, dims[ii].is_rvar and dims[oi].is_rvar)
         del dims[ii]
         self._sched.splits.append(Split(fused_full, outer_full, inner_full, None, SplitKind.FUSE))
+        self._sched.touched = True
         touch()
         return self
 
@@ -152,6 +155,7 @@ class Stage:
         new_full = full.rsplit(".", 1)[0] + "." + new_n if "." in full else new_n
         dims[i] = Dim(new_full, dims[i].kind, dims[i].is_rvar)
         self._sched.splits.append(Split(full, new_full, "", None, SplitKind.RENAME))
+        self._sched.touched = True
         touch()
         return self
 
@@ -167,6 +171,7 @@ class Stage:
         picked = [dims[i] for i in idx]
         for slot, d in zip(sorted(idx), picked):
             dims[slot] = d
+        self._sched.touched = True
         touch()
         return self
 
@@ -230,6 +235,11 @@ class Stage:
         (`[(r.y, u), ...]`), and this stage merging it. Returns the intermediate."""
         from pipelang.rfactor import rfactor
         return rfactor(self, preserved)
+
+    def unscheduled(self):
+        """Say that this update is left unscheduled on purpose (silences Halide's warning)."""
+        self._sched.unscheduled = True
+        return self
 
     def dump_argument_list(self) -> str:
         return self._vars_listing()

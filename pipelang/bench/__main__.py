@@ -110,15 +110,19 @@ def main(argv: list[str] | None = None) -> int:
         progress=not args.no_progress,
         isolate=args.isolate,
     )
-    print(report.format_table(result))
+    # Files first: the table may go to a pipe that closes early (| head).
+    written = []
     if args.json:
         os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
         report.write_json(result, args.json)
-        print(f"\nJSON: {args.json}")
+        written.append(f"JSON: {args.json}")
     if args.png:
         os.makedirs(os.path.dirname(args.png) or ".", exist_ok=True)
         why_not = report.write_png(result, args.png)
-        print(f"chart: {args.png}" if why_not is None else f"no chart: {why_not}")
+        written.append(f"chart: {args.png}" if why_not is None else f"no chart: {why_not}")
+    print(report.format_table(result))
+    if written:
+        print("\n" + "\n".join(written))
     if args.strict and any(r.status != "ok" for r in result.results):
         return 1
     return 0

@@ -42,9 +42,7 @@ def format_table(report: Report) -> str:
         "cells: min/median ms of the warm runs (min as a multiple of the machine limit)",
     ]
     if m.load_average > 0.5 * m.cores:
-        lines.append(
-            f"warning: load average {m.load_average:.1f} on {m.cores} cores: other work slows these timings"
-        )
+        lines.append(f"warning: load average {m.load_average:.1f} on {m.cores} cores: other work slows these timings")
     lines.append("")
     header = ["benchmark", "limit ms"] + report.backends
     rows = []

@@ -170,11 +170,11 @@ def measure_machine(threads: int) -> Machine:
     dst = np.empty_like(src)
     np.copyto(dst, src)
     copy_s = min(time_runs(lambda: np.copyto(dst, src), 5, 1.0))
-    n = 1024
+    n = 2048  # large enough that thread start-up and stalls on a busy machine matter little
     a = np.ones((n, n), np.float32)
     c = np.empty_like(a)
     np.matmul(a, a, out=c)
-    blas_s = min(time_runs(lambda: np.matmul(a, a, out=c), 5, 1.0))
+    blas_s = min(time_runs(lambda: np.matmul(a, a, out=c), 3, 0.5))
     return Machine(
         cpu=_cpu_name(),
         threads=threads,

@@ -361,6 +361,7 @@ class Op(enum.Enum):
     IS_FINITE = "is_finite"
     REINTERPRET = "reinterpret"
     LIKELY = "likely"        # a hint: the value of its one argument
+    PRINT = "print"          # (value, condition, *pieces): print pieces if condition, give value
     POPCOUNT = "popcount"
     COUNT_LEADING_ZEROS = "count_leading_zeros"
     COUNT_TRAILING_ZEROS = "count_trailing_zeros"

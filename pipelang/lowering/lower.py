@@ -22,6 +22,7 @@ from pipelang.lowering.simplify import simplify
 from pipelang.lowering.sliding_window import sliding_window
 from pipelang.lowering.storage_flattening import flatten_storage, strip_producer_consumer
 from pipelang.lowering.storage_folding import fold_storage
+from pipelang.lowering.tracing import inject_tracing
 from pipelang.lowering.unroll_loops import unroll_loops
 from pipelang.lowering.vectorize_loops import vectorize_loops
 
@@ -62,7 +63,10 @@ def lower(outputs: list, name: str = "pipeline", log=None) -> tuple:
     output that a RoundUp or ShiftInwards split writes beyond (Halide's
     bounds query)."""
     s, env, order, args, run = lower_to_loop_nest(outputs, log)
-    regions = boxes_touched(s, [o.sym for o in outputs], calls=True, provides=True)
+    traced = [fn.sym for fn in order if fn.schedule.trace_stores or fn.schedule.trace_loads
+              or fn.schedule.trace_realizations]
+    regions = boxes_touched(s, [o.sym for o in outputs] + traced, calls=True, provides=True)
+    s = run("tracing", inject_tracing, s, env)
     s = run("sliding_window", sliding_window, s, env)
     s = run("simplify", simplify, s)
     # Folding needs the simplified, constant per-iteration extents.

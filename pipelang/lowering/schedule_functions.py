@@ -52,10 +52,14 @@ def _tail(split, fn, k: int, is_rvar: bool, is_output: bool) -> TailStrategy:
         # Same values as Halide's predicated and blended tails: only the points
         # of the region are written.
         return TailStrategy.GuardWithIf
-    if is_rvar or k > 0:
-        # Recomputing (ShiftInwards) or overcomputing (RoundUp) an update is wrong.
-        return TailStrategy.GuardWithIf if (is_rvar or t is not TailStrategy.RoundUp or is_output) \
-            else TailStrategy.RoundUp
+    if is_rvar:
+        return TailStrategy.GuardWithIf     # extra reduction steps would change the result
+    if k > 0:
+        # A pure var of an update may round up (Halide's Auto): bounds inference
+        # makes the earlier stages cover the rounded-up region too. Recomputing
+        # points (ShiftInwards) would apply the update twice.
+        return TailStrategy.RoundUp if t in (TailStrategy.Auto, TailStrategy.RoundUp) \
+            else TailStrategy.GuardWithIf
     if t is TailStrategy.Auto:
         return TailStrategy.ShiftInwards
     return t
@@ -283,8 +287,10 @@ class _Count(ir.IRVisitor):
             self.generic_visit(node)
             self.depth -= 1
             return
-        if node.fn is self.sym and node.is_producer and not self.realize_depth:
-            self.produces_outside_realize += 1
+        if node.fn is self.sym and node.is_producer:
+            # Its own update stages read it: those reads are not uses by consumers.
+            self.produces_outside_realize += not self.realize_depth
+            return
         self.generic_visit(node)
 
     def visit_Realize(self, node):

@@ -18,7 +18,6 @@ constant-folded.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 
 from pipelang.ir import nodes as N
@@ -26,16 +25,13 @@ from pipelang.ir.nodes import (Add, Broadcast, Cast, Div, EQ, Max, Min, Mod, Mul
                                LT, Ramp, Select, Sub, make_const)
 from pipelang.ir.types import Type
 from pipelang.ir.visitor import free_symbols
+from pipelang.lowering.analysis.const_bounds import constant_bounds
 from pipelang.lowering.analysis.evaluate import (fold_binary, fold_cast, fold_compare,
-                                                 int_div, int_mod, no_overflow, _intrinsic)
+                                                 fold_intrinsic, is_lossless_cast, no_overflow)
+from pipelang.lowering.analysis.linear import (LinearForm, linear_difference, linear_form,
+                                               same_expr, same_shape)
 
 _CONSTS = (N.IntImm, N.UIntImm, N.FloatImm)
-_BOUNDS_DEPTH = 4
-
-
-def _scalar_const(e):
-    """The value of a scalar constant, else None."""
-    return e.value if type(e) in _CONSTS else None
 
 
 def _const(e):
@@ -48,155 +44,6 @@ def _const(e):
 def _is_int(t: Type) -> bool:
     return (t.is_int() or t.is_uint()) and not t.is_bool()
 
-
-def _same(a, b) -> bool:
-    """Structural equality, cheap when the operands share subtrees.
-
-    Unlike `==` it tells 0.0 from -0.0 (which Python's float `==` does not),
-    and it treats a NaN constant as equal to itself.
-    """
-    if a is b:
-        return True
-    cls = type(a)
-    if cls is not type(b):
-        return False
-    if cls is N.Variable:
-        return a.sym is b.sym and a.type == b.type
-    if cls is N.FloatImm:
-        return a.type == b.type and _float_key(a.value) == _float_key(b.value)
-    if cls is N.IntImm or cls is N.UIntImm:
-        return a.value == b.value and a.type == b.type
-    for name in _field_names(cls):
-        x, y = getattr(a, name), getattr(b, name)
-        if isinstance(x, N.Expr):
-            if not _same(x, y):
-                return False
-        elif isinstance(x, tuple):
-            if len(x) != len(y) or not all(
-                    _same(i, j) if isinstance(i, N.Expr) else i == j for i, j in zip(x, y)):
-                return False
-        elif x is not y and x != y:
-            return False
-    return True
-
-
-def _float_key(v: float):
-    return "nan" if v != v else (v, math.copysign(1.0, v))
-
-
-_FIELD_NAMES: dict = {}
-
-
-def _field_names(cls) -> tuple:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
-
-
-def _signed(t: Type, v: int) -> int:
-    """`v` reduced to the signed range of `t`'s width (wrapping types only)."""
-    if no_overflow(t):
-        return v
-    bits = t.bits()
-    v &= (1 << bits) - 1
-    return v - (1 << bits) if v >= 1 << (bits - 1) else v
-
-
-def _type_range(t: Type):
-    return t.min_value(), t.max_value()
-
-
-# ---------------------------------------------------------------- linear forms
-
-class _Linear:
-    """sum(k * term) + const, with terms compared structurally."""
-    __slots__ = ("terms", "const", "t")
-
-    def __init__(self, t: Type):
-        self.terms: list = []      # [term, coefficient] pairs
-        self.const = 0
-        self.t = t
-
-    def add(self, e, k: int) -> None:
-        cls = type(e)
-        if cls is N.IntImm or cls is N.UIntImm:
-            self.const += k * e.value
-        elif cls is Add:
-            self.add(e.a, k)
-            self.add(e.b, k)
-        elif cls is Sub:
-            self.add(e.a, k)
-            self.add(e.b, -k)
-        elif cls is Mul and type(e.b) in (N.IntImm, N.UIntImm):
-            self.add(e.a, k * e.b.value)
-        else:
-            for pair in self.terms:
-                if _same(pair[0], e):
-                    pair[1] += k
-                    return
-            self.terms.append([e, k])
-
-    def normalize(self) -> "_Linear":
-        t = self.t
-        self.terms = [[e, _signed(t, k)] for e, k in self.terms if _signed(t, k) != 0]
-        self.const = _signed(t, self.const)
-        return self
-
-    def is_const(self) -> bool:
-        return not self.terms
-
-    def build(self) -> N.Expr:
-        """The canonical Expr: positive terms, then negative ones, then the constant."""
-        t = self.t
-        acc = None
-        for e, k in self.terms:
-            if k > 0:
-                term = e if k == 1 else Mul(e, make_const(t, k))
-                acc = term if acc is None else Add(acc, term)
-        const = self.const
-        if acc is None:
-            if not self.terms:
-                return make_const(t, const)
-            if const == 0 and len(self.terms) == 1 and self.terms[0][1] != -1:
-                return Mul(self.terms[0][0], make_const(t, self.terms[0][1]))
-            acc, const = make_const(t, const), 0
-        for e, k in self.terms:
-            if k < 0:
-                acc = Sub(acc, e if k == -1 else Mul(e, make_const(t, -k)))
-        if const > 0:
-            acc = Add(acc, make_const(t, const))
-        elif const < 0:
-            acc = Sub(acc, make_const(t, -const))
-        return acc
-
-
-def linear_form(e: N.Expr) -> _Linear:
-    lin = _Linear(e.type)
-    lin.add(e, 1)
-    return lin.normalize()
-
-
-def _difference(a: N.Expr, b: N.Expr) -> _Linear:
-    lin = _Linear(a.type)
-    lin.add(a, 1)
-    lin.add(b, -1)
-    return lin.normalize()
-
-
-def _same_shape(new, old) -> bool:
-    """Whether a rebuilt sum is the one we started from (its atoms are shared)."""
-    if new is old:
-        return True
-    cls = type(new)
-    if cls is not type(old):
-        return False
-    if cls is Add or cls is Sub or cls is Mul:
-        return _same_shape(new.a, old.a) and _same_shape(new.b, old.b)
-    return _same(new, old)
-
-
-# ---------------------------------------------------------------- the simplifier
 
 class ExprSimplifier:
     """Simplifies Exprs; `bindings` replaces variables, `var_bounds` knows constant ranges."""
@@ -213,99 +60,9 @@ class ExprSimplifier:
 
     # ------------------------------------------------ constant bounds
 
-    def const_bounds(self, e: N.Expr, depth: int = _BOUNDS_DEPTH):
+    def const_bounds(self, e: N.Expr):
         """(lo, hi) Python ints bounding an integer `e` (None where unknown)."""
-        t = e.type
-        if not _is_int(t) and not t.is_bool():
-            return None, None
-        default = (None, None) if no_overflow(t) else _type_range(t)
-        cls = type(e)
-        if cls is N.IntImm or cls is N.UIntImm:
-            return e.value, e.value
-        if t.is_bool():
-            return 0, 1
-        if cls is N.Variable:
-            b = self.var_bounds.get(e.sym)
-            return b if b is not None else default
-        if depth == 0:
-            return default
-        depth -= 1
-        if cls is Broadcast:
-            return self.const_bounds(e.value, depth)
-        if cls is Ramp:
-            blo, bhi = self.const_bounds(e.base, depth)
-            slo, shi = self.const_bounds(e.stride, depth)
-            n = e.lanes - 1
-            lo = None if blo is None or slo is None else blo + min(0, slo * n)
-            hi = None if bhi is None or shi is None else bhi + max(0, shi * n)
-            return _fit(t, lo, hi, default)
-        if cls is Add or cls is Sub:
-            alo, ahi = self.const_bounds(e.a, depth)
-            blo, bhi = self.const_bounds(e.b, depth)
-            if cls is Sub:
-                blo, bhi = (None if bhi is None else -bhi), (None if blo is None else -blo)
-            lo = None if alo is None or blo is None else alo + blo
-            hi = None if ahi is None or bhi is None else ahi + bhi
-            return _fit(t, lo, hi, default)
-        if cls is Mul:
-            alo, ahi = self.const_bounds(e.a, depth)
-            blo, bhi = self.const_bounds(e.b, depth)
-            if None in (alo, ahi, blo, bhi):
-                return default
-            corners = (alo * blo, alo * bhi, ahi * blo, ahi * bhi)
-            return _fit(t, min(corners), max(corners), default)
-        if cls is Div:
-            c = _const(e.b)
-            alo, ahi = self.const_bounds(e.a, depth)
-            if c is not None and c > 0:
-                lo = None if alo is None else alo // c
-                hi = None if ahi is None else ahi // c
-                return _fit(t, lo, hi, default)
-            return default
-        if cls is Mod:
-            blo, bhi = self.const_bounds(e.b, depth)
-            if blo is None or bhi is None:
-                return _fit(t, 0, None, default)
-            alo, ahi = self.const_bounds(e.a, depth)
-            m = max(abs(blo), abs(bhi))
-            if alo is not None and ahi is not None and 0 <= alo and ahi < m and blo > 0:
-                return alo, ahi
-            return 0, max(m - 1, 0)
-        if cls is Min or cls is Max:
-            alo, ahi = self.const_bounds(e.a, depth)
-            blo, bhi = self.const_bounds(e.b, depth)
-            pick = min if cls is Min else max
-            # min: the lower end is unknown if either is; the upper end known if either is.
-            if cls is Min:
-                lo = None if alo is None or blo is None else pick(alo, blo)
-                hi = ahi if bhi is None else bhi if ahi is None else pick(ahi, bhi)
-            else:
-                lo = alo if blo is None else blo if alo is None else pick(alo, blo)
-                hi = None if ahi is None or bhi is None else pick(ahi, bhi)
-            return lo, hi
-        if cls is Select:
-            alo, ahi = self.const_bounds(e.true_value, depth)
-            blo, bhi = self.const_bounds(e.false_value, depth)
-            lo = None if alo is None or blo is None else min(alo, blo)
-            hi = None if ahi is None or bhi is None else max(ahi, bhi)
-            return lo, hi
-        if cls is Cast:
-            ft = e.value.type
-            if _is_int(ft) or ft.is_bool():
-                lo, hi = self.const_bounds(e.value, depth)
-                return _fit(t, lo, hi, _type_range(t))
-            return _type_range(t)
-        if cls is N.Let:
-            return self.const_bounds(e.body, depth)
-        if cls is N.Intrinsic:
-            if e.op is N.Op.LIKELY:
-                return self.const_bounds(e.args[0], depth)
-            if e.op is N.Op.BITWISE_AND:
-                for x in e.args:
-                    c = _const(x)
-                    if c is not None and c >= 0:
-                        return 0, c
-        return default
+        return constant_bounds(e, self.var_bounds)
 
     def _provably(self, cmp_cls, a, b):
         """True/False when the constant bounds of `a` and `b` decide `a cmp b`, else None."""
@@ -327,7 +84,7 @@ class ExprSimplifier:
                 return cmp_cls is NE
         return None
 
-    def _sign_of_linear(self, lin: _Linear):
+    def _sign_of_linear(self, lin: LinearForm):
         """(lo, hi) constant bounds of a linear form (None where unknown)."""
         lo = hi = lin.const
         for e, k in lin.terms:
@@ -387,7 +144,7 @@ class ExprSimplifier:
         if _is_int(t):
             if cb == 0:
                 return a
-            if _same(a, b):
+            if same_expr(a, b):
                 return make_const(t, 0)
             if t.is_scalar():
                 return self._canonical_sum(e, a, b)
@@ -396,7 +153,7 @@ class ExprSimplifier:
     def _canonical_sum(self, e, a, b):
         old = _rebuild2(e, a, b)
         new = linear_form(old).build()
-        return old if _same_shape(new, old) else new
+        return old if same_shape(new, old) else new
 
     def s_Mul(self, e):
         a, b = self.expr(e.a), self.expr(e.b)
@@ -425,7 +182,7 @@ class ExprSimplifier:
                 lin.const *= cb
                 new = lin.normalize().build()
                 old = _rebuild2(e, a, b)
-                return old if _same_shape(new, old) else new
+                return old if same_shape(new, old) else new
         return _rebuild2(e, a, b)
 
     def s_Div(self, e):
@@ -458,8 +215,8 @@ class ExprSimplifier:
         if type(a) is Div and _const(a.b) is not None and _const(a.b) > 0:
             return self.expr(Div(a.a, make_const(t, _const(a.b) * c)))
         lin = linear_form(a)
-        quot = _Linear(t)
-        rest = _Linear(t)
+        quot = LinearForm(t)
+        rest = LinearForm(t)
         for term, k in lin.terms:
             if k % c == 0:
                 quot.terms.append([term, k // c])
@@ -513,7 +270,7 @@ class ExprSimplifier:
                 return self.expr(Mod(a.a, b))
             if no_overflow(t) and t.is_scalar():
                 lin = linear_form(a)
-                rest = _Linear(t)
+                rest = LinearForm(t)
                 rest.terms = [[x, k] for x, k in lin.terms if k % m != 0]
                 rest.const = lin.const % m
                 if not rest.terms:
@@ -529,7 +286,7 @@ class ExprSimplifier:
         ca, cb = _const(a), _const(b)
         if ca is not None and cb is not None:
             return make_const(t, fold_binary(cls, t.element_of(), ca, cb))
-        if _same(a, b):
+        if same_expr(a, b):
             return a
         if t.is_vector():
             if type(a) is Broadcast and type(b) is Broadcast:
@@ -540,21 +297,21 @@ class ExprSimplifier:
             a, b, ca, cb = b, a, cb, ca
         other = Max if cls is Min else Min
         # min(x, max(x, y)) -> x, and the same with the roles swapped.
-        if type(b) is other and (_same(b.a, a) or _same(b.b, a)):
+        if type(b) is other and (same_expr(b.a, a) or same_expr(b.b, a)):
             return a
-        if type(a) is other and (_same(a.a, b) or _same(a.b, b)):
+        if type(a) is other and (same_expr(a.a, b) or same_expr(a.b, b)):
             return b
         # min(min(x, y), x) -> min(x, y)
-        if type(a) is cls and (_same(a.a, b) or _same(a.b, b)):
+        if type(a) is cls and (same_expr(a.a, b) or same_expr(a.b, b)):
             return a
-        if type(b) is cls and (_same(b.a, a) or _same(b.b, a)):
+        if type(b) is cls and (same_expr(b.a, a) or same_expr(b.b, a)):
             return b
         # Constant bounds decide it.
         first = self._provably(LE, a, b)
         if first is not None:
             return (a if first else b) if cls is Min else (b if first else a)
         if no_overflow(t) and t.is_scalar():
-            d = _difference(a, b)
+            d = linear_difference(a, b)
             if d.is_const():
                 return (a if d.const <= 0 else b) if cls is Min else (b if d.const <= 0 else a)
             lo, hi = self._sign_of_linear(d)
@@ -588,13 +345,13 @@ class ExprSimplifier:
             return Broadcast(self.expr(cls(a.value, b.value)), a.lanes)
         if not _is_int(t) and not t.is_bool():
             return _rebuild_cmp(e, cls, a, b)
-        if _same(a, b):
+        if same_expr(a, b):
             return make_const(out, cls is EQ or cls is LE)
         known = self._provably(cls, a, b)
         if known is not None:
             return make_const(out, known)
         if t.is_scalar() and _is_int(t) and (no_overflow(t) or cls is EQ or cls is NE):
-            d = _difference(a, b)
+            d = linear_difference(a, b)
             if d.is_const():
                 return make_const(out, fold_compare(cls, d.const, 0))
             if no_overflow(t):
@@ -607,10 +364,10 @@ class ExprSimplifier:
 
     s_EQ = s_NE = s_LT = s_LE = s_GT = s_GE = _compare
 
-    def _canonical_compare(self, e, cls, a, b, d: _Linear):
+    def _canonical_compare(self, e, cls, a, b, d: LinearForm):
         """P - N + c cmp 0  ->  P cmp N - c, with a constant side on the right."""
         t = a.type
-        lhs, rhs = _Linear(t), _Linear(t)
+        lhs, rhs = LinearForm(t), LinearForm(t)
         for term, k in d.terms:
             (lhs.terms.append([term, k]) if k > 0 else rhs.terms.append([term, -k]))
         if lhs.terms:
@@ -620,7 +377,7 @@ class ExprSimplifier:
         new_a, new_b = lhs.normalize().build(), rhs.normalize().build()
         if not lhs.terms and cls in (EQ, NE):
             new_a, new_b = new_b, new_a
-        if _same_shape(new_a, a) and _same_shape(new_b, b):
+        if same_shape(new_a, a) and same_shape(new_b, b):
             return _rebuild_cmp(e, cls, a, b)
         return cls(new_a, new_b)
 
@@ -638,7 +395,7 @@ class ExprSimplifier:
             return make_const(e.type, absorbing) if ca == absorbing else b
         if cb is not None:
             return make_const(e.type, absorbing) if cb == absorbing else a
-        if _same(a, b):
+        if same_expr(a, b):
             return a
         if type(a) is Broadcast and type(b) is Broadcast:
             return Broadcast(self.expr(cls(a.value, b.value)), a.lanes)
@@ -668,13 +425,13 @@ class ExprSimplifier:
         cc = _const(c)
         if cc is not None:
             return tv if cc else fv
-        if _same(tv, fv):
+        if same_expr(tv, fv):
             return tv
         if type(c) is N.Not:
             c, tv, fv = c.a, fv, tv
-        if type(tv) is Select and _same(tv.condition, c):
+        if type(tv) is Select and same_expr(tv.condition, c):
             tv = tv.true_value
-        if type(fv) is Select and _same(fv.condition, c):
+        if type(fv) is Select and same_expr(fv.condition, c):
             fv = fv.false_value
         t = tv.type
         if t.is_bool() and c.type == t:
@@ -701,7 +458,7 @@ class ExprSimplifier:
             return make_const(t, fold_cast(t.element_of(), v.type.element_of(), cv))
         if type(v) is Broadcast:
             return Broadcast(self.expr(Cast(t.element_of(), v.value)), v.lanes)
-        if type(v) is Cast and _contains(v.type, v.value.type):
+        if type(v) is Cast and is_lossless_cast(v.type, v.value.type):
             return self.expr(Cast(t, v.value))
         if (type(v) is Ramp and no_overflow(v.type) and t.is_int()
                 and t.bits() >= v.type.bits()):
@@ -806,7 +563,8 @@ class ExprSimplifier:
         if e.op is not N.Op.LIKELY and e.type.is_scalar() and args and all(
                 type(a) in _CONSTS for a in args):
             try:
-                value = _intrinsic(e.op, e.type, [a.type for a in args], [a.value for a in args])
+                value = fold_intrinsic(e.op, e.type, [a.type for a in args],
+                                       [a.value for a in args])
                 return make_const(e.type, value)
             except (TypeError, ValueError, OverflowError):
                 pass
@@ -885,30 +643,6 @@ class ExprSimplifier:
         return self.expr(body)
 
     # The statement half overrides visit_body for LetStmt bodies.
-
-
-def _contains(outer: Type, inner: Type) -> bool:
-    """Whether every value of `inner` is exactly representable in `outer`."""
-    if inner.is_bool():
-        return True
-    if outer.is_float():
-        if inner.is_float():
-            return outer.bits() >= inner.bits()
-        return inner.bits() < (24 if outer.bits() == 32 else 53)
-    if inner.is_float():
-        return False
-    if outer.is_int():
-        return outer.bits() >= inner.bits() + (1 if inner.is_uint() else 0)
-    return inner.is_uint() and outer.bits() >= inner.bits()
-
-
-def _fit(t: Type, lo, hi, default):
-    """(lo, hi) if both ends are inside `t`'s range (or `t` cannot overflow), else `default`."""
-    if no_overflow(t):
-        return lo, hi
-    if lo is None or hi is None or lo < t.min_value() or hi > t.max_value():
-        return default
-    return lo, hi
 
 
 def _decide(cls, lo, hi):

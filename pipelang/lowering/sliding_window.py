@@ -9,8 +9,10 @@ where the previous one stopped (Halide's SlidingWindow.cpp):
   =>
     realize f { for y: let f.s0.y.min = select(y > y.min, (y - 1) + 1 + 1, y - 1) ... }
 
-Only the loop that directly encloses the producer is slid, and only Funcs
-without update definitions.
+Every serial loop between storage and computation is considered, innermost
+first; along each, the one dimension whose region moves with it slides (so
+`store_root().compute_at(g, x)` computes each point once). Only Funcs
+without update definitions slide.
 """
 from __future__ import annotations
 
@@ -21,54 +23,60 @@ from pipelang.lowering.simplify import simplify
 
 
 class _Slide(ir.IRMutator):
+    """Slide `fn`'s region along every serial loop between its storage and
+    the place it is computed: along each loop, the one dimension whose region
+    moves forward with that loop starts after the previous iteration's end."""
+
     def __init__(self, fn):
         self.fn = fn
         self.mins = {L.region_min(fn, 0, a): a for a in fn.args}
         self.maxs = {L.region_max(fn, 0, a): a for a in fn.args}
+        self.loops: list = []          # enclosing serial loops, outermost first
 
     def mutate_For(self, node):
+        serial = node.kind is ir.ForKind.SERIAL
+        if serial:
+            self.loops.append(node)
         body = self.mutate(node.body)
-        if node.kind is ir.ForKind.SERIAL:
-            slid = self._slide_here(node, body)
-            if slid is not None:
-                body = slid
+        if serial:
+            self.loops.pop()
         return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
 
-    def _slide_here(self, loop, body):
-        """`body` with the producer's region slid along `loop`, or None."""
+    def mutate_LetStmt(self, node):
         lets = []
-        s = body
+        s = node
         while isinstance(s, ir.LetStmt):
             lets.append(s)
             s = s.body
         if not (isinstance(s, ir.Block) and isinstance(s.stmts[0], ir.ProducerConsumer)
                 and s.stmts[0].fn is self.fn.sym and s.stmts[0].is_producer):
-            return None
-        mins = {self.mins[l.sym]: l for l in lets if l.sym in self.mins}
-        maxs = {self.maxs[l.sym]: l for l in lets if l.sym in self.maxs}
+            return self.generic_mutate(node)
+        mins = {self.mins[l.sym]: l.value for l in lets if l.sym in self.mins}
+        maxs = {self.maxs[l.sym]: l.value for l in lets if l.sym in self.maxs}
         if len(mins) != len(self.fn.args) or len(maxs) != len(self.fn.args):
-            return None
-        moving = [a for a in self.fn.args
-                  if is_monotonic(mins[a].value, loop.sym) is not Monotonic.CONSTANT
-                  or is_monotonic(maxs[a].value, loop.sym) is not Monotonic.CONSTANT]
-        if len(moving) != 1:
-            return None
-        a = moving[0]
-        lo, hi = mins[a].value, maxs[a].value
-        if (is_monotonic(lo, loop.sym) is not Monotonic.INCREASING
-                or is_monotonic(hi, loop.sym) is not Monotonic.INCREASING):
-            return None
-        prev_hi = ir.substitute({loop.sym: ir.Sub(ir.Variable(ir.Int(32), loop.sym), ir.i32(1))}, hi)
-        first = ir.LE(ir.Variable(ir.Int(32), loop.sym), loop.min)
-        new_lo = ir.Select(first, lo, simplify(ir.Add(prev_hi, ir.i32(1))))
-        target = mins[a].sym
-
-        class _Replace(ir.IRMutator):
-            def mutate_LetStmt(self, node):
-                if node.sym is target:
-                    return ir.LetStmt(node.sym, new_lo, node.body)
-                return self.generic_mutate(node)
-        return _Replace().mutate(body)
+            return self.generic_mutate(node)
+        new_mins = dict(mins)
+        for loop in reversed(self.loops):
+            moving = [a for a in self.fn.args
+                      if is_monotonic(mins[a], loop.sym) is not Monotonic.CONSTANT
+                      or is_monotonic(maxs[a], loop.sym) is not Monotonic.CONSTANT]
+            if len(moving) != 1:
+                continue
+            a = moving[0]
+            if (is_monotonic(mins[a], loop.sym) is not Monotonic.INCREASING
+                    or is_monotonic(maxs[a], loop.sym) is not Monotonic.INCREASING):
+                continue
+            if new_mins[a] is not mins[a]:
+                continue                         # already slid along an inner loop
+            prev = ir.substitute({loop.sym: ir.Sub(ir.Variable(ir.Int(32), loop.sym), ir.i32(1))},
+                                 maxs[a])
+            first = ir.LE(ir.Variable(ir.Int(32), loop.sym), loop.min)
+            new_mins[a] = ir.Select(first, mins[a], simplify(ir.Add(prev, ir.i32(1))))
+        replace = {L.region_min(self.fn, 0, a): v for a, v in new_mins.items() if v is not mins[a]}
+        out = self.mutate(s)
+        for l in reversed(lets):
+            out = ir.LetStmt(l.sym, replace.get(l.sym, l.value), out)
+        return out
 
 
 class _FindRealizes(ir.IRMutator):

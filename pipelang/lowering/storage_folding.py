@@ -48,27 +48,47 @@ def _constant_upper_bound(e):
 
 
 def _window(fn, body):
-    """{dim index: constant window extent} for the dims slid somewhere in `body`."""
-    found = {}
+    """{dim index: window extent} for the dimension slid along the outermost
+    serial loop inside the storage. (A dimension slid along an inner loop
+    cannot fold: the next iteration of the outer loop reads what it computed
+    long before.)"""
+    order: list = []
+    slid: dict = {}          # loop symbol -> (dim index, window extent)
 
     class _Find(ir.IRVisitor):
-        def visit_LetStmt(self, node):
-            for i, a in enumerate(fn.args):
-                if node.sym is L.region_min(fn, 0, a) and isinstance(node.value, ir.Select):
-                    self.pending = (i, a, node.value.true_value)
-                if node.sym is L.region_max(fn, 0, a) and getattr(self, "pending", None):
-                    pi, pa, lo = self.pending
-                    if pa == a:
-                        extent = simplify(ir.Add(ir.Sub(node.value, lo), ir.i32(1)))
-                        c = ir.const_value(extent)
-                        if c is None:       # e.g. min(y, y.max) + 2 - y: at most 3
-                            c = _constant_upper_bound(extent)
-                        if c is not None and c > 0:
-                            found[pi] = int(c)
+        def visit_For(self, node):
+            if node.kind is ir.ForKind.SERIAL and node.sym not in order:
+                order.append(node.sym)
             self.generic_visit(node)
 
+        def visit_LetStmt(self, node):
+            lets = {}
+            s = node
+            while isinstance(s, ir.LetStmt):
+                lets[s.sym] = s.value
+                s = s.body
+            for i, a in enumerate(fn.args):
+                lo = lets.get(L.region_min(fn, 0, a))
+                hi = lets.get(L.region_max(fn, 0, a))
+                if not isinstance(lo, ir.Select) or hi is None:
+                    continue
+                cond = lo.condition
+                if not (isinstance(cond, ir.LE) and isinstance(cond.a, ir.Variable)):
+                    continue
+                extent = simplify(ir.Add(ir.Sub(hi, lo.true_value), ir.i32(1)))
+                c = ir.const_value(extent)
+                if c is None:       # e.g. min(y, y.max) + 2 - y: at most 3
+                    c = _constant_upper_bound(extent)
+                if c is not None and c > 0:
+                    slid[cond.a.sym] = (i, int(c))
+            self.visit(s)
+
     _Find().visit(body)
-    return found
+    for sym in order:
+        if sym in slid:
+            i, c = slid[sym]
+            return {i: c}
+    return {}
 
 
 class _FoldAccesses(ir.IRMutator):

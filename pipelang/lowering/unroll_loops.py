@@ -8,14 +8,27 @@ from __future__ import annotations
 
 from pipelang import ir
 from pipelang.errors import ScheduleError
+from pipelang.lowering.analysis.constant_extent import LetScope
 
 
 class _Unroll(ir.IRMutator):
+    def __init__(self):
+        self.lets = LetScope()
+
+    def mutate_LetStmt(self, node):
+        value = self.mutate(node.value)
+        token = self.lets.push(node.sym, value)
+        body = self.mutate(node.body)
+        self.lets.pop(token)
+        if value is node.value and body is node.body:
+            return node
+        return ir.LetStmt(node.sym, value, body)
+
     def mutate_For(self, node):
         body = self.mutate(node.body)
         if node.kind is not ir.ForKind.UNROLLED:
             return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
-        n = ir.const_value(node.extent)
+        n = self.lets.constant(node.extent)
         if n is None:
             raise ScheduleError(f"Can only unroll loops over a constant extent. The loop over "
                                 f"{node.sym.name} has extent {ir.to_string(node.extent)}; split it "

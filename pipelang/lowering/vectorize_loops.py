@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from pipelang import ir
 from pipelang.errors import ScheduleError
+from pipelang.lowering.analysis.constant_extent import LetScope
 from pipelang.lowering.analysis.intervals import Monotonic, is_monotonic
 from pipelang.lowering.simplify import simplify
 
@@ -71,6 +72,13 @@ class _Widen(ir.IRMutator):
         if all(a is b for a, b in zip(args, node.args)):
             return node
         lanes = max(a.type.lanes() for a in args)
+        if node.op is ir.Op.PRINT:
+            # Every printed value is a vector (printed <a, b, ...>, as Halide
+            # traces a vector store); the condition stays scalar.
+            pieces = tuple(a if isinstance(a, ir.StringImm) else _broadcast(a, lanes)
+                           for a in args[2:])
+            value = _broadcast(args[0], lanes)
+            return ir.Intrinsic(node.type.with_lanes(lanes), node.op, (value, args[1], *pieces))
         args = tuple(_broadcast(a, lanes) for a in args)
         return ir.Intrinsic(node.type.with_lanes(lanes), node.op, args)
 
@@ -172,11 +180,23 @@ def _monotonic_in(cond, sym) -> bool:
 
 
 class _VectorizeLoops(ir.IRMutator):
+    def __init__(self):
+        self.lets = LetScope()
+
+    def mutate_LetStmt(self, node):
+        value = self.mutate(node.value)
+        token = self.lets.push(node.sym, value)
+        body = self.mutate(node.body)
+        self.lets.pop(token)
+        if value is node.value and body is node.body:
+            return node
+        return ir.LetStmt(node.sym, value, body)
+
     def mutate_For(self, node):
         body = self.mutate(node.body)
         if node.kind is not ir.ForKind.VECTORIZED:
             return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
-        lanes = ir.const_value(node.extent)
+        lanes = self.lets.constant(node.extent)
         if lanes is None:
             raise ScheduleError(f"Can only vectorize loops over a constant extent. The loop over "
                                 f"{node.sym.name} has extent {ir.to_string(node.extent)}; split it "

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import desc as D
+from .analysis import analyze_pipeline
 from .printer import build, pipeline_source, realize
 from .random_pipeline import prune, random_pipeline
 from .random_schedule import (
@@ -50,7 +51,7 @@ class Failure:
 
 
 def tolerance(desc: D.PipelineDesc) -> float:
-    ok, env = D.analyze_pipeline(desc)
+    ok, env = analyze_pipeline(desc)
     return env[desc.output.name].err
 
 
@@ -121,7 +122,7 @@ def run(hl, seeds, schedules_per_program: int = 3, minimize_failures: bool = Tru
 
 def _still_valid(desc) -> bool:
     try:
-        ok, _ = D.analyze_pipeline(desc)
+        ok, _ = analyze_pipeline(desc)
         if not ok:
             return False
         evaluate(desc)

@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 from .desc import (
     BCKind, Bin, BinOp, Boundary, BOOL, COMPARISONS, Call, Cast, Clamp, Const, F32, F64, I8,
     I16, I32, InlineReduce, Input, PipelineDesc, RVarRef, ReduceOp, Select, Stage, U8, U16, U32, Un, UnOp,
-    Update, Var, analyze, analyze_pipeline, calls, expr_ok, stage_exprs, walk,
+    Update, Var, calls, stage_exprs, walk,
 )
+from .analysis import analyze, analyze_pipeline, expr_ok
 
 TYPES = [U8, U8, U8, U16, U16, I16, I16, I32, I32, I32, U32, I8, F32, F32, F32, F64]
 INPUT_RANGES = {U8: (0, 255), U16: (0, 65535), I16: (-32768, 32767), I32: (-100000, 100000),
@@ -82,8 +83,9 @@ class _Gen:
             return False
         if isinstance(s, Boundary):
             return self.reaches_update(s.source)
-        return bool(s.updates) or any(self.reaches_update(c.func)
-                                      for e in stage_exprs(s) for c in calls(e))
+        exprs = stage_exprs(s)
+        return bool(s.updates) or any(isinstance(n, InlineReduce) for e in exprs for n in walk(e)) \
+            or any(self.reaches_update(c.func) for e in exprs for c in calls(e))
 
     def info(self, e):
         return analyze(e, dict(self.env))

@@ -55,6 +55,8 @@ class _Dim:
     splittable: bool = True  # not a half of a Predicate* split
     from_inner: bool = False  # stems from the inner var of a split
     racy: bool = False  # parallel or vectorized: no store_at outside it
+    derived: bool = False  # made by a split or fuse
+    hidden: bool = False  # the unnamed inner loop of vectorize(v, n)/unroll(v, n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,11 @@ class LoopKind:
 
 @dataclass(frozen=True, slots=True)
 class ComputeRoot:
+    func: str
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeInline:
     func: str
 
 
@@ -173,6 +180,8 @@ def schedule_source(s: Schedule) -> list:
             lines.append(f"{_stage_sel(d.func, d.stage)}.{d.kind}({d.dim}{extra})")
         elif isinstance(d, ComputeRoot):
             lines.append(f"{d.func}.compute_root()")
+        elif isinstance(d, ComputeInline):
+            lines.append(f"{d.func}.compute_inline()")
         elif isinstance(d, (ComputeAt, StoreAt)):
             verb = "compute_at" if isinstance(d, ComputeAt) else "store_at"
             # Printed without a stage index: Halide 21 rejects an explicit
@@ -202,7 +211,7 @@ class _SchedGen:
     def loops(self, s: Stage, k: int, is_output: bool):
         r = self.rng
         dims = [_Dim(d, d.startswith("r")) for d in _stage_dims(s, k)]
-        blend = parallel = no_fuse = False
+        blend = parallel = False
         for step in range(r.randint(0, 4)):
             op = r.choice(["split", "split", "tile", "reorder", "fuse", "vector", "unroll", "parallel"])
             tag = f"{s.name}_{k}_{step}"
@@ -218,8 +227,9 @@ class _SchedGen:
                 self.out.append(Split(s.name, k, d.name, o, inn, r.randint(2, 5), tail))
                 # Halide: no further split of either half of a Predicate* split.
                 keep = tail not in PREDICATE_TAILS
-                dims[i:i + 1] = [_Dim(inn, d.rvar, splittable=keep, from_inner=True),
-                                 _Dim(o, d.rvar, splittable=keep, from_inner=d.from_inner)]
+                dims[i:i + 1] = [_Dim(inn, d.rvar, splittable=keep, from_inner=True, derived=True),
+                                 _Dim(o, d.rvar, splittable=keep, from_inner=d.from_inner,
+                                      derived=True)]
             elif (op == "tile" and k == 0 and [d.name for d in dims[:2]] == ["x", "y"]
                   and all(d.splittable and d.free for d in dims[:2])):
                 tails = [t for t in (OUTPUT_TAILS if is_output else PURE_TAILS)
@@ -230,24 +240,30 @@ class _SchedGen:
                 xo, yo, xi, yi = (f"v{tag}{n}" for n in ("xo", "yo", "xi", "yi"))
                 self.out.append(Tile(s.name, k, "x", "y", xo, yo, xi, yi, r.randint(2, 5),
                                      r.randint(2, 4), tail))
-                dims[0:2] = [_Dim(xi, False, splittable=keep, from_inner=True),
-                             _Dim(yi, False, splittable=keep, from_inner=True),
-                             _Dim(xo, False, splittable=keep), _Dim(yo, False, splittable=keep)]
-            elif op == "reorder" and len(dims) > 1:
-                new = dims[:]
-                r.shuffle(new)
-                rv_order = iter([d for d in dims if d.rvar])  # keep RVars' relative order
-                new = [next(rv_order) if d.rvar else d for d in new]
-                self.out.append(Reorder(s.name, k, tuple(d.name for d in new)))
-                dims = new
-            elif op == "fuse" and not no_fuse:
+                dims[0:2] = [_Dim(xi, False, splittable=keep, from_inner=True, derived=True),
+                             _Dim(yi, False, splittable=keep, from_inner=True, derived=True),
+                             _Dim(xo, False, splittable=keep, derived=True),
+                             _Dim(yo, False, splittable=keep, derived=True)]
+            elif op == "reorder" and sum(not d.hidden for d in dims) > 1:
+                # Halide permutes the listed dims among their own positions;
+                # hidden loops are not listed and stay where they are.
+                pos = [i for i, d in enumerate(dims) if not d.hidden]
+                vis = [dims[i] for i in pos]
+                r.shuffle(vis)
+                rv_order = iter([dims[i] for i in pos if dims[i].rvar])  # RVars keep their order
+                vis = [next(rv_order) if d.rvar else d for d in vis]
+                self.out.append(Reorder(s.name, k, tuple(d.name for d in vis)))
+                for i, d in zip(pos, vis):
+                    dims[i] = d
+            elif op == "fuse":
                 pairs = [i for i in range(len(dims) - 1)
                          if all(not d.rvar and d.free and d.splittable for d in dims[i:i + 2])]
                 if pairs:
                     i = r.choice(pairs)
                     f = f"v{tag}f"
                     self.out.append(Fuse(s.name, k, dims[i].name, dims[i + 1].name, f))
-                    dims[i:i + 2] = [_Dim(f, False, from_inner=dims[i].from_inner or dims[i + 1].from_inner)]
+                    dims[i:i + 2] = [_Dim(f, False, derived=True,
+                                          from_inner=dims[i].from_inner or dims[i + 1].from_inner)]
             elif op in ("vector", "unroll"):
                 cands = [i for i, d in enumerate(dims) if d.free and (op == "unroll" or not d.rvar)]
                 if not cands:
@@ -268,16 +284,15 @@ class _SchedGen:
                     o, inn = f"{pre}{tag}o", f"{pre}{tag}i"
                     self.out.append(Split(s.name, k, d.name, o, inn, factor, Tail.GUARD_WITH_IF))
                     self.out.append(LoopKind(s.name, k, kind, inn))
-                    dims[i:i + 1] = [_Dim(inn, d.rvar, free=False, racy=op == "vector"),
-                                     _Dim(o, d.rvar, from_inner=d.from_inner)]
+                    dims[i:i + 1] = [_Dim(inn, d.rvar, free=False, racy=op == "vector", derived=True),
+                                     _Dim(o, d.rvar, from_inner=d.from_inner, derived=True)]
                     continue
                 self.out.append(LoopKind(s.name, k, kind, d.name, factor))
                 if factor is not None:
-                    # The outer loop keeps the name; the hidden inner one is
-                    # innermost at this position, so fusing is over.
-                    no_fuse = True
-                    d.racy |= op == "vector"
-                    d.splittable = False
+                    # The outer loop keeps the name; the inner one is unnamed.
+                    d.splittable, d.derived = False, True
+                    dims.insert(i, _Dim("", d.rvar, free=False, splittable=False,
+                                        racy=op == "vector", derived=True, hidden=True))
                 else:
                     d.free, d.racy = False, op == "vector"
             elif op == "parallel" and not blend:
@@ -298,6 +313,11 @@ class _SchedGen:
             tails = PURE_TAILS if k == 0 else UPDATE_TAILS
         if d.from_inner:  # "PredicateLoads may not split a Var stemming from the inner Var"
             tails = [t for t in tails if t not in PREDICATE_TAILS]
+        if d.derived:
+            # RoundUp of a derived var in an update "may redundantly recompute";
+            # PredicateLoads of one miscompiles in Halide 21 (see the report).
+            bad = (Tail.PREDICATE_LOADS,) + ((Tail.ROUND_UP,) if k > 0 else ())
+            tails = [t for t in tails if t not in bad]
         if no_blend:  # *AndBlend races with parallel vars of the same stage
             tails = [t for t in tails if t not in BLEND_TAILS]
         return tails
@@ -350,6 +370,8 @@ class _SchedGen:
                     self.out.append(StoreAt(s.name, at, k, all_dims[r.choice(outer)].name))
                 return "at"
         if can_inline and roll < 0.75:
+            if r.random() < 0.3:  # the default, but say it sometimes
+                self.out.append(ComputeInline(s.name))
             return "inline"
         self.out.append(ComputeRoot(s.name))
         return "root"

@@ -22,10 +22,10 @@ from dataclasses import replace
 import numpy as np
 
 from .desc import (
-    BCKind, BinOp, Boundary, Call, Cast, Clamp, Const, Info, InlineReduce, PipelineDesc, RVarRef,
-    ReduceOp, Select, Stage, Un, UnOp, Var, analyze, analyze_pipeline, binds_rdom, calls,
-    inline_rdoms,
+    BCKind, BinOp, Boundary, Call, Cast, Clamp, Const, InlineReduce, PipelineDesc, RVarRef,
+    ReduceOp, Select, Stage, Un, UnOp, Var, binds_rdom, calls, inline_rdoms,
 )
+from .analysis import Info, analyze, analyze_pipeline
 from .printer import input_arrays
 
 

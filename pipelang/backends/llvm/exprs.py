@@ -95,6 +95,17 @@ class ExprCodeGen:
 
     # ------------------------------------------------------------ leaves
 
+    def _print(self, e):
+        from pipelang.backends.llvm.printing import emit_print
+        value = self.expr(e.args[0])
+        cond = e.args[1]
+        if isinstance(cond, N.UIntImm) and cond.value == 1:
+            emit_print(self, e.args[2:])
+        else:
+            with self.st.builder.if_then(self.expr(cond)):
+                emit_print(self, e.args[2:])
+        return value
+
     def _IntImm(self, e):
         return _const(e.type, e.value)
 
@@ -394,6 +405,8 @@ class ExprCodeGen:
     def _Intrinsic(self, e):
         b = self.st.builder
         op, t = e.op, e.type
+        if op is Op.PRINT:
+            return self._print(e)
         args = [self.expr(a) for a in e.args]
         if op is Op.LIKELY:
             return args[0]

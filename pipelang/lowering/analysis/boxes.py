@@ -43,7 +43,10 @@ class _BoxesTouched(ir.IRVisitor):
         return simplify(ir.substitute(self.lets, e)) if self.lets else simplify(e)
 
     def interval(self, e) -> Interval:
-        return bounds_of_expr(self.expand(e), self.scope)
+        e = self.expand(e)
+        if not (ir.free_symbols(e) & self.scope.keys()):
+            return Interval(e, e)        # depends on nothing that varies here: exact
+        return bounds_of_expr(e, self.scope)
 
     def _record(self, sym, args):
         box = [self.interval(a) for a in args]

@@ -144,6 +144,21 @@ def fold_cast(to: Type, frm: Type, value):
     return wrap(to, int(value))
 
 
+def is_lossless_cast(outer: Type, inner: Type) -> bool:
+    """Whether every value of `inner` is exactly representable in `outer`."""
+    if inner.is_bool():
+        return True
+    if outer.is_float():
+        if inner.is_float():
+            return outer.bits() >= inner.bits()
+        return inner.bits() < (24 if outer.bits() == 32 else 53)
+    if inner.is_float():
+        return False
+    if outer.is_int():
+        return outer.bits() >= inner.bits() + (1 if inner.is_uint() else 0)
+    return inner.is_uint() and outer.bits() >= inner.bits()
+
+
 # ---------------------------------------------------------------- the interpreter
 
 class _Evaluator:
@@ -264,7 +279,7 @@ class _Evaluator:
         args = [a * n if len(a) == 1 and n > 1 else a for a in args]
         arg_types = [a.type.element_of() for a in e.args]
         t = e.type.element_of()
-        return [_intrinsic(e.op, t, arg_types, [a[i] for a in args]) for i in range(n)]
+        return [fold_intrinsic(e.op, t, arg_types, [a[i] for a in args]) for i in range(n)]
 
 
 _MISSING = object()
@@ -298,7 +313,7 @@ _FLOAT_MATH = {
 }
 
 
-def _intrinsic(op: N.Op, t: Type, arg_types: list, args: list):
+def fold_intrinsic(op: N.Op, t: Type, arg_types: list, args: list):
     """One lane of an intrinsic: `t` is the result's element type."""
     Op = N.Op
     if op is Op.LIKELY:

@@ -6,7 +6,7 @@ interval. It is exact for affine integer expressions and conservative
 everywhere else, and it never lies: every value `e` takes lies inside.
 
     >>> x, a, b = Symbol("x"), Symbol("a"), Symbol("b")
-    >>> bounds_of_expr(var(x) - 1, {x: Interval(var(a), var(b))})
+    >>> bounds_of_expr(Sub(var(x), i32(1)), {x: Interval(var(a), var(b))})
     Interval(min=(a - 1), max=(b - 1))
 
 An end of `None` means unbounded on that side. Int(32)/Int(64) arithmetic is
@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import (Add, Div, Max, Min, Mul, Sub, make_const)
 from pipelang.ir.types import Type
-from pipelang.lowering.analysis.evaluate import int_div, no_overflow
+from pipelang.ir.visitor import uses_symbol
+from pipelang.lowering.analysis.evaluate import int_div, is_lossless_cast, no_overflow
+from pipelang.lowering.analysis.linear import linear_form
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def bounds_of_expr(expr: N.Expr, scope: dict | None = None) -> Interval:
 
     Variables not in `scope` are symbolic points:
 
-        >>> bounds_of_expr(var(x)*2 + var(y), {x: Interval(i32(0), i32(9))})
+        >>> bounds_of_expr(Add(Mul(var(x), i32(2)), var(y)), {x: Interval(i32(0), i32(9))})
         Interval(min=y, max=(y + 18))
     """
     return _Bounds(scope or {}).bounds(expr)
@@ -100,15 +102,6 @@ def _type_interval(t: Type) -> Interval:
     return Interval(make_const(t, t.min_value()), make_const(t, t.max_value()))
 
 
-def _near_limit(t: Type, e: N.Expr) -> bool:
-    """Whether `e` has a constant term big enough that arithmetic on it may overflow."""
-    from pipelang.lowering.simplify_exprs import linear_form
-    c = _const(e)
-    if c is None and e.type.is_scalar() and not e.type.is_float():
-        c = linear_form(e).const
-    return c is not None and abs(c) >= 1 << (t.bits() - 2)
-
-
 def _wraps(t: Type) -> bool:
     return not t.is_float() and not no_overflow(t)
 
@@ -134,23 +127,24 @@ class _Bounds:
     def _arith(self, cls, t: Type, a, b):
         """`a cls b` (Add, Sub or Mul) for ends that may be None (unbounded stays unbounded).
 
-        Ends near the limits of Int(32)/Int(64) (the range of a Load) would overflow
-        when combined, which constant folding would turn into nonsense; such an end
-        becomes unbounded instead.
+        Ends near the limits of Int(32)/Int(64) (a Load's range, say) would
+        overflow when combined, and constant folding would wrap them into
+        nonsense; such an end becomes unbounded instead.
         """
         if a is None or b is None:
             return None
+        e = cls(a, b)
         if t.is_float():
-            return self.s(cls(a, b))
-        ca, cb = _const(a), _const(b)
-        if ca is not None and cb is not None:
-            exact = ca + cb if cls is Add else ca - cb if cls is Sub else ca * cb
-            if not (t.min_value() <= exact <= t.max_value()):
+            return self.s(e)
+        lin = linear_form(e)       # exact: Int(32)/Int(64) coefficients never wrap here
+        if lin.is_const():
+            if not (t.min_value() <= lin.const <= t.max_value()):
                 return None
-            return make_const(t, exact)
-        if _near_limit(t, a) or _near_limit(t, b):
+            return make_const(t, lin.const)
+        limit = 1 << (t.bits() - 2)
+        if abs(lin.const) >= limit or any(abs(k) >= limit for _, k in lin.terms):
             return None
-        return self.s(cls(a, b))
+        return self.s(e)
 
     def _min(self, a, b):
         return None if a is None or b is None else self.s(Min(a, b))
@@ -289,6 +283,8 @@ class _Bounds:
     def b_Div(self, e):
         t = e.type.element_of()
         a, b = self.bounds(e.a), self.bounds(e.b)
+        if a.is_single_point() and b.is_single_point():
+            return Interval.point(self.s(type(e)(a.min, b.min)))   # exact: nothing varies
         zero = make_const(t, 0)
         c = _const(b.min) if b.is_single_point() else None
         if c is not None:
@@ -330,6 +326,8 @@ class _Bounds:
     def b_Mod(self, e):
         t = e.type.element_of()
         a, b = self.bounds(e.a), self.bounds(e.b)
+        if a.is_single_point() and b.is_single_point():
+            return Interval.point(self.s(type(e)(a.min, b.min)))   # exact: nothing varies
         zero = make_const(t, 0)
         c = _const(b.min) if b.is_single_point() else None
         if t.is_float():
@@ -431,8 +429,7 @@ class _Bounds:
                 if to.min_value() <= tlo and thi <= to.max_value():
                     return Interval(make_const(to, tlo), make_const(to, thi))
             return _type_interval(to)
-        from pipelang.lowering.simplify_exprs import _contains
-        if _contains(to, frm):
+        if is_lossless_cast(to, frm):
             src = _type_interval(frm)
             lo = a.min if a.min is not None else src.min
             hi = a.max if a.max is not None else src.max
@@ -535,7 +532,7 @@ def _combine(a: Monotonic, b: Monotonic) -> Monotonic:
 def is_monotonic(expr: N.Expr, sym: N.Symbol) -> Monotonic:
     """How `expr` changes as the variable `sym` grows, everything else fixed.
 
-        >>> is_monotonic(i32(10) - var(x)*2, x)
+        >>> is_monotonic(Sub(i32(10), Mul(var(x), i32(2))), x)
         Monotonic.DECREASING
     """
     return _Monotonicity(sym).check(expr)
@@ -607,8 +604,7 @@ class _Monotonicity:
             a = self.check(e.value)
             if a is C:
                 return C
-            from pipelang.lowering.simplify_exprs import _contains
-            return a if _contains(e.type, e.value.type) or e.type.is_float() else U
+                return a if is_lossless_cast(e.type, e.value.type) or e.type.is_float() else U
         if cls is N.Let:
             self.lets[e.sym] = self.check(e.value)
             try:
@@ -631,7 +627,6 @@ class _Monotonicity:
             return _flip(self.check(e.a))
         if cls is N.Intrinsic and e.op is N.Op.LIKELY:
             return self.check(e.args[0])
-        from pipelang.ir.visitor import uses_symbol
         if uses_symbol(e, self.sym) or any(uses_symbol(e, s) for s, m in self.lets.items()
                                            if m is not C):
             return U

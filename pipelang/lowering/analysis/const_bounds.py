@@ -1,0 +1,135 @@
+"""Constant bounds of integer Exprs: the cheap range analysis the simplifier uses.
+
+`constant_bounds(e, var_bounds)` gives Python ints (lo, hi) with lo <= e <= hi
+for every value of the variables in `var_bounds` (a {Symbol: (lo, hi)} map,
+None for an unknown end); other variables are unknown, except that a narrow or
+unsigned type bounds itself. It looks only `depth` levels down, so it costs
+O(1) per call.
+
+    >>> constant_bounds(Add(Mod(var(x), i32(8)), i32(2)), {})
+    (2, 9)
+"""
+from __future__ import annotations
+
+from pipelang.ir import nodes as N
+from pipelang.ir.nodes import Add, Broadcast, Cast, Div, Max, Min, Mod, Mul, Ramp, Select, Sub
+from pipelang.ir.types import Type
+from pipelang.lowering.analysis.evaluate import no_overflow
+
+
+def _const(e):
+    if type(e) is Broadcast:
+        e = e.value
+    return e.value if type(e) in (N.IntImm, N.UIntImm, N.FloatImm) else None
+
+
+def _is_int(t: Type) -> bool:
+    return (t.is_int() or t.is_uint()) and not t.is_bool()
+
+
+def _type_range(t: Type):
+    return t.min_value(), t.max_value()
+
+
+def constant_bounds(e: N.Expr, var_bounds: dict, depth: int = 4):
+    """(lo, hi) Python ints bounding an integer `e` (None where unknown)."""
+    t = e.type
+    if not _is_int(t) and not t.is_bool():
+        return None, None
+    default = (None, None) if no_overflow(t) else _type_range(t)
+    cls = type(e)
+    if cls is N.IntImm or cls is N.UIntImm:
+        return e.value, e.value
+    if t.is_bool():
+        return 0, 1
+    if cls is N.Variable:
+        b = var_bounds.get(e.sym)
+        return b if b is not None else default
+    if depth == 0:
+        return default
+    depth -= 1
+    if cls is Broadcast:
+        return constant_bounds(e.value, var_bounds, depth)
+    if cls is Ramp:
+        blo, bhi = constant_bounds(e.base, var_bounds, depth)
+        slo, shi = constant_bounds(e.stride, var_bounds, depth)
+        n = e.lanes - 1
+        lo = None if blo is None or slo is None else blo + min(0, slo * n)
+        hi = None if bhi is None or shi is None else bhi + max(0, shi * n)
+        return _fit(t, lo, hi, default)
+    if cls is Add or cls is Sub:
+        alo, ahi = constant_bounds(e.a, var_bounds, depth)
+        blo, bhi = constant_bounds(e.b, var_bounds, depth)
+        if cls is Sub:
+            blo, bhi = (None if bhi is None else -bhi), (None if blo is None else -blo)
+        lo = None if alo is None or blo is None else alo + blo
+        hi = None if ahi is None or bhi is None else ahi + bhi
+        return _fit(t, lo, hi, default)
+    if cls is Mul:
+        alo, ahi = constant_bounds(e.a, var_bounds, depth)
+        blo, bhi = constant_bounds(e.b, var_bounds, depth)
+        if None in (alo, ahi, blo, bhi):
+            return default
+        corners = (alo * blo, alo * bhi, ahi * blo, ahi * bhi)
+        return _fit(t, min(corners), max(corners), default)
+    if cls is Div:
+        c = _const(e.b)
+        alo, ahi = constant_bounds(e.a, var_bounds, depth)
+        if c is not None and c > 0:
+            lo = None if alo is None else alo // c
+            hi = None if ahi is None else ahi // c
+            return _fit(t, lo, hi, default)
+        return default
+    if cls is Mod:
+        blo, bhi = constant_bounds(e.b, var_bounds, depth)
+        if blo is None or bhi is None:
+            return _fit(t, 0, None, default)
+        alo, ahi = constant_bounds(e.a, var_bounds, depth)
+        m = max(abs(blo), abs(bhi))
+        if alo is not None and ahi is not None and 0 <= alo and ahi < blo:
+            return alo, ahi
+        return 0, max(m - 1, 0)
+    if cls is Min or cls is Max:
+        alo, ahi = constant_bounds(e.a, var_bounds, depth)
+        blo, bhi = constant_bounds(e.b, var_bounds, depth)
+        pick = min if cls is Min else max
+        # min: the lower end is unknown if either is; the upper end known if either is.
+        if cls is Min:
+            lo = None if alo is None or blo is None else pick(alo, blo)
+            hi = ahi if bhi is None else bhi if ahi is None else pick(ahi, bhi)
+        else:
+            lo = alo if blo is None else blo if alo is None else pick(alo, blo)
+            hi = None if ahi is None or bhi is None else pick(ahi, bhi)
+        return lo, hi
+    if cls is Select:
+        alo, ahi = constant_bounds(e.true_value, var_bounds, depth)
+        blo, bhi = constant_bounds(e.false_value, var_bounds, depth)
+        lo = None if alo is None or blo is None else min(alo, blo)
+        hi = None if ahi is None or bhi is None else max(ahi, bhi)
+        return lo, hi
+    if cls is Cast:
+        ft = e.value.type
+        if _is_int(ft) or ft.is_bool():
+            lo, hi = constant_bounds(e.value, var_bounds, depth)
+            return _fit(t, lo, hi, _type_range(t))
+        return _type_range(t)
+    if cls is N.Let:
+        return constant_bounds(e.body, var_bounds, depth)
+    if cls is N.Intrinsic:
+        if e.op is N.Op.LIKELY:
+            return constant_bounds(e.args[0], var_bounds, depth)
+        if e.op is N.Op.BITWISE_AND:
+            for x in e.args:
+                c = _const(x)
+                if c is not None and c >= 0:
+                    return 0, c
+    return default
+
+
+def _fit(t: Type, lo, hi, default):
+    """(lo, hi) if both ends are inside `t`'s range (or `t` cannot overflow), else `default`."""
+    if no_overflow(t):
+        return lo, hi
+    if lo is None or hi is None or lo < t.min_value() or hi > t.max_value():
+        return default
+    return lo, hi

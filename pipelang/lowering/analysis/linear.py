@@ -1,0 +1,169 @@
+"""Linear forms of integer Exprs, and structural equality that knows floats.
+
+`linear_form(e)` reads `e` as sum(k * term) + c, looking through `+`, `-` and
+multiplication by constants; terms are the other subexpressions, compared
+structurally. `build()` writes the canonical Expr back: positive terms in order
+of first appearance, then negative ones, then the constant.
+
+    >>> linear_form(Add(Sub(Add(var(a), i32(3)), i32(1)), Sub(var(b), var(a)))).build()
+    (b + 2)
+
+Coefficients are exact Python ints for Int(32)/Int(64) (assumed not to
+overflow) and are reduced modulo 2**bits for wrapping types, where `+`, `-`
+and `*` are ring operations, so the form is exact for every integer type.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from pipelang.ir import nodes as N
+from pipelang.ir.nodes import Add, Mul, Sub, make_const
+from pipelang.ir.types import Type
+from pipelang.lowering.analysis.evaluate import no_overflow
+
+_CONSTS = (N.IntImm, N.UIntImm, N.FloatImm)
+
+
+def same_expr(a, b) -> bool:
+    """Structural equality, cheap when the operands share subtrees.
+
+    Unlike `==` it tells 0.0 from -0.0 (which Python's float `==` does not),
+    and it treats a NaN constant as equal to itself.
+    """
+    if a is b:
+        return True
+    cls = type(a)
+    if cls is not type(b):
+        return False
+    if cls is N.Variable:
+        return a.sym is b.sym and a.type == b.type
+    if cls is N.FloatImm:
+        return a.type == b.type and _float_key(a.value) == _float_key(b.value)
+    if cls is N.IntImm or cls is N.UIntImm:
+        return a.value == b.value and a.type == b.type
+    for name in _field_names(cls):
+        x, y = getattr(a, name), getattr(b, name)
+        if isinstance(x, N.Expr):
+            if not same_expr(x, y):
+                return False
+        elif isinstance(x, tuple):
+            if len(x) != len(y) or not all(
+                    same_expr(i, j) if isinstance(i, N.Expr) else i == j for i, j in zip(x, y)):
+                return False
+        elif x is not y and x != y:
+            return False
+    return True
+
+
+def _float_key(v: float):
+    return "nan" if v != v else (v, math.copysign(1.0, v))
+
+
+_FIELD_NAMES: dict = {}
+
+
+def _field_names(cls) -> tuple:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def _signed(t: Type, v: int) -> int:
+    """`v` reduced to the signed range of `t`'s width (wrapping types only)."""
+    if no_overflow(t):
+        return v
+    bits = t.bits()
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >= 1 << (bits - 1) else v
+
+
+class LinearForm:
+    """sum(k * term) + const, with terms compared structurally."""
+    __slots__ = ("terms", "const", "t")
+
+    def __init__(self, t: Type):
+        self.terms: list = []      # [term, coefficient] pairs
+        self.const = 0
+        self.t = t
+
+    def add(self, e, k: int) -> None:
+        cls = type(e)
+        if cls is N.IntImm or cls is N.UIntImm:
+            self.const += k * e.value
+        elif cls is Add:
+            self.add(e.a, k)
+            self.add(e.b, k)
+        elif cls is Sub:
+            self.add(e.a, k)
+            self.add(e.b, -k)
+        elif cls is Mul and type(e.b) in (N.IntImm, N.UIntImm):
+            self.add(e.a, k * e.b.value)
+        else:
+            for pair in self.terms:
+                if same_expr(pair[0], e):
+                    pair[1] += k
+                    return
+            self.terms.append([e, k])
+
+    def normalize(self) -> "LinearForm":
+        t = self.t
+        self.terms = [[e, _signed(t, k)] for e, k in self.terms if _signed(t, k) != 0]
+        self.const = _signed(t, self.const)
+        return self
+
+    def is_const(self) -> bool:
+        return not self.terms
+
+    def build(self) -> N.Expr:
+        """The canonical Expr: positive terms, then negative ones, then the constant."""
+        t = self.t
+        acc = None
+        for e, k in self.terms:
+            if k > 0:
+                term = e if k == 1 else Mul(e, make_const(t, k))
+                acc = term if acc is None else Add(acc, term)
+        const = self.const
+        if acc is None:
+            if not self.terms:
+                return make_const(t, const)
+            if const == 0 and len(self.terms) == 1 and self.terms[0][1] != -1:
+                return Mul(self.terms[0][0], make_const(t, self.terms[0][1]))
+            acc, const = make_const(t, const), 0
+        for e, k in self.terms:
+            if k < 0:
+                acc = Sub(acc, e if k == -1 else Mul(e, make_const(t, -k)))
+        if const > 0:
+            acc = Add(acc, make_const(t, const))
+        elif const < 0:
+            acc = Sub(acc, make_const(t, -const))
+        return acc
+
+
+def linear_form(e: N.Expr) -> LinearForm:
+    lin = LinearForm(e.type)
+    lin.add(e, 1)
+    return lin.normalize()
+
+
+def linear_difference(a: N.Expr, b: N.Expr) -> LinearForm:
+    lin = LinearForm(a.type)
+    lin.add(a, 1)
+    lin.add(b, -1)
+    return lin.normalize()
+
+
+def same_shape(new, old) -> bool:
+    """Whether a rebuilt sum is the one we started from (its atoms are shared)."""
+    if new is old:
+        return True
+    cls = type(new)
+    if cls is not type(old):
+        return False
+    if cls is Add or cls is Sub or cls is Mul:
+        return same_shape(new.a, old.a) and same_shape(new.b, old.b)
+    return same_expr(new, old)
+
+
+# ---------------------------------------------------------------- the simplifier

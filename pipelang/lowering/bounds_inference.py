@@ -6,9 +6,8 @@ above it, the region each stage computes (`f.s0.x.min`, `f.s0.x.max`): the
 box the consumers read inside that loop iteration, grown by what the Func's
 own later stages read or write. Each `Realize` gets the box its body
 writes (`f.x.min_realized`, `f.x.extent_realized`). Outputs compute exactly
-their output buffer. Finally, at the top, assertions check that every input
-buffer covers what the pipeline reads and every output what it writes,
-before anything runs.
+their output buffer. (`entry_checks` then asserts that the buffers passed
+in cover all of this.)
 
     produce f {..}; consume f {.. f(x - 1) .. f(x + 1) ..}
   =>
@@ -122,46 +121,7 @@ class _RealizeBounds(ir.IRMutator):
         return out
 
 
-def _check(cond, message, args, checks):
-    cond = simplify(cond)
-    if ir.is_const(cond, 1):
-        return
-    checks.append(ir.AssertStmt(cond, message, tuple(simplify(a) for a in args)))
-
-
-def _access_checks(s, outputs, inputs: dict) -> list:
-    """Assertions that every input covers what is read and every output what is written."""
-    checks = []
-    reads = boxes_touched(s, None, calls=True, provides=False)
-    writes = boxes_touched(s, [o.sym for o in outputs], calls=False, provides=True)
-    things = [(sym, "Input buffer", reads.get(sym), dims) for sym, dims in inputs.items()]
-    things += [(o.sym, "Output buffer", box_union(writes.get(o.sym), reads.get(o.sym)), len(o.args))
-               for o in outputs]
-    buffers = {o.sym: L.buffer(o) for o in outputs}
-    for sym, what, box, dims in things:
-        name = sym.name
-        sym = buffers.get(sym, sym)
-        if box is None:
-            continue
-        for d, iv in enumerate(box):
-            if iv.min is None or iv.max is None:
-                raise CompileError(f"{what} {name} may be accessed at an unbounded location "
-                                   f"in dimension {d}: clamp the index (e.g. hl.clamp) or use a "
-                                   f"boundary condition")
-            bmin = ir.Variable(ir.Int(32), ir.buffer_min(sym, d))
-            bext = ir.Variable(ir.Int(32), ir.buffer_extent(sym, d))
-            bmax = ir.Sub(ir.Add(bmin, bext), ir.i32(1))
-            _check(ir.GE(iv.min, bmin),
-                   f"{what} {name} is accessed at {{0}}, which is before the min ({{1}}) "
-                   f"in dimension {d}", (iv.min, bmin), checks)
-            _check(ir.LE(iv.max, bmax),
-                   f"{what} {name} is accessed at {{0}}, which is beyond the max ({{1}}) "
-                   f"in dimension {d}", (iv.max, bmax), checks)
-    return checks
-
-
-def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list, inputs: dict) -> ir.Stmt:
-    """`inputs` maps each input buffer symbol to its number of dimensions."""
+def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:
     for fn in reversed(order):
         if fn in outputs or fn.sym not in env:
             continue
@@ -170,5 +130,4 @@ def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list, inputs: dict
     for out in reversed(outputs):
         regions = [_apply_bounds(out, _buffer_box(L.buffer(out), len(out.args)))] * len(out.stages())
         s = _region_lets(out, regions, s)
-    checks = _access_checks(s, outputs, inputs)
-    return ir.block(*checks, s) if checks else s
+    return s

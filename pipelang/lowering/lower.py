@@ -17,6 +17,7 @@ from pipelang.lowering.analysis.arguments import find_arguments
 from pipelang.lowering.analysis.boxes import boxes_touched
 from pipelang.lowering.analysis.environment import find_environment
 from pipelang.lowering.bounds_inference import infer_bounds
+from pipelang.lowering.entry_checks import add_entry_checks
 from pipelang.lowering.schedule_functions import schedule_functions
 from pipelang.lowering.simplify import simplify
 from pipelang.lowering.sliding_window import sliding_window
@@ -51,7 +52,7 @@ def lower_to_loop_nest(outputs: list, log=None):
     s = run("schedule_functions", lambda _, *a: schedule_functions(*a), None, outputs, env, order)
     # Bounds inference needs every loop in place, and must precede sliding
     # window, which rewrites the regions it defines.
-    s = run("bounds_inference", infer_bounds, s, env, outputs, order, args.input_dims())
+    s = run("bounds_inference", infer_bounds, s, env, outputs, order)
     return s, env, order, args, run
 
 
@@ -63,9 +64,10 @@ def lower(outputs: list, name: str = "pipeline", log=None) -> tuple:
     output that a RoundUp or ShiftInwards split writes beyond (Halide's
     bounds query)."""
     s, env, order, args, run = lower_to_loop_nest(outputs, log)
-    traced = [fn.sym for fn in order if fn.schedule.trace_stores or fn.schedule.trace_loads
-              or fn.schedule.trace_realizations]
-    regions = boxes_touched(s, [o.sym for o in outputs] + traced, calls=True, provides=True)
+    # One walk of the whole pipeline gives what it touches of every buffer:
+    # for the entry checks, and for realize(sizes)'s bounds query and tracing.
+    regions = boxes_touched(s, None, calls=True, provides=True)
+    s = run("entry_checks", add_entry_checks, s, regions, outputs, args.input_dims())
     s = run("tracing", inject_tracing, s, env)
     s = run("sliding_window", sliding_window, s, env)
     s = run("simplify", simplify, s)

@@ -100,6 +100,8 @@ class LinearForm:
             self.add(e.b, -k)
         elif cls is Mul and type(e.b) in (N.IntImm, N.UIntImm):
             self.add(e.a, k * e.b.value)
+        elif cls is Mul and type(e.a) in (N.IntImm, N.UIntImm):
+            self.add(e.b, k * e.a.value)
         else:
             for pair in self.terms:
                 if same_expr(pair[0], e):

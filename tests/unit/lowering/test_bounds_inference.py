@@ -1,7 +1,7 @@
 import pipelang as hl
 from pipelang import ir
 from pipelang.lowering import names as L
-from pipelang.lowering.lower import lower_to_loop_nest
+from pipelang.lowering.lower import lower, lower_to_loop_nest
 from pipelang.lowering.simplify import simplify
 
 from ir_builders import find_all
@@ -35,7 +35,7 @@ def test_entry_asserts_check_the_input_region():
     img = hl.ImageParam(hl.UInt(8), 1, "bi_img")
     f = hl.Func("bi_out")
     f[x] = img[x + 3]
-    s, *_ = lower_to_loop_nest([f.function])
-    asserts = find_all(s, ir.AssertStmt)
+    lowered, *_ = lower([f.function])
+    asserts = find_all(lowered.body, ir.AssertStmt)
     assert any("bi_img" in a.message and "beyond the max" in a.message for a in asserts)
     assert any("bi_img" in a.message and "before the min" in a.message for a in asserts)

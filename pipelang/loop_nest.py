@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pipelang import ir
 from pipelang.lowering import names as L
+from pipelang.lowering.analysis.constant_extent import LetScope
 from pipelang.lowering.simplify import simplify
 
 _KIND = {ir.ForKind.SERIAL: "for", ir.ForKind.PARALLEL: "parallel",
@@ -23,24 +24,22 @@ class _Printer:
     def __init__(self, env):
         self.env = env
         self.lines: list = []
-        self.constants: dict = {}
+        self.lets = LetScope()
 
     def emit(self, depth, text):
         self.lines.append("  " * depth + text)
 
     def const(self, e):
-        e = simplify(ir.substitute(self.constants, e)) if self.constants else simplify(e)
-        return ir.const_value(e)
+        return self.lets.constant(simplify(e))
 
     def stmt(self, s, depth):
         if isinstance(s, ir.Block):
             for sub in s.stmts:
                 self.stmt(sub, depth)
         elif isinstance(s, ir.LetStmt):
-            value = self.const(s.value)
-            if value is not None:
-                self.constants[s.sym] = ir.make_const(s.value.type, value)
+            token = self.lets.push(s.sym, s.value)
             self.stmt(s.body, depth)
+            self.lets.pop(token)
         elif isinstance(s, ir.ProducerConsumer):
             word = "produce" if s.is_producer else "consume"
             self.emit(depth, f"{word} {s.fn.name}:")
@@ -61,6 +60,9 @@ class _Printer:
             fn = self.env.get(_owner_sym(s.sym, self.env))
             name = L.dim_name(fn, s.sym) if fn is not None else s.sym.name
             lo, ext = self.const(s.min), self.const(s.extent)
+            if ext == 1:                 # simplified away, as in Halide
+                self.stmt(s.body, depth)
+                return
             bounds = f" in [{lo}, {lo + ext - 1}]" if lo is not None and ext is not None else ""
             self.emit(depth, f"{_KIND[s.kind]} {name}{bounds}:")
             self.stmt(s.body, depth + 1)

@@ -66,6 +66,24 @@ def _node(cls):
     return dataclass(frozen=True, slots=True, repr=False)(cls)
 
 
+def _typed(type_of):
+    """A node whose `type` is derived from its operands: computed once, at
+    construction, and kept in a slot (not recomputed by walking the tree)."""
+    def wrap(cls):
+        cls.__annotations__ = dict(cls.__annotations__)
+        cls.__annotations__["type"] = Type
+        cls.type = field(init=False, compare=False, repr=False)
+        check = cls.__dict__.get("__post_init__")
+
+        def post_init(self):
+            object.__setattr__(self, "type", type_of(self))
+            if check:
+                check(self)
+        cls.__post_init__ = post_init
+        return _node(cls)
+    return wrap
+
+
 # ---------------------------------------------------------------- constants
 
 @_node
@@ -124,21 +142,23 @@ class BinOp(Expr):
     """Arithmetic on two operands of the same type."""
     __slots__ = ()
 
-    @property
-    def type(self) -> Type:
-        return self.a.type
+
+class CmpOp(Expr):
+    """Comparison of two operands of the same type; a boolean per lane."""
+    __slots__ = ()
 
 
 def _binop(cls):
-    cls = _node(cls)
-    orig = cls.__post_init__ if "__post_init__" in cls.__dict__ else None
+    orig = cls.__dict__.get("__post_init__")
 
     def check(self):
         assert self.a.type == self.b.type, (cls.__name__, self.a.type, self.b.type)
         if orig:
             orig(self)
     cls.__post_init__ = check
-    return cls
+    if issubclass(cls, CmpOp):
+        return _typed(lambda n: Bool(n.a.type.lanes()))(cls)
+    return _typed(lambda n: n.a.type)(cls)
 
 
 @_binop
@@ -183,15 +203,6 @@ class Min(BinOp):
 class Max(BinOp):
     a: Expr
     b: Expr
-
-
-class CmpOp(Expr):
-    """Comparison of two operands of the same type; a boolean per lane."""
-    __slots__ = ()
-
-    @property
-    def type(self) -> Type:
-        return Bool(self.a.type.lanes())
 
 
 @_binop
@@ -248,16 +259,12 @@ class Or(BinOp):
         assert self.a.type.is_bool(), self.a.type
 
 
-@_node
+@_typed(lambda n: n.a.type)
 class Not(Expr):
     a: Expr
 
-    @property
-    def type(self) -> Type:
-        return self.a.type
 
-
-@_node
+@_typed(lambda n: n.true_value.type)
 class Select(Expr):
     condition: Expr
     true_value: Expr
@@ -268,44 +275,28 @@ class Select(Expr):
             self.true_value.type, self.false_value.type)
         assert self.condition.type.is_bool()
 
-    @property
-    def type(self) -> Type:
-        return self.true_value.type
-
 
 # ---------------------------------------------------------------- vectors
 
-@_node
+@_typed(lambda n: n.base.type.with_lanes(n.lanes))
 class Ramp(Expr):
     """The vector base, base + stride, ..., base + (lanes-1)*stride."""
     base: Expr
     stride: Expr
     lanes: int
 
-    @property
-    def type(self) -> Type:
-        return self.base.type.with_lanes(self.lanes)
 
-
-@_node
+@_typed(lambda n: n.value.type.with_lanes(n.lanes))
 class Broadcast(Expr):
     value: Expr
     lanes: int
 
-    @property
-    def type(self) -> Type:
-        return self.value.type.with_lanes(self.lanes)
 
-
-@_node
+@_typed(lambda n: n.vectors[0].type.with_lanes(len(n.indices)))
 class Shuffle(Expr):
     """Lanes picked from the concatenation of `vectors`, by `indices`."""
     vectors: tuple
     indices: tuple
-
-    @property
-    def type(self) -> Type:
-        return self.vectors[0].type.with_lanes(len(self.indices))
 
 
 # ---------------------------------------------------------------- calls and memory
@@ -385,15 +376,11 @@ class Load(Expr):
     index: Expr
 
 
-@_node
+@_typed(lambda n: n.body.type)
 class Let(Expr):
     sym: Symbol
     value: Expr
     body: Expr
-
-    @property
-    def type(self) -> Type:
-        return self.body.type
 
 
 # ---------------------------------------------------------------- statements

@@ -18,6 +18,7 @@ from pipelang.lowering.analysis.boxes import boxes_touched
 from pipelang.lowering.analysis.environment import find_environment
 from pipelang.lowering.bounds_inference import infer_bounds
 from pipelang.lowering.entry_checks import add_entry_checks
+from pipelang.lowering.partition_loops import partition_loops
 from pipelang.lowering.schedule_functions import schedule_functions
 from pipelang.lowering.simplify import simplify
 from pipelang.lowering.sliding_window import sliding_window
@@ -80,6 +81,9 @@ def lower(outputs: list, name: str = "pipeline", log=None) -> tuple:
     s = run("vectorize_loops", vectorize_loops, s)
     s = run("unroll_loops", unroll_loops, s)
     s = run("simplify", simplify, s)
+    # Last: partitioning duplicates loop bodies, so it comes after everything
+    # that rewrites them.
+    s = run("partition_loops", partition_loops, s)
     lowered = ir.LoweredFunc(name, args.lowered_arguments(), s)
     _check_closed(lowered)
     return lowered, args, regions, run.timings

@@ -170,8 +170,10 @@ class _Sites(ir.IRVisitor):
         self.stack: list = []
         self.common: list | None = None
         self.users: list = []
+        self.kinds: dict = {}
 
     def visit_For(self, node):
+        self.kinds[node.sym] = node.kind
         self.stack.append(node.sym)
         self.generic_visit(node)
         self.stack.pop()
@@ -216,6 +218,16 @@ def _candidates(level: LoopLevel, env) -> list:
             if dim.var == level.var or dim.var.endswith("." + level.var):
                 out.append(L.loop(fn, k, dim.var))
     return out
+
+
+def _level_of(loop_sym, env) -> LoopLevel:
+    """The LoopLevel naming the loop `loop_sym` (a stage loop of some Func)."""
+    for fn in env.values():
+        for k, d in enumerate(fn.stages()):
+            for dim in d.schedule.dims:
+                if L.loop(fn, k, dim.var) is loop_sym:
+                    return LoopLevel(fn, dim.var, k)
+    raise AssertionError(loop_sym)
 
 
 def _level_source(fn, level: LoopLevel) -> str:
@@ -315,14 +327,24 @@ def _count(s, sym) -> _Count:
 def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
     sched = fn.schedule
     compute, store = sched.compute_level, sched.store_level
-    if compute.is_inlined():          # a Func with updates cannot be inlined: compute it at root
-        compute = store = LoopLevel.root()
-    if store.is_inlined():
-        store = compute
     if _count(s, fn.sym).calls == 0:
         return s                      # nothing uses it
     sites = _Sites(fn.sym)
     sites.visit(s)
+    if compute.is_inlined():
+        # A Func with updates cannot be inlined; as in Halide it is computed
+        # (and stored) at the innermost loop enclosing all its uses -- outside
+        # any vectorized loop, so it is computed once for all the lanes.
+        loops = []
+        for c in sites.common or []:
+            if isinstance(c, ir.ProducerConsumer):
+                continue
+            if sites.kinds.get(c) is ir.ForKind.VECTORIZED:
+                break
+            loops.append(c)
+        compute = store = _level_of(loops[-1], env) if loops else LoopLevel.root()
+    if store.is_inlined():
+        store = compute
 
     def directive():
         parts = []

@@ -195,6 +195,10 @@ class _VectorizeLoops(ir.IRMutator):
     def mutate_For(self, node):
         body = self.mutate(node.body)
         if node.kind is not ir.ForKind.VECTORIZED:
+            if node.kind is ir.ForKind.SERIAL and self.lets.constant(node.extent) == 1:
+                # One iteration: a let, so a vectorized loop around it can widen it
+                # (an inline reduction computed per vector lane, say).
+                return ir.LetStmt(node.sym, node.min, body)
             return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
         lanes = self.lets.constant(node.extent)
         if lanes is None:

@@ -301,6 +301,8 @@ class _Bounds:
                 return Interval(make_const(t, lo), make_const(t, hi))
             lo = None if a.min is None else self.s(Div(a.min, b.min))
             hi = None if a.max is None else self.s(Div(a.max, b.min))
+            if c < 0 and not t.is_float() and _const(a.min) == t.min_value():
+                lo = None       # the type's min divided by a negative number overflows
             return Interval(lo, hi) if c > 0 else Interval(hi, lo)
         if b.is_bounded():
             positive = self._prove(N.LT(zero, b.min))

@@ -1,0 +1,97 @@
+"""Random pipelines x random schedules against the reference evaluator.
+
+CI size: 40 programs x 3 schedules (the default schedule plus two random
+ones) per module: about 20 s with real Halide and 40 s with pipelang on this
+2-core machine.  The slow sweep (`pytest -m slow tests/fuzz`) runs 2000
+programs x 5 schedules.  Failures are minimized (within a session budget of
+$PIPELANG_FUZZ_MINIMIZE_S, default 90 s; real Halide keeps the minimized
+programs legal) and written to tests/fuzz/regressions/ (or $PIPELANG_FUZZ_OUT)."""
+import os
+import time
+
+import numpy as np
+import pytest
+
+from pipelang.testing import differential
+from pipelang.testing.random_pipeline import random_pipeline
+from pipelang.testing.random_schedule import random_schedule, schedule_source
+from pipelang.testing.reference import evaluate
+
+REGRESSIONS = os.environ.get("PIPELANG_FUZZ_OUT",
+                             os.path.join(os.path.dirname(__file__), "regressions"))
+CI_PROGRAMS, CI_SCHEDULES, BATCH = 40, 3, 5
+# Seconds of minimization for the whole session, so a badly broken module
+# does not turn the CI run into an hour of delta debugging.
+_MINIMIZE = {"left": float(os.environ.get("PIPELANG_FUZZ_MINIMIZE_S", "90"))}
+
+
+def _check(hl, seeds, schedules, oracle):
+    oracle = oracle if oracle is not None and oracle is not hl else None
+    start = time.monotonic()
+    failures = differential.run(hl, seeds, schedules, regression_dir=REGRESSIONS, oracle=oracle,
+                                minimize_budget_s=_MINIMIZE["left"])
+    if failures:
+        _MINIMIZE["left"] = max(0.0, _MINIMIZE["left"] - (time.monotonic() - start))
+    msgs = [f"seed {f.seed}: {f.kind}: {f.detail[:300]}" for f in failures]
+    assert not failures, "\n".join(msgs) + f"\nminimized regressions written to {REGRESSIONS}"
+
+
+@pytest.mark.parametrize("first", range(0, CI_PROGRAMS, BATCH))
+def test_random_pipelines(hl_module, halide_oracle, first):
+    _check(hl_module, range(first, first + BATCH), CI_SCHEDULES, halide_oracle)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("first", range(10_000, 12_000, 100))
+def test_random_pipelines_long(hl_module, halide_oracle, first):
+    _check(hl_module, range(first, first + 100), 5, halide_oracle)
+
+
+def test_generation_is_reproducible():
+    for seed in range(20):
+        a, b = random_pipeline(seed), random_pipeline(seed)
+        assert a == b
+        assert random_schedule(a, seed) == random_schedule(b, seed)
+        np.testing.assert_array_equal(evaluate(a), evaluate(b))
+
+
+def test_schedules_print_as_source():
+    desc = random_pipeline(3)
+    for k in range(5):
+        for line in schedule_source(random_schedule(desc, k)):
+            compile(line, "<schedule>", "exec")
+
+
+class _MinIsMax:
+    """A deliberately broken compiler: real Halide with hl.min computing max."""
+
+    def __init__(self, hl):
+        self._hl = hl
+        self.__name__ = "broken_min"
+
+    def __getattr__(self, name):
+        return self._hl.max if name == "min" else getattr(self._hl, name)
+
+
+def test_minimizer_shrinks_an_injected_bug(tmp_path):
+    hl = pytest.importorskip("halide")
+    broken = _MinIsMax(hl)
+    for seed in range(200):
+        desc = random_pipeline(seed)
+        if "hl.min(" in "\n".join(differential.pipeline_source(desc)):
+            f = differential.run_one(broken, desc, random_schedule(desc, seed))
+            if f is not None:
+                break
+    else:
+        pytest.fail("no program exposed the injected bug")
+    f.seed = seed
+    small = differential.minimize(broken, f, oracle=hl)
+    src = "\n".join(differential.pipeline_source(small.desc))
+    assert src.count("hl.min(") >= 1 and len(small.desc.stages) <= len(f.desc.stages)
+    assert differential._size(small.desc, small.schedule) < differential._size(f.desc, f.schedule)
+    path = differential.write_regression(small, str(tmp_path), "broken_min")
+    ns = {}
+    exec(compile(open(path).read(), path, "exec"), ns)
+    ns["test_regression"](hl)  # the regression passes on a correct compiler
+    with pytest.raises(AssertionError):
+        ns["test_regression"](broken)  # and fails on the broken one

@@ -1,18 +1,20 @@
 """Loop partitioning: peel off the iterations where a clamp is active.
 
-Runs last, after vectorization and unrolling. A ShiftInwards split makes
-`min(xo*8, extent - 8)` in every iteration of the loop over `xo`, which
-hides the simple affine index from LLVM (no pointer increments, a cmov per
-vector). Where a serial loop's body holds `min(a, b)` with `a` increasing
-linearly in the loop variable and `b` invariant, the loop is split into a
-steady state, where `a <= b` and the min is just `a`, and an epilogue that
-keeps it (as Halide's PartitionLoops does for its boundary conditions).
+Runs last, after vectorization and unrolling. Boundary conditions clamp
+coordinates (`max(min(ramp(x, 1, 16), w - 1), 0)`) and ShiftInwards splits
+clamp loop bases (`min(xo*8, extent - 8)`); inside a loop that hides the
+simple affine index from LLVM: a clamped ramp becomes sixteen scalar loads
+instead of one vector load. Where a serial loop's body holds `min(a, b)` or
+`max(a, b)` with `a` increasing linearly in the loop variable (a scalar or a
+ramp, seen through lets) and `b` invariant, the loop is split into a
+prologue and an epilogue that keep the clamps and a steady state where
+every such clamp is just `a` (as Halide's PartitionLoops does).
 
     for (xo, 0, n) { f[min(xo*8, e - 8)] = .. }
   =>
-    let steady = clamp((e - 8)/8 + 1, 0, n)
-    for (xo, 0, steady) { f[xo*8] = .. }
-    for (xo, steady, n - steady) { f[min(xo*8, e - 8)] = .. }
+    for (xo, 0, lo) { ..clamped.. }   (lo = 0 here)
+    for (xo, lo, hi - lo) { f[xo*8] = .. }
+    for (xo, hi, n - hi) { ..clamped.. }   with hi = clamp((e - 8)/8 + 1, lo, n)
 """
 from __future__ import annotations
 
@@ -21,41 +23,13 @@ from pipelang.lowering.simplify import simplify
 
 
 class _Bound(ir.IRVisitor):
-    """Symbols bound inside a statement (they make an expression loop-variant)."""
+    """Loop variables bound inside a statement (they make an expression loop-variant)."""
 
     def __init__(self):
         self.syms = set()
 
-    def visit_LetStmt(self, node):
-        self.syms.add(node.sym)
-        self.generic_visit(node)
-
-    visit_Let = visit_LetStmt
-
     def visit_For(self, node):
         self.syms.add(node.sym)
-        self.generic_visit(node)
-
-
-class _FindClamp(ir.IRVisitor):
-    """The first min(a, b) with `a` = c*var + k (c > 0) and `b` invariant."""
-
-    def __init__(self, var, variant):
-        self.var = var
-        self.variant = variant
-        self.found = None
-
-    def visit_Min(self, node):
-        if self.found is None:
-            for a, b in ((node.a, node.b), (node.b, node.a)):
-                if a.type != ir.Int(32) or a.type.is_vector():
-                    continue
-                step = _linear_step(a, self.var)
-                others = ir.free_symbols(a) - {self.var}
-                if (step and not (others & self.variant) and not (ir.free_symbols(b) & self.variant)
-                        and not _uses_loads(a) and not _uses_loads(b)):
-                    self.found = (node, a, b, step)
-                    return
         self.generic_visit(node)
 
 
@@ -69,14 +43,91 @@ def _uses_loads(e) -> bool:
     return bool(found)
 
 
-def _linear_step(a, var):
-    """c if `a` is c*var + k with a constant c > 0 and k free of var, else None."""
+def _lane_range(a):
+    """(lowest lane, highest lane) of an increasing vector or scalar `a`, or None."""
+    if isinstance(a, ir.Ramp):
+        step = ir.const_value(a.stride)
+        if not isinstance(step, int) or step < 0:
+            return None
+        return a.base, simplify(ir.Add(a.base, ir.i32(step * (a.lanes - 1))))
+    if isinstance(a, ir.Broadcast):
+        return a.value, a.value
+    if a.type.is_scalar():
+        return a, a
+    return None
+
+
+def _scalar(b):
+    if isinstance(b, ir.Broadcast):
+        return b.value
+    return b if b.type.is_scalar() else None
+
+
+def _linear(a, var):
+    """(c, k) with `a` == c*var + k, c a positive constant and k free of var; else None."""
     v = ir.Variable(ir.Int(32), var)
     c = ir.const_value(simplify(ir.Sub(ir.substitute({var: ir.Add(v, ir.i32(1))}, a), a)))
     if not isinstance(c, int) or c <= 0:
         return None
-    rest = simplify(ir.Sub(a, ir.Mul(v, ir.i32(c))))
-    return None if ir.uses_symbol(rest, var) else c
+    k = simplify(ir.substitute({var: ir.i32(0)}, a))
+    if ir.uses_symbol(k, var) or ir.uses_symbol(simplify(ir.Sub(a, ir.Add(ir.Mul(v, ir.i32(c)), k))), var):
+        return None
+    return c, k
+
+
+class _FindClamp(ir.IRVisitor):
+    """The first min/max in the body that is a clamp of an increasing value,
+    with the condition on the loop variable under which it is inactive."""
+
+    def __init__(self, var, variant):
+        self.var = var
+        self.variant = variant
+        self.lets: dict = {}
+        self.found = None           # (node, unclamped value, ("lo"|"hi", bound expr))
+
+    def _expand(self, e):
+        return simplify(ir.substitute(self.lets, e)) if self.lets else e
+
+    def visit_LetStmt(self, node):
+        self.visit(node.value)
+        self.lets[node.sym] = self._expand(node.value)
+        self.visit(node.body)
+
+    visit_Let = visit_LetStmt
+
+    def _try(self, node, is_min):
+        for a, b in ((node.a, node.b), (node.b, node.a)):
+            if a.type.element_of() != ir.Int(32):
+                continue
+            bs = _scalar(self._expand(b))
+            lanes = _lane_range(self._expand(a))
+            if bs is None or lanes is None or _uses_loads(bs) or (ir.free_symbols(bs) & self.variant):
+                continue
+            edge = lanes[1] if is_min else lanes[0]
+            lin = _linear(edge, self.var)
+            if lin is None or _uses_loads(edge) or (ir.free_symbols(edge) - {self.var}) & self.variant:
+                continue
+            c, k = lin
+            if is_min:   # c*v + k <= b  <=>  v <= (b - k)/c
+                self.found = (node, a, ("hi", ir.Div(ir.Sub(bs, k), ir.i32(c))))
+            else:        # c*v + k >= b  <=>  v >= ceil((b - k)/c) = -((k - b)/c)
+                self.found = (node, a, ("lo", ir.Sub(ir.i32(0), ir.Div(ir.Sub(k, bs), ir.i32(c)))))
+            return
+
+    def visit_Min(self, node):
+        if self.found is None:
+            self._try(node, True)
+        if self.found is None:
+            self.generic_visit(node)
+
+    def visit_Max(self, node):
+        if self.found is None:
+            self._try(node, False)
+        if self.found is None:
+            self.generic_visit(node)
+
+    def visit_For(self, node):
+        pass                        # inner loops are partitioned on their own
 
 
 class _Replace(ir.IRMutator):
@@ -84,10 +135,12 @@ class _Replace(ir.IRMutator):
         self.old = old
         self.new = new
 
-    def mutate_Min(self, node):
-        if node is self.old or node == self.old:
+    def _either(self, node):
+        if node == self.old:
             return self.new
         return self.generic_mutate(node)
+
+    mutate_Min = mutate_Max = _either
 
 
 class _Partition(ir.IRMutator):
@@ -97,21 +150,35 @@ class _Partition(ir.IRMutator):
             return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
         bound = _Bound()
         bound.visit(body)
-        finder = _FindClamp(node.sym, bound.syms | {node.sym})
-        finder.visit(body)
-        if finder.found is None:
+        variant = bound.syms | {node.sym}
+        steady, los, his = body, [], []
+        for _ in range(8):
+            finder = _FindClamp(node.sym, variant)
+            finder.visit(steady)
+            if finder.found is None:
+                break
+            clamp, value, (side, limit) = finder.found
+            (los if side == "lo" else his).append(limit)
+            steady = _Replace(clamp, value).mutate(steady)
+        if not los and not his:
             return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
-        clamp, a, b, c = finder.found
-        v = ir.Variable(ir.Int(32), node.sym)
-        # a(var) = c*var + k <= b  <=>  var <= (b - k)/c  (floor division).
-        k = simplify(ir.substitute({node.sym: ir.i32(0)}, a))
-        last = ir.Div(ir.Sub(b, k), ir.i32(c))
-        steady_sym = ir.Symbol(f"{node.sym.name}.steady_extent")
-        steady = ir.Variable(ir.Int(32), steady_sym)
-        count = ir.Max(ir.Min(ir.Add(ir.Sub(last, node.min), ir.i32(1)), node.extent), ir.i32(0))
-        fast = ir.For(node.sym, node.min, steady, node.kind, simplify(_Replace(clamp, a).mutate(body)))
-        rest = ir.For(node.sym, ir.Add(node.min, steady), ir.Sub(node.extent, steady), node.kind, body)
-        return ir.LetStmt(steady_sym, simplify(count), ir.Block((fast, rest)))
+        end = ir.Add(node.min, node.extent)
+        lo_sym = ir.Symbol(f"{node.sym.name}.steady_min")
+        hi_sym = ir.Symbol(f"{node.sym.name}.steady_max")
+        lo_v, hi_v = ir.Variable(ir.Int(32), lo_sym), ir.Variable(ir.Int(32), hi_sym)
+        lo = node.min
+        for limit in los:
+            lo = ir.Max(lo, limit)
+        lo = ir.Min(lo, end)
+        hi = end
+        for limit in his:
+            hi = ir.Min(hi, ir.Add(limit, ir.i32(1)))
+        hi = ir.Max(hi, lo_v)
+        loops = [ir.For(node.sym, node.min, ir.Sub(lo_v, node.min), node.kind, body) if los else None,
+                 ir.For(node.sym, lo_v, ir.Sub(hi_v, lo_v), node.kind, simplify(steady)),
+                 ir.For(node.sym, hi_v, ir.Sub(end, hi_v), node.kind, body) if his else None]
+        out = ir.block(*loops)
+        return ir.LetStmt(lo_sym, simplify(lo), ir.LetStmt(hi_sym, simplify(hi), out))
 
 
 def partition_loops(s: ir.Stmt) -> ir.Stmt:

@@ -45,12 +45,30 @@ def _is_int(t: Type) -> bool:
     return (t.is_int() or t.is_uint()) and not t.is_bool()
 
 
+class _Scope(dict):
+    """A dict that counts its changes (so cached bounds can tell they are stale)."""
+    version = 0
+
+    def __setitem__(self, key, value):
+        self.version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        self.version += 1
+        super().__delitem__(key)
+
+    def pop(self, *args):
+        self.version += 1
+        return super().pop(*args)
+
+
 class ExprSimplifier:
     """Simplifies Exprs; `bindings` replaces variables, `var_bounds` knows constant ranges."""
 
     def __init__(self):
         self.bindings: dict = {}      # Symbol -> (simplified Expr to use instead, its symbols)
-        self.var_bounds: dict = {}    # Symbol -> (lo, hi), ints or None
+        self.var_bounds: dict = _Scope()    # Symbol -> (lo, hi), ints or None
+        self._bounds_cache: dict = {}       # id(e) -> (e, scope version, (lo, hi))
         # Every symbol a Variable in the output may refer to. Lets whose symbol
         # is not here are dead; a use later folded away keeps its let, harmlessly.
         self.used: set = set()
@@ -61,8 +79,17 @@ class ExprSimplifier:
     # ------------------------------------------------ constant bounds
 
     def const_bounds(self, e: N.Expr):
-        """(lo, hi) Python ints bounding an integer `e` (None where unknown)."""
-        return constant_bounds(e, self.var_bounds)
+        """(lo, hi) Python ints bounding an integer `e` (None where unknown).
+
+        Memoized per node while the variables' bounds stay the same: the
+        simplifier asks about the same subtrees over and over."""
+        hit = self._bounds_cache.get(id(e))
+        version = self.var_bounds.version
+        if hit is not None and hit[0] is e and hit[1] == version:
+            return hit[2]
+        result = constant_bounds(e, self.var_bounds)
+        self._bounds_cache[id(e)] = (e, version, result)
+        return result
 
     def _provably(self, cmp_cls, a, b):
         """True/False when the constant bounds of `a` and `b` decide `a cmp b`, else None."""

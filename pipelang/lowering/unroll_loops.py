@@ -8,22 +8,10 @@ from __future__ import annotations
 
 from pipelang import ir
 from pipelang.errors import ScheduleError
-from pipelang.lowering.analysis.constant_extent import LetScope
+from pipelang.lowering.analysis.constant_extent import LetTrackingMutator
 
 
-class _Unroll(ir.IRMutator):
-    def __init__(self):
-        self.lets = LetScope()
-
-    def mutate_LetStmt(self, node):
-        value = self.mutate(node.value)
-        token = self.lets.push(node.sym, value)
-        body = self.mutate(node.body)
-        self.lets.pop(token)
-        if value is node.value and body is node.body:
-            return node
-        return ir.LetStmt(node.sym, value, body)
-
+class _Unroll(LetTrackingMutator):
     def mutate_For(self, node):
         body = self.mutate(node.body)
         if node.kind is not ir.ForKind.UNROLLED:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pipelang import ir
 from pipelang.errors import ScheduleError
-from pipelang.lowering.analysis.constant_extent import LetScope
+from pipelang.lowering.analysis.constant_extent import LetTrackingMutator
 from pipelang.lowering.analysis.intervals import Monotonic, is_monotonic
 from pipelang.lowering.simplify import simplify
 
@@ -179,19 +179,7 @@ def _monotonic_in(cond, sym) -> bool:
     return is_monotonic(cond, sym) is Monotonic.CONSTANT
 
 
-class _VectorizeLoops(ir.IRMutator):
-    def __init__(self):
-        self.lets = LetScope()
-
-    def mutate_LetStmt(self, node):
-        value = self.mutate(node.value)
-        token = self.lets.push(node.sym, value)
-        body = self.mutate(node.body)
-        self.lets.pop(token)
-        if value is node.value and body is node.body:
-            return node
-        return ir.LetStmt(node.sym, value, body)
-
+class _VectorizeLoops(LetTrackingMutator):
     def mutate_For(self, node):
         body = self.mutate(node.body)
         if node.kind is not ir.ForKind.VECTORIZED:

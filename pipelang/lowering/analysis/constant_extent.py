@@ -35,3 +35,20 @@ class LetScope:
         if v is None and self.values:
             v = ir.const_value(simplify(ir.substitute(self.values, e)))
         return v
+
+
+class LetTrackingMutator(ir.IRMutator):
+    """An IRMutator that keeps `self.lets` (a LetScope) of the LetStmts around
+    the node it is at, for passes that need loop extents as constants."""
+
+    def __init__(self):
+        self.lets = LetScope()
+
+    def mutate_LetStmt(self, node):
+        value = self.mutate(node.value)
+        token = self.lets.push(node.sym, value)
+        body = self.mutate(node.body)
+        self.lets.pop(token)
+        if value is node.value and body is node.body:
+            return node
+        return ir.LetStmt(node.sym, value, body)

@@ -71,9 +71,10 @@ def lower(outputs: list, name: str = "pipeline", log=None) -> tuple:
     s = run("entry_checks", add_entry_checks, s, regions, outputs, args.input_dims())
     s = run("tracing", inject_tracing, s, env)
     s = run("sliding_window", sliding_window, s, env)
-    s = run("simplify", simplify, s)
-    # Folding needs the simplified, constant per-iteration extents.
+    # Folding reads the region lets that sliding window wrote, before the
+    # simplifier inlines the simple ones away.
     s = run("storage_folding", fold_storage, s, env)
+    s = run("simplify", simplify, s)
     s = run("storage_flattening", flatten_storage, s, env, outputs, args.strided_inputs())
     s = run("strip_producer_consumer", strip_producer_consumer, s)
     # Vectorization needs constant loop extents, which simplification exposes.

@@ -23,14 +23,24 @@ from pipelang.lowering.simplify import simplify
 
 
 class _Bound(ir.IRVisitor):
-    """Loop variables bound inside a statement (they make an expression loop-variant)."""
+    """Loop variables bound inside a statement (they make an expression
+    loop-variant), and let symbols bound more than once (unrolled copies
+    rebind them, so one clamp node can mean different things)."""
 
     def __init__(self):
         self.syms = set()
+        self.lets = set()
+        self.rebound = set()
 
     def visit_For(self, node):
         self.syms.add(node.sym)
         self.generic_visit(node)
+
+    def visit_LetStmt(self, node):
+        (self.rebound if node.sym in self.lets else self.lets).add(node.sym)
+        self.generic_visit(node)
+
+    visit_Let = visit_LetStmt
 
 
 def _uses_loads(e) -> bool:
@@ -79,9 +89,10 @@ class _FindClamp(ir.IRVisitor):
     """The first min/max in the body that is a clamp of an increasing value,
     with the condition on the loop variable under which it is inactive."""
 
-    def __init__(self, var, variant):
+    def __init__(self, var, variant, rebound):
         self.var = var
         self.variant = variant
+        self.rebound = rebound
         self.lets: dict = {}
         self.found = None           # (node, unclamped value, ("lo"|"hi", bound expr))
 
@@ -96,6 +107,8 @@ class _FindClamp(ir.IRVisitor):
     visit_Let = visit_LetStmt
 
     def _try(self, node, is_min):
+        if ir.free_symbols(node) & self.rebound:
+            return
         for a, b in ((node.a, node.b), (node.b, node.a)):
             if a.type.element_of() != ir.Int(32):
                 continue
@@ -153,7 +166,7 @@ class _Partition(ir.IRMutator):
         variant = bound.syms | {node.sym}
         steady, los, his = body, [], []
         for _ in range(8):
-            finder = _FindClamp(node.sym, variant)
+            finder = _FindClamp(node.sym, variant, bound.rebound)
             finder.visit(steady)
             if finder.found is None:
                 break

@@ -278,6 +278,10 @@ class _InjectAt(ir.IRMutator):
     def generic_mutate(self, node):
         if _is_site(node, self.targets) and self.wanted(node.body):
             self.count += 1
+            if isinstance(node, ir.For) and node.kind is ir.ForKind.VECTORIZED:
+                # The whole vectorized loop is one vector iteration: "inside" it
+                # is once around it, over the region of all its lanes.
+                return self.wrap(node)
             return _with_body(node, self.wrap(node.body))
         return super().generic_mutate(node)
 

@@ -119,8 +119,9 @@ class _Widen(ir.IRMutator):
     def mutate_For(self, node):
         lo, ext = self.mutate(node.min), self.mutate(node.extent)
         if lo.type.is_vector() or ext.type.is_vector():
-            raise ScheduleError(f"Can't vectorize a loop whose inner loop {node.sym.name} has "
-                                f"bounds that depend on the vectorized variable")
+            # An inner loop whose bounds differ per lane (a vectorized loop
+            # outside a producer's loops): run the lanes one by one.
+            raise _NotVectorizable()
         body = self.mutate(node.body)
         if lo is node.min and ext is node.extent and body is node.body:
             return node
@@ -195,7 +196,24 @@ class _VectorizeLoops(LetTrackingMutator):
                                 f"by a constant factor (f.vectorize(x, 8)) or bound it")
         if lanes == 1:
             return ir.LetStmt(node.sym, node.min, body)
+        if _has_vectors(body):
+            # Nested vectorized loops: the inner one already made vectors;
+            # this one runs its iterations in turn.
+            return ir.For(node.sym, node.min, node.extent, ir.ForKind.SERIAL, body)
         return _partition(node, body, lanes)
+
+
+def _has_vectors(s) -> bool:
+    found = []
+
+    class _Find(ir.IRVisitor):
+        def visit_Ramp(self, node):
+            found.append(node)
+
+        def visit_Broadcast(self, node):
+            found.append(node)
+    _Find().visit(s)
+    return bool(found)
 
 
 def _partition(node, body, lanes):

@@ -14,6 +14,24 @@ from pipelang.lowering.analysis.intervals import Interval, bounds_of_expr, inter
 from pipelang.lowering.simplify import simplify
 
 
+class _Reads(ir.IRVisitor):
+    def __init__(self):
+        self.found = False
+
+    def visit_Call(self, node):
+        self.found = True
+
+    def visit_Load(self, node):
+        self.found = True
+
+
+def _reads_memory(e) -> bool:
+    """Whether `e` reads a Func or buffer (its value is not known where bounds are)."""
+    v = _Reads()
+    v.visit(e)
+    return v.found
+
+
 def box_union(a, b):
     if a is None:
         return b
@@ -44,7 +62,7 @@ class _BoxesTouched(ir.IRVisitor):
 
     def interval(self, e) -> Interval:
         e = self.expand(e)
-        if not (ir.free_symbols(e) & self.scope.keys()):
+        if not (ir.free_symbols(e) & self.scope.keys()) and not _reads_memory(e):
             return Interval(e, e)        # depends on nothing that varies here: exact
         return bounds_of_expr(e, self.scope)
 

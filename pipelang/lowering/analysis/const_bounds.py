@@ -111,7 +111,11 @@ def constant_bounds(e: N.Expr, var_bounds: dict, depth: int = 4):
         ft = e.value.type
         if _is_int(ft) or ft.is_bool():
             lo, hi = constant_bounds(e.value, var_bounds, depth)
-            return _fit(t, lo, hi, _type_range(t))
+            # A cast wraps whatever the type (int32(uint32 x) may be negative):
+            # the "no signed overflow" assumption of arithmetic does not apply.
+            if lo is None or hi is None or lo < t.min_value() or hi > t.max_value():
+                return _type_range(t)
+            return lo, hi
         return _type_range(t)
     if cls is N.Let:
         return constant_bounds(e.body, var_bounds, depth)

@@ -75,8 +75,16 @@ class Buffer:
                                    f"multiples of the element size {arr.itemsize}")
             self._array = arr
             self._mins = [0] * arr.ndim
-        self._sym = ir.Symbol(self._name)
-        register_fields(self, self._sym, len(self._mins))
+        self._symbol = None
+
+    @property
+    def _sym(self) -> ir.Symbol:
+        """The symbol an algorithm reads this Buffer through, made (and its
+        descriptor fields registered) only when an algorithm first uses it."""
+        if self._symbol is None:
+            self._symbol = ir.Symbol(self._name)
+            register_fields(self, self._symbol, len(self._mins))
+        return self._symbol
 
     # ---------------------------------------------------------------- shape
 

@@ -61,6 +61,7 @@ class _Compiled:
         from pipelang.lowering.lower import lower
         self.lowered, self.arguments, self.regions, self.timings = lower(outputs, name)
         self.outputs = outputs
+        self.query_cache: dict = {}     # realize(sizes)'s bounds query, by its inputs
         from pipelang.function import registry
         from pipelang.lowering.analysis.environment import find_environment
         self.env_functions = find_environment(outputs, registry)[1]
@@ -243,20 +244,25 @@ class Pipeline:
         """Output buffers enlarged to what the schedule writes (Halide's bounds
         query for realize(sizes)); `outs` become views of their middle."""
         from pipelang.lowering.analysis.evaluate import evaluate_expr
-        from pipelang.lowering.names import buffer as buffer_of
         c = self._compile()
         env = self._query_env(c, outs)
+        key = tuple(sorted((id(k), v) for k, v in env.items()))
+        want_cache = c.query_cache
         result = list(outs)
         i = 0
         for fn in c.outputs:
             box = c.regions.get(fn.sym)
             n = len(fn.output_types)
             if box is not None and outs[i].dimensions():
-                try:
-                    want = [(int(evaluate_expr(iv.min, env)), int(evaluate_expr(iv.max, env)))
-                            for iv in box]
-                except Exception:        # a bound that depends on data: no growth
-                    want = None
+                if (key, i) not in want_cache:
+                    if len(want_cache) > 256:
+                        want_cache.clear()
+                    try:
+                        want_cache[key, i] = [(int(evaluate_expr(iv.min, env)),
+                                               int(evaluate_expr(iv.max, env))) for iv in box]
+                    except Exception:        # a bound that depends on data: no growth
+                        want_cache[key, i] = None
+                want = want_cache[key, i]
                 first = outs[i]
                 if want is not None:
                     lo = [min(w[0], first.dim(d).min()) for d, w in enumerate(want)]

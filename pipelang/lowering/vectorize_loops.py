@@ -88,7 +88,8 @@ class _Widen(ir.IRMutator):
             return node
         return ir.Load(node.type.with_lanes(index.type.lanes()), node.buf, index)
 
-    def mutate_Let(self, node):
+    def _let(self, node):
+        """A Let or LetStmt; a vector value makes its variable a vector inside."""
         value = self.mutate(node.value)
         if value.type.is_vector():
             self.replacements[node.sym] = ir.Variable(value.type, node.sym)
@@ -96,17 +97,9 @@ class _Widen(ir.IRMutator):
         self.replacements.pop(node.sym, None)
         if value is node.value and body is node.body:
             return node
-        return ir.Let(node.sym, value, body)
+        return type(node)(node.sym, value, body)
 
-    def mutate_LetStmt(self, node):
-        value = self.mutate(node.value)
-        if value.type.is_vector():
-            self.replacements[node.sym] = ir.Variable(value.type, node.sym)
-        body = self.mutate(node.body)
-        self.replacements.pop(node.sym, None)
-        if value is node.value and body is node.body:
-            return node
-        return ir.LetStmt(node.sym, value, body)
+    mutate_Let = mutate_LetStmt = _let
 
     def mutate_Store(self, node):
         value = self.mutate(node.value)

@@ -84,7 +84,7 @@ def rfactor(stage, preserved):
     intm_dims = [Dim(to_var[dm.var], dm.kind) if dm.var in to_var else
                  Dim(live[dm.var].name, dm.kind, True) if dm.var in live else dm for dm in dims]
     ifn.updates.append(Definition(
-        lhs, (value,), StageSchedule(intm_dims, list(pure_splits)),
+        lhs, (value,), StageSchedule(intm_dims, list(pure_splits), touched=True),
         tuple(live[dm.var] for dm in dims if dm.var in live and dm.var not in to_var),
         _conjunction(rewrite(c) for c in conds)))
 
@@ -98,7 +98,7 @@ def rfactor(stage, preserved):
     merge_dims += [Dim(a) for a in fn.args if a not in on_lhs]
     fn.updates[stage.index - 1] = Definition(
         pure, (op(ir.Call(t, fn.sym, pure), merge),),
-        StageSchedule(merge_dims, list(pure_splits)),
+        StageSchedule(merge_dims, list(pure_splits), touched=True),
         tuple(live[dm.var] for dm in dims if dm.var in to_var), None)
     touch()
     return intm

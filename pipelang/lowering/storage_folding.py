@@ -91,6 +91,18 @@ def _window(fn, body):
     return {}
 
 
+def _overshooting_dims(fn) -> set:
+    """Dims of `fn` that a split may write past the computed region (RoundUp
+    rounds up, ShiftInwards shifts back over earlier points): their writes
+    are not confined to the window, so they must not fold."""
+    from pipelang.schedule import SplitKind, TailStrategy
+    out = set()
+    for s in fn.stages()[0].schedule.splits:
+        if s.kind is SplitKind.SPLIT and s.tail is not TailStrategy.GuardWithIf:
+            out.add(s.old.split(".")[0])
+    return out
+
+
 class _FoldAccesses(ir.IRMutator):
     def __init__(self, sym, folds: dict):
         self.sym = sym
@@ -121,7 +133,10 @@ class _Fold(ir.IRMutator):
         body = self.mutate(node.body)
         fn = self.env[node.fn]
         folds = {}
+        overshoot = _overshooting_dims(fn)
         for i, c in _window(fn, body).items():
+            if fn.args[i] in overshoot:
+                continue
             n = 1
             while n < c:
                 n *= 2

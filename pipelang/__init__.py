@@ -11,7 +11,6 @@ from pipelang.expr import Expr
 from pipelang.func import Func, FuncRef, FuncTupleElementRef
 from pipelang.ir.types import Bool, Float, Handle, Int, Type, UInt
 from pipelang.operators import *  # noqa: F401,F403  (the math and cast functions)
-from pipelang.operators import __all__ as _operator_names
 from pipelang.param import ImageParam, InputBuffer, Param
 from pipelang.pipeline import Pipeline, StmtOutputFormat
 from pipelang.rdom import RDom, Range, RVar
@@ -29,7 +28,7 @@ def evaluate(e):
     f[()] = e
     out = f.realize([])
     if isinstance(out, list):
-        return tuple(b[()] if False else b._array.item() for b in out)
+        return tuple(b._array.item() for b in out)
     return out._array.item()
 
 

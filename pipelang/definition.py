@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pipelang import ir
 from pipelang.errors import CompileError
-from pipelang.expr import Expr, to_ir
+from pipelang.expr import to_ir
 from pipelang.rdom import rvar_info
 from pipelang.var import Var, var_symbol
 

@@ -10,9 +10,9 @@ from pipelang import ir
 from pipelang.errors import CompileError, ScheduleError
 from pipelang.expr import Expr, ExprOps, to_ir
 from pipelang.function import Function, touch
-from pipelang.schedule import Bound, LoopLevel, LoopLevelKind
+from pipelang.schedule import Bound, LoopLevel
 from pipelang.stage import Stage, _var_name
-from pipelang.var import Var, var_symbol
+from pipelang.var import Var
 
 _func_counter = itertools.count()
 _names_used: dict = {}

@@ -17,7 +17,6 @@ from pipelang import ir
 from pipelang.buffer import Buffer
 from pipelang.errors import BufferError_, CompileError
 from pipelang.function import generation
-from pipelang.param import ImageParam, Param
 
 
 class StmtOutputFormat(enum.Enum):
@@ -57,7 +56,8 @@ def _functions(outputs) -> list:
 
 class _Compiled:
     def __init__(self, outputs, name):
-        from pipelang.backends.llvm import compile_lowered
+        from pipelang.backends.llvm import compile_lowered, pack_scalar
+        self.pack_scalar = pack_scalar
         from pipelang.lowering.lower import lower
         self.lowered, self.arguments, self.regions, self.timings = lower(outputs, name)
         self.outputs = outputs
@@ -320,8 +320,7 @@ class Pipeline:
                 keep.append(buf)
                 _fill_buffer(argv, off, buf)
             else:
-                from pipelang.backends.llvm import pack_scalar
-                argv[off] = pack_scalar(what.get(), a.type)
+                argv[off] = c.pack_scalar(what.get(), a.type)
         self._check_aliasing(outs, keep)
         if c.traced:
             self._traced_call(c, argv, outs)

@@ -192,14 +192,6 @@ class Stage:
         self.split(y, yo, yi, yf, tail)
         return self.reorder(xi, yi, xo, yo)
 
-    def _split_inner(self, var, factor, directive: str):
-        name = _var_name(var)
-        inner = unique_name("v")
-        while any(d.var.endswith("." + inner) for d in self._sched.dims):
-            inner = unique_name("v")
-        self.split(name, name, inner, factor, TailStrategy.Auto)
-        return inner
-
     def vectorize(self, var, factor=None, tail=TailStrategy.Auto):
         if factor is not None:
             name = _var_name(var)

@@ -34,12 +34,12 @@ class _Runner:
         self.log = log
         self.timings: list = []
 
-    def __call__(self, name, pass_fn, s, *args):
+    def __call__(self, name, pass_fn, *args):
         t0 = time.perf_counter()
-        out = pass_fn(s, *args)
+        out = pass_fn(*args)
         self.timings.append((name, time.perf_counter() - t0))
         if self.log:
-            text = "(unchanged)\n" if out is s else ir.to_string(out)
+            text = "(unchanged)\n" if args and out is args[0] else ir.to_string(out)
             self.log(f"-- after {name}:\n{text}")
         return out
 
@@ -50,7 +50,7 @@ def lower_to_loop_nest(outputs: list, log=None):
     run = _Runner(log or (print if os.environ.get("PIPELANG_LOG_LOWERING") else None))
     env, order = find_environment(outputs, registry)
     args = find_arguments(env, outputs)
-    s = run("schedule_functions", lambda _, *a: schedule_functions(*a), None, outputs, env, order)
+    s = run("schedule_functions", schedule_functions, outputs, env, order)
     # Bounds inference needs every loop in place, and must precede sliding
     # window, which rewrites the regions it defines.
     s = run("bounds_inference", infer_bounds, s, env, outputs, order)

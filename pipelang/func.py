@@ -384,6 +384,12 @@ class Func:
     def infer_arguments(self):
         return self._get_pipeline().infer_arguments()
 
+    def __getattr__(self, name):
+        # compile_to, compile_to_object, compile_to_static_library, ...: the Pipeline's.
+        if name.startswith("compile_to"):
+            return getattr(self._get_pipeline(), name)
+        raise AttributeError(f"'Func' object has no attribute {name!r}")
+
 
 def _int_ir(v) -> ir.Expr:
     e = to_ir(v)

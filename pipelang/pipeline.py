@@ -151,13 +151,45 @@ class Pipeline:
     def assembly(self) -> str:
         return self._compile().jit.assembly()
 
-    def compile_to_llvm_assembly(self, filename, arguments=(), fn_name="", target=None) -> None:
-        with open(filename, "w") as f:
-            f.write(self.llvm_ir())
+    # ---------------------------------------------------------------- AOT (pipelang.aot)
+
+    def compile_to(self, outputs, arguments=(), fn_name="", target=None) -> None:
+        from pipelang.aot import outputs as aot
+        aot.compile_to(self, outputs, arguments, fn_name, target)
+
+    def _compile_one(self, kind, filename, arguments, fn_name, target) -> None:
+        from pipelang.aot.outputs import OutputFileType
+        self.compile_to({getattr(OutputFileType, kind): filename}, arguments, fn_name, target)
+
+    def compile_to_object(self, filename, arguments=(), fn_name="", target=None) -> None:
+        self._compile_one("object", filename, arguments, fn_name, target)
+
+    def compile_to_header(self, filename, arguments=(), fn_name="", target=None) -> None:
+        self._compile_one("c_header", filename, arguments, fn_name, target)
 
     def compile_to_assembly(self, filename, arguments=(), fn_name="", target=None) -> None:
-        with open(filename, "w") as f:
-            f.write(self.assembly())
+        self._compile_one("assembly", filename, arguments, fn_name, target)
+
+    def compile_to_bitcode(self, filename, arguments=(), fn_name="", target=None) -> None:
+        self._compile_one("bitcode", filename, arguments, fn_name, target)
+
+    def compile_to_llvm_assembly(self, filename, arguments=(), fn_name="", target=None) -> None:
+        self._compile_one("llvm_assembly", filename, arguments, fn_name, target)
+
+    def compile_to_c(self, filename, arguments=(), fn_name="", target=None) -> None:
+        self._compile_one("c_source", filename, arguments, fn_name, target)
+
+    def compile_to_python_extension(self, filename, arguments=(), fn_name="", target=None) -> None:
+        self._compile_one("python_extension", filename, arguments, fn_name, target)
+
+    def compile_to_file(self, filename_prefix, arguments=(), fn_name="", target=None) -> None:
+        from pipelang.aot import outputs as aot
+        aot.compile_to_file(self, filename_prefix, arguments, fn_name, target)
+
+    def compile_to_static_library(self, filename_prefix, arguments=(), fn_name="",
+                                  target=None) -> None:
+        from pipelang.aot import outputs as aot
+        aot.compile_to_static_library(self, filename_prefix, arguments, fn_name, target)
 
     def infer_arguments(self) -> list:
         args = self._compile().arguments

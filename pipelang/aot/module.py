@@ -1,0 +1,144 @@
+"""Lower a pipeline once and build the LLVM module every AOT output comes from.
+
+    m = build_module(funcs, [input, offset], "brighter", Target("arm-64-linux"))
+    m.object_bytes(); m.assembly(); m.bitcode(); m.llvm_assembly(); m.header()
+
+The module holds the pipeline (internal), Halide's exported entry points
+(`abi.py`) and, unless the target has `no_runtime`, the runtime
+(`runtime.py`), optimized at O3 for the target's machine.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import llvmlite.binding as llvm
+
+from pipelang.aot.abi import (INPUT_BUFFER, INPUT_SCALAR, OUTPUT_BUFFER, AbiArgument,
+                              AbiBuilder)
+from pipelang.aot.runtime import runtime_module
+from pipelang.aot.targets import machine_spec, target_machine
+from pipelang.buffer import Buffer
+from pipelang.errors import CompileError
+from pipelang.lowering.names import buffer
+from pipelang.target import Target
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def c_identifier(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def _llvm_lock():
+    from pipelang.backends.llvm.jit import llvm_lock
+    return llvm_lock
+
+
+def abi_arguments(arguments, found) -> tuple[list, dict]:
+    """Halide's argument list (the user's arguments, then the outputs) and the
+    Buffers to embed. `found` is lowering's `Arguments`."""
+    from pipelang.param import ImageParam, Param
+    by_owner = {id(owner): sym for sym, owner in found.inputs.items()}
+    by_owner.update({id(p): sym for sym, p in found.params.items()})
+    result, names, used = [], set(), set()
+    for a in arguments:
+        if isinstance(a, Param):
+            result.append(AbiArgument(a.name(), "_" + c_identifier(a.name()), INPUT_SCALAR,
+                                      a.type(), 0, by_owner.get(id(a)), a.get()))
+        elif isinstance(a, (ImageParam, Buffer)):
+            result.append(AbiArgument(a.name(), f"_{c_identifier(a.name())}_buffer", INPUT_BUFFER,
+                                      a.type(), a.dimensions(), by_owner.get(id(a))))
+        else:
+            raise CompileError(f"compile_to: the argument list holds {a!r}; expected Params, "
+                               f"ImageParams or Buffers")
+        if result[-1].name in names:
+            raise CompileError(f"compile_to: the argument {a.name()} appears twice")
+        names.add(result[-1].name)
+        used.add(result[-1].sym)
+    embedded = {}
+    for sym, owner in found.inputs.items():
+        if sym in used:
+            continue
+        if isinstance(owner, Buffer):
+            embedded[sym] = owner
+        else:
+            raise CompileError(f"Generated code refers to image parameter {owner.name()}, which "
+                               f"was not found in the argument list.")
+    for sym, p in found.params.items():
+        if sym not in used:
+            raise CompileError(f"Generated code refers to parameter {p.name()}, which was not "
+                               f"found in the argument list.")
+    for fn in found.outputs:
+        for i, t in enumerate(fn.output_types):
+            name = fn.name if len(fn.output_types) == 1 else f"{fn.name}.{i}"
+            result.append(AbiArgument(name, f"_{c_identifier(name)}_buffer", OUTPUT_BUFFER, t,
+                                      len(fn.args), buffer(fn, i)))
+    return result, embedded
+
+
+class AotModule:
+    """One pipeline compiled for one target: the optimized LLVM module."""
+
+    def __init__(self, fns, arguments, fn_name: str, target: Target):
+        from pipelang.backends.llvm.codegen import generate_module
+        from pipelang.lowering.lower import lower
+        if not _IDENT.match(fn_name):
+            raise CompileError(f"The function name {fn_name!r} is not a C identifier")
+        self.fn_name = fn_name
+        self.target = target
+        self.spec = machine_spec(target)
+        lowered, found, _, _ = lower(fns, fn_name)
+        self.lowered = lowered
+        self.arguments, embedded = abi_arguments(arguments, found)
+        inner = dataclasses.replace(lowered, name=f"{fn_name}_pipeline")
+        cg = generate_module(inner)
+        AbiBuilder(cg, fn_name, self.arguments, embedded, target.to_string(),
+                   target.has_feature("user_context")).build()
+        with _llvm_lock():
+            mod = llvm.parse_assembly(str(cg.module))
+            if not target.has_feature("no_runtime"):
+                mod.link_in(llvm.parse_assembly(str(runtime_module(target))))
+            self.tm = target_machine(target)
+            mod.name = fn_name
+            mod.triple = self.tm.triple
+            mod.data_layout = str(self.tm.target_data)
+            mod.verify()
+            pto = llvm.create_pipeline_tuning_options(speed_level=3)
+            pto.slp_vectorization = True
+            pto.loop_vectorization = target.has_feature("enable_llvm_loop_opt")
+            pb = llvm.create_pass_builder(self.tm, pto)
+            pb.getModulePassManager().run(mod, pb)
+            self.module = mod
+
+    def object_bytes(self) -> bytes:
+        with _llvm_lock():
+            return self.tm.emit_object(self.module)
+
+    def assembly(self) -> str:
+        with _llvm_lock():
+            return self.tm.emit_assembly(self.module)
+
+    def bitcode(self) -> bytes:
+        with _llvm_lock():
+            return self.module.as_bitcode()
+
+    def llvm_assembly(self) -> str:
+        with _llvm_lock():
+            return str(self.module)
+
+    def header(self, filename: str = "") -> str:
+        from pipelang.aot.header import header_text
+        return header_text(self.fn_name, self.arguments, filename,
+                           self.target.has_feature("user_context"))
+
+
+def standalone_runtime(target: Target) -> bytes:
+    """An object with only the runtime, for objects built with `no_runtime`."""
+    with _llvm_lock():
+        mod = llvm.parse_assembly(str(runtime_module(target)))
+        tm = target_machine(target)
+        mod.triple = tm.triple
+        mod.data_layout = str(tm.target_data)
+        mod.verify()
+        return tm.emit_object(mod)
+

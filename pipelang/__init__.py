@@ -17,7 +17,9 @@ from pipelang.rdom import RDom, Range, RVar
 from pipelang.reductions import argmax, argmin, maximum, minimum, product, sum
 from pipelang.schedule import LoopLevel, TailStrategy
 from pipelang.stage import Stage
-from pipelang.target import Target, get_host_target, get_jit_target_from_environment, get_target_from_environment
+from pipelang.target import (Target, TargetArch, TargetFeature, TargetOS, get_host_target,
+                              get_jit_target_from_environment, get_target_from_environment)
+from pipelang.aot import OutputFileType, compile_standalone_runtime, install_dir, load_library
 from pipelang.tuple import Tuple
 from pipelang.var import Var, vars
 

@@ -7,6 +7,7 @@ an artifact back into Python.
 """
 import os
 
+from pipelang.aot.loader import AotFunction, load_library
 from pipelang.aot.outputs import OutputFileType, compile_standalone_runtime
 
 
@@ -19,4 +20,4 @@ def install_dir() -> str:
     return root
 
 
-__all__ = ["OutputFileType", "compile_standalone_runtime", "install_dir"]
+__all__ = ["AotFunction", "OutputFileType", "load_library", "compile_standalone_runtime", "install_dir"]

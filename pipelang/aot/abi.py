@@ -129,6 +129,7 @@ class AbiBuilder:
             g.initializer = ll.Constant(ll.ArrayType(I8, len(data)), data)
             g.global_constant = True
             g.linkage = "private"
+            g.type = PTR    # an opaque pointer, so strings of any length mix (select)
             self._strings[text] = g
         return self._strings[text]
 

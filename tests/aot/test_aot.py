@@ -1,0 +1,263 @@
+"""Ahead-of-time compilation: objects, static libraries and headers against
+the JIT (through a C program where a C compiler exists, and through
+`hl.load_library` always), cross-compiled object formats, and errors."""
+import os
+import re
+import shutil
+import struct
+import subprocess
+
+import numpy as np
+import pytest
+
+import pipelang as hl
+
+CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+
+
+def brighter():
+    x, y = hl.Var("x"), hl.Var("y")
+    inp = hl.ImageParam(hl.UInt(8), 2, "input")
+    off = hl.Param(hl.UInt(8), "offset")
+    f = hl.Func("brighter")
+    f[x, y] = inp[x, y] + off
+    f.vectorize(x, 16).parallel(y)
+    return f, inp, off
+
+
+def blur():
+    """Float math, a compute_root producer, a float Param, parallel tiles."""
+    x, y, xi, yi = hl.Var("x"), hl.Var("y"), hl.Var("xi"), hl.Var("yi")
+    inp = hl.ImageParam(hl.Float(32), 2, "input")
+    gain = hl.Param(hl.Float(32), "gain")
+    clamped = hl.BoundaryConditions.repeat_edge(inp)
+    bx = hl.Func("bx")
+    bx[x, y] = (clamped[x - 1, y] + clamped[x, y] + clamped[x + 1, y]) / 3
+    out = hl.Func("blur")
+    out[x, y] = gain * (bx[x, y - 1] + bx[x, y] + bx[x, y + 1]) / 3
+    out.tile(x, y, xi, yi, 8, 4).parallel(y).vectorize(xi, 8)
+    bx.compute_at(out, x).vectorize(x, 8)
+    return out, inp, gain
+
+
+def test_static_library_files_and_header(tmp_path):
+    f, inp, off = brighter()
+    f.compile_to_static_library(str(tmp_path / "brighter"), [inp, off], "brighter")
+    assert (tmp_path / "brighter.a").read_bytes().startswith(b"!<arch>\n")
+    header = (tmp_path / "brighter.h").read_text()
+    assert re.search(r"int brighter\(struct halide_buffer_t \*_input_buffer, uint8_t _offset, "
+                     r"struct halide_buffer_t \*_brighter(_\d+)?_buffer\);", header)
+    assert "int brighter_argv(void **args);" in header
+    assert "const struct halide_filter_metadata_t *brighter_metadata();" in header
+    assert "struct halide_buffer_t {" in header or "typedef struct halide_buffer_t {" in header
+
+
+def test_install_dir_has_runtime_header():
+    d = hl.install_dir()
+    assert os.path.isfile(os.path.join(d, "include", "HalideRuntime.h"))
+    assert os.path.isdir(os.path.join(d, "lib"))
+
+
+C_MAIN = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "brighter.h"
+#include "blur.h"
+
+static char last_error[1024];
+void halide_error(void *uc, const char *msg) { strncpy(last_error, msg, sizeof last_error - 1); }
+
+static halide_buffer_t make(void *host, halide_dimension_t *dim, uint8_t code, uint8_t bits) {
+    halide_buffer_t b;
+    memset(&b, 0, sizeof b);
+    b.host = (uint8_t *)host; b.dim = dim; b.dimensions = 2;
+    b.type.code = code; b.type.bits = bits; b.type.lanes = 1;
+    return b;
+}
+
+int main(int argc, char **argv) {
+    int W = 37, H = 11;
+    FILE *in = fopen(argv[1], "rb"), *out = fopen(argv[2], "wb");
+    uint8_t *a = malloc(W * H), *b = malloc(W * H);
+    float *fa = malloc(4 * W * H), *fb = malloc(4 * W * H);
+    if (fread(a, 1, W * H, in) != (size_t)(W * H)) return 2;
+    if (fread(fa, 4, W * H, in) != (size_t)(W * H)) return 2;
+    halide_dimension_t d1[2] = {{0, W, 1, 0}, {0, H, W, 0}}, d2[2] = {{0, W, 1, 0}, {0, H, W, 0}};
+    halide_buffer_t ba = make(a, d1, halide_type_uint, 8), bb = make(b, d2, halide_type_uint, 8);
+    if (brighter(&ba, 42, &bb) != 0) return 3;
+    halide_buffer_t fba = make(fa, d1, halide_type_float, 32), fbb = make(fb, d2, halide_type_float, 32);
+    if (blur(&fba, 1.5f, &fbb) != 0) return 4;
+    fwrite(b, 1, W * H, out);
+    fwrite(fb, 4, W * H, out);
+    /* An output larger than the input: the entry check fails with Halide's code. */
+    d2[0].extent = W + 1;
+    int rc = brighter(&ba, 1, &bb);
+    const struct halide_filter_metadata_t *md = brighter_metadata();
+    fprintf(out, "%d|%s|%s|%d|%s", rc, last_error, md->name, md->num_arguments, md->arguments[1].name);
+    fclose(out);
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CC is None, reason="no C compiler")
+def test_c_program_matches_jit(tmp_path):
+    f, inp, off = brighter()
+    g, finp, gain = blur()
+    f.compile_to_static_library(str(tmp_path / "brighter"), [inp, off], "brighter")
+    g.compile_to_static_library(str(tmp_path / "blur"), [finp, gain], "blur")
+    (tmp_path / "main.c").write_text(C_MAIN)
+    exe = tmp_path / "main"
+    subprocess.run([CC, "-O1", "-Wall", "-Werror", "-I", os.path.join(hl.install_dir(), "include"),
+                    str(tmp_path / "main.c"), str(tmp_path / "brighter.a"), str(tmp_path / "blur.a"),
+                    "-lpthread", "-lm", "-ldl", "-o", str(exe)], check=True, cwd=tmp_path)
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (11, 37), dtype=np.uint8)
+    fa = rng.random((11, 37), dtype=np.float32)
+    (tmp_path / "in.bin").write_bytes(a.tobytes() + fa.tobytes())
+    subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")], check=True)
+    data = (tmp_path / "out.bin").read_bytes()
+    n = 11 * 37
+    got_b = np.frombuffer(data[:n], np.uint8).reshape(11, 37)
+    got_f = np.frombuffer(data[n:5 * n], np.float32).reshape(11, 37)
+    rc, message, name, nargs, arg1 = data[5 * n:].decode().split("|")
+
+    inp.set(a)
+    off.set(42)
+    np.testing.assert_array_equal(got_b, np.asarray(f.realize([37, 11])))
+    finp.set(fa)
+    gain.set(1.5)
+    np.testing.assert_array_equal(got_f, np.asarray(g.realize([37, 11])))
+    assert int(rc) == -4      # halide_error_code_access_out_of_bounds
+    assert message == "Input buffer input is accessed at 37, which is beyond the max (36) in dimension 0"
+    assert (name, nargs, arg1) == ("brighter", "3", "offset")
+
+
+@pytest.mark.parametrize("suffix", [".a", ".o"])
+def test_load_library_matches_jit(tmp_path, suffix):
+    g, finp, gain = blur()
+    if suffix == ".a":
+        g.compile_to_static_library(str(tmp_path / "blur"), [finp, gain], "blur")
+    else:
+        g.compile_to_object(str(tmp_path / "blur.o"), [finp, gain], "blur")
+    lib = hl.load_library(str(tmp_path / ("blur" + suffix)))
+    names = [a[0] for a in lib.arguments]
+    assert names[:2] == ["input", "gain"] and names[2].startswith("blur")    # "blur$1" if reused
+    a = np.random.default_rng(1).random((20, 30), dtype=np.float32)
+    out = np.zeros_like(a)
+    lib(a, 0.5, out)
+    finp.set(a)
+    gain.set(0.5)
+    np.testing.assert_array_equal(out, np.asarray(g.realize([30, 20])))
+    # hl.Buffer outputs with a nonzero min work too.
+    buf = hl.Buffer(hl.Float(32), [10, 5])
+    buf.set_min([3, 4])
+    lib(hl.Buffer(a), 0.5, buf)
+    np.testing.assert_array_equal(np.asarray(buf), out[4:9, 3:13])
+
+
+def test_load_library_checks_arguments(tmp_path):
+    f, inp, off = brighter()
+    f.compile_to_object(str(tmp_path / "brighter.o"), [inp, off], "brighter")
+    lib = hl.load_library(str(tmp_path / "brighter.o"))
+    a = np.zeros((4, 40), np.uint8)
+    with pytest.raises(hl.HalideError, match=r"takes 3 arguments \(input, offset, brighter"):
+        lib(a, 1)
+    with pytest.raises(hl.HalideError, match="Input buffer input has type uint8 but the buffer "
+                                             "passed in has type float32"):
+        lib(a.astype(np.float32), 1, a.copy())
+    with pytest.raises(hl.HalideError, match="requires a buffer of exactly 2 dimensions"):
+        lib(a[0], 1, a.copy())
+    with pytest.raises(hl.HalideError, match="cannot be losslessly converted to type uint8"):
+        lib(a, 256, a.copy())
+    with pytest.raises(hl.PipelineRuntimeError, match="error code -4: Input buffer input is "
+                                                      "accessed at 40, which is beyond the max"):
+        lib(a, 1, np.zeros((4, 41), np.uint8))
+
+
+def test_embedded_buffer_is_compiled_in(tmp_path):
+    x = hl.Var("x")
+    table = hl.Buffer(np.arange(16, dtype=np.int32) * 3, name="table")
+    p = hl.Param(hl.Int(32), "k")
+    f = hl.Func("lookup")
+    f[x] = table[x % 16] + p
+    f.compile_to_object(str(tmp_path / "lookup.o"), [p], "lookup")
+    lib = hl.load_library(str(tmp_path / "lookup.o"))
+    out = np.zeros(40, np.int32)
+    lib(5, out)
+    np.testing.assert_array_equal(out, (np.arange(40) % 16) * 3 + 5)
+
+
+def _magic(path, n):
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
+@pytest.mark.parametrize("target, suffix, check", [
+    ("arm-32-android", ".o", lambda m: m[:7] == b"\x7fELF\x01\x01\x01"
+                                       and struct.unpack("<H", m[18:20])[0] == 40),
+    ("arm-64-linux", ".o", lambda m: m[:5] == b"\x7fELF\x02"
+                                     and struct.unpack("<H", m[18:20])[0] == 183),
+    ("x86-64-windows-avx-sse41", ".obj", lambda m: m[:2] == b"\x64\x86"),
+    ("x86-64-osx", ".o", lambda m: struct.unpack("<II", m[:8]) == (0xFEEDFACF, 0x01000007)),
+    ("arm-64-osx", ".o", lambda m: struct.unpack("<II", m[:8]) == (0xFEEDFACF, 0x0100000C)),
+    ("host", ".o", lambda m: m[:4] == b"\x7fELF"),
+])
+def test_cross_compilation_object_formats(tmp_path, target, suffix, check):
+    f, inp, off = brighter()
+    prefix = str(tmp_path / "b")
+    f.compile_to_file(prefix, [inp, off], "b", hl.Target(target))
+    assert os.path.isfile(prefix + ".h")
+    assert check(_magic(prefix + suffix, 20)), _magic(prefix + suffix, 20)
+
+
+def test_compile_to_writes_each_file(tmp_path):
+    f, inp, off = brighter()
+    kinds = {hl.OutputFileType.assembly: "b.s", hl.OutputFileType.bitcode: "b.bc",
+             hl.OutputFileType.llvm_assembly: "b.ll", hl.OutputFileType.object: "b.o",
+             hl.OutputFileType.c_header: "b.h", hl.OutputFileType.stmt: "b.stmt",
+             hl.OutputFileType.stmt_html: "b.stmt.html",
+             hl.OutputFileType.static_library: "b.a"}
+    f.compile_to({k: str(tmp_path / v) for k, v in kinds.items()}, [inp, off], "b")
+    assert "define" in (tmp_path / "b.ll").read_text() and "@b(" in (tmp_path / "b.ll").read_text()
+    assert (tmp_path / "b.bc").read_bytes()[:4] == b"BC\xc0\xde"
+    assert "b:" in (tmp_path / "b.s").read_text()
+    assert "<html>" in (tmp_path / "b.stmt.html").read_text()
+
+
+def test_errors(tmp_path):
+    f, inp, off = brighter()
+    with pytest.raises(hl.HalideError, match="Did not understand Halide target x86-65-linux"):
+        hl.Target("x86-65-linux")
+    with pytest.raises(hl.CompileError, match="Can't compile for target hexagon-32-qurt"):
+        f.compile_to_object(str(tmp_path / "b.o"), [inp, off], "b", hl.Target("hexagon-32-qurt"))
+    with pytest.raises(hl.CompileError, match="refers to parameter offset, which was not found "
+                                              "in the argument list"):
+        f.compile_to_object(str(tmp_path / "b.o"), [inp], "b")
+    with pytest.raises(hl.CompileError, match="image parameter input, which was not found"):
+        f.compile_to_object(str(tmp_path / "b.o"), [off], "b")
+    with pytest.raises(hl.CompileError, match="is not a C identifier"):
+        f.compile_to_object(str(tmp_path / "b.o"), [inp, off], "my-func")
+    with pytest.raises(hl.CompileError, match="can't emit OutputFileType.hlpipe"):
+        f.compile_to({hl.OutputFileType.hlpipe: str(tmp_path / "b.hlpipe")}, [inp, off], "b")
+
+
+def test_header_matches_halide_prototype(tmp_path):
+    halide = pytest.importorskip("halide")
+    x, y = halide.Var("x"), halide.Var("y")
+    hinp = halide.ImageParam(halide.Float(32), 2, "input")
+    hk = halide.Param(halide.Int(16), "k")
+    hf = halide.Func("scaled")
+    hf[x, y] = hinp[x, y] * hk
+    hf.compile_to_header(str(tmp_path / "h.h"), [hinp, hk], "scaled")
+    xx, yy = hl.Var("x"), hl.Var("y")
+    inp = hl.ImageParam(hl.Float(32), 2, "input")
+    k = hl.Param(hl.Int(16), "k")
+    f = hl.Func("scaled")
+    f[xx, yy] = inp[xx, yy] * k
+    f.compile_to_header(str(tmp_path / "p.h"), [inp, k], "scaled")
+
+    def prototypes(path):
+        return [line for line in open(path) if line.startswith(("int scaled", "const struct"))]
+    assert prototypes(tmp_path / "p.h") == prototypes(tmp_path / "h.h")

@@ -19,10 +19,13 @@ _names_used: dict = {}
 
 
 def _unique(name: str) -> str:
-    """Halide keeps Func names unique: a second Func called "f" is "f$1"."""
-    n = _names_used.get(name)
-    _names_used[name] = (n or 0) + 1
-    return name if n is None else f"{name}${n}"
+    """Halide keeps Func names unique: a second Func called "f" is "f$1". A name
+    that looks generated (a letter and digits, "f2") always gets a suffix, "f2$0"."""
+    key = name.replace("$", "_")
+    n = _names_used.get(key, 0)
+    _names_used[key] = n + 1
+    generated = len(name) > 1 and name[1:].isdigit()
+    return name if n == 0 and not generated else f"{key}${n}"
 
 
 def _as_tuple(key) -> tuple:
@@ -318,9 +321,9 @@ class Func:
         return LoopLevel(f, _var_name(var))
 
     def compute_at(self, f, var=None):
+        # A store level left inlined means "where it is computed", resolved at
+        # lowering (as Halide does), so a later compute_at moves storage too.
         self.function.schedule.compute_level = self._level(f, var)
-        if self.function.schedule.store_level.is_inlined():
-            self.function.schedule.store_level = self.function.schedule.compute_level
         touch()
         return self
 
@@ -343,6 +346,31 @@ class Func:
 
     def hoist_storage_root(self):
         return self.store_root()
+
+    # ---------------------------------------------------------------- wrappers
+
+    @classmethod
+    def _of(cls, function) -> "Func":
+        """A handle on an existing Function (a wrapper, for instance)."""
+        f = cls.__new__(cls)
+        f.function = function
+        f._pipeline = None
+        return f
+
+    def in_(self, f=None) -> "Func":
+        """A wrapper Func that replaces calls to this Func in `f` (a Func or a
+        list of Funcs), or in every consumer without its own wrapper if `f` is
+        omitted; schedule it like any Func."""
+        from pipelang.wrappers import wrapper_of
+        self._pipeline = None
+        return Func._of(wrapper_of(self.function, f, clone=False))
+
+    def clone_in(self, f) -> "Func":
+        """A copy of this Func (definitions and schedule so far) used in place of
+        it by `f` (a Func or a list of Funcs), scheduled independently."""
+        from pipelang.wrappers import wrapper_of
+        self._pipeline = None
+        return Func._of(wrapper_of(self.function, f, clone=True))
 
     # ---------------------------------------------------------------- debugging
 

@@ -27,6 +27,10 @@ def generation() -> int:
 # Every Function by its symbol: Calls in the IR hold only the symbol.
 registry: dict = {}
 
+# The Function standing for each input image that has been wrapped with
+# `in_()`, by the image's symbol (see `pipelang.wrappers`).
+image_functions: dict = {}
+
 
 @dataclass
 class ReductionVar:
@@ -60,6 +64,11 @@ class Function:
     output_types: tuple = ()
     required_types: tuple | None = None   # from Func(type, dims, name)
     required_dims: int | None = None
+    # Func.in_ / clone_in: consumer name ("" for the global wrapper) -> the
+    # wrapper Function that replaces calls to this one in that consumer.
+    wrappers: dict = field(default_factory=dict)
+    # An ImageParam's own Function (named "<image>_im") wraps this image symbol.
+    wraps_image: ir.Symbol | None = None
 
     def __post_init__(self):
         if self.sym is not None:

@@ -42,7 +42,7 @@ class _Printer:
             self.lets.pop(token)
         elif isinstance(s, ir.ProducerConsumer):
             word = "produce" if s.is_producer else "consume"
-            self.emit(depth, f"{word} {s.fn.name}:")
+            self.emit(depth, f"{word} {_trim(s.fn.name)}:")
             self.stmt(s.body, depth + 1)
         elif isinstance(s, ir.Realize):
             body = s.body
@@ -54,11 +54,12 @@ class _Printer:
             if isinstance(inner, ir.ProducerConsumer) and inner.fn is s.fn:
                 self.stmt(body, depth)
             else:
-                self.emit(depth, f"store {s.fn.name}:")
+                self.emit(depth, f"store {_trim(s.fn.name)}:")
                 self.stmt(body, depth + 1)
         elif isinstance(s, ir.For):
             fn = self.env.get(_owner_sym(s.sym, self.env))
             name = L.dim_name(fn, s.sym) if fn is not None else s.sym.name
+            name = ".".join(_trim(part) for part in name.split("."))
             lo, ext = self.const(s.min), self.const(s.extent)
             if ext == 1:                 # simplified away, as in Halide
                 self.stmt(s.body, depth)
@@ -71,7 +72,12 @@ class _Printer:
             if s.else_case is not None:
                 self.stmt(s.else_case, depth)
         elif isinstance(s, ir.Provide):
-            self.emit(depth, f"{s.fn.name}(...) = ...")
+            self.emit(depth, f"{_trim(s.fn.name)}(...) = ...")
+
+
+def _trim(name: str) -> str:
+    """Halide prints names without their uniqueness suffix: `f_in_g$0` is `f_in_g`."""
+    return name.split("$", 1)[0]
 
 
 def _owner_sym(loop_sym, env):

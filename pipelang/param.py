@@ -158,6 +158,14 @@ class ImageParam:
             args.append(e if e.type == ir.Int(32) else ir.Cast(ir.Int(32), e))
         return Expr(ir.Call(self._type, self._sym, tuple(args), ir.CallKind.IMAGE))
 
+    def in_(self, f=None):
+        """A wrapper Func that reads this image for `f` (a Func or a list), or for
+        every consumer without its own wrapper (Halide's `ImageParam.in_`)."""
+        from pipelang.func import Func
+        from pipelang.wrappers import image_function, wrapper_of
+        fn = image_function(self._sym, self._type, self._dims, self._name)
+        return Func._of(wrapper_of(fn, f, clone=False))
+
     def __repr__(self) -> str:
         return f"<pipelang.ImageParam '{self._name}' type {self._type} dims {self._dims}>"
 

@@ -64,7 +64,8 @@ class _Compiled:
         self.query_cache: dict = {}     # realize(sizes)'s bounds query, by its inputs
         from pipelang.function import registry
         from pipelang.lowering.analysis.environment import find_environment
-        self.env_functions = find_environment(outputs, registry)[1]
+        from pipelang.lowering.wrap_calls import wrap_calls
+        self.env_functions = find_environment(*wrap_calls(outputs, registry))[1]
         from pipelang.lowering.schedule_functions import is_inlined
         self.traced = [fn for fn in self.env_functions
                        if (fn.schedule.trace_stores or fn.schedule.trace_loads
@@ -196,9 +197,15 @@ class Pipeline:
         return list(args.inputs.values()) + list(args.params.values())
 
     def print_loop_nest(self) -> None:
+        from pipelang.function import registry
         from pipelang.loop_nest import loop_nest_text
+        from pipelang.lowering.analysis.environment import find_environment
+        from pipelang.lowering.wrap_calls import wrap_calls
+        fns = _functions(self._funcs)
+        # Lowering for the loop nest warns as compiling does.
+        _warn_unscheduled(find_environment(*wrap_calls(fns, registry))[1])
         # Halide prints the loop nest to stderr.
-        print(loop_nest_text(_functions(self._funcs)), end="", file=sys.stderr)
+        print(loop_nest_text(fns), end="", file=sys.stderr)
 
     # ---------------------------------------------------------------- running
 

@@ -27,6 +27,7 @@ from pipelang.lowering.storage_folding import fold_storage
 from pipelang.lowering.tracing import inject_tracing
 from pipelang.lowering.unroll_loops import unroll_loops
 from pipelang.lowering.vectorize_loops import vectorize_loops
+from pipelang.lowering.wrap_calls import wrap_calls
 
 
 class _Runner:
@@ -48,13 +49,15 @@ def lower_to_loop_nest(outputs: list, log=None):
     """The first half of lowering: loops placed and bounded, storage still
     multi-dimensional. `print_loop_nest` and `lower` both start here."""
     run = _Runner(log or (print if os.environ.get("PIPELANG_LOG_LOWERING") else None))
-    env, order = find_environment(outputs, registry)
+    # First: the rest of lowering sees consumers that call their wrappers.
+    outputs, functions = wrap_calls(outputs, registry)
+    env, order = find_environment(outputs, functions)
     args = find_arguments(env, outputs)
     s = run("schedule_functions", schedule_functions, outputs, env, order)
     # Bounds inference needs every loop in place, and must precede sliding
     # window, which rewrites the regions it defines.
     s = run("bounds_inference", infer_bounds, s, env, outputs, order)
-    return s, env, order, args, run
+    return s, env, order, args, run, outputs
 
 
 def lower(outputs: list, name: str = "pipeline", log=None) -> tuple:
@@ -64,7 +67,7 @@ def lower(outputs: list, name: str = "pipeline", log=None) -> tuple:
     its buffer's min and extent: `realize(sizes)` evaluates them to grow an
     output that a RoundUp or ShiftInwards split writes beyond (Halide's
     bounds query)."""
-    s, env, order, args, run = lower_to_loop_nest(outputs, log)
+    s, env, order, args, run, outputs = lower_to_loop_nest(outputs, log)
     # One walk of the whole pipeline gives what it touches of every buffer:
     # for the entry checks, and for realize(sizes)'s bounds query and tracing.
     regions = boxes_touched(s, None, calls=True, provides=True)

@@ -1,1 +1,120 @@
-"""pipelang's autoscheduler (beam search with a learned cost model): not built yet."""
+"""pipelang's autoscheduler: schedules a pipeline from its algorithm and the
+estimated sizes of its outputs and inputs.
+
+    out.set_estimates([hl.Range(0, 1536), hl.Range(0, 2560)])
+    result = hl.Pipeline(out).apply_autoscheduler(
+        hl.get_host_target(), hl.AutoschedulerParams("Adams2019", {"parallelism": 2}))
+    print(result.schedule_source)          # a module defining apply_schedule(pipeline)
+
+It never fails on a valid algorithm: every candidate is compiled and checked
+before it is applied; a failing one falls back to the next, then to the greedy
+baseline, then to the default schedule, each with a warning.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+
+from autoscheduler.params import AutoschedulerError, Params, parse_params
+from autoscheduler.plan import apply_source, funcs_by_name, render, reset_schedules
+
+__all__ = ["apply_autoscheduler", "autoschedule", "funcs_by_name", "AutoschedulerError", "Params"]
+
+
+class AutoscheduleWarning(UserWarning):
+    """A candidate schedule was rejected and a fallback used."""
+
+
+def _has_search() -> bool:
+    import importlib.util
+    return importlib.util.find_spec("autoscheduler.search") is not None
+
+
+def _title(pipeline) -> str:
+    return ", ".join(f.name() for f in pipeline.outputs())
+
+
+def autoschedule(pipeline, target=None, params=None):
+    """Search for a schedule; returns (source, report). The pipeline is left
+    with the chosen schedule applied."""
+    from autoscheduler.dag import DAG
+    from autoscheduler.heuristic import heuristic_state
+    from autoscheduler.space import build_plan
+    from autoscheduler.validate import check
+    p = parse_params(params)
+    t0 = time.perf_counter()
+    reset_schedules(pipeline)
+    dag = DAG.build(pipeline, target, p.parallelism)          # user errors (estimates) raise
+    if p.verbose:
+        print(f"autoscheduler: {p.describe()}")
+    report = {"params": p.describe(), "fallbacks": []}
+    title = _title(pipeline)
+    candidates = []          # (label, state, notes)
+    if p.search == "beam" and _has_search():
+        try:
+            from autoscheduler.search import beam_search
+            for state, cost in beam_search(dag, p, report):
+                candidates.append(("beam search", state, cost))
+        except Exception as e:   # noqa: BLE001 - a search bug must not cost the user a schedule
+            report["fallbacks"].append(f"beam search failed: {type(e).__name__}: {e}")
+            warnings.warn(f"autoscheduler: beam search failed ({type(e).__name__}: {e}); "
+                          f"using the greedy baseline", AutoscheduleWarning, stacklevel=2)
+    try:
+        candidates.append(("greedy baseline", heuristic_state(dag), None))
+    except Exception as e:       # noqa: BLE001
+        report["fallbacks"].append(f"baseline failed: {type(e).__name__}: {e}")
+    if p.autotune_budget_s > 0 and candidates:
+        from autoscheduler.autotune import autotune
+        candidates = autotune(pipeline, dag, p, candidates, report) + candidates
+    report["search_s"] = time.perf_counter() - t0
+    seen = set()
+    for label, state, cost in candidates:
+        try:
+            from autoscheduler.space import build_plan
+            plan = build_plan(dag, state)
+            if plan.key() in seen:
+                continue
+            seen.add(plan.key())
+            plan.notes = _notes(p, label, cost, report)
+            source = render(plan, title)
+            problem = check(pipeline, dag, source, p)
+        except Exception as e:   # noqa: BLE001 - a bad candidate falls back
+            problem = f"{type(e).__name__}: {e}"
+            source = None
+        if problem is None:                  # the winner stays applied
+            report["chosen"] = label
+            report["total_s"] = time.perf_counter() - t0
+            return source, report
+        report["fallbacks"].append(f"{label}: {problem}")
+        warnings.warn(f"autoscheduler: the {label} schedule was rejected ({problem}); "
+                      f"trying the next candidate", AutoscheduleWarning, stacklevel=2)
+    reset_schedules(pipeline)
+    report["chosen"] = "default"
+    report["total_s"] = time.perf_counter() - t0
+    from autoscheduler.plan import Plan
+    warnings.warn("autoscheduler: every candidate was rejected; keeping the default schedule",
+                  AutoscheduleWarning, stacklevel=2)
+    return render(Plan(notes=["Every candidate failed its checks: the default schedule."]),
+                  title), report
+
+
+def _notes(p: Params, label: str, cost, report) -> list:
+    notes = [f"Chosen by: {label} ({p.name}; parallelism {p.parallelism})."]
+    if cost is not None:
+        notes.append(f"Predicted cost: {cost:.4g} (model units).")
+    if "measured_ms" in report and label.startswith("autotun"):
+        notes.append(f"Measured: {report['measured_ms']:.3f} ms.")
+    return notes
+
+
+def apply_autoscheduler(pipeline, target=None, params=None):
+    """`Pipeline.apply_autoscheduler`: schedule, apply, return the results."""
+    from pipelang.pipeline import AutoSchedulerResults, Pipeline
+    if not isinstance(pipeline, Pipeline):
+        pipeline = Pipeline(pipeline)
+    p = parse_params(params)
+    source, report = autoschedule(pipeline, target, p)
+    if p.verbose:
+        print(f"autoscheduler: chose {report['chosen']} in {report['total_s']:.2f} s")
+    return AutoSchedulerResults(source, params if params is not None else p, target,
+                                report=report)

@@ -12,7 +12,7 @@ from pipelang.func import Func, FuncRef, FuncTupleElementRef
 from pipelang.ir.types import Bool, Float, Handle, Int, Type, UInt
 from pipelang.operators import *  # noqa: F401,F403  (the math and cast functions)
 from pipelang.param import ImageParam, InputBuffer, Param
-from pipelang.pipeline import Pipeline, StmtOutputFormat
+from pipelang.pipeline import AutoSchedulerResults, AutoschedulerParams, Pipeline, StmtOutputFormat
 from pipelang.rdom import RDom, Range, RVar
 from pipelang.reductions import argmax, argmin, maximum, minimum, product, sum
 from pipelang.schedule import LoopLevel, TailStrategy
@@ -43,6 +43,15 @@ def set_num_threads(n: int) -> None:
 def get_num_threads() -> int:
     from pipelang.backends.llvm import get_num_threads as _get
     return _get()
+
+
+def load_plugin(lib_name: str) -> None:
+    """Halide loads autoscheduler plugins from shared libraries; pipelang's
+    autoscheduler is built in, so this accepts Halide's plugin names
+    ("autoschedule_adams2019", "libautoschedule_mullapudi2016.so", ...) and
+    rejects unknown ones."""
+    from autoscheduler.params import check_plugin_name
+    check_plugin_name(lib_name)
 
 
 __version__ = "0.1.0"

@@ -30,8 +30,17 @@ def register_fields(owner, sym: ir.Symbol, dims: int) -> None:
 class Dimension:
     """`buf.dim(i)`: plain ints for a Buffer, Exprs for an ImageParam."""
 
-    def __init__(self, min_, extent, stride):
+    def __init__(self, min_, extent, stride, estimate=None):
         self._min, self._extent, self._stride = min_, extent, stride
+        self._estimate = estimate
+
+    def set_estimate(self, min_, extent) -> "Dimension":
+        """An ImageParam's expected range in this dimension (for the autoscheduler)."""
+        if self._estimate is None:
+            raise CompileError("Only an ImageParam's dimensions take estimates: a Buffer's "
+                               "sizes are already known")
+        self._estimate(min_, extent)
+        return self
 
     def min(self):
         return self._min

@@ -280,11 +280,36 @@ class Func:
     def bound_extent(self, var, extent):
         return self.bound(var, None, extent)
 
+    # ---------------------------------------------------------------- autoscheduler estimates
+    # Estimates only guide the autoscheduler (see autoscheduler/README); they
+    # never change what is computed.
+
     def set_estimate(self, var, min_, extent):
-        return self          # estimates only guide the autoscheduler
+        """The expected range of pure var `var`: [min, min + extent)."""
+        name = _var_name(var)
+        if self.function.defined() and name not in self.function.args:
+            raise ScheduleError(f'Can\'t set an estimate on {name} of Func "{self.name()}": it is '
+                                f'not one of its pure variables ({", ".join(self.function.args)})')
+        self.function.estimates[name] = (_int_ir(min_), _int_ir(extent))
+        return self
 
     def set_estimates(self, estimates):
+        """One `hl.Range(min, extent)` (or (min, extent) pair) per dimension, in order."""
+        self._require_defined("set estimates")
+        if len(estimates) != self.dimensions():
+            raise ScheduleError(f'Func "{self.name()}" has {self.dimensions()} dimensions but '
+                                f'set_estimates was given {len(estimates)} ranges')
+        for a, r in zip(self.function.args, estimates):
+            lo, ext = (r.min, r.extent) if hasattr(r, "extent") else r
+            self.set_estimate(a, lo, ext)
         return self
+
+    @classmethod
+    def _of(cls, function) -> "Func":
+        """A handle on an existing Function (how a schedule finds a Func by name)."""
+        f = cls.__new__(cls)
+        f.function, f._pipeline = function, None
+        return f
 
     def reorder_storage(self, *vars_):
         if len(vars_) == 1 and isinstance(vars_[0], (list, tuple)):

@@ -69,6 +69,7 @@ class Function:
     wrappers: dict = field(default_factory=dict)
     # An ImageParam's own Function (named "<image>_im") wraps this image symbol.
     wraps_image: ir.Symbol | None = None
+    estimates: dict = field(default_factory=dict)   # pure var name -> (min, extent) ir.Exprs
 
     def __post_init__(self):
         if self.sym is not None:

@@ -31,7 +31,7 @@ def _check_value(t: ir.Type, value, name: str):
 
 class Param(ExprOps):
     """A scalar input: `hl.Param(hl.Float(32), "gain", 1.5)`."""
-    __slots__ = ("_type", "_name", "_sym", "_value", "__weakref__")
+    __slots__ = ("_type", "_name", "_sym", "_value", "_estimate", "__weakref__")
 
     def __init__(self, t: ir.Type, *args):
         name = None
@@ -47,6 +47,7 @@ class Param(ExprOps):
         self._sym = ir.Symbol(self._name)
         self._value = _check_value(t, value, self._name) if value is not None else (
             0.0 if t.is_float() else 0)
+        self._estimate = None
         param_owner[self._sym] = self
 
     def name(self) -> str:
@@ -65,7 +66,12 @@ class Param(ExprOps):
         return self
 
     def set_estimate(self, value):
+        """The value the autoscheduler assumes (the current value if never set)."""
+        self._estimate = _check_value(self._type, value, self._name)
         return self
+
+    def estimate(self):
+        return self._estimate if self._estimate is not None else self._value
 
     def _to_ir(self) -> ir.Expr:
         return ir.Variable(self._type, self._sym)
@@ -85,7 +91,24 @@ class ImageParam:
         self._name = name or f"p{next(_counter)}"
         self._sym = ir.Symbol(self._name)
         self._buffer: Buffer | None = None
+        self._estimates: list = [None] * self._dims   # (min, extent) ints, for the autoscheduler
         register_fields(self, self._sym, self._dims)
+
+    def set_estimates(self, estimates):
+        """One `hl.Range(min, extent)` (or (min, extent) pair) per dimension."""
+        if len(estimates) != self._dims:
+            raise CompileError(f"ImageParam {self._name} has {self._dims} dimensions but "
+                               f"set_estimates was given {len(estimates)} ranges")
+        for d, r in enumerate(estimates):
+            lo, ext = (r.min, r.extent) if hasattr(r, "extent") else r
+            self._set_estimate(d, lo, ext)
+        return self
+
+    def _set_estimate(self, d: int, min_, extent) -> None:
+        self._estimates[d] = (int(min_), int(extent))
+
+    def estimates(self) -> list:
+        return list(self._estimates)
 
     def name(self) -> str:
         return self._name
@@ -122,7 +145,8 @@ class ImageParam:
     def dim(self, d: int) -> Dimension:
         mn = self._field(ir.buffer_min, d)
         ext = self._field(ir.buffer_extent, d)
-        return Dimension(mn, ext, self._field(ir.buffer_stride, d))
+        return Dimension(mn, ext, self._field(ir.buffer_stride, d),
+                         estimate=lambda lo, e: self._set_estimate(d, lo, e))
 
     def width(self) -> Expr:
         return self._field(ir.buffer_extent, 0)

@@ -106,6 +106,36 @@ def _check_dense_in_x(param, buf: Buffer) -> None:
                            f"or use a Buffer directly in the algorithm)")
 
 
+class AutoschedulerParams:
+    """Which autoscheduler to run and its parameters, as Halide spells them:
+    `hl.AutoschedulerParams("Adams2019", {"parallelism": 2})`. Values may be
+    strings (Halide passes strings); the autoscheduler checks and converts them."""
+
+    def __init__(self, name: str = "", extra: dict | None = None):
+        self.name = name
+        self.extra = dict(extra or {})
+
+    def __repr__(self) -> str:
+        return f"AutoschedulerParams({self.name!r}, {self.extra!r})"
+
+
+class AutoSchedulerResults:
+    """What `Pipeline.apply_autoscheduler` returns: the schedule as Python source
+    (a module defining `apply_schedule(pipeline)`), the parameters used, the
+    target, and the search's features and statistics."""
+
+    def __init__(self, schedule_source: str, autoscheduler_params, target, featurization=b"",
+                 report=None):
+        self.schedule_source = schedule_source
+        self.autoscheduler_params = autoscheduler_params
+        self.target = target
+        self.featurization = featurization
+        self.report = report
+
+    def __repr__(self) -> str:
+        return f"<AutoSchedulerResults {self.autoscheduler_params!r}>"
+
+
 class Pipeline:
     def __init__(self, outputs=None):
         from pipelang.func import Func
@@ -132,6 +162,11 @@ class Pipeline:
 
     def compile_jit(self, target=None) -> None:
         self._compile()
+
+    def apply_autoscheduler(self, target=None, autoscheduler_params=None) -> AutoSchedulerResults:
+        """Schedule every Func of this pipeline automatically (see autoscheduler/)."""
+        from autoscheduler import apply_autoscheduler
+        return apply_autoscheduler(self, target, autoscheduler_params)
 
     def compile_to_lowered_stmt(self, filename, arguments=(), fmt=None, target=None) -> None:
         """Write the lowered statement as text, or as a small HTML page for

@@ -1,0 +1,109 @@
+"""The fast greedy scheduler (Mullapudi2016's spirit): the baseline every
+search starts from and the fallback when a search's winner fails its checks.
+
+1. Inline pure Funcs that are cheap or read at one point per use.
+2. Everything else is computed at root; a root Func whose uses all lie in one
+   pure consumer group joins it as a strip member (stored per strip, computed
+   per row: the compiler slides it down the strip).
+3. A reduction whose only use is a pointwise read by its consumer becomes a
+   register block of that consumer (matmul, convolution).
+4. Leaders get strips sized to give every core at least four tasks.
+"""
+from __future__ import annotations
+
+from autoscheduler.dag import DAG, FuncNode
+from autoscheduler.space import Choice, can_inline, leaders_of
+
+
+def reads_per_point(dag: DAG, node: FuncNode) -> float:
+    """The most points of `node` any one point of a consumer reads."""
+    worst = 0.0
+    for s in node.consumers:
+        box = {a: (lo, lo) for a, (lo, _) in zip(s.func.args, s.func.region)}
+        fp = dag.footprint(node.sym, s, box)
+        if fp is None or any(d is None for d in fp):
+            return float("inf")
+        n = 1
+        for lo, hi in fp:
+            n *= hi - lo + 1
+        if s.rvars:
+            n = max(n, len(s.calls.get(node.sym, ())))
+        worst = max(worst, n * len(s.calls.get(node.sym, ())))
+    return worst
+
+
+def strip_size(extent: int, parallelism: int) -> int:
+    s = 64
+    while s > 4 and -(-extent // s) < 4 * parallelism:
+        s //= 2
+    return max(1, min(s, extent))
+
+
+def regblock_member(dag: DAG, leader: FuncNode):
+    """The reduction `leader` reads pointwise, if it can be register-blocked into it."""
+    if leader.has_updates or len(leader.args) < 2:
+        return None
+    for st in leader.stages:
+        for sym in st.calls:
+            p = dag.by_sym.get(sym)
+            if p is None or not p.has_updates or len(p.consumers) != 1 or p.args != leader.args:
+                continue
+            ups = p.stages[1:]
+            if not all(u.rvars and u.lhs_pointwise and set(u.free_pure) == set(p.args) for u in ups):
+                continue
+            if not dag.is_pointwise_edge(p, st):
+                continue
+            vec = dag.vector_width(p)
+            if leader.extent(leader.args[0]) >= 2 * vec and leader.extent(leader.args[1]) >= 8:
+                return p
+    return None
+
+
+def heuristic_state(dag: DAG) -> dict:
+    p = dag.parallelism
+    state: dict = {}
+    for node in dag.nodes:
+        if can_inline(node) and (node.stages[0].ops <= 4 or reads_per_point(dag, node) <= 1):
+            state[node.name] = Choice("inline")
+        else:
+            state[node.name] = Choice("root")
+    for node in reversed(dag.nodes):            # consumers first
+        c = state[node.name]
+        if c.place != "root":
+            continue
+        if node.has_updates or node.is_output or not node.args:
+            continue
+        leaders = leaders_of(dag, {**state, node.name: Choice("inline")}, node)
+        if len(leaders) != 1:
+            continue
+        leader = dag.node(next(iter(leaders)))
+        if leader.has_updates or len(leader.args) < 2 or len(node.args) < 2:
+            continue
+        state[node.name] = Choice("row")
+    for node in reversed(dag.nodes):
+        c = state[node.name]
+        if c.place != "root":
+            continue
+        blocked = regblock_member(dag, node)
+        if blocked is not None:
+            vec = dag.vector_width(blocked)
+            k = 3 if node.extent(node.args[0]) >= 3 * vec else 2
+            state[node.name] = Choice("root", ("regblock", k, 8 if k == 3 else 4))
+            state[blocked.name] = Choice("tile")
+            continue
+        if len(node.args) >= 2:
+            state[node.name] = Choice("root", ("strips", strip_size(node.region[1][1], p)))
+        elif node.args and node.region[0][1] >= 4 * p * dag.vector_width(node):
+            state[node.name] = Choice("root", ("strips", max(dag.vector_width(node),
+                                                             node.region[0][1] // (4 * p))))
+        else:
+            state[node.name] = Choice("root", ("flat",))
+    # A leader that lost its members to nothing keeps strips; members need a strips leader.
+    for node in dag.nodes:
+        c = state[node.name]
+        if c.place == "row":
+            leaders = leaders_of(dag, {**state, node.name: Choice("inline")}, node)
+            lead = state[next(iter(leaders))]
+            if not lead.tiling or lead.tiling[0] != "strips":
+                state[node.name] = Choice("root", ("strips", strip_size(node.region[1][1], p)))
+    return state

@@ -1,0 +1,221 @@
+"""The search space: one `Choice` per Func, and how a full assignment (a
+`State`) becomes a `Plan` of directives.
+
+A Func is inlined, computed at root (a group *leader*, with a tiling), or a
+*member* of the one group its consumers belong to: computed per strip row
+(stored per strip, so the compiler slides it down the strip) or per tile of
+its leader. Leaders tile their pure loops as
+
+- strips: `y` split into strips, strips in parallel, `x` vectorized;
+- tiles: `x` and `y` tiled, tile rows in parallel, `xi` vectorized;
+- regblock: a register block (`k` vectors by `b` rows) of a reduction member
+  accumulated over its whole RDom, the block unrolled (matmul, convolution).
+
+Updates of root Funcs vectorize their innermost free pure var (moved inside
+the RVars) and parallelize the outermost one. Every split uses GuardWithIf
+(which never reads outside what the unscheduled pipeline reads) except a
+register block's, which needs constant extents and uses ShiftInwards.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autoscheduler.dag import DAG, FuncNode
+from autoscheduler.plan import INLINE, ROOT, Plan
+
+GUARD, SHIFT = "GuardWithIf", "ShiftInwards"
+
+
+@dataclass(frozen=True)
+class Choice:
+    place: str                  # "inline", "root", "row" (strip member), "tile" (tile member)
+    tiling: tuple = ()          # leaders: ("strips", S) | ("tiles", TX, TY) | ("regblock", k, b) | ("flat",)
+
+
+class Invalid(Exception):
+    """A state the space does not allow (e.g. a member whose consumers are in two groups)."""
+
+
+def can_inline(node: FuncNode) -> bool:
+    return not node.is_output and not node.has_updates
+
+
+def leaders_of(dag: DAG, state: dict, node: FuncNode) -> set:
+    """The root Funcs whose loops compute `node` (through inlined consumers)."""
+    c = state[node.name]
+    if c.place == "root":
+        return {node.name}
+    out = set()
+    for s in node.consumers:
+        out |= leaders_of(dag, state, s.func)
+    return out
+
+
+def fresh(node: FuncNode, base: str, taken: set) -> str:
+    name = base
+    while name in node.args or name in taken or any(name == r[0] for s in node.stages for r in s.rvars):
+        name += "_"
+    taken.add(name)
+    return name
+
+
+def build_plan(dag: DAG, state: dict) -> Plan:
+    plan = Plan()
+    for node in reversed(dag.nodes):          # outputs first, as Halide prints them
+        plan.func(node.name)
+    loops = {}                                # leader name -> {"row": (store, compute), "tile": var}
+    for node in reversed(dag.nodes):
+        c = state[node.name]
+        if c.place == "root":
+            loops[node.name] = _leader(dag, plan, node, c.tiling)
+    for node in dag.nodes:
+        c = state[node.name]
+        fp = plan.funcs[node.name]
+        if c.place == "inline":
+            if not can_inline(node):
+                raise Invalid(f"{node.name} can't be inlined")
+            fp.compute = INLINE
+            continue
+        if c.place == "root":
+            fp.compute = ROOT
+            continue
+        leaders = leaders_of(dag, {**state, node.name: Choice("inline")}, node)
+        if len(leaders) != 1:
+            raise Invalid(f"{node.name} is used by {len(leaders)} groups")
+        (leader,) = leaders
+        at = loops.get(leader, {}).get(c.place)
+        if at is None or node.has_updates and c.place == "row":
+            raise Invalid(f"{node.name} can't be a {c.place} member of {leader}")
+        if c.place == "row":
+            fp.store, fp.compute = ("at", leader, at[0]), ("at", leader, at[1])
+        else:
+            fp.compute = ("at", leader, at)
+        _member(dag, plan, node, leader, state)
+    return plan
+
+
+def _vectorize(dag, node, var, extent, tail=GUARD, used=()) -> list:
+    """Split off the native vector width as `<var>v` and vectorize it (an explicit
+    name, so pasting the schedule reproduces it exactly)."""
+    vec = dag.vector_width(node)
+    if extent >= vec and vec > 1:
+        taken = {n for d in used for n in d[1:] if isinstance(n, str)}
+        inner = fresh(node, var + "v", taken)
+        return [("split", var, var, inner, vec, tail), ("vectorize", inner)]
+    return []
+
+
+def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple) -> dict:
+    """Directives of a root Func; returns the loops members may use."""
+    fp = plan.funcs[node.name]
+    s0 = fp.stage(0)
+    args = node.args
+    taken: set = set()
+    kind = tiling[0] if tiling else "flat"
+    p = dag.parallelism
+    out: dict = {}
+    if not args:
+        return out
+    x = args[0]
+    ext = [e for _, e in node.region]
+    if kind == "strips" and len(args) >= 2:
+        y, S = args[1], tiling[1]
+        yi = fresh(node, y + "i", taken)
+        s0 += [("split", y, y, yi, S, GUARD), ("reorder", [x] + args[2:] + [yi, y])]
+        s0 += _vectorize(dag, node, x, ext[0], used=s0)
+        s0 += [("parallel", y)]
+        out = {"row": (y, yi), "tile": y}
+    elif kind == "strips":
+        S = tiling[1]
+        xi = fresh(node, x + "i", taken)
+        s0 += [("split", x, x, xi, S, GUARD)] + _vectorize(dag, node, xi, min(S, ext[0]), used=s0)
+        s0 += [("parallel", x)]
+        out = {"tile": x}
+    elif kind == "tiles" and len(args) >= 2:
+        y, TX, TY = args[1], tiling[1], tiling[2]
+        xi, yi = fresh(node, x + "i", taken), fresh(node, y + "i", taken)
+        s0 += [("split", x, x, xi, TX, GUARD), ("split", y, y, yi, TY, GUARD),
+               ("reorder", [xi, yi, x, y] + args[2:])]
+        s0 += _vectorize(dag, node, xi, min(TX, ext[0]), used=s0)
+        s0 += [("parallel", _outer(args, y))]
+        out = {"tile": x}
+    elif kind == "regblock" and len(args) >= 2:
+        y, k, b = args[1], tiling[1], tiling[2]
+        vec = dag.vector_width(node)
+        xi, yi = fresh(node, x + "i", taken), fresh(node, y + "i", taken)
+        s0 += [("split", x, x, xi, k * vec, SHIFT), ("split", y, y, yi, b, SHIFT),
+               ("reorder", [xi, yi, x, y] + args[2:]),
+               ("split", xi, xi, xi + "v", vec, SHIFT), ("vectorize", xi + "v"), ("unroll", xi),
+               ("unroll", yi)]
+        s0 += _parallel_outer(node, [y] + args[2:], [ext[1] // b] + ext[2:], p, taken)
+        out = {"tile": x}
+    else:      # flat: the outermost loop in parallel, x vectorized
+        s0 += _vectorize(dag, node, x, ext[0], used=s0)
+        if len(args) >= 2:
+            s0 += _parallel_outer(node, args[1:], ext[1:], p, taken)
+    for st in node.stages[1:]:
+        _update(dag, plan, node, st)
+    return out
+
+
+def _outer(args, y):
+    return args[-1] if len(args) > 2 else y
+
+
+def _parallel_outer(node, dims, extents, p, taken) -> list:
+    """Parallelize the outermost loop, fusing it with the next while it is too short."""
+    if not dims:
+        return []
+    outer, total = dims[-1], extents[-1]
+    out = []
+    i = len(dims) - 2
+    while total < 2 * p and i >= 0:
+        fused = fresh(node, dims[i] + outer, taken)
+        out.append(("fuse", dims[i], outer, fused))
+        outer, total = fused, total * extents[i]
+        i -= 1
+    return out + [("parallel", outer)]
+
+
+def _update(dag: DAG, plan: Plan, node: FuncNode, st, parallel: bool = True) -> None:
+    ds = plan.funcs[node.name].stage(st.index)
+    free = [v for v in st.pure if v in st.free_pure]
+    if not free:
+        ds.append(("unscheduled",))
+        return
+    x = node.args[0]
+    rv = [r[0] for r in st.rvars]
+    others = [v for v in st.pure if v != x]
+    if x in free and st.rvars:
+        ds.append(("reorder", [x] + rv + others))
+    if x in free:
+        ds += _vectorize(dag, node, x, node.extent(x), used=ds)
+    par = [v for v in free if v != x and node.extent(v) > 1]
+    if par and parallel:
+        ds.append(("parallel", par[-1]))
+    if not ds:
+        ds.append(("unscheduled",))
+
+
+def _member(dag: DAG, plan: Plan, node: FuncNode, leader: str, state: dict) -> None:
+    fp = plan.funcs[node.name]
+    lc = state[leader].tiling
+    if lc and lc[0] == "regblock":
+        vec = dag.vector_width(node)
+        x, y = node.args[0], node.args[1]
+        xv = fresh(node, x + "v", set())
+        fp.stage(0).extend([("split", x, x, xv, vec, GUARD), ("vectorize", xv), ("unroll", x),
+                            ("unroll", y)])
+        for st in node.stages[1:]:
+            rv = [r[0] for r in st.rvars]
+            rest = [v for v in st.pure if v not in (x, y)]
+            fp.stage(st.index).extend([("reorder", [x, y] + rv + rest),
+                                       ("split", x, x, xv, vec, GUARD), ("vectorize", xv),
+                                       ("unroll", x), ("unroll", y)])
+        return
+    if node.args:
+        fp.stage(0).extend(_vectorize(dag, node, node.args[0], node.region[0][1], used=fp.stage(0)))
+    for st in node.stages[1:]:
+        _update(dag, plan, node, st, parallel=False)
+    if not fp.stage(0):
+        del fp.stages[0]

@@ -1,0 +1,76 @@
+"""Checks a candidate schedule before it is applied: it compiles, and at the
+estimates it reads no input outside the region the algorithm itself needs (so
+a tile's tail never reads past an image: Halide's harris failure, #5949).
+
+The region check reads the compiled pipeline's per-buffer boxes (the ones its
+entry checks assert) at the estimated output size.
+"""
+from __future__ import annotations
+
+from pipelang import ir
+from pipelang.lowering.analysis import evaluate_expr
+
+from autoscheduler.plan import apply_source, reset_schedules
+
+
+def input_regions(dag) -> dict:
+    """buffer Symbol -> [(lo, hi)] the algorithm reads at the estimates."""
+    out: dict = {}
+    for node in dag.nodes:
+        for s in node.stages:
+            box = {a: (lo, lo + e - 1) for a, (lo, e) in zip(node.args, node.region)}
+            for sym in s.calls:
+                if sym not in dag.inputs:
+                    continue
+                fp = dag.footprint(sym, s, box)
+                if fp is None:
+                    continue
+                old = out.get(sym)
+                out[sym] = fp if old is None else [
+                    None if a is None or b is None else (min(a[0], b[0]), max(a[1], b[1]))
+                    for a, b in zip(old, fp)]
+    return out
+
+
+def check(pipeline, dag, source: str, params) -> str | None:
+    """None if the schedule is good (it is left applied); otherwise why not."""
+    try:
+        apply_source(source, pipeline)
+        compiled = pipeline._compile()       # the compiler's legality checks and codegen
+    except Exception as e:                   # noqa: BLE001 - any failure rejects the candidate
+        reset_schedules(pipeline)
+        return f"does not compile: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    problem = _regions_ok(dag, compiled)
+    if problem is not None:
+        reset_schedules(pipeline)
+    return problem
+
+
+def _regions_ok(dag, compiled) -> str | None:
+    from pipelang.lowering.names import buffer as buffer_of
+    env = dict(dag.env)
+    for fn in compiled.outputs:
+        node = dag.by_sym[fn.sym]
+        for k in range(len(fn.output_types)):
+            b = buffer_of(fn, k)
+            stride = 1
+            for d, (lo, e) in enumerate(node.region):
+                env[ir.buffer_min(b, d)] = lo
+                env[ir.buffer_extent(b, d)] = e
+                env[ir.buffer_stride(b, d)] = stride
+                stride *= max(e, 1)
+    need = input_regions(dag)
+    for sym, box in compiled.regions.items():
+        if sym not in need or box is None:
+            continue
+        for d, (iv, want) in enumerate(zip(box, need[sym])):
+            if want is None or iv.min is None or iv.max is None:
+                continue
+            try:
+                lo, hi = int(evaluate_expr(iv.min, env)), int(evaluate_expr(iv.max, env))
+            except Exception:                # noqa: BLE001 - a bound reading data: can't check
+                continue
+            if lo < want[0] or hi > want[1]:
+                return (f"reads input {sym.name} over [{lo}, {hi}] in dimension {d}, outside the "
+                        f"[{want[0]}, {want[1]}] the algorithm needs")
+    return None

@@ -1,0 +1,125 @@
+"""The estimate API, the parameters, Halide's names, and the schedule as Python."""
+import re
+
+import numpy as np
+import pytest
+
+import pipelang as hl
+from autoscheduler import funcs_by_name
+from autoscheduler.params import AutoschedulerError, parse_params
+from autoscheduler.plan import apply_source, reset_schedules
+
+
+def _blur(w=64, h=48):
+    inp = hl.ImageParam(hl.UInt(16), 2, "input")
+    x, y = hl.Var("x"), hl.Var("y")
+    bx, by = hl.Func("bx"), hl.Func("by")
+    bx[x, y] = (inp[x, y] + inp[x + 1, y] + inp[x + 2, y]) // 3
+    by[x, y] = (bx[x, y] + bx[x, y + 1] + bx[x, y + 2]) // 3
+    arr = np.random.default_rng(0).integers(0, 1 << 14, size=(h + 2, w + 2)).astype(np.uint16)
+    return inp, by, arr
+
+
+def _ref(a):
+    h, w = a.shape[0] - 2, a.shape[1] - 2
+    bx = (a[:, 0:w] + a[:, 1:w + 1] + a[:, 2:w + 2]) // 3
+    return (bx[0:h] + bx[1:h + 1] + bx[2:h + 2]) // 3
+
+
+def test_missing_output_estimate_names_func_and_dim():
+    inp, by, _ = _blur()
+    inp.set_estimates([hl.Range(0, 66), hl.Range(0, 50)])
+    by.set_estimate(hl.Var("x"), 0, 64)
+    with pytest.raises(hl.HalideError, match=r"by has no estimate for dimension y"):
+        hl.Pipeline(by).apply_autoscheduler(hl.get_host_target(), hl.AutoschedulerParams("Adams2019"))
+
+
+def test_missing_input_estimate_names_image_param():
+    inp, by, _ = _blur()
+    by.set_estimates([hl.Range(0, 64), hl.Range(0, 48)])
+    inp.dim(0).set_estimate(0, 66)
+    with pytest.raises(hl.HalideError, match=r"ImageParam input has no estimate for dimension 1"):
+        hl.Pipeline(by).apply_autoscheduler(hl.get_host_target(), hl.AutoschedulerParams("Li2018"))
+
+
+def test_unknown_parameter_and_name_are_errors():
+    with pytest.raises(AutoschedulerError, match="Unknown autoscheduler parameter 'beam'"):
+        parse_params(hl.AutoschedulerParams("Adams2019", {"beam": "3"}))
+    with pytest.raises(AutoschedulerError, match="Unknown autoscheduler 'Nope'"):
+        parse_params(hl.AutoschedulerParams("Nope", {}))
+    with pytest.raises(AutoschedulerError, match="'parallelism' must be int"):
+        parse_params(hl.AutoschedulerParams("Adams2019", {"parallelism": "two"}))
+
+
+def test_parameters_are_typed_and_halide_names_map():
+    p = parse_params(hl.AutoschedulerParams("Adams2019", {"parallelism": "4", "beam_size": "2",
+                                                          "time_budget_s": "1.5", "seed": 3}))
+    assert (p.parallelism, p.beam_size, p.time_budget_s, p.seed, p.search) == (4, 2, 1.5, 3, "beam")
+    assert parse_params(hl.AutoschedulerParams("Mullapudi2016", {})).search == "heuristic"
+    assert parse_params(hl.AutoschedulerParams("Li2018", {})).search == "heuristic"
+    assert parse_params(hl.AutoschedulerParams("Anderson2021", {})).search == "beam"
+    assert parse_params(None).parallelism >= 1
+
+
+def test_load_plugin_accepts_halide_names():
+    hl.load_plugin("autoschedule_adams2019")
+    hl.load_plugin("/usr/lib/libautoschedule_mullapudi2016.so")
+    with pytest.raises(hl.HalideError, match="Unknown autoscheduler plugin"):
+        hl.load_plugin("autoschedule_nothing")
+
+
+def test_apply_autoscheduler_with_image_param_estimates_matches_numpy():
+    inp, by, arr = _blur()
+    inp.set_estimates([hl.Range(0, 66), hl.Range(0, 50)])
+    by.set_estimates([hl.Range(0, 64), hl.Range(0, 48)])
+    p = hl.Pipeline(by)
+    r = p.apply_autoscheduler(hl.get_host_target(),
+                              hl.AutoschedulerParams("Adams2019", {"parallelism": 2,
+                                                                   "time_budget_s": 0.5}))
+    assert "def apply_schedule(pipeline)" in r.schedule_source
+    assert r.report["chosen"] != "default"
+    inp.set(hl.Buffer(arr))
+    out = p.realize([64, 48])
+    np.testing.assert_array_equal(np.asarray(out), _ref(arr))
+    # A smaller size than estimated still works (no split needs the estimated size).
+    inp.set(hl.Buffer(arr[:13, :20].copy()))
+    np.testing.assert_array_equal(np.asarray(p.realize([18, 11])), _ref(arr[:13, :20]))
+
+
+def _schedule_state(pipeline):
+    out = {}
+    for name, f in funcs_by_name(pipeline).items():
+        fn = f.function
+        out[name] = (repr(fn.schedule.compute_level), repr(fn.schedule.store_level),
+                     [(d.schedule.dims, d.schedule.splits) for d in fn.stages()])
+    return out
+
+
+def test_pasting_the_source_reproduces_the_schedule_exactly():
+    inp, by, arr = _blur()
+    inp.set_estimates([hl.Range(0, 1026), hl.Range(0, 770)])
+    by.set_estimates([hl.Range(0, 1024), hl.Range(0, 768)])
+    p = hl.Pipeline(by)
+    r = p.apply_autoscheduler(hl.get_host_target(), hl.AutoschedulerParams("Mullapudi2016",
+                                                                           {"parallelism": 2}))
+    applied = _schedule_state(p)
+    reset_schedules(p)
+    ns = {}
+    exec(r.schedule_source, ns)          # what a user pastes after the algorithm
+    ns["apply_schedule"](p)
+    assert _schedule_state(p) == applied
+    assert re.search(r"store_at\(by\w*, y\)\.compute_at\(by\w*, yi\)", r.schedule_source)  # sliding
+    apply_source(r.schedule_source, hl.Pipeline(by))
+
+
+def test_estimate_errors():
+    x, y = hl.Var("x"), hl.Var("y")
+    f = hl.Func("f")
+    f[x, y] = x + y
+    with pytest.raises(hl.HalideError, match="not one of its pure variables"):
+        f.set_estimate(hl.Var("z"), 0, 10)
+    with pytest.raises(hl.HalideError, match="2 dimensions but set_estimates was given 1"):
+        f.set_estimates([hl.Range(0, 10)])
+    with pytest.raises(hl.HalideError, match="Only an ImageParam"):
+        hl.Buffer(hl.UInt(8), [4, 4]).dim(0).set_estimate(0, 4)
+    hl.Param(hl.Int(32), "k", 3).set_estimate(5)

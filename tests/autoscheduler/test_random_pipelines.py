@@ -1,0 +1,34 @@
+"""Autoscheduled random pipelines compute what the reference evaluator computes:
+no mismatch, no exception, no fallback to the default schedule."""
+import pytest
+
+from helpers import autoschedule_random
+
+PARAMS = {"parallelism": 2, "time_budget_s": 0.2}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_autoscheduled_random_pipeline_matches_reference(seed):
+    msg, report = autoschedule_random(seed, PARAMS)
+    assert msg is None, msg
+    assert report["chosen"] != "default", report["fallbacks"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_greedy_baseline_random_pipeline_matches_reference(seed):
+    msg, report = autoschedule_random(100 + seed, PARAMS, name="Mullapudi2016")
+    assert msg is None, msg
+    assert report["chosen"] == "greedy baseline", report["fallbacks"]
+
+
+@pytest.mark.slow
+def test_200_random_pipelines():
+    bad = []
+    for seed in range(1000, 1200):
+        try:
+            msg, report = autoschedule_random(seed, PARAMS)
+        except Exception as e:  # noqa: BLE001 - counted, reported below
+            msg = f"seed {seed}: {type(e).__name__}: {e}"
+        if msg is not None:
+            bad.append(msg)
+    assert not bad, "\n".join(bad[:5])

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 import html
+import json
+import os
 import sys
 
 import numpy as np
@@ -55,28 +57,44 @@ def _functions(outputs) -> list:
 
 
 class _Compiled:
+    """A pipeline's compiled code and what calling it needs.
+
+    With the compile cache on (see `pipelang.cache`), the code is looked up
+    first by a fingerprint of the algorithm and schedule, which needs no
+    lowering; a hit loads the object code and the few lowering results
+    `realize` uses (the output regions). The lowered statement itself is
+    then only made if asked for."""
+
     def __init__(self, outputs, name):
-        from pipelang.backends.llvm import compile_lowered, pack_scalar
-        self.pack_scalar = pack_scalar
-        from pipelang.lowering.lower import lower
-        self.lowered, self.arguments, self.regions, self.timings = lower(outputs, name)
-        self.outputs = outputs
-        self.query_cache: dict = {}     # realize(sizes)'s bounds query, by its inputs
         from pipelang.function import registry
+        from pipelang.lowering.analysis.arguments import find_arguments
         from pipelang.lowering.analysis.environment import find_environment
         from pipelang.lowering.wrap_calls import wrap_calls
-        self.env_functions = find_environment(*wrap_calls(outputs, registry))[1]
         from pipelang.lowering.schedule_functions import is_inlined
+        from pipelang.backends.llvm.jit import pack_scalar
+        self.pack_scalar = pack_scalar
+        self.outputs = outputs
+        self.name = name
+        self.query_cache: dict = {}     # realize(sizes)'s bounds query, by its inputs
+        # As lowering does: consumers of in_() wrappers are seen calling them.
+        wrapped, functions = wrap_calls(outputs, registry)
+        env, self.env_functions = find_environment(wrapped, functions)
         self.traced = [fn for fn in self.env_functions
                        if (fn.schedule.trace_stores or fn.schedule.trace_loads
                            or fn.schedule.trace_realizations)
                        and (fn in outputs or not is_inlined(fn, outputs))]
-        self.jit = compile_lowered(self.lowered)
+        self._lowered = None
+        self.timings: list = []
+        self.cache_hit = False
+        self.arguments = find_arguments(env, wrapped)
+        cache, fp, key = self._cache_key(env)
+        if key is None or not self._load(cache, fp, key):
+            self._compile(cache, fp, key)
         self.generation = generation()
         # Where each argument's slots go, in argv order.
         self.plan = []
         out_index = 0
-        for a, off in zip(self.lowered.args, self.jit.arg_offsets):
+        for a, off in zip(self.jit.args, self.jit.arg_offsets):
             if a.kind is ir.ArgKind.SCALAR:
                 self.plan.append(("param", off, self.arguments.params[a.sym], a))
             elif a.sym in self.arguments.inputs:
@@ -84,6 +102,84 @@ class _Compiled:
             else:
                 self.plan.append(("output", off, out_index, a))
                 out_index += 1
+
+    def _cache_key(self, env):
+        from pipelang.cache import default_cache, make_key, toolchain_key
+        from pipelang import fingerprint
+        cache = default_cache()
+        if cache is None or os.environ.get("PIPELANG_LOG_LOWERING"):
+            return cache, None, None
+        try:
+            fp = fingerprint.pipeline(self.env_functions, self.outputs, self.arguments, self.name)
+        except fingerprint.Unkeyable:
+            return cache, None, None
+        # The target (once compile_jit honours one) is part of the key.
+        target = os.environ.get("HL_JIT_TARGET", "host")
+        return cache, fp, make_key(toolchain_key(), "pipeline", target, fp.digest())
+
+    def _compile(self, cache, fp, key) -> None:
+        from pipelang.backends.llvm import compile_lowered
+        from pipelang.lowering.lower import lower
+        self._lowered, self.arguments, self.regions, self.timings = lower(self.outputs, self.name)
+        self.jit = compile_lowered(self._lowered, cache=cache)
+        if key is not None and self.jit.object_key is not None:
+            self._store(cache, fp, key)
+
+    def _region_functions(self) -> list:
+        return list(self.outputs) + [fn for fn in self.traced if fn not in self.outputs]
+
+    def _store(self, cache, fp, key) -> None:
+        from pipelang import fingerprint
+        fns = [fn for fn in self._region_functions() if self.regions.get(fn.sym) is not None]
+        try:
+            boxes = [fp.encode_exprs([e for iv in self.regions[fn.sym] for e in (iv.min, iv.max)])
+                     for fn in fns]
+        except fingerprint.Unkeyable:
+            return
+        record = {"object": self.jit.object_key, "code": self.jit.info.to_json(),
+                  "regions": [[fp.symbols.index(fn.sym), b] for fn, b in zip(fns, boxes)]}
+        cache.put(key, json.dumps(record).encode())
+
+    def _load(self, cache, fp, key) -> bool:
+        """Set up from the cache; False on a miss (or an entry that doesn't fit)."""
+        from pipelang.backends.llvm.jit import CodeInfo, JITFunction
+        from pipelang.lowering.analysis.intervals import Interval
+        raw = cache.get(key)
+        if raw is None:
+            return False
+        try:
+            record = json.loads(raw)
+            info = CodeInfo.from_json(record["code"], self.arguments.lowered_arguments())
+            regions = {}
+            for index, flat in record["regions"]:
+                es = fp.decode_exprs(flat)
+                regions[fp.symbols[index]] = [Interval(es[i], es[i + 1])
+                                              for i in range(0, len(es), 2)]
+            data = cache.get(record["object"])
+        except (ValueError, KeyError, TypeError, IndexError):
+            return False
+        if data is None:
+            return False
+        self.jit = JITFunction.from_object(data, info)
+        self.regions = regions
+        self.cache_hit = True
+        return True
+
+    @property
+    def lowered(self):
+        """The lowered statement (made now if the code came from the cache)."""
+        if self._lowered is None:
+            from pipelang.lowering.lower import lower
+            self._lowered, _, _, self.timings = lower(self.outputs, self.name)
+        return self._lowered
+
+    def llvm_ir(self) -> str:
+        if self.jit.llvm_ir is None:
+            # Loaded from the cache, which keeps object code only: compile again
+            # (the same code) to have the IR.
+            from pipelang.backends.llvm import compile_lowered
+            self.jit = compile_lowered(self.lowered)
+        return self.jit.llvm_ir
 
 
 def _fill_buffer(argv, off, buf: Buffer) -> None:
@@ -182,10 +278,12 @@ class Pipeline:
         return ir.to_string(self._compile().lowered)
 
     def llvm_ir(self) -> str:
-        return self._compile().jit.llvm_ir
+        return self._compile().llvm_ir()
 
     def assembly(self) -> str:
-        return self._compile().jit.assembly()
+        c = self._compile()
+        c.llvm_ir()
+        return c.jit.assembly()
 
     # ---------------------------------------------------------------- AOT (pipelang.aot)
 

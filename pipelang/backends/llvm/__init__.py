@@ -4,14 +4,15 @@ from pipelang.backends.llvm.runtime import get_num_threads, set_num_threads
 from pipelang.ir import LoweredFunc
 
 
-def compile_lowered(lowered: LoweredFunc, *, loop_opt: bool = True) -> JITFunction:
+def compile_lowered(lowered: LoweredFunc, *, loop_opt: bool = True, cache=None) -> JITFunction:
     """JIT-compile a lowered pipeline for the host CPU.
 
     `loop_opt=False` skips LLVM's loop vectorizer and unroller (see
     `jit.optimize`): much faster compiles, same speed for loops that
-    lowering already vectorized.
+    lowering already vectorized. With a `pipelang.cache.CompileCache`,
+    object code is looked up there first and stored after a miss.
     """
-    return JITFunction(lowered, loop_opt)
+    return JITFunction(lowered, loop_opt, cache)
 
 
 class LLVMBackend:

@@ -35,6 +35,12 @@ def _host():
     return target, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
 
 
+def host_description() -> tuple:
+    """(triple, CPU name, CPU features): what code for this host depends on."""
+    target, cpu, features = _host()
+    return target.triple, cpu, features
+
+
 def new_target_machine():
     """A target machine for the host CPU (name and features), at O3.
 
@@ -76,35 +82,128 @@ def optimize(module_text: str, name: str = "module", loop_opt: bool = True):
     return mod
 
 
-def jit(mod):
-    """An MCJIT engine owning `mod`, finalized. Keep the engine alive while calling."""
+def jit(mod, capture: list | None = None):
+    """An MCJIT engine owning `mod`, finalized. Keep the engine alive while calling.
+
+    With `capture`, the object code MCJIT emits is appended to it (for the
+    compile cache)."""
     engine = llvm.create_mcjit_compiler(mod, new_target_machine())
+    if capture is not None:
+        engine.set_object_cache(lambda _module, data: capture.append(bytes(data)))
+    engine.finalize_object()
+    if capture is not None:
+        engine.set_object_cache()
+    return engine
+
+
+def load_object(data: bytes):
+    """An MCJIT engine running previously emitted object code (see `jit`)."""
+    engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), new_target_machine())
+    engine.add_object_file(llvm.ObjectFileRef.from_data(data))
     engine.finalize_object()
     return engine
+
+
+def compile_module(module_text: str, name: str, loop_opt: bool = True, cache=None, tag: str = ""):
+    """(engine, optimized IR text or None, object key or None) for LLVM IR `module_text`.
+
+    With a `CompileCache`, the object code is looked up by a hash of the
+    unoptimized IR, the options and the toolchain (see `pipelang.cache`),
+    and stored after a miss; a hit skips LLVM's optimizer and code
+    generator (and gives no optimized IR text)."""
+    key = None
+    if cache is not None:
+        from pipelang.cache import make_key, toolchain_key
+        key = make_key(toolchain_key(), "llvm-object", tag, int(loop_opt), module_text)
+        data = cache.get(key)
+        if data is not None:
+            with llvm_lock:
+                return load_object(data), None, key
+    captured: list = []
+    with llvm_lock:
+        mod = optimize(module_text, name, loop_opt)
+        text = str(mod)
+        engine = jit(mod, captured if cache is not None else None)
+    if cache is not None and len(captured) == 1:
+        cache.put(key, captured[0])
+    return engine, text, key
+
+
+class CodeInfo:
+    """What calling compiled code needs besides the code: plain data, kept
+    beside the object code in the compile cache (as JSON)."""
+
+    def __init__(self, name, args, arg_offsets, argv_size, err_slots, errors):
+        self.name = name
+        self.args = tuple(args)             # ir.Argument, in argv order
+        self.arg_offsets = list(arg_offsets)
+        self.argv_size = argv_size
+        self.err_slots = err_slots
+        self.errors = list(errors)          # ErrorInfo, by error code - 1
+
+    def to_json(self) -> dict:
+        t = lambda ty: [ty.code.value, ty.bits(), ty.lanes()]
+        return {"name": self.name, "arg_offsets": self.arg_offsets, "argv_size": self.argv_size,
+                "err_slots": self.err_slots,
+                "args": [[a.kind.value, t(a.type), a.dimensions] for a in self.args],
+                "errors": [[e.message, [t(x) for x in e.arg_types]] for e in self.errors]}
+
+    @staticmethod
+    def from_json(d: dict, args) -> "CodeInfo":
+        """`args`: this process's lowered arguments; they must match the record."""
+        from pipelang.backends.llvm.codegen import ErrorInfo
+        from pipelang.ir.types import TypeCode
+        t = lambda v: Type(TypeCode(v[0]), v[1], v[2])
+        stored = [(k, t(ty), dims) for k, ty, dims in d["args"]]
+        if stored != [(a.kind.value, a.type, a.dimensions) for a in args]:
+            raise ValueError("cached code was compiled for other arguments")
+        errors = [ErrorInfo(m, tuple(t(x) for x in types)) for m, types in d["errors"]]
+        return CodeInfo(d["name"], args, d["arg_offsets"], d["argv_size"], d["err_slots"], errors)
 
 
 class JITFunction:
     """A compiled pipeline: call it with the packed argv (see the module docstring)."""
 
-    def __init__(self, lowered: N.LoweredFunc, loop_opt: bool = True):
+    def __init__(self, lowered: N.LoweredFunc, loop_opt: bool = True, cache=None):
         from pipelang.backends.llvm.runtime import ensure_runtime
         ensure_runtime()
         start = time.perf_counter()
         cg = generate_module(lowered)
-        with llvm_lock:
-            mod = optimize(str(cg.module), cg.name, loop_opt)
-            self.llvm_ir = str(mod)
-            self._engine = jit(mod)
-            address = self._engine.get_function_address(cg.name)
+        info = CodeInfo(cg.name, lowered.args, cg.arg_offsets, cg.argv_size, cg.err_slots, cg.errors)
+        engine, self.llvm_ir, self.object_key = compile_module(str(cg.module), cg.name, loop_opt, cache)
+        self._setup(engine, info)
         self.compile_seconds = time.perf_counter() - start
-        self.name = cg.name
-        self.args = lowered.args
-        self.arg_offsets = cg.arg_offsets
-        self.argv_size = cg.argv_size
-        self._errors = cg.errors
+
+    @classmethod
+    def from_object(cls, data: bytes, info: CodeInfo) -> "JITFunction":
+        """Code loaded from the compile cache (no optimized IR text kept)."""
+        from pipelang.backends.llvm.runtime import ensure_runtime
+        ensure_runtime()
+        start = time.perf_counter()
+        self = cls.__new__(cls)
+        with llvm_lock:
+            engine = load_object(data)
+        self.llvm_ir = None
+        self.object_key = None
+        self._setup(engine, info)
+        self.compile_seconds = time.perf_counter() - start
+        return self
+
+    def _setup(self, engine, info: CodeInfo) -> None:
+        self._engine = engine
+        with llvm_lock:
+            address = engine.get_function_address(info.name)
+        if not address:
+            raise RuntimeError(f"compiled code has no function {info.name}")
+        self.info = info
+        self.name = info.name
+        self.args = info.args
+        self.arg_offsets = info.arg_offsets
+        self.argv_size = info.argv_size
+        self._errors = info.errors
         # One err array per JITFunction: concurrent calls of the same function
         # from several Python threads may mix up error values (never codes).
-        self._err = np.zeros(max(cg.err_slots, 1), np.int64)
+        self._err = np.zeros(max(info.err_slots, 1), np.int64)
         self._err_ptr = self._err.ctypes.data
         self._cfunc = _ENTRY_TYPE(address)
 
@@ -127,6 +226,8 @@ class JITFunction:
         raise PipelineRuntimeError(info.message.format(*values))
 
     def assembly(self) -> str:
+        if self.llvm_ir is None:
+            raise RuntimeError("no LLVM IR kept for code loaded from the compile cache")
         with llvm_lock:
             return target_machine().emit_assembly(llvm.parse_assembly(self.llvm_ir))
 

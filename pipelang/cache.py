@@ -1,0 +1,267 @@
+"""The on-disk compile cache: machine code kept across processes.
+
+One policy for every backend. An entry is an opaque byte string stored
+under a key (a SHA-256 hex digest of everything the bytes depend on); the
+LLVM JIT stores object code and a JSON record through it, and any other
+backend (CUDA modules, say) can use `get`/`put` the same way.
+
+Where: `$PIPELANG_CACHE_DIR`, else `$XDG_CACHE_HOME/pipelang`, else
+`~/.cache/pipelang`. `PIPELANG_CACHE=0` turns it off;
+`PIPELANG_CACHE_MAX_SIZE` bounds it (bytes, or with a K/M/G suffix;
+default 512M), least recently used entries going first.
+
+Loading an entry runs its code, so the directory must be as trusted as
+the code: it is created mode 0700, and a directory that is a symlink, is
+owned by another user, or can be written by group or others is refused
+(one warning, then compiling goes on without a cache). Nothing is pickled.
+
+Entry file layout: magic `PLC1`, the payload's length (8 bytes, little
+endian), its SHA-256 (32 bytes), the payload. A short, corrupt or foreign
+file reads as a miss (and is removed), so it is compiled again, never
+loaded. Writes go to a temporary file in the same directory and are
+renamed into place, so a reader never sees half an entry.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import stat
+import tempfile
+import threading
+import warnings
+
+_MAGIC = b"PLC1"
+_HEADER = len(_MAGIC) + 8 + 32
+_SUFFIX = ".plc"
+DEFAULT_MAX_BYTES = 512 << 20
+
+
+class CacheWarning(UserWarning):
+    """The cache directory is unusable; compiling goes on without it."""
+
+
+def make_key(*parts) -> str:
+    """A cache key: the SHA-256 of `parts` (str or bytes), each length-prefixed."""
+    h = hashlib.sha256()
+    for p in parts:
+        b = p if isinstance(p, bytes) else str(p).encode()
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    return h.hexdigest()
+
+
+def _valid_key(key: str) -> bool:
+    return 0 < len(key) <= 128 and all(c.isalnum() or c in "-_" for c in key)
+
+
+class CompileCache:
+    """A directory of entries, each `get`/`put` by key."""
+
+    def __init__(self, directory: str, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def _path(self, key: str) -> str:
+        if not _valid_key(key):
+            raise ValueError(f"bad cache key {key!r}: use letters, digits, '-' and '_'")
+        return os.path.join(self.directory, key + _SUFFIX)
+
+    def get(self, key: str) -> bytes | None:
+        """The bytes stored under `key`, or None (absent, or corrupt: then removed)."""
+        path = self._path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            self.misses += 1
+            return None
+        try:
+            with os.fdopen(fd, "rb") as f:
+                data = f.read()
+        except OSError:
+            self.misses += 1
+            return None
+        payload = _unwrap(data)
+        if payload is None:
+            self._remove(path)
+            self.misses += 1
+            return None
+        try:
+            os.utime(path)              # recently used: evicted last
+        except OSError:
+            pass
+        self.hits += 1
+        return payload
+
+    def put(self, key: str, payload: bytes) -> None:
+        """Store `payload` under `key` (atomically), then evict down to the bound."""
+        path = self._path(key)
+        data = _MAGIC + len(payload).to_bytes(8, "little") + hashlib.sha256(payload).digest() + payload
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.directory)
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except OSError:
+            self._remove(tmp)
+            return
+        self.evict()
+
+    def evict(self, max_bytes: int | None = None) -> None:
+        """Remove least recently used entries until the total is at most
+        `max_bytes` (default: the cache's bound)."""
+        limit = self.max_bytes if max_bytes is None else max_bytes
+        with self._lock:
+            entries, total = [], 0
+            try:
+                scan = list(os.scandir(self.directory))
+            except OSError:
+                return
+            for e in scan:
+                if not e.name.endswith(_SUFFIX):
+                    continue
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                entries.append((st.st_mtime_ns, st.st_size, e.path))
+                total += st.st_size
+            if total <= limit:
+                return
+            entries.sort()
+            for _, size, path in entries:
+                if total <= limit:
+                    break
+                self._remove(path)
+                total -= size
+
+    def clear(self) -> None:
+        self.evict(0)
+
+    def size_bytes(self) -> int:
+        try:
+            return sum(e.stat(follow_symlinks=False).st_size for e in os.scandir(self.directory)
+                       if e.name.endswith(_SUFFIX))
+        except OSError:
+            return 0
+
+    @staticmethod
+    def _remove(path: str) -> None:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def _unwrap(data: bytes) -> bytes | None:
+    if len(data) < _HEADER or not data.startswith(_MAGIC):
+        return None
+    n = int.from_bytes(data[4:12], "little")
+    payload = data[_HEADER:]
+    if len(payload) != n or hashlib.sha256(payload).digest() != data[12:_HEADER]:
+        return None
+    return payload
+
+
+# ------------------------------------------------------------ the default cache
+
+def _parse_size(text: str) -> int:
+    text = text.strip().upper()
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+    if scale != 1:
+        text = text[:-1]
+    return int(float(text) * scale)
+
+
+def default_directory() -> str:
+    explicit = os.environ.get("PIPELANG_CACHE_DIR")
+    if explicit:
+        return os.path.abspath(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "pipelang")
+
+
+def _usable(directory: str) -> str | None:
+    """Create `directory` (mode 0700) if needed; None if it is safe to use, else why not."""
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        st = os.lstat(directory)
+    except OSError as e:
+        return f"it can't be created ({e.strerror})"
+    if stat.S_ISLNK(st.st_mode):
+        return "it is a symbolic link"
+    if not stat.S_ISDIR(st.st_mode):
+        return "it is not a directory"
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        return f"it is owned by another user (uid {st.st_uid})"
+    if st.st_mode & 0o022:
+        return f"group or others can write to it (mode {stat.S_IMODE(st.st_mode):o}); chmod 700 it"
+    return None
+
+
+_state: dict = {}
+
+
+def default_cache() -> CompileCache | None:
+    """The per-user cache the environment asks for, or None when it is off or
+    unusable. Re-read when the environment variables change (for tests)."""
+    if os.environ.get("PIPELANG_CACHE", "1").strip().lower() in ("0", "false", "off", "no"):
+        return None
+    directory = default_directory()
+    max_text = os.environ.get("PIPELANG_CACHE_MAX_SIZE", "")
+    config = (directory, max_text)
+    if _state.get("config") != config:
+        _state["config"] = config
+        _state["cache"] = _open(directory, max_text)
+    return _state["cache"]
+
+
+def _open(directory: str, max_text: str) -> CompileCache | None:
+    why = _usable(directory)
+    if why is not None:
+        warnings.warn(f"pipelang: not using the compile cache at {directory}: {why}. "
+                      f"Set PIPELANG_CACHE_DIR to a directory of your own, or PIPELANG_CACHE=0.",
+                      CacheWarning, stacklevel=3)
+        return None
+    try:
+        max_bytes = _parse_size(max_text) if max_text else DEFAULT_MAX_BYTES
+    except ValueError:
+        warnings.warn(f"pipelang: PIPELANG_CACHE_MAX_SIZE={max_text!r} is not a size; "
+                      f"using {DEFAULT_MAX_BYTES >> 20}M", CacheWarning, stacklevel=3)
+        max_bytes = DEFAULT_MAX_BYTES
+    return CompileCache(directory, max_bytes)
+
+
+@functools.cache
+def source_digest() -> str:
+    """SHA-256 of pipelang's own source: any edit to the compiler invalidates
+    every entry, released version or not."""
+    root = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in ("__pycache__", "bench", "testing"))
+        for name in sorted(filenames):
+            if name.endswith(".py"):
+                path = os.path.join(dirpath, name)
+                h.update(os.path.relpath(path, root).encode() + b"\0")
+                with open(path, "rb") as f:
+                    h.update(f.read())
+    return h.hexdigest()
+
+
+@functools.cache
+def toolchain_key() -> str:
+    """Everything besides the program that compiled code depends on: pipelang's
+    version and source, llvmlite's and LLVM's versions, the host triple, CPU
+    name and features."""
+    import llvmlite
+    import llvmlite.binding as llvm
+    from pipelang import __version__
+    from pipelang.backends.llvm.jit import host_description
+    return make_key("pipelang", __version__, source_digest(), "llvmlite", llvmlite.__version__,
+                    ".".join(map(str, llvm.llvm_version_info)), *host_description())

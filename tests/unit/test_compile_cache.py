@@ -1,0 +1,166 @@
+"""The on-disk compile cache (pipelang/cache.py) and its use by Pipeline."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+import pipelang as hl
+from pipelang import cache as C
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# A pipeline with an input, a Param, a RoundUp split (realize(sizes) must grow the
+# output, which reads the regions kept beside the code) and a runtime check.
+PROGRAM = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import pipelang as hl
+    x, y, xi = hl.Var("x"), hl.Var("y"), hl.Var("xi")
+    a = np.arange(40 * 30, dtype=np.float32).reshape(30, 40)
+    inp = hl.ImageParam(hl.Float(32), 2, "inp")
+    gain = hl.Param(hl.Float(32), "gain", 2.0)
+    f, g = hl.Func("f"), hl.Func("g")
+    f[x, y] = inp[x, y] * gain
+    g[x, y] = f[x, y] + f[x + 1, y]
+    g.split(x, x, xi, 8, hl.TailStrategy.RoundUp).vectorize(xi)
+    f.compute_at(g, x)
+    inp.set(a)
+    p = hl.Pipeline(g)
+    p.compile_jit()
+    out = np.asarray(p.realize([20, 10]))
+    ref = (a[:10, :20] + a[:10, 1:21]) * 2
+    small = np.zeros((2, 2), np.float32)
+    inp.set(small)
+    try:
+        p.realize([20, 10])
+        error = ""
+    except hl.HalideError as e:
+        error = type(e).__name__
+    print(json.dumps({"hit": p._compiled.cache_hit, "ok": bool(np.array_equal(out, ref)),
+                      "error": error}))
+""")
+
+
+def _run(env_extra) -> dict:
+    env = dict(os.environ, PYTHONPATH=ROOT, **env_extra)
+    out = subprocess.run([sys.executable, "-c", PROGRAM], env=env, capture_output=True,
+                         text=True, timeout=120, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _entries(d):
+    return sorted(n for n in os.listdir(d) if n.endswith(".plc"))
+
+
+def test_second_process_hits_and_corrupt_entries_recompile(tmp_path):
+    env = {"PIPELANG_CACHE_DIR": str(tmp_path / "c"), "PIPELANG_CACHE": "1"}
+    first = _run(env)
+    assert first == {"hit": False, "ok": True, "error": "PipelineRuntimeError"}
+    d = tmp_path / "c"
+    assert oct(os.stat(d).st_mode & 0o777) == "0o700"
+    names = _entries(d)
+    assert len(names) >= 2            # the pipeline's record and its object code
+    assert _run(env) == {"hit": True, "ok": True, "error": "PipelineRuntimeError"}
+    # Truncate every entry: each is detected, dropped and compiled again.
+    for n in names:
+        with open(d / n, "r+b") as f:
+            f.truncate(os.path.getsize(d / n) // 2)
+    assert _run(env) == {"hit": False, "ok": True, "error": "PipelineRuntimeError"}
+    assert _run(env)["hit"] is True
+
+
+def test_off_switch(tmp_path):
+    d = tmp_path / "c"
+    assert _run({"PIPELANG_CACHE_DIR": str(d), "PIPELANG_CACHE": "0"})["hit"] is False
+    assert not d.exists()
+
+
+def test_put_get_and_checksum(tmp_path):
+    c = C.CompileCache(str(tmp_path))
+    key = C.make_key("cuda", b"\x00ptx")
+    assert c.get(key) is None
+    c.put(key, b"module bytes")
+    assert c.get(key) == b"module bytes"
+    path = tmp_path / (key + ".plc")
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1                      # one flipped bit in the payload
+    path.write_bytes(bytes(data))
+    assert c.get(key) is None and not path.exists()
+    with pytest.raises(ValueError, match="bad cache key"):
+        c.get("../escape")
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".tmp-")]
+
+
+def test_lru_eviction(tmp_path):
+    c = C.CompileCache(str(tmp_path), max_bytes=10_000)
+    keys = [C.make_key(i) for i in range(4)]
+    for i, k in enumerate(keys):
+        c.put(k, bytes(3000))
+        os.utime(tmp_path / (k + ".plc"), ns=(i * 10**9, i * 10**9))
+    # Four 3 KB entries exceed 10 KB: the least recently used went first.
+    assert len(_entries(tmp_path)) == 3 and c.get(keys[0]) is None
+    c.get(keys[1])                     # now the most recently used
+    c.put(C.make_key("new"), bytes(3000))
+    assert c.get(keys[1]) is not None and c.get(keys[2]) is None
+    assert c.size_bytes() <= 10_000
+
+
+def test_unsafe_directories_are_refused(tmp_path, monkeypatch):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    monkeypatch.setenv("PIPELANG_CACHE", "1")
+    monkeypatch.setenv("PIPELANG_CACHE_DIR", str(shared))
+    with pytest.warns(C.CacheWarning, match="group or others can write"):
+        assert C.default_cache() is None
+    link = tmp_path / "link"
+    os.symlink(tmp_path / "real", link, target_is_directory=True)
+    (tmp_path / "real").mkdir(mode=0o700)
+    monkeypatch.setenv("PIPELANG_CACHE_DIR", str(link))
+    with pytest.warns(C.CacheWarning, match="symbolic link"):
+        assert C.default_cache() is None
+    if os.getuid() == 0:
+        other = tmp_path / "other"
+        other.mkdir(mode=0o700)
+        os.chown(other, 12345, 12345)
+        monkeypatch.setenv("PIPELANG_CACHE_DIR", str(other))
+        with pytest.warns(C.CacheWarning, match="owned by another user"):
+            assert C.default_cache() is None
+    # Refused means compiled without a cache, not an error.
+    monkeypatch.setenv("PIPELANG_CACHE_DIR", str(shared))
+    x = hl.Var("x")
+    f = hl.Func("f")
+    f[x] = x * 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", C.CacheWarning)
+        assert list(np.asarray(f.realize([4]))) == [0, 3, 6, 9]
+    assert _entries(shared) == []
+
+
+def test_schedule_is_part_of_the_key_and_a_hit_still_gives_ir(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPELANG_CACHE", "1")
+    monkeypatch.setenv("PIPELANG_CACHE_DIR", str(tmp_path))
+    x = hl.Var("x")
+    f = hl.Func("f")
+    f[x] = x * 2 + 1
+    p = hl.Pipeline(f)
+    p.compile_jit()
+    assert p._compiled.cache_hit is False
+    q = hl.Pipeline(f)                 # the same Funcs: the same code
+    q.compile_jit()
+    assert q._compiled.cache_hit is True
+    f.vectorize(x, 4)                  # a new schedule: a new key
+    r = hl.Pipeline(f)
+    r.compile_jit()
+    assert r._compiled.cache_hit is False
+    assert list(np.asarray(r.realize([8]))) == [2 * i + 1 for i in range(8)]
+    s = hl.Pipeline(f)
+    s.compile_jit()
+    assert s._compiled.cache_hit is True
+    # A hit still gives the lowered statement and LLVM IR when asked.
+    assert "ramp" in s.lowered_stmt() and "define" in s.llvm_ir()

@@ -6,6 +6,7 @@ The public API follows Halide's Python bindings: a program written for
 """
 from pipelang import boundary_conditions as BoundaryConditions
 from pipelang.buffer import Buffer
+from pipelang.calling import Argument, ArgumentKind, Callable
 from pipelang.errors import CompileError, HalideError, PipelineRuntimeError, ScheduleError
 from pipelang.expr import Expr
 from pipelang.func import Func, FuncRef, FuncTupleElementRef

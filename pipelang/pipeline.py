@@ -18,7 +18,7 @@ import numpy as np
 from pipelang import ir
 from pipelang.buffer import Buffer
 from pipelang.errors import BufferError_, CompileError
-from pipelang.function import generation
+from pipelang.function import _generation, generation
 
 
 class StmtOutputFormat(enum.Enum):
@@ -102,6 +102,37 @@ class _Compiled:
             else:
                 self.plan.append(("output", off, out_index, a))
                 out_index += 1
+        self._setup_calls()
+
+    def _setup_calls(self) -> None:
+        """The argument packer `realize` calls through, and how it finds each value."""
+        from pipelang.calling import ArgPacker, Role, Slot
+        self.outputs_by_index = [fn for fn in self.outputs for _ in fn.output_types]
+        self.output_names = [fn.name if len(fn.output_types) == 1 else f"{fn.name}.{i}"
+                             for fn in self.outputs for i in range(len(fn.output_types))]
+        slots, self.getters = [], []
+        for kind, off, what, a in self.plan:
+            if kind == "output":
+                slots.append(Slot(Role.OUTPUT, off, a, self.output_names[what],
+                                  self.outputs_by_index[what]))
+            elif kind == "input":
+                slots.append(Slot(Role.INPUT, off, a, what.name(), what))
+                self.getters.append(what if isinstance(what, Buffer) else what.get)
+            else:
+                slots.append(Slot(Role.SCALAR, off, a, what.name(), what))
+                self.getters.append(what.get)
+        self.n_outputs = len(self.outputs_by_index)
+        # Embedded Buffers are passed as themselves; getters of the rest are called.
+        self.getter_calls = [not isinstance(g, Buffer) for g in self.getters]
+        self.packer = ArgPacker(self.jit, slots, _realize_buffer, _realize_scalar)
+        self.fixed_region = _fixed_region(self)
+
+    def values(self, outs) -> list:
+        """The value of every argument, in argv order, for output buffers `outs`."""
+        vals = list(outs)
+        for g, call in zip(self.getters, self.getter_calls):
+            vals.append(g() if call else g)
+        return vals
 
     def _cache_key(self, env):
         from pipelang.cache import default_cache, make_key, toolchain_key
@@ -182,24 +213,50 @@ class _Compiled:
         return self.jit.llvm_ir
 
 
-def _fill_buffer(argv, off, buf: Buffer) -> None:
+def _realize_buffer(slot, buf) -> Buffer:
+    """Checks of a buffer `realize` passes for the first time (see `calling`)."""
+    from pipelang.calling import Role
+    if slot.role is Role.OUTPUT:
+        Pipeline._check_output(slot.owner, buf, slot.type, buf)
+        return buf
+    if buf is None:
+        name = slot.owner.name()
+        raise BufferError_(f"ImageParam {name} is not bound to a buffer: call "
+                           f"{name}.set(buffer) before realize()")
     arr = buf._array
-    argv[off] = arr.__array_interface__["data"][0]
-    n = arr.ndim
-    for d in range(n):
-        axis = n - 1 - d
-        argv[off + 1 + 3 * d] = buf._mins[d]
-        argv[off + 2 + 3 * d] = arr.shape[axis]
-        argv[off + 3 + 3 * d] = arr.strides[axis] // arr.itemsize
-
-
-def _check_dense_in_x(param, buf: Buffer) -> None:
-    """Compiled code reads an ImageParam with stride 1 in dimension 0 (Halide's default)."""
-    arr = buf._array
-    if arr.ndim and arr.shape[-1] > 1 and arr.strides[-1] != arr.itemsize:
-        raise BufferError_(f"Input buffer {param.name()} has stride {arr.strides[-1] // arr.itemsize} "
+    if slot.dense_x and arr.ndim and arr.shape[-1] > 1 and arr.strides[-1] != arr.itemsize:
+        raise BufferError_(f"Input buffer {slot.name} has stride {arr.strides[-1] // arr.itemsize} "
                            f"in dimension 0, but it must be 1 (pass np.ascontiguousarray(a), "
                            f"or use a Buffer directly in the algorithm)")
+    return buf
+
+
+def _realize_scalar(slot, value) -> int:
+    from pipelang.backends.llvm.jit import pack_scalar
+    return pack_scalar(value, slot.type)
+
+
+def _fixed_region(c) -> bool:
+    """Whether every output writes exactly its buffer's region, so that
+    `realize(sizes)` never needs to grow one (no bounds query per call)."""
+    from pipelang.lowering.names import buffer as buffer_of
+    from pipelang.lowering.simplify import simplify
+    for fn in c.outputs:
+        box = c.regions.get(fn.sym)
+        if box is None:
+            continue
+        for k in range(len(fn.output_types)):
+            sym = buffer_of(fn, k)
+            for d, iv in enumerate(box):
+                lo = ir.Variable(ir.Int(32), ir.buffer_min(sym, d))
+                hi = ir.Sub(ir.Add(lo, ir.Variable(ir.Int(32), ir.buffer_extent(sym, d))), ir.i32(1))
+                if iv.min is None or iv.max is None or iv.min.type != ir.Int(32) \
+                        or iv.max.type != ir.Int(32):
+                    return False
+                if not (ir.is_const(simplify(ir.Sub(iv.min, lo)), 0)
+                        and ir.is_const(simplify(ir.Sub(iv.max, hi)), 0)):
+                    return False
+    return True
 
 
 class AutoschedulerParams:
@@ -326,8 +383,27 @@ class Pipeline:
         aot.compile_to_static_library(self, filename_prefix, arguments, fn_name, target)
 
     def infer_arguments(self) -> list:
+        """The ImageParams and Params the pipeline reads, as `Argument`s
+        (Buffers used in the algorithm are not arguments)."""
+        from pipelang.calling import Argument, ArgumentKind
+        from pipelang.param import ImageParam
         args = self._compile().arguments
-        return list(args.inputs.values()) + list(args.params.values())
+        out = [Argument(p.name(), ArgumentKind.InputBuffer, p.type(), p.dimensions(), p)
+               for p in args.inputs.values() if isinstance(p, ImageParam)]
+        out += [Argument(p.name(), ArgumentKind.InputScalar, p.type(), 0, p)
+                for p in args.params.values()]
+        return out
+
+    def compile_to_callable(self, arguments, target=None):
+        """A `Callable` taking `arguments` (Params, ImageParams or Arguments)
+        in order, then the output buffers; later schedule changes don't affect it."""
+        from pipelang.calling import Callable
+        return Callable(self._compile(), list(arguments))
+
+    def invalidate_cache(self) -> None:
+        """Drop the compiled code: the next realize compiles again (the
+        on-disk compile cache, if on, still makes that a quick load)."""
+        self._compiled = None
 
     def print_loop_nest(self) -> None:
         from pipelang.function import registry
@@ -399,6 +475,13 @@ class Pipeline:
                                    f"{buf.name()} differs from {first.name()} in dimension {d}")
 
     def realize(self, *args, target=None):
+        c = self._compiled
+        if (c is not None and len(args) == 1 and type(args[0]) is Buffer and c.n_outputs == 1
+                and c.generation == _generation[0] and not c.traced):
+            # The common case, kept short: one output buffer, code compiled.
+            buf = args[0]
+            c.jit.call_ptr(c.packer.pack(c.values((buf,))))
+            return buf
         if args and not isinstance(args[-1], (int, np.integer, list, tuple, Buffer, np.ndarray)):
             args = args[:-1]              # a Target
         fns = _functions(self._funcs)
@@ -406,7 +489,7 @@ class Pipeline:
         given = any(isinstance(a, (Buffer, np.ndarray)) for a in args) or (
             len(args) == 1 and isinstance(args[0], (list, tuple))
             and any(isinstance(a, (Buffer, np.ndarray)) for a in args[0]))
-        run_on = outs if given else self._grown(outs)
+        run_on = outs if given or self._compile().fixed_region else self._grown(outs)
         self._run(run_on)
         if len(outs) == 1:
             return outs[0]
@@ -477,29 +560,13 @@ class Pipeline:
 
     def _run(self, outs: list) -> None:
         c = self._compile()
-        argv = np.zeros(max(c.jit.argv_size, 1), np.int64)
-        keep = []
-        for kind, off, what, a in c.plan:
-            if kind == "output":
-                _fill_buffer(argv, off, outs[what])
-            elif kind == "input":
-                buf = what if isinstance(what, Buffer) else what.get()
-                if buf is None:
-                    raise BufferError_(f"ImageParam {what.name()} is not bound to a buffer: call "
-                                       f"{what.name()}.set(buffer) before realize()")
-                if not isinstance(what, Buffer):
-                    _check_dense_in_x(what, buf)
-                keep.append(buf)
-                _fill_buffer(argv, off, buf)
-            else:
-                argv[off] = c.pack_scalar(what.get(), a.type)
-        self._check_aliasing(outs, keep)
+        address = c.packer.pack(c.values(outs))
         if c.traced:
-            self._traced_call(c, argv, outs)
+            self._traced_call(c, address, outs)
         else:
-            c.jit(argv)
+            c.jit.call_ptr(address)
 
-    def _traced_call(self, c, argv, outs) -> None:
+    def _traced_call(self, c, address, outs) -> None:
         """Halide's pipeline trace lines around a call whose Funcs print their stores."""
         from pipelang.lowering.analysis.evaluate import evaluate_expr
         name = c.outputs[0].name.replace("$", "_")
@@ -519,14 +586,6 @@ class Pipeline:
             print(f'Tag {fn.name}.0() tag = "func_type_and_dim: {tag}"')
         sys.stdout.flush()
         try:
-            c.jit(argv)
+            c.jit.call_ptr(address)
         finally:
             print(f"End pipeline {name}.0()", flush=True)
-
-    @staticmethod
-    def _check_aliasing(outs, inputs) -> None:
-        for o in outs:
-            for i in inputs:
-                if np.may_share_memory(o._array, i._array) and np.shares_memory(o._array, i._array):
-                    raise BufferError_(f"Output buffer {o.name()} shares memory with input buffer "
-                                       f"{i.name()}: a pipeline can't read and write the same memory")

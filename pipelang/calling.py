@@ -1,0 +1,342 @@
+"""Calling compiled code: packing arguments fast, and `Callable`.
+
+A compiled pipeline takes one int64 argv (see `backends.llvm.jit`). An
+`ArgPacker` owns one argv per thread and remembers, per argument, the
+object it last packed there: when a call passes the same Buffer (same
+array, mins, shape and strides) or the same scalar object, its slots are
+already right and nothing is converted or checked again; anything new is
+validated in full (type, dimensions, writability, density, aliasing) before
+its slots are rewritten. That keeps a repeated `realize(buffer)` or
+`Callable` call to a few attribute reads and the foreign call.
+"""
+from __future__ import annotations
+
+import ctypes
+import enum
+import threading
+
+import numpy as np
+
+from pipelang import ir
+from pipelang.buffer import Buffer
+from pipelang.errors import BufferError_, HalideError
+
+_UNSET = object()
+
+
+class Role(enum.Enum):
+    OUTPUT = "output"
+    INPUT = "input"            # an ImageParam, or a Buffer used in the algorithm
+    SCALAR = "scalar"
+
+
+class Slot:
+    """One argument of compiled code: where its slots are and how to check it."""
+    __slots__ = ("role", "offset", "type", "dims", "name", "dense_x", "owner")
+
+    def __init__(self, role: Role, offset: int, arg: ir.Argument, name: str, owner=None):
+        self.role = role
+        self.offset = offset
+        self.type = arg.type
+        self.dims = arg.dimensions
+        self.name = name
+        self.owner = owner          # the Func (outputs), ImageParam/Buffer (inputs), Param
+        # ImageParams must be dense in dimension 0; an embedded Buffer never changes.
+        self.dense_x = role is Role.OUTPUT or (role is Role.INPUT and not isinstance(owner, Buffer))
+
+
+class _State(threading.local):
+    argv = None
+
+
+class ArgPacker:
+    """Fills and calls `jit` (a JITFunction) with one value per `Slot`.
+
+    `check_buffer(slot, value) -> Buffer` and `check_scalar(slot, value) ->
+    int slot value` validate a value seen for the first time and raise the
+    caller's error texts."""
+
+    def __init__(self, jit, slots: list, check_buffer, check_scalar):
+        self.jit = jit
+        self.slots = slots
+        self.check_buffer = check_buffer
+        self.check_scalar = check_scalar
+        self.size = max(jit.argv_size, 1)
+        self._state = _State()
+        self._outputs = [i for i, s in enumerate(slots) if s.role is Role.OUTPUT]
+        self._inputs = [i for i, s in enumerate(slots) if s.role is Role.INPUT]
+
+    def _new_state(self):
+        st = self._state
+        st.argv = (ctypes.c_int64 * self.size)()
+        st.address = ctypes.addressof(st.argv)
+        n = len(self.slots)
+        st.objs = [_UNSET] * n          # the value last packed into each slot
+        st.arrays = [None] * n          # its numpy array (buffers)
+        st.mins = [None] * n
+        st.shapes = [None] * n
+        st.strides = [None] * n
+        st.writeable = [True] * n
+        return st
+
+    def pack(self, values) -> int:
+        """The address of this thread's argv holding `values` (one per slot)."""
+        st = self._state
+        if st.argv is None:
+            st = self._new_state()
+        objs = st.objs
+        changed = False
+        for i, v in enumerate(values):
+            if v is objs[i]:
+                a = st.arrays[i]
+                if a is None:
+                    continue                    # a scalar: the very same object
+                if type(v) is Buffer:
+                    if v._array is a and v._mins == st.mins[i] and a.shape == st.shapes[i] \
+                            and a.strides == st.strides[i] \
+                            and (st.writeable[i] or a.flags.writeable):
+                        continue
+                elif a.shape == st.shapes[i] and a.strides == st.strides[i] \
+                        and (st.writeable[i] or a.flags.writeable):
+                    continue
+            changed = True
+            self._bind(st, i, v)
+        if changed:
+            self._check_aliasing(st)
+        return st.address
+
+    def _bind(self, st, i, v) -> None:
+        slot = self.slots[i]
+        st.objs[i] = _UNSET                     # until it has been checked and written
+        argv, off = st.argv, slot.offset
+        if slot.role is Role.SCALAR:
+            argv[off] = self.check_scalar(slot, v)
+            st.arrays[i] = None
+        else:
+            buf = self.check_buffer(slot, v)
+            arr = buf._array
+            n = arr.ndim
+            argv[off] = arr.__array_interface__["data"][0]
+            size = arr.itemsize
+            for d in range(n):
+                axis = n - 1 - d
+                argv[off + 1 + 3 * d] = buf._mins[d]
+                argv[off + 2 + 3 * d] = arr.shape[axis]
+                argv[off + 3 + 3 * d] = arr.strides[axis] // size
+            st.arrays[i] = arr
+            st.mins[i] = list(buf._mins) if v is buf else buf._mins
+            st.shapes[i] = arr.shape
+            st.strides[i] = arr.strides
+            # An output is checked writable on every call (it can be made
+            # read-only in place); inputs need not be.
+            st.writeable[i] = slot.role is not Role.OUTPUT
+        st.objs[i] = v
+
+    def _check_aliasing(self, st) -> None:
+        for o in self._outputs:
+            out = st.arrays[o]
+            for k in self._inputs:
+                inp = st.arrays[k]
+                if np.may_share_memory(out, inp) and np.shares_memory(out, inp):
+                    st.objs[o] = _UNSET          # checked again next time
+                    raise BufferError_(f"Output buffer {self._buffer_name(st, o)} shares memory "
+                                       f"with input buffer {self._buffer_name(st, k)}: a pipeline "
+                                       f"can't read and write the same memory")
+
+    def _buffer_name(self, st, i) -> str:
+        v = st.objs[i]
+        return v.name() if isinstance(v, Buffer) else self.slots[i].name
+
+    def forget(self) -> None:
+        """Drop this thread's references to the values last packed."""
+        self._state.argv = None
+
+    def call(self, values) -> None:
+        self.jit.call_ptr(self.pack(values))
+
+
+# ---------------------------------------------------------------- Callable
+
+class ArgumentKind(enum.Enum):
+    """Halide's `hl.ArgumentKind`."""
+    InputScalar = 0
+    InputBuffer = 1
+    OutputBuffer = 2
+
+
+class Argument:
+    """One argument of a compiled pipeline, as `infer_arguments` gives it
+    (Halide's `hl.Argument`): a name, a kind, a type and dimensions."""
+
+    def __init__(self, name: str, kind: ArgumentKind, t: ir.Type, dimensions: int, param=None):
+        self.name = name
+        self.kind = kind
+        self.type = t
+        self.dimensions = dimensions
+        self._param = param         # the Param or ImageParam it stands for
+
+    def is_buffer(self) -> bool:
+        return self.kind is not ArgumentKind.InputScalar
+
+    def is_scalar(self) -> bool:
+        return self.kind is ArgumentKind.InputScalar
+
+    def is_input(self) -> bool:
+        return self.kind is not ArgumentKind.OutputBuffer
+
+    def is_output(self) -> bool:
+        return self.kind is ArgumentKind.OutputBuffer
+
+    def __repr__(self) -> str:
+        return f"<pipelang.Argument {self.name} {self.kind.name} {self.type} {self.dimensions}>"
+
+
+def _cast_error(value, t) -> HalideError:
+    # pybind11's text, which Halide's Callable passes on.
+    return HalideError(f"Unable to cast Python instance of type {type(value)} to C++ type '?' "
+                       f"(#define PYBIND11_DETAILED_ERROR_MESSAGES or compile in debug mode "
+                       f"for details)")
+
+
+def callable_scalar(slot: Slot, value) -> int:
+    """A Callable's scalar argument converted as Halide's bindings do:
+    ints (and bools) for integer types, within range; any real for floats;
+    only bools for Bool."""
+    from pipelang.backends.llvm.jit import pack_scalar
+    t = slot.type
+    if t.is_float():
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise _cast_error(value, t)
+        return pack_scalar(float(value), t)
+    if t.is_bool():
+        if not isinstance(value, (bool, np.bool_)):
+            raise _cast_error(value, t)
+        return int(bool(value))
+    if not isinstance(value, (int, np.integer)):
+        raise _cast_error(value, t)
+    v = int(value)
+    if not t.min_value() <= v <= t.max_value():
+        raise _cast_error(value, t)
+    return pack_scalar(v, t)
+
+
+def callable_buffer(slot: Slot, value) -> Buffer:
+    if isinstance(value, Buffer):
+        buf = value
+        if not buf.defined():
+            raise HalideError(f"Buffer passed for argument {slot.name} is undefined")
+    else:
+        try:
+            memoryview(value)
+        except TypeError:
+            raise HalideError(f"Object of type '{type(value).__name__}' is not an instance of "
+                              f"'buffer'") from None
+        buf = Buffer(np.asarray(value))
+    which = "Output" if slot.role is Role.OUTPUT else "Input"
+    if buf.type() != slot.type:
+        raise HalideError(f"{which} buffer {slot.name} has type {slot.type} but type of the "
+                          f"buffer passed in is {buf.type()}")
+    if buf.dimensions() != slot.dims:
+        raise HalideError(f"{which} buffer {slot.name} requires a buffer of exactly {slot.dims} "
+                          f"dimensions, but the buffer passed in has {buf.dimensions()} dimensions")
+    arr = buf._array
+    if slot.role is Role.OUTPUT and not arr.flags.writeable:
+        raise HalideError(f"Output buffer {slot.name} was passed a read-only buffer")
+    if slot.dense_x and arr.ndim and arr.shape[-1] > 1 and arr.strides[-1] != arr.itemsize:
+        raise HalideError(f"{which} buffer {slot.name} has stride "
+                          f"{arr.strides[-1] // arr.itemsize} in dimension 0, but it must be 1")
+    return buf
+
+
+class Callable:
+    """Compiled code called like a function (Halide's `hl.Callable`):
+    the arguments given to `compile_to_callable`, in order, then one output
+    buffer per output (Tuple element), positionally or by name."""
+
+    def __init__(self, compiled, arguments):
+        from pipelang.param import ImageParam, Param
+        self._compiled = compiled            # keeps the code alive
+        params = {}
+        for a in arguments:
+            p = a._param if isinstance(a, Argument) else a
+            if not isinstance(p, (Param, ImageParam)):
+                raise HalideError(f"compile_to_callable arguments must be Params, ImageParams or "
+                                  f"Arguments, not {type(p).__name__}")
+            params[p._sym] = p
+        jit = compiled.jit
+        by_sym = {}
+        order = []
+        for kind, off, what, a in compiled.plan:
+            if kind == "output":
+                fn = compiled.outputs_by_index[what]
+                by_sym[a.sym] = Slot(Role.OUTPUT, off, a, compiled.output_names[what], fn)
+                order.append(a.sym)
+            elif kind == "input" and isinstance(what, Buffer):
+                continue                      # embedded: always the same Buffer
+            else:
+                if a.sym not in params:
+                    listed = " ".join(["__user_context"] + [p.name() for p in params.values()])
+                    used = " ".join(w.name() for k, _, w, _ in compiled.plan
+                                    if k == "param" or (k == "input" and not isinstance(w, Buffer)))
+                    raise HalideError(f"Generated code refers to parameter {what.name()}, which was "
+                                      f"not found in the argument list.\n\nArgument list specified: "
+                                      f"{listed} \n\nParameters referenced in generated code: {used} \n\n")
+                role = Role.SCALAR if kind == "param" else Role.INPUT
+                by_sym[a.sym] = Slot(role, off, a, what.name(), what)
+        # Halide's order: the listed arguments, then the outputs.
+        slots = []
+        for sym, p in params.items():
+            slot = by_sym.get(sym)
+            if slot is None:                  # listed but unused: still takes a value
+                t = p.type()
+                dims = p.dimensions() if isinstance(p, ImageParam) else 0
+                role = Role.INPUT if isinstance(p, ImageParam) else Role.SCALAR
+                slot = Slot(role, -1, ir.Argument(sym, ir.ArgKind.BUFFER if dims or role is Role.INPUT
+                                                  else ir.ArgKind.SCALAR, t, dims), p.name(), p)
+            slots.append(slot)
+        slots += [by_sym[s] for s in order]
+        # The fixed, embedded Buffers ride along at the end.
+        self._fixed = [what for kind, _, what, _ in compiled.plan
+                       if kind == "input" and isinstance(what, Buffer)]
+        fixed_slots = [Slot(Role.INPUT, off, a, what.name(), what) for kind, off, what, a in compiled.plan
+                       if kind == "input" and isinstance(what, Buffer)]
+        self._n = len(slots)
+        self._names = {}
+        for i, s in enumerate(slots):
+            self._names.setdefault(s.name.split("$")[0], i)
+        used = [s for s in slots if s.offset >= 0] + fixed_slots
+        self._keep = [i for i, s in enumerate(slots) if s.offset >= 0]
+        self._slots = slots
+        self._packer = ArgPacker(jit, used, callable_buffer, callable_scalar)
+
+    def __call__(self, *args, **kwargs):
+        n = self._n
+        if len(args) > n:
+            raise HalideError(f"Expected at most {n} positional arguments, but saw {len(args)}.")
+        if kwargs:
+            values = list(args) + [_UNSET] * (n - len(args))
+            for name, v in kwargs.items():
+                i = self._names.get(name)
+                if i is None:
+                    raise HalideError(f"Unknown argument '{name}' specified via keyword.")
+                if values[i] is not _UNSET:
+                    raise HalideError(f"Argument {name} specified multiple times.")
+                values[i] = v
+            for i, v in enumerate(values):
+                if v is _UNSET:
+                    raise HalideError(f"Argument {self._slots[i].name} was not specified by either "
+                                      f"positional or keyword argument.")
+        elif len(args) != n:
+            raise HalideError(f"Expected exactly {n} positional arguments, but saw {len(args)}.")
+        else:
+            values = args
+        keep = self._keep
+        if len(keep) != n:
+            for i in range(n):               # unused arguments are still checked
+                if i not in keep:
+                    s = self._slots[i]
+                    (callable_scalar if s.role is Role.SCALAR else callable_buffer)(s, values[i])
+            values = [values[i] for i in keep]
+        if self._fixed:
+            values = list(values) + self._fixed
+        self._packer.jit.call_ptr(self._packer.pack(values))

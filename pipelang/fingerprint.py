@@ -36,7 +36,7 @@ class Fingerprint:
     def __init__(self):
         self._out: list = []
         self.symbols: list = []          # index -> Symbol
-        self._index: dict = {}           # Symbol -> index
+        self.index: dict = {}           # Symbol -> index
 
     def digest(self) -> str:
         return hashlib.sha256("\x1f".join(self._out).encode()).hexdigest()
@@ -44,9 +44,9 @@ class Fingerprint:
     # ------------------------------------------------------------ writing
 
     def _sym(self, s) -> None:
-        i = self._index.get(s)
+        i = self.index.get(s)
         if i is None:
-            i = self._index[s] = len(self.symbols)
+            i = self.index[s] = len(self.symbols)
             self.symbols.append(s)
             self._out.append(f"S{i}={s.name}")
         else:
@@ -90,8 +90,8 @@ class Fingerprint:
     # ------------------------------------------------------------ IR beside the code
 
     def _sym_ref(self, s, paths: dict):
-        if s in self._index:
-            return self._index[s]
+        if s in self.index:
+            return self.index[s]
         if s in paths:
             return paths[s]
         raise Unkeyable(f"symbol {s.name} is not reachable from the front end")

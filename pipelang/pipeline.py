@@ -156,19 +156,24 @@ class _Compiled:
         if key is not None and self.jit.object_key is not None:
             self._store(cache, fp, key)
 
-    def _region_functions(self) -> list:
-        return list(self.outputs) + [fn for fn in self.traced if fn not in self.outputs]
-
     def _store(self, cache, fp, key) -> None:
+        """Record the code's object key, calling data and the regions
+        `realize` (and the autoscheduler's check) read: those of the outputs,
+        traced Funcs and inputs."""
         from pipelang import fingerprint
-        fns = [fn for fn in self._region_functions() if self.regions.get(fn.sym) is not None]
+        syms = [fn.sym for fn in self.outputs] + [fn.sym for fn in self.traced]
+        syms += list(self.arguments.inputs)
+        regions = []
         try:
-            boxes = [fp.encode_exprs([e for iv in self.regions[fn.sym] for e in (iv.min, iv.max)])
-                     for fn in fns]
+            for sym in dict.fromkeys(syms):
+                box = self.regions.get(sym)
+                if box is not None and sym in fp.index:
+                    flat = [e for iv in box for e in (iv.min, iv.max)]
+                    regions.append([fp.index[sym], fp.encode_exprs(flat)])
         except fingerprint.Unkeyable:
             return
         record = {"object": self.jit.object_key, "code": self.jit.info.to_json(),
-                  "regions": [[fp.symbols.index(fn.sym), b] for fn, b in zip(fns, boxes)]}
+                  "regions": regions}
         cache.put(key, json.dumps(record).encode())
 
     def _load(self, cache, fp, key) -> bool:

@@ -13,7 +13,7 @@ def _build(m):
     pf = m.Param(m.Float(32), "pf", 1.0)
     img = m.ImageParam(m.UInt(8), 2, "img")
     x, y = m.Var("x"), m.Var("y")
-    f = m.Func("f")
+    f = m.Func("cb_out")
     f[x, y] = img[x, y] + m.u8(p16 / pf)
     return f, img, p16, pf
 
@@ -37,8 +37,8 @@ def _calls(m):
 
     call(a, 42, 1.0, out)
     call(a, 22, 2.0, m.Buffer(out))
-    call(img=a, p16=2, pf=1.0, f=out)
-    call(a, pf=0.5, f=out, p16=3)
+    call(img=a, p16=2, pf=1.0, cb_out=out)
+    call(a, pf=0.5, cb_out=out, p16=3)
     call(a, 42, 1.0)
     call(a, 42, 1.0, out, out)
     call(a, 100000, 1.0, out)
@@ -47,9 +47,9 @@ def _calls(m):
     call(a, 42, 1.0, np.zeros((10, 10), np.float32))
     call(a, 42, 1.0, np.zeros((10,), np.uint8))
     call(np.zeros((10, 10), np.float32), 42, 1.0, out)
-    call(a, 42, 1.0, f=out, img=a)
+    call(a, 42, 1.0, cb_out=out, img=a)
     call(a, 42, 1.0, g=out)
-    call(a, 42, f=out)
+    call(a, 42, cb_out=out)
     try:
         f.compile_to_callable([img, p16])
     except m.HalideError as e:

@@ -1,0 +1,162 @@
+"""An analytic cost model: the predicted run time of a `State`, in CPU cycles
+(summed over stages, so partial states price cheaply), from per-stage
+features computed with the DAG's bounds:
+
+- compute: points computed (redundant halo work of strip and tile members
+  included) x arithmetic per point after inlining, divided by the vector
+  width used and by the parallel speed-up (idle cores in the last wave of
+  tasks count);
+- memory: bytes each realized Func writes and its consumers read, at cache or
+  DRAM speed depending on the working set; loads of reduction accumulators
+  that a register block keeps in registers;
+- overheads: allocations and parallel task launches.
+
+The constants are rough figures for a modern x86 core; ranking (not absolute
+time) is what the search needs, and autotuning corrects what they miss.
+"""
+from __future__ import annotations
+
+import math
+
+from pipelang import ir
+
+from autoscheduler.dag import DAG, FuncNode
+
+CYCLES_PER_VECTOR_OP = 1.0
+DRAM_CYCLES_PER_BYTE = 0.15
+CACHE_CYCLES_PER_BYTE = 0.03
+L2_BYTES = 1 << 20
+ALLOC_CYCLES = 300.0
+TASK_CYCLES = 3000.0
+PARALLEL_LOOP_CYCLES = 20000.0
+
+
+class CostModel:
+    def __init__(self, dag: DAG):
+        self.dag = dag
+        self.p = max(1, dag.parallelism)
+        self.calls = {}            # (stage id, producer name) -> number of calls
+        for node in dag.nodes:
+            for s in node.stages:
+                for sym, cs in s.calls.items():
+                    if sym in dag.by_sym:
+                        self.calls[id(s), dag.by_sym[sym].name] = len(cs)
+
+    # ---------------------------------------------------------------- features
+
+    def _ops(self, state, node: FuncNode, stage, memo) -> float:
+        """Arithmetic per point of `stage` with its inlined producers expanded."""
+        key = (node.name, stage.index)
+        if key in memo:
+            return memo[key]
+        ops = float(stage.ops)
+        for sym, cs in stage.calls.items():
+            prod = self.dag.by_sym.get(sym)
+            if prod is not None and prod is not node and state[prod.name].place == "inline":
+                ops += len(cs) * self._ops(state, prod, prod.stages[0], memo)
+        memo[key] = ops
+        return ops
+
+    def _leader(self, state, node):
+        from autoscheduler.space import leaders_of
+        ls = leaders_of(self.dag, {**state, node.name: type(state[node.name])("inline")}, node)
+        return self.dag.node(next(iter(ls))) if len(ls) == 1 else None
+
+    def _tasks(self, node, tiling) -> int:
+        ext = [e for _, e in node.region]
+        if not ext:
+            return 1
+        kind = tiling[0] if tiling else "flat"
+        if kind == "strips":
+            return -(-ext[1] // tiling[1]) if len(ext) >= 2 else -(-ext[0] // tiling[1])
+        if kind == "tiles":
+            return -(-ext[1] // tiling[2]) * (math.prod(ext[2:]) if len(ext) > 2 else 1)
+        if kind == "regblock":
+            return -(-ext[1] // tiling[2]) * math.prod(ext[2:])
+        return ext[-1] if len(ext) >= 2 else 1        # flat: the outermost loop
+
+    @staticmethod
+    def _efficiency(tasks: int, p: int) -> float:
+        if tasks <= 0:
+            return 1.0 / p
+        waves = -(-tasks // p)
+        return tasks / (waves * p)
+
+    # ---------------------------------------------------------------- cost
+
+    def cost(self, state: dict) -> float:
+        dag, p = self.dag, self.p
+        memo: dict = {}
+        total = 0.0
+        for node in dag.nodes:
+            c = state[node.name]
+            if c.place == "inline":
+                continue
+            vec = dag.vector_width(node)
+            points = float(node.points())
+            redundancy, tasks, alloc = 1.0, 1, 1
+            leader = node if c.place == "root" else self._leader(state, node)
+            if leader is None:
+                return float("inf")
+            lt = state[leader.name].tiling
+            tasks = self._tasks(leader, lt)
+            if c.place in ("row", "tile") and lt:
+                ly = leader.region[1][1] if len(leader.region) > 1 else 1
+                lx = leader.region[0][1]
+                hy = max(1, node.region[1][1] - ly + 1) if len(node.region) > 1 else 1
+                hx = max(1, node.region[0][1] - lx + 1)
+                if c.place == "row":
+                    S = lt[1] if lt[0] == "strips" else 1
+                    redundancy = (S + hy - 1) / S
+                    alloc = tasks
+                elif lt[0] == "tiles":
+                    TX, TY = lt[1], lt[2]
+                    redundancy = (TX + hx - 1) * (TY + hy - 1) / (TX * TY)
+                    alloc = tasks * max(1, -(-lx // TX))
+                elif lt[0] == "regblock":
+                    alloc = tasks * max(1, -(-lx // (lt[1] * vec)))
+                elif lt[0] == "strips":
+                    redundancy = (lt[1] + hy - 1) / lt[1]
+                    alloc = tasks
+            par = self._efficiency(tasks, p) * p if tasks > 1 else 1.0
+            x_ext = node.region[0][1] if node.region else 1
+            for st in node.stages:
+                ops = self._ops(state, node, st, memo) + 1
+                n = points * redundancy
+                if st.rvars:
+                    n *= math.prod(max(1, e) for _, _, e, _ in st.rvars)
+                    if not st.pure:
+                        n = math.prod(max(1, e) for _, _, e, _ in st.rvars)
+                x = node.args[0] if node.args else None
+                vectorized = x is not None and x_ext >= vec and (st.index == 0 or x in st.free_pure)
+                lanes = vec if vectorized else 1
+                stage_par = par if st.index == 0 or (c.place == "root" and any(
+                    v != x for v in st.free_pure)) or c.place != "root" else 1.0
+                if st.index and c.place == "root" and not st.free_pure:
+                    stage_par = 1.0
+                compute = n * ops * CYCLES_PER_VECTOR_OP / lanes
+                if st.rvars and st.pure:
+                    if lt and lt[0] == "regblock" or (c.place == "tile" and state[leader.name].tiling
+                                                      and state[leader.name].tiling[0] == "regblock"):
+                        compute *= 0.5              # accumulators stay in registers
+                    else:
+                        compute += n * 2 * node.bytes_per_point * CACHE_CYCLES_PER_BYTE * 4
+                total += compute / max(stage_par, 1.0)
+            # Memory: what it stores, read back by its consumers.
+            nbytes = points * node.bytes_per_point
+            if c.place == "root":
+                per = DRAM_CYCLES_PER_BYTE if nbytes > L2_BYTES * p else CACHE_CYCLES_PER_BYTE
+                readers = max(1, len(node.consumers))
+                total += nbytes * per * (1 + readers) / min(p, 2)
+                total += ALLOC_CYCLES + (PARALLEL_LOOP_CYCLES + TASK_CYCLES * tasks
+                                         if tasks > 1 else 0)
+            else:
+                total += nbytes * redundancy * CACHE_CYCLES_PER_BYTE * 2 / max(par, 1.0)
+                total += ALLOC_CYCLES * alloc / max(par, 1.0)
+        # Inputs are read once from memory at least.
+        for sym, owner in dag.inputs.items():
+            n = 1
+            for d in range(owner.dimensions()):
+                n *= dag.env.get(ir.buffer_extent(sym, d), 1)
+            total += n * owner.type().bytes() * DRAM_CYCLES_PER_BYTE / min(p, 2)
+        return total

@@ -1,0 +1,189 @@
+"""Beam search over the space of `space.py`, priced by the cost model.
+
+Funcs are decided consumers first (so a producer's choice sees the tiling of
+the group it may join). Each partial state is priced complete: undecided Funcs
+take the greedy baseline's choice, repaired where the new consumers make it
+illegal. The beam keeps the `beam_size` cheapest states per step; at the
+deadline, the states are finished greedily. The baseline itself is always a
+candidate, so the search can only improve on it (in the model's eyes).
+"""
+from __future__ import annotations
+
+import random
+import time
+
+from autoscheduler.cost_model import CostModel
+from autoscheduler.dag import DAG, FuncNode
+from autoscheduler.heuristic import heuristic_state, regblock_member, strip_size
+from autoscheduler.space import Choice, can_inline, leaders_of
+
+STRIPS = (4, 8, 16, 32, 64, 128)
+TILES = ((64, 16), (128, 32), (256, 32), (256, 64), (512, 16))
+BLOCKS = ((2, 4), (3, 8), (4, 4), (2, 8))
+
+
+def root_options(dag: DAG, node: FuncNode) -> list:
+    if not node.args:
+        return [Choice("root", ("flat",))]
+    ext = [e for _, e in node.region]
+    vec = dag.vector_width(node)
+    out = [Choice("root", ("flat",))]
+    if len(ext) >= 2:
+        out += [Choice("root", ("strips", s)) for s in STRIPS if s < ext[1]]
+        if not node.has_updates:
+            out += [Choice("root", ("tiles", tx, ty)) for tx, ty in TILES
+                    if tx < ext[0] and ty < ext[1] and tx >= vec]
+        if regblock_member(dag, node) is not None:
+            out += [Choice("root", ("regblock", k, b)) for k, b in BLOCKS
+                    if k * vec <= ext[0] and b <= ext[1]]
+    else:
+        out += [Choice("root", ("strips", s)) for s in (vec * 4, vec * 16, vec * 64) if s < ext[0]]
+    return out
+
+
+def member_ok(dag: DAG, state: dict, node: FuncNode, place: str) -> bool:
+    """Whether `node` may join its consumers' group as `place` ("row" or "tile")."""
+    if node.is_output or not node.args:
+        return False
+    probe = {**state, node.name: Choice("inline")}
+    try:
+        leaders = leaders_of(dag, probe, node)
+    except KeyError:
+        return False
+    if len(leaders) != 1:
+        return False
+    lname = next(iter(leaders))
+    leader, lc = dag.node(lname), state[lname]
+    if leader.has_updates or not lc.tiling:
+        return False
+    kind = lc.tiling[0]
+    if kind == "regblock":
+        return place == "tile" and regblock_member(dag, leader) is node
+    if node.has_updates and place == "row":
+        return False
+    if place == "row":
+        if kind != "strips" or len(leader.args) < 2 or len(node.args) < 2:
+            return False
+        return all(_member_consumers_are(dag, state, node, {"row", "root"}))
+    return kind in ("strips", "tiles") and not (kind == "strips" and len(leader.args) < 1)
+
+
+def _member_consumers_are(dag, state, node, allowed):
+    for s in node.consumers:
+        c = state.get(s.func.name)
+        if c is None:
+            continue
+        if c.place == "inline":
+            yield from _member_consumers_are(dag, state, s.func, allowed)
+        else:
+            yield c.place in allowed
+
+
+def options(dag: DAG, state: dict, node: FuncNode) -> list:
+    out = []
+    if can_inline(node):
+        out.append(Choice("inline"))
+    out += root_options(dag, node)
+    for place in ("row", "tile"):
+        if member_ok(dag, state, node, place):
+            out.append(Choice(place))
+    return out
+
+
+def complete(dag: DAG, decided: dict, default: dict) -> dict:
+    """`decided` plus, for every other Func (consumers first), the baseline's
+    choice if still legal, else the first legal of inline / root strips."""
+    state = dict(decided)
+    for node in reversed(dag.nodes):
+        if node.name in state:
+            continue
+        c = default[node.name]
+        if c.place in ("row", "tile") and not member_ok(dag, state, node, c.place):
+            other = "tile" if c.place == "row" else "row"
+            if member_ok(dag, state, node, other):
+                c = Choice(other)
+            elif can_inline(node) and node.stages[0].ops <= 4:
+                c = Choice("inline")
+            else:
+                c = _default_root(dag, node)
+        elif c.place == "root" and c.tiling and c.tiling[0] == "regblock" and \
+                regblock_member(dag, node) is None:
+            c = _default_root(dag, node)
+        state[node.name] = c
+    # A regblock leader needs its reduction as its member.
+    for node in dag.nodes:
+        c = state[node.name]
+        if c.place == "root" and c.tiling and c.tiling[0] == "regblock":
+            m = regblock_member(dag, node)
+            if m is None or state[m.name].place != "tile":
+                state[node.name] = _default_root(dag, node)
+    return state
+
+
+def _default_root(dag, node) -> Choice:
+    if len(node.args) >= 2:
+        return Choice("root", ("strips", strip_size(node.region[1][1], dag.parallelism)))
+    return Choice("root", ("flat",))
+
+
+def beam_search(dag: DAG, params, report) -> list:
+    """[(state, predicted cost)], cheapest first (a few distinct ones)."""
+    t0 = time.perf_counter()
+    deadline = t0 + max(0.0, params.time_budget_s)
+    rng = random.Random(params.seed)
+    model = CostModel(dag)
+    default = heuristic_state(dag)
+    evaluated = 0
+
+    def price(st):
+        nonlocal evaluated
+        evaluated += 1
+        try:
+            return model.cost(st)
+        except Exception:        # noqa: BLE001 - an unpriceable state is dropped
+            return float("inf")
+
+    beam = [({}, price(default))]
+    finished: dict = {}
+    order = list(reversed(dag.nodes))
+    for i, node in enumerate(order):
+        if time.perf_counter() > deadline:
+            report["search_note"] = f"deadline reached after {i} of {len(order)} Funcs"
+            break
+        children = []
+        for decided, _ in beam:
+            for c in options(dag, decided, node):
+                st = {**decided, node.name: c}
+                full = complete(dag, st, default)
+                children.append((st, price(full), rng.random()))
+        children.sort(key=lambda t: (t[1], t[2]))
+        seen, beam = set(), []
+        for st, cost, _ in children:
+            key = tuple(sorted(st.items()))
+            if key in seen:
+                continue
+            seen.add(key)
+            beam.append((st, cost))
+            if len(beam) >= params.beam_size:
+                break
+    results = []
+    for decided, _ in beam:
+        full = complete(dag, decided, default)
+        results.append((full, price(full)))
+    results.append((default, price(default)))
+    results.sort(key=lambda t: t[1])
+    out, seen = [], set()
+    for st, cost in results:
+        key = tuple(sorted(st.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append((st, cost))
+    report["search_states"] = evaluated
+    report["search_time_s"] = time.perf_counter() - t0
+    report["predicted_baseline"] = price(default)
+    report["predicted_best"] = out[0][1] if out else None
+    if params.verbose:
+        print(f"autoscheduler: beam search priced {evaluated} states in "
+              f"{report['search_time_s']:.2f} s; best {out[0][1]:.4g} vs baseline "
+              f"{report['predicted_baseline']:.4g}")
+    return out[:4]

@@ -1,0 +1,194 @@
+"""Autoscheduled vs hand-scheduled, side by side, in one run.
+
+For every benchmark of the suite: pipelang with the suite's hand schedule;
+pipelang autoscheduled (the algorithm with its schedule removed, estimates at
+the benchmark's size); and, where real Halide is installed, Halide's own
+Adams2019 and Mullapudi2016 on the same algorithm (each in a child process,
+with a time limit, since Adams2019 can search for minutes).
+
+    python -m pipelang.bench.autosched --size small
+    python -m pipelang.bench.autosched --size small --autotune 300 --benchmarks matmul
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import time
+import warnings
+
+import numpy as np
+
+from . import suite
+from .runner import _agreement, time_runs
+
+HALIDE_AUTOSCHEDULERS = ("Adams2019", "Mullapudi2016")
+
+
+class _Sink:
+    """Swallows a chain of scheduling calls (Stage.split(...).parallel(...))."""
+
+    def __getattr__(self, name):
+        return lambda *a, **k: self
+
+
+_SCHEDULING = ("split fuse tile reorder vectorize unroll parallel compute_at store_at compute_root "
+               "store_root compute_inline update rename serial bound bound_extent reorder_storage "
+               "fold_storage hoist_storage_root").split()
+
+
+def unscheduled_module(hl):
+    """`hl` whose Funcs ignore scheduling directives, so a suite build gives the bare algorithm."""
+    class Func(hl.Func):
+        pass
+    for m in _SCHEDULING:
+        setattr(Func, m, lambda self, *a, **k: _Sink())
+
+    class Module:
+        def __getattr__(self, name):
+            return Func if name == "Func" else getattr(hl, name)
+    return Module()
+
+
+def _estimate(hl, out, shape):
+    out.set_estimates([hl.Range(0, int(s)) for s in shape])
+
+
+def _time(pipeline, hl, ref, tolerance, reps, budget):
+    out = np.empty_like(ref)
+    buf = hl.Buffer(out)
+    pipeline.realize(buf)
+    err, tol = _agreement(out, ref, tolerance)
+    if not err <= tol:
+        return None, f"mismatch: max |out - ref| = {err:.3g} > {tol:.3g}"
+    times = time_runs(lambda: pipeline.realize(buf), reps, budget)
+    return min(times) * 1e3, ""
+
+
+def run_pipelang(bench, size, params, reps, budget, hand: bool):
+    import pipelang as hl
+    from autoscheduler.plan import reset_schedules
+    inputs = bench.inputs(size)
+    ref = bench.reference(inputs)
+    out = bench.build(hl, inputs)
+    p = hl.Pipeline(out)
+    row = {}
+    if not hand:
+        reset_schedules(p)
+        _estimate(hl, out, ref.shape[::-1])
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = p.apply_autoscheduler(hl.get_host_target(), hl.AutoschedulerParams("pipelang", params))
+        row["search_s"] = time.perf_counter() - t0
+        row["chosen"] = r.report.get("chosen")
+        row["fallbacks"] = r.report.get("fallbacks")
+        row["source"] = r.schedule_source
+    t0 = time.perf_counter()
+    p.compile_jit()
+    row["compile_s"] = time.perf_counter() - t0
+    row["ms"], row["message"] = _time(p, hl, ref, bench.tolerance, reps, budget)
+    return row
+
+
+def _halide_child(name, size, which, parallelism, reps, budget, q):
+    try:
+        import halide as hl
+        lib = os.path.join(os.path.dirname(hl.__file__), "lib64", f"libautoschedule_{which.lower()}.so")
+        if not os.path.exists(lib):
+            lib = lib.replace("lib64", "lib")
+        hl.load_plugin(lib)
+        bench = suite.BENCHMARKS[name]
+        inputs = bench.inputs(size)
+        ref = bench.reference(inputs)
+        out = bench.build(unscheduled_module(hl), inputs)
+        _estimate(hl, out, ref.shape[::-1])
+        p = hl.Pipeline([out])
+        t0 = time.perf_counter()
+        p.apply_autoscheduler(hl.get_host_target(),
+                              hl.AutoschedulerParams(which, {"parallelism": str(parallelism)}))
+        search = time.perf_counter() - t0
+        p.compile_jit()
+        ms, msg = _time(p, hl, ref, bench.tolerance, reps, budget)
+        q.put({"ms": ms, "search_s": search, "message": msg})
+    except Exception as e:  # noqa: BLE001 - recorded in the table
+        q.put({"ms": None, "message": f"{type(e).__name__}: {str(e).strip()[:200]}"})
+
+
+def run_halide(name, size, which, parallelism, reps, budget, timeout):
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_halide_child, args=(name, size, which, parallelism, reps, budget, q))
+    proc.start()
+    proc.join(timeout)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+        return {"ms": None, "message": f"timed out after {timeout} s"}
+    return q.get() if not q.empty() else {"ms": None, "message": "crashed"}
+
+
+def geomean(xs):
+    xs = [x for x in xs if x and x > 0 and math.isfinite(x)]
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", default="small", choices=suite.SIZE_LEVELS)
+    ap.add_argument("--benchmarks", default=",".join(suite.BENCHMARKS))
+    ap.add_argument("--time-budget", type=float, default=10.0)
+    ap.add_argument("--autotune", type=float, default=0.0, help="autotuning budget, seconds")
+    ap.add_argument("--parallelism", type=int, default=0)
+    ap.add_argument("--halide", action="store_true", help="also real Halide's autoschedulers")
+    ap.add_argument("--halide-timeout", type=float, default=240.0)
+    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--budget", type=float, default=1.0, help="timing budget per entry, seconds")
+    ap.add_argument("--json", help="write the rows here")
+    ap.add_argument("--show-schedules", action="store_true")
+    a = ap.parse_args(argv)
+    from autoscheduler.params import Params
+    par = a.parallelism or Params().parallelism
+    params = {"parallelism": par, "time_budget_s": a.time_budget, "autotune_budget_s": a.autotune}
+    rows = []
+    cols = ["hand", "auto"] + (list(HALIDE_AUTOSCHEDULERS) if a.halide else [])
+    print(f"size {a.size}, parallelism {par}; times in ms (ratio to pipelang's hand schedule)")
+    print(f"{'benchmark':12s} " + " ".join(f"{c:>22s}" for c in cols) + f" {'search s':>9s}")
+    for name in a.benchmarks.split(","):
+        bench = suite.BENCHMARKS[name]
+        row = {"benchmark": name}
+        row["hand"] = run_pipelang(bench, a.size, params, a.reps, a.budget, hand=True)
+        row["auto"] = run_pipelang(bench, a.size, params, a.reps, a.budget, hand=False)
+        for which in (HALIDE_AUTOSCHEDULERS if a.halide else ()):
+            row[which] = run_halide(name, a.size, which, par, a.reps, a.budget, a.halide_timeout)
+        hand = row["hand"]["ms"]
+        cells = []
+        for c in cols:
+            ms = row[c].get("ms")
+            if ms is None:
+                cells.append(f"{'FAIL':>22s}")
+            else:
+                ratio = f"({ms / hand:.2f}x)" if hand else ""
+                cells.append(f"{ms:12.3f} {ratio:>9s}")
+        print(f"{name:12s} " + " ".join(cells) + f" {row['auto'].get('search_s', 0):9.2f}", flush=True)
+        for c in cols:
+            if row[c].get("message"):
+                print(f"    {c}: {row[c]['message']}")
+        if a.show_schedules:
+            print(row["auto"]["source"])
+        rows.append(row)
+    for c in cols[1:]:
+        ratios = [r[c]["ms"] / r["hand"]["ms"] for r in rows if r[c].get("ms") and r["hand"].get("ms")]
+        fails = sum(1 for r in rows if not r[c].get("ms"))
+        print(f"geomean {c} / hand: {geomean(ratios):.3f}x over {len(ratios)} benchmarks, "
+              f"max {max(ratios, default=float('nan')):.2f}x, {fails} failures")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(rows, f, indent=1, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

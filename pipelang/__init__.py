@@ -12,7 +12,7 @@ from pipelang.expr import Expr
 from pipelang.func import Func, FuncRef, FuncTupleElementRef
 from pipelang.ir.types import Bool, Float, Handle, Int, Type, UInt
 from pipelang.operators import *  # noqa: F401,F403  (the math and cast functions)
-from pipelang.param import ImageParam, InputBuffer, Param
+from pipelang.param import ImageParam, Param
 from pipelang.pipeline import AutoSchedulerResults, AutoschedulerParams, Pipeline, StmtOutputFormat
 from pipelang.rdom import RDom, Range, RVar
 from pipelang.reductions import argmax, argmin, maximum, minimum, product, sum
@@ -21,6 +21,10 @@ from pipelang.stage import Stage
 from pipelang.target import (Target, TargetArch, TargetFeature, TargetOS, get_host_target,
                               get_jit_target_from_environment, get_target_from_environment)
 from pipelang.aot import OutputFileType, compile_standalone_runtime, install_dir, load_library
+from pipelang.aot.generator_cli import main
+from pipelang.generator import (Generator, GeneratorContext, GeneratorParam, InputBuffer,
+                                InputScalar, OutputBuffer, OutputScalar, alias,
+                                create_callable_from_generator, funcs, generator)
 from pipelang.tuple import Tuple
 from pipelang.var import Var, vars
 

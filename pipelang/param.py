@@ -33,8 +33,7 @@ class Param(ExprOps):
     """A scalar input: `hl.Param(hl.Float(32), "gain", 1.5)`."""
     __slots__ = ("_type", "_name", "_sym", "_value", "_estimate", "__weakref__")
 
-    def __init__(self, t: ir.Type, *args):
-        name = None
+    def __init__(self, t: ir.Type, *args, name: str | None = None):
         value = None
         if args and isinstance(args[0], str):
             name, args = args[0], args[1:]

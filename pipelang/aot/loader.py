@@ -53,6 +53,7 @@ class _Metadata(ctypes.Structure):
                 ("name", ctypes.c_char_p)]
 
 
+_MISSING = object()
 _ERROR_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
 _messages = threading.local()
 
@@ -98,9 +99,9 @@ def _object_members(path: str) -> list[bytes]:
 class _Loaded:
     """Keeps the code of a loaded artifact alive; resolves its symbols."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, data: bytes | None = None):
         self.path = path
-        if path.endswith((".so", ".dylib", ".dll")):
+        if data is None and path.endswith((".so", ".dylib", ".dll")):
             self.lib = ctypes.CDLL(os.path.abspath(path))
             self.address = lambda name: ctypes.cast(getattr(self.lib, name), ctypes.c_void_p).value
             return
@@ -110,7 +111,7 @@ class _Loaded:
             llvm.initialize_native_target()
             llvm.initialize_native_asmprinter()
             self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), new_target_machine())
-            for member in _object_members(path):
+            for member in ([data] if data is not None else _object_members(path)):
                 self.engine.add_object_file(llvm.ObjectFileRef.from_data(member))
             self.engine.finalize_object()
         self.address = self._engine_address
@@ -145,20 +146,17 @@ class AotFunction:
         args = ", ".join(n for n, *_ in self.arguments)
         return f"<pipelang.AotFunction {self.name}({args}) for {self.target}>"
 
-    def __call__(self, *args):
-        if len(args) != len(self.arguments):
-            names = ", ".join(n for n, *_ in self.arguments)
-            raise HalideError(f"{self.name}() takes {len(self.arguments)} arguments ({names}), "
-                              f"but {len(args)} were given")
+    def __call__(self, *args, **kwargs):
+        args = self._bind(args, kwargs)
         keep, slots = [], []
         for value, (name, kind, dims, t, raw_type) in zip(args, self.arguments):
             if kind == 0:
                 ctype = _SCALAR_CTYPES.get((raw_type.code, raw_type.bits))
                 if ctype is None:
                     raise HalideError(f"Argument {name} of {self.name} has unsupported type {t}")
-                if isinstance(value, (Buffer, np.ndarray)):
-                    raise HalideError(f"Argument {name} of {self.name} is a scalar of type {t}, "
-                                      f"not a buffer")
+                if not isinstance(value, (bool, int, float, np.number, np.bool_)):
+                    raise HalideError(f"Argument {name} is not an instance of {t} "
+                                      f"(a Python number): {value!r}")
                 cell = ctype(self._scalar(name, t, value))
             else:
                 cell = self._buffer(name, kind, dims, t, value, keep)
@@ -170,6 +168,28 @@ class AotFunction:
         if rc:
             raise PipelineRuntimeError(f"{self.name} failed with error code {rc}: "
                                        f"{_messages.last or '(no message)'}")
+
+    def _bind(self, args, kwargs) -> list:
+        """Positional then keyword arguments, in Halide's order (Callable's rules)."""
+        n = len(self.arguments)
+        if len(args) > n:
+            raise HalideError(f"Expected at most {n} positional arguments, but saw {len(args)}.")
+        if not kwargs and len(args) < n:
+            raise HalideError(f"Expected exactly {n} positional arguments, but saw {len(args)}.")
+        values = list(args) + [_MISSING] * (n - len(args))
+        index = {name: i for i, (name, *_) in enumerate(self.arguments)}
+        for k, v in kwargs.items():
+            i = index.get(k)
+            if i is None:
+                raise HalideError(f"Unknown argument '{k}' specified via keyword.")
+            if values[i] is not _MISSING:
+                raise HalideError(f"Argument {k} specified multiple times.")
+            values[i] = v
+        for (name, *_), v in zip(self.arguments, values):
+            if v is _MISSING:
+                raise HalideError(f"Argument {name} was not specified by either positional or "
+                                  f"keyword argument.")
+        return values
 
     @staticmethod
     def _scalar(name, t: Type, value):
@@ -183,8 +203,8 @@ class AotFunction:
         buf = value if isinstance(value, Buffer) else None
         if buf is None:
             if not isinstance(value, np.ndarray):
-                raise BufferError_(f"{what} buffer {name} of {self.name} must be a numpy array "
-                                   f"or hl.Buffer, not {type(value).__name__}")
+                raise BufferError_(f"Argument {name} is not an instance of Buffer (or a numpy "
+                                   f"array): {type(value).__name__}")
             buf = Buffer(value)
         arr = buf._array
         if buf.type() != t:
@@ -207,6 +227,11 @@ class AotFunction:
         hb.dimensions = dims
         hb.dim = ctypes.cast(dim, ctypes.POINTER(_Dim))
         return hb
+
+
+def load_object(data: bytes, name: str) -> AotFunction:
+    """`name` from an object file's bytes (a host-target AotModule's output)."""
+    return AotFunction(_Loaded(f"<object {name}>", data), name)
 
 
 def load_library(path: str, name: str | None = None) -> AotFunction:

@@ -13,6 +13,7 @@ import dataclasses
 import re
 import llvmlite.binding as llvm
 
+from pipelang import ir
 from pipelang.aot.abi import (INPUT_BUFFER, INPUT_SCALAR, OUTPUT_BUFFER, AbiArgument,
                               AbiBuilder)
 from pipelang.aot.runtime import runtime_module
@@ -34,20 +35,18 @@ def _llvm_lock():
     return llvm_lock
 
 
-def abi_arguments(arguments, found) -> tuple[list, dict]:
+def abi_arguments(arguments, found, output_names=None) -> tuple[list, dict]:
     """Halide's argument list (the user's arguments, then the outputs) and the
     Buffers to embed. `found` is lowering's `Arguments`."""
     from pipelang.param import ImageParam, Param
-    by_owner = {id(owner): sym for sym, owner in found.inputs.items()}
-    by_owner.update({id(p): sym for sym, p in found.params.items()})
     result, names, used = [], set(), set()
     for a in arguments:
         if isinstance(a, Param):
             result.append(AbiArgument(a.name(), "_" + c_identifier(a.name()), INPUT_SCALAR,
-                                      a.type(), 0, by_owner.get(id(a)), a.get()))
+                                      a.type(), 0, a._sym, a.get()))
         elif isinstance(a, (ImageParam, Buffer)):
             result.append(AbiArgument(a.name(), f"_{c_identifier(a.name())}_buffer", INPUT_BUFFER,
-                                      a.type(), a.dimensions(), by_owner.get(id(a))))
+                                      a.type(), a.dimensions(), a._sym))
         else:
             raise CompileError(f"compile_to: the argument list holds {a!r}; expected Params, "
                                f"ImageParams or Buffers")
@@ -68,18 +67,37 @@ def abi_arguments(arguments, found) -> tuple[list, dict]:
         if sym not in used:
             raise CompileError(f"Generated code refers to parameter {p.name()}, which was not "
                                f"found in the argument list.")
-    for fn in found.outputs:
+    for k, fn in enumerate(found.outputs):
+        base = output_names[k] if output_names else fn.name
         for i, t in enumerate(fn.output_types):
-            name = fn.name if len(fn.output_types) == 1 else f"{fn.name}.{i}"
+            name = base if len(fn.output_types) == 1 else f"{base}.{i}"
             result.append(AbiArgument(name, f"_{c_identifier(name)}_buffer", OUTPUT_BUFFER, t,
                                       len(fn.args), buffer(fn, i)))
     return result, embedded
 
 
+def requirement_check(condition, args) -> ir.AssertStmt:
+    """`Pipeline.add_requirement(condition, *args)` as a check run before the pipeline."""
+    from pipelang.expr import to_ir
+    cond = to_ir(condition)
+    if cond.type != ir.Bool():
+        raise CompileError(f"A requirement must be a boolean Expr, not {cond.type}: "
+                           f"{ir.to_string(cond)}")
+    parts, values = [f"Requirement Failed: ({ir.to_string(cond)})"], []
+    for a in args:
+        if isinstance(a, str):
+            parts.append(a.replace("{", "{{").replace("}", "}}"))
+        else:
+            parts.append("{%d}" % len(values))
+            values.append(to_ir(a))
+    return ir.AssertStmt(cond, " ".join(parts), tuple(values))
+
+
 class AotModule:
     """One pipeline compiled for one target: the optimized LLVM module."""
 
-    def __init__(self, fns, arguments, fn_name: str, target: Target):
+    def __init__(self, fns, arguments, fn_name: str, target: Target, requirements=(),
+                 output_names=None):
         from pipelang.backends.llvm.codegen import generate_module
         from pipelang.lowering.lower import lower
         if not _IDENT.match(fn_name):
@@ -89,8 +107,17 @@ class AotModule:
         self.spec = machine_spec(target)
         lowered, found, _, _ = lower(fns, fn_name)
         self.lowered = lowered
-        self.arguments, embedded = abi_arguments(arguments, found)
-        inner = dataclasses.replace(lowered, name=f"{fn_name}_pipeline")
+        self.arguments, embedded = abi_arguments(arguments, found, output_names)
+        # Arguments the algorithm never reads still get argv slots: requirements may read them.
+        have = {la.sym for la in lowered.args}
+        extra = tuple(ir.Argument(a.sym, ir.ArgKind.SCALAR if a.kind == INPUT_SCALAR
+                                  else ir.ArgKind.BUFFER, a.type, a.dimensions)
+                      for a in self.arguments if a.sym not in have)
+        body = lowered.body
+        if requirements:
+            body = ir.block(*[requirement_check(c, args) for c, args in requirements], body)
+        inner = dataclasses.replace(lowered, name=f"{fn_name}_pipeline", args=lowered.args + extra,
+                                    body=body)
         cg = generate_module(inner)
         AbiBuilder(cg, fn_name, self.arguments, embedded, target.to_string(),
                    target.has_feature("user_context")).build()

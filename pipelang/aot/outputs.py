@@ -83,7 +83,8 @@ def _write(path: str, data) -> None:
         f.write(data)
 
 
-def compile_to(pipeline, outputs: dict, arguments, fn_name: str = "", target=None) -> None:
+def compile_to(pipeline, outputs: dict, arguments, fn_name: str = "", target=None,
+               requirements=(), output_names=None) -> None:
     """Write each requested file (Halide's `Pipeline.compile_to`)."""
     from pipelang.aot.module import AotModule
     from pipelang.pipeline import _functions
@@ -99,7 +100,7 @@ def compile_to(pipeline, outputs: dict, arguments, fn_name: str = "", target=Non
     module = None
     for kind, path in outputs.items():
         if kind in _NEEDS_MODULE and module is None:
-            module = AotModule(fns, list(arguments), fn_name, target)
+            module = AotModule(fns, list(arguments), fn_name, target, requirements, output_names)
         _WRITERS[kind](path, module, pipeline, fn_name, target)
     return None
 

@@ -162,8 +162,15 @@ def test_load_library_checks_arguments(tmp_path):
     f.compile_to_object(str(tmp_path / "brighter.o"), [inp, off], "brighter")
     lib = hl.load_library(str(tmp_path / "brighter.o"))
     a = np.zeros((4, 40), np.uint8)
-    with pytest.raises(hl.HalideError, match=r"takes 3 arguments \(input, offset, brighter"):
+    with pytest.raises(hl.HalideError, match="Expected exactly 3 positional arguments, but saw 2"):
         lib(a, 1)
+    with pytest.raises(hl.HalideError, match="Unknown argument 'gain' specified via keyword"):
+        lib(a, gain=1)
+    with pytest.raises(hl.HalideError, match="Argument brighter.* was not specified"):
+        lib(a, offset=1)
+    out = np.zeros_like(a)
+    lib(offset=3, input=a, **{lib.arguments[2][0]: out})
+    np.testing.assert_array_equal(out, a + 3)
     with pytest.raises(hl.HalideError, match="Input buffer input has type uint8 but the buffer "
                                              "passed in has type float32"):
         lib(a.astype(np.float32), 1, a.copy())

@@ -122,7 +122,8 @@ class GeneratorParam:
                        f"not '{value}'.")
                 return kind.__members__[str(value)]
             if isinstance(default, (Type, list)):
-                return _parse_types(name, value)
+                types = _parse_types(name, value)
+                return types[0] if isinstance(default, Type) and len(types) == 1 else types
             if isinstance(default, int):
                 return int(value)
             if isinstance(default, float):

@@ -78,12 +78,6 @@ def run(argv: list) -> list:
     flags, params = _parse(argv)
     out_dir = flags.get("o")
     _need(out_dir, f"-o must always be specified.\n{_usage()}")
-    names = _generator_names()
-    gen_name = flags.get("g")
-    if gen_name is None:
-        _need(len(names) == 1, f"-g must be specified when more than one generator is "
-                               f"registered (known: {', '.join(names) or 'none'}).\n{_usage()}")
-        gen_name = names[0]
     target_string = params.pop("target", None)
     if target_string is None and "r" not in flags:
         raise HalideError(f"Target missing: specify target=... (e.g. target=host)\n{_usage()}")
@@ -103,8 +97,14 @@ def run(argv: list) -> list:
         path = os.path.join(out_dir, flags["r"] + suffix(OutputFileType.static_library, target))
         compile_standalone_runtime(path, target)
         written.append(path)
-        if "g" not in flags and not params:
+        if "g" not in flags:
             return written
+    names = _generator_names()
+    gen_name = flags.get("g")
+    if gen_name is None:
+        _need(len(names) == 1, f"-g must be specified when more than one generator is "
+                               f"registered (known: {', '.join(names) or 'none'}).\n{_usage()}")
+        gen_name = names[0]
     scheduler = AutoschedulerSpec(params.pop("autoscheduler", ""),
                                   {k[len("autoscheduler."):]: params.pop(k)
                                    for k in list(params) if k.startswith("autoscheduler.")})

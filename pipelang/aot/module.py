@@ -76,6 +76,18 @@ def abi_arguments(arguments, found, output_names=None) -> tuple[list, dict]:
     return result, embedded
 
 
+def _parenthesized(text: str) -> bool:
+    """Whether the whole of `text` is one parenthesized group."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return True
+
+
 def requirement_check(condition, args) -> ir.AssertStmt:
     """`Pipeline.add_requirement(condition, *args)` as a check run before the pipeline."""
     from pipelang.expr import to_ir
@@ -83,7 +95,10 @@ def requirement_check(condition, args) -> ir.AssertStmt:
     if cond.type != ir.Bool():
         raise CompileError(f"A requirement must be a boolean Expr, not {cond.type}: "
                            f"{ir.to_string(cond)}")
-    parts, values = [f"Requirement Failed: ({ir.to_string(cond)})"], []
+    text = ir.to_string(cond)
+    if not _parenthesized(text):
+        text = f"({text})"
+    parts, values = [f"Requirement Failed: {text}"], []
     for a in args:
         if isinstance(a, str):
             parts.append(a.replace("{", "{{").replace("}", "}}"))

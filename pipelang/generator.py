@@ -38,6 +38,7 @@ from pipelang.errors import HalideError
 from pipelang.func import Func
 from pipelang.ir.types import Bool, Float, Int, Type, UInt
 from pipelang.param import ImageParam, Param
+from pipelang.pipeline import AutoschedulerParams
 from pipelang.target import Target, get_target_from_environment
 
 
@@ -224,18 +225,6 @@ class OutputScalar(OutputBuffer):
 # ---------------------------------------------------------------- context
 
 
-class AutoschedulerSpec:
-    """Which autoscheduler a generator should use (`autoscheduler=NAME` and
-    `autoscheduler.FIELD=VALUE` on the command line)."""
-
-    def __init__(self, name: str = "", extra: dict | None = None):
-        self.name = name
-        self.extra = dict(extra or {})
-
-    def __repr__(self):
-        return f"<AutoschedulerParams {self.name!r} {self.extra}>"
-
-
 _active_context = contextvars.ContextVar("pipelang_generator_context", default=None)
 
 
@@ -248,7 +237,7 @@ class GeneratorContext:
             target = get_target_from_environment()
         self._target = target if isinstance(target, Target) else Target(str(target))
         if autoscheduler_params is None:
-            autoscheduler_params = AutoschedulerSpec()
+            autoscheduler_params = AutoschedulerParams()
         self._autoscheduler = autoscheduler_params
         self._tokens = []
 
@@ -296,8 +285,8 @@ class Generator:
         ctx = active_generator_context()
         self._target = ctx.target()
         spec = ctx.autoscheduler_params()
-        self._autoscheduler = AutoschedulerSpec(getattr(spec, "name", ""),
-                                                dict(getattr(spec, "extra", {}) or {}))
+        self._autoscheduler = AutoschedulerParams(getattr(spec, "name", ""),
+                                                  dict(getattr(spec, "extra", {}) or {}))
         self._gp_values = {}
         self._unhandled = {}
         self._requirements = []
@@ -476,15 +465,9 @@ class Generator:
         return self._pipeline
 
     def _apply_autoscheduler(self) -> None:
-        import pipelang
-        params_cls = getattr(pipelang, "AutoschedulerParams", None)
-        apply = getattr(self._pipeline, "apply_autoscheduler", None)
-        _check(params_cls is not None and apply is not None,
-               f"Generator {self._pl_name} asks for autoscheduler "
-               f"'{self._autoscheduler.name}', but this pipelang has no autoscheduler "
-               f"(Pipeline.apply_autoscheduler)")
         extra = {k: str(v) for k, v in self._autoscheduler.extra.items()}
-        apply(self._target, params_cls(self._autoscheduler.name, extra))
+        self._pipeline.apply_autoscheduler(
+            self._target, AutoschedulerParams(self._autoscheduler.name, extra))
 
     def _arguments(self) -> list:
         """The pipeline's arguments in Halide's order (Inputs as declared)."""

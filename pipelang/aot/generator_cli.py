@@ -73,8 +73,8 @@ def _need(cond, message: str) -> None:
 def run(argv: list) -> list:
     """Run the command line (without the program name); returns the files written."""
     from pipelang.aot.outputs import OutputFileType, compile_standalone_runtime, suffix
-    from pipelang.generator import (AutoschedulerSpec, GeneratorContext, _generator_names,
-                                    _lookup)
+    from pipelang.generator import GeneratorContext, _generator_names, _lookup
+    from pipelang.pipeline import AutoschedulerParams
     flags, params = _parse(argv)
     out_dir = flags.get("o")
     _need(out_dir, f"-o must always be specified.\n{_usage()}")
@@ -105,7 +105,7 @@ def run(argv: list) -> list:
         _need(len(names) == 1, f"-g must be specified when more than one generator is "
                                f"registered (known: {', '.join(names) or 'none'}).\n{_usage()}")
         gen_name = names[0]
-    scheduler = AutoschedulerSpec(params.pop("autoscheduler", ""),
+    scheduler = AutoschedulerParams(params.pop("autoscheduler", ""),
                                   {k[len("autoscheduler."):]: params.pop(k)
                                    for k in list(params) if k.startswith("autoscheduler.")})
     with GeneratorContext(target, scheduler):

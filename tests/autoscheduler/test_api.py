@@ -123,3 +123,38 @@ def test_estimate_errors():
     with pytest.raises(hl.HalideError, match="Only an ImageParam"):
         hl.Buffer(hl.UInt(8), [4, 4]).dim(0).set_estimate(0, 4)
     hl.Param(hl.Int(32), "k", 3).set_estimate(5)
+
+
+def test_beam_search_and_autotuning_keep_a_correct_schedule():
+    inp, by, arr = _blur(96, 80)
+    inp.set_estimates([hl.Range(0, 98), hl.Range(0, 82)])
+    by.set_estimates([hl.Range(0, 96), hl.Range(0, 80)])
+    p = hl.Pipeline(by)
+    r = p.apply_autoscheduler(hl.get_host_target(), hl.AutoschedulerParams(
+        "Adams2019", {"parallelism": 2, "time_budget_s": 0.5, "autotune_budget_s": 2, "seed": 4}))
+    assert r.report["autotune_measured"] >= 1
+    assert r.report["search_states"] > 1
+    assert r.report["chosen"] in ("autotuned", "beam search", "greedy baseline")
+    assert inp.get() is None                     # autotuning's random inputs were unbound again
+    inp.set(hl.Buffer(arr[:82, :98].copy()))
+    np.testing.assert_array_equal(np.asarray(p.realize([96, 80])), _ref(arr[:82, :98]))
+
+
+def test_a_failing_candidate_falls_back_with_a_warning(monkeypatch):
+    import autoscheduler.validate as validate
+    inp, by, arr = _blur()
+    inp.set_estimates([hl.Range(0, 66), hl.Range(0, 50)])
+    by.set_estimates([hl.Range(0, 64), hl.Range(0, 48)])
+    real = validate.check
+    calls = []
+
+    def reject_first(pipeline, dag, source, params):
+        calls.append(source)
+        return "rejected by the test" if len(calls) == 1 else real(pipeline, dag, source, params)
+    monkeypatch.setattr(validate, "check", reject_first)
+    with pytest.warns(UserWarning, match="rejected by the test"):
+        r = hl.Pipeline(by).apply_autoscheduler(
+            hl.get_host_target(), hl.AutoschedulerParams("Mullapudi2016", {"parallelism": 2}))
+    assert r.report["chosen"] == "default" or len(calls) >= 2
+    inp.set(hl.Buffer(arr))
+    np.testing.assert_array_equal(np.asarray(hl.Pipeline(by).realize([64, 48])), _ref(arr))

@@ -229,6 +229,15 @@ class Func:
         self._require_defined("schedule")
         return Stage(self.function, 0)
 
+    def specialize(self, condition) -> Stage:
+        """The pure definition's Stage for where `condition` holds (see `Stage.specialize`)."""
+        self._pipeline = None
+        return self._stage0().specialize(condition)
+
+    def specialize_fail(self, message: str) -> None:
+        self._pipeline = None
+        self._stage0().specialize_fail(message)
+
     def split(self, old, outer, inner, factor, tail=None):
         args = (old, outer, inner, factor) + ((tail,) if tail is not None else ())
         self._stage0().split(*args)

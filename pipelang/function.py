@@ -48,9 +48,30 @@ class Definition:
     schedule: StageSchedule
     rvars: tuple = ()    # ReductionVar, innermost first
     predicate: ir.Expr | None = None   # RDom.where conditions, conjoined
+    specializations: list = field(default_factory=list)   # Specialization, first tested first
 
     def is_update(self) -> bool:
         return bool(self.rvars) or not all(isinstance(a, ir.Variable) for a in self.args)
+
+    def add_specialization(self, condition: ir.Expr, failure_message: str | None = None):
+        """A copy of this definition, with its own schedule (inheriting all but
+        the specializations), used where `condition` holds."""
+        d = Definition(self.args, self.values, self.schedule.copy(), self.rvars, self.predicate)
+        s = Specialization(condition, d, failure_message)
+        self.specializations.append(s)
+        touch()
+        return s
+
+
+@dataclass
+class Specialization:
+    """`f.specialize(condition)`: where `condition` (on Params and buffer
+    properties) holds at run time, `definition` (same values, own schedule)
+    replaces the general one; with a `failure_message`, the pipeline fails
+    instead (`specialize_fail`)."""
+    condition: ir.Expr
+    definition: Definition
+    failure_message: str | None = None
 
 
 @dataclass(eq=False)

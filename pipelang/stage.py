@@ -25,14 +25,17 @@ def _var_name(v) -> str:
 
 
 class Stage:
-    def __init__(self, function, index: int):
+    def __init__(self, function, index: int, definition=None):
         self.function = function
         self.index = index
+        self._specialized = definition     # a specialization's Definition, or None
 
     # ---------------------------------------------------------------- helpers
 
     @property
     def _definition(self):
+        if self._specialized is not None:
+            return self._specialized
         return self.function.stages()[self.index]
 
     @property
@@ -228,6 +231,43 @@ class Stage:
         from pipelang.rfactor import rfactor
         return rfactor(self, preserved)
 
+    # ---------------------------------------------------------------- specialization
+
+    def specialize(self, condition) -> "Stage":
+        """A Stage for the copy of this definition used where `condition` (a
+        boolean of Params and buffer properties) holds; schedule it independently.
+        The same condition again returns the same Stage."""
+        cond = to_ir(condition)
+        if not cond.type.is_bool():
+            raise ScheduleError(f"Argument passed to specialize must be of type bool "
+                                f"(in schedule for {self._stage_name()}, got {cond.type})")
+        offending = _free_var(cond)
+        if offending is not None:
+            raise ScheduleError(
+                f"Specialization condition {ir.to_string(cond)} for {self._stage_name()} depends "
+                f"on Var or RVar {offending}. Specialization conditions may not depend on any "
+                f"Vars or RVars.")
+        d = self._definition
+        d.schedule.touched = True
+        for s in d.specializations:
+            if s.condition == cond:
+                return Stage(self.function, self.index, s.definition)
+        if d.specializations and d.specializations[-1].failure_message is not None:
+            raise ScheduleError(f"Cannot add new specializations after specialize_fail() "
+                                f"(in schedule for {self._stage_name()}).")
+        return Stage(self.function, self.index, d.add_specialization(cond).definition)
+
+    def specialize_fail(self, message: str) -> None:
+        """Fail at run time with `message` where none of the specializations so far applies."""
+        if not message:
+            raise ScheduleError("Argument passed to specialize_fail() must not be empty.")
+        d = self._definition
+        if d.specializations and d.specializations[-1].failure_message is not None:
+            raise ScheduleError(f"Only one specialize_fail() may be defined per Stage "
+                                f"({self._stage_name()}).")
+        d.schedule.touched = True
+        d.add_specialization(ir.make_const(ir.Bool(), 1), message)
+
     def unscheduled(self):
         """Say that this update is left unscheduled on purpose (silences Halide's warning)."""
         self._sched.unscheduled = True
@@ -241,6 +281,20 @@ class Stage:
 
     def __repr__(self) -> str:
         return f"<pipelang.Stage '{self._stage_name()}'>"
+
+
+def _free_var(e: ir.Expr) -> str | None:
+    """The name of a pure Var or RVar that `e` uses, if any."""
+    from pipelang.rdom import rvar_info
+    from pipelang.var import var_symbol
+    found = []
+
+    class _Find(ir.IRVisitor):
+        def visit_Variable(self, node):
+            if rvar_info(node.sym) is not None or node.sym is var_symbol(node.sym.name):
+                found.append(node.sym.name)
+    _Find().visit(e)
+    return found[0] if found else None
 
 
 __all__ = ["Stage", "Var"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pipelang import ir
 from pipelang.errors import ScheduleError
 from pipelang.lowering import names as L
+from pipelang.lowering.simplify import simplify as simplify_expr
 from pipelang.schedule import LoopLevel, SplitKind, TailStrategy
 from pipelang.var import var_symbol
 
@@ -66,11 +67,71 @@ def _tail(split, fn, k: int, is_rvar: bool, is_output: bool) -> TailStrategy:
 
 
 def build_stage(fn, k: int, inliner, is_output: bool) -> ir.Stmt:
-    """The loop nest of stage `k` of `fn`, with its loop bounds defined by lets."""
-    d = fn.stages()[k]
+    """The loop nest of stage `k` of `fn`, with its loop bounds defined by lets;
+    with specializations, an if/else chain over a whole loop nest for each."""
+    return _build_specialized(fn, k, fn.stages()[k], inliner, is_output, {})
+
+
+def _facts(cond: ir.Expr, holds: bool) -> dict:
+    """Param values implied by a specialization condition being true (or false):
+    `p == 3` gives p = 3; a boolean `b` gives b = true (b = false)."""
+    if isinstance(cond, ir.Variable) and cond.type.is_bool():
+        return {cond.sym: ir.make_const(cond.type, int(holds))}
+    if isinstance(cond, ir.EQ) and isinstance(cond.a, ir.Variable) and ir.is_const(cond.b):
+        if holds:
+            return {cond.a.sym: cond.b}
+        if cond.b.type.is_bool():
+            return {cond.a.sym: ir.make_const(cond.b.type, 1 - int(ir.const_value(cond.b)))}
+    return {}
+
+
+def _build_specialized(fn, k: int, d, inliner, is_output: bool, known: dict) -> ir.Stmt:
+    """Halide's lowering of specializations: conditions simplified under what
+    the enclosing ones imply; a false one is dropped, a true one ends the chain
+    (and replaces the general definition unless it is specialize_fail); a
+    branch identical to what follows it is merged into it."""
+    specs = []
+    for sp in d.specializations:
+        c = simplify_expr(ir.substitute(known, sp.condition)) if known else simplify_expr(sp.condition)
+        if ir.is_const(c, 0):
+            continue
+        specs.append((c, sp))
+        if ir.is_const(c, 1):
+            break
+    default = d
+    else_known = dict(known)
+    for c, _ in specs:
+        else_known.update(_facts(c, False))
+    if specs and ir.is_const(specs[-1][0], 1) and specs[-1][1].failure_message is None:
+        default = specs.pop()[1].definition
+        stmt = _build_specialized(fn, k, default, inliner, is_output, else_known)
+    else:
+        stmt = _build_definition(fn, k, default, inliner, is_output, else_known)
+    for i in reversed(range(len(specs))):
+        c, sp = specs[i]
+        if sp.failure_message is not None:
+            message = "A schedule specialized with specialize_fail() was chosen: " + sp.failure_message
+            then = ir.AssertStmt(ir.make_const(ir.Bool(), 0), message.replace("{", "{{").replace("}", "}}"))
+            if ir.is_const(c, 1):
+                stmt = then
+                continue
+        else:
+            here = dict(known)
+            for c_before, _ in specs[:i]:
+                here.update(_facts(c_before, False))
+            here.update(_facts(c, True))
+            then = _build_specialized(fn, k, sp.definition, inliner, is_output, here)
+        if then != stmt:
+            stmt = ir.IfThenElse(c, then, stmt)
+    return stmt
+
+
+def _build_definition(fn, k: int, d, inliner, is_output: bool, known: dict) -> ir.Stmt:
+    """The loop nest of one definition (or specialization) of stage `k`."""
     sched = d.schedule
     rvar_names = {r.name for r in d.rvars}
-    mapping = {var_symbol(a): L.v(L.loop(fn, k, a)) for a in fn.args}
+    mapping = dict(known)
+    mapping.update({var_symbol(a): L.v(L.loop(fn, k, a)) for a in fn.args})
     mapping.update({r.sym: L.v(L.loop(fn, k, r.name)) for r in d.rvars})
     args = tuple(inliner.mutate(ir.substitute(mapping, a)) for a in d.args)
     values = tuple(inliner.mutate(ir.substitute(mapping, val)) for val in d.values)
@@ -214,19 +275,30 @@ def _candidates(level: LoopLevel, env) -> list:
     stages = range(len(fn.stages())) if level.stage_index < 0 else [level.stage_index]
     out = []
     for k in stages:
-        for dim in fn.stages()[k].schedule.dims:
-            if dim.var == level.var or dim.var.endswith("." + level.var):
-                out.append(L.loop(fn, k, dim.var))
+        for d in _with_specializations(fn.stages()[k]):
+            for dim in d.schedule.dims:
+                if dim.var == level.var or dim.var.endswith("." + level.var):
+                    sym = L.loop(fn, k, dim.var)
+                    if sym not in out:
+                        out.append(sym)
+    return out
+
+
+def _with_specializations(d) -> list:
+    out = [d]
+    for sp in d.specializations:
+        out += _with_specializations(sp.definition)
     return out
 
 
 def _level_of(loop_sym, env) -> LoopLevel:
     """The LoopLevel naming the loop `loop_sym` (a stage loop of some Func)."""
     for fn in env.values():
-        for k, d in enumerate(fn.stages()):
-            for dim in d.schedule.dims:
-                if L.loop(fn, k, dim.var) is loop_sym:
-                    return LoopLevel(fn, dim.var, k)
+        for k, stage in enumerate(fn.stages()):
+            for d in _with_specializations(stage):
+                for dim in d.schedule.dims:
+                    if L.loop(fn, k, dim.var) is loop_sym:
+                        return LoopLevel(fn, dim.var, k)
     raise AssertionError(loop_sym)
 
 

@@ -57,7 +57,8 @@ def _per_consumer(hl):
     g.compute_root(), h.compute_root()
     f.in_(g).compute_at(g, y)
     f.in_(h).compute_at(h, y)
-    f.in_(g).vectorize(x, 4)
+    # (Explicit inner vars: the generated ones are numbered by process-wide counters.)
+    f.in_(g).split(x, x, xi, 4).vectorize(xi)
     f.in_(h).split(x, xo, xi, 2).reorder(xo, xi)
     return h
 
@@ -85,7 +86,8 @@ def _clone(hl):
     h[x, y] = f[x, y] + g[x, y]
     f.compute_root()
     c = f.clone_in(g)
-    c.compute_at(g, y).vectorize(x, 4)
+    xi = hl.Var("xi")
+    c.compute_at(g, y).split(x, x, xi, 4).vectorize(xi)
     g.compute_root()
     return h
 
@@ -99,7 +101,8 @@ def _image(hl):
     blur.compute_root().tile(x, y, xo, yo, xi, yi, 8, 8)
     w = img.in_(blur)
     assert "_im_in_blur$" in w.name()
-    w.compute_at(blur, xo).vectorize(hl.Var("_0"), 4)
+    _0 = hl.Var("_0")
+    w.compute_at(blur, xo).split(_0, _0, xi, 4).vectorize(xi)
     a = np.arange(34 * 34, dtype=np.int32).reshape(34, 34)
     buf = hl.Buffer(a)
     buf.set_min([-1, -1])

@@ -110,6 +110,11 @@ class _BoxesTouched(ir.IRVisitor):
 
     def visit_IfThenElse(self, node):
         self.visit(node.condition)
+        cond = self.expand(node.condition)
+        if (node.else_case is not None and not (ir.free_symbols(cond) & self.scope.keys())
+                and not _reads_memory(cond)):
+            self._select_boxes(cond, node)
+            return
         saved_scope, saved_lets = dict(self.scope), dict(self.lets)
         self._narrow(node.condition)
         self.visit(node.then_case)
@@ -119,6 +124,27 @@ class _BoxesTouched(ir.IRVisitor):
         self.lets.update(saved_lets)
         if node.else_case is not None:
             self.visit(node.else_case)
+
+    def _select_boxes(self, cond, node) -> None:
+        """A condition that no loop here varies (a specialization's): each box is
+        the then-branch's where it holds, the else-branch's where not (Halide's
+        select of the two), not their union."""
+        outer = self.boxes
+        self.boxes = {}
+        self.visit(node.then_case)
+        then_boxes = self.boxes
+        self.boxes = {}
+        self.visit(node.else_case)
+        else_boxes = self.boxes
+        self.boxes = outer
+        for sym in list(then_boxes) + [s for s in else_boxes if s not in then_boxes]:
+            a, b = then_boxes.get(sym), else_boxes.get(sym)
+            if a is None or b is None:
+                box = a or b
+            else:
+                box = [Interval(_select(cond, x.min, y.min), _select(cond, x.max, y.max))
+                       for x, y in zip(a, b)]
+            self.boxes[sym] = box_union(self.boxes.get(sym), box)
 
     def _narrow(self, cond) -> None:
         """Tighten the range of a variable that `cond` bounds (a tail guard)."""
@@ -146,6 +172,12 @@ class _BoxesTouched(ir.IRVisitor):
 
 
 _MISSING = object()
+
+
+def _select(cond, a, b):
+    if a is None or b is None:
+        return None
+    return a if a == b else simplify(ir.Select(cond, a, b))
 
 
 def _simplified(i: Interval) -> Interval:

@@ -1,7 +1,7 @@
 """The Funcs a pipeline reaches, in realization order (producers first).
 
 `find_environment(outputs)` walks Calls from the outputs' definitions (and
-their RDom bounds and schedule expressions) and returns every Function
+their RDom bounds, specialization conditions and schedule expressions) and returns every Function
 reachable, keyed by symbol, plus a topological order matching Halide's:
 a depth-first post-order that visits callees in order of first use.
 """
@@ -24,13 +24,20 @@ def definition_exprs(fn) -> list:
     """Every Expr of every definition of `fn`: args, values, RDom bounds, predicates."""
     out = []
     for d in fn.stages():
-        out.extend(d.args)
-        out.extend(d.values)
-        for r in d.rvars:
-            out.extend((r.min, r.extent))
-        if d.predicate is not None:
-            out.append(d.predicate)
+        _add_definition(d, out)
     return out
+
+
+def _add_definition(d, out: list) -> None:
+    out.extend(d.args)
+    out.extend(d.values)
+    for r in d.rvars:
+        out.extend((r.min, r.extent))
+    if d.predicate is not None:
+        out.append(d.predicate)
+    for sp in d.specializations:
+        out.append(sp.condition)
+        _add_definition(sp.definition, out)
 
 
 def direct_callees(fn) -> list:

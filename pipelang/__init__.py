@@ -5,6 +5,7 @@ The public API follows Halide's Python bindings: a program written for
 `import halide as hl` runs with `import pipelang as hl`.
 """
 from pipelang import boundary_conditions as BoundaryConditions
+from pipelang.autodiff import Derivative, propagate_adjoints
 from pipelang.buffer import Buffer
 from pipelang.calling import Argument, ArgumentKind, Callable
 from pipelang.errors import CompileError, HalideError, PipelineRuntimeError, ScheduleError

@@ -1,0 +1,429 @@
+"""`propagate_adjoints`: the reverse-mode (adjoint) pipeline of a Func.
+
+Reverse accumulation over the pipeline, consumers before producers, and
+within a Func from its last update back to its pure definition (Halide's
+Derivative.cpp and Li et al., SIGGRAPH 2018). Every Func `f` gets one adjoint
+Func per stage; the adjoint of its final value collects, as update
+definitions, what every consumer's expression sends to it.
+
+What a consumer stage at pure vars X and RVars R sends to a call `g(C)` is
+`adj_g(C) += seed(X, R) * d value / d g(C)`, a scatter. Where an argument is
+`X_j + c` it is solved (`X_j = x' - c`), so the adjoint is a gather along that
+dimension (the paper's scatter-to-gather); every unsolved pure var becomes an
+RVar over the consumer's region, so what remains is a scatter over an RDom,
+still correct under any schedule because it is an update definition.
+
+    g(x) = f(x - 1) + f(x + 1)  ->  adj_f(x) += adj_g(x + 1);  adj_f(x) += adj_g(x - 1)
+    h() = sum(g(r))             ->  adj_g(r) += adj_h()        (r over h's RDom)
+
+Updates: an overwrite zeroes the adjoint of the points it overwrites; an
+additive update (`f(L) = f(L) + e`) passes the adjoint through; an update with
+no RVars reads the previous stage, so its derivative reads a copy of `f` up to
+that stage; a causal scan (`f(r) = a * f(r - 1) + e`) becomes a scan of the
+adjoint in reverse order. Anything else is refused, as Halide refuses it.
+"""
+from __future__ import annotations
+
+import itertools
+
+from pipelang import ir
+from pipelang.autodiff.errors import NotDifferentiableError
+from pipelang.autodiff.expr_adjoints import expr_adjoints
+from pipelang.autodiff.regions import infer_regions
+from pipelang.buffer import field_owner
+from pipelang.expr import Expr
+from pipelang.function import registry
+from pipelang.lowering.analysis.environment import find_environment
+from pipelang.lowering.analysis.intervals import Interval
+from pipelang.lowering.simplify import simplify
+from pipelang.param import param_owner
+from pipelang.var import Var, var_symbol
+
+_serial = itertools.count()
+
+
+class _SelfCalls(ir.IRVisitor):
+    def __init__(self, sym):
+        self.sym = sym
+        self.count = 0
+
+    def visit_Call(self, node):
+        if node.fn is self.sym:
+            self.count += 1
+        self.generic_visit(node)
+
+
+def _count_calls(e, sym) -> int:
+    v = _SelfCalls(sym)
+    v.visit(e)
+    return v.count
+
+
+class _Retarget(ir.IRMutator):
+    def __init__(self, old, new):
+        self.old, self.new = old, new
+
+    def mutate_Call(self, node):
+        node = self.generic_mutate(node)
+        if node.fn is self.old:
+            return ir.Call(node.type, self.new, node.args, node.kind, node.value_index)
+        return node
+
+
+def _offset_of(arg, xsym):
+    """c when `arg` is `xsym + c` with c free of `xsym`, else None."""
+    c = simplify(ir.Sub(arg, ir.Variable(ir.Int(32), xsym)))
+    return None if xsym in ir.free_symbols(c) else c
+
+
+class _Builder:
+    def __init__(self, output_fn, order, regions):
+        self.output_fn = output_fn
+        self.order = order
+        self.regions = regions
+        self.final = {}        # Function symbol -> adjoint Func of its final value
+        self.targets = {}      # buffer/param symbol -> adjoint Func
+        self.result = {}       # (name, update_id) -> Func
+        self.created = []      # every Func built, for the default schedule
+        self._bounded = {}
+
+    # ------------------------------------------------------------ Funcs
+
+    def _new(self, name: str, arg_names: list, t: ir.Type):
+        from pipelang.func import Func
+        f = Func(f"{name}_{next(_serial)}")
+        f[tuple(Var(a) for a in arg_names)] = Expr(ir.make_const(t, 0))
+        self.created.append(f)
+        return f
+
+    def _copy(self, name, source, fn):
+        """A new adjoint Func whose pure definition is `source` (a Func) at the same point."""
+        from pipelang.func import Func
+        f = Func(f"{name}_{next(_serial)}")
+        args = tuple(Var(a) for a in fn.args)
+        f[args] = source[args] if args else source[()]
+        self.created.append(f)
+        return f
+
+    def bounded(self, adj, fn):
+        """`adj` read as zero outside the region `fn`'s consumers need."""
+        if not fn.args:
+            return adj
+        key = id(adj)
+        if key not in self._bounded:
+            from pipelang.boundary_conditions import constant_exterior
+            box = self.regions[fn.sym]
+            bounds = [(Expr(i.min), Expr(simplify(ir.Add(ir.Sub(i.max, i.min), ir.i32(1)))))
+                      for i in box]
+            self._bounded[key] = constant_exterior(adj, Expr(ir.make_const(adj.type(), 0)), bounds)
+        return self._bounded[key]
+
+    def final_adjoint(self, fn):
+        if fn.sym not in self.final:
+            t = fn.output_types[0]
+            self.final[fn.sym] = self._new(f"{fn.name}_{len(fn.updates) - 1}_d_def__", fn.args, t)
+        return self.final[fn.sym]
+
+    def _target(self, leaf):
+        """(adjoint Func, its region or None) that a leaf's gradient goes to, or None."""
+        if isinstance(leaf, ir.Variable):
+            p = param_owner[leaf.sym]
+            if leaf.sym not in self.targets:
+                self.targets[leaf.sym] = (self._new(f"{p.name()}_d__", [], leaf.type), p.name())
+            return self.targets[leaf.sym][0]
+        if leaf.kind is ir.CallKind.IMAGE:
+            owner = field_owner[ir.buffer_host(leaf.fn)]
+            if leaf.fn not in self.targets:
+                names = [f"_{d}" for d in range(len(leaf.args))]
+                self.targets[leaf.fn] = (self._new(f"{owner.name()}_d__", names, leaf.type),
+                                         owner.name())
+            return self.targets[leaf.fn][0]
+        return self.final_adjoint(registry[leaf.fn])
+
+    # ------------------------------------------------------------ scatter / gather
+
+    def contribute(self, target, call_args, contrib, fn, stage):
+        """target(call_args) += contrib, for every point of `fn`'s stage."""
+        from pipelang.rdom import RDom
+        region = self.regions[fn.sym]
+        xsyms = [var_symbol(a) for a in fn.args]
+        rsyms = {r.sym for r in stage.rvars}
+        target_args = target.args()
+        mapping, lhs, solved = {}, [], {}
+        for i, a in enumerate(call_args):
+            free = ir.free_symbols(a)
+            xs = [s for s in xsyms if s in free]
+            if not (free & rsyms) and len(xs) == 1 and xs[0] not in solved:
+                c = _offset_of(a, xs[0])
+                if c is not None and not (ir.free_symbols(c) & (set(xsyms) | rsyms)):
+                    v = target_args[i]
+                    solved[xs[0]] = (simplify(ir.Sub(v._to_ir(), c)), xsyms.index(xs[0]))
+                    lhs.append(v)
+                    continue
+            lhs.append(None)
+        # A solved var is read back clamped into the consumer's region, and the
+        # contribution is zero outside it: the gather then reads nothing the
+        # forward pipeline did not (Halide's constant_exterior on adjoints).
+        inside = None
+        for s, (e, d) in solved.items():
+            lo, hi = region[d].min, region[d].max
+            mapping[s] = ir.Max(ir.Min(e, hi), lo)
+            cond = ir.And(ir.GE(e, lo), ir.LE(e, hi))
+            inside = cond if inside is None else ir.And(inside, cond)
+        used = ir.free_symbols(contrib)
+        for a in call_args:
+            used |= ir.free_symbols(a)
+        unsolved = [(d, s) for d, s in enumerate(xsyms) if s not in solved and s in used]
+        if unsolved:
+            ranges = [(Expr(region[d].min),
+                       Expr(simplify(ir.Add(ir.Sub(region[d].max, region[d].min), ir.i32(1)))))
+                      for d, _ in unsolved]
+            ranges += [(Expr(r.min), Expr(r.extent)) for r in stage.rvars]
+            rdom = RDom(ranges, f"{fn.name}_r{next(_serial)}")
+            for k, (_, s) in enumerate(unsolved):
+                mapping[s] = rdom[k]._to_ir()
+            for k, r in enumerate(stage.rvars):
+                mapping[r.sym] = rdom[len(unsolved) + k]._to_ir()
+            if stage.predicate is not None:
+                rdom.where(Expr(ir.substitute(mapping, stage.predicate)))
+        lhs = tuple(v if v is not None else Expr(simplify(ir.substitute(mapping, a)))
+                    for v, a in zip(lhs, call_args))
+        value = ir.substitute(mapping, contrib)
+        t = target.type()
+        if value.type != t:
+            value = ir.Cast(t, value)
+        if inside is not None:
+            value = ir.Select(inside, value, ir.make_const(t, 0))
+        value = simplify(value)
+        target[lhs] = target[lhs] + Expr(value)
+
+    def send(self, leaves, fn, stage, skip=None):
+        for leaf, adj in leaves:
+            if skip is not None and isinstance(leaf, ir.Call) and leaf.fn is skip:
+                continue
+            target = self._target(leaf)
+            args = () if isinstance(leaf, ir.Variable) else leaf.args
+            self.contribute(target, args, adj, fn, stage)
+
+    # ------------------------------------------------------------ stages
+
+    def _seed(self, adj, fn, args):
+        return self.bounded(adj, fn)[tuple(Expr(a) for a in args)]._to_ir()
+
+    def pure_stage(self, fn, adj):
+        stage = fn.init
+        xs = [ir.Variable(ir.Int(32), var_symbol(a)) for a in fn.args]
+        self.send(expr_adjoints(stage.values[0], self._seed(adj, fn, xs)), fn, stage)
+
+    def update_stage(self, fn, j, adj):
+        """Sends update j's gradients on; returns the adjoint of the stage before it."""
+        stage = fn.updates[j]
+        name = f"{fn.name}_{j - 1}_d_def__" if j > 0 else f"{fn.name}_d_def__"
+        value = stage.values[0]
+        seed = self._seed(adj, fn, stage.args)
+        leaves = expr_adjoints(value, seed)
+        self_leaves = [(c, a) for c, a in leaves if isinstance(c, ir.Call) and c.fn is fn.sym]
+        n_self = _count_calls(value, fn.sym) + sum(_count_calls(a, fn.sym) for a in stage.args)
+        if (n_self == 1 and len(self_leaves) == 1 and self_leaves[0][0].args == stage.args
+                and self_leaves[0][1] == seed):
+            # f(L) = f(L) + e: the adjoint of the old value is the adjoint of the new one.
+            self.send(leaves, fn, stage, skip=fn.sym)
+            return adj
+        prev = self._copy(name, adj, fn)
+        if n_self == 0:
+            self._check_single_writes(fn, j, stage)
+            self._zero(prev, stage)
+            self.send(leaves, fn, stage)
+        elif not stage.rvars:
+            # Each point is written once, from values of the stage before: the
+            # derivative reads those through a copy of f up to that stage.
+            before = self._clone_until(fn, j)
+            retarget = _Retarget(fn.sym, before.function.sym)
+            leaves = [(retarget.mutate(c), retarget.mutate(a)) for c, a in leaves]
+            self._zero(prev, stage)
+            for c, a in leaves:
+                if isinstance(c, ir.Call) and c.fn is before.function.sym:
+                    self.contribute(prev, c.args, a, fn, stage)
+            self.send(leaves, fn, stage, skip=before.function.sym)
+        elif self._is_causal_scan(fn, stage, self_leaves, n_self):
+            prev = self._scan(fn, j, stage, adj, name)
+        else:
+            raise NotDifferentiableError(
+                f"Can't take the gradients of {fn.name}, which depend on intermediate values. "
+                f"Use a scan (which saves intermediate results) instead.")
+        return prev
+
+    def _zero(self, prev, stage):
+        """prev(L) = 0 over the stage's domain: the old values there are overwritten."""
+        lhs = tuple(Expr(a) for a in stage.args)
+        prev[lhs] = Expr(ir.make_const(prev.type(), 0))
+
+    def _check_single_writes(self, fn, j, stage):
+        if not stage.rvars:
+            return
+        rsyms = [r.sym for r in stage.rvars]
+        seen = set()
+        for a in stage.args:
+            rs = [s for s in rsyms if s in ir.free_symbols(a)]
+            if len(rs) > 1:
+                break
+            if rs:
+                if rs[0] in seen or _offset_of(a, rs[0]) is None:
+                    break
+                seen.add(rs[0])
+        if seen == set(rsyms):
+            return
+        raise NotDifferentiableError(
+            f"Can't take the gradients of update {j} of {fn.name}: it overwrites some points "
+            f"more than once, so the values it overwrites are lost")
+
+    def _is_causal_scan(self, fn, stage, self_leaves, n_self) -> bool:
+        """One RVar, one call to f, reading a point the scan wrote earlier."""
+        if len(stage.rvars) != 1 or not self_leaves or n_self != len(self_leaves):
+            return False
+        call = self_leaves[0][0]
+        if any(c.args != call.args for c, _ in self_leaves):
+            return False
+        r = stage.rvars[0].sym
+        moved = False
+        for lhs, arg in zip(stage.args, call.args):
+            d = simplify(ir.Sub(lhs, arg))
+            if ir.free_symbols(d):
+                return False
+            step = ir.const_value(d)
+            if step is None:
+                return False
+            if step != 0:
+                if moved or r not in ir.free_symbols(lhs) or _offset_of(lhs, r) is None or step < 0:
+                    return False
+                moved = True
+        return moved
+
+    def _scan(self, fn, j, stage, adj, name):
+        """The adjoint of a causal scan: the same scan over the adjoint, backwards."""
+        from pipelang.rdom import RDom
+        rv = stage.rvars[0]
+        t = self._copy(f"{fn.name}_{j}_scan_d__", adj, fn)
+        back = RDom([(Expr(rv.min), Expr(rv.extent))], f"{fn.name}_rev{next(_serial)}")
+        flipped = {rv.sym: simplify(ir.Sub(ir.Add(ir.Add(rv.min, rv.min), ir.Sub(rv.extent, ir.i32(1))),
+                                           back[0]._to_ir()))}
+        seed = t[tuple(Expr(a) for a in stage.args)]._to_ir()
+        leaves = expr_adjoints(stage.values[0], seed)
+        mine = [(c, a) for c, a in leaves if isinstance(c, ir.Call) and c.fn is fn.sym]
+        call = mine[0][0]
+        total = mine[0][1]
+        for _, a in mine[1:]:
+            total = ir.Add(total, a)
+        lhs = tuple(Expr(simplify(ir.substitute(flipped, x))) for x in call.args)
+        value = simplify(ir.substitute(flipped, total))
+        if stage.predicate is not None:
+            back.where(Expr(ir.substitute(flipped, stage.predicate)))
+        t[lhs] = t[lhs] + Expr(value)
+        self.send(leaves, fn, stage, skip=fn.sym)
+        prev = self._copy(name, t, fn)
+        self._zero(prev, stage)
+        return prev
+
+    def _clone_until(self, fn, j):
+        """A Func computing `fn`'s pure definition and its updates before update j."""
+        from pipelang.func import Func
+        g = Func(f"{fn.name}_update_{j - 1}_copy{next(_serial)}")
+        retarget = _Retarget(fn.sym, g.function.sym)
+        g[tuple(Var(a) for a in fn.args)] = Expr(fn.init.values[0])
+        for u in fn.updates[:j]:
+            lhs = tuple(Expr(retarget.mutate(a)) for a in u.args)
+            g[lhs] = Expr(retarget.mutate(u.values[0]))
+        self.created.append(g)
+        return g
+
+    # ------------------------------------------------------------ the whole pipeline
+
+    def run(self, output_adjoint):
+        self.final[self.output_fn.sym] = output_adjoint
+        for fn in reversed(self.order):
+            if fn.sym not in self.regions:
+                continue
+            if len(fn.output_types) != 1:
+                raise NotDifferentiableError(
+                    f"Can't differentiate {fn.name}: Tuple-valued Funcs are not supported yet")
+            adj = self.final_adjoint(fn)
+            n = len(fn.updates)
+            self.result[(fn.name, n - 1)] = adj
+            for j in reversed(range(n)):
+                adj = self.update_stage(fn, j, adj)
+                self.result[(fn.name, j - 1)] = adj
+            self.pure_stage(fn, adj)
+        for sym, (f, name) in self.targets.items():
+            self.result[(name, -1)] = f
+
+
+def _region_from(output_bounds):
+    out = []
+    for b in output_bounds:
+        mn, ext = (b.min, b.extent) if hasattr(b, "extent") and not callable(b.extent) else tuple(b)
+        mn_ir = Expr(mn)._to_ir() if not isinstance(mn, ir.Expr) else mn
+        ext_ir = Expr(ext)._to_ir() if not isinstance(ext, ir.Expr) else ext
+        out.append(Interval(simplify(mn_ir), simplify(ir.Sub(ir.Add(mn_ir, ext_ir), ir.i32(1)))))
+    return out
+
+
+def build(output, adjoint=None, output_bounds=None) -> dict:
+    """{(name, update_id): Func} for every Func, buffer and Param `output` depends on."""
+    from pipelang.boundary_conditions import constant_exterior
+    from pipelang.func import Func
+    fn = output.function
+    if not fn.defined():
+        raise NotDifferentiableError(f'Can\'t differentiate Func "{fn.name}": it is undefined')
+    if len(fn.output_types) != 1 or not fn.output_types[0].is_float():
+        raise NotDifferentiableError(
+            f'Can\'t differentiate Func "{fn.name}": its value must be a single float, '
+            f'not {", ".join(map(str, fn.output_types))}')
+    t = fn.output_types[0]
+    dims = fn.dimensions()
+    args = tuple(Var(a) for a in fn.args)
+    if adjoint is None:
+        region = [Interval(ir.i32(0), ir.i32(0)) for _ in range(dims)]
+        seed = Func(f"{fn.name}_adjoint_{next(_serial)}")
+        inside = None
+        for a in args:
+            c = a == 0
+            inside = c if inside is None else inside & c
+        one = Expr(ir.make_const(t, 1))
+        from pipelang import operators as op
+        seed[args] = one if inside is None else op.select(inside, one, Expr(ir.make_const(t, 0)))
+    elif output_bounds is None:
+        if not hasattr(adjoint, "dimensions") or isinstance(adjoint, Func):
+            raise NotDifferentiableError(
+                "propagate_adjoints(output, adjoint Func) also needs the output bounds: "
+                "propagate_adjoints(output, adjoint, [(min, extent), ...])")
+        if adjoint.dimensions() != dims:
+            raise NotDifferentiableError(
+                f'The adjoint buffer {adjoint.name()} has {adjoint.dimensions()} dimensions, but '
+                f'Func "{fn.name}" has {dims}')
+        region = [Interval(ir.i32(adjoint.dim(d).min()),
+                           ir.i32(adjoint.dim(d).min() + adjoint.dim(d).extent() - 1))
+                  for d in range(dims)]
+        seed = constant_exterior(adjoint, Expr(ir.make_const(adjoint.type(), 0)))
+    else:
+        if len(output_bounds) != dims:
+            raise NotDifferentiableError(
+                f'propagate_adjoints got {len(output_bounds)} output bounds for Func "{fn.name}" '
+                f'of {dims} dimensions')
+        region = _region_from(output_bounds)
+        bounds = [(Expr(i.min), Expr(simplify(ir.Add(ir.Sub(i.max, i.min), ir.i32(1)))))
+                  for i in region]
+        seed = constant_exterior(adjoint, Expr(ir.make_const(adjoint.type(), 0)), bounds)
+    env, order = find_environment([fn], registry)
+    regions = infer_regions(fn, region, order)
+    b = _Builder(fn, order, regions)
+    out_adj = Func(f"{fn.name}_{len(fn.updates) - 1}_d_def__{next(_serial)}")
+    value = Expr((seed[args] if args else seed[()])._to_ir())
+    if value.type() != t:
+        from pipelang import operators as op
+        value = op.cast(t, value)
+    out_adj[args] = value
+    b.created.append(out_adj)
+    b.run(out_adj)
+    from pipelang.autodiff.default_schedule import schedule_adjoints
+    schedule_adjoints(b.created)
+    return b.result

@@ -153,28 +153,23 @@ class _Builder:
         for i, a in enumerate(call_args):
             free = ir.free_symbols(a)
             xs = [s for s in xsyms if s in free]
-            if not (free & rsyms) and len(xs) == 1 and xs[0] not in solved:
+            if len(xs) == 1 and xs[0] not in solved:
+                # `X + c`, where c may hold RVars: for each point of the RDom,
+                # X <-> x' is one to one, so the RDom stays a reduction inside
+                # the gather (conv: adj_in(x') += adj_out(x' - r) * w(r)).
                 c = _offset_of(a, xs[0])
-                if c is not None and not (ir.free_symbols(c) & (set(xsyms) | rsyms)):
+                if c is not None and not (ir.free_symbols(c) & set(xsyms)):
                     v = target_args[i]
                     solved[xs[0]] = (simplify(ir.Sub(v._to_ir(), c)), xsyms.index(xs[0]))
                     lhs.append(v)
                     continue
             lhs.append(None)
-        # A solved var is read back clamped into the consumer's region, and the
-        # contribution is zero outside it: the gather then reads nothing the
-        # forward pipeline did not (Halide's constant_exterior on adjoints).
-        inside = None
-        for s, (e, d) in solved.items():
-            lo, hi = region[d].min, region[d].max
-            mapping[s] = ir.Max(ir.Min(e, hi), lo)
-            cond = ir.And(ir.GE(e, lo), ir.LE(e, hi))
-            inside = cond if inside is None else ir.And(inside, cond)
         used = ir.free_symbols(contrib)
         for a in call_args:
             used |= ir.free_symbols(a)
         unsolved = [(d, s) for d, s in enumerate(xsyms) if s not in solved and s in used]
         if unsolved:
+            # The unsolved pure vars and the stage's RVars become one new RDom.
             ranges = [(Expr(region[d].min),
                        Expr(simplify(ir.Add(ir.Sub(region[d].max, region[d].min), ir.i32(1)))))
                       for d, _ in unsolved]
@@ -186,6 +181,17 @@ class _Builder:
                 mapping[r.sym] = rdom[len(unsolved) + k]._to_ir()
             if stage.predicate is not None:
                 rdom.where(Expr(ir.substitute(mapping, stage.predicate)))
+        # A solved var is read back clamped into the consumer's region, and the
+        # contribution is zero outside it: the gather then reads nothing the
+        # forward pipeline did not (Halide's constant_exterior on adjoints).
+        inside = None
+        rvar_map = {r.sym: mapping[r.sym] for r in stage.rvars if r.sym in mapping}
+        for s, (e, d) in solved.items():
+            e = ir.substitute(rvar_map, e)
+            lo, hi = region[d].min, region[d].max
+            mapping[s] = ir.Max(ir.Min(e, hi), lo)
+            cond = ir.And(ir.GE(e, lo), ir.LE(e, hi))
+            inside = cond if inside is None else ir.And(inside, cond)
         lhs = tuple(v if v is not None else Expr(simplify(ir.substitute(mapping, a)))
                     for v, a in zip(lhs, call_args))
         value = ir.substitute(mapping, contrib)

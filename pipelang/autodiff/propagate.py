@@ -143,55 +143,77 @@ class _Builder:
     # ------------------------------------------------------------ scatter / gather
 
     def contribute(self, target, call_args, contrib, fn, stage):
-        """target(call_args) += contrib, for every point of `fn`'s stage."""
+        """target(call_args) += contrib, for every point of `fn`'s stage.
+
+        Each argument `X + c` (X a pure var, c free of pure vars) or `r + c`
+        (r an RVar used by no other argument, c free of RVars and pure vars) is
+        solved for its variable, so that dimension becomes a gather; the
+        variable is read back clamped into its range, and the contribution is
+        masked to zero outside it, so nothing is read that the forward
+        pipeline did not read. Every other pure var, and every RVar not
+        solved, becomes a dimension of a new RDom: a scatter along it.
+        """
         from pipelang.rdom import RDom
         region = self.regions[fn.sym]
         xsyms = [var_symbol(a) for a in fn.args]
-        rsyms = {r.sym for r in stage.rvars}
+        rvars = list(stage.rvars)
+        rsyms = {r.sym for r in rvars}
         target_args = target.args()
-        mapping, lhs, solved = {}, [], {}
+        solved = {}     # Symbol -> (its value in terms of the target's vars, low, high)
+        lhs = []
+        arg_syms = [ir.free_symbols(a) for a in call_args]
         for i, a in enumerate(call_args):
-            free = ir.free_symbols(a)
+            free = arg_syms[i]
             xs = [s for s in xsyms if s in free]
+            rs = [s for s in rsyms if s in free]
+            v = target_args[i]
             if len(xs) == 1 and xs[0] not in solved:
-                # `X + c`, where c may hold RVars: for each point of the RDom,
-                # X <-> x' is one to one, so the RDom stays a reduction inside
-                # the gather (conv: adj_in(x') += adj_out(x' - r) * w(r)).
+                # conv: adj_in(x') += adj_out(x' - r) * w(r), the RDom inside.
                 c = _offset_of(a, xs[0])
                 if c is not None and not (ir.free_symbols(c) & set(xsyms)):
-                    v = target_args[i]
-                    solved[xs[0]] = (simplify(ir.Sub(v._to_ir(), c)), xsyms.index(xs[0]))
+                    d = xsyms.index(xs[0])
+                    solved[xs[0]] = (simplify(ir.Sub(v._to_ir(), c)), region[d].min, region[d].max)
+                    lhs.append(v)
+                    continue
+            if not xs and len(rs) == 1 and rs[0] not in solved and not any(
+                    rs[0] in other for k, other in enumerate(arg_syms) if k != i):
+                c = _offset_of(a, rs[0])
+                if c is not None and not (ir.free_symbols(c) & rsyms):
+                    r = next(r for r in rvars if r.sym is rs[0])
+                    hi = simplify(ir.Sub(ir.Add(r.min, r.extent), ir.i32(1)))
+                    solved[rs[0]] = (simplify(ir.Sub(v._to_ir(), c)), r.min, hi)
                     lhs.append(v)
                     continue
             lhs.append(None)
         used = ir.free_symbols(contrib)
-        for a in call_args:
-            used |= ir.free_symbols(a)
+        for free in arg_syms:
+            used |= free
         unsolved = [(d, s) for d, s in enumerate(xsyms) if s not in solved and s in used]
-        if unsolved:
-            # The unsolved pure vars and the stage's RVars become one new RDom.
+        loops = [r for r in rvars if r.sym not in solved]
+        mapping = {}
+        if unsolved or len(loops) != len(rvars):
+            # The unsolved pure vars and RVars become one new RDom (or none).
             ranges = [(Expr(region[d].min),
                        Expr(simplify(ir.Add(ir.Sub(region[d].max, region[d].min), ir.i32(1)))))
                       for d, _ in unsolved]
-            ranges += [(Expr(r.min), Expr(r.extent)) for r in stage.rvars]
-            rdom = RDom(ranges, f"{fn.name}_r{next(_serial)}")
-            for k, (_, s) in enumerate(unsolved):
-                mapping[s] = rdom[k]._to_ir()
-            for k, r in enumerate(stage.rvars):
-                mapping[r.sym] = rdom[len(unsolved) + k]._to_ir()
-            if stage.predicate is not None:
-                rdom.where(Expr(ir.substitute(mapping, stage.predicate)))
-        # A solved var is read back clamped into the consumer's region, and the
-        # contribution is zero outside it: the gather then reads nothing the
-        # forward pipeline did not (Halide's constant_exterior on adjoints).
+            ranges += [(Expr(r.min), Expr(r.extent)) for r in loops]
+            if ranges:
+                rdom = RDom(ranges, f"{fn.name}_r{next(_serial)}")
+                for k, (_, s) in enumerate(unsolved):
+                    mapping[s] = rdom[k]._to_ir()
+                for k, r in enumerate(loops):
+                    mapping[r.sym] = rdom[len(unsolved) + k]._to_ir()
+        # Solved variables: clamped into their range, zero outside it.
+        loop_map = dict(mapping)
         inside = None
-        rvar_map = {r.sym: mapping[r.sym] for r in stage.rvars if r.sym in mapping}
-        for s, (e, d) in solved.items():
-            e = ir.substitute(rvar_map, e)
-            lo, hi = region[d].min, region[d].max
+        for s, (e, lo, hi) in solved.items():
+            e = ir.substitute(loop_map, e)
             mapping[s] = ir.Max(ir.Min(e, hi), lo)
             cond = ir.And(ir.GE(e, lo), ir.LE(e, hi))
             inside = cond if inside is None else ir.And(inside, cond)
+        if stage.predicate is not None and mapping:
+            p = ir.substitute(mapping, stage.predicate)
+            inside = p if inside is None else ir.And(inside, p)
         lhs = tuple(v if v is not None else Expr(simplify(ir.substitute(mapping, a)))
                     for v, a in zip(lhs, call_args))
         value = ir.substitute(mapping, contrib)

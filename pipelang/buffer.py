@@ -85,6 +85,11 @@ class Buffer:
             self._array = arr
             self._mins = [0] * arr.ndim
         self._symbol = None
+        # Device state, with Halide's dirty bits: a Buffer made from an array
+        # holds data the device has not seen yet.
+        self._host_dirty = self._array is not None and not (args and isinstance(args[0], ir.Type))
+        self._device_dirty = False
+        self._device_alloc = None       # (device, pointer, bytes), freed with the Buffer
 
     @property
     def _sym(self) -> ir.Symbol:
@@ -211,6 +216,71 @@ class Buffer:
                 raise CompileError(f"Buffer {self._name} was indexed with a float ({ir.to_string(e)})")
             args.append(e if e.type == ir.Int(32) else ir.Cast(ir.Int(32), e))
         return ir.Call(self._type, self._sym, tuple(args), ir.CallKind.IMAGE)
+
+    # ---------------------------------------------------------------- device (Halide's rules)
+
+    def host_dirty(self) -> bool:
+        return self._host_dirty
+
+    def device_dirty(self) -> bool:
+        return self._device_dirty
+
+    def set_host_dirty(self, value: bool = True) -> None:
+        self._host_dirty = bool(value)
+
+    def set_device_dirty(self, value: bool = True) -> None:
+        self._device_dirty = bool(value)
+
+    def has_device_allocation(self) -> bool:
+        return self._device_alloc is not None
+
+    def device_malloc(self, device=None) -> int:
+        """Allocate device memory (dense, in this Buffer's dimension order) if there is none."""
+        if self._device_alloc is None:
+            from pipelang.backends.cuda.runtime import get_device
+            dev = device if hasattr(device, "alloc") else get_device()
+            nbytes = max(self._array.nbytes, 1)
+            ptr = dev.alloc(nbytes)
+            self._device_alloc = (dev, ptr, nbytes)
+            import weakref
+            self._device_finalizer = weakref.finalize(self, dev.free, ptr)
+        return 0
+
+    def copy_to_device(self, device=None) -> int:
+        """Allocate on the device if needed; copy only if the host is dirty (Halide)."""
+        if self._host_dirty and self._device_dirty:
+            raise BufferError_(f"Buffer {self._name} is dirty on both the host and the device; "
+                               f"call copy_to_host() or set one of the dirty bits to False first")
+        self.device_malloc(device)
+        if self._host_dirty:
+            dev, ptr, _ = self._device_alloc
+            dev.copy_to_device(ptr, self._array)
+            self._host_dirty = False
+        return 0
+
+    def copy_to_host(self) -> int:
+        """Copy device data back if the device is dirty."""
+        if self._device_dirty and self._device_alloc is not None:
+            dev, ptr, _ = self._device_alloc
+            dev.copy_to_host(self._array, ptr)
+        self._device_dirty = False
+        return 0
+
+    def device_sync(self, target=None) -> int:
+        if self._device_alloc is not None:
+            self._device_alloc[0].synchronize()
+        return 0
+
+    def device_free(self) -> int:
+        if self._device_alloc is not None:
+            self._device_finalizer()
+            self._device_alloc = None
+        self._device_dirty = False
+        return 0
+
+    def device_pointer(self) -> int | None:
+        """The device address of this Buffer's data (None without an allocation)."""
+        return None if self._device_alloc is None else self._device_alloc[1]
 
     def __repr__(self) -> str:
         dims = ",".join(f"[{self.dim(i).min()},{self.dim(i).extent()},{self.dim(i).stride()}]"

@@ -275,6 +275,30 @@ class Func:
         self._stage0().serial(var)
         return self
 
+    def gpu_blocks(self, *vars_):
+        self._stage0().gpu_blocks(*vars_)
+        return self
+
+    def gpu_threads(self, *vars_):
+        self._stage0().gpu_threads(*vars_)
+        return self
+
+    def gpu_lanes(self, var, *device_api):
+        self._stage0().gpu_lanes(var, *device_api)
+        return self
+
+    def gpu(self, *args):
+        self._stage0().gpu(*args)
+        return self
+
+    def gpu_single_thread(self, *device_api):
+        self._stage0().gpu_single_thread(*device_api)
+        return self
+
+    def gpu_tile(self, *args, **kwargs):
+        self._stage0().gpu_tile(*args, **kwargs)
+        return self
+
     def bound(self, var, min_, extent):
         name = _var_name(var)
         if name not in self.function.args:

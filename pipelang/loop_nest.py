@@ -17,7 +17,9 @@ from pipelang.lowering.analysis.constant_extent import LetScope
 from pipelang.lowering.simplify import simplify
 
 _KIND = {ir.ForKind.SERIAL: "for", ir.ForKind.PARALLEL: "parallel",
-         ir.ForKind.VECTORIZED: "vectorized", ir.ForKind.UNROLLED: "unrolled"}
+         ir.ForKind.VECTORIZED: "vectorized", ir.ForKind.UNROLLED: "unrolled",
+         ir.ForKind.GPU_BLOCK: "gpu_block", ir.ForKind.GPU_THREAD: "gpu_thread",
+         ir.ForKind.GPU_LANE: "gpu_lane"}
 
 
 class _Printer:
@@ -61,11 +63,12 @@ class _Printer:
             name = L.dim_name(fn, s.sym) if fn is not None else s.sym.name
             name = ".".join(_trim(part) for part in name.split("."))
             lo, ext = self.const(s.min), self.const(s.extent)
-            if ext == 1:                 # simplified away, as in Halide
+            if ext == 1 and not s.kind.is_gpu():     # simplified away, as in Halide
                 self.stmt(s.body, depth)
                 return
             bounds = f" in [{lo}, {lo + ext - 1}]" if lo is not None and ext is not None else ""
-            self.emit(depth, f"{_KIND[s.kind]} {name}{bounds}:")
+            api = "<Default_GPU>" if s.kind.is_gpu() else ""
+            self.emit(depth, f"{_KIND[s.kind]} {name}{bounds}{api}:")
             self.stmt(s.body, depth + 1)
         elif isinstance(s, ir.IfThenElse):
             self.stmt(s.then_case, depth)

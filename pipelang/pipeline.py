@@ -65,7 +65,7 @@ class _Compiled:
     `realize` uses (the output regions). The lowered statement itself is
     then only made if asked for."""
 
-    def __init__(self, outputs, name):
+    def __init__(self, outputs, name, target=None):
         from pipelang.function import registry
         from pipelang.lowering.analysis.arguments import find_arguments
         from pipelang.lowering.analysis.environment import find_environment
@@ -75,6 +75,8 @@ class _Compiled:
         self.pack_scalar = pack_scalar
         self.outputs = outputs
         self.name = name
+        self.target = target
+        self.device = None              # a cuda target run on a device (pipelang.backends.cuda.host)
         self.query_cache: dict = {}     # realize(sizes)'s bounds query, by its inputs
         # As lowering does: consumers of in_() wrappers are seen calling them.
         wrapped, functions = wrap_calls(outputs, registry)
@@ -94,7 +96,9 @@ class _Compiled:
         # Where each argument's slots go, in argv order.
         self.plan = []
         out_index = 0
-        for a, off in zip(self.jit.args, self.jit.arg_offsets):
+        args = self.jit.args if self.device is None else self._lowered.args
+        offsets = self.jit.arg_offsets if self.device is None else [None] * len(args)
+        for a, off in zip(args, offsets):
             if a.kind is ir.ArgKind.SCALAR:
                 self.plan.append(("param", off, self.arguments.params[a.sym], a))
             elif a.sym in self.arguments.inputs:
@@ -102,7 +106,11 @@ class _Compiled:
             else:
                 self.plan.append(("output", off, out_index, a))
                 out_index += 1
-        self._setup_calls()
+        if self.device is None:
+            self._setup_calls()
+        else:
+            self.n_outputs = sum(len(fn.output_types) for fn in outputs)
+            self.fixed_region = False
 
     def _setup_calls(self) -> None:
         """The argument packer `realize` calls through, and how it finds each value."""
@@ -138,20 +146,28 @@ class _Compiled:
         from pipelang.cache import default_cache, make_key, toolchain_key
         from pipelang import fingerprint
         cache = default_cache()
-        if cache is None or os.environ.get("PIPELANG_LOG_LOWERING"):
+        if cache is None or os.environ.get("PIPELANG_LOG_LOWERING") or _runs_on_device(self.target):
             return cache, None, None
         try:
             fp = fingerprint.pipeline(self.env_functions, self.outputs, self.arguments, self.name)
         except fingerprint.Unkeyable:
             return cache, None, None
-        # The target (once compile_jit honours one) is part of the key.
-        target = os.environ.get("HL_JIT_TARGET", "host")
+        target = _target_key(self.target)
         return cache, fp, make_key(toolchain_key(), "pipeline", target, fp.digest())
 
     def _compile(self, cache, fp, key) -> None:
         from pipelang.backends.llvm import compile_lowered
         from pipelang.lowering.lower import lower
-        self._lowered, self.arguments, self.regions, self.timings = lower(self.outputs, self.name)
+        self._lowered, self.arguments, self.regions, self.timings = lower(
+            self.outputs, self.name, target=self.target)
+        from pipelang.lowering.gpu_offload import kernels_of
+        if kernels_of(self._lowered.body):
+            # Host code is interpreted by the CUDA runtime; kernels are compiled
+            # on the first run (nothing CUDA is imported before).
+            from pipelang.backends.cuda.host import DevicePipeline
+            self.device = DevicePipeline(self._lowered, self.name, self.target)
+            self.jit = None
+            return
         self.jit = compile_lowered(self._lowered, cache=cache)
         if key is not None and self.jit.object_key is not None:
             self._store(cache, fp, key)
@@ -206,7 +222,7 @@ class _Compiled:
         """The lowered statement (made now if the code came from the cache)."""
         if self._lowered is None:
             from pipelang.lowering.lower import lower
-            self._lowered, _, _, self.timings = lower(self.outputs, self.name)
+            self._lowered, _, _, self.timings = lower(self.outputs, self.name, target=self.target)
         return self._lowered
 
     def llvm_ir(self) -> str:
@@ -216,6 +232,19 @@ class _Compiled:
             from pipelang.backends.llvm import compile_lowered
             self.jit = compile_lowered(self.lowered)
         return self.jit.llvm_ir
+
+
+def _target_key(target) -> str:
+    """What of the target the compiled code depends on (its string, and emulation)."""
+    from pipelang.lowering.lower import cuda_emulated
+    if target is None:
+        return os.environ.get("HL_JIT_TARGET", "host")
+    return target.to_string() + ("-emulated" if target.has_feature("cuda") and cuda_emulated() else "")
+
+
+def _runs_on_device(target) -> bool:
+    from pipelang.lowering.lower import cuda_emulated
+    return target is not None and target.has_feature("cuda") and not cuda_emulated()
 
 
 def _realize_buffer(slot, buf) -> Buffer:
@@ -301,6 +330,7 @@ class Pipeline:
             outputs = []
         self._funcs = [outputs] if isinstance(outputs, Func) else list(outputs)
         self._compiled: _Compiled | None = None
+        self._target = None          # set by compile_jit(target) or realize(target=...)
 
     def outputs(self) -> list:
         return list(self._funcs)
@@ -312,14 +342,34 @@ class Pipeline:
 
     def _compile(self) -> _Compiled:
         c = self._compiled
-        if c is None or c.generation != generation():
+        from pipelang.target import get_jit_target_from_environment
+        target = self._target or get_jit_target_from_environment()
+        key = _target_key(target)
+        if c is None or c.generation != generation() or c.target_key != key:
             fns = _functions(self._funcs)
-            c = self._compiled = _Compiled(fns, fns[0].name)
+            c = self._compiled = _Compiled(fns, fns[0].name, target)
+            c.target_key = key
             _warn_unscheduled(c.env_functions)
         return c
 
     def compile_jit(self, target=None) -> None:
+        if target is not None:
+            self._target = target
         self._compile()
+
+    def cuda_source(self, target=None) -> str:
+        """The CUDA C translation unit of this pipeline's kernels, for `target`
+        (default: the JIT target, with the `cuda` feature added if missing)."""
+        from pipelang.backends.cuda import cuda_source
+        from pipelang.lowering.gpu_offload import kernels_of
+        from pipelang.lowering.lower import lower
+        from pipelang.target import get_jit_target_from_environment
+        target = target or self._target or get_jit_target_from_environment()
+        if not target.has_feature("cuda"):
+            target = target.with_feature("cuda")
+        fns = _functions(self._funcs)
+        lowered = lower(fns, fns[0].name, target=target, emulate_gpu=False)[0]
+        return cuda_source(kernels_of(lowered.body), fns[0].name)
 
     def apply_autoscheduler(self, target=None, autoscheduler_params=None) -> AutoSchedulerResults:
         """Schedule every Func of this pipeline automatically (see autoscheduler/)."""
@@ -482,13 +532,16 @@ class Pipeline:
     def realize(self, *args, target=None):
         c = self._compiled
         if (c is not None and len(args) == 1 and type(args[0]) is Buffer and c.n_outputs == 1
-                and c.generation == _generation[0] and not c.traced):
+                and c.generation == _generation[0] and not c.traced and c.device is None
+                and target is None):
             # The common case, kept short: one output buffer, code compiled.
             buf = args[0]
             c.jit.call_ptr(c.packer.pack(c.values((buf,))))
             return buf
         if args and not isinstance(args[-1], (int, np.integer, list, tuple, Buffer, np.ndarray)):
-            args = args[:-1]              # a Target
+            target, args = args[-1], args[:-1]
+        if target is not None:
+            self._target = target
         fns = _functions(self._funcs)
         outs = self._output_buffers(fns, args)
         given = any(isinstance(a, (Buffer, np.ndarray)) for a in args) or (
@@ -496,6 +549,9 @@ class Pipeline:
             and any(isinstance(a, (Buffer, np.ndarray)) for a in args[0]))
         run_on = outs if given or self._compile().fixed_region else self._grown(outs)
         self._run(run_on)
+        if not given and self._compiled.device is not None:
+            for b in run_on:              # realize(sizes) hands back host data (Halide)
+                b.copy_to_host()
         if len(outs) == 1:
             return outs[0]
         return outs
@@ -565,6 +621,9 @@ class Pipeline:
 
     def _run(self, outs: list) -> None:
         c = self._compile()
+        if c.device is not None:
+            c.device.run(c, outs)
+            return
         address = c.packer.pack(c.values(outs))
         if c.traced:
             self._traced_call(c, address, outs)

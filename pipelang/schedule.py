@@ -28,6 +28,22 @@ class TailStrategy(enum.Enum):
     Auto = "Auto"
 
 
+class DeviceAPI(enum.Enum):
+    """Which device runs a GPU loop (Halide's names). pipelang runs GPU
+    schedules with CUDA only; `Default_GPU` resolves to it."""
+    None_ = "None"
+    Host = "Host"
+    Default_GPU = "Default_GPU"
+    CUDA = "CUDA"
+    Vulkan = "Vulkan"
+    OpenCL = "OpenCL"
+    Metal = "Metal"
+    Hexagon = "Hexagon"
+
+
+setattr(DeviceAPI, "None", DeviceAPI.None_)     # Halide's spelling, not a Python identifier
+
+
 class SplitKind(enum.Enum):
     SPLIT = "split"
     FUSE = "fuse"

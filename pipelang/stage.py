@@ -11,7 +11,7 @@ from pipelang import ir
 from pipelang.errors import ScheduleError
 from pipelang.expr import to_ir
 from pipelang.function import touch
-from pipelang.schedule import Dim, Split, SplitKind, TailStrategy
+from pipelang.schedule import DeviceAPI, Dim, Split, SplitKind, TailStrategy
 from pipelang.var import Var, unique_name
 
 
@@ -77,7 +77,7 @@ class Stage:
     def _set_kind(self, var, kind: ir.ForKind, directive: str):
         i = self._find_dim(_var_name(var), directive)
         dims = self._sched.dims
-        if dims[i].is_rvar and kind in (ir.ForKind.PARALLEL, ir.ForKind.VECTORIZED):
+        if dims[i].is_rvar and (kind in (ir.ForKind.PARALLEL, ir.ForKind.VECTORIZED) or kind.is_gpu()):
             self._check_no_race(dims[i].var, directive)
         dims[i] = Dim(dims[i].var, kind, dims[i].is_rvar)
         self._sched.touched = True
@@ -223,6 +223,89 @@ class Stage:
 
     def serial(self, var):
         return self._set_kind(var, ir.ForKind.SERIAL, "mark as serial")
+
+    # ---------------------------------------------------------------- GPU loops (Halide's names)
+
+    def _gpu_kind(self, vars_, kind: ir.ForKind, directive: str):
+        device_api = DeviceAPI.Default_GPU
+        if vars_ and isinstance(vars_[-1], DeviceAPI):
+            device_api, vars_ = vars_[-1], vars_[:-1]
+        if device_api not in (DeviceAPI.Default_GPU, DeviceAPI.CUDA):
+            raise ScheduleError(f"In schedule for {self._stage_name()}, {directive}: pipelang runs "
+                                f"GPU loops with CUDA only, not DeviceAPI.{device_api.value}")
+        if not 1 <= len(vars_) <= 3:
+            raise ScheduleError(f"In schedule for {self._stage_name()}, {directive} takes one to "
+                                f"three vars, got {len(vars_)}")
+        for v in vars_:
+            self._set_kind(v, kind, directive)
+        return self
+
+    def gpu_blocks(self, *vars_):
+        """Mark vars as GPU block indices (innermost is blockIdx.x)."""
+        return self._gpu_kind(vars_, ir.ForKind.GPU_BLOCK, "gpu_blocks")
+
+    def gpu_threads(self, *vars_):
+        """Mark vars as GPU thread indices within a block (innermost is threadIdx.x)."""
+        return self._gpu_kind(vars_, ir.ForKind.GPU_THREAD, "gpu_threads")
+
+    def gpu_lanes(self, var, device_api=DeviceAPI.Default_GPU):
+        """Mark a var of constant extent <= 32 as the lanes of a warp."""
+        return self._gpu_kind((var, device_api), ir.ForKind.GPU_LANE, "gpu_lanes")
+
+    def gpu(self, *args):
+        """gpu(bx, tx), gpu(bx, by, tx, ty) or gpu(bx, by, bz, tx, ty, tz)."""
+        api = (args[-1],) if args and isinstance(args[-1], DeviceAPI) else ()
+        vars_ = args[:len(args) - len(api)]
+        if len(vars_) not in (2, 4, 6):
+            raise ScheduleError(f"In schedule for {self._stage_name()}, gpu() takes block vars then "
+                                f"as many thread vars (2, 4 or 6 vars), got {len(vars_)}")
+        n = len(vars_) // 2
+        self.gpu_blocks(*vars_[:n], *api)
+        return self.gpu_threads(*vars_[n:], *api)
+
+    def gpu_single_thread(self, device_api=DeviceAPI.Default_GPU):
+        """Run the whole stage in one thread of one GPU block."""
+        dims = self._sched.dims
+        if any(d.var in ("__block_id_x", "__thread_id_x") for d in dims):
+            return self
+        dims.extend([Dim("__thread_id_x", ir.ForKind.GPU_THREAD), Dim("__block_id_x", ir.ForKind.GPU_BLOCK)])
+        return self._gpu_kind(("__block_id_x", device_api), ir.ForKind.GPU_BLOCK, "gpu_single_thread")
+
+    def gpu_tile(self, *args, **kwargs):
+        """Halide's six overloads: (x, [bx,] tx, size), (x, y, [bx, by,] tx, ty, xs, ys),
+        (x, y, z, [bx, by, bz,] tx, ty, tz, xs, ys, zs), then tail and device_api:
+        a split per var whose outer loop is a GPU block and inner a GPU thread."""
+        tail = kwargs.pop("tail", TailStrategy.Auto)
+        device_api = kwargs.pop("device_api", DeviceAPI.Default_GPU)
+        args = list(args)
+        while args and isinstance(args[-1], (TailStrategy, DeviceAPI)):
+            if isinstance(args[-1], DeviceAPI):
+                device_api = args.pop()
+            else:
+                tail = args.pop()
+        if kwargs:
+            order = ["x", "y", "z", "bx", "by", "bz", "tx", "ty", "tz", "x_size", "y_size", "z_size"]
+            names = [k for k in order if k in kwargs]
+            unknown = set(kwargs) - set(order)
+            if unknown:
+                raise ScheduleError(f"gpu_tile() got unexpected keywords {sorted(unknown)}")
+            args += [kwargs[k] for k in names]
+        n = len(args)
+        shapes = {3: (1, False), 4: (1, True), 6: (2, False), 8: (2, True), 9: (3, False), 12: (3, True)}
+        if n not in shapes:
+            raise ScheduleError(f"In schedule for {self._stage_name()}, gpu_tile takes (x, [bx,] tx, "
+                                f"size), (x, y, [bx, by,] tx, ty, xs, ys) or the 3-D form; got {n} arguments")
+        d, explicit = shapes[n]
+        vs = args[:d]
+        bs = args[d:2 * d] if explicit else vs
+        ts = args[2 * d if explicit else d:(3 if explicit else 2) * d]
+        sizes = args[-d:]
+        for v, b, t, size in zip(vs, bs, ts, sizes):
+            self.split(v, b, t, size, tail)
+        if d > 1:
+            self.reorder(*ts, *bs)
+        self.gpu_blocks(*bs, device_api)
+        return self.gpu_threads(*ts, device_api)
 
     def rfactor(self, *preserved):
         """Split an associative reduction into an intermediate Func that reduces

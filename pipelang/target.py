@@ -215,6 +215,11 @@ class Target:
     def has_gpu_feature(self) -> bool:
         return bool(self._features & _GPU_FEATURES)
 
+    def cuda_capability(self) -> int | None:
+        """The highest `cuda_capability_NN` feature (e.g. 80), or None: compile for the device found."""
+        caps = [int(f.rsplit("_", 1)[1]) for f in self._features if f.startswith("cuda_capability_")]
+        return max(caps) if caps else None
+
     def has_large_buffers(self) -> bool:
         return "large_buffers" in self._features
 

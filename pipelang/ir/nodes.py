@@ -356,6 +356,7 @@ class Op(enum.Enum):
     POPCOUNT = "popcount"
     COUNT_LEADING_ZEROS = "count_leading_zeros"
     COUNT_TRAILING_ZEROS = "count_trailing_zeros"
+    GPU_BARRIER = "gpu_thread_barrier"   # every thread of a GPU block waits here (no args)
 
 
 @_node
@@ -390,6 +391,12 @@ class ForKind(enum.Enum):
     PARALLEL = "parallel"
     VECTORIZED = "vectorized"
     UNROLLED = "unrolled"
+    GPU_BLOCK = "gpu_block"      # one iteration per GPU block (blockIdx)
+    GPU_THREAD = "gpu_thread"    # one iteration per GPU thread of a block (threadIdx)
+    GPU_LANE = "gpu_lane"        # a GPU thread loop over the lanes of a warp (constant extent <= 32)
+
+    def is_gpu(self) -> bool:
+        return self in (ForKind.GPU_BLOCK, ForKind.GPU_THREAD, ForKind.GPU_LANE)
 
 
 @_node
@@ -454,6 +461,7 @@ class MemoryType(enum.Enum):
     AUTO = "auto"
     STACK = "stack"
     HEAP = "heap"
+    GPU_SHARED = "gpu_shared"    # one copy per GPU block, in the kernel's shared memory
 
 
 @_node

@@ -143,6 +143,8 @@ def _stmt(s, ind: int, out: list) -> None:
         out.append(f"{pad}}}\n")
     elif cls is N.Evaluate:
         out.append(f"{pad}{e(s.value)}\n")
+    elif hasattr(s, "print_lines"):         # a statement a later pass defines (a GPU launch)
+        out.extend(f"{pad}{line}\n" for line in s.print_lines())
     else:
         raise TypeError(f"cannot print {cls.__name__}")
 

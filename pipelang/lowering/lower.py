@@ -18,6 +18,10 @@ from pipelang.lowering.analysis.boxes import boxes_touched
 from pipelang.lowering.analysis.environment import find_environment
 from pipelang.lowering.bounds_inference import infer_bounds
 from pipelang.lowering.entry_checks import add_entry_checks
+from pipelang.lowering.gpu_emulate import emulate_gpu_kernels
+from pipelang.lowering.gpu_fuse_thread_loops import fuse_gpu_thread_loops
+from pipelang.lowering.gpu_loops import check_gpu_loops
+from pipelang.lowering.gpu_offload import offload_gpu_loops
 from pipelang.lowering.partition_loops import partition_loops
 from pipelang.lowering.schedule_functions import schedule_functions
 from pipelang.lowering.simplify import simplify
@@ -60,8 +64,24 @@ def lower_to_loop_nest(outputs: list, log=None):
     return s, env, order, args, run, outputs
 
 
-def lower(outputs: list, name: str = "pipeline", log=None) -> tuple:
+def cuda_emulated() -> bool:
+    """`PIPELANG_CUDA_EMULATE=1`: run a cuda target's kernels on the CPU (a debugging aid)."""
+    return os.environ.get("PIPELANG_CUDA_EMULATE", "") not in ("", "0")
+
+
+def _uses_gpu(env) -> bool:
+    return any(d.kind.is_gpu() for fn in env.values() if fn.defined()
+               for st in fn.stages() for d in st.schedule.dims)
+
+
+def lower(outputs: list, name: str = "pipeline", log=None, target=None,
+          emulate_gpu: bool | None = None) -> tuple:
     """(LoweredFunc, Arguments, output regions, [(pass name, seconds)]).
+
+    For a `cuda` target the GPU passes run too: GPU loops are checked, each
+    kernel's thread loops fused (barriers, shared memory), and the kernels
+    then either outlined into `KernelLaunch`es for the CUDA runtime or, with
+    `PIPELANG_CUDA_EMULATE=1`, turned into CPU loops for the LLVM backend.
 
     The output regions are, per output, the Intervals it writes in terms of
     its buffer's min and extent: `realize(sizes)` evaluates them to grow an
@@ -82,15 +102,33 @@ def lower(outputs: list, name: str = "pipeline", log=None) -> tuple:
     s = run("strip_producer_consumer", strip_producer_consumer, s)
     # Vectorization needs constant loop extents, which simplification exposes.
     s = run("simplify", simplify, s)
+    gpu = target is not None and target.has_gpu_feature()
+    if gpu or _uses_gpu(env):
+        # Before vectorization: a vectorized loop inside a kernel is an error
+        # that names the user's loop.
+        s = run("gpu_check_loops", check_gpu_loops, s, target if target is not None else _host())
     s = run("vectorize_loops", vectorize_loops, s)
     s = run("unroll_loops", unroll_loops, s)
     s = run("simplify", simplify, s)
     # Last: partitioning duplicates loop bodies, so it comes after everything
     # that rewrites them.
     s = run("partition_loops", partition_loops, s)
+    if gpu:
+        # After every pass that duplicates or rewrites loop bodies: fusion
+        # places barriers, which must stay at block level.
+        s = run("gpu_fuse_thread_loops", fuse_gpu_thread_loops, s)
+        if cuda_emulated() if emulate_gpu is None else emulate_gpu:
+            s = run("gpu_emulate", emulate_gpu_kernels, s)
+        else:
+            s = run("gpu_offload", offload_gpu_loops, s)
     lowered = ir.LoweredFunc(name, args.lowered_arguments(), s)
     _check_closed(lowered)
     return lowered, args, regions, run.timings
+
+
+def _host():
+    from pipelang.target import get_host_target
+    return get_host_target()
 
 
 class _Bound(ir.IRVisitor):

@@ -151,6 +151,9 @@ def _build_definition(fn, k: int, d, inliner, is_output: bool, known: dict) -> i
             bound_lets.append((L.loop_min(fn, k, a), mn))
             bound_lets.append((L.loop_extent(fn, k, a),
                                ir.Add(ir.Sub(L.v(L.region_max(fn, k, a)), mn), ir.i32(1))))
+    for dim in sched.dims:
+        if dim.var.startswith("__"):         # gpu_single_thread's one block of one thread
+            bound_lets += [(L.loop_min(fn, k, dim.var), ir.i32(0)), (L.loop_extent(fn, k, dim.var), ir.i32(1))]
     for r in d.rvars:
         bound_lets.append((L.loop_min(fn, k, r.name), ir.substitute(mapping, r.min)))
         bound_lets.append((L.loop_extent(fn, k, r.name), ir.substitute(mapping, r.extent)))

@@ -17,7 +17,8 @@ from pipelang.param import ImageParam, Param
 from pipelang.pipeline import AutoSchedulerResults, AutoschedulerParams, Pipeline, StmtOutputFormat
 from pipelang.rdom import RDom, Range, RVar
 from pipelang.reductions import argmax, argmin, maximum, minimum, product, sum
-from pipelang.schedule import LoopLevel, TailStrategy
+from pipelang.backends.cuda import get_gpu_device, host_supports_target_device
+from pipelang.schedule import DeviceAPI, LoopLevel, TailStrategy
 from pipelang.stage import Stage
 from pipelang.target import (Target, TargetArch, TargetFeature, TargetOS, get_host_target,
                               get_jit_target_from_environment, get_target_from_environment)

@@ -80,8 +80,8 @@ def _work(s) -> _Work:
 class _BlockSize(ir.IRVisitor):
     """The block size: per dimension (x innermost), the max thread-loop extent bound."""
 
-    def __init__(self):
-        self.bounds = Bounds()
+    def __init__(self, bounds):
+        self.bounds = bounds
         self.dims = [1, 1, 1]
         self.depth = 1              # the most thread dimensions any stage uses
 
@@ -104,12 +104,12 @@ class _BlockSize(ir.IRVisitor):
 class _Fuse:
     """Rewrite one kernel's block-level body (see the module docstring)."""
 
-    def __init__(self, dims, tids, kernel_name):
+    def __init__(self, dims, tids, kernel_name, bounds):
         self.dims = dims
         self.tids = tids
         self.kernel_name = kernel_name
         self.shared: list = []       # hoisted block-level allocations (buf, type, size)
-        self.bounds = Bounds()
+        self.bounds = bounds
 
     def tid(self, d):
         return ir.Variable(ir.Int(32), self.tids[d])
@@ -194,6 +194,13 @@ class _Fuse:
 class _Kernels(ir.IRMutator):
     def __init__(self):
         self.count = 0
+        self.bounds = Bounds()      # the lets and loops around the kernel, for constant bounds
+
+    def mutate_LetStmt(self, node):
+        token = self.bounds.let(node)
+        out = self.generic_mutate(node)
+        self.bounds.pop(token)
+        return out
 
     def mutate_For(self, node):
         if node.kind is not ir.ForKind.GPU_BLOCK:
@@ -206,7 +213,9 @@ class _Kernels(ir.IRMutator):
                                                and body.kind is ir.ForKind.GPU_BLOCK):
             peeled.append(body)
             body = body.body
-        sizes = _BlockSize()
+        tokens = [self.bounds.let(p) if isinstance(p, ir.LetStmt) else self.bounds.loop(p)
+                  for p in peeled]
+        sizes = _BlockSize(self.bounds)
         sizes.visit(body)
         dims = sizes.dims
         if dims[0] * dims[1] * dims[2] > MAX_THREADS_PER_BLOCK:
@@ -215,8 +224,10 @@ class _Kernels(ir.IRMutator):
                 f"{dims[0]}x{dims[1]}x{dims[2]} threads per block (the largest extent of each thread "
                 f"dimension over its stages); a CUDA block has at most {MAX_THREADS_PER_BLOCK}")
         tids = [ir.Symbol(f"{node.sym.name}.thread_id_{_DIMS[d]}") for d in range(3)]
-        fuse = _Fuse(dims, tids, node.sym.name)
+        fuse = _Fuse(dims, tids, node.sym.name, self.bounds)
         inner, _ = fuse.block_level(body)
+        for token in reversed(tokens):
+            self.bounds.pop(token)
         for d in range(3):
             inner = ir.For(tids[d], ir.i32(0), ir.i32(dims[d]), ir.ForKind.GPU_THREAD, inner) \
                 if d < sizes.depth or dims[d] > 1 else inner

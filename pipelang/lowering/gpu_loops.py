@@ -69,12 +69,17 @@ class Bounds:
             self.values[sym] = value
 
     def upper(self, e) -> int | None:
-        """A constant upper bound of `e`, seeing through the lets in scope
-        (`max - min + 1` of a region is constant though neither end is)."""
+        """A constant upper bound of max(`e`, 0), seeing through the lets in
+        scope (`max - min + 1` of a region is constant though neither end is)."""
         from pipelang.lowering.simplify import simplify
         _, hi = self.of(e)
         if hi is not None:
             return hi
+        if isinstance(e, ir.Mul):
+            # Sizes and extents: a negative factor means empty, so clamping each
+            # factor at 0 still bounds max(e, 0), which is all callers need.
+            ha, hb = self.upper(e.a), self.upper(e.b)
+            return None if ha is None or hb is None else max(ha, 0) * max(hb, 0)
         for _ in range(16):
             free = ir.free_symbols(e) & self.values.keys()
             if not free:
@@ -83,7 +88,8 @@ class Bounds:
             _, hi = self.of(e)
             if hi is not None:
                 return hi
-        return self.of(simplify(e))[1]
+        return self.of(simplify(_distribute(simplify(e))))[1]
+
 
     def of(self, e) -> tuple:
         if not (e.type.is_int() or e.type.is_uint()):
@@ -199,3 +205,22 @@ def check_gpu_loops(s: ir.Stmt, target) -> ir.Stmt:
     """`s` unchanged, or a ScheduleError for an illegal GPU schedule."""
     _Check(target).visit(s)
     return s
+
+
+def _distribute(e):
+    """Move `+ c` and `- c` into min/max operands (`min(a + 31, b) - a` -> `min(31, b - a)`),
+    which the simplifier leaves alone but which bounds a GuardWithIf tile's extent."""
+    if isinstance(e, (ir.Add, ir.Sub)):
+        a, b = _distribute(e.a), _distribute(e.b)
+        op = type(e)
+        if isinstance(a, (ir.Min, ir.Max)):
+            return type(a)(_distribute(op(a.a, b)), _distribute(op(a.b, b)))
+        if op is ir.Add and isinstance(b, (ir.Min, ir.Max)):
+            return type(b)(_distribute(op(a, b.a)), _distribute(op(a, b.b)))
+        return op(a, b)
+    if isinstance(e, ir.Mul) and (ir.const_value(e.b) or 0) > 0:
+        a = _distribute(e.a)
+        if isinstance(a, (ir.Min, ir.Max)):
+            return type(a)(ir.Mul(a.a, e.b), ir.Mul(a.b, e.b))
+        return ir.Mul(a, e.b)
+    return e

@@ -49,7 +49,7 @@ class Simplifier(ExprSimplifier):
         n = N.const_value(extent)
         if n is not None and n <= 0:
             return NO_OP
-        if n == 1:
+        if n == 1 and s.kind is not N.ForKind.GPU_BLOCK:   # (one block is still a GPU kernel)
             # A loop of one iteration is its body with the variable bound to the min.
             return self.let_chain(N.LetStmt(s.sym, mn, s.body))
         lo, _ = self.const_bounds(mn)

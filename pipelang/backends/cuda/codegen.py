@@ -102,6 +102,8 @@ class CudaPrinter(CPrinter):
         if shared:
             self.line("extern __shared__ __align__(16) unsigned char pl_shared[];")
         tokens = []
+        used = ir.free_symbols(body) | {v for p in prefix if isinstance(p, ir.LetStmt)
+                                        for v in ir.free_symbols(p.value)}
         block_loops = [p for p in prefix if isinstance(p, ir.For)]
         dim_of = {id(b): _IDS[len(block_loops) - 1 - i] for i, b in enumerate(block_loops)}
         for p in prefix:
@@ -109,7 +111,7 @@ class CudaPrinter(CPrinter):
                 value = self.expr(p.value)
                 tokens.append(self.bind(p.sym))
                 self.line(f"const {self.type_name(p.value.type)} {self.scope[p.sym]} = {value};")
-            else:
+            elif p.sym in used:
                 lo = self.expr(p.min)
                 tokens.append(self.bind(p.sym))
                 offset = "" if ir.is_const(p.min, 0) else f" + {lo}"
@@ -119,6 +121,8 @@ class CudaPrinter(CPrinter):
             tn = self.type_name(t)
             self.line(f"{tn} *__restrict__ {self.scope[buf]} = ({tn} *)(pl_shared + {offset});")
         for i, t in enumerate(thread_loops):
+            if t.sym not in used:
+                continue
             d = _IDS[len(thread_loops) - 1 - i]
             tokens.append(self.bind(t.sym))
             self.line(f"const int32_t {self.scope[t.sym]} = (int32_t)threadIdx.{d};")

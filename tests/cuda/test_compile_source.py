@@ -1,0 +1,64 @@
+"""The CUDA C emitted for every GPU test pipeline compiles: NVRTC (all cases,
+sm_80 and sm_90, CUBIN) where its wheel is installed, nvcc (a representative
+few, one nvcc call per architecture) where it is on PATH. No GPU needed."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+import pipelang as hl
+from gpu_cases import CASES
+
+NVCC_CASES = ["blur_shared_producer", "lesson12_sharpen_lut", "matmul_staged_shared_tile",
+              "euclidean_div_mod", "float_math_select", "scan_single_thread"]
+
+
+def _source(name):
+    outputs, _, _ = CASES[name]()
+    return hl.Pipeline(outputs).cuda_source(hl.Target("host-cuda"))
+
+
+def test_source_shape():
+    src = _source("blur_shared_producer")
+    assert src.count('extern "C" __global__') == 1
+    for piece in ("__launch_bounds__(320)", "__restrict__", "__syncthreads();",
+                  "extern __shared__", "threadIdx.y", "blockIdx.x", "kernel_blur_y_s0_y_yo"):
+        assert piece in src, piece
+    assert _source("blur_two_kernels").count('extern "C" __global__') == 2
+
+
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc is not installed")
+@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
+def test_nvcc_compiles(arch, tmp_path):
+    files = []
+    for name in NVCC_CASES:
+        path = tmp_path / f"{name}.cu"
+        path.write_text(_source(name))
+        files.append(str(path))
+    r = subprocess.run(["nvcc", "-cubin", f"-arch={arch}", "-Werror", "all-warnings", *files],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert len(list(tmp_path.glob("*.cubin"))) == len(NVCC_CASES)
+
+
+def test_nvrtc_compiles_every_case(monkeypatch):
+    nvrtc = pytest.importorskip("pipelang.backends.cuda.nvrtc")
+    if not nvrtc.available():
+        pytest.skip("NVRTC is not installed (pip install 'pipelang[cuda]')")
+    monkeypatch.setenv("PIPELANG_CACHE", "0")
+    for name in sorted(CASES):
+        src = _source(name)
+        for arch in ("sm_80", "sm_90"):
+            image = nvrtc.compile_cuda(src, arch)
+            assert image[:4] == b"\x7fELF", (name, arch)
+    ptx = nvrtc.compile_cuda(_source("blur_shared_producer"), "sm_90", output="ptx")
+    assert b".entry" in ptx and b"kernel_blur_y_s0_y_yo" in ptx and b"bar.sync" in ptx
+
+
+def test_nvrtc_reports_errors():
+    nvrtc = pytest.importorskip("pipelang.backends.cuda.nvrtc")
+    if not nvrtc.available():
+        pytest.skip("NVRTC is not installed")
+    with pytest.raises(nvrtc.NVRTCError, match="undefined"):
+        nvrtc.compile_cuda('extern "C" __global__ void k() { undefined_thing(); }', "sm_80")

@@ -143,7 +143,7 @@ class _Check(ir.IRVisitor):
         fn, name = loop_owner(node.sym)
         kind = node.kind
         direct, self.direct = self.direct, False
-        if kind.is_gpu() and not self.target.has_gpu_feature():
+        if kind.is_gpu() and not self.target.has_feature("cuda"):
             raise ScheduleError(
                 f"Schedule for Func {fn} requires <Default_GPU> but no compatible target feature is "
                 f"enabled in target {self.target}")

@@ -102,7 +102,7 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
     s = run("strip_producer_consumer", strip_producer_consumer, s)
     # Vectorization needs constant loop extents, which simplification exposes.
     s = run("simplify", simplify, s)
-    gpu = target is not None and target.has_gpu_feature()
+    gpu = target is not None and target.has_feature("cuda")
     if gpu or _uses_gpu(env):
         # Before vectorization: a vectorized loop inside a kernel is an error
         # that names the user's loop.

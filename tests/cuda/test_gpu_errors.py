@@ -12,10 +12,10 @@ def lower(f):
 
 
 def test_threads_outside_blocks():
-    f = hl.Func("f")
+    f = hl.Func("thr_out")
     f[x] = x
     f.gpu_threads(x)
-    with pytest.raises(hl.HalideError, match=r"GPU thread loop over f\.x must be inside a GPU block loop"):
+    with pytest.raises(hl.HalideError, match=r"GPU thread loop over thr_out\.x must be inside a GPU block loop"):
         lower(f)
 
 
@@ -52,12 +52,12 @@ def test_unknown_device_api():
 
 
 def test_host_stage_in_device_pipeline():
-    g, f = hl.Func("g"), hl.Func("f")
+    g, f = hl.Func("host_g"), hl.Func("dev_f")
     g[x] = x * 2
     f[x] = g[x] + 1
     g.compute_root()
     f.gpu_tile(x, xi, 16)
-    with pytest.raises(hl.HalideError, match=r"g is computed on the host in a pipeline compiled for a cuda target"):
+    with pytest.raises(hl.HalideError, match=r"host_g is computed on the host in a pipeline compiled for a cuda target"):
         lower(f)
 
 

@@ -13,7 +13,7 @@ def host_supports_target_device(target) -> bool:
     """Whether `target`'s device can run here (Halide's function): always for a
     host-only target; for `cuda`, when a CUDA device answers, or when
     `PIPELANG_CUDA_EMULATE=1` runs its kernels on the CPU."""
-    if not target.has_gpu_feature():
+    if not target.has_feature("cuda"):
         return True
     from pipelang.lowering.lower import cuda_emulated
     if cuda_emulated():

@@ -11,10 +11,11 @@ __all__ = ["CudaPrinter", "cuda_source"]
 
 def host_supports_target_device(target) -> bool:
     """Whether `target`'s device can run here (Halide's function): always for a
-    host-only target; for `cuda`, when a CUDA device answers, or when
-    `PIPELANG_CUDA_EMULATE=1` runs its kernels on the CPU."""
+    host-only target; never for GPU APIs other than CUDA; for `cuda`, when a
+    CUDA device answers, or when `PIPELANG_CUDA_EMULATE=1` runs its kernels
+    on the CPU."""
     if not target.has_feature("cuda"):
-        return True
+        return not target.has_gpu_feature()
     from pipelang.lowering.lower import cuda_emulated
     if cuda_emulated():
         return True

@@ -28,7 +28,7 @@ def blur():
 def matmul():
     A = hl.ImageParam(hl.Float(32), 2, "golden_A")
     B = hl.ImageParam(hl.Float(32), 2, "golden_B")
-    r = hl.RDom([(0, A.width())])
+    r = hl.RDom([(0, A.width())], "golden_r")
     C = hl.Func("golden_matmul")
     C[x, y] = 0.0
     C[x, y] += A[r.x, y] * B[x, r.x]

@@ -72,7 +72,7 @@ def _need(cond, message: str) -> None:
 
 def run(argv: list) -> list:
     """Run the command line (without the program name); returns the files written."""
-    from pipelang.aot.outputs import OutputFileType, compile_standalone_runtime, suffix
+    from pipelang.aot.outputs import OutputFileType, suffix
     from pipelang.generator import GeneratorContext, _generator_names, _lookup
     from pipelang.pipeline import AutoschedulerParams
     flags, params = _parse(argv)
@@ -94,9 +94,7 @@ def run(argv: list) -> list:
     os.makedirs(out_dir, exist_ok=True)
     written = []
     if "r" in flags:
-        path = os.path.join(out_dir, flags["r"] + suffix(OutputFileType.static_library, target))
-        compile_standalone_runtime(path, target)
-        written.append(path)
+        written += _emit_runtime(os.path.join(out_dir, flags["r"]), kinds, target)
         if "g" not in flags:
             return written
     names = _generator_names()
@@ -118,6 +116,26 @@ def run(argv: list) -> list:
     outputs = {k: os.path.join(out_dir, base + suffix(k, target)) for k in kinds}
     compile_generator(gen, outputs, fn_name, target)
     return written + list(outputs.values())
+
+
+def _emit_runtime(prefix: str, kinds: list, target: Target) -> list:
+    """The standalone runtime (-r): as an object and/or static library, plus
+    HalideRuntime.h for c_header."""
+    from pipelang.aot.header import runtime_header
+    from pipelang.aot.outputs import OutputFileType, compile_standalone_runtime, suffix
+    written = []
+    for kind in kinds:
+        if kind in (OutputFileType.object, OutputFileType.static_library):
+            path = prefix + suffix(kind, target)
+            compile_standalone_runtime(path, target)
+        elif kind is OutputFileType.c_header:
+            path = prefix + ".h"
+            with open(path, "w") as f:
+                f.write(runtime_header())
+        else:
+            continue
+        written.append(path)
+    return written
 
 
 def compile_generator(gen, outputs: dict, fn_name: str, target: Target) -> None:

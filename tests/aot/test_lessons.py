@@ -1,0 +1,159 @@
+"""Halide's own AOT programs under pipelang: tutorial lessons 10 and 11 and the
+`compile_to` test (Halide's Python sources with `import pipelang as hl`),
+Python ports of the C++ lessons 15 and 21 (tests/aot/lessons/), and Halide's
+Python test generators built into extensions and checked by Halide's tests.
+
+Halide's sources are read from its checkout (skipped where it is absent);
+steps that need a C/C++ compiler skip without one; the slow ones (several
+generator processes, C++ builds) are marked slow."""
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+
+import pytest
+
+import pipelang as hl
+
+HALIDE = os.environ.get("HALIDE_SRC", "/work/halide-v21")
+PY_BINDINGS = os.path.join(HALIDE, "python_bindings")
+LESSONS = os.path.join(os.path.dirname(__file__), "lessons")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+CXX = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
+
+needs_halide_sources = pytest.mark.skipif(not os.path.isdir(PY_BINDINGS),
+                                          reason="Halide's sources are not checked out")
+
+
+def ported(src: str, dst) -> str:
+    """Halide's Python program `src`, importing pipelang instead, written to `dst`."""
+    with open(os.path.join(PY_BINDINGS, src)) as f:
+        text = f.read().replace("import halide as hl", "import pipelang as hl")
+    dst.write_text(text)
+    return str(dst)
+
+
+def run_py(script, cwd, *args, extra_path=()):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, str(cwd), *extra_path]))
+    r = subprocess.run([sys.executable, str(script), *args], cwd=cwd, env=env,
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+@needs_halide_sources
+def test_lesson_11_cross_compilation(tmp_path):
+    out = run_py(ported("tutorial/lesson_11_cross_compilation.py", tmp_path / "l11.py"), tmp_path)
+    assert "Success!" in out
+    assert {"lesson_11_arm_32_android.o", "lesson_11_x86_64_windows.obj",
+            "lesson_11_arm_32_ios.o", "lesson_11_host.o"} <= set(os.listdir(tmp_path))
+
+
+@needs_halide_sources
+@pytest.mark.slow
+@pytest.mark.skipif(CXX is None, reason="no C++ compiler")
+def test_lesson_10_generate_and_run(tmp_path):
+    out = run_py(ported("tutorial/lesson_10_aot_compilation_generate.py", tmp_path / "gen.py"),
+                 tmp_path)
+    assert "Halide pipeline compiled, but not yet run." in out
+    ext = "lesson_10_halide" + sysconfig.get_config_var("EXT_SUFFIX")
+    subprocess.run([CXX, "-O1", "-shared", "-fPIC", "-I", sysconfig.get_paths()["include"],
+                    "-I", os.path.join(hl.install_dir(), "include"), "lesson_10_halide.py.cpp",
+                    "lesson_10_halide.o", "-o", ext], cwd=tmp_path, check=True)
+    shutil.copy(os.path.join(PY_BINDINGS, "tutorial/lesson_10_aot_compilation_run.py"), tmp_path)
+    assert "Success!" in run_py(tmp_path / "lesson_10_aot_compilation_run.py", tmp_path)
+
+
+@needs_halide_sources
+def test_halide_compile_to_test(tmp_path):
+    """Halide's test/correctness/compile_to.py, less compile_to_c (not built yet)."""
+    src = ported("test/correctness/compile_to.py", tmp_path / "compile_to.py")
+    text = open(src).read()
+    assert "f.compile_to_c(p, args, \"f\")" in text
+    text = text.replace("f.compile_to_c(p, args, \"f\")", "open(p, 'w').close()")
+    (tmp_path / "compile_to.py").write_text(text)
+    run_py(tmp_path / "compile_to.py", tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("nm") is None or shutil.which("ar") is None
+                    or shutil.which("bash") is None, reason="needs bash, nm and ar")
+def test_lesson_15_usage_script(tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTHON=sys.executable)
+    r = subprocess.run(["bash", os.path.join(LESSONS, "lesson_15_generators_usage.sh")],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Success!" in r.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CC is None, reason="no C compiler")
+def test_lesson_21_manual_and_autoscheduled_agree(tmp_path):
+    gen = os.path.join(LESSONS, "lesson_21_auto_scheduler_generate.py")
+    run_py(gen, tmp_path, "-g", "auto_schedule_gen", "-f", "auto_schedule_false", "-o", ".",
+           "target=host")
+    run_py(gen, tmp_path, "-g", "auto_schedule_gen", "-f", "auto_schedule_true", "-o", ".",
+           "target=host", "autoscheduler=Mullapudi2016", "autoscheduler.parallelism=32")
+    subprocess.run([CC, "-O2", "-I.", os.path.join(LESSONS, "lesson_21_auto_scheduler_run.c"),
+                    "auto_schedule_false.a", "auto_schedule_true.a", "-lpthread", "-lm", "-ldl",
+                    "-o", "run21"], cwd=tmp_path, check=True)
+    r = subprocess.run(["./run21"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "Success!" in r.stdout, r.stdout + r.stderr
+
+
+TEST_GENERATORS = {
+    "addconstantpy": ["addconstantpy", "addconstantpy_with_offset_42",
+                      "addconstantpy_with_negative_offset"],
+    "bitpy": ["bitpy"],
+}
+
+
+@needs_halide_sources
+@pytest.mark.slow
+@pytest.mark.skipif(CXX is None, reason="no C++ compiler")
+@pytest.mark.parametrize("source, test", [("addconstantpy", "addconstant_test.py"),
+                                          ("bitpy", "bit_test.py")])
+def test_halide_test_generators_as_extensions(tmp_path, source, test):
+    """Halide's generators built by hl.main into Python extensions, checked by
+    Halide's own tests (their C++-generator halves removed)."""
+    gen = ported(f"test/generators/{source}_generator.py", tmp_path / f"{source}_generator.py")
+    for name in TEST_GENERATORS[source]:
+        run_py(gen, tmp_path, "-g", name, "-o", ".", "-e", "static_library,c_header,"
+               "python_extension", "target=host")
+        subprocess.run([CXX, "-O1", "-shared", "-fPIC", "-I", sysconfig.get_paths()["include"],
+                        "-I", os.path.join(hl.install_dir(), "include"), f"{name}.py.cpp",
+                        f"{name}.a", "-o", name + sysconfig.get_config_var("EXT_SUFFIX")],
+                       cwd=tmp_path, check=True)
+    text = open(os.path.join(PY_BINDINGS, "test/correctness", test)).read()
+    text = "\n".join(line for line in text.splitlines() if "cpp" not in line)
+    (tmp_path / test).write_text(text)
+    run_py(tmp_path / test, tmp_path)
+
+
+@needs_halide_sources
+def test_halide_simplepy_stub_and_callable(tmp_path):
+    """Halide's pystub and callable tests for the Python generator (no C++ parts)."""
+    ported("test/generators/simplepy_generator.py", tmp_path / "simplepy_generator.py")
+    for test in ("pystub.py", "callable.py"):
+        text = open(os.path.join(PY_BINDINGS, "test/correctness", test)).read()
+        text = text.replace("import halide as hl", "import pipelang as hl")
+        head, main = text.split('if __name__ == "__main__":')
+        head = "\n".join(line for line in head.splitlines()
+                         if "cpp_pystub" not in line and "complexpy" not in line.lower())
+        if test == "pystub.py":
+            main = ("\n    with hl.GeneratorContext(hl.get_jit_target_from_environment()):\n"
+                    "        test_simple(SimplePy)\n")
+        else:
+            main = ("\n"
+                    "    def via_simplepy(target, generator_params):\n"
+                    "        with hl.GeneratorContext(target):\n"
+                    "            return SimplePy(generator_params=generator_params)"
+                    ".compile_to_callable()\n"
+                    "    def via_create(target, generator_params):\n"
+                    "        return hl.create_callable_from_generator(target, 'simplepy', "
+                    "generator_params)\n"
+                    "    test_simple(via_simplepy)\n    test_simple(via_create)\n")
+        (tmp_path / test).write_text(head + 'if __name__ == "__main__":' + main)
+        run_py(tmp_path / test, tmp_path)

@@ -133,6 +133,7 @@ def test_halide_test_generators_as_extensions(tmp_path, source, test):
 
 
 @needs_halide_sources
+@pytest.mark.slow
 def test_halide_simplepy_stub_and_callable(tmp_path):
     """Halide's pystub and callable tests for the Python generator (no C++ parts)."""
     ported("test/generators/simplepy_generator.py", tmp_path / "simplepy_generator.py")

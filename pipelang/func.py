@@ -15,6 +15,7 @@ from pipelang.stage import Stage, _var_name
 from pipelang.var import Var
 
 _func_counter = itertools.count()
+_memoize_ids = itertools.count(1)
 _names_used: dict = {}
 
 
@@ -429,6 +430,21 @@ class Func:
         from pipelang.wrappers import wrapper_of
         self._pipeline = None
         return Func._of(wrapper_of(self.function, f, clone=True))
+
+    # ---------------------------------------------------------------- memoize, atomic, async, storage
+
+    def memoize(self, eviction_key=None) -> "Func":
+        """Cache this Func's realizations across runs of the pipeline, keyed on the
+        region computed and the values of the Params it depends on (Halide's
+        semantics: a later run that needs the same region with the same Param
+        values copies the cached values instead of computing them)."""
+        if eviction_key is not None:
+            raise ScheduleError(f"memoize() of {self.name()}: eviction keys are not supported")
+        self.function.schedule.memoized = True
+        self.function.schedule.memoize_id = next(_memoize_ids)
+        touch()
+        self._pipeline = None
+        return self
 
     # ---------------------------------------------------------------- debugging
 

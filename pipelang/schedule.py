@@ -151,6 +151,8 @@ class FuncSchedule:
     bounds: list = field(default_factory=list)           # Bound
     storage_dims: list = field(default_factory=list)     # pure var names, innermost first
     fold_factors: dict = field(default_factory=dict)     # var name -> (factor, fold_forward)
+    memoized: bool = False                               # Func.memoize()
+    memoize_id: int = 0                                  # its realizations' key in the cache
     trace_stores: bool = False
     trace_loads: bool = False
     trace_realizations: bool = False

@@ -475,6 +475,18 @@ class Allocate(Stmt):
 
 
 @_node
+class Memoized(Stmt):
+    """A memoized Func's computation: if the cache holds a realization under
+    the same `key` values, copy it into `buffers` (of `sizes` bytes); else
+    run `body`, which writes them, and cache the result."""
+    fn: Symbol
+    key: tuple           # scalar Exprs (ints, floats) naming the realization
+    buffers: tuple       # Symbols of the allocations the body fills
+    sizes: tuple         # Exprs: bytes of each buffer (Int(64))
+    body: Stmt
+
+
+@_node
 class ProducerConsumer(Stmt):
     fn: Symbol
     is_producer: bool

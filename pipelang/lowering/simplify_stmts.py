@@ -107,6 +107,14 @@ class Simplifier(ExprSimplifier):
             return NO_OP
         return s if body is s.body else N.ProducerConsumer(s.fn, s.is_producer, body)
 
+    def st_Memoized(self, s):
+        key = tuple(self.expr(k) for k in s.key)
+        sizes = tuple(self.expr(n) for n in s.sizes)
+        body = self.stmt(s.body)
+        if body is s.body and all(x is y for x, y in zip(key + sizes, s.key + s.sizes)):
+            return s
+        return N.Memoized(s.fn, key, s.buffers, sizes, body)
+
     def st_Block(self, s):
         out = []
         changed = False

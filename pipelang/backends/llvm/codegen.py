@@ -298,6 +298,37 @@ class CodeGen(ExprCodeGen):
         with b.if_then(b.icmp_signed("!=", r, ll.Constant(I32, 0)), likely=False):
             self._error_exit()
 
+    # ------------------------------------------------------------ memoization
+
+    def _Memoized(self, s):
+        """Look the realization up in the memoization cache; compute and store it on a miss."""
+        from pipelang.backends.llvm.memoize import ensure_memoize_runtime
+        ensure_memoize_runtime()
+        b = self.st.builder
+        n, m = len(s.key), len(s.buffers)
+        keys = self._entry_alloca(ll.ArrayType(I64, n), "memo.key")
+        for i, k in enumerate(s.key):
+            v = self.expr(k)
+            if k.type.is_float():
+                v = b.bitcast(v, ll.IntType(k.type.bits()))
+            if k.type.bits() < 64:
+                v = b.zext(v, I64) if (k.type.is_uint() or k.type.is_float()) else b.sext(v, I64)
+            b.store(v, b.gep(keys, [ll.Constant(I32, 0), ll.Constant(I32, i)],
+                             source_etype=ll.ArrayType(I64, n)))
+        bufs = self._entry_alloca(ll.ArrayType(PTR, m), "memo.buffers")
+        sizes = self._entry_alloca(ll.ArrayType(I64, m), "memo.sizes")
+        for i, (buf, size) in enumerate(zip(s.buffers, s.sizes)):
+            idx = [ll.Constant(I32, 0), ll.Constant(I32, i)]
+            b.store(self.st.buffers[buf], b.gep(bufs, idx, source_etype=ll.ArrayType(PTR, m)))
+            b.store(self.expr(size), b.gep(sizes, idx, source_etype=ll.ArrayType(I64, m)))
+        sig = ll.FunctionType(I32, [PTR, I32, PTR, PTR, I32])
+        args = [keys, ll.Constant(I32, n), bufs, sizes, ll.Constant(I32, m)]
+        hit = b.call(self._declare("pl_memoize_lookup", sig), args)
+        with b.if_then(b.icmp_signed("==", hit, ll.Constant(I32, 0))):
+            self.stmt(s.body)
+            store = self._declare("pl_memoize_store", ll.FunctionType(ll.VoidType(), sig.args))
+            b.call(store, args)
+
     # ------------------------------------------------------------ allocations
 
     def _Allocate(self, s):

@@ -1,0 +1,109 @@
+"""memoize() (evaluation counts across realizations, like Halide's memoize
+tests) and atomic() (race-free parallel and vectorized updates), against numpy."""
+import numpy as np
+import pytest
+
+import pipelang as hl
+from pipelang.backends.llvm import memoize as cache
+
+
+def _evals(capfd, tag):
+    return capfd.readouterr().out.count(tag)
+
+
+def _memo_pipeline(tag):
+    x, y = hl.Var("x"), hl.Var("y")
+    p = hl.Param(hl.Float(32), tag + "_p", 1.0)
+    f, g = hl.Func(tag + "_f"), hl.Func(tag + "_g")
+    f[x, y] = hl.print(x * p + y, tag)
+    f.compute_root().memoize()
+    g[x, y] = f[x, y] * 2
+    return g, p
+
+
+def test_memoize_counts_like_halide(capfd):
+    g, p = _memo_pipeline("mc")
+    yy, xx = np.mgrid[0:2, 0:3]
+    capfd.readouterr()
+    runs = [(1.0, [3, 2], 6), (1.0, [3, 2], 0), (2.0, [3, 2], 6), (1.0, [3, 2], 0), (1.0, [4, 2], 8)]
+    for value, size, evaluations in runs:
+        p.set(value)
+        out = np.asarray(g.realize(size))
+        yy, xx = np.mgrid[0:size[1], 0:size[0]]
+        np.testing.assert_allclose(out, (xx * value + yy) * 2)
+        assert _evals(capfd, "mc") == evaluations, (value, size)
+
+
+def test_memoize_compute_at_per_row(capfd):
+    x, y = hl.Var("x"), hl.Var("y")
+    f, g = hl.Func("mr_f"), hl.Func("mr_g")
+    f[x, y] = hl.print(x + 10 * y, "mr")
+    g[x, y] = f[x, y] + f[x + 1, y]
+    f.compute_at(g, y).memoize()
+    capfd.readouterr()
+    want = np.fromfunction(lambda y, x: (x + 10 * y) * 2 + 1, (4, 5), dtype=int)
+    np.testing.assert_array_equal(np.asarray(g.realize([5, 4])), want)
+    assert _evals(capfd, "mr") == 4 * 6
+    np.testing.assert_array_equal(np.asarray(g.realize([5, 4])), want)
+    assert _evals(capfd, "mr") == 0      # every row's realization is cached
+
+
+def test_memoize_tuple_and_update():
+    x = hl.Var("x")
+    r = hl.RDom([(0, 3)])
+    f, g = hl.Func("mt_f"), hl.Func("mt_g")
+    f[x] = (x, hl.f32(x) / 2)
+    f[x] = (f[x][0] + r, f[x][1] * 2)
+    f.compute_root().memoize()
+    g[x] = f[x][0] + hl.i32(f[x][1])
+    for _ in range(2):
+        np.testing.assert_array_equal(np.asarray(g.realize([6])), np.arange(6) + 3 + np.arange(6) * 4)
+
+
+def test_memoize_eviction(capfd):
+    g, p = _memo_pipeline("me")
+    old = cache.memoization_cache_size()
+    try:
+        cache.set_memoization_cache_size(1)    # keeps only the newest entry
+        capfd.readouterr()
+        for value, evaluations in [(1.0, 4), (2.0, 4), (2.0, 0), (1.0, 4)]:
+            p.set(value)
+            g.realize([2, 2])
+            assert _evals(capfd, "me") == evaluations
+    finally:
+        cache.set_memoization_cache_size(old)
+
+
+def test_memoize_errors():
+    x = hl.Var("x")
+    img = hl.ImageParam(hl.Int(32), 1, "me_img")
+    f, g = hl.Func("me_f"), hl.Func("me_g")
+    f[x] = img[x]
+    g[x] = f[x]
+    f.compute_root().memoize()
+    img.set(hl.Buffer(np.arange(4, dtype=np.int32)))
+    with pytest.raises(hl.HalideError, match="depends on the buffer me_img"):
+        g.realize([4])
+    h, k = hl.Func("me_h"), hl.Func("me_k")
+    h[x] = x
+    h.memoize()
+    k[x] = h[x] + 1
+    h.compute_root()
+    with pytest.raises(hl.HalideError, match="outputs cannot be memoized"):
+        h.realize([4])
+    h.store_root().compute_at(k, x)
+    with pytest.raises(hl.HalideError, match="must be stored where it is computed"):
+        k.realize([4])
+
+
+def test_memoize_inside_parallel_and_vectorized_loops():
+    x, y = hl.Var("x"), hl.Var("y")
+    p = hl.Param(hl.Int(32), "mp_p", 3)
+    f, g = hl.Func("mp_f"), hl.Func("mp_g")
+    f[x, y] = x + 10 * y + p
+    g[x, y] = f[x, y] + f[x + 1, y]
+    f.compute_at(g, y).memoize().vectorize(x, 4)
+    g.parallel(y).vectorize(x, 8)
+    want = np.fromfunction(lambda y, x: (x + 10 * y + 3) * 2 + 1, (50, 37), dtype=int)
+    for _ in range(2):
+        np.testing.assert_array_equal(np.asarray(g.realize([37, 50])), want)

@@ -81,9 +81,11 @@ class StageSchedule:
     splits: list = field(default_factory=list)    # Split, in the order applied
     touched: bool = False                         # any directive applied (for Halide's warning)
     unscheduled: bool = False                     # the user said it is left alone on purpose
+    atomic: bool = False                          # Stage.atomic(): updates are atomic
 
     def copy(self) -> "StageSchedule":
-        return StageSchedule(list(self.dims), list(self.splits), self.touched, self.unscheduled)
+        return StageSchedule(list(self.dims), list(self.splits), self.touched, self.unscheduled,
+                             self.atomic)
 
 
 class LoopLevelKind(enum.Enum):

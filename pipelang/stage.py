@@ -77,7 +77,9 @@ class Stage:
     def _set_kind(self, var, kind: ir.ForKind, directive: str):
         i = self._find_dim(_var_name(var), directive)
         dims = self._sched.dims
-        if dims[i].is_rvar and (kind in (ir.ForKind.PARALLEL, ir.ForKind.VECTORIZED) or kind.is_gpu()):
+        # (atomic() makes CPU parallel/vector updates race-free; GPU loops are not covered.)
+        if dims[i].is_rvar and ((kind in (ir.ForKind.PARALLEL, ir.ForKind.VECTORIZED)
+                                 and not self._sched.atomic) or kind.is_gpu()):
             self._check_no_race(dims[i].var, directive)
         dims[i] = Dim(dims[i].var, kind, dims[i].is_rvar)
         self._sched.touched = True
@@ -313,6 +315,42 @@ class Stage:
         (`[(r.y, u), ...]`), and this stage merging it. Returns the intermediate."""
         from pipelang.rfactor import rfactor
         return rfactor(self, preserved)
+
+    # ---------------------------------------------------------------- atomic
+
+    def atomic(self, override_associativity_test: bool = False) -> "Stage":
+        """Make this update's stores atomic, so its RVars may be parallelized or
+        vectorized although iterations write the same points (a histogram). Each
+        update must read this Func only at the point it writes."""
+        d = self._definition
+        if not d.is_update():
+            raise ScheduleError(f"In schedule for {self._stage_name()}: atomic() applies to "
+                                f"update definitions; the pure definition writes each point once")
+        if not override_associativity_test:
+            self._check_atomic_reads()
+        self._sched.atomic = True
+        self._sched.touched = True
+        touch()
+        return self
+
+    def _check_atomic_reads(self) -> None:
+        d = self._definition
+        reads = []
+
+        class _Reads(ir.IRVisitor):
+            def visit_Call(inner, node):
+                if node.fn is self.function.sym:
+                    reads.append(node.args)
+                inner.generic_visit(node)
+        for v in d.values:
+            _Reads().visit(v)
+        for args in reads:
+            if args != tuple(d.args):
+                raise ScheduleError(
+                    f"Func {self.function.name} cannot be given an atomic() schedule: update "
+                    f"{self.index - 1} reads {self.function.name}("
+                    f"{', '.join(ir.to_string(a) for a in args)}), not only the point it writes "
+                    f"({', '.join(ir.to_string(a) for a in d.args)})")
 
     # ---------------------------------------------------------------- specialization
 

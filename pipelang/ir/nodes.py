@@ -475,6 +475,14 @@ class Allocate(Stmt):
 
 
 @_node
+class Atomic(Stmt):
+    """The stores in `body` (one update of Func `fn`) happen atomically: one
+    store as an atomic read-modify-write, several (a Tuple) under a lock."""
+    fn: Symbol
+    body: Stmt
+
+
+@_node
 class Memoized(Stmt):
     """A memoized Func's computation: if the cache holds a realization under
     the same `key` values, copy it into `buffers` (of `sizes` bytes); else

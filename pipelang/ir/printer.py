@@ -145,6 +145,10 @@ def _stmt(s, ind: int, out: list) -> None:
         out.append(f"{pad}{e(s.value)}\n")
     elif hasattr(s, "print_lines"):         # a statement a later pass defines (a GPU launch)
         out.extend(f"{pad}{line}\n" for line in s.print_lines())
+    elif cls is N.Atomic:
+        out.append(f"{pad}atomic ({s.fn.name}) {{\n")
+        _stmt(s.body, ind + 1, out)
+        out.append(f"{pad}}}\n")
     elif cls is N.Memoized:
         key = ", ".join(e(k) for k in s.key)
         out.append(f"{pad}memoized {s.fn.name}({key}) {{\n")

@@ -136,6 +136,8 @@ def _build_definition(fn, k: int, d, inliner, is_output: bool, known: dict) -> i
     args = tuple(inliner.mutate(ir.substitute(mapping, a)) for a in d.args)
     values = tuple(inliner.mutate(ir.substitute(mapping, val)) for val in d.values)
     body: ir.Stmt = ir.Provide(fn.sym, values, args)
+    if sched.atomic:
+        body = ir.Atomic(fn.sym, body)
     if d.predicate is not None:
         body = ir.IfThenElse(inliner.mutate(ir.substitute(mapping, d.predicate)), body)
 

@@ -107,6 +107,12 @@ class Simplifier(ExprSimplifier):
             return NO_OP
         return s if body is s.body else N.ProducerConsumer(s.fn, s.is_producer, body)
 
+    def st_Atomic(self, s):
+        body = self.stmt(s.body)
+        if is_no_op(body):
+            return NO_OP
+        return s if body is s.body else N.Atomic(s.fn, body)
+
     def st_Memoized(self, s):
         key = tuple(self.expr(k) for k in s.key)
         sizes = tuple(self.expr(n) for n in s.sizes)

@@ -126,6 +126,10 @@ class _Widen(ir.IRMutator):
             raise _NotVectorizable()
         return self.generic_mutate(node)
 
+    def mutate_Atomic(self, node):
+        # Lanes of an atomic update may hit the same point: they run one by one.
+        raise _NotVectorizable()
+
 
 class _NotVectorizable(Exception):
     """A guard that depends on the vector lane and could not be partitioned out."""

@@ -107,3 +107,74 @@ def test_memoize_inside_parallel_and_vectorized_loops():
     want = np.fromfunction(lambda y, x: (x + 10 * y + 3) * 2 + 1, (50, 37), dtype=int)
     for _ in range(2):
         np.testing.assert_array_equal(np.asarray(g.realize([37, 50])), want)
+
+
+# ---------------------------------------------------------------- atomic
+
+def _histogram(n_bins, n, value=None, tag="h"):
+    x = hl.Var("x")
+    im, f = hl.Func(tag + "_im"), hl.Func(tag + "_f")
+    im[x] = (x * x + 3 * x) % n_bins
+    r = hl.RDom([(0, n)])
+    f[x] = 0 if value is None else hl.f32(0)
+    f[hl.Expr(im[r])] += 1 if value is None else hl.f32(1)
+    return f, r, im
+
+
+def _reference(n_bins, n):
+    i = np.arange(n, dtype=np.int32)         # int32 arithmetic wraps, as in the pipeline
+    return np.bincount((i * i + 3 * i) % n_bins, minlength=n_bins)
+
+
+def test_atomic_parallel_histogram_uses_atomic_add():
+    f, r, _ = _histogram(7, 200000, tag="ah")
+    f.compute_root().update().atomic().parallel(r)
+    np.testing.assert_array_equal(np.asarray(f.realize([7])), _reference(7, 200000))
+    assert "atomicrmw add" in hl.Pipeline(f).llvm_ir()
+
+
+def test_atomic_float_add_and_vectorized():
+    f, r, _ = _histogram(5, 4000, value=1.0, tag="af")
+    ro, ri = hl.RVar("ro"), hl.RVar("ri")
+    f.compute_root().update().atomic().split(r, ro, ri, 8).parallel(ro).vectorize(ri)
+    np.testing.assert_array_equal(np.asarray(f.realize([5])), _reference(5, 4000).astype(np.float32))
+    assert "atomicrmw fadd" in hl.Pipeline(f).llvm_ir()
+
+
+def test_atomic_compare_and_swap_for_max():
+    x = hl.Var("x")
+    r = hl.RDom([(0, 50000)])
+    f = hl.Func("amax_f")
+    f[x] = -1
+    f[r % 3] = hl.max(f[r % 3], (r * 7919) % 10007)
+    f.compute_root().update().atomic().parallel(r)
+    i = np.arange(50000)
+    want = [((i * 7919) % 10007)[i % 3 == k].max() for k in range(3)]
+    np.testing.assert_array_equal(np.asarray(f.realize([3])), want)
+    assert "cmpxchg" in hl.Pipeline(f).llvm_ir()
+
+
+def test_atomic_tuple_update_under_a_lock():
+    x = hl.Var("x")
+    r = hl.RDom([(0, 30000)])
+    f = hl.Func("atup_f")
+    f[x] = (0, 0)
+    f[r % 4] = (f[r % 4][0] + 1, f[r % 4][1] + r % 5)
+    f.compute_root().update().atomic().parallel(r)
+    a, b = f.realize([4])
+    i = np.arange(30000)
+    np.testing.assert_array_equal(np.asarray(a), np.bincount(i % 4))
+    np.testing.assert_array_equal(np.asarray(b), [(i % 5)[i % 4 == k].sum() for k in range(4)])
+
+
+def test_atomic_errors():
+    _, r, _ = _histogram(5, 10, tag="ae")
+    x = hl.Var("x")
+    g = hl.Func("ae_g")
+    g[x] = 0
+    g[r] = g[r + 1] + 1
+    with pytest.raises(hl.HalideError, match="cannot be given an atomic"):
+        g.update().atomic()
+    h, r2, _ = _histogram(5, 10, tag="ae2")
+    with pytest.raises(hl.HalideError, match="may write the same point"):
+        h.update().parallel(r2)

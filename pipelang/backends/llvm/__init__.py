@@ -1,7 +1,12 @@
 """The LLVM CPU backend: codegen to LLVM IR, O3 for the host CPU, MCJIT."""
 from pipelang.backends.llvm.jit import JITFunction, pack_argv, pack_scalar
+from pipelang.backends.llvm.memoize import ensure_memoize_runtime
 from pipelang.backends.llvm.runtime import get_num_threads, set_num_threads
 from pipelang.ir import LoweredFunc
+
+# Memoized code calls the cache's entry points; code loaded from the compile
+# cache is never generated here, so they are registered up front.
+ensure_memoize_runtime()
 
 
 def compile_lowered(lowered: LoweredFunc, *, loop_opt: bool = True, cache=None) -> JITFunction:

@@ -27,7 +27,7 @@ import llvmlite.ir as ll
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import ArgKind, ForKind, MemoryType
 from pipelang.ir.types import Type
-from pipelang.ir.visitor import IRVisitor, free_symbols
+from pipelang.ir.visitor import IRMutator, IRVisitor, free_symbols, uses_symbol
 from pipelang.backends.llvm.exprs import ExprCodeGen, llvm_type, mem_type, splat
 
 I8, I32, I64 = ll.IntType(8), ll.IntType(32), ll.IntType(64)
@@ -298,6 +298,70 @@ class CodeGen(ExprCodeGen):
         with b.if_then(b.icmp_signed("!=", r, ll.Constant(I32, 0)), likely=False):
             self._error_exit()
 
+    # ------------------------------------------------------------ atomic updates
+
+    def _Atomic(self, s):
+        """One store: an atomic read-modify-write (atomicrmw add/fadd for `f = f + e`,
+        else a compare-and-swap loop). Several stores (a Tuple): a spin lock."""
+        stores = _stores(s.body)
+        if len(stores) == 1 and stores[0].value.type.is_scalar() and stores[0].index.type.is_scalar():
+            previous = self.st.__dict__.get("atomic_store")
+            self.st.atomic_store = stores[0]
+            self.stmt(s.body)
+            self.st.atomic_store = previous
+            return
+        b = self.st.builder
+        lock = self.module.globals.get("pl.atomic.lock")
+        if lock is None:
+            lock = ll.GlobalVariable(self.module, I32, "pl.atomic.lock")
+            lock.linkage = "internal"
+            lock.initializer = ll.Constant(I32, 0)
+        spin = self.st.fn.append_basic_block("atomic.lock")
+        held = self.st.fn.append_basic_block("atomic.held")
+        b.branch(spin)
+        b.position_at_end(spin)
+        got = b.cmpxchg(lock, ll.Constant(I32, 0), ll.Constant(I32, 1), "acquire", "monotonic")
+        b.cbranch(b.extract_value(got, 1), held, spin)
+        b.position_at_end(held)
+        self.stmt(s.body)
+        b.store_atomic(ll.Constant(I32, 0), lock, "release", 4)
+
+    def _Store(self, s):
+        if self.st.__dict__.get("atomic_store") is not s:
+            return super()._Store(s)
+        b = self.st.builder
+        t = s.value.type
+        _, ptr = self._address(s.buf, t, s.index)
+        old = N.Variable(t, N.Symbol("atomic.old"))
+        value = _ReplaceLoad(s.buf, s.index, old).mutate(s.value)
+        mem = mem_type(t)
+        bits = ll.IntType(t.bytes() * 8)
+        added = _added_to(value, old)
+        if added is not None and not t.is_bool():
+            e = self.expr(added)
+            b.atomic_rmw("fadd" if t.is_float() else "add", ptr, e, "monotonic")
+            return
+        pre = b.block
+        loop = self.st.fn.append_basic_block("atomic.cas")
+        done = self.st.fn.append_basic_block("atomic.done")
+        first = b.load(ptr, typ=bits, align=t.bytes())
+        b.branch(loop)
+        b.position_at_end(loop)
+        cur = b.phi(bits)
+        cur.add_incoming(first, pre)
+        as_value = b.bitcast(cur, mem) if t.is_float() else cur
+        if t.is_bool():
+            as_value = b.trunc(as_value, llvm_type(t))
+        with self.bind(old.sym, as_value):
+            new = self.expr(value)
+        if t.is_bool():
+            new = b.zext(new, mem)
+        new = b.bitcast(new, bits) if t.is_float() else new
+        res = b.cmpxchg(ptr, cur, new, "monotonic", "monotonic")
+        cur.add_incoming(b.extract_value(res, 0), b.block)
+        b.cbranch(b.extract_value(res, 1), done, loop)
+        b.position_at_end(done)
+
     # ------------------------------------------------------------ memoization
 
     def _Memoized(self, s):
@@ -389,6 +453,39 @@ class CodeGen(ExprCodeGen):
 
     def bind(self, sym, value):
         return _Binding(self.st.env, sym, value)
+
+
+def _stores(s) -> list:
+    found = []
+
+    class _Find(IRVisitor):
+        def visit_Store(self, node):
+            found.append(node)
+            self.generic_visit(node)
+    _Find().visit(s)
+    return found
+
+
+class _ReplaceLoad(IRMutator):
+    """The value a store writes, with reads of the point it writes replaced by `old`."""
+
+    def __init__(self, buf, index, old):
+        self.buf, self.index, self.old = buf, index, old
+
+    def mutate_Load(self, node):
+        if node.buf is self.buf and node.index == self.index and node.type == self.old.type:
+            return self.old
+        return self.generic_mutate(node)
+
+
+def _added_to(value, old):
+    """`e` if `value` is `old + e` (or `e + old`) with `e` free of `old`, else None."""
+    if not isinstance(value, N.Add):
+        return None
+    for a, e in ((value.a, value.b), (value.b, value.a)):
+        if a == old and not uses_symbol(e, old.sym):
+            return e
+    return None
 
 
 class _Binding:

@@ -186,7 +186,14 @@ class _Fuse:
                     f"{s.buf.name} is computed at the block level of GPU kernel {self.kernel_name}, so "
                     f"it lives in shared memory, but its size {ir.to_string(s.size)} has no constant "
                     f"bound. Split the consumer by constant factors, or bound() the Func.")
-            self.shared.append((s.buf, s.type, max(hi, 0)))
+            # Loop partitioning may have copied the allocation into each
+            # partition; the copies run one after the other and share a buffer.
+            for n, (buf, t, size) in enumerate(self.shared):
+                if buf is s.buf:
+                    self.shared[n] = (buf, t, max(size, hi))
+                    break
+            else:
+                self.shared.append((s.buf, s.type, max(hi, 0)))
             return self.block_level(s.body)
         raise AssertionError(f"unexpected {type(s).__name__} at block level of a GPU kernel")
 

@@ -351,7 +351,7 @@ def two_outputs():
 def lut_then_apply():
     inp = hl.Buffer(IMG_U16, "input")
     lut, f = hl.Func("lut"), hl.Func("f")
-    lut[i] = hl.u8(hl.clamp(hl.pow(i / 1023.0, 1.2) * 255.0, 0, 255))
+    lut[i] = hl.u8(hl.clamp(hl.pow(i / 1023.0, hl.f32(1.2)) * 255.0, 0, 255))
     f[x, y] = lut[hl.clamp(hl.i32(inp[x, y]), 0, 1023)]
     lut.compute_root().split(i, bx_, tx_, 16).gpu_blocks(bx_).gpu_threads(tx_)
     f.gpu_tile(x, y, xo, yo, xi, yi, 16, 16)

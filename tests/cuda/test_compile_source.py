@@ -1,7 +1,7 @@
-"""The CUDA C emitted for every GPU test pipeline compiles: NVRTC (all cases,
-sm_80 and sm_90, CUBIN) where its wheel is installed, nvcc (a representative
-few, one nvcc call per architecture) where it is on PATH. No GPU needed."""
-import os
+"""The CUDA C emitted for every GPU test pipeline compiles, for sm_80 and sm_90:
+with nvcc where it is on PATH (all cases in one translation unit, one call per
+architecture) and with NVRTC where its wheel is installed (every case for
+sm_90, a representative few for sm_80 too). No GPU needed."""
 import shutil
 import subprocess
 
@@ -28,18 +28,29 @@ def test_source_shape():
     assert _source("blur_two_kernels").count('extern "C" __global__') == 2
 
 
+def one_translation_unit(names) -> str:
+    """Every case's kernels in one .cu (each in its own namespace, one preamble),
+    so that one nvcc call compiles them all."""
+    preamble, parts = None, []
+    for n, name in enumerate(names):
+        src = _source(name)
+        head, sep, rest = src.partition("#endif\n")
+        preamble = preamble or head + sep
+        parts.append(f"namespace pl_case_{n} {{  // {name}\n{rest}\n}}\n")
+    return preamble + "\n".join(parts)
+
+
 @pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc is not installed")
-@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
-def test_nvcc_compiles(arch, tmp_path):
-    files = []
-    for name in NVCC_CASES:
-        path = tmp_path / f"{name}.cu"
-        path.write_text(_source(name))
-        files.append(str(path))
-    r = subprocess.run(["nvcc", "-cubin", f"-arch={arch}", "-Werror", "all-warnings", *files],
-                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert len(list(tmp_path.glob("*.cubin"))) == len(NVCC_CASES)
+def test_nvcc_compiles_every_case(tmp_path):
+    """Every case, sm_80 and sm_90, warnings as errors: one translation unit, one call per arch."""
+    path = tmp_path / "all_cases.cu"
+    path.write_text(one_translation_unit(sorted(CASES)))
+    for arch in ("sm_80", "sm_90"):
+        r = subprocess.run(["nvcc", "-cubin", f"-arch={arch}", "-Werror", "all-warnings", str(path),
+                            "-o", str(tmp_path / f"{arch}.cubin")],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert (tmp_path / f"{arch}.cubin").read_bytes()[:4] == b"\x7fELF"
 
 
 def test_nvrtc_compiles_every_case(monkeypatch):
@@ -49,7 +60,7 @@ def test_nvrtc_compiles_every_case(monkeypatch):
     monkeypatch.setenv("PIPELANG_CACHE", "0")
     for name in sorted(CASES):
         src = _source(name)
-        for arch in ("sm_80", "sm_90"):
+        for arch in ("sm_80", "sm_90") if name in NVCC_CASES else ("sm_90",):
             image = nvrtc.compile_cuda(src, arch)
             assert image[:4] == b"\x7fELF", (name, arch)
     ptx = nvrtc.compile_cuda(_source("blur_shared_producer"), "sm_90", output="ptx")

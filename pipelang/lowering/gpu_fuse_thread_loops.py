@@ -198,6 +198,37 @@ class _Fuse:
         raise AssertionError(f"unexpected {type(s).__name__} at block level of a GPU kernel")
 
 
+class _ConstantSizes(ir.IRMutator):
+    """Per-thread allocations get a constant size (their bound), so they can live
+    in registers; the index arithmetic, from the realized extents, is unchanged."""
+
+    def __init__(self, bounds):
+        self.bounds = bounds
+
+    def mutate_LetStmt(self, node):
+        token = self.bounds.let(node)
+        out = self.generic_mutate(node)
+        self.bounds.pop(token)
+        return out
+
+    def mutate_For(self, node):
+        token = self.bounds.loop(node)
+        out = self.generic_mutate(node)
+        self.bounds.pop(token)
+        return out
+
+    def mutate_Allocate(self, node):
+        body = self.mutate(node.body)
+        size = node.size
+        if ir.const_value(size) is None:
+            hi = self.bounds.upper(size)
+            if hi is not None:
+                size = ir.i32(max(hi, 0))
+        if size is node.size and body is node.body:
+            return node
+        return ir.Allocate(node.buf, node.type, size, node.memory, body)
+
+
 class _Kernels(ir.IRMutator):
     def __init__(self):
         self.count = 0
@@ -233,6 +264,7 @@ class _Kernels(ir.IRMutator):
         tids = [ir.Symbol(f"{node.sym.name}.thread_id_{_DIMS[d]}") for d in range(3)]
         fuse = _Fuse(dims, tids, node.sym.name, self.bounds)
         inner, _ = fuse.block_level(body)
+        inner = _ConstantSizes(self.bounds).mutate(inner)
         for token in reversed(tokens):
             self.bounds.pop(token)
         for d in range(3):

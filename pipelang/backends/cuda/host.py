@@ -31,6 +31,9 @@ class DevicePipeline:
         self._device = device
         self.module = None
         self.launches = 0
+        # Set to a list to time each launch with CUDA events (it then waits for
+        # each kernel): (kernel name, milliseconds) are appended.
+        self.kernel_times = None
 
     @property
     def device(self):
@@ -134,5 +137,9 @@ class DevicePipeline:
                 args.append(ctypes.c_void_p(bufs[p.sym]))
             else:
                 args.append(ctype_of(p.type)(evaluate_expr(next(scalars), env)))
-        self.device.launch(fn, grid, k.block, k.shared_bytes, args)
+        if self.kernel_times is None:
+            self.device.launch(fn, grid, k.block, k.shared_bytes, args)
+        else:
+            self.kernel_times.append((k.name, self.device.timed_launch(fn, grid, k.block,
+                                                                       k.shared_bytes, args)))
         self.launches += 1

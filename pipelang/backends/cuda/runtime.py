@@ -152,6 +152,22 @@ class Device:
             fn, *[int(g) for g in grid], *[int(b) for b in block], int(shared_bytes), 0,
             ctypes.addressof(pointers), 0))
 
+    def timed_launch(self, fn, grid, block, shared_bytes: int, args: list) -> float:
+        """Launch and wait; the kernel's time in ms, from CUDA events around it."""
+        driver = _driver()
+        self.make_current()
+        start = _check("cuEventCreate", driver.cuEventCreate(0))
+        end = _check("cuEventCreate", driver.cuEventCreate(0))
+        try:
+            _check("cuEventRecord", driver.cuEventRecord(start, 0))
+            self.launch(fn, grid, block, shared_bytes, args)
+            _check("cuEventRecord", driver.cuEventRecord(end, 0))
+            _check("cuEventSynchronize", driver.cuEventSynchronize(end))
+            return float(_check("cuEventElapsedTime", driver.cuEventElapsedTime(start, end)))
+        finally:
+            driver.cuEventDestroy(start)
+            driver.cuEventDestroy(end)
+
     def synchronize(self) -> None:
         self.make_current()
         _check("cuCtxSynchronize", _driver().cuCtxSynchronize())

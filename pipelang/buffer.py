@@ -167,6 +167,14 @@ class Buffer:
 
     # ---------------------------------------------------------------- data
 
+    def _get_raw_halide_buffer_t(self) -> int:
+        """The address of a halide_buffer_t for this Buffer, valid until the next call:
+        how Halide-style Python extensions (`OutputFileType.python_extension`) take
+        an hl.Buffer with its mins."""
+        from pipelang.aot.loader import RawBuffer
+        self._raw_halide_buffer = RawBuffer(self)
+        return self._raw_halide_buffer.address
+
     def __array__(self, dtype=None, copy=None):
         if dtype is not None and np.dtype(dtype) != self._array.dtype:
             return self._array.astype(dtype)

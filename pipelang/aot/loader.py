@@ -215,18 +215,28 @@ class AotFunction:
                                f"dimensions, but the buffer passed in has {arr.ndim} dimensions")
         if kind == 2 and not arr.flags.writeable:
             raise BufferError_(f"Output buffer {name} of {self.name} is read-only")
-        keep.append(arr)
-        dim = (_Dim * max(dims, 1))()
+        raw = RawBuffer(buf)
+        keep.append(raw)
+        return raw.struct
+
+
+class RawBuffer:
+    """A `halide_buffer_t` describing an `hl.Buffer` (its array must outlive it)."""
+
+    def __init__(self, buf: Buffer):
+        arr, t, dims = buf._array, buf.type(), buf.dimensions()
+        self.array = arr
+        self.dims = (_Dim * max(dims, 1))()
         for d in range(dims):
             axis = dims - 1 - d
-            dim[d] = _Dim(buf._mins[d], arr.shape[axis], arr.strides[axis] // arr.itemsize, 0)
-        keep.append(dim)
-        hb = _Buffer()
+            self.dims[d] = _Dim(buf._mins[d], arr.shape[axis], arr.strides[axis] // arr.itemsize, 0)
+        self.struct = hb = _Buffer()
         hb.host = arr.__array_interface__["data"][0] or None
-        hb.type = _Type(0 if t.is_int() else 2 if t.is_float() else 1, 1 if t.is_bool() else t.bits(), 1)
+        hb.type = _Type(0 if t.is_int() else 2 if t.is_float() else 3 if t.is_handle() else 1,
+                        1 if t.is_bool() else t.bits(), 1)
         hb.dimensions = dims
-        hb.dim = ctypes.cast(dim, ctypes.POINTER(_Dim))
-        return hb
+        hb.dim = ctypes.cast(self.dims, ctypes.POINTER(_Dim))
+        self.address = ctypes.addressof(hb)
 
 
 def load_object(data: bytes, name: str) -> AotFunction:

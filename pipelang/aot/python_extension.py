@@ -93,6 +93,33 @@ struct Views {{
 
 bool pl_unpack(PyObject *obj, const char *name, int dimensions, int writable, const char *formats,
                int bits, int code, Py_buffer *view, halide_buffer_t *buf, halide_dimension_t *dim) {{
+    // An hl.Buffer (Halide's or pipelang's) hands over its own halide_buffer_t, mins included.
+    if (PyObject_HasAttrString(obj, "_get_raw_halide_buffer_t")) {{
+        PyObject *raw = PyObject_CallMethod(obj, "_get_raw_halide_buffer_t", nullptr);
+        if (raw && PyLong_Check(raw)) {{
+            halide_buffer_t *hb = (halide_buffer_t *)PyLong_AsVoidPtr(raw);
+            Py_DECREF(raw);
+            if (hb && hb->dimensions != dimensions) {{
+                PyErr_Format(PyExc_ValueError, "Invalid argument %s: Expected %d dimensions, got %d",
+                             name, dimensions, hb->dimensions);
+                return false;
+            }}
+            if (hb && (hb->type.code != code || hb->type.bits != bits)) {{
+                PyErr_Format(PyExc_ValueError, "Invalid data type for %s: code %d bits %d",
+                             name, (int)hb->type.code, (int)hb->type.bits);
+                return false;
+            }}
+            if (hb) {{
+                *buf = *hb;
+                memcpy(dim, hb->dim, sizeof(halide_dimension_t) * dimensions);
+                buf->dim = dim;
+                view->obj = nullptr;
+                return true;
+            }}
+        }}
+        Py_XDECREF(raw);
+        PyErr_Clear();
+    }}
     int flags = PyBUF_FORMAT | PyBUF_STRIDED_RO | (writable ? PyBUF_WRITABLE : 0);
     if (PyObject_GetBuffer(obj, view, flags) < 0) return false;
     if (view->ndim != dimensions) {{

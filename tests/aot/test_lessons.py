@@ -135,17 +135,20 @@ def test_halide_test_generators_as_extensions(tmp_path, source, test):
 @needs_halide_sources
 @pytest.mark.slow
 def test_halide_simplepy_stub_and_callable(tmp_path):
-    """Halide's pystub and callable tests for the Python generator (no C++ parts)."""
+    """Halide's pystub and callable tests for the Python generators (no C++ parts)."""
     ported("test/generators/simplepy_generator.py", tmp_path / "simplepy_generator.py")
+    ported("test/generators/complexpy_generator.py", tmp_path / "complexpy_generator.py")
     for test in ("pystub.py", "callable.py"):
         text = open(os.path.join(PY_BINDINGS, "test/correctness", test)).read()
         text = text.replace("import halide as hl", "import pipelang as hl")
         head, main = text.split('if __name__ == "__main__":')
-        head = "\n".join(line for line in head.splitlines()
-                         if "cpp_pystub" not in line and "complexpy" not in line.lower())
+        head = "\n".join(line for line in head.splitlines() if "cpp_pystub" not in line)
         if test == "pystub.py":
-            main = ("\n    with hl.GeneratorContext(hl.get_jit_target_from_environment()):\n"
-                    "        test_simple(SimplePy)\n")
+            main = ("\n    target = hl.get_jit_target_from_environment()\n"
+                    "    with hl.GeneratorContext(target):\n"
+                    "        test_simple(SimplePy)\n"
+                    "        test_complex(ComplexPy)\n"
+                    "        test_complex(ComplexPy, extra_input_name='foo_input')\n")
         else:
             main = ("\n"
                     "    def via_simplepy(target, generator_params):\n"
@@ -158,3 +161,37 @@ def test_halide_simplepy_stub_and_callable(tmp_path):
                     "    test_simple(via_simplepy)\n    test_simple(via_create)\n")
         (tmp_path / test).write_text(head + 'if __name__ == "__main__":' + main)
         run_py(tmp_path / test, tmp_path)
+
+
+def _extension(tmp_path, source_dir, module, *args):
+    gen = ported(f"{source_dir}/{module}_generator.py", tmp_path / f"{module}_generator.py")
+    run_py(gen, tmp_path, "-g", module, "-o", ".", "-e", "static_library,c_header,"
+           "python_extension", "target=host", *args)
+    subprocess.run([CXX, "-O1", "-shared", "-fPIC", "-I", sysconfig.get_paths()["include"],
+                    "-I", os.path.join(hl.install_dir(), "include"), f"{module}.py.cpp",
+                    f"{module}.a", "-o", module + sysconfig.get_config_var("EXT_SUFFIX")],
+                   cwd=tmp_path, check=True)
+
+
+@needs_halide_sources
+@pytest.mark.slow
+@pytest.mark.skipif(CXX is None, reason="no C++ compiler")
+def test_halide_apps_identity_and_blur(tmp_path):
+    """Halide's identity and blur app generators as extensions: identity_app.py
+    as Halide wrote it (numpy arrays and an hl.Buffer with a min), blur against numpy."""
+    _extension(tmp_path, "apps", "identity")
+    assert "Success!" in run_py(ported("apps/identity_app.py", tmp_path / "identity_app.py"),
+                                tmp_path)
+    _extension(tmp_path, "apps", "blur")
+    (tmp_path / "check_blur.py").write_text(
+        "import numpy as np\n"
+        "from blur import blur\n"
+        "a = np.random.default_rng(0).integers(0, 65536, (37, 53), dtype=np.uint16)\n"
+        "out = np.empty_like(a)\n"
+        "blur(a, out)\n"
+        "p = np.pad(a.astype(np.int64), ((0, 2), (0, 2)), mode='edge')\n"
+        "bx = ((p[:, :-2] + p[:, 1:-1] + p[:, 2:]) % 65536) // 3\n"   # uint16 wraps
+        "by = ((bx[:-2] + bx[1:-1] + bx[2:]) % 65536) // 3\n"
+        "assert (out == by).all()\n"
+        "print('Success!')\n")
+    assert "Success!" in run_py(tmp_path / "check_blur.py", tmp_path)

@@ -4,6 +4,8 @@ pipelines, JIT-compiled for the CPU with LLVM.
 The public API follows Halide's Python bindings: a program written for
 `import halide as hl` runs with `import pipelang as hl`.
 """
+import builtins
+
 from pipelang import boundary_conditions as BoundaryConditions
 from pipelang.autodiff import Derivative, propagate_adjoints
 from pipelang.buffer import Buffer
@@ -11,8 +13,9 @@ from pipelang.calling import Argument, ArgumentKind, Callable
 from pipelang.errors import CompileError, HalideError, PipelineRuntimeError, ScheduleError
 from pipelang.expr import Expr
 from pipelang.func import Func, FuncRef, FuncTupleElementRef
-from pipelang.ir.types import Bool, Float, Handle, Int, Type, UInt
+from pipelang.ir.types import Bool, Float, Handle, Int, Type, TypeCode, UInt
 from pipelang.operators import *  # noqa: F401,F403  (the math and cast functions)
+from pipelang.fixed_point import *  # noqa: F401,F403  (widening, saturating, rounding arithmetic)
 from pipelang.param import ImageParam, Param
 from pipelang.pipeline import AutoSchedulerResults, AutoschedulerParams, Pipeline, StmtOutputFormat
 from pipelang.rdom import RDom, Range, RVar
@@ -20,15 +23,16 @@ from pipelang.reductions import argmax, argmin, maximum, minimum, product, sum
 from pipelang.backends.cuda import get_gpu_device, host_supports_target_device
 from pipelang.schedule import DeviceAPI, LoopLevel, TailStrategy
 from pipelang.stage import Stage
-from pipelang.target import (Target, TargetArch, TargetFeature, TargetOS, get_host_target,
-                              get_jit_target_from_environment, get_target_from_environment)
+from pipelang.target import (DeviceAPI, Target, TargetArch, TargetFeature, TargetOS, TargetProcessorTune,
+                             get_host_target, get_jit_target_from_environment, get_target_from_environment,
+                             target_feature_for_device_api)
 from pipelang.aot import OutputFileType, compile_standalone_runtime, install_dir, load_library
 from pipelang.aot.generator_cli import main
 from pipelang.generator import (Generator, GeneratorContext, GeneratorParam, InputBuffer,
                                 InputScalar, OutputBuffer, OutputScalar, alias,
                                 create_callable_from_generator, funcs, generator)
 from pipelang.tuple import Tuple
-from pipelang.var import Var, vars
+from pipelang.var import Var, _, _0, _1, _2, _3, _4, _5, _6, _7, _8, _9, vars
 
 
 def evaluate(e):
@@ -37,7 +41,8 @@ def evaluate(e):
     f[()] = e
     out = f.realize([])
     if isinstance(out, list):
-        return tuple(b._array.item() for b in out)
+        # (`tuple` here is the pipelang.tuple submodule, hence builtins.)
+        return builtins.tuple(b._array.item() for b in out)
     return out._array.item()
 
 

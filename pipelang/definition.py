@@ -8,6 +8,11 @@ from pipelang.rdom import rvar_info
 from pipelang.var import Var, var_symbol
 
 
+def definition_values(fn, value) -> tuple:
+    """The IR values of `f[...] = value` (one per Tuple element)."""
+    return _values(fn, value)
+
+
 def _values(fn, value) -> tuple:
     from pipelang.func import _UpdateValue
     if isinstance(value, _UpdateValue):

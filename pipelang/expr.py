@@ -49,7 +49,7 @@ def type_name(t: ir.Type) -> str:
     """A type as C++ Halide streams it into messages: bool is `uint1`."""
     if t.is_handle():
         return "handle"
-    base = f"{t.code.value}{t.bits()}"
+    base = f"{t.code().value}{t.bits()}"
     return base if t.is_scalar() else f"{base}x{t.lanes()}"
 
 
@@ -616,7 +616,7 @@ class Expr(ExprOps):
 
     def __repr__(self) -> str:
         if self._node is None:
-            return "<undefined pipelang.Expr>"
-        return f"<pipelang.Expr of type {_repr_type_name(self._node.type)}: {_show(self._node)}>"
+            return "<undefined halide.Expr>"
+        return f"<halide.Expr of type {_repr_type_name(self._node.type)}: {_show(self._node)}>"
 
     __str__ = __repr__

@@ -12,7 +12,8 @@ from pipelang.expr import Expr, ExprOps, to_ir
 from pipelang.function import Function, touch
 from pipelang.schedule import Bound, LoopLevel
 from pipelang.stage import Stage, _var_name
-from pipelang.var import Var
+from pipelang.rdom import RVar
+from pipelang.var import Var, expand_definition_args, expand_placeholder, is_placeholder
 
 _func_counter = itertools.count()
 _memoize_ids = itertools.count(1)
@@ -36,13 +37,25 @@ def _as_tuple(key) -> tuple:
 
 
 class FuncRef(ExprOps):
-    """`f[args]`: a call of `f` in an expression, or the target of a definition."""
-    __slots__ = ("func", "args", "index")
+    """`f[args]`: a call of `f` in an expression, or the target of a definition.
 
-    def __init__(self, func: "Func", args: tuple, index: int | None = None):
+    `placeholder_pos`/`implicit_count`: where the placeholder `_` stood in the
+    arguments and how many implicit vars replaced it (see `pipelang.var`)."""
+    __slots__ = ("func", "args", "index", "placeholder_pos", "implicit_count")
+
+    def __init__(self, func: "Func", args: tuple, index: int | None = None,
+                 placeholder_pos: int = -1, implicit_count: int = 0):
         self.func = func
         self.args = args
         self.index = index
+        self.placeholder_pos = placeholder_pos
+        self.implicit_count = implicit_count
+
+    def definition_args(self, values) -> tuple:
+        """The left-hand side for defining this call as `values` (IR)."""
+        fn = self.func.function
+        return expand_definition_args(fn.name, self.args, self.placeholder_pos, self.implicit_count,
+                                      fn.defined(), values)
 
     def _to_ir(self) -> ir.Expr:
         fn = self.func.function
@@ -68,11 +81,16 @@ class FuncRef(ExprOps):
         """`f[x] += e` and friends: an update, defining f first (as 0 or 1) if need be."""
         fn = self.func.function
         value = to_ir(other)
+        ref = self
         if not fn.defined():
             init = 1 if op in ("mul", "div") else 0
-            pure = [Var.implicit(i) for i in range(len(self.args))]
+            args = self.definition_args((value,))
+            # Halide's base case reuses the names of the variables among the
+            # arguments (pure or reduction) and makes fresh Vars for the rest.
+            pure = [Var(a.name()) if isinstance(a, (Var, RVar)) else Var() for a in args]
             self.func._define(tuple(pure), Expr(ir.make_const(value.type, init)))
-        current = Expr(self._to_ir())
+            ref = FuncRef(self.func, args, self.index)
+        current = Expr(ref._to_ir())
         if op == "add":
             result = current + Expr(value)
         elif op == "sub":
@@ -96,7 +114,7 @@ class FuncRef(ExprOps):
         return self._update("div", other)
 
     def __repr__(self) -> str:
-        return f"<pipelang.FuncRef {self.func.name()}[{', '.join(map(str, self.args))}]>"
+        return f"<halide.FuncRef {self.func.name()}[{', '.join(map(str, self.args))}]>"
 
 
 class FuncTupleElementRef(FuncRef):
@@ -198,20 +216,25 @@ class Func:
         return bool(self.function.updates)
 
     def __repr__(self) -> str:
-        return f"<pipelang.Func '{self.name()}'>"
+        return f"<halide.Func '{self.name()}'>"
 
     # ---------------------------------------------------------------- definitions
 
     def __getitem__(self, key) -> FuncRef:
-        args = _as_tuple(key)
         fn = self.function
+        args, pos, count = expand_placeholder(_as_tuple(key), fn.dimensions() if fn.defined() else 0)
         if fn.defined() and len(args) != fn.dimensions():
             raise CompileError(f'Func "{fn.name}" was called with {len(args)} arguments, '
                                f'but was defined with {fn.dimensions()}')
-        return FuncRef(self, args)
+        return FuncRef(self, args, None, pos, count)
 
     def __setitem__(self, key, value):
-        self._define(_as_tuple(key), value)
+        args = _as_tuple(key)
+        if any(is_placeholder(a) for a in args):
+            from pipelang.definition import definition_values
+            ref = self[args]
+            args = ref.definition_args(definition_values(self.function, value))
+        self._define(args, value)
 
     def _define(self, args: tuple, value):
         from pipelang.definition import define

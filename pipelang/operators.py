@@ -30,6 +30,9 @@ __all__ = [
     "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "floor", "ceil",
     "round", "trunc", "fract", "lerp", "is_nan", "is_inf", "is_finite", "popcount",
     "count_leading_zeros", "count_trailing_zeros", "logical_not", "likely", "print", "print_when",
+    "hypot", "erf", "fast_sin", "fast_cos", "fast_log", "fast_exp", "fast_pow", "fast_inverse",
+    "fast_inverse_sqrt", "likely_if_innermost", "unsafe_promise_clamped", "target_has_feature",
+    "target_arch_is", "target_os_is", "target_bits", "target_natural_vector_size",
     "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64",
     "i8_sat", "i16_sat", "i32_sat", "i64_sat", "u8_sat", "u16_sat", "u32_sat", "u64_sat",
 ]
@@ -220,6 +223,8 @@ def _select_tuple(args) -> tuple:
     def items(v):
         return tuple(v) if isinstance(v, (tuple, list)) else (v,)
     result = [to_ir(v) for v in items(args[-1])]
+    if len({isinstance(c, (tuple, list)) for c in args[:-1:2]}) > 1:
+        raise CompileError("select() on Tuples may not mix Expr and Tuple for the condition elements.")
     for i in range(len(args) - 3, -1, -2):
         values = [to_ir(v) for v in items(args[i + 1])]
         conds = items(args[i])
@@ -591,3 +596,126 @@ def print(*args) -> Expr:  # noqa: A001  (Halide's name)
     """The value of the first Expr argument, printing all the arguments
     (space-separated) each time it is evaluated."""
     return print_when(ir.make_const(ir.Bool(), 1), *args)
+
+
+# ---------------------------------------------------------------- more math: hypot, erf, fast_*
+
+def _require_float32(name: str, e: ir.Expr, also16: bool = False) -> None:
+    ok = e.type.element_of() == ir.Float(32) or (also16 and e.type.element_of() == ir.Float(16))
+    if not ok:
+        raise CompileError(f"{name} only takes float32{' or float16' if also16 else ''} arguments, "
+                           f"not {type_name(e.type)}")
+
+
+def hypot(x, y) -> Expr:
+    """`sqrt(x*x + y*y)` (as Halide defines it, without guarding overflow)."""
+    x, y = match_types(to_ir(x), to_ir(y))
+    return sqrt(Expr(ir.Add(ir.Mul(x, x), ir.Mul(y, y))))
+
+
+def erf(x) -> Expr:
+    """The error function of a float32, to about 1e-7 (Abramowitz and Stegun 7.1.26)."""
+    e = to_ir(x)
+    _require_float32("erf", e)
+    t = e.type
+    c = lambda v: make_const(t, v)  # noqa: E731
+    ax = ir.Intrinsic(t, ir.Op.ABS, (e,))
+    k = ir.Div(c(1.0), ir.Add(c(1.0), ir.Mul(c(0.3275911), ax)))
+    poly = c(1.061405429)
+    for coeff in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        poly = ir.Add(ir.Mul(poly, k), c(coeff))
+    poly = ir.Mul(poly, k)
+    y = ir.Sub(c(1.0), ir.Mul(poly, ir.Intrinsic(t, ir.Op.EXP, (ir.Sub(c(0.0), ir.Mul(ax, ax)),))))
+    return Expr(_select_ir(ir.LT(e, c(0.0)), ir.Sub(c(0.0), y), y))
+
+
+def _fast(name: str, exact):
+    def fn(x) -> Expr:
+        e = to_ir(x)
+        _require_float32(name, e)
+        return exact(Expr(e))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Halide's fast approximation of {exact.__name__} for float32; here computed "
+                  f"with the accurate {exact.__name__}, so results may differ from Halide's in the "
+                  f"last bits.")
+    return fn
+
+
+fast_sin = _fast("fast_sin", sin)
+fast_cos = _fast("fast_cos", cos)
+fast_log = _fast("fast_log", log)
+fast_exp = _fast("fast_exp", exp)
+
+
+def fast_pow(x, y) -> Expr:
+    """`x ** y` for float32 (0 where x is 0); an integer-constant `y` multiplies exactly."""
+    xi, yi = to_ir(x), to_ir(y)
+    if as_const_int(yi) is not None:
+        return pow(x, y)
+    xi = cast_ir(ir.Float(32, xi.type.lanes()), xi)
+    yi = cast_ir(ir.Float(32, yi.type.lanes()), yi)
+    zero = make_const(xi.type, 0.0)
+    return Expr(_select_ir(ir.EQ(xi, zero), zero, pow(Expr(xi), Expr(yi))._to_ir()))
+
+
+def fast_inverse(x) -> Expr:
+    """`1 / x` for float32 or float16 (exact here; Halide may use an approximate reciprocal)."""
+    e = to_ir(x)
+    _require_float32("fast_inverse", e, also16=True)
+    return Expr(ir.Div(make_const(e.type, 1.0), e))
+
+
+def fast_inverse_sqrt(x) -> Expr:
+    """`1 / sqrt(x)` for float32 or float16 (exact here)."""
+    e = to_ir(x)
+    _require_float32("fast_inverse_sqrt", e, also16=True)
+    return Expr(ir.Div(make_const(e.type, 1.0), ir.Intrinsic(e.type, ir.Op.SQRT, (e,))))
+
+
+# ---------------------------------------------------------------- hints
+
+def likely_if_innermost(e) -> Expr:
+    """`likely(e)`, meant only for the innermost loop; here the same hint as `likely`."""
+    return likely(e)
+
+
+def unsafe_promise_clamped(value, min, max) -> Expr:  # noqa: A002  (Halide's names)
+    """`value`, with the promise (not checked) that it lies in [min, max]; either
+    bound may be None. The bounds must convert to `value`'s type without loss."""
+    v = to_ir(value)
+    for which, b in (("min", min), ("max", max)):
+        if b is None:
+            continue
+        bi = to_ir(b)
+        if lossless_cast(v.type, bi) is None:
+            raise CompileError(f"unsafe_promise_clamped {which} argument (type {type_name(bi.type)}) "
+                               f"could not be cast losslessly to {type_name(v.type)}")
+    return Expr(v)
+
+
+# ---------------------------------------------------------------- compile-time target queries
+
+def target_has_feature(feature) -> Expr:
+    """Whether the target compiled for has `feature`, as a bool constant."""
+    from pipelang.target import get_jit_target_from_environment
+    return Expr(make_const(ir.Bool(), int(get_jit_target_from_environment().has_feature(feature))))
+
+
+def target_arch_is(arch) -> Expr:
+    from pipelang.target import get_jit_target_from_environment
+    return Expr(make_const(ir.Bool(), int(get_jit_target_from_environment().arch == arch)))
+
+
+def target_os_is(os) -> Expr:
+    from pipelang.target import get_jit_target_from_environment
+    return Expr(make_const(ir.Bool(), int(get_jit_target_from_environment().os == os)))
+
+
+def target_bits() -> Expr:
+    from pipelang.target import get_jit_target_from_environment
+    return Expr(make_const(ir.Int(32), get_jit_target_from_environment().bits))
+
+
+def target_natural_vector_size(t) -> Expr:
+    from pipelang.target import get_jit_target_from_environment
+    return Expr(make_const(ir.Int(32), get_jit_target_from_environment().natural_vector_size(t)))

@@ -76,7 +76,7 @@ class Param(ExprOps):
         return ir.Variable(self._type, self._sym)
 
     def __repr__(self) -> str:
-        return f"<pipelang.Param '{self._name}' type {self._type}>"
+        return f"<halide.Param '{self._name}' type {self._type}>"
 
 
 class ImageParam:
@@ -190,7 +190,7 @@ class ImageParam:
         return Func._of(wrapper_of(fn, f, clone=False))
 
     def __repr__(self) -> str:
-        return f"<pipelang.ImageParam '{self._name}' type {self._type} dims {self._dims}>"
+        return f"<halide.ImageParam '{self._name}' type {self._type} dims {self._dims}>"
 
 
 InputBuffer = ImageParam

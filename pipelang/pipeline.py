@@ -638,7 +638,7 @@ class Pipeline:
         env = self._query_env(c, outs)
         codes = {"int": 0, "uint": 1, "float": 2, "handle": 3}
         for fn in c.traced:
-            types = " ".join(f"{codes[t.code.value]} {t.bits()} {t.lanes()}" for t in fn.output_types)
+            types = " ".join(f"{codes[t.code().value]} {t.bits()} {t.lanes()}" for t in fn.output_types)
             box = c.regions.get(fn.sym) or []
             try:
                 dims = " ".join(f"{int(evaluate_expr(iv.min, env))} "

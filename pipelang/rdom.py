@@ -71,7 +71,7 @@ class RVar(ExprOps):
         return ir.Variable(ir.Int(32), self._var.sym)
 
     def __repr__(self) -> str:
-        return f"<pipelang.RVar '{self.name()}'>"
+        return f"<halide.RVar '{self.name()}'>"
 
     def __str__(self) -> str:
         return self.name()
@@ -82,6 +82,13 @@ def _as_int32(v) -> ir.Expr:
     if e.type.is_float():
         raise CompileError(f"RDom bounds must be integers, not {e.type}")
     return e if e.type == ir.Int(32) else ir.Cast(ir.Int(32), e)
+
+
+class RDomIndexError(IndexError, KeyError):
+    """An RDom indexed past its dimensions."""
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args else ""
 
 
 class RDom(ExprOps):
@@ -137,7 +144,8 @@ class RDom(ExprOps):
 
     def __getitem__(self, i: int) -> RVar:
         if not 0 <= i < len(self._vars):
-            raise IndexError(f"RDom {self._name} has {len(self._vars)} dimensions; [{i}] is out of range")
+            # A KeyError too, as Halide's bindings raise.
+            raise RDomIndexError(f"RDom {self._name} has {len(self._vars)} dimensions; [{i}] is out of range")
         return RVar(self, i)
 
     @property
@@ -165,6 +173,6 @@ class RDom(ExprOps):
         return self[0]._to_ir()
 
     def __repr__(self) -> str:
-        return f"<pipelang.RDom '{self._name}'>"
+        return f"<halide.RDom '{self._name}'>"
 
 

@@ -401,7 +401,7 @@ class Stage:
         return self._stage_name()
 
     def __repr__(self) -> str:
-        return f"<pipelang.Stage '{self._stage_name()}'>"
+        return f"<halide.Stage '{self._stage_name()}'>"
 
 
 def _free_var(e: ir.Expr) -> str | None:

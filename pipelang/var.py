@@ -2,10 +2,19 @@
 
 Vars are identified by name, as in Halide: `Var("x")` twice is the same
 variable, so schedules may name a var with a fresh `Var("x")` object.
+
+Implicit vars `_0`, `_1`, ... (`hl._0`, `Var.implicit(i)`) and the placeholder
+`_` follow Halide: in a call `g[x, _]` the placeholder stands for as many
+implicit vars as `g` has dimensions left; on the left of a pure definition it
+stands for the implicit vars its right-hand side uses:
+
+    f[_] = g[_] * 2        # g is 2-D:  f(_0, _1) = g(_0, _1) * 2
+    h[x, _] = g[_, x]      #            h(x, _0) = g(_0, x)
 """
 from __future__ import annotations
 
 import itertools
+import re
 
 from pipelang import ir
 from pipelang.expr import ExprOps
@@ -44,7 +53,14 @@ class Var(ExprOps):
         return isinstance(other, Var) and other._name == self._name
 
     def is_implicit(self) -> bool:
-        return self._name.startswith("_")
+        return implicit_index(self._name) >= 0
+
+    def implicit_index(self) -> int:
+        """n for the implicit var `_n`, else -1."""
+        return implicit_index(self._name)
+
+    def is_placeholder(self) -> bool:
+        return self._name == PLACEHOLDER
 
     @staticmethod
     def outermost() -> "Var":
@@ -55,7 +71,7 @@ class Var(ExprOps):
         return Var(f"_{n}")
 
     def __repr__(self) -> str:
-        return f"<pipelang.Var '{self._name}'>"
+        return f"<halide.Var '{self._name}'>"
 
     def __str__(self) -> str:
         return self._name
@@ -64,3 +80,75 @@ class Var(ExprOps):
 def vars(names: str) -> list[Var]:
     """`x, y = hl.vars("x y")`."""
     return [Var(n) for n in names.split()]
+
+
+# ---------------------------------------------------------------- implicit vars
+
+PLACEHOLDER = "_"
+_IMPLICIT = re.compile(r"_(\d+)")
+
+
+def implicit_index(name: str) -> int:
+    m = _IMPLICIT.fullmatch(name)
+    return int(m.group(1)) if m else -1
+
+
+def is_placeholder(arg) -> bool:
+    return isinstance(arg, Var) and arg._name == PLACEHOLDER
+
+
+def expand_placeholder(args: tuple, dims: int) -> tuple[tuple, int, int]:
+    """The arguments of a call `f[args]` with the placeholder `_` replaced by
+    implicit vars `_0, _1, ...` up to `dims` arguments (none for a Func not
+    yet defined, `dims` 0), the placeholder's position (-1 if none) and how
+    many implicit vars went in."""
+    pos = next((i for i, a in enumerate(args) if is_placeholder(a)), -1)
+    if pos < 0:
+        return args, -1, 0
+    rest = args[:pos] + args[pos + 1:]
+    count = builtins_max(0, dims - len(rest))
+    return rest[:pos] + tuple(Var.implicit(i) for i in range(count)) + rest[pos:], pos, count
+
+
+class _CountImplicit(ir.IRVisitor):
+    def __init__(self):
+        self.count = 0
+
+    def visit_Variable(self, node):
+        i = implicit_index(node.sym.name)
+        if i >= 0 and node.sym is var_symbol(node.sym.name):
+            self.count = builtins_max(self.count, i + 1)
+
+
+def implicit_vars_used(values) -> int:
+    """1 + the largest n of an implicit var `_n` in the IR `values` (0 if none)."""
+    v = _CountImplicit()
+    for e in values:
+        v.visit(e)
+    return v.count
+
+
+def expand_definition_args(fname: str, args: tuple, placeholder_pos: int, implicit_count: int,
+                           has_pure_definition: bool, values) -> tuple:
+    """The left-hand side of `f[args] = values` with the placeholder standing
+    for the implicit vars the values use (Halide's `args_with_implicit_vars`)."""
+    from pipelang.errors import CompileError
+    used = implicit_vars_used(values)
+    if used and has_pure_definition:
+        if implicit_count < used:
+            raise CompileError(f"The update definition of {fname} uses {used} implicit variables, but "
+                               f"the initial definition uses only {implicit_count} implicit variables.")
+    elif used and placeholder_pos >= 0:
+        args = args[:placeholder_pos] + tuple(Var.implicit(i) for i in range(used)) + args[placeholder_pos:]
+    names = {a.name() for a in args if isinstance(a, Var)}
+    for i in range(used):
+        if f"_{i}" not in names:
+            raise CompileError(f"Right-hand-side of update definition of {fname} uses implicit "
+                               f"variables, but the left-hand-side does not contain the placeholder "
+                               f"symbol '_'.")
+    return args
+
+
+builtins_max = max
+_ = Var(PLACEHOLDER)
+_0, _1, _2, _3, _4, _5, _6, _7, _8, _9 = (Var.implicit(i) for i in range(10))

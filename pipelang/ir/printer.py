@@ -21,7 +21,7 @@ def _ctype(t) -> str:
     """A type as Halide's IR printer writes it: bool is uint1."""
     if t.is_handle():
         return "handle"
-    base = f"{t.code.value}{t.bits()}"
+    base = f"{t.code().value}{t.bits()}"
     return base if t.is_scalar() else f"{base}x{t.lanes()}"
 
 

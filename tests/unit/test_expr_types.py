@@ -47,7 +47,7 @@ def build(src: str):
 
 
 def printed(e: Expr) -> str:
-    prefix = f"<pipelang.Expr of type {e.type()}: "
+    prefix = f"<halide.Expr of type {e.type()}: "
     text = repr(e)
     assert text.startswith(prefix) and text.endswith(">"), text
     return text[len(prefix):-1]
@@ -571,7 +571,7 @@ def test_unsupported_operands_raise_type_error():
 def test_undefined_expr():
     e = Expr()
     assert not e.defined()
-    assert repr(e) == "<undefined pipelang.Expr>"
+    assert repr(e) == "<undefined halide.Expr>"
     with pytest.raises(CompileError):
         _ = e + 1
 

@@ -261,7 +261,7 @@ class ExprCodeGen:
             if dst.bits() == 64:
                 return b.fptosi(v, dt) if dst.is_int() else b.fptoui(v, dt)
             # Through i64 then wrap, so uint8(300.0f) == 44 on every target.
-            wide = llvm_type(Type(dst.code, 64, dst.lanes()))
+            wide = llvm_type(Type(dst.code(), 64, dst.lanes()))
             return b.trunc(b.fptosi(v, wide), dt)
         if dst.is_float():
             return b.sitofp(v, dt) if src.is_int() else b.uitofp(v, dt)

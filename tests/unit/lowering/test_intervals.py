@@ -223,7 +223,7 @@ def exprs(draw, t=I32, depth=4):
         which = draw(st.sampled_from([Op.ABS, Op.BITWISE_AND, Op.SHIFT_RIGHT, Op.SHIFT_LEFT]))
         if which is Op.ABS:
             arg = draw(exprs(t, d))
-            rt = t.with_code(UInt(8).code)
+            rt = t.with_code(UInt(8).code())
             return Cast(t, Intrinsic(rt, Op.ABS, (arg,))) if t.is_int() else arg
         k = make_const(t, draw(st.integers(0, 4)))
         return Intrinsic(t, which, (draw(exprs(t, d)), k))

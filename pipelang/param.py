@@ -29,6 +29,39 @@ def _check_value(t: ir.Type, value, name: str):
     return value
 
 
+class Parameter:
+    """Halide's `hl.Parameter`: the name, type and shape of a Param or
+    ImageParam, as `serialize_pipeline` reports them and `deserialize_pipeline`
+    takes them back (to read the given Param instead of a fresh one)."""
+
+    def __init__(self, owner):
+        self._owner = owner
+
+    def owner(self):
+        return self._owner
+
+    def name(self) -> str:
+        return self._owner.name()
+
+    def type(self) -> ir.Type:
+        return self._owner.type()
+
+    def is_buffer(self) -> bool:
+        return isinstance(self._owner, ImageParam)
+
+    def dimensions(self) -> int:
+        return self._owner.dimensions() if self.is_buffer() else 0
+
+    def defined(self) -> bool:
+        return True
+
+    def same_as(self, other) -> bool:
+        return isinstance(other, Parameter) and other._owner is self._owner
+
+    def __repr__(self) -> str:
+        return f"<halide.Parameter '{self.name()}' type {self.type()}>"
+
+
 class Param(ExprOps):
     """A scalar input: `hl.Param(hl.Float(32), "gain", 1.5)`."""
     __slots__ = ("_type", "_name", "_sym", "_value", "_estimate", "__weakref__")
@@ -60,6 +93,9 @@ class Param(ExprOps):
 
     def get(self):
         return self._value
+
+    def parameter(self) -> Parameter:
+        return Parameter(self)
 
     def set_range(self, min_, max_):
         return self
@@ -134,6 +170,9 @@ class ImageParam:
 
     def reset(self) -> None:
         self._buffer = None
+
+    def parameter(self) -> Parameter:
+        return Parameter(self)
 
     def _field(self, f, d) -> Expr:
         if not 0 <= d < self._dims:

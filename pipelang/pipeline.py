@@ -8,7 +8,6 @@ the regions read and written before it writes anything.
 from __future__ import annotations
 
 import enum
-import html
 import json
 import os
 import sys
@@ -379,10 +378,11 @@ class Pipeline:
     def compile_to_lowered_stmt(self, filename, arguments=(), fmt=None, target=None) -> None:
         """Write the lowered statement as text, or as a small HTML page for
         `hl.StmtOutputFormat.HTML`."""
-        text = self.lowered_stmt()
         if fmt is StmtOutputFormat.HTML:
-            text = ("<html><head><meta charset='utf-8'><title>pipelang lowered statement</title>"
-                    "</head><body><pre>" + html.escape(text) + "</pre></body></html>\n")
+            from pipelang.ir.html_printer import to_html
+            text = to_html(self._compile().lowered, f"{self._funcs[0].name()}: lowered statement")
+        else:
+            text = self.lowered_stmt()
         with open(filename, "w") as f:
             f.write(text)
 

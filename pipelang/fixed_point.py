@@ -254,12 +254,14 @@ def rounding_shift_left(a, b) -> Expr:
 def saturating_add(a, b) -> Expr:
     """`a + b` clamped to the type's range instead of wrapping."""
     a, b = match_types(*_defined("saturating_add", a, b))
+    _require_integer("saturating_add", a)
     return Expr(_saturating_add_ir(a, b))
 
 
 def saturating_sub(a, b) -> Expr:
     """`a - b` clamped to the type's range instead of wrapping."""
     a, b = match_types(*_defined("saturating_sub", a, b))
+    _require_integer("saturating_sub", a)
     return Expr(_saturating_sub_ir(a, b))
 
 
@@ -389,16 +391,17 @@ def concat_bits(values) -> Expr:
     rt = t.with_bits(t.bits() * len(es))
     if rt.bits() > 64:
         raise CompileError(f"concat_bits of {len(es)} {type_name(t)} values needs a {rt.bits()}-bit type")
-    result = _zero(rt)
+    # The pieces' bits side by side: each zero-extended (as unsigned), shifted, OR-ed.
+    ut, rut = t.with_code(ir.TypeCode.UINT), rt.with_code(ir.TypeCode.UINT)
+    result = _zero(rut)
     shift = 0
     for e in es:
-        # As Halide does, each piece is cast (sign-extending a signed one) before the OR.
-        piece = cast_ir(rt, e)
+        piece = cast_ir(rut, e if e.type == ut else ir.Intrinsic(ut, ir.Op.REINTERPRET, (e,)))
         if shift:
-            piece = _shl(piece, make_const(rt.with_code(ir.TypeCode.UINT), shift))
+            piece = _shl(piece, make_const(rut, shift))
         result = bitwise_ir(ir.Op.BITWISE_OR, result, piece)
         shift += t.bits()
-    return Expr(result)
+    return Expr(result if rt == rut else ir.Intrinsic(rt, ir.Op.REINTERPRET, (result,)))
 
 
 builtins_abs = abs

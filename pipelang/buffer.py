@@ -313,17 +313,18 @@ class Buffer:
 
     def transpose(self, *args) -> None:
         """Reorder the dimensions in place: `transpose(d1, d2)` swaps two;
-        `transpose(order)` makes dimension i the old dimension order[i]."""
+        `transpose(order)` moves old dimension i to position order[i]."""
         n = self.dimensions()
         if len(args) == 2:
             order = list(range(n))
             a, b = self._check_dim(args[0], "transpose"), self._check_dim(args[1], "transpose")
             order[a], order[b] = order[b], order[a]
         else:
-            order = [int(d) for d in args[0]]
-            if sorted(order) != list(range(n)):
-                raise BufferError_(f"Buffer {self._name}: transpose order {order} is not a "
+            dest = [int(d) for d in args[0]]
+            if sorted(dest) != list(range(n)):
+                raise BufferError_(f"Buffer {self._name}: transpose order {dest} is not a "
                                    f"permutation of its {n} dimensions")
+            order = [dest.index(i) for i in range(n)]
         # numpy axis k holds dimension n-1-k; new dimension i is old order[i].
         self._array = self._array.transpose([n - 1 - order[n - 1 - k] for k in range(n)])
         self._mins = [self._mins[order[i]] for i in range(n)]

@@ -61,7 +61,7 @@ class Fingerprint:
         elif isinstance(v, ir.Symbol):
             self._sym(v)
         elif isinstance(v, Type):
-            out.append(f"T{v.code.value}{v.bits()}x{v.lanes()}")
+            out.append(f"T{v.code().value}{v.bits()}x{v.lanes()}")
         elif isinstance(v, enum.Enum):
             out.append(f"E{type(v).__name__}.{v.name}")
         elif isinstance(v, (list, tuple)):
@@ -109,7 +109,7 @@ class Fingerprint:
             if isinstance(e, ir.Symbol):
                 return {"s": self._sym_ref(e, paths)}
             if isinstance(e, Type):
-                return {"t": [e.code.value, e.bits(), e.lanes()]}
+                return {"t": [e.code().value, e.bits(), e.lanes()]}
             if isinstance(e, enum.Enum):
                 return {"e": [type(e).__name__, e.value]}
             if isinstance(e, (list, tuple)):

@@ -229,11 +229,10 @@ class Func:
         return FuncRef(self, args, None, pos, count)
 
     def __setitem__(self, key, value):
+        from pipelang.definition import definition_values
         args = _as_tuple(key)
-        if any(is_placeholder(a) for a in args):
-            from pipelang.definition import definition_values
-            ref = self[args]
-            args = ref.definition_args(definition_values(self.function, value))
+        ref = self[args] if any(is_placeholder(a) for a in args) else FuncRef(self, args)
+        args = ref.definition_args(definition_values(self.function, value))
         self._define(args, value)
 
     def _define(self, args: tuple, value):

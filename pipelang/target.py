@@ -252,7 +252,9 @@ class Target:
         if self.processor_tune is not TargetProcessorTune.TuneGeneric:
             parts.append(self.processor_tune.value)
         tokens = sorted(tok for tok, f in _TOKEN_TO_FEATURE.items() if f in self._features)
-        return "-".join(parts + tokens)
+        text = "-".join(parts + tokens)
+        # Halide abbreviates the three tracing features.
+        return text.replace("trace_loads-trace_realizations-trace_stores", "trace_all")
 
     def __str__(self) -> str:
         return self.to_string()

@@ -60,8 +60,7 @@ class _Page:
         return f"{prefix}{self.ids}"
 
     def expr(self, e) -> str:
-        text = _esc(expr_to_string(e, True))
-        return text
+        return _esc(expr_to_string(e))
 
     def line(self, text: str) -> None:
         self.body.append(f'<div class="line">{text}</div>')
@@ -109,7 +108,7 @@ class _Page:
                        None, lambda: self.stmt(s.body, func))
         elif cls is N.Allocate:
             a = self.anchor("alloc")
-            size = expr_to_string(s.size, True)
+            size = expr_to_string(s.size)
             self.funcs.setdefault(s.buf.name, {"allocs": [], "loops": []})["allocs"].append(
                 f"{s.type} * {size} in {s.memory.value}")
             head = (f'{kw("allocate")} <span class="fn">{_esc(s.buf.name)}</span>'

@@ -142,7 +142,7 @@ class CodeInfo:
         self.errors = list(errors)          # ErrorInfo, by error code - 1
 
     def to_json(self) -> dict:
-        t = lambda ty: [ty.code.value, ty.bits(), ty.lanes()]
+        t = lambda ty: [ty.code().value, ty.bits(), ty.lanes()]
         return {"name": self.name, "arg_offsets": self.arg_offsets, "argv_size": self.argv_size,
                 "err_slots": self.err_slots,
                 "args": [[a.kind.value, t(a.type), a.dimensions] for a in self.args],

@@ -38,7 +38,7 @@ def test_html_page_has_navigation_and_the_statement(tmp_path):
     text = "".join(p.text)
     assert p.details >= 3                     # collapsible loops and allocations
     assert p.links and all(link in p.ids for link in p.links)   # every link lands somewhere
-    assert "parallel" in text and "allocate" in text and "g.s0.x" in text
+    assert "parallel" in text and "allocate" in text and f"{g.name()}.s0.x" in text
     # The page holds the same statement as the text form, line for line.
     plain = tmp_path / "f.stmt"
     f.compile_to_lowered_stmt(str(plain), [], hl.StmtOutputFormat.Text)

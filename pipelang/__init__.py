@@ -24,7 +24,7 @@ from pipelang.reductions import argmax, argmin, maximum, minimum, product, sum
 from pipelang.backends.cuda import get_gpu_device, host_supports_target_device
 from pipelang.schedule import DeviceAPI, LoopLevel, TailStrategy
 from pipelang.stage import Stage
-from pipelang.target import (DeviceAPI, Target, TargetArch, TargetFeature, TargetOS, TargetProcessorTune,
+from pipelang.target import (Target, TargetArch, TargetFeature, TargetOS, TargetProcessorTune,
                              get_host_target, get_jit_target_from_environment, get_target_from_environment,
                              target_feature_for_device_api)
 from pipelang.aot import OutputFileType, compile_standalone_runtime, install_dir, load_library

@@ -17,6 +17,7 @@ import functools
 import os
 
 from pipelang.errors import CompileError
+from pipelang.schedule import DeviceAPI
 
 
 class TargetOS(enum.Enum):
@@ -99,18 +100,6 @@ _TOKEN_TO_FEATURE = {f.value: f for f in TargetFeature if f is not TargetFeature
 _TOKEN_TO_FEATURE["hvx"] = TargetFeature.HVX_128
 
 
-class DeviceAPI(enum.Enum):
-    None_ = 0
-    Host = 1
-    Default_GPU = 2
-    CUDA = 3
-    OpenCL = 4
-    Metal = 5
-    Hexagon = 6
-    Vulkan = 9
-
-
-setattr(DeviceAPI, "None", DeviceAPI.None_)
 
 _GPU_FEATURES = (TargetFeature.CUDA, TargetFeature.OpenCL, TargetFeature.Metal,
                  TargetFeature.D3D12Compute, TargetFeature.Vulkan, TargetFeature.WebGPU)
@@ -336,7 +325,7 @@ class Target:
 
     def cuda_capability(self) -> int | None:
         """The highest `cuda_capability_NN` feature (e.g. 80), or None: compile for the device found."""
-        caps = [int(f.rsplit("_", 1)[1]) for f in self._features if f.startswith("cuda_capability_")]
+        caps = [int(f.value.rsplit("_", 1)[1]) for f in self._features if f.value.startswith("cuda_capability_")]
         return max(caps) if caps else None
 
     def has_large_buffers(self) -> bool:

@@ -66,7 +66,7 @@ _CTYPES = {("int", 8): ctypes.c_int8, ("int", 16): ctypes.c_int16, ("int", 32): 
 
 
 def ctype_of(t):
-    return _CTYPES[(t.code.value, t.bits())]
+    return _CTYPES[(t.code().value, t.bits())]
 
 
 class Module:

@@ -243,6 +243,17 @@ class Buffer:
     def size_in_bytes(self) -> int:
         return int(self._array.nbytes)
 
+    @staticmethod
+    def make_bounds_query(type, sizes, name: str | None = None) -> "Buffer":    # noqa: A002
+        """A Buffer that stands for a shape to query (Halide's bounds-query
+        buffer): `infer_input_bounds` sets its shape to what the pipeline writes."""
+        return Buffer(type, list(sizes), name=name)
+
+    def _reshape(self, mins, extents) -> None:
+        """New zeroed storage of this shape (a bounds query's answer)."""
+        self._array = np.zeros(tuple(int(e) for e in reversed(extents)), self._type.numpy_dtype())
+        self._mins = [int(m) for m in mins]
+
     def contains(self, *coords) -> bool:
         """Whether the coordinates (a list, or one per dimension) are inside the Buffer."""
         if len(coords) == 1 and isinstance(coords[0], (list, tuple)):

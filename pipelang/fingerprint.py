@@ -185,6 +185,7 @@ def pipeline(order: list, outputs: list, arguments, name: str) -> Fingerprint:
         fp.add(owner.name())
         fp.add(owner.type())
         fp.add(owner.dimensions())
+        fp.add(getattr(owner, "_constraints", None))    # checked by the compiled code
         if isinstance(owner, Buffer):
             # Lowering reads an embedded Buffer's dimension-0 stride (dense or not).
             fp.add(sym in arguments.strided_inputs())

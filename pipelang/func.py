@@ -468,6 +468,25 @@ class Func:
         self._pipeline = None
         return self
 
+    # ---------------------------------------------------------------- output buffers
+
+    def output_buffer(self):
+        """The buffer this Func is realized into, to read or constrain its shape."""
+        from pipelang.constraints import output_buffers
+        self._require_defined("get the output buffer")
+        if len(self.function.output_types) > 1:
+            raise CompileError(f'Can\'t call Func::output_buffer on Func "{self.name()}" because '
+                               f'it returns a Tuple.')
+        return output_buffers(self.function)[0]
+
+    def output_buffers(self) -> list:
+        from pipelang.constraints import output_buffers
+        self._require_defined("get the output buffers")
+        return output_buffers(self.function)
+
+    def infer_input_bounds(self, *args, **kwargs):
+        self._get_pipeline().infer_input_bounds(*args, **kwargs)
+
     # ---------------------------------------------------------------- debugging
 
     def trace_stores(self):

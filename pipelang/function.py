@@ -90,6 +90,8 @@ class Function:
     wrappers: dict = field(default_factory=dict)
     # An ImageParam's own Function (named "<image>_im") wraps this image symbol.
     wraps_image: ir.Symbol | None = None
+    # f.output_buffer(i).dim(d).set_*: output index -> {(dim, field): ir.Expr}
+    output_constraints: dict = field(default_factory=dict)
     estimates: dict = field(default_factory=dict)   # pure var name -> (min, extent) ir.Exprs
 
     def __post_init__(self):

@@ -127,6 +127,7 @@ class ImageParam:
         self._sym = ir.Symbol(self._name)
         self._buffer: Buffer | None = None
         self._estimates: list = [None] * self._dims   # (min, extent) ints, for the autoscheduler
+        self._constraints: dict = {}    # (dim, "min" | "extent" | "stride") -> ir.Expr
         register_fields(self, self._sym, self._dims)
 
     def set_estimates(self, estimates):
@@ -181,10 +182,12 @@ class ImageParam:
         return Expr(ir.Variable(ir.Int(32), f(self._sym, d)))
 
     def dim(self, d: int) -> Dimension:
-        mn = self._field(ir.buffer_min, d)
-        ext = self._field(ir.buffer_extent, d)
-        return Dimension(mn, ext, self._field(ir.buffer_stride, d),
-                         estimate=lambda lo, e: self._set_estimate(d, lo, e))
+        """Dimension `d`: its min/extent/stride as Exprs, and `set_min`,
+        `set_extent`, `set_stride`, `set_bounds` to constrain them."""
+        from pipelang.constraints import ConstrainedDimension
+        self._field(ir.buffer_min, d)          # checks d
+        return ConstrainedDimension(self._sym, d, self._constraints,
+                                    estimate=lambda lo, e: self._set_estimate(d, lo, e))
 
     def width(self) -> Expr:
         return self._field(ir.buffer_extent, 0)

@@ -529,6 +529,13 @@ class Pipeline:
                 raise BufferError_(f"Output buffers of a pipeline must all cover the same region; "
                                    f"{buf.name()} differs from {first.name()} in dimension {d}")
 
+    def infer_input_bounds(self, *args, target=None) -> None:
+        """Bind every unbound ImageParam to a buffer of the shape needed to
+        produce outputs of these sizes (or these Buffers), within its constraints."""
+        from pipelang.constraints import infer_input_bounds
+        fns = _functions(self._funcs)
+        infer_input_bounds(self, self._output_buffers(fns, args))
+
     def realize(self, *args, target=None):
         c = self._compiled
         if (c is not None and len(args) == 1 and type(args[0]) is Buffer and c.n_outputs == 1
@@ -547,7 +554,11 @@ class Pipeline:
         given = any(isinstance(a, (Buffer, np.ndarray)) for a in args) or (
             len(args) == 1 and isinstance(args[0], (list, tuple))
             and any(isinstance(a, (Buffer, np.ndarray)) for a in args[0]))
-        run_on = outs if given or self._compile().fixed_region else self._grown(outs)
+        if not given and any(fn.output_constraints for fn in fns):
+            from pipelang.constraints import constrained_outputs
+            run_on = constrained_outputs(self._compile(), outs)
+        else:
+            run_on = outs if given or self._compile().fixed_region else self._grown(outs)
         self._run(run_on)
         if not given and self._compiled.device is not None:
             for b in run_on:              # realize(sizes) hands back host data (Halide)

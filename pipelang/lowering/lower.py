@@ -92,6 +92,8 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
     # One walk of the whole pipeline gives what it touches of every buffer:
     # for the entry checks, and for realize(sizes)'s bounds query and tracing.
     regions = boxes_touched(s, None, calls=True, provides=True)
+    # Constraint checks go after the entry checks, as in Halide (bounds first).
+    s = run("buffer_constraints", _add_constraint_checks, s, args.inputs, outputs)
     s = run("entry_checks", add_entry_checks, s, regions, outputs, args.input_dims())
     s = run("tracing", inject_tracing, s, env)
     s = run("sliding_window", sliding_window, s, env)
@@ -132,6 +134,13 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
 def _host():
     from pipelang.target import get_host_target
     return get_host_target()
+
+
+def _add_constraint_checks(s, inputs, outputs):
+    """dim(i).set_min/extent/stride of inputs and output buffers, checked on entry."""
+    from pipelang.constraints import constraint_checks
+    checks = constraint_checks(inputs, outputs)
+    return ir.block(*checks, s) if checks else s
 
 
 class _Bound(ir.IRVisitor):

@@ -1,0 +1,257 @@
+"""Buffer constraints and input-bounds inference (Halide's `dim(i).set_bounds`,
+`Func.output_buffer()`, `infer_input_bounds`).
+
+A constraint says what a buffer's min, extent or stride must be, as an Expr
+of Params and other buffers' fields. Compiled code checks each one on entry
+(`Constraint violated: input.min.0 (3) == 0 (0)`); a bounds query
+(`infer_input_bounds`) instead makes the shapes satisfy them, iterating to a
+fixed point as Halide does (constraints may refer to each other), and then
+allocates every unbound ImageParam at its inferred shape.
+"""
+from __future__ import annotations
+
+from pipelang import ir
+from pipelang.buffer import Buffer, Dimension
+from pipelang.errors import BufferError_, CompileError
+from pipelang.expr import Expr, to_ir
+from pipelang.function import touch
+
+_FIELDS = {"min": ir.buffer_min, "extent": ir.buffer_extent, "stride": ir.buffer_stride}
+_MAX_ITERATIONS = 16          # Halide's limit
+
+
+class ConstrainedDimension(Dimension):
+    """`param.dim(d)` of an ImageParam or an output buffer: its fields as
+    Exprs, and setters that constrain them."""
+
+    def __init__(self, sym: ir.Symbol, d: int, constraints: dict, estimate=None):
+        super().__init__(*(Expr(ir.Variable(ir.Int(32), f(sym, d))) for f in _FIELDS.values()),
+                         estimate)
+        self._d = d
+        self._constraints = constraints
+
+    def _set(self, field: str, value) -> "ConstrainedDimension":
+        if value is None:
+            self._constraints.pop((self._d, field), None)
+        else:
+            e = to_ir(value)
+            if not (e.type.is_int() or e.type.is_uint()):
+                raise CompileError(f"dim({self._d}).set_{field} takes an integer Expr, "
+                                   f"not {ir.to_string(e)} of type {e.type}")
+            self._constraints[(self._d, field)] = e if e.type == ir.Int(32) else ir.Cast(ir.Int(32), e)
+        touch()
+        return self
+
+    def set_min(self, min) -> "ConstrainedDimension":    # noqa: A002 (Halide's keyword)
+        return self._set("min", min)
+
+    def set_extent(self, extent) -> "ConstrainedDimension":
+        return self._set("extent", extent)
+
+    def set_stride(self, stride) -> "ConstrainedDimension":
+        return self._set("stride", stride)
+
+    def set_bounds(self, min, extent) -> "ConstrainedDimension":    # noqa: A002
+        return self.set_min(min).set_extent(extent)
+
+
+class OutputImageParam:
+    """`f.output_buffer()`: the buffer an output Func is realized into, to
+    read or constrain its shape (Halide's `OutputImageParam`)."""
+
+    def __init__(self, function, index: int):
+        from pipelang.lowering.names import buffer
+        self._function = function
+        self._index = index
+        self._sym = buffer(function, index)
+
+    def name(self) -> str:
+        return self._sym.name
+
+    def type(self) -> ir.Type:
+        return self._function.output_types[self._index]
+
+    def dimensions(self) -> int:
+        return len(self._function.args)
+
+    def dim(self, d: int) -> ConstrainedDimension:
+        if not 0 <= d < self.dimensions():
+            raise CompileError(f"Output buffer {self.name()} has {self.dimensions()} dimensions; "
+                               f"dimension {d} does not exist")
+        table = self._function.output_constraints.setdefault(self._index, {})
+        return ConstrainedDimension(self._sym, d, table)
+
+    def width(self) -> Expr:
+        return self.dim(0).extent()
+
+    def height(self) -> Expr:
+        return self.dim(1).extent()
+
+    def channels(self) -> Expr:
+        return self.dim(2).extent()
+
+    def left(self) -> Expr:
+        return self.dim(0).min()
+
+    def top(self) -> Expr:
+        return self.dim(1).min()
+
+    def __repr__(self) -> str:
+        return f"<pipelang.OutputImageParam '{self.name()}'>"
+
+
+def output_buffers(function) -> list:
+    if not function.defined():
+        raise CompileError(f'Can\'t get the output buffer of undefined Func "{function.name}"')
+    return [OutputImageParam(function, i) for i in range(len(function.output_types))]
+
+
+# ---------------------------------------------------------------- the checks in compiled code
+
+def constraint_checks(inputs: dict, outputs: list) -> list:
+    """AssertStmts checking every constraint on the inputs (`{symbol: owner}`)
+    and outputs, with Halide's message."""
+    from pipelang.lowering.names import buffer
+    checks = []
+    tables = [(sym, getattr(owner, "_constraints", None)) for sym, owner in inputs.items()]
+    tables += [(buffer(fn, i), t) for fn in outputs for i, t in fn.output_constraints.items()]
+    for sym, table in tables:
+        for (d, field), e in sorted((table or {}).items()):
+            var = ir.Variable(ir.Int(32), _FIELDS[field](sym, d))
+            text = ir.to_string(e).replace("{", "{{").replace("}", "}}")
+            checks.append(ir.AssertStmt(ir.EQ(var, e),
+                                        f"Constraint violated: {sym.name}.{field}.{d} ({{0}}) == "
+                                        f"{text} ({{1}})", (var, e)))
+    return checks
+
+
+# ---------------------------------------------------------------- infer_input_bounds
+
+def _shape(buf: Buffer) -> list:
+    return [[buf.dim(d).min(), buf.dim(d).extent(), buf.dim(d).stride()]
+            for d in range(buf.dimensions())]
+
+
+def _bind(env: dict, sym, shape) -> None:
+    for d, (mn, ext, stride) in enumerate(shape):
+        env[ir.buffer_min(sym, d)] = mn
+        env[ir.buffer_extent(sym, d)] = ext
+        env[ir.buffer_stride(sym, d)] = stride
+
+
+def _constrain(env: dict, sym, shape, table) -> None:
+    from pipelang.lowering.analysis.evaluate import evaluate_expr
+    for (d, field), e in sorted((table or {}).items()):
+        value = int(evaluate_expr(e, env))
+        shape[d][("min", "extent", "stride").index(field)] = value
+        _bind(env, sym, shape)
+
+
+def _dense(shape) -> None:
+    stride = 1
+    for dim in shape:
+        dim[2] = stride
+        stride *= max(dim[1], 1)
+
+
+def infer_input_bounds(pipeline, outs: list) -> None:
+    """Give every unbound ImageParam of `pipeline` a buffer of the shape the
+    outputs `outs` need (satisfying all constraints), and set each output
+    buffer's shape to what the pipeline writes."""
+    from pipelang.lowering.analysis.evaluate import evaluate_expr
+    from pipelang.lowering.names import buffer
+    c = pipeline._compile()
+    out_syms = [(fn, buffer(fn, i)) for fn in c.outputs for i in range(len(fn.output_types))]
+    out_shapes = [_shape(b) for b in outs]
+    unbound = {sym: owner for sym, owner in c.arguments.inputs.items()
+               if not isinstance(owner, Buffer) and owner.get() is None}
+    if not unbound:
+        return
+    in_shapes = {sym: [[0, 0, 0] for _ in range(owner.dimensions())] for sym, owner in unbound.items()}
+    env = {sym: p.get() for sym, p in c.arguments.params.items()}
+    for sym, owner in c.arguments.inputs.items():
+        if sym not in unbound:
+            _bind(env, sym, _shape(owner if isinstance(owner, Buffer) else owner.get()))
+    for iteration in range(_MAX_ITERATIONS):
+        before = repr((out_shapes, in_shapes))
+        for (fn, sym), shape in zip(out_syms, out_shapes):
+            _bind(env, sym, shape)
+        for sym, shape in in_shapes.items():
+            _bind(env, sym, shape)
+        for k, (fn, sym) in enumerate(out_syms):
+            shape = out_shapes[k]
+            _constrain(env, sym, shape, fn.output_constraints.get(sym_index(fn, sym)))
+        for k, (fn, sym) in enumerate(out_syms):
+            box = c.regions.get(fn.sym)
+            shape = out_shapes[k]
+            if box is not None:
+                for d, iv in enumerate(box):
+                    lo, hi = int(evaluate_expr(iv.min, env)), int(evaluate_expr(iv.max, env))
+                    lo, hi = min(lo, shape[d][0]), max(hi, shape[d][0] + shape[d][1] - 1)
+                    shape[d][0], shape[d][1] = lo, hi - lo + 1
+        for sym, owner in unbound.items():
+            shape = in_shapes[sym]
+            box = c.regions.get(sym)
+            if box is not None:
+                for d, iv in enumerate(box):
+                    lo, hi = int(evaluate_expr(iv.min, env)), int(evaluate_expr(iv.max, env))
+                    shape[d][0], shape[d][1] = lo, max(hi - lo + 1, 0)
+            _dense(shape)
+            _bind(env, sym, shape)
+            _constrain(env, sym, shape, getattr(owner, "_constraints", None))
+        if repr((out_shapes, in_shapes)) == before:
+            break
+    else:
+        raise BufferError_(f"Inferring input bounds on Pipeline didn't converge after "
+                           f"{_MAX_ITERATIONS} iterations. There may be unsatisfiable constraints")
+    for sym, owner in unbound.items():
+        shape = in_shapes[sym]
+        buf = Buffer(owner.type(), [ext for _, ext, _ in shape])
+        buf.set_min([mn for mn, _, _ in shape])
+        owner.set(buf)
+    for buf, shape in zip(outs, out_shapes):
+        if [d[:2] for d in shape] != [d[:2] for d in _shape(buf)]:
+            buf._reshape([mn for mn, _, _ in shape], [ext for _, ext, _ in shape])
+
+
+def constrained_outputs(c, outs: list) -> list:
+    """Halide's realize(sizes) with output constraints: one bounds query gives
+    the output shape (constrained, then grown to what is written); buffers of
+    that shape are computed and `outs` become views of the requested region."""
+    from pipelang.lowering.analysis.evaluate import evaluate_expr
+    from pipelang.lowering.names import buffer
+    env = {sym: p.get() for sym, p in c.arguments.params.items()}
+    for sym, owner in c.arguments.inputs.items():
+        b = owner if isinstance(owner, Buffer) else owner.get()
+        if b is not None:
+            _bind(env, sym, _shape(b))
+    out_syms = [(fn, buffer(fn, i), i) for fn in c.outputs for i in range(len(fn.output_types))]
+    shapes = [_shape(b) for b in outs]
+    for (fn, sym, i), shape in zip(out_syms, shapes):
+        _bind(env, sym, shape)
+    for (fn, sym, i), shape in zip(out_syms, shapes):
+        _constrain(env, sym, shape, fn.output_constraints.get(i))
+    result = []
+    for (fn, sym, i), shape, out in zip(out_syms, shapes, outs):
+        box = c.regions.get(fn.sym) or []
+        for d, iv in enumerate(box):
+            lo, hi = int(evaluate_expr(iv.min, env)), int(evaluate_expr(iv.max, env))
+            lo, hi = min(lo, shape[d][0]), max(hi, shape[d][0] + shape[d][1] - 1)
+            shape[d][0], shape[d][1] = lo, hi - lo + 1
+        big = Buffer(out.type(), [ext for _, ext, _ in shape])
+        big.set_min([mn for mn, _, _ in shape])
+        view = []
+        for d in reversed(range(out.dimensions())):
+            lo = out.dim(d).min() - shape[d][0]
+            if lo < 0 or lo + out.dim(d).extent() > shape[d][1]:
+                raise BufferError_(f"Output buffer {sym.name}: the requested region does not fit "
+                                   f"the shape its constraints give (dimension {d})")
+            view.append(slice(lo, lo + out.dim(d).extent()))
+        out._array = big._array[tuple(view)]
+        result.append(big)
+    return result
+
+
+def sym_index(fn, sym) -> int:
+    from pipelang.lowering.names import buffer
+    return next(i for i in range(len(fn.output_types)) if buffer(fn, i) is sym)

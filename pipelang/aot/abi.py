@@ -93,8 +93,10 @@ class AbiBuilder:
     """Adds the exported functions for `cg` (a finished `CodeGen`) to its module."""
 
     def __init__(self, cg, fn_name: str, arguments: list, embedded: dict, target_string: str,
-                 user_context: bool):
+                 user_context: bool, bounds=None):
         self.cg = cg
+        # (function name, dims per argument, [argument has a region]) of the bounds query.
+        self.bounds = bounds
         self.m = cg.module
         self.fn_name = fn_name
         self.arguments = arguments
@@ -159,7 +161,8 @@ class AbiBuilder:
         params = list(fn.args)
         self.uc = params.pop(0) if self.user_context else _c(PTR, None)
         b = ll.IRBuilder(fn.append_basic_block("entry"))
-        argv = b.alloca(ll.ArrayType(I64, max(cg.argv_size, 1)), name="argv")
+        # One more buffer slot after the pipeline's: the bounds query's result.
+        argv = b.alloca(ll.ArrayType(I64, cg.argv_size + 4), name="argv")
         err = b.alloca(ll.ArrayType(I64, max(cg.err_slots, 1)), name="err")
         b.call(self.init, [])
         offsets = {a.sym: off for a, off in zip(cg.lowered.args, cg.arg_offsets)}
@@ -168,17 +171,21 @@ class AbiBuilder:
         def slot(i):
             return b.gep(argv, [_c(I32, 0), _c(I32, i)], inbounds=True)
 
+        query = _c(I1, 0)
         for a, value in zip(self.arguments, params):
             value.name = a.c_name
             if a.kind == INPUT_SCALAR:
                 if a.sym in offsets:
                     b.store(self.scalar_slot(b, value, a.type), slot(offsets[a.sym]))
                 continue
-            self.check_buffer(b, a, value)
+            query = b.or_(query, self.check_buffer(b, a, value))
             if a.sym in offsets:
                 self.unpack_buffer(b, value, lowered[a.sym].dimensions, offsets[a.sym], slot)
         for sym, buf in self.embedded.items():
             self.embed_buffer(b, sym, buf, offsets[sym], slot)
+        if self.bounds is not None:
+            with b.if_then(query, likely=False):
+                self.bounds_query(b, params, argv, err, slot)
 
         rc = b.call(inner, [b.bitcast(argv, PTR), b.bitcast(err, PTR)])
         ok_block = fn.append_basic_block("ok")
@@ -209,14 +216,50 @@ class AbiBuilder:
             return v
         return b.sext(v, I64) if t.is_int() else b.zext(v, I64)
 
+    def bounds_query(self, b, params, argv, err, slot):
+        """Halide's bounds query: a buffer with a NULL host gets, in place of data,
+        the region the pipeline would read (an input) or write (an output), with
+        dense strides; nothing runs."""
+        name, max_dims, has_region = self.bounds
+        n = max(1, 2 * max_dims * len(self.arguments))
+        result = b.alloca(ll.ArrayType(I32, n), name="bounds")
+        off = self.cg.argv_size
+        b.store(b.ptrtoint(result, I64), slot(off))
+        for k, v in ((1, 0), (2, n), (3, 1)):
+            b.store(_c(I64, v), slot(off + k))
+        query_fn = self._declare(name, I32, PTR, PTR)
+        rc = b.call(query_fn, [b.bitcast(argv, PTR), b.bitcast(err, PTR)])
+        with b.if_then(b.icmp_signed("!=", rc, _c(I32, 0)), likely=False):
+            self.fail(b, GENERIC_ERROR, f"The bounds query of {self.fn_name} failed")
+        for k, (a, buf) in enumerate(zip(self.arguments, params)):
+            if a.kind == INPUT_SCALAR or not has_region[k]:
+                continue
+            host = b.load(self.field(b, buf, 2), typ=PTR)
+            with b.if_then(b.icmp_unsigned("==", host, _c(PTR, None))):
+                dim = b.load(self.field(b, buf, 6), typ=PTR)
+                stride = _c(I32, 1)
+                for d in range(a.dimensions):
+                    def at(i):
+                        return b.load(b.gep(result, [_c(I32, 0), _c(I32, i)], inbounds=True),
+                                      typ=I32)
+                    mn, ext = at(2 * (k * max_dims + d)), at(2 * (k * max_dims + d) + 1)
+                    for field, value in ((0, mn), (1, ext), (2, stride)):
+                        b.store(value, b.gep(dim, [_c(I32, d), _c(I32, field)], inbounds=True,
+                                             source_etype=DIM_T))
+                    stride = b.mul(stride, ext)
+        b.ret(_c(I32, 0))
+
     def check_buffer(self, b, a: AbiArgument, buf):
+        """Check a buffer argument; whether it asks for a bounds query (NULL host)."""
         what = "Input buffer" if a.kind == INPUT_BUFFER else "Output buffer"
         self.check(b, b.icmp_unsigned("!=", buf, _c(PTR, None)), BUFFER_ARGUMENT_IS_NULL,
                    f"{what} {a.name} is NULL.")
         host = b.load(self.field(b, buf, 2), typ=PTR)
-        self.check(b, b.icmp_unsigned("!=", host, _c(PTR, None)), HOST_IS_NULL,
-                   f"{what} {a.name} has a NULL host pointer (pipelang's AOT code does not "
-                   f"answer bounds queries).")
+        is_query = b.icmp_unsigned("==", host, _c(PTR, None))
+        if self.bounds is None:
+            self.check(b, b.not_(is_query), HOST_IS_NULL,
+                       f"{what} {a.name} has a NULL host pointer (a bounds query), but this "
+                       f"pipeline was built without bounds queries.")
         typ = self.field(b, buf, 4)
         code = b.load(b.gep(typ, [_c(I32, 0), _c(I32, 0)], inbounds=True,
                                  source_etype=TYPE_T), typ=I8)
@@ -246,10 +289,11 @@ class AbiBuilder:
                                   source_etype=DIM_T), typ=I32)
             stride = b.load(b.gep(dim0, [_c(I32, 0), _c(I32, 2)], inbounds=True,
                                   source_etype=DIM_T), typ=I32)
-            dense = b.or_(b.icmp_signed("==", stride, _c(I32, 1)),
-                          b.icmp_signed("<=", extent, _c(I32, 1)))
+            dense = b.or_(b.or_(b.icmp_signed("==", stride, _c(I32, 1)),
+                                b.icmp_signed("<=", extent, _c(I32, 1))), is_query)
             self.check(b, dense, CONSTRAINT_VIOLATED,
                        f"Constraint violated: {a.name}.stride.0 (%d) == 1 (1)", stride)
+        return is_query
 
     @staticmethod
     def field(b, buf, i):

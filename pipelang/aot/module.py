@@ -108,6 +108,32 @@ def requirement_check(condition, args) -> ir.AssertStmt:
     return ir.AssertStmt(cond, " ".join(parts), tuple(values))
 
 
+def bounds_query_function(inner, arguments, regions, fns):
+    """A lowered function (the pipeline's arguments plus an int32 result buffer)
+    storing, for each buffer argument k and dimension d, the min and extent of the
+    region the pipeline touches at result[2 * (k * max_dims + d) + {0, 1}]."""
+    from pipelang.lowering.simplify import simplify
+    result = ir.Symbol(f"{inner.name}.bounds")
+    max_dims = max([a.dimensions for a in arguments] + [1])
+    out_boxes = {buffer(fn, i): regions.get(fn.sym)
+                 for fn in fns for i in range(len(fn.output_types))}
+    stores, has_region = [], []
+    for k, a in enumerate(arguments):
+        box = out_boxes.get(a.sym) if a.kind == OUTPUT_BUFFER else regions.get(a.sym)
+        box = box if a.kind != INPUT_SCALAR else None
+        has_region.append(box is not None)
+        for d, iv in enumerate(box or ()):
+            lo = iv.min if iv.min.type == ir.Int(32) else ir.Cast(ir.Int(32), iv.min)
+            hi = iv.max if iv.max.type == ir.Int(32) else ir.Cast(ir.Int(32), iv.max)
+            at = 2 * (k * max_dims + d)
+            stores.append(ir.Store(result, simplify(lo), ir.i32(at)))
+            stores.append(ir.Store(result, simplify(ir.Add(ir.Sub(hi, lo), ir.i32(1))),
+                                   ir.i32(at + 1)))
+    body = ir.block(*stores) if stores else ir.Evaluate(ir.i32(0))
+    args = inner.args + (ir.Argument(result, ir.ArgKind.BUFFER, ir.Int(32), 1),)
+    return (ir.LoweredFunc(f"{inner.name}_bounds_query", args, body), has_region, max_dims)
+
+
 class AotModule:
     """One pipeline compiled for one target: the optimized LLVM module."""
 
@@ -120,7 +146,7 @@ class AotModule:
         self.fn_name = fn_name
         self.target = target
         self.spec = machine_spec(target)
-        lowered, found, _, _ = lower(fns, fn_name)
+        lowered, found, regions, _ = lower(fns, fn_name)
         self.lowered = lowered
         self.arguments, embedded = abi_arguments(arguments, found, output_names)
         # Arguments the algorithm never reads still get argv slots: requirements may read them.
@@ -134,10 +160,19 @@ class AotModule:
         inner = dataclasses.replace(lowered, name=f"{fn_name}_pipeline", args=lowered.args + extra,
                                     body=body)
         cg = generate_module(inner)
+        bounds = None
+        if not target.has_feature("no_bounds_query"):
+            query, has_region, max_dims = bounds_query_function(inner, self.arguments, regions,
+                                                                fns)
+            query_cg = generate_module(query)
+            bounds = (query_cg.name, max_dims, has_region)
         AbiBuilder(cg, fn_name, self.arguments, embedded, target.to_string(),
-                   target.has_feature("user_context")).build()
+                   target.has_feature("user_context"), bounds).build()
         with _llvm_lock():
             mod = llvm.parse_assembly(str(cg.module))
+            if bounds is not None:
+                mod.link_in(llvm.parse_assembly(str(query_cg.module)))
+                mod.get_function(query_cg.name).linkage = "internal"
             if not target.has_feature("no_runtime"):
                 mod.link_in(llvm.parse_assembly(str(runtime_module(target))))
             self.tm = target_machine(target)

@@ -95,6 +95,13 @@ int main(int argc, char **argv) {
     int rc = brighter(&ba, 1, &bb);
     const struct halide_filter_metadata_t *md = brighter_metadata();
     fprintf(out, "%d|%s|%s|%d|%s", rc, last_error, md->name, md->num_arguments, md->arguments[1].name);
+    /* A bounds query: the input has no host; it gets the region the output needs. */
+    d2[0].extent = W + 5;
+    halide_dimension_t dq[2];
+    memset(dq, 0, sizeof dq);
+    halide_buffer_t bq = make(NULL, dq, halide_type_uint, 8);
+    rc = brighter(&bq, 1, &bb);
+    fprintf(out, "|%d %d %d %d %d %d", rc, dq[0].min, dq[0].extent, dq[1].min, dq[1].extent, dq[1].stride);
     fclose(out);
     return 0;
 }
@@ -121,7 +128,7 @@ def test_c_program_matches_jit(tmp_path):
     n = 11 * 37
     got_b = np.frombuffer(data[:n], np.uint8).reshape(11, 37)
     got_f = np.frombuffer(data[n:5 * n], np.float32).reshape(11, 37)
-    rc, message, name, nargs, arg1 = data[5 * n:].decode().split("|")
+    rc, message, name, nargs, arg1, query = data[5 * n:].decode().split("|")
 
     inp.set(a)
     off.set(42)
@@ -132,6 +139,7 @@ def test_c_program_matches_jit(tmp_path):
     assert int(rc) == -4      # halide_error_code_access_out_of_bounds
     assert message == "Input buffer input is accessed at 37, which is beyond the max (36) in dimension 0"
     assert (name, nargs, arg1) == ("brighter", "3", "offset")
+    assert query == "0 0 42 0 11 42"
 
 
 def test_load_library_matches_jit(tmp_path):

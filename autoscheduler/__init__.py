@@ -77,7 +77,7 @@ def autoschedule(pipeline, target=None, params=None):
             seen.add(plan.key())
             plan.notes = _notes(p, label, cost, report)
             source = render(plan, title)
-            problem = check(pipeline, dag, source, p)
+            problem = _over_memory(dag, state, p) or check(pipeline, dag, source, p)
         except Exception as e:   # noqa: BLE001 - a bad candidate falls back
             problem = f"{type(e).__name__}: {e}"
             source = None
@@ -96,6 +96,16 @@ def autoschedule(pipeline, target=None, params=None):
                   AutoscheduleWarning, stacklevel=2)
     return render(Plan(notes=["Every candidate failed its checks: the default schedule."]),
                   title), report
+
+
+def _over_memory(dag, state, p: Params) -> str | None:
+    if p.memory_limit < 0:
+        return None
+    from autoscheduler.cost_model import CostModel
+    need = CostModel(dag).allocated_bytes(state)
+    if need > p.memory_limit:
+        return f"allocates about {need:.0f} bytes, over memory_limit {p.memory_limit}"
+    return None
 
 
 def _notes(p: Params, label: str, cost, report) -> list:

@@ -82,6 +82,34 @@ class CostModel:
         waves = -(-tasks // p)
         return tasks / (waves * p)
 
+    def allocated_bytes(self, state: dict) -> float:
+        """Bytes the schedule allocates at once: whole root Funcs, plus one strip or
+        tile buffer per member for each core working at the same time."""
+        total = 0.0
+        for node in self.dag.nodes:
+            c = state[node.name]
+            if c.place == "inline" or node.is_output:
+                continue
+            nbytes = float(node.points() * node.bytes_per_point)
+            if c.place == "root":
+                total += nbytes
+                continue
+            leader = self._leader(state, node)
+            lt = state[leader.name].tiling if leader is not None else None
+            if not lt or len(node.region) < 2:
+                total += nbytes
+                continue
+            hy = max(1, node.region[1][1] - leader.region[1][1] + 1)
+            hx = max(1, node.region[0][1] - leader.region[0][1] + 1)
+            row = node.region[0][1] * node.bytes_per_point
+            if lt[0] == "strips":
+                total += row * (lt[1] + hy) * self.p
+            elif lt[0] == "tiles":
+                total += (lt[1] + hx) * (lt[2] + hy) * node.bytes_per_point * self.p
+            else:
+                total += 64 * 64 * node.bytes_per_point * self.p
+        return total
+
     # ---------------------------------------------------------------- cost
 
     def cost(self, state: dict) -> float:

@@ -70,8 +70,9 @@ class Params:
     time_budget_s: wall-clock limit of the search, in seconds.
     seed: the random seed (search tie-breaks and autotuning mutations).
     autotune_budget_s: > 0 times candidates for real for this long and keeps the fastest.
-    weights: path of cost-model weights (.npz) to use instead of the shipped ones.
-    memory_limit: bytes any one allocation may take (-1 = no limit).
+    weights: reserved for learned cost-model weights; the model is analytic for now, so
+        setting it is an error rather than silently ignored.
+    memory_limit: bytes the schedule's allocations may take in all (-1 = no limit).
     verbose: print the effective parameters and the search's progress (0, 1 or 2).
     """
     parallelism: int = 0
@@ -135,6 +136,9 @@ def parse_params(params) -> Params:
     p = Params(name=name, **values)
     if p.beam_size < 1:
         raise AutoschedulerError(f"beam_size must be at least 1, not {p.beam_size}")
+    if p.weights:
+        raise AutoschedulerError("weights: pipelang's cost model is analytic in this version (no "
+                                 "learned weights to load); leave 'weights' unset")
     if p.time_budget_s < 0 or p.autotune_budget_s < 0:
         raise AutoschedulerError("time_budget_s and autotune_budget_s must not be negative")
     return p

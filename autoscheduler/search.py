@@ -139,6 +139,8 @@ def beam_search(dag: DAG, params, report) -> list:
         nonlocal evaluated
         evaluated += 1
         try:
+            if params.memory_limit >= 0 and model.allocated_bytes(st) > params.memory_limit:
+                return float("inf")          # pruned: allocates more than memory_limit
             return model.cost(st)
         except Exception:        # noqa: BLE001 - an unpriceable state is dropped
             return float("inf")

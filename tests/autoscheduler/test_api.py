@@ -158,3 +158,23 @@ def test_a_failing_candidate_falls_back_with_a_warning(monkeypatch):
     assert r.report["chosen"] == "default" or len(calls) >= 2
     inp.set(hl.Buffer(arr))
     np.testing.assert_array_equal(np.asarray(hl.Pipeline(by).realize([64, 48])), _ref(arr))
+
+
+def test_memory_limit_prunes_big_intermediates():
+    from autoscheduler.cost_model import CostModel
+    from autoscheduler.dag import DAG
+    from autoscheduler.heuristic import heuristic_state
+    from autoscheduler.search import beam_search
+    from autoscheduler.params import Params
+    inp, by, _ = _blur()
+    inp.set_estimates([hl.Range(0, 2050), hl.Range(0, 2050)])
+    by.set_estimates([hl.Range(0, 2048), hl.Range(0, 2048)])
+    dag = DAG.build(hl.Pipeline(by), None, 2)
+    model = CostModel(dag)
+    limit = 1 << 20                      # bx at root would take 8 MiB
+    for state, cost in beam_search(dag, Params(parallelism=2, time_budget_s=1, memory_limit=limit), {}):
+        if cost < float("inf"):
+            assert model.allocated_bytes(state) <= limit
+            assert state[next(n for n in state if n.startswith("bx"))].place != "root"
+    with pytest.raises(AutoschedulerError, match="weights"):
+        parse_params(hl.AutoschedulerParams("Adams2019", {"weights": "w.npz"}))

@@ -49,7 +49,8 @@ class CostModel:
         key = (node.name, stage.index)
         if key in memo:
             return memo[key]
-        ops = float(stage.ops)
+        # Index math is mostly hoisted or shared across lanes: a quarter of value math.
+        ops = stage.value_ops + stage.loads + 0.25 * (stage.ops - stage.value_ops)
         for sym, cs in stage.calls.items():
             prod = self.dag.by_sym.get(sym)
             if prod is not None and prod is not node and state[prod.name].place == "inline":
@@ -123,6 +124,7 @@ class CostModel:
             vec = dag.vector_width(node)
             points = float(node.points())
             redundancy, tasks, alloc = 1.0, 1, 1
+            footprint = 0.0          # bytes of a member's buffer in use at once
             leader = node if c.place == "root" else self._leader(state, node)
             if leader is None:
                 return float("inf")
@@ -133,28 +135,35 @@ class CostModel:
                 lx = leader.region[0][1]
                 hy = max(1, node.region[1][1] - ly + 1) if len(node.region) > 1 else 1
                 hx = max(1, node.region[0][1] - lx + 1)
+                row_bytes = node.region[0][1] * node.bytes_per_point * (
+                    math.prod(e for _, e in node.region[2:]) if len(node.region) > 2 else 1)
                 if c.place == "row":
                     S = lt[1] if lt[0] == "strips" else 1
                     redundancy = (S + hy - 1) / S
                     alloc = tasks
+                    footprint = row_bytes * (hy + 1)
                 elif lt[0] == "tiles":
                     TX, TY = lt[1], lt[2]
                     redundancy = (TX + hx - 1) * (TY + hy - 1) / (TX * TY)
                     alloc = tasks * max(1, -(-lx // TX))
+                    footprint = (TX + hx) * (TY + hy) * node.bytes_per_point
                 elif lt[0] == "regblock":
                     alloc = tasks * max(1, -(-lx // (lt[1] * vec)))
+                    bx, by = lt[1] * vec, lt[2]        # ShiftInwards blocks overlap at the edge
+                    redundancy = (-(-lx // bx) * bx / lx) * (-(-ly // by) * by / ly)
+                    footprint = lt[1] * vec * lt[2] * node.bytes_per_point
                 elif lt[0] == "strips":
                     redundancy = (lt[1] + hy - 1) / lt[1]
                     alloc = tasks
+                    footprint = row_bytes * (lt[1] + hy)
             par = self._efficiency(tasks, p) * p if tasks > 1 else 1.0
             x_ext = node.region[0][1] if node.region else 1
             for st in node.stages:
                 ops = self._ops(state, node, st, memo) + 1
                 n = points * redundancy
-                if st.rvars:
-                    n *= math.prod(max(1, e) for _, _, e, _ in st.rvars)
-                    if not st.pure:
-                        n = math.prod(max(1, e) for _, _, e, _ in st.rvars)
+                if st.index:          # an update iterates its own pure vars and its RVars
+                    n = redundancy * math.prod(node.extent(v) for v in st.pure) * \
+                        math.prod(max(1, e) for _, _, e, _ in st.rvars)
                 x = node.args[0] if node.args else None
                 vectorized = x is not None and x_ext >= vec and (st.index == 0 or x in st.free_pure)
                 lanes = vec if vectorized else 1
@@ -179,7 +188,8 @@ class CostModel:
                 total += ALLOC_CYCLES + (PARALLEL_LOOP_CYCLES + TASK_CYCLES * tasks
                                          if tasks > 1 else 0)
             else:
-                total += nbytes * redundancy * CACHE_CYCLES_PER_BYTE * 2 / max(par, 1.0)
+                per = CACHE_CYCLES_PER_BYTE if footprint <= L2_BYTES / 2 else DRAM_CYCLES_PER_BYTE
+                total += nbytes * redundancy * per * 2 / max(par, 1.0)
                 total += ALLOC_CYCLES * alloc / max(par, 1.0)
         # Inputs are read once from memory at least.
         for sym, owner in dag.inputs.items():

@@ -29,7 +29,8 @@ class _CallsAndOps(ir.IRVisitor):
 
     def __init__(self):
         self.calls: list = []
-        self.ops = 0
+        self.ops = 0                # every arithmetic node
+        self.value_ops = 0          # outside call arguments (index math is excluded)
         self.data_dependent = False
         self._in_args = 0
 
@@ -46,6 +47,8 @@ class _CallsAndOps(ir.IRVisitor):
         if isinstance(node, ir.Expr) and not isinstance(node, (ir.Variable,)) and \
                 type(node).__name__ not in ("IntImm", "UIntImm", "FloatImm"):
             self.ops += 1
+            if not self._in_args:
+                self.value_ops += 1
         super().generic_visit(node)
 
 
@@ -64,6 +67,8 @@ class StageInfo:
     rvars: list                     # (name, min, extent) at the estimates
     calls: dict                     # producer Symbol -> [Call]
     ops: int
+    value_ops: int = 0              # arithmetic on values (not in call arguments)
+    loads: int = 0
     # Pure vars whose iterations are independent (free to reorder, vectorize, parallelize).
     free_pure: list = field(default_factory=list)
     lhs_pointwise: bool = True      # an update writing f[x, y] at its own pure vars
@@ -216,7 +221,7 @@ class DAG:
         calls: dict = {}
         for c in v.calls:
             calls.setdefault(c.fn, []).append(c)
-        s = StageInfo(node, index, dims, pure, rvars, calls, v.ops)
+        s = StageInfo(node, index, dims, pure, rvars, calls, v.ops, v.value_ops, len(v.calls))
         if index:
             positions = {a.sym.name: i for i, a in enumerate(d.args) if isinstance(a, ir.Variable)}
             s.lhs_pointwise = all(positions.get(a) == i for i, a in enumerate(node.args))

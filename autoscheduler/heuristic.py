@@ -59,11 +59,23 @@ def regblock_member(dag: DAG, leader: FuncNode):
     return None
 
 
+def is_wrapper(node: FuncNode) -> bool:
+    """A Func whose value is a load at computed coordinates (a boundary condition,
+    a transpose, a clamped lookup): inlining it costs only the index math."""
+    s = node.stages[0]
+    return len(node.stages) == 1 and s.loads == 1 and s.value_ops <= 3
+
+
+def cheap_to_inline(dag: DAG, node: FuncNode) -> bool:
+    return can_inline(node) and (is_wrapper(node) or node.stages[0].value_ops <= 2
+                                 or reads_per_point(dag, node) <= 1)
+
+
 def heuristic_state(dag: DAG) -> dict:
     p = dag.parallelism
     state: dict = {}
     for node in dag.nodes:
-        if can_inline(node) and (node.stages[0].ops <= 4 or reads_per_point(dag, node) <= 1):
+        if cheap_to_inline(dag, node):
             state[node.name] = Choice("inline")
         else:
             state[node.name] = Choice("root")

@@ -14,7 +14,7 @@ import time
 
 from autoscheduler.cost_model import CostModel
 from autoscheduler.dag import DAG, FuncNode
-from autoscheduler.heuristic import heuristic_state, regblock_member, strip_size
+from autoscheduler.heuristic import cheap_to_inline, heuristic_state, regblock_member, strip_size
 from autoscheduler.space import Choice, can_inline, leaders_of
 
 STRIPS = (4, 8, 16, 32, 64, 128)
@@ -102,7 +102,7 @@ def complete(dag: DAG, decided: dict, default: dict) -> dict:
             other = "tile" if c.place == "row" else "row"
             if member_ok(dag, state, node, other):
                 c = Choice(other)
-            elif can_inline(node) and node.stages[0].ops <= 4:
+            elif cheap_to_inline(dag, node):
                 c = Choice("inline")
             else:
                 c = _default_root(dag, node)

@@ -87,11 +87,20 @@ def build_plan(dag: DAG, state: dict) -> Plan:
         if at is None or node.has_updates and c.place == "row":
             raise Invalid(f"{node.name} can't be a {c.place} member of {leader}")
         if c.place == "row":
-            fp.store, fp.compute = ("at", leader, at[0]), ("at", leader, at[1])
+            fp.compute = ("at", leader, at[1])
+            if _halo_rows(dag, node, dag.node(leader)) > 1:    # slides down the strip
+                fp.store = ("at", leader, at[0])
         else:
             fp.compute = ("at", leader, at)
         _member(dag, plan, node, leader, state)
     return plan
+
+
+def _halo_rows(dag: DAG, node: FuncNode, leader: FuncNode) -> int:
+    """Rows of `node` one row of its leader needs (1: no sliding window to keep)."""
+    if len(node.region) < 2 or len(leader.region) < 2:
+        return 1
+    return max(1, node.region[1][1] - leader.region[1][1] + 1)
 
 
 def _vectorize(dag, node, var, extent, tail=GUARD, used=()) -> list:

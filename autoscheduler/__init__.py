@@ -68,16 +68,24 @@ def autoschedule(pipeline, target=None, params=None):
         candidates = autotune(pipeline, dag, p, candidates, report) + candidates
     report["search_s"] = time.perf_counter() - t0
     seen = set()
-    for label, state, cost in candidates:
+    from autoscheduler.space import build_plan
+    from autoscheduler.validate import probes
+    probe_dags = probes(pipeline, dag)
+    # Each state with fast tails, then with GuardWithIf everywhere (see space.Tails).
+    tries = [(label + (" (GuardWithIf tails)" if safe else ""), state, cost, safe)
+             for label, state, cost in candidates for safe in (False, True)]
+    for label, state, cost, safe in tries:
         try:
-            from autoscheduler.space import build_plan
-            plan = build_plan(dag, state)
+            plan = build_plan(dag, state, safe)
             if plan.key() in seen:
                 continue
             seen.add(plan.key())
-            plan.notes = _notes(p, label, cost, report)
+            plan.notes = _notes(p, label, cost, report) + [
+                "Tails: GuardWithIf (valid at any output size)." if safe else
+                "Tails: ShiftInwards/RoundUp (valid for outputs at least as large as each split "
+                "factor, as Halide's autoschedulers assume)."]
             source = render(plan, title)
-            problem = _over_memory(dag, state, p) or check(pipeline, dag, source, p)
+            problem = _over_memory(dag, state, p) or check(pipeline, dag, source, p, probe_dags)
         except Exception as e:   # noqa: BLE001 - a bad candidate falls back
             problem = f"{type(e).__name__}: {e}"
             source = None

@@ -50,9 +50,11 @@ def _outputs(dag):
     return bufs
 
 
-def measure(pipeline, dag, source: str, budget_s: float = 0.3) -> float:
-    """Best-of-runs milliseconds of `source` applied to `pipeline` (raises if it fails)."""
-    apply_source(source, pipeline)
+def measure(pipeline, dag, source: str | None, budget_s: float = 0.3) -> float:
+    """Best-of-runs milliseconds of `source` applied to `pipeline` (None: the schedule
+    already applied); raises if it fails."""
+    if source is not None:
+        apply_source(source, pipeline)
     outs = _outputs(dag)
     pipeline.realize(outs)                    # compiles, warms up
     times = []
@@ -73,20 +75,28 @@ def autotune(pipeline, dag, params, candidates, report) -> list:
     show = params.verbose or sys.stderr.isatty()
     rng = random.Random(params.seed)
     model = CostModel(dag)
+    from autoscheduler.validate import check, probes
+    probe_dags = probes(pipeline, dag)
     undo = _bind_inputs(dag)
     measured: dict = {}                        # plan key -> (ms, state)
     title = ", ".join(fn.name for fn in dag.output_fns)
 
     def try_state(state, label):
         try:
-            plan = build_plan(dag, state)
+            plans = [build_plan(dag, state, safe) for safe in (False, True)]
         except Exception:                      # noqa: BLE001 - an illegal mutation
             return
-        key = plan.key()
+        key = plans[0].key()
         if key in measured:
             return
         try:
-            ms = measure(pipeline, dag, render(plan, title))
+            for plan in plans:                 # fast tails, unless they read past an input
+                problem = check(pipeline, dag, render(plan, title), params, probe_dags)
+                if problem is None:
+                    break
+            if problem is not None:
+                raise RuntimeError(problem)
+            ms = measure(pipeline, dag, None)
         except Exception as e:                 # noqa: BLE001 - a failing candidate is dropped
             measured[key] = (float("inf"), state)
             if show:

@@ -116,11 +116,12 @@ class FuncNode:
 
 
 class DAG:
-    def __init__(self, outputs: list, target, parallelism: int):
+    def __init__(self, outputs: list, target, parallelism: int, grow: int = 0):
         from pipelang.function import registry
         self.target = target
         self.parallelism = parallelism
         self.output_fns = outputs
+        self.grow = grow                 # added to every output estimate (the region check's probes)
         _, order = find_environment(outputs, registry)
         self.nodes: list = []            # producers before consumers
         self.by_name: dict = {}
@@ -145,9 +146,9 @@ class DAG:
         self._infer_regions()
 
     @classmethod
-    def build(cls, pipeline, target=None, parallelism: int = 1) -> "DAG":
+    def build(cls, pipeline, target=None, parallelism: int = 1, grow: int = 0) -> "DAG":
         from pipelang.pipeline import _functions
-        return cls(_functions(pipeline.outputs()), target, parallelism)
+        return cls(_functions(pipeline.outputs()), target, parallelism, grow)
 
     # ---------------------------------------------------------------- analysis
 
@@ -324,7 +325,7 @@ class DAG:
                     f"Output Func {node.name} has no estimate for dimension {a}: call "
                     f"{node.name}.set_estimate({a}, min, extent) (or set_estimates([...])) "
                     f"before autoscheduling")
-            out.append((self._eval(est[0]), self._eval(est[1])))
+            out.append((self._eval(est[0]), self._eval(est[1]) + self.grow))
         return out
 
     # ---------------------------------------------------------------- queries

@@ -23,7 +23,29 @@ from dataclasses import dataclass
 from autoscheduler.dag import DAG, FuncNode
 from autoscheduler.plan import INLINE, ROOT, Plan
 
-GUARD, SHIFT = "GuardWithIf", "ShiftInwards"
+GUARD, SHIFT, ROUNDUP = "GuardWithIf", "ShiftInwards", "RoundUp"
+
+
+class Tails:
+    """Tail strategies. Fast (the default): outputs ShiftInwards where the estimate
+    covers the factor (GuardWithIf otherwise), intermediates RoundUp, so members'
+    extents stay constant and vector loops clean; this holds for outputs at least
+    as large as the factors (Halide's rule, #4512), and an intermediate rounding
+    up past an input is caught by the region check. Safe: GuardWithIf everywhere
+    (never reads or writes beyond what the algorithm needs, at any size)."""
+
+    def __init__(self, safe: bool = False):
+        self.safe = safe
+
+    def leader(self, node: FuncNode, extent: int, factor: int) -> str:
+        if self.safe:
+            return GUARD
+        if node.is_output:
+            return SHIFT if extent >= factor else GUARD
+        return ROUNDUP
+
+    def inner(self, node: FuncNode) -> str:
+        return GUARD if self.safe or node.is_output else ROUNDUP
 
 
 @dataclass(frozen=True)
@@ -59,15 +81,16 @@ def fresh(node: FuncNode, base: str, taken: set) -> str:
     return name
 
 
-def build_plan(dag: DAG, state: dict) -> Plan:
+def build_plan(dag: DAG, state: dict, safe: bool = False) -> Plan:
     plan = Plan()
+    tails = Tails(safe)
     for node in reversed(dag.nodes):          # outputs first, as Halide prints them
         plan.func(node.name)
     loops = {}                                # leader name -> {"row": (store, compute), "tile": var}
     for node in reversed(dag.nodes):
         c = state[node.name]
         if c.place == "root":
-            loops[node.name] = _leader(dag, plan, node, c.tiling)
+            loops[node.name] = _leader(dag, plan, node, c.tiling, tails)
     for node in dag.nodes:
         c = state[node.name]
         fp = plan.funcs[node.name]
@@ -92,7 +115,7 @@ def build_plan(dag: DAG, state: dict) -> Plan:
                 fp.store = ("at", leader, at[0])
         else:
             fp.compute = ("at", leader, at)
-        _member(dag, plan, node, leader, state)
+        _member(dag, plan, node, leader, state, tails)
     return plan
 
 
@@ -114,7 +137,7 @@ def _vectorize(dag, node, var, extent, tail=GUARD, used=()) -> list:
     return []
 
 
-def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple) -> dict:
+def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple, tails: Tails) -> dict:
     """Directives of a root Func; returns the loops members may use."""
     fp = plan.funcs[node.name]
     s0 = fp.stage(0)
@@ -131,21 +154,26 @@ def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple) -> dict:
         y, S = args[1], tiling[1]
         yi = fresh(node, y + "i", taken)
         s0 += [("split", y, y, yi, S, GUARD), ("reorder", [x] + args[2:] + [yi, y])]
-        s0 += _vectorize(dag, node, x, ext[0], used=s0)
+        s0 += _vectorize(dag, node, x, ext[0], tails.leader(node, ext[0], dag.vector_width(node)),
+                         used=s0)
         s0 += [("parallel", y)]
         out = {"row": (y, yi), "tile": y}
     elif kind == "strips":
         S = tiling[1]
         xi = fresh(node, x + "i", taken)
-        s0 += [("split", x, x, xi, S, GUARD)] + _vectorize(dag, node, xi, min(S, ext[0]), used=s0)
+        s0 += [("split", x, x, xi, S, tails.leader(node, ext[0], S))]
+        s0 += _vectorize(dag, node, xi, min(S, ext[0]), tails.inner(node) if tails.safe else
+                         tails.leader(node, min(S, ext[0]), dag.vector_width(node)), used=s0)
         s0 += [("parallel", x)]
         out = {"tile": x}
     elif kind == "tiles" and len(args) >= 2:
         y, TX, TY = args[1], tiling[1], tiling[2]
         xi, yi = fresh(node, x + "i", taken), fresh(node, y + "i", taken)
-        s0 += [("split", x, x, xi, TX, GUARD), ("split", y, y, yi, TY, GUARD),
+        s0 += [("split", x, x, xi, TX, tails.leader(node, ext[0], TX)),
+               ("split", y, y, yi, TY, tails.leader(node, ext[1], TY)),
                ("reorder", [xi, yi, x, y] + args[2:])]
-        s0 += _vectorize(dag, node, xi, min(TX, ext[0]), used=s0)
+        s0 += _vectorize(dag, node, xi, min(TX, ext[0]),
+                         tails.leader(node, min(TX, ext[0]), dag.vector_width(node)), used=s0)
         s0 += [("parallel", _outer(args, y))]
         out = {"tile": x}
     elif kind == "regblock" and len(args) >= 2:
@@ -159,11 +187,12 @@ def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple) -> dict:
         s0 += _parallel_outer(node, [y] + args[2:], [ext[1] // b] + ext[2:], p, taken)
         out = {"tile": x}
     else:      # flat: the outermost loop in parallel, x vectorized
-        s0 += _vectorize(dag, node, x, ext[0], used=s0)
+        s0 += _vectorize(dag, node, x, ext[0], tails.leader(node, ext[0], dag.vector_width(node)),
+                         used=s0)
         if len(args) >= 2:
             s0 += _parallel_outer(node, args[1:], ext[1:], p, taken)
     for st in node.stages[1:]:
-        _update(dag, plan, node, st)
+        _update(dag, plan, node, st, tails)
     return out
 
 
@@ -186,7 +215,7 @@ def _parallel_outer(node, dims, extents, p, taken) -> list:
     return out + [("parallel", outer)]
 
 
-def _update(dag: DAG, plan: Plan, node: FuncNode, st, parallel: bool = True) -> None:
+def _update(dag: DAG, plan: Plan, node: FuncNode, st, tails: Tails, parallel: bool = True) -> None:
     ds = plan.funcs[node.name].stage(st.index)
     free = [v for v in st.pure if v in st.free_pure]
     if not free:
@@ -198,7 +227,7 @@ def _update(dag: DAG, plan: Plan, node: FuncNode, st, parallel: bool = True) -> 
     if x in free and st.rvars:
         ds.append(("reorder", [x] + rv + others))
     if x in free:
-        ds += _vectorize(dag, node, x, node.extent(x), used=ds)
+        ds += _vectorize(dag, node, x, node.extent(x), tails.inner(node), used=ds)
     par = [v for v in free if v != x and node.extent(v) > 1]
     if par and parallel:
         ds.append(("parallel", par[-1]))
@@ -206,7 +235,7 @@ def _update(dag: DAG, plan: Plan, node: FuncNode, st, parallel: bool = True) -> 
         ds.append(("unscheduled",))
 
 
-def _member(dag: DAG, plan: Plan, node: FuncNode, leader: str, state: dict) -> None:
+def _member(dag: DAG, plan: Plan, node: FuncNode, leader: str, state: dict, tails: Tails) -> None:
     fp = plan.funcs[node.name]
     lc = state[leader].tiling
     if lc and lc[0] == "regblock":
@@ -223,8 +252,9 @@ def _member(dag: DAG, plan: Plan, node: FuncNode, leader: str, state: dict) -> N
                                        ("unroll", x), ("unroll", y)])
         return
     if node.args:
-        fp.stage(0).extend(_vectorize(dag, node, node.args[0], node.region[0][1], used=fp.stage(0)))
+        fp.stage(0).extend(_vectorize(dag, node, node.args[0], node.region[0][1], tails.inner(node),
+                                      used=fp.stage(0)))
     for st in node.stages[1:]:
-        _update(dag, plan, node, st, parallel=False)
+        _update(dag, plan, node, st, tails, parallel=False)
     if not fp.stage(0):
         del fp.stages[0]

@@ -32,7 +32,20 @@ def input_regions(dag) -> dict:
     return out
 
 
-def check(pipeline, dag, source: str, params) -> str | None:
+# The region check also runs at outputs this much larger than the estimates: an odd
+# size no split factor divides, where a RoundUp tail would read past an input.
+PROBE_GROW = 13
+
+
+def probes(pipeline, dag) -> list:
+    from autoscheduler.dag import DAG
+    try:
+        return [dag, DAG.build(pipeline, dag.target, dag.parallelism, grow=PROBE_GROW)]
+    except Exception:                        # noqa: BLE001 - e.g. a bound that can't grow
+        return [dag]
+
+
+def check(pipeline, dag, source: str, params, probe_dags=None) -> str | None:
     """None if the schedule is good (it is left applied); otherwise why not."""
     try:
         apply_source(source, pipeline)
@@ -40,7 +53,9 @@ def check(pipeline, dag, source: str, params) -> str | None:
     except Exception as e:                   # noqa: BLE001 - any failure rejects the candidate
         reset_schedules(pipeline)
         return f"does not compile: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-    problem = _regions_ok(dag, compiled)
+    problem = None
+    for d in probe_dags or [dag]:
+        problem = problem or _regions_ok(d, compiled)
     if problem is not None:
         reset_schedules(pipeline)
     return problem
@@ -71,6 +86,7 @@ def _regions_ok(dag, compiled) -> str | None:
             except Exception:                # noqa: BLE001 - a bound reading data: can't check
                 continue
             if lo < want[0] or hi > want[1]:
-                return (f"reads input {sym.name} over [{lo}, {hi}] in dimension {d}, outside the "
-                        f"[{want[0]}, {want[1]}] the algorithm needs")
+                size = "x".join(str(e) for _, e in dag.by_sym[compiled.outputs[0].sym].region)
+                return (f"at output size {size} it reads input {sym.name} over [{lo}, {hi}] in "
+                        f"dimension {d}, outside the [{want[0]}, {want[1]}] the algorithm needs")
     return None

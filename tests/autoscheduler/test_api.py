@@ -81,9 +81,10 @@ def test_apply_autoscheduler_with_image_param_estimates_matches_numpy():
     inp.set(hl.Buffer(arr))
     out = p.realize([64, 48])
     np.testing.assert_array_equal(np.asarray(out), _ref(arr))
-    # A smaller size than estimated still works (no split needs the estimated size).
-    inp.set(hl.Buffer(arr[:13, :20].copy()))
-    np.testing.assert_array_equal(np.asarray(p.realize([18, 11])), _ref(arr[:13, :20]))
+    # A larger size than estimated works too.
+    big = np.random.default_rng(2).integers(0, 1 << 14, size=(99, 131)).astype(np.uint16)
+    inp.set(hl.Buffer(big))
+    np.testing.assert_array_equal(np.asarray(p.realize([129, 97])), _ref(big))
 
 
 def _schedule_state(pipeline):
@@ -134,7 +135,7 @@ def test_beam_search_and_autotuning_keep_a_correct_schedule():
         "Adams2019", {"parallelism": 2, "time_budget_s": 0.5, "autotune_budget_s": 2, "seed": 4}))
     assert r.report["autotune_measured"] >= 1
     assert r.report["search_states"] > 1
-    assert r.report["chosen"] in ("autotuned", "beam search", "greedy baseline")
+    assert r.report["chosen"].startswith(("autotuned", "beam search", "greedy baseline"))
     assert inp.get() is None                     # autotuning's random inputs were unbound again
     inp.set(hl.Buffer(arr[:82, :98].copy()))
     np.testing.assert_array_equal(np.asarray(p.realize([96, 80])), _ref(arr[:82, :98]))
@@ -148,9 +149,10 @@ def test_a_failing_candidate_falls_back_with_a_warning(monkeypatch):
     real = validate.check
     calls = []
 
-    def reject_first(pipeline, dag, source, params):
+    def reject_first(pipeline, dag, source, params, probe_dags=None):
         calls.append(source)
-        return "rejected by the test" if len(calls) == 1 else real(pipeline, dag, source, params)
+        return "rejected by the test" if len(calls) == 1 else real(pipeline, dag, source, params,
+                                                                   probe_dags)
     monkeypatch.setattr(validate, "check", reject_first)
     with pytest.warns(UserWarning, match="rejected by the test"):
         r = hl.Pipeline(by).apply_autoscheduler(

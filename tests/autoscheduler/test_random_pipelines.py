@@ -18,7 +18,7 @@ def test_autoscheduled_random_pipeline_matches_reference(seed):
 def test_greedy_baseline_random_pipeline_matches_reference(seed):
     msg, report = autoschedule_random(100 + seed, PARAMS, name="Mullapudi2016")
     assert msg is None, msg
-    assert report["chosen"] == "greedy baseline", report["fallbacks"]
+    assert report["chosen"].startswith("greedy baseline"), report["fallbacks"]
 
 
 @pytest.mark.slow

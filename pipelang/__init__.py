@@ -47,6 +47,21 @@ def evaluate(e):
     return out._array.item()
 
 
+def evaluate_may_gpu(e):
+    """`evaluate(e)`, run on the GPU when the JIT target has a GPU feature
+    (as Halide's: one GPU thread computes the value)."""
+    target = get_jit_target_from_environment()
+    if not target.has_gpu_feature():
+        return evaluate(e)
+    f = Func()
+    f[()] = e
+    f.gpu_single_thread()
+    out = f.realize([], target)
+    if isinstance(out, list):
+        return builtins.tuple(b._array.item() for b in out)
+    return out._array.item()
+
+
 def set_num_threads(n: int) -> None:
     """How many threads parallel loops use (also `HL_NUM_THREADS` in the environment)."""
     from pipelang.backends.llvm import set_num_threads as _set

@@ -53,8 +53,9 @@ def _describe(i: int) -> str:
 
 
 def define(func, args: tuple, value) -> None:
+    from pipelang.operators import lower_random
     fn = func.function
-    values = _values(fn, value)
+    values = lower_random(_values(fn, value), [to_ir(a) for a in args])
     all_vars = all(isinstance(a, Var) for a in args)
     names = [a.name() for a in args] if all_vars else []
     if not fn.defined() and all_vars and len(set(names)) != len(names):

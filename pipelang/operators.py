@@ -17,6 +17,7 @@ ops for them they are expanded here (`lower_lerp`, `lower_mux`,
 from __future__ import annotations
 
 import builtins
+import itertools
 
 from pipelang import ir
 from pipelang.errors import CompileError
@@ -33,6 +34,7 @@ __all__ = [
     "hypot", "erf", "fast_sin", "fast_cos", "fast_log", "fast_exp", "fast_pow", "fast_inverse",
     "fast_inverse_sqrt", "likely_if_innermost", "unsafe_promise_clamped", "target_has_feature",
     "target_arch_is", "target_os_is", "target_bits", "target_natural_vector_size",
+    "random_float", "random_int", "random_uint",
     "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64",
     "i8_sat", "i16_sat", "i32_sat", "i64_sat", "u8_sat", "u16_sat", "u32_sat", "u64_sat",
 ]
@@ -236,7 +238,10 @@ def _select_tuple(args) -> tuple:
 
 
 def mux(id, values) -> Expr:
-    """`values[id]`; an out-of-range `id` gives the last value."""
+    """`values[id]`; an out-of-range `id` gives the last value. `values` is a
+    list, or a Tuple-valued call such as `g[x]` (one value per element)."""
+    if not isinstance(values, (list, tuple)) and hasattr(values, "__len__"):
+        values = [values[i] for i in range(len(values))]
     vals = [to_ir(v) for v in values]
     if not vals:
         raise CompileError("mux() requires a non-empty vector of values")
@@ -719,3 +724,77 @@ def target_bits() -> Expr:
 def target_natural_vector_size(t) -> Expr:
     from pipelang.target import get_jit_target_from_environment
     return Expr(make_const(ir.Int(32), get_jit_target_from_environment().natural_vector_size(t)))
+
+
+# ---------------------------------------------------------------- random numbers
+
+# A random_* call is a marker Variable until the definition it appears in is
+# made; `lower_random` then replaces it by a hash of the call's own number, its
+# seed and the definition's variables, so each point (and each call site) gets
+# its own value, the same on every run.
+_random_markers: dict = {}
+_random_counter = itertools.count()
+
+
+def _random_marker(seed, allowed) -> Expr:
+    seed_ir = None
+    if seed is not None:
+        seed_ir = to_ir(seed)
+        if seed_ir.type not in allowed:
+            raise CompileError(f"The seed passed to random numbers must have type "
+                               f"{' or '.join(map(type_name, allowed))}, but instead is "
+                               f"{_show(seed_ir)} of type {type_name(seed_ir.type)}")
+    n = next(_random_counter)
+    sym = ir.Symbol(f"__random{n}")
+    _random_markers[sym] = (n, seed_ir)
+    return Expr(ir.Variable(ir.UInt(32), sym))
+
+
+def random_uint(seed=None) -> Expr:
+    """A pseudo-random uint32, a fixed function of the point it is computed at
+    (the definition's variables), this call and `seed`. Not Halide's sequence."""
+    return _random_marker(seed, (ir.Int(32), ir.UInt(32)))
+
+
+def random_int(seed=None) -> Expr:
+    """`random_uint` reinterpreted as int32."""
+    u = random_uint(seed)._to_ir()
+    return Expr(ir.Intrinsic(ir.Int(32), ir.Op.REINTERPRET, (u,)))
+
+
+def random_float(seed=None) -> Expr:
+    """A pseudo-random float32, uniform in [0, 1): the top 24 bits of a `random_uint`."""
+    u = _random_marker(seed, (ir.Int(32),))._to_ir()
+    top = ir.Cast(ir.Float(32), ir.Intrinsic(ir.UInt(32), ir.Op.SHIFT_RIGHT, (u, make_const(ir.UInt(32), 8))))
+    return Expr(ir.Mul(top, make_const(ir.Float(32), 1.0 / (1 << 24))))
+
+
+def _mix(h: ir.Expr) -> ir.Expr:
+    """A 32-bit finalizer (MurmurHash3's fmix32): every input bit affects every output bit."""
+    u = ir.UInt(32)
+    shr = lambda e, k: ir.Intrinsic(u, ir.Op.SHIFT_RIGHT, (e, make_const(u, k)))  # noqa: E731
+    xor = lambda a, b: ir.Intrinsic(u, ir.Op.BITWISE_XOR, (a, b))  # noqa: E731
+    h = ir.Mul(xor(h, shr(h, 16)), make_const(u, 0x85EBCA6B))
+    h = ir.Mul(xor(h, shr(h, 13)), make_const(u, 0xC2B2AE35))
+    return xor(h, shr(h, 16))
+
+
+def lower_random(values: tuple, point: list) -> tuple:
+    """Replace the random_* markers in `values` by hashes of `point` (the
+    definition's variables, as IR)."""
+    from pipelang.ir.visitor import free_symbols, substitute
+    used = set()
+    for v in values:
+        used |= free_symbols(v) & _random_markers.keys()
+    if not used:
+        return values
+    u = ir.UInt(32)
+    mapping = {}
+    for sym in used:
+        n, seed = _random_markers[sym]
+        h = _mix(make_const(u, (n * 0x9E3779B9 + 0x7F4A7C15) & 0xFFFFFFFF))
+        for e in ([seed] if seed is not None else []) + list(point):
+            e = cast_ir(u, e) if e.type != u else e
+            h = _mix(ir.Intrinsic(u, ir.Op.BITWISE_XOR, (h, ir.Add(e, make_const(u, 0x9E3779B9)))))
+        mapping[sym] = h
+    return tuple(substitute(mapping, v) for v in values)

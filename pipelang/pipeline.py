@@ -55,6 +55,24 @@ def _functions(outputs) -> list:
     return fns
 
 
+class _PrintFinder(ir.IRVisitor):
+    found = False
+
+    def visit_Intrinsic(self, node):
+        if node.op is ir.Op.PRINT:
+            self.found = True
+        self.generic_visit(node)
+
+
+def _uses_print(fn) -> bool:
+    """Whether a Function's definitions call hl.print / print_when."""
+    v = _PrintFinder()
+    for d in fn.stages():
+        for e in tuple(d.values) + tuple(d.args):
+            v.visit(e)
+    return v.found
+
+
 class _Compiled:
     """A pipeline's compiled code and what calling it needs.
 
@@ -84,6 +102,7 @@ class _Compiled:
                        if (fn.schedule.trace_stores or fn.schedule.trace_loads
                            or fn.schedule.trace_realizations)
                        and (fn in outputs or not is_inlined(fn, outputs))]
+        self.prints = any(_uses_print(fn) for fn in self.env_functions)
         self._lowered = None
         self.timings: list = []
         self.cache_hit = False
@@ -636,6 +655,14 @@ class Pipeline:
             c.device.run(c, outs)
             return
         address = c.packer.pack(c.values(outs))
+        if (c.traced or c.prints) and sys.stdout is not sys.__stdout__:
+            from pipelang.backends.llvm.printing import c_stdout_to_python
+            with c_stdout_to_python():
+                self._call(c, address, outs)
+        else:
+            self._call(c, address, outs)
+
+    def _call(self, c, address, outs) -> None:
         if c.traced:
             self._traced_call(c, address, outs)
         else:

@@ -11,6 +11,8 @@ meaning real Halide, once with `halide` (and `halide.imageio`) bound to
 pipelang. The programs are not edited. Their stdout and exit status are
 compared after normalizing only what legitimately differs between runs and
 compilers: timings, pointer values and the CPU-feature part of target strings.
+Both runs use one thread (HL_NUM_THREADS=1, `--threads` to change it), so
+what parallel loops print comes in loop order.
 
 The result is a table of items: `identical`, `different` (the diff is shown
 with --diff), `failed` (pipelang exited non-zero where Halide did not; its
@@ -115,7 +117,7 @@ def find_items(checkouts: list[Path], only: set[str] | None = None) -> list[Item
     return items
 
 
-def _run(item: Item, bootstrap: str, timeout: float) -> Run:
+def _run(item: Item, bootstrap: str, timeout: float, threads: int = 1) -> Run:
     """One run of the program in a fresh tree: <tmp>/python_bindings/<sub>/prog.py
     with <tmp>/tutorial/images linked to the checkout's images."""
     assert item.path is not None and item.checkout is not None
@@ -132,7 +134,9 @@ def _run(item: Item, bootstrap: str, timeout: float) -> Run:
         project_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([project_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-        env.setdefault("HL_NUM_THREADS", "2")
+        # One thread: what a parallel loop traces then comes in loop order under
+        # both compilers, instead of in an order that changes from run to run.
+        env["HL_NUM_THREADS"] = str(threads)
         try:
             done = subprocess.run([sys.executable, "-c", bootstrap, str(dest)], cwd=dest.parent, env=env,
                                   capture_output=True, text=True, timeout=timeout)
@@ -152,13 +156,13 @@ def _tail(text: str, lines: int = 8) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
-def compare(item: Item, timeout: float = 600) -> Outcome:
+def compare(item: Item, timeout: float = 600, threads: int = 1) -> Outcome:
     if item.path is None:
         return Outcome(item, "missing", "not in any checkout given")
-    ref = _run(item, _AS_HALIDE, timeout)
+    ref = _run(item, _AS_HALIDE, timeout, threads)
     if ref.rc != 0:
         return Outcome(item, "skipped", f"real Halide exits {ref.rc}: {_tail(ref.stderr, 3)}")
-    got = _run(item, _AS_PIPELANG, timeout)
+    got = _run(item, _AS_PIPELANG, timeout, threads)
     want_out, got_out = normalize(ref.stdout), normalize(got.stdout)
     if got.rc != 0:
         return Outcome(item, "failed", f"exit {got.rc}:\n{_tail(got.stderr)}")
@@ -174,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", help="run only these items (e.g. lesson_02 buffer)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per run (default 600)")
     ap.add_argument("--diff", action="store_true", help="show the diff or error of each item that is not identical")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="HL_NUM_THREADS for both runs (default 1, so traces from parallel loops are ordered)")
     args = ap.parse_args(argv)
     for module in ("halide", "pipelang"):
         if not _available(module):
@@ -187,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = []
     width = max(len(i.name) for i in items) if items else 10
     for item in items:
-        o = compare(item, args.timeout)
+        o = compare(item, args.timeout, args.threads)
         outcomes.append(o)
         first = o.detail.splitlines()[-1] if o.detail and o.status in ("failed", "skipped", "missing") else ""
         print(f"{item.name:<{width}}  {o.status:<10} {first[:100]}", flush=True)

@@ -8,6 +8,11 @@ so it interleaves correctly with Python's own.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
+
 from llvmlite import ir as ll
 
 from pipelang.ir import StringImm
@@ -58,3 +63,34 @@ def emit_print(cg, pieces) -> None:
     fflush = cg._declare("fflush", ll.FunctionType(ll.IntType(32), [I8P]))
     b.call(printf, [b.bitcast(gv, I8P)] + values)
     b.call(fflush, [ll.Constant(I8P, None)])
+
+
+@contextlib.contextmanager
+def c_stdout_to_python():
+    """While compiled code runs, send what it prints to `sys.stdout` when
+    Python's stdout has been replaced (`contextlib.redirect_stdout`, pytest's
+    capsys): compiled code writes to file descriptor 1, which a replaced
+    `sys.stdout` does not see. Halide's bindings route `halide_print` to
+    `sys.stdout` the same way. Does nothing when stdout is the real one."""
+    if sys.stdout is sys.__stdout__ or sys.__stdout__ is None:
+        yield
+        return
+    sys.__stdout__.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 1)
+        try:
+            yield
+        finally:
+            _libc_fflush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode(errors="replace")
+            if text:
+                sys.stdout.write(text)
+
+
+def _libc_fflush() -> None:
+    import ctypes
+    ctypes.CDLL(None).fflush(None)

@@ -255,3 +255,44 @@ def constrained_outputs(c, outs: list) -> list:
 def sym_index(fn, sym) -> int:
     from pipelang.lowering.names import buffer
     return next(i for i in range(len(fn.output_types)) if buffer(fn, i) is sym)
+
+
+# ---------------------------------------------------------------- add_requirement
+
+def requirement(condition, args) -> tuple:
+    cond = to_ir(condition)
+    if not cond.type.is_bool():
+        raise CompileError(f"add_requirement needs a boolean condition, not "
+                           f"{ir.to_string(cond)} of type {cond.type}")
+    return cond, tuple(a if isinstance(a, str) else to_ir(a) for a in args)
+
+
+def check_requirements(requirements: list) -> None:
+    """Halide's Pipeline.add_requirement: fail before running unless every
+    condition holds, with its message (`Requirement Failed: (cond) args`)."""
+    from pipelang.buffer import field_owner
+    from pipelang.errors import PipelineRuntimeError
+    from pipelang.lowering.analysis.evaluate import evaluate_expr
+    from pipelang.param import param_owner
+    for cond, args in requirements:
+        exprs = [cond] + [a for a in args if not isinstance(a, str)]
+        env = {}
+        for e in exprs:
+            for sym in ir.free_symbols(e):
+                if sym in param_owner:
+                    env[sym] = param_owner[sym].get()
+                elif sym in field_owner:
+                    owner = field_owner[sym]
+                    b = owner if isinstance(owner, Buffer) else owner.get()
+                    if b is None:
+                        raise BufferError_(f"add_requirement reads buffer {owner.name()}, "
+                                           f"which is not bound")
+                    _bind(env, owner._sym, _shape(b))
+                else:
+                    raise CompileError(f"add_requirement: {sym.name} is not a Param or a "
+                                       f"buffer field")
+        if evaluate_expr(cond, env):
+            continue
+        words = [a if isinstance(a, str) else str(evaluate_expr(a, env)) for a in args]
+        raise PipelineRuntimeError(f"Requirement Failed: ({ir.to_string(cond).strip('()')}) "
+                                   + " ".join(words))

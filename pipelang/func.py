@@ -425,8 +425,15 @@ class Func:
         touch()
         return self
 
+    def hoist_storage(self, f, var=None):
+        """Allocate this Func's storage at an outer level (at or outside its store
+        level). Recorded and checked; the allocation stays at the store level."""
+        self.function.schedule.hoist_storage_level = self._level(f, var)
+        touch()
+        return self
+
     def hoist_storage_root(self):
-        return self.store_root()
+        return self.hoist_storage(LoopLevel.root())
 
     # ---------------------------------------------------------------- wrappers
 
@@ -464,6 +471,28 @@ class Func:
             raise ScheduleError(f"memoize() of {self.name()}: eviction keys are not supported")
         self.function.schedule.memoized = True
         self.function.schedule.memoize_id = next(_memoize_ids)
+        touch()
+        self._pipeline = None
+        return self
+
+    def async_(self) -> "Func":
+        """Halide: compute this producer in its own thread, concurrently with its
+        consumer. pipelang records it and computes the producer before its
+        consumer in the same thread (the same results; no overlap)."""
+        self.function.schedule.async_ = True
+        touch()
+        self._pipeline = None
+        return self
+
+    def ring_buffer(self, extent) -> "Func":
+        """Keep `extent` copies of the storage hoisted by hoist_storage (for async
+        producers). Checked; with synchronous production one copy is used."""
+        e = _int_ir(extent)
+        v = ir.const_value(e)
+        if v is not None and v <= 0:
+            raise ScheduleError(f'ring_buffer() of Func "{self.name()}" needs a positive extent, '
+                                f'not {v}')
+        self.function.schedule.ring_buffer = e
         touch()
         self._pipeline = None
         return self

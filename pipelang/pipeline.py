@@ -548,6 +548,12 @@ class Pipeline:
                 raise BufferError_(f"Output buffers of a pipeline must all cover the same region; "
                                    f"{buf.name()} differs from {first.name()} in dimension {d}")
 
+    def add_requirement(self, condition, *args) -> None:
+        """Fail a run unless `condition` (of Params and buffer fields) holds, with
+        `args` (strings and Exprs) as the message."""
+        from pipelang.constraints import requirement
+        self.__dict__.setdefault("_requirements", []).append(requirement(condition, args))
+
     def infer_input_bounds(self, *args, target=None) -> None:
         """Bind every unbound ImageParam to a buffer of the shape needed to
         produce outputs of these sizes (or these Buffers), within its constraints."""
@@ -569,6 +575,9 @@ class Pipeline:
         if target is not None:
             self._target = target
         fns = _functions(self._funcs)
+        if self.__dict__.get("_requirements"):
+            from pipelang.constraints import check_requirements
+            check_requirements(self._requirements)
         outs = self._output_buffers(fns, args)
         given = any(isinstance(a, (Buffer, np.ndarray)) for a in args) or (
             len(args) == 1 and isinstance(args[0], (list, tuple))

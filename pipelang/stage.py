@@ -390,7 +390,10 @@ class Stage:
         d.add_specialization(ir.make_const(ir.Bool(), 1), message)
 
     def unscheduled(self):
-        """Say that this update is left unscheduled on purpose (silences Halide's warning)."""
+        """Say that this update is left unscheduled on purpose (silences Halide's
+        warning); as in Halide, only once, and only on a stage not scheduled."""
+        if self._sched.touched or self._sched.unscheduled:
+            raise ScheduleError("Stage::unscheduled called on an update definition with a schedule")
         self._sched.unscheduled = True
         return self
 

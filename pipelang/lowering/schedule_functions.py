@@ -426,6 +426,7 @@ def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
         compute = store = _level_of(loops[-1], env) if loops else LoopLevel.root()
     if store.is_inlined():
         store = compute
+    _check_hoist(fn, store, env)
 
     def directive():
         parts = []
@@ -468,6 +469,19 @@ def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
                             f'({directive()}): store_at must be at or outside compute_at.\n'
                             + _legal_message(fn, sites, env, directive()))
     return out
+
+
+def _check_hoist(fn, store: LoopLevel, env) -> None:
+    """hoist_storage must name a loop of the pipeline (or root); ring_buffer
+    needs a hoist level distinct from the store level (Halide's rules)."""
+    hoist = fn.schedule.hoist_storage_level
+    if not hoist.is_inlined() and not hoist.is_root() and not _candidates(hoist, env):
+        raise ScheduleError(f'Func "{fn.name}" is scheduled hoist_storage({_level_source(fn, hoist)}), '
+                            f'but that is not a loop of this pipeline')
+    if fn.schedule.ring_buffer is not None and (hoist.is_inlined() or hoist == store):
+        raise ScheduleError(f'Func "{fn.name}" is scheduled with ring_buffer(), but has matching '
+                            f'store_at and hoist_storage levels. Add an explicit hoist_storage '
+                            f'directive to the schedule to fix the issue.')
 
 
 def schedule_functions(outputs: list, env: dict, order: list) -> ir.Stmt:

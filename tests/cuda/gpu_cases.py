@@ -435,3 +435,22 @@ def thread_dims_mismatch_guards():
     row = (IMG_U16[0].astype(np.int64) * 3) % 65536
     ref = (row[:64] + row[1:65] + IMG_U16[:40, :64]) % 65536
     return [f], [64, 40], [ref.astype(np.uint16)]
+
+
+@case
+def lesson19_image_param_in_shared():
+    """Halide's lesson 19: ImageParam.in_() stages each tile's input in shared memory."""
+    img = hl.ImageParam(hl.Int(32), 2, "l19_img")
+    blur = hl.Func("l19_blur")
+    blur[x, y] = sum(img[x + dx, y + dy] for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    blur.compute_root().gpu_tile(x, y, xo, yo, xi, yi, 8, 8)
+    wrapper = img.in_(blur)
+    wrapper.compute_at(blur, xo).gpu_threads(*wrapper.args()[:2])
+    inp = hl.Buffer(hl.Int(32), [42, 34])
+    inp.set_min([-1, -1])
+    yy, xx = np.mgrid[-1:33, -1:41]
+    np.asarray(inp)[...] = xx * 17 + yy % 4
+    img.set(inp)
+    p = np.asarray(inp).astype(np.int64)
+    ref = sum(p[1 + dy:33 + dy, 1 + dx:41 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    return [blur], [40, 32], [ref.astype(np.int32)]

@@ -38,6 +38,14 @@ def is_barrier(s) -> bool:
         s.value.op is ir.Op.GPU_BARRIER
 
 
+def _ends_with_barrier(s) -> bool:
+    """A block-level loop whose every iteration ends with a barrier needs none after it."""
+    if not isinstance(s, ir.For):
+        return False
+    body = s.body
+    return isinstance(body, ir.Block) and is_barrier(body.stmts[-1])
+
+
 def _thread_chain(loop: ir.For) -> list:
     """The perfectly nested thread loops starting at `loop`, outermost first."""
     chain = []
@@ -158,7 +166,7 @@ class _Fuse:
             for sub in s.stmts:
                 new, did = self.block_level(sub)
                 out.append(new)
-                if did:
+                if did and not _ends_with_barrier(new):
                     out.append(BARRIER)
             if out and is_barrier(out[-1]):
                 out.pop()

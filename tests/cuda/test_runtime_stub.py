@@ -143,3 +143,11 @@ def test_no_device_here_is_a_clean_answer():
     ok = runtime.device_available()
     assert ok in (True, False)
     assert hl.host_supports_target_device(hl.Target("host"))
+
+
+def test_no_driver_is_a_cuda_error():
+    pytest.importorskip("cuda.bindings")
+    if runtime.device_available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(runtime.CudaError, match="cuInit failed: CUDA_ERROR_"):
+        runtime.Device(0)

@@ -129,6 +129,10 @@ class DevicePipeline:
         grid = [int(evaluate_expr(g, env)) for g in s.grid]
         if min(grid) <= 0:
             return
+        if grid[0] >= 1 << 31 or max(grid[1:]) > 65535:
+            raise PipelineRuntimeError(
+                f"Kernel {k.name} needs a grid of {grid[0]}x{grid[1]}x{grid[2]} blocks; CUDA allows at "
+                f"most 65535 in y and z (the second and third gpu_blocks loops): make those tiles larger")
         fn = self._load().function(k.name, k.shared_bytes)
         args = []
         scalars = iter(s.args)

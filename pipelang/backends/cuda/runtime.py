@@ -94,7 +94,12 @@ class Device:
 
     def __init__(self, ordinal: int):
         driver = _driver()
-        _check("cuInit", driver.cuInit(0))
+        try:
+            init = driver.cuInit(0)
+        except (OSError, RuntimeError) as e:     # cuda.pathfinder: libcuda is not installed
+            raise CudaError("cuInit", "CUDA_ERROR_NO_DEVICE",
+                            f"no NVIDIA driver library here: {e}") from e
+        _check("cuInit", init)
         count = _check("cuDeviceGetCount", driver.cuDeviceGetCount())
         if not 0 <= ordinal < count:
             raise CudaError("cuDeviceGet", "CUDA_ERROR_INVALID_DEVICE",
@@ -148,9 +153,10 @@ class Device:
         """`args`: ctypes values, in the kernel's parameter order."""
         self.make_current()
         pointers = (ctypes.c_void_p * max(len(args), 1))(*[ctypes.addressof(a) for a in args])
-        _check("cuLaunchKernel", _driver().cuLaunchKernel(
-            fn, *[int(g) for g in grid], *[int(b) for b in block], int(shared_bytes), 0,
-            ctypes.addressof(pointers), 0))
+        driver = _driver()
+        _check("cuLaunchKernel", driver.cuLaunchKernel(
+            fn, *[int(g) for g in grid], *[int(b) for b in block], int(shared_bytes),
+            driver.CUstream(0), ctypes.addressof(pointers), None))
 
     def timed_launch(self, fn, grid, block, shared_bytes: int, args: list) -> float:
         """Launch and wait; the kernel's time in ms, from CUDA events around it."""
@@ -159,9 +165,9 @@ class Device:
         start = _check("cuEventCreate", driver.cuEventCreate(0))
         end = _check("cuEventCreate", driver.cuEventCreate(0))
         try:
-            _check("cuEventRecord", driver.cuEventRecord(start, 0))
+            _check("cuEventRecord", driver.cuEventRecord(start, driver.CUstream(0)))
             self.launch(fn, grid, block, shared_bytes, args)
-            _check("cuEventRecord", driver.cuEventRecord(end, 0))
+            _check("cuEventRecord", driver.cuEventRecord(end, driver.CUstream(0)))
             _check("cuEventSynchronize", driver.cuEventSynchronize(end))
             return float(_check("cuEventElapsedTime", driver.cuEventElapsedTime(start, end)))
         finally:

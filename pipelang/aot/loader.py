@@ -134,6 +134,9 @@ class AotFunction:
         self.name = name
         meta = ctypes.CFUNCTYPE(ctypes.POINTER(_Metadata))(loaded.address(name + "_metadata"))()
         self.target = meta.contents.target.decode()
+        # Built with the user_context feature: a leading void* (passed as NULL).
+        self._user_context = "user_context" in self.target.split("-")
+        self._null_context = ctypes.c_void_p(None)
         self.arguments = [(a.name.decode(), a.kind, a.dimensions, _type_of(a.type), a.type)
                           for a in meta.contents.arguments[:meta.contents.num_arguments]]
         self._argv = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_void_p))(
@@ -162,6 +165,8 @@ class AotFunction:
                 cell = self._buffer(name, kind, dims, t, value, keep)
             keep.append(cell)
             slots.append(ctypes.cast(ctypes.pointer(cell), ctypes.c_void_p).value)
+        if self._user_context:
+            slots.insert(0, ctypes.cast(ctypes.pointer(self._null_context), ctypes.c_void_p).value)
         argv = (ctypes.c_void_p * max(len(slots), 1))(*slots)
         _messages.last = None
         rc = self._argv(argv)

@@ -121,7 +121,8 @@ def _stmt(html: bool):
 
 def _python_extension(path, m, pipeline, fn_name, target):
     from pipelang.aot.python_extension import python_extension_source
-    _write(path, python_extension_source(m.fn_name, m.arguments))
+    _write(path, python_extension_source(m.fn_name, m.arguments,
+                                         target.has_feature("user_context")))
 
 
 _WRITERS = {

@@ -28,7 +28,7 @@ def _format_chars(t) -> str:
     return signed if t.is_int() else signed.upper()
 
 
-def python_extension_source(fn_name: str, arguments) -> str:
+def python_extension_source(fn_name: str, arguments, user_context: bool = False) -> str:
     n = len(arguments)
     kwlist = ", ".join(f'"{a.name}"' for a in arguments)
     decls, unpack, call = [], [], []
@@ -60,7 +60,7 @@ def python_extension_source(fn_name: str, arguments) -> str:
 #include <stdint.h>
 #include "HalideRuntime.h"
 
-extern "C" int {fn_name}({", ".join("struct halide_buffer_t *" if a.kind != INPUT_SCALAR else c_type(a.type) for a in arguments)});
+extern "C" int {fn_name}({", ".join((["void *"] if user_context else []) + ["struct halide_buffer_t *" if a.kind != INPUT_SCALAR else c_type(a.type) for a in arguments])});
 
 namespace {{
 
@@ -175,7 +175,7 @@ PyObject *pl_call(PyObject *, PyObject *args, PyObject *kwargs) {{
     halide_print_t old_print = halide_set_custom_print(pl_print);
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = {fn_name}({", ".join(call)});
+    rc = {fn_name}({", ".join((["nullptr"] if user_context else []) + call)});
     Py_END_ALLOW_THREADS
     halide_set_error_handler(old);
     halide_set_custom_print(old_print);

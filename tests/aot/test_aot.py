@@ -190,6 +190,19 @@ def test_load_library_checks_arguments(tmp_path):
         lib(a, 1, np.zeros((4, 41), np.uint8))
 
 
+def test_user_context_target(tmp_path):
+    f, inp, off = brighter()
+    f.compile_to_file(str(tmp_path / "uc"), [inp, off], "uc",
+                      hl.Target("host").with_feature(hl.TargetFeature.UserContext))
+    assert "int uc(void *__user_context, struct halide_buffer_t *_input_buffer" in \
+        (tmp_path / "uc.h").read_text()
+    lib = hl.load_library(str(tmp_path / "uc.o"))
+    a = np.arange(64, dtype=np.uint8).reshape(2, 32)
+    out = np.zeros_like(a)
+    lib(a, 2, out)
+    np.testing.assert_array_equal(out, a + 2)
+
+
 def test_embedded_buffer_is_compiled_in(tmp_path):
     x = hl.Var("x")
     table = hl.Buffer(np.arange(16, dtype=np.int32) * 3, name="table")

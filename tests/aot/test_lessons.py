@@ -44,6 +44,7 @@ def run_py(script, cwd, *args, extra_path=()):
 
 
 @needs_halide_sources
+@pytest.mark.slow      # test_aot.py checks the same object formats in-process
 def test_lesson_11_cross_compilation(tmp_path):
     out = run_py(ported("tutorial/lesson_11_cross_compilation.py", tmp_path / "l11.py"), tmp_path)
     assert "Success!" in out

@@ -65,7 +65,7 @@ def _per_consumer(hl):
 
 def _shared_list(hl):
     x, y = _xy(hl)
-    f, g, h, out = hl.Func("f"), hl.Func("g"), hl.Func("h"), hl.Func("out")
+    f, g, h, out = hl.Func("sl_f"), hl.Func("sl_g"), hl.Func("sl_h"), hl.Func("sl_out")
     f[x, y] = x * y
     g[x, y] = f[x, y] + 1
     h[x, y] = f[x, y] * 2
@@ -79,7 +79,7 @@ def _shared_list(hl):
 
 def _clone(hl):
     x, y = _xy(hl)
-    f, g, h = hl.Func("f"), hl.Func("g"), hl.Func("h")
+    f, g, h = hl.Func("cl_f"), hl.Func("cl_g"), hl.Func("cl_h")
     f[x, y] = x + 2 * y
     f[x, y] += 1
     g[x, y] = f[x, y] * 3

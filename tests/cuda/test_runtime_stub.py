@@ -151,3 +151,26 @@ def test_no_driver_is_a_cuda_error():
         pytest.skip("a CUDA device is present")
     with pytest.raises(runtime.CudaError, match="cuInit failed: CUDA_ERROR_"):
         runtime.Device(0)
+
+
+def test_host_code_replayed_and_intermediates_pooled(stub):
+    inp = hl.Buffer(np.ones((20, 40), np.uint16), "stub_in4")
+    bx, by = hl.Func("pool_x"), hl.Func("pool_y")
+    bx[x, y] = inp[x, y] + inp[x + 1, y]
+    by[x, y] = bx[x, y] + bx[x, y + 1]
+    bx.compute_root().gpu_tile(x, y, xo, yo, xi, yi, 8, 8)
+    by.gpu_tile(x, y, xo, yo, xi, yi, 8, 8)
+    p = hl.Pipeline(by)
+    p.compile_jit(hl.Target("host-cuda"))
+    out = hl.Buffer(hl.UInt(16), [32, 16])
+    for _ in range(3):
+        p.realize(out)
+    device = p._compile().device
+    assert len(device._replays) == 1 and device.launches == 6
+    # out, inp, and one pooled buffer for pool_x, reused by every run.
+    assert stub.count("alloc") == 3
+    launches = [c for c in stub.calls if c[0] == "launch"]
+    assert launches[0][1].startswith("kernel_pool_x") and launches[1][1].startswith("kernel_pool_y")
+    assert launches[0] == launches[2] and launches[1] == launches[3]
+    p.realize(hl.Buffer(hl.UInt(16), [24, 16]))      # new shapes: host code runs again
+    assert len(device._replays) == 2

@@ -3,7 +3,9 @@ estimates it reads no input outside the region the algorithm itself needs (so
 a tile's tail never reads past an image: Halide's harris failure, #5949).
 
 The region check reads the compiled pipeline's per-buffer boxes (the ones its
-entry checks assert) at the estimated output size.
+entry checks assert) at the estimated output size, through the compiled
+Pipeline's `lowered` (pipelang.ir), `regions` and `arguments` (no lowering
+internals are imported).
 """
 from __future__ import annotations
 
@@ -61,19 +63,24 @@ def check(pipeline, dag, source: str, params, probe_dags=None) -> str | None:
     return problem
 
 
+def _output_buffers(compiled) -> list:
+    """The lowered pipeline's output buffer symbols, in order (buffer arguments that
+    are not inputs), paired with their Funcs."""
+    syms = [a.sym for a in compiled.lowered.args
+            if a.kind is ir.ArgKind.BUFFER and a.sym not in compiled.arguments.inputs]
+    fns = [fn for fn in compiled.outputs for _ in fn.output_types]
+    return list(zip(fns, syms))
+
+
 def _regions_ok(dag, compiled) -> str | None:
-    from pipelang.lowering.names import buffer as buffer_of
     env = dict(dag.env)
-    for fn in compiled.outputs:
-        node = dag.by_sym[fn.sym]
-        for k in range(len(fn.output_types)):
-            b = buffer_of(fn, k)
-            stride = 1
-            for d, (lo, e) in enumerate(node.region):
-                env[ir.buffer_min(b, d)] = lo
-                env[ir.buffer_extent(b, d)] = e
-                env[ir.buffer_stride(b, d)] = stride
-                stride *= max(e, 1)
+    for fn, b in _output_buffers(compiled):
+        stride = 1
+        for d, (lo, e) in enumerate(dag.by_sym[fn.sym].region):
+            env[ir.buffer_min(b, d)] = lo
+            env[ir.buffer_extent(b, d)] = e
+            env[ir.buffer_stride(b, d)] = stride
+            stride *= max(e, 1)
     need = input_regions(dag)
     for sym, box in compiled.regions.items():
         if sym not in need or box is None:

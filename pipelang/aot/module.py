@@ -159,6 +159,7 @@ class AotModule:
             body = ir.block(*[requirement_check(c, args) for c, args in requirements], body)
         inner = dataclasses.replace(lowered, name=f"{fn_name}_pipeline", args=lowered.args + extra,
                                     body=body)
+        self.inner, self.embedded = inner, embedded
         cg = generate_module(inner)
         bounds = None
         if not target.has_feature("no_bounds_query"):

@@ -133,12 +133,18 @@ _WRITERS = {
     OutputFileType.c_header: lambda path, m, *_: _write(path, m.header(path)),
     OutputFileType.static_library: _static_library,
     OutputFileType.python_extension: _python_extension,
+    OutputFileType.c_source: lambda path, m, pipeline, fn_name, target: _write(path, _c(m, target)),
     OutputFileType.stmt: _stmt(False),
     OutputFileType.conceptual_stmt: _stmt(False),
     OutputFileType.stmt_html: _stmt(True),
     OutputFileType.conceptual_stmt_html: _stmt(True),
 }
-_NEEDS_MODULE = {OutputFileType.object, OutputFileType.assembly, OutputFileType.bitcode,
+def _c(m, target) -> str:
+    from pipelang.aot.c_source import c_source
+    return c_source(m.fn_name, m.inner, m.arguments, m.embedded, target.to_string())
+
+
+_NEEDS_MODULE = {OutputFileType.c_source, OutputFileType.object, OutputFileType.assembly, OutputFileType.bitcode,
                  OutputFileType.llvm_assembly, OutputFileType.c_header,
                  OutputFileType.static_library, OutputFileType.python_extension}
 

@@ -142,6 +142,66 @@ def test_c_program_matches_jit(tmp_path):
     assert query == "0 0 42 0 11 42"
 
 
+C_SOURCE_MAIN = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "blur.h"
+int main(int argc, char **argv) {
+    int W = 37, H = 11;
+    float *a = malloc(4 * W * H), *b = malloc(4 * W * H);
+    FILE *in = fopen(argv[1], "rb"), *out = fopen(argv[2], "wb");
+    if (fread(a, 4, W * H, in) != (size_t)(W * H)) return 2;
+    halide_dimension_t d1[2] = {{0, W, 1, 0}, {0, H, W, 0}}, d2[2] = {{0, W, 1, 0}, {0, H, W, 0}};
+    halide_buffer_t ba, bb;
+    memset(&ba, 0, sizeof ba);
+    ba.host = (uint8_t *)a; ba.dim = d1; ba.dimensions = 2;
+    ba.type.code = halide_type_float; ba.type.bits = 32; ba.type.lanes = 1;
+    bb = ba; bb.host = (uint8_t *)b; bb.dim = d2;
+    if (blur(&ba, 1.5f, &bb) != 0) return 3;
+    fwrite(b, 4, W * H, out);
+    ba.type.bits = 16;
+    fprintf(out, "%d", blur(&ba, 1.5f, &bb));
+    fclose(out);
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CC is None, reason="no C compiler")
+def test_compile_to_c_matches_jit(tmp_path):
+    """compile_to_c's source, built with the C compiler and linked with the
+    standalone runtime, computes what the JIT computes (and fails its checks alike)."""
+    x, y = hl.Var("x"), hl.Var("y")
+    inp = hl.ImageParam(hl.Float(32), 2, "input")
+    gain = hl.Param(hl.Float(32), "gain")
+    clamped = hl.BoundaryConditions.repeat_edge(inp)
+    bx, g = hl.Func("bx"), hl.Func("blur")
+    bx[x, y] = (clamped[x - 1, y] + clamped[x, y] + clamped[x + 1, y]) / 3
+    g[x, y] = gain * hl.select(x % 2 == 0, bx[x, y - 1] + bx[x, y + 1], bx[x, y] // 2)
+    bx.compute_root()
+    g.parallel(y)
+    g.compile_to_c(str(tmp_path / "blur.c"), [inp, gain], "blur")
+    g.compile_to_header(str(tmp_path / "blur.h"), [inp, gain], "blur")
+    hl.compile_standalone_runtime(str(tmp_path / "runtime.o"))
+    (tmp_path / "main.c").write_text(C_SOURCE_MAIN)
+    subprocess.run([CC, "-O1", "-Wall", "-o", "main", "main.c", "blur.c", "runtime.o",
+                    "-lpthread", "-lm", "-ldl"], cwd=tmp_path, check=True)
+    a = np.random.default_rng(2).random((11, 37), dtype=np.float32)
+    (tmp_path / "in.bin").write_bytes(a.tobytes())
+    subprocess.run(["./main", "in.bin", "out.bin"], cwd=tmp_path, check=True)
+    data = (tmp_path / "out.bin").read_bytes()
+    inp.set(a)
+    gain.set(1.5)
+    expect = np.asarray(g.realize([37, 11]))
+    np.testing.assert_array_equal(np.frombuffer(data[:4 * a.size], np.float32).reshape(a.shape),
+                                  expect)
+    assert data[4 * a.size:] == b"-3"       # a float16 input: halide_error_code_bad_type
+    g.vectorize(x, 8)
+    with pytest.raises(hl.CompileError, match="compile_to_c prints scalar code"):
+        g.compile_to_c(str(tmp_path / "v.c"), [inp, gain], "blur")
+
+
 def test_load_library_matches_jit(tmp_path):
     g, finp, gain = blur()
     g.compile_to({hl.OutputFileType.static_library: str(tmp_path / "blur.a"),

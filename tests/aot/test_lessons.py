@@ -68,6 +68,7 @@ def test_lesson_10_generate_and_run(tmp_path):
 
 
 @needs_halide_sources
+@pytest.mark.slow      # test_aot.py writes the same files in-process
 def test_halide_compile_to_test(tmp_path):
     """Halide's test/correctness/compile_to.py."""
     run_py(ported("test/correctness/compile_to.py", tmp_path / "compile_to.py"), tmp_path)

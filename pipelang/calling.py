@@ -7,13 +7,15 @@ array, mins, shape and strides) or the same scalar object, its slots are
 already right and nothing is converted or checked again; anything new is
 validated in full (type, dimensions, writability, density, aliasing) before
 its slots are rewritten. That keeps a repeated `realize(buffer)` or
-`Callable` call to a few attribute reads and the foreign call.
+`Callable` call to a few attribute reads and the foreign call. (So an
+output array made read-only in place after a call is not noticed; a new
+read-only array is refused.)
 """
 from __future__ import annotations
 
 import ctypes
 import enum
-import threading
+from threading import get_ident as _get_ident
 
 import numpy as np
 
@@ -45,12 +47,28 @@ class Slot:
         self.dense_x = role is Role.OUTPUT or (role is Role.INPUT and not isinstance(owner, Buffer))
 
 
-class _State(threading.local):
-    argv = None
+def _data_address(arr: np.ndarray) -> int:
+    """The address of `arr`'s first element (ctypes' buffer view is several
+    times quicker than numpy's array interface, where it applies)."""
+    if arr.size and arr.flags.c_contiguous and arr.flags.writeable:
+        return ctypes.addressof(ctypes.c_char.from_buffer(arr))
+    return arr.__array_interface__["data"][0]
+
+
+class _State:
+    """One thread's argv, and per slot a record [value, array, mins, shape,
+    strides] of what was last packed there (array None: a scalar; mins None:
+    a bare numpy array)."""
+    __slots__ = ("argv", "address", "records")
+
+    def __init__(self, size: int, n: int):
+        self.argv = (ctypes.c_int64 * size)()
+        self.address = ctypes.addressof(self.argv)
+        self.records = [[_UNSET, None, None, None, None] for _ in range(n)]
 
 
 class ArgPacker:
-    """Fills and calls `jit` (a JITFunction) with one value per `Slot`.
+    """Fills `jit` (a JITFunction)'s argv with one value per `Slot`.
 
     `check_buffer(slot, value) -> Buffer` and `check_scalar(slot, value) ->
     int slot value` validate a value seen for the first time and raise the
@@ -62,97 +80,86 @@ class ArgPacker:
         self.check_buffer = check_buffer
         self.check_scalar = check_scalar
         self.size = max(jit.argv_size, 1)
-        self._state = _State()
+        self._states: dict = {}         # thread id -> _State
         self._outputs = [i for i, s in enumerate(slots) if s.role is Role.OUTPUT]
         self._inputs = [i for i, s in enumerate(slots) if s.role is Role.INPUT]
 
-    def _new_state(self):
-        st = self._state
-        st.argv = (ctypes.c_int64 * self.size)()
-        st.address = ctypes.addressof(st.argv)
-        n = len(self.slots)
-        st.objs = [_UNSET] * n          # the value last packed into each slot
-        st.arrays = [None] * n          # its numpy array (buffers)
-        st.mins = [None] * n
-        st.shapes = [None] * n
-        st.strides = [None] * n
-        st.writeable = [True] * n
-        return st
+    def pack(self, values, fresh: int = 0) -> int:
+        """The address of this thread's argv holding `values` (one per slot).
 
-    def pack(self, values) -> int:
-        """The address of this thread's argv holding `values` (one per slot)."""
-        st = self._state
-        if st.argv is None:
-            st = self._new_state()
-        objs = st.objs
+        The first `fresh` values are output Buffers just made to fit (by
+        `realize(sizes)`): they need no checks and alias nothing."""
+        st = self._states.get(_get_ident())
+        if st is None:
+            if len(self._states) > 64:          # threads come and go
+                self._states.clear()
+            st = self._states[_get_ident()] = _State(self.size, len(self.slots))
+        records = st.records
         changed = False
         for i, v in enumerate(values):
-            if v is objs[i]:
-                a = st.arrays[i]
+            r = records[i]
+            if v is r[0]:
+                a = r[1]
                 if a is None:
                     continue                    # a scalar: the very same object
-                if type(v) is Buffer:
-                    if v._array is a and v._mins == st.mins[i] and a.shape == st.shapes[i] \
-                            and a.strides == st.strides[i] \
-                            and (st.writeable[i] or a.flags.writeable):
+                if r[2] is None:
+                    if a.shape == r[3] and a.strides == r[4]:
                         continue
-                elif a.shape == st.shapes[i] and a.strides == st.strides[i] \
-                        and (st.writeable[i] or a.flags.writeable):
+                elif v._array is a and v._mins == r[2] and a.shape == r[3] and a.strides == r[4]:
                     continue
+            if i < fresh:
+                self._bind(st, i, v, v)
+                continue
             changed = True
             self._bind(st, i, v)
         if changed:
             self._check_aliasing(st)
         return st.address
 
-    def _bind(self, st, i, v) -> None:
+    def _bind(self, st, i, v, checked=None) -> None:
         slot = self.slots[i]
-        st.objs[i] = _UNSET                     # until it has been checked and written
+        r = st.records[i]
+        r[0] = _UNSET                           # until it has been checked and written
         argv, off = st.argv, slot.offset
         if slot.role is Role.SCALAR:
             argv[off] = self.check_scalar(slot, v)
-            st.arrays[i] = None
+            r[1] = None
         else:
-            buf = self.check_buffer(slot, v)
+            buf = checked if checked is not None else self.check_buffer(slot, v)
             arr = buf._array
             n = arr.ndim
-            argv[off] = arr.__array_interface__["data"][0]
+            argv[off] = _data_address(arr)
             size = arr.itemsize
             for d in range(n):
                 axis = n - 1 - d
                 argv[off + 1 + 3 * d] = buf._mins[d]
                 argv[off + 2 + 3 * d] = arr.shape[axis]
                 argv[off + 3 + 3 * d] = arr.strides[axis] // size
-            st.arrays[i] = arr
-            st.mins[i] = list(buf._mins) if v is buf else buf._mins
-            st.shapes[i] = arr.shape
-            st.strides[i] = arr.strides
-            # An output is checked writable on every call (it can be made
-            # read-only in place); inputs need not be.
-            st.writeable[i] = slot.role is not Role.OUTPUT
-        st.objs[i] = v
+            r[1] = arr
+            r[2] = list(buf._mins) if v is buf else None
+            r[3] = arr.shape
+            r[4] = arr.strides
+        r[0] = v
 
     def _check_aliasing(self, st) -> None:
+        records = st.records
         for o in self._outputs:
-            out = st.arrays[o]
+            out = records[o][1]
             for k in self._inputs:
-                inp = st.arrays[k]
+                inp = records[k][1]
                 if np.may_share_memory(out, inp) and np.shares_memory(out, inp):
-                    st.objs[o] = _UNSET          # checked again next time
+                    records[o][0] = _UNSET       # checked again next time
                     raise BufferError_(f"Output buffer {self._buffer_name(st, o)} shares memory "
                                        f"with input buffer {self._buffer_name(st, k)}: a pipeline "
                                        f"can't read and write the same memory")
 
     def _buffer_name(self, st, i) -> str:
-        v = st.objs[i]
+        v = st.records[i][0]
         return v.name() if isinstance(v, Buffer) else self.slots[i].name
 
     def forget(self) -> None:
-        """Drop this thread's references to the values last packed."""
-        self._state.argv = None
-
-    def call(self, values) -> None:
-        self.jit.call_ptr(self.pack(values))
+        """Drop every reference to the values last packed."""
+        self._states.clear()
 
 
 # ---------------------------------------------------------------- Callable

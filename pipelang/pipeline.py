@@ -148,16 +148,16 @@ class _Compiled:
                 slots.append(Slot(Role.SCALAR, off, a, what.name(), what))
                 self.getters.append(what.get)
         self.n_outputs = len(self.outputs_by_index)
-        # Embedded Buffers are passed as themselves; getters of the rest are called.
-        self.getter_calls = [not isinstance(g, Buffer) for g in self.getters]
+        # Embedded Buffers are passed as themselves.
+        self.getters = [(lambda b=g: b) if isinstance(g, Buffer) else g for g in self.getters]
         self.packer = ArgPacker(self.jit, slots, _realize_buffer, _realize_scalar)
         self.fixed_region = _fixed_region(self)
 
     def values(self, outs) -> list:
         """The value of every argument, in argv order, for output buffers `outs`."""
         vals = list(outs)
-        for g, call in zip(self.getters, self.getter_calls):
-            vals.append(g() if call else g)
+        for g in self.getters:
+            vals.append(g())
         return vals
 
     def _cache_key(self, env):
@@ -543,7 +543,7 @@ class Pipeline:
         if arr.ndim and arr.shape[-1] > 1 and arr.strides[-1] != arr.itemsize:
             raise BufferError_(f"Output buffer {buf.name()} for Func {fn.name} has stride "
                                f"{arr.strides[-1] // arr.itemsize} in dimension 0, but it must be 1")
-        for d in range(buf.dimensions()):
+        for d in range(buf.dimensions() if buf is not first else 0):
             if (buf.dim(d).min(), buf.dim(d).extent()) != (first.dim(d).min(), first.dim(d).extent()):
                 raise BufferError_(f"Output buffers of a pipeline must all cover the same region; "
                                    f"{buf.name()} differs from {first.name()} in dimension {d}")
@@ -570,6 +570,12 @@ class Pipeline:
             buf = args[0]
             c.jit.call_ptr(c.packer.pack(c.values((buf,))))
             return buf
+        if (c is not None and len(args) == 1 and type(args[0]) is list and c.n_outputs == 1
+                and c.fixed_region and c.generation == _generation[0] and not c.traced):
+            buf = self._new_output(c, args[0])
+            if buf is not None:
+                c.jit.call_ptr(c.packer.pack(c.values((buf,)), fresh=1))
+                return buf
         if args and not isinstance(args[-1], (int, np.integer, list, tuple, Buffer, np.ndarray)):
             target, args = args[-1], args[:-1]
         if target is not None:
@@ -594,6 +600,22 @@ class Pipeline:
         if len(outs) == 1:
             return outs[0]
         return outs
+
+    @staticmethod
+    def _new_output(c, sizes):
+        """realize(sizes)'s output Buffer, or None to take the slow path (which
+        also gives the errors)."""
+        fn = c.outputs[0]
+        if len(sizes) != len(fn.args):
+            return None
+        total = fn.output_types[0].bytes()
+        for s in sizes:
+            if type(s) is not int or s < 0:
+                return None
+            total *= s
+        if total > (1 << 40):
+            return None
+        return Buffer(fn.output_types[0], sizes)
 
     def _grown(self, outs: list) -> list:
         """Output buffers enlarged to what the schedule writes (Halide's bounds

@@ -33,6 +33,9 @@ _VALID_BITS = {TypeCode.INT: (8, 16, 32, 64), TypeCode.UINT: (1, 8, 16, 32, 64),
                TypeCode.FLOAT: (16, 32, 64), TypeCode.HANDLE: (64,)}
 
 
+_DTYPES: dict = {}     # (code, bits) -> numpy dtype, made once
+
+
 class Type:
     """`hl.Type(code, bits, lanes)`; `hl.Type()` is Halide's empty `handle0`."""
     __slots__ = ("_code", "nbits", "nlanes")
@@ -185,12 +188,18 @@ class Type:
         return Expr(make_const(self, value))
 
     def numpy_dtype(self) -> np.dtype:
-        if self.is_bool():
-            return np.dtype(np.bool_)
-        kind = {TypeCode.INT: "i", TypeCode.UINT: "u", TypeCode.FLOAT: "f"}.get(self._code)
-        if kind is None:
-            raise TypeError(f"type {self} has no numpy dtype")
-        return np.dtype(f"{kind}{self.bytes()}")
+        key = (self._code, self.nbits)
+        dt = _DTYPES.get(key)
+        if dt is None:
+            if self.is_bool():
+                dt = np.dtype(np.bool_)
+            else:
+                kind = {TypeCode.INT: "i", TypeCode.UINT: "u", TypeCode.FLOAT: "f"}.get(self._code)
+                if kind is None:
+                    raise TypeError(f"type {self} has no numpy dtype")
+                dt = np.dtype(f"{kind}{self.bytes()}")
+            _DTYPES[key] = dt
+        return dt
 
     def __eq__(self, other):
         return (isinstance(other, Type) and self._code is other._code

@@ -97,9 +97,12 @@ def test_callable_read_only_output_and_aliasing():
     a = np.arange(100, dtype=np.uint8).reshape(10, 10)
     out = np.zeros((10, 10), np.uint8)
     c(a, 1, 1.0, out)
-    out.flags.writeable = False          # the same array, now read-only
+    frozen = np.zeros((10, 10), np.uint8)
+    frozen.flags.writeable = False
     with pytest.raises(hl.HalideError, match="read-only"):
-        c(a, 1, 1.0, out)
+        c(a, 1, 1.0, frozen)
+    c(a, 2, 1.0, out)                    # a failed call leaves nothing stale
+    np.testing.assert_array_equal(out, a + 2)
     with pytest.raises(hl.HalideError, match="shares memory"):
         c(a, 1, 1.0, a)
 

@@ -57,7 +57,7 @@ def target_machine():
     return new_target_machine()
 
 
-def optimize(module_text: str, name: str = "module", loop_opt: bool = True):
+def optimize(module_text: str, name: str = "module", loop_opt: bool = True, context=None):
     """Parse, verify and run the O3 pipeline with the SLP vectorizer.
 
     `loop_opt` turns on LLVM's loop vectorizer, interleaving and unrolling.
@@ -67,7 +67,7 @@ def optimize(module_text: str, name: str = "module", loop_opt: bool = True):
     leaves them off by default (its EnableLLVMLoopOpt feature).
     """
     tm = target_machine()
-    mod = llvm.parse_assembly(module_text)
+    mod = llvm.parse_assembly(module_text, context)
     mod.name = name
     mod.triple = tm.triple
     mod.data_layout = str(tm.target_data)
@@ -96,16 +96,44 @@ def jit(mod, capture: list | None = None):
     return engine
 
 
-def load_object(data: bytes):
-    """An MCJIT engine running previously emitted object code (see `jit`)."""
-    engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), new_target_machine())
+def load_object(data: bytes) -> "Code":
+    """Previously emitted object code (see `jit`), loaded into an MCJIT engine."""
+    context = llvm.create_context()
+    engine = llvm.create_mcjit_compiler(llvm.parse_assembly("", context), new_target_machine())
     engine.add_object_file(llvm.ObjectFileRef.from_data(data))
     engine.finalize_object()
-    return engine
+    return Code(engine, context)
+
+
+class Code:
+    """Machine code in an MCJIT engine, with the LLVM context its module
+    lives in: a context of its own, so that everything LLVM made for this
+    module (types, constants, metadata) is freed with it, not kept in the
+    global context for the life of the process."""
+
+    def __init__(self, engine, context=None):
+        self.engine = engine
+        self.context = context
+
+    def close(self) -> None:
+        # The engine owns the module, which must go before its context.
+        with llvm_lock:
+            if self.engine is not None:
+                self.engine.close()
+                self.engine = None
+            if self.context is not None:
+                self.context.close()
+                self.context = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:       # noqa: BLE001 - interpreter shutdown: llvmlite may be gone
+            pass
 
 
 def compile_module(module_text: str, name: str, loop_opt: bool = True, cache=None, tag: str = ""):
-    """(engine, optimized IR text or None, object key or None) for LLVM IR `module_text`.
+    """(Code, optimized IR text or None, object key or None) for LLVM IR `module_text`.
 
     With a `CompileCache`, the object code is looked up by a hash of the
     unoptimized IR, the options and the toolchain (see `pipelang.cache`),
@@ -121,12 +149,13 @@ def compile_module(module_text: str, name: str, loop_opt: bool = True, cache=Non
                 return load_object(data), None, key
     captured: list = []
     with llvm_lock:
-        mod = optimize(module_text, name, loop_opt)
+        context = llvm.create_context()
+        mod = optimize(module_text, name, loop_opt, context)
         text = str(mod)
-        engine = jit(mod, captured if cache is not None else None)
+        code = Code(jit(mod, captured if cache is not None else None), context)
     if cache is not None and len(captured) == 1:
         cache.put(key, captured[0])
-    return engine, text, key
+    return code, text, key
 
 
 class CodeInfo:
@@ -170,8 +199,8 @@ class JITFunction:
         start = time.perf_counter()
         cg = generate_module(lowered)
         info = CodeInfo(cg.name, lowered.args, cg.arg_offsets, cg.argv_size, cg.err_slots, cg.errors)
-        engine, self.llvm_ir, self.object_key = compile_module(str(cg.module), cg.name, loop_opt, cache)
-        self._setup(engine, info)
+        code, self.llvm_ir, self.object_key = compile_module(str(cg.module), cg.name, loop_opt, cache)
+        self._setup(code, info)
         self.compile_seconds = time.perf_counter() - start
 
     @classmethod
@@ -182,17 +211,17 @@ class JITFunction:
         start = time.perf_counter()
         self = cls.__new__(cls)
         with llvm_lock:
-            engine = load_object(data)
+            code = load_object(data)
         self.llvm_ir = None
         self.object_key = None
-        self._setup(engine, info)
+        self._setup(code, info)
         self.compile_seconds = time.perf_counter() - start
         return self
 
-    def _setup(self, engine, info: CodeInfo) -> None:
-        self._engine = engine
+    def _setup(self, code: Code, info: CodeInfo) -> None:
+        self._code = code
         with llvm_lock:
-            address = engine.get_function_address(info.name)
+            address = code.engine.get_function_address(info.name)
         if not address:
             raise RuntimeError(f"compiled code has no function {info.name}")
         self.info = info

@@ -319,9 +319,9 @@ class _Runtime:
     def __init__(self):
         from pipelang.backends.llvm.jit import compile_module
         from pipelang.cache import default_cache
-        self.engine = compile_module(str(_Builder().build()), "pipelang_runtime",
-                                     cache=default_cache(), tag="runtime")[0]
-        addr = self.engine.get_function_address
+        self.code = compile_module(str(_Builder().build()), "pipelang_runtime",
+                                   cache=default_cache(), tag="runtime")[0]
+        addr = self.code.engine.get_function_address
         for name in ("pl_par_for", "pl_set_num_threads", "pl_get_num_threads"):
             llvm.add_symbol(name, addr(name))
         ctypes.CFUNCTYPE(None)(addr("pl_runtime_init"))()

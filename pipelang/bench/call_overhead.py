@@ -1,0 +1,68 @@
+"""``python -m pipelang.bench.call_overhead``: the cost of calling compiled code.
+
+Times, for pipelang and real Halide side by side in one process, the three
+ways of running an already compiled pipeline on a tiny (4 x 4) problem, so
+the figure is the Python-side overhead: `Pipeline.realize(buffer)`,
+`Pipeline.realize([sizes])` and a `Callable` from `compile_to_callable`.
+Each figure is the best of several repeats of many calls.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import timeit
+
+import numpy as np
+
+
+def _pipeline(hl):
+    x, y = hl.Var("x"), hl.Var("y")
+    f = hl.Func("call_overhead")
+    k = hl.Param(hl.Int(32), "k", 3)
+    im = hl.ImageParam(hl.Int(32), 2, "im")
+    f[x, y] = x + y + k + im[x, y]
+    inp = hl.Buffer(np.zeros((4, 4), np.int32))
+    im.set(inp)
+    p = hl.Pipeline(f)
+    p.compile_jit()
+    return p, inp
+
+
+def measure(module: str, number: int = 20000, repeat: int = 7) -> dict:
+    """Microseconds per call for each way of calling, under `module`."""
+    hl = importlib.import_module(module)
+    p, inp = _pipeline(hl)
+    out = hl.Buffer(hl.Int(32), [4, 4])
+    c = p.compile_to_callable(p.infer_arguments())
+    cases = {
+        "realize(buffer)": lambda: p.realize(out),
+        "realize(sizes)": lambda: p.realize([4, 4]),
+        "Callable": lambda: c(inp, 3, out),
+    }
+    result = {}
+    for name, fn in cases.items():
+        fn()
+        best = min(timeit.repeat(fn, number=number, repeat=repeat))
+        result[name] = best / number * 1e6
+    return result
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--number", type=int, default=20000, help="calls per repeat")
+    args = ap.parse_args(argv)
+    results = {"pipelang": measure("pipelang", args.number)}
+    try:
+        results["halide"] = measure("halide", args.number)
+    except ImportError:
+        pass
+    print(f"{'call':18s} {'pipelang us':>12s} {'halide us':>10s} {'ratio':>6s}")
+    for name, ours in results["pipelang"].items():
+        theirs = results.get("halide", {}).get(name)
+        ratio = f"{ours / theirs:6.2f}" if theirs else "     -"
+        theirs_s = f"{theirs:10.2f}" if theirs else "         -"
+        print(f"{name:18s} {ours:12.2f} {theirs_s} {ratio}")
+
+
+if __name__ == "__main__":
+    main()

@@ -89,9 +89,14 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
     output that a RoundUp or ShiftInwards split writes beyond (Halide's
     bounds query)."""
     s, env, order, args, run, outputs = lower_to_loop_nest(outputs, log)
-    # One walk of the whole pipeline gives what it touches of every buffer:
-    # for the entry checks, and for realize(sizes)'s bounds query and tracing.
-    regions = boxes_touched(s, None, calls=True, provides=True)
+    # One walk of the whole pipeline gives what it touches of the inputs and
+    # outputs (and traced Funcs): for the entry checks, and for realize(sizes)'s
+    # bounds query and tracing. Only those: boxes of every intermediate Func
+    # would cost more than all the rest of lowering.
+    wanted = list(args.inputs) + [o.sym for o in outputs] + [
+        fn.sym for fn in env.values()
+        if fn.schedule.trace_stores or fn.schedule.trace_loads or fn.schedule.trace_realizations]
+    regions = boxes_touched(s, wanted, calls=True, provides=True)
     # Constraint checks go after the entry checks, as in Halide (bounds first).
     s = run("buffer_constraints", _add_constraint_checks, s, args.inputs, outputs)
     s = run("entry_checks", add_entry_checks, s, regions, outputs, args.input_dims())

@@ -65,16 +65,30 @@ class _Scope(dict):
 class ExprSimplifier:
     """Simplifies Exprs; `bindings` replaces variables, `var_bounds` knows constant ranges."""
 
-    def __init__(self):
+    def __init__(self, memo: bool = False):
         self.bindings: dict = {}      # Symbol -> (simplified Expr to use instead, its symbols)
         self.var_bounds: dict = _Scope()    # Symbol -> (lo, hi), ints or None
         self._bounds_cache: dict = {}       # id(e) -> (e, scope version, (lo, hi))
         # Every symbol a Variable in the output may refer to. Lets whose symbol
         # is not here are dead; a use later folded away keeps its let, harmlessly.
         self.used: set = set()
+        # With `memo`, results outside any binding are kept (id(e) -> (e, result)),
+        # and results are taken as simplified: interval arithmetic builds each
+        # end from ends it simplified before, which are then not walked again
+        # (without it, a chain of n operations costs n^2).
+        self._memo: dict | None = {} if memo else None
 
     def expr(self, e: N.Expr) -> N.Expr:
-        return getattr(self, _METHODS[type(e)])(e)
+        memo = self._memo
+        if memo is None or self.bindings or self.var_bounds:
+            return getattr(self, _METHODS[type(e)])(e)
+        hit = memo.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        r = getattr(self, _METHODS[type(e)])(e)
+        memo[id(e)] = (e, r)
+        memo[id(r)] = (r, r)
+        return r
 
     # ------------------------------------------------ constant bounds
 

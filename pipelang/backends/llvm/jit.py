@@ -113,7 +113,12 @@ class Code:
 
     def __init__(self, engine, context=None):
         self.engine = engine
-        self.context = context
+        self.context = None
+        if context is not None:
+            # Disposed here, after the engine, never by its own finalizer: the
+            # garbage collector may finalize the two in either order.
+            self.context = context._ptr
+            context._owned = True
 
     def close(self) -> None:
         # The engine owns the module, which must go before its context.
@@ -122,7 +127,8 @@ class Code:
                 self.engine.close()
                 self.engine = None
             if self.context is not None:
-                self.context.close()
+                from llvmlite.binding import ffi
+                ffi.lib.LLVMPY_ContextDispose(self.context)
                 self.context = None
 
     def __del__(self):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pipelang import ir
 from pipelang.lowering.analysis.intervals import Interval, bounds_of_expr, interval_union
 from pipelang.lowering.simplify import simplify
+from pipelang.lowering.simplify_exprs import ExprSimplifier
 
 
 class _Reads(ir.IRVisitor):
@@ -50,15 +51,30 @@ class _BoxesTouched(ir.IRVisitor):
         self.syms = syms            # None means every Func and buffer
         self.calls = calls
         self.provides = provides
-        self.lets = dict(lets or {})
+        self.lets = dict(lets or {})    # as written: in terms of outer lets
+        self.expanded: dict = {}        # let -> its value with outer lets expanded
         self.scope: dict = {}
         self.boxes: dict = {}
+        simplify(ir.i32(0))                     # (raises the recursion limit for deep IR)
+        self.simp = ExprSimplifier(memo=True)   # one walk's expansions share subtrees
 
     def _wanted(self, sym) -> bool:
         return self.syms is None or sym in self.syms
 
     def expand(self, e):
-        return simplify(ir.substitute(self.lets, e)) if self.lets else simplify(e)
+        """`e` with the lets it uses expanded (and simplified). A let's value
+        is expanded only when a box first needs it, then kept: most lets of
+        a pipeline (other Funcs' bounds) are never needed for a given box."""
+        used = ir.free_symbols(e) & self.lets.keys() if self.lets else ()
+        if not used:
+            return self.simp.expr(e)
+        return self.simp.expr(ir.substitute({s: self._expanded(s) for s in used}, e))
+
+    def _expanded(self, sym):
+        v = self.expanded.get(sym)
+        if v is None:
+            v = self.expanded[sym] = self.expand(self.lets[sym])
+        return v
 
     def interval(self, e) -> Interval:
         e = self.expand(e)
@@ -72,12 +88,16 @@ class _BoxesTouched(ir.IRVisitor):
 
     def _with(self, table, sym, value, body):
         old = table.get(sym, _MISSING)
+        old_expanded = self.expanded.pop(sym, None)
         table[sym] = value
         self.visit(body)
+        self.expanded.pop(sym, None)
         if old is _MISSING:
             del table[sym]
         else:
             table[sym] = old
+            if old_expanded is not None:
+                self.expanded[sym] = old_expanded
 
     # ---- expressions
 
@@ -88,7 +108,7 @@ class _BoxesTouched(ir.IRVisitor):
 
     def visit_Let(self, node):
         self.visit(node.value)
-        self._with(self.lets, node.sym, self.expand(node.value), node.body)
+        self._with(self.lets, node.sym, node.value, node.body)
 
     # ---- statements
 
@@ -99,7 +119,7 @@ class _BoxesTouched(ir.IRVisitor):
 
     def visit_LetStmt(self, node):
         self.visit(node.value)
-        self._with(self.lets, node.sym, self.expand(node.value), node.body)
+        self._with(self.lets, node.sym, node.value, node.body)
 
     def visit_For(self, node):
         self.visit(node.min)
@@ -116,12 +136,15 @@ class _BoxesTouched(ir.IRVisitor):
             self._select_boxes(cond, node)
             return
         saved_scope, saved_lets = dict(self.scope), dict(self.lets)
+        saved_expanded = dict(self.expanded)
         self._narrow(node.condition)
         self.visit(node.then_case)
         self.scope.clear()
         self.scope.update(saved_scope)
         self.lets.clear()
         self.lets.update(saved_lets)
+        self.expanded.clear()
+        self.expanded.update(saved_expanded)
         if node.else_case is not None:
             self.visit(node.else_case)
 
@@ -162,6 +185,8 @@ class _BoxesTouched(ir.IRVisitor):
         cur = self.interval(cond.a)
         other = self.interval(cond.b)
         self.lets.pop(sym, None)
+        # Lets expanded through `sym` would ignore the narrowing: expand again.
+        self.expanded.clear()
         if isinstance(cond, (ir.LE, ir.LT)) and other.max is not None:
             hi = other.max if isinstance(cond, ir.LE) else ir.Sub(other.max, ir.i32(1))
             cur = Interval(cur.min, simplify(hi if cur.max is None else ir.Min(cur.max, hi)))

@@ -86,7 +86,7 @@ def interval_intersect(a: Interval, b: Interval) -> Interval:
 def _simplifier():
     # Imported late: the simplifier itself uses this package's evaluator.
     from pipelang.lowering.simplify_exprs import ExprSimplifier
-    return ExprSimplifier()
+    return ExprSimplifier(memo=True)
 
 
 def _const(e):

@@ -76,6 +76,16 @@ def _offset_of(arg, xsym):
     return None if xsym in ir.free_symbols(c) else c
 
 
+def _always_within(e, scope, lo, hi) -> bool:
+    """Whether `e` provably stays in [lo, hi] while `scope`'s symbols range over theirs."""
+    from pipelang.lowering.analysis.intervals import bounds_of_expr
+    b = bounds_of_expr(e, scope)
+    if not b.is_bounded():
+        return False
+    return (ir.is_const(simplify(ir.LE(lo, b.min)), 1)
+            and ir.is_const(simplify(ir.LE(b.max, hi)), 1))
+
+
 class _Builder:
     def __init__(self, output_fn, order, regions):
         self.output_fn = output_fn
@@ -85,7 +95,6 @@ class _Builder:
         self.targets = {}      # buffer/param symbol -> adjoint Func
         self.result = {}       # (name, update_id) -> Func
         self.created = []      # every Func built, for the default schedule
-        self._bounded = {}
 
     # ------------------------------------------------------------ Funcs
 
@@ -105,24 +114,24 @@ class _Builder:
         self.created.append(f)
         return f
 
-    def bounded(self, adj, fn):
-        """`adj` read as zero outside the region `fn`'s consumers need."""
-        if not fn.args:
-            return adj
-        key = id(adj)
-        if key not in self._bounded:
-            from pipelang.boundary_conditions import constant_exterior
-            box = self.regions[fn.sym]
-            bounds = [(Expr(i.min), Expr(simplify(ir.Add(ir.Sub(i.max, i.min), ir.i32(1)))))
-                      for i in box]
-            self._bounded[key] = constant_exterior(adj, Expr(ir.make_const(adj.type(), 0)), bounds)
-        return self._bounded[key]
-
     def final_adjoint(self, fn):
         if fn.sym not in self.final:
             t = fn.output_types[0]
             self.final[fn.sym] = self._new(f"{fn.name}_{len(fn.updates) - 1}_d_def__", fn.args, t)
         return self.final[fn.sym]
+
+    def _target_region(self, leaf):
+        """[Interval] over which the adjoint of a leaf is realized, where known."""
+        if isinstance(leaf, ir.Variable):
+            return []
+        if leaf.kind is ir.CallKind.IMAGE:
+            owner = field_owner[ir.buffer_host(leaf.fn)]
+            if hasattr(owner, "dim") and not hasattr(owner, "set"):
+                return [Interval(ir.i32(owner.dim(d).min()),
+                                 ir.i32(owner.dim(d).min() + owner.dim(d).extent() - 1))
+                        for d in range(owner.dimensions())]
+            return None
+        return self.regions.get(leaf.fn)
 
     def _target(self, leaf):
         """(adjoint Func, its region or None) that a leaf's gradient goes to, or None."""
@@ -142,7 +151,7 @@ class _Builder:
 
     # ------------------------------------------------------------ scatter / gather
 
-    def contribute(self, target, call_args, contrib, fn, stage):
+    def contribute(self, target, call_args, contrib, fn, stage, target_region=None):
         """target(call_args) += contrib, for every point of `fn`'s stage.
 
         Each argument `X + c` (X a pure var, c free of pure vars) or `r + c`
@@ -159,7 +168,7 @@ class _Builder:
         rvars = list(stage.rvars)
         rsyms = {r.sym for r in rvars}
         target_args = target.args()
-        solved = {}     # Symbol -> (its value in terms of the target's vars, low, high)
+        solved = {}     # Symbol -> (its value in terms of the target's vars, low, high, dim)
         lhs = []
         arg_syms = [ir.free_symbols(a) for a in call_args]
         for i, a in enumerate(call_args):
@@ -172,7 +181,7 @@ class _Builder:
                 c = _offset_of(a, xs[0])
                 if c is not None and not (ir.free_symbols(c) & set(xsyms)):
                     d = xsyms.index(xs[0])
-                    solved[xs[0]] = (simplify(ir.Sub(v._to_ir(), c)), region[d].min, region[d].max)
+                    solved[xs[0]] = (simplify(ir.Sub(v._to_ir(), c)), region[d].min, region[d].max, i)
                     lhs.append(v)
                     continue
             if not xs and len(rs) == 1 and rs[0] not in solved and not any(
@@ -181,7 +190,7 @@ class _Builder:
                 if c is not None and not (ir.free_symbols(c) & rsyms):
                     r = next(r for r in rvars if r.sym is rs[0])
                     hi = simplify(ir.Sub(ir.Add(r.min, r.extent), ir.i32(1)))
-                    solved[rs[0]] = (simplify(ir.Sub(v._to_ir(), c)), r.min, hi)
+                    solved[rs[0]] = (simplify(ir.Sub(v._to_ir(), c)), r.min, hi, i)
                     lhs.append(v)
                     continue
             lhs.append(None)
@@ -206,8 +215,17 @@ class _Builder:
         # Solved variables: clamped into their range, zero outside it.
         loop_map = dict(mapping)
         inside = None
-        for s, (e, lo, hi) in solved.items():
+        scope = {}
+        if target_region is not None:
+            scope = {target_args[i]._to_ir().sym: target_region[i] for _, _, _, i in solved.values()}
+        for r in loops:
+            scope[r.sym] = Interval(r.min, simplify(ir.Sub(ir.Add(r.min, r.extent), ir.i32(1))))
+        for s, (e, lo, hi, i) in solved.items():
+            inside_always = target_region is not None and _always_within(e, scope, lo, hi)
             e = ir.substitute(loop_map, e)
+            if inside_always:
+                mapping[s] = e
+                continue
             mapping[s] = ir.Max(ir.Min(e, hi), lo)
             cond = ir.And(ir.GE(e, lo), ir.LE(e, hi))
             inside = cond if inside is None else ir.And(inside, cond)
@@ -231,12 +249,14 @@ class _Builder:
                 continue
             target = self._target(leaf)
             args = () if isinstance(leaf, ir.Variable) else leaf.args
-            self.contribute(target, args, adj, fn, stage)
+            self.contribute(target, args, adj, fn, stage, self._target_region(leaf))
 
     # ------------------------------------------------------------ stages
 
     def _seed(self, adj, fn, args):
-        return self.bounded(adj, fn)[tuple(Expr(a) for a in args)]._to_ir()
+        # An adjoint is zero outside its Func's region (every contribution is
+        # masked or ranges over a region), and `contribute` reads it only there.
+        return adj[tuple(Expr(a) for a in args)]._to_ir()
 
     def pure_stage(self, fn, adj):
         stage = fn.init

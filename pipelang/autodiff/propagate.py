@@ -95,6 +95,7 @@ class _Builder:
         self.targets = {}      # buffer/param symbol -> adjoint Func
         self.result = {}       # (name, update_id) -> Func
         self.created = []      # every Func built, for the default schedule
+        self._staged = {}      # (buffer symbol, dimension) -> transposed copy
 
     # ------------------------------------------------------------ Funcs
 
@@ -241,7 +242,42 @@ class _Builder:
         if inside is not None:
             value = ir.Select(inside, value, ir.make_const(t, 0))
         value = simplify(value)
+        if lhs and lhs[0] is target_args[0]:
+            value = self._restage(value, target_args[0]._to_ir().sym)
         target[lhs] = target[lhs] + Expr(value)
+
+    def _restage(self, value, v0):
+        """Reads of an input along `v0` (which the default schedule vectorizes)
+        from any dimension but its innermost go through a transposed copy, so
+        they are dense vector loads: d_input of a conv reads w(k, rx, ry, c)
+        along c."""
+        builder = self
+
+        class _Restage(ir.IRMutator):
+            def mutate_Call(self, node):
+                node = self.generic_mutate(node)
+                if node.kind is not ir.CallKind.IMAGE:
+                    return node
+                dims = [p for p, a in enumerate(node.args) if v0 in ir.free_symbols(a)]
+                if len(dims) != 1 or dims[0] == 0 or _offset_of(node.args[dims[0]], v0) is None:
+                    return node
+                staged = builder._transposed(node, dims[0])
+                return staged[tuple(Expr(a) for a in node.args)]._to_ir()
+        return _Restage().mutate(value)
+
+    def _transposed(self, call, dim):
+        from pipelang.func import Func
+        key = (call.fn, dim)
+        if key not in self._staged:
+            owner = field_owner[ir.buffer_host(call.fn)]
+            names = [f"_{d}" for d in range(len(call.args))]
+            f = Func(f"{owner.name()}_transposed_{next(_serial)}")
+            args = tuple(Var(n) for n in names)
+            f[args] = owner[args]
+            f.reorder_storage(*[args[dim]] + [a for d, a in enumerate(args) if d != dim])
+            self.created.append(f)
+            self._staged[key] = f
+        return self._staged[key]
 
     def send(self, leaves, fn, stage, skip=None):
         for leaf, adj in leaves:

@@ -108,3 +108,13 @@ def test_softmax_cross_entropy():
     want[np.arange(N), labels_np := np.array([1, 4, 0, 2])] -= 1
     np.testing.assert_allclose(got, want / N, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(got, numeric_grad(loss, logits), rtol=1e-5, atol=1e-6)
+
+
+def test_conv_backward_benchmark_smoke():
+    """The harness's conv-layer backward benchmark at its tiny size: it checks
+    every compiler's three gradients against numpy before timing them."""
+    from pipelang.bench import autodiff as bench
+    lines = []
+    rows = bench.run("tiny", reps=1, log=lines.append)
+    assert rows[0][0] == "pipelang" and rows[0][1] > 0
+    assert any(name == "numpy" for name, _, _ in rows)

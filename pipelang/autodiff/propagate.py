@@ -144,7 +144,7 @@ class _Builder:
         if leaf.kind is ir.CallKind.IMAGE:
             owner = field_owner[ir.buffer_host(leaf.fn)]
             if leaf.fn not in self.targets:
-                names = [f"_{d}" for d in range(len(leaf.args))]
+                names = [f"i{d}" for d in range(len(leaf.args))]
                 self.targets[leaf.fn] = (self._new(f"{owner.name()}_d__", names, leaf.type),
                                          owner.name())
             return self.targets[leaf.fn][0]
@@ -270,7 +270,7 @@ class _Builder:
         key = (call.fn, dim)
         if key not in self._staged:
             owner = field_owner[ir.buffer_host(call.fn)]
-            names = [f"_{d}" for d in range(len(call.args))]
+            names = [f"i{d}" for d in range(len(call.args))]
             f = Func(f"{owner.name()}_transposed_{next(_serial)}")
             args = tuple(Var(n) for n in names)
             f[args] = owner[args]

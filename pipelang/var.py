@@ -135,7 +135,10 @@ def expand_definition_args(fname: str, args: tuple, placeholder_pos: int, implic
     from pipelang.errors import CompileError
     used = implicit_vars_used(values)
     if used and has_pure_definition:
-        if implicit_count < used:
+        # Implicit vars written out on the left (`f[_0, _1] = f[_0, _1] + 1`,
+        # as BoundaryConditions' Funcs are defined) count as well as `_`.
+        explicit = builtins_max([implicit_index(a.name()) + 1 for a in args if isinstance(a, Var)] + [0])
+        if builtins_max(implicit_count, explicit) < used:
             raise CompileError(f"The update definition of {fname} uses {used} implicit variables, but "
                                f"the initial definition uses only {implicit_count} implicit variables.")
     elif used and placeholder_pos >= 0:

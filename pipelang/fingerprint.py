@@ -32,6 +32,18 @@ _NODE_CLASSES = {c.__name__: c for c in vars(ir.nodes).values()
                  and dataclasses.is_dataclass(c)}
 
 
+_KINDS = {type(None): 1, bool: 1, int: 1, str: 1, ir.Symbol: 2, Type: 3}
+_KINDS.update({c: 4 for c in _NODE_CLASSES.values()})
+_FIELDS: dict = {}
+
+
+def _node_fields(cls) -> tuple:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 class Fingerprint:
     def __init__(self):
         self._out: list = []
@@ -54,6 +66,22 @@ class Fingerprint:
 
     def add(self, v) -> None:
         out = self._out
+        kind = _KINDS.get(type(v))
+        if kind is not None:                     # the common kinds, without the chain below
+            if kind == 1:
+                out.append(f"{type(v).__name__}:{v!r}")
+                return
+            if kind == 2:
+                self._sym(v)
+                return
+            if kind == 3:
+                out.append(f"T{v.code().value}{v.bits()}x{v.lanes()}")
+                return
+            if kind == 4:
+                out.append(f"D{type(v).__name__}")
+                for name in _node_fields(type(v)):
+                    self.add(getattr(v, name))
+                return
         if v is None or isinstance(v, (bool, int, str)):
             out.append(f"{type(v).__name__}:{v!r}")
         elif isinstance(v, float):

@@ -104,6 +104,7 @@ class _Compiled:
                        and (fn in outputs or not is_inlined(fn, outputs))]
         self.prints = any(_uses_print(fn) for fn in self.env_functions)
         self._lowered = None
+        self._regions = None
         self.timings: list = []
         self.cache_hit = False
         self.arguments = find_arguments(env, wrapped)
@@ -151,7 +152,7 @@ class _Compiled:
         # Embedded Buffers are passed as themselves.
         self.getters = [(lambda b=g: b) if isinstance(g, Buffer) else g for g in self.getters]
         self.packer = ArgPacker(self.jit, slots, _realize_buffer, _realize_scalar)
-        self.fixed_region = _fixed_region(self)
+        self.fixed_region = self._stored_fixed if self.cache_hit else _fixed_region(self)
 
     def values(self, outs) -> list:
         """The value of every argument, in argv order, for output buffers `outs`."""
@@ -207,33 +208,48 @@ class _Compiled:
         except fingerprint.Unkeyable:
             return
         record = {"object": self.jit.object_key, "code": self.jit.info.to_json(),
-                  "regions": regions}
+                  "regions": regions, "fixed_region": _fixed_region(self)}
         cache.put(key, json.dumps(record).encode())
 
     def _load(self, cache, fp, key) -> bool:
         """Set up from the cache; False on a miss (or an entry that doesn't fit)."""
         from pipelang.backends.llvm.jit import CodeInfo, JITFunction
-        from pipelang.lowering.analysis.intervals import Interval
         raw = cache.get(key)
         if raw is None:
             return False
         try:
             record = json.loads(raw)
             info = CodeInfo.from_json(record["code"], self.arguments.lowered_arguments())
-            regions = {}
-            for index, flat in record["regions"]:
-                es = fp.decode_exprs(flat)
-                regions[fp.symbols[index]] = [Interval(es[i], es[i + 1])
-                                              for i in range(0, len(es), 2)]
+            fixed = bool(record["fixed_region"])
+            stored = [(fp.symbols[index], flat) for index, flat in record["regions"]]
             data = cache.get(record["object"])
         except (ValueError, KeyError, TypeError, IndexError):
             return False
         if data is None:
             return False
         self.jit = JITFunction.from_object(data, info)
-        self.regions = regions
+        # Decoded only if asked for (realize(sizes) of an output that can grow,
+        # tracing, the autoscheduler's check).
+        self._stored_regions = (fp, stored)
+        self._regions = None
+        self._stored_fixed = fixed
         self.cache_hit = True
         return True
+
+    @property
+    def regions(self) -> dict:
+        if self._regions is None:
+            from pipelang.lowering.analysis.intervals import Interval
+            fp, stored = self._stored_regions
+            self._regions = {}
+            for sym, flat in stored:
+                es = fp.decode_exprs(flat)
+                self._regions[sym] = [Interval(es[i], es[i + 1]) for i in range(0, len(es), 2)]
+        return self._regions
+
+    @regions.setter
+    def regions(self, value) -> None:
+        self._regions = value
 
     @property
     def lowered(self):

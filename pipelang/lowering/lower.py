@@ -96,7 +96,9 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
     wanted = list(args.inputs) + [o.sym for o in outputs] + [
         fn.sym for fn in env.values()
         if fn.schedule.trace_stores or fn.schedule.trace_loads or fn.schedule.trace_realizations]
+    t0 = time.perf_counter()
     regions = boxes_touched(s, wanted, calls=True, provides=True)
+    run.timings.append(("regions", time.perf_counter() - t0))
     # Constraint checks go after the entry checks, as in Halide (bounds first).
     s = run("buffer_constraints", _add_constraint_checks, s, args.inputs, outputs)
     s = run("entry_checks", add_entry_checks, s, regions, outputs, args.input_dims())

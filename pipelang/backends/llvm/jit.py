@@ -138,21 +138,26 @@ class Code:
             pass
 
 
-def compile_module(module_text: str, name: str, loop_opt: bool = True, cache=None, tag: str = ""):
+def compile_module(module_text, name: str, loop_opt: bool = True, cache=None, tag: str = "",
+                   key: str | None = None):
     """(Code, optimized IR text or None, object key or None) for LLVM IR `module_text`.
 
     With a `CompileCache`, the object code is looked up by a hash of the
     unoptimized IR, the options and the toolchain (see `pipelang.cache`),
     and stored after a miss; a hit skips LLVM's optimizer and code
-    generator (and gives no optimized IR text)."""
-    key = None
+    generator (and gives no optimized IR text). `key` replaces that hash
+    when the caller knows what the IR depends on; then `module_text` may be
+    a function making the text, called only on a miss."""
     if cache is not None:
-        from pipelang.cache import make_key, toolchain_key
-        key = make_key(toolchain_key(), "llvm-object", tag, int(loop_opt), module_text)
+        if key is None:
+            from pipelang.cache import make_key, toolchain_key
+            key = make_key(toolchain_key(), "llvm-object", tag, int(loop_opt), module_text)
         data = cache.get(key)
         if data is not None:
             with llvm_lock:
                 return load_object(data), None, key
+    if callable(module_text):
+        module_text = module_text()
     captured: list = []
     with llvm_lock:
         context = llvm.create_context()
@@ -204,10 +209,15 @@ class JITFunction:
         ensure_runtime()
         start = time.perf_counter()
         cg = generate_module(lowered)
+        text = str(cg.module)
         info = CodeInfo(cg.name, lowered.args, cg.arg_offsets, cg.argv_size, cg.err_slots, cg.errors)
-        code, self.llvm_ir, self.object_key = compile_module(str(cg.module), cg.name, loop_opt, cache)
+        mid = time.perf_counter()
+        code, self.llvm_ir, self.object_key = compile_module(text, cg.name, loop_opt, cache)
         self._setup(code, info)
-        self.compile_seconds = time.perf_counter() - start
+        end = time.perf_counter()
+        self.compile_seconds = end - start
+        # (step, seconds): making the LLVM IR, then LLVM (optimizer and machine code).
+        self.timings = [("codegen", mid - start), ("llvm", end - mid)]
 
     @classmethod
     def from_object(cls, data: bytes, info: CodeInfo) -> "JITFunction":
@@ -216,6 +226,7 @@ class JITFunction:
         ensure_runtime()
         start = time.perf_counter()
         self = cls.__new__(cls)
+        self.timings = []
         with llvm_lock:
             code = load_object(data)
         self.llvm_ir = None

@@ -319,8 +319,13 @@ class _Runtime:
     def __init__(self):
         from pipelang.backends.llvm.jit import compile_module
         from pipelang.cache import default_cache
-        self.code = compile_module(str(_Builder().build()), "pipelang_runtime",
-                                   cache=default_cache(), tag="runtime")[0]
+        from pipelang.cache import make_key, toolchain_key
+        cache = default_cache()
+        # The runtime's IR depends only on this source and the toolchain, which
+        # the toolchain key covers: no need to build the IR to look it up.
+        key = make_key(toolchain_key(), "runtime") if cache is not None else None
+        self.code = compile_module(lambda: str(_Builder().build()), "pipelang_runtime",
+                                   cache=cache, key=key)[0]
         addr = self.code.engine.get_function_address
         for name in ("pl_par_for", "pl_set_num_threads", "pl_get_num_threads"):
             llvm.add_symbol(name, addr(name))

@@ -1,0 +1,114 @@
+"""``python -m pipelang.bench.compile_time``: where compile time goes.
+
+For each benchmark of the suite (or `--only a,b`), in one process:
+  * pipelang's compile with the on-disk cache off, split into its lowering
+    passes (as `lowering/lower.py` runs them, `regions` being the
+    whole-pipeline boxes for the entry checks), LLVM IR generation and LLVM
+    (optimizer and machine code);
+  * real Halide's `compile_jit` for the same algorithm and schedule;
+  * with `--cache-hit`, a compile in a fresh process that finds the code in
+    a (temporary) cache filled by a first process: the figure a second run
+    of a program sees.
+Timings on a shared machine are noisy: compare ratios within one run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+_HIT_SCRIPT = """
+import json, sys, time
+import pipelang as hl
+import pipelang.backends.llvm, pipelang.lowering.lower, pipelang.fingerprint, pipelang.calling
+from pipelang.bench import suite
+b = suite.BENCHMARKS[sys.argv[1]]
+p = hl.Pipeline(b.build(hl, b.inputs(sys.argv[2])))
+t = time.perf_counter()
+p.compile_jit()
+print(json.dumps({"seconds": time.perf_counter() - t, "hit": p._compiled.cache_hit}))
+"""
+
+
+def pipelang_breakdown(name: str, size: str) -> dict:
+    """{step: seconds} of one uncached pipelang compile, and its total."""
+    os.environ["PIPELANG_CACHE"] = "0"
+    import pipelang as hl
+    from pipelang.backends.llvm.runtime import ensure_runtime
+    from pipelang.bench import suite
+    ensure_runtime()                      # once per process: not the pipeline's cost
+    bench = suite.BENCHMARKS[name]
+    p = hl.Pipeline(bench.build(hl, bench.inputs(size)))
+    start = time.perf_counter()
+    p.compile_jit()
+    total = time.perf_counter() - start
+    c = p._compiled
+    steps: dict = {}
+    for step, seconds in list(c.timings) + list(getattr(c.jit, "timings", [])):
+        steps[step] = steps.get(step, 0.0) + seconds
+    steps["other"] = max(0.0, total - sum(steps.values()))
+    return {"total": total, "steps": steps}
+
+
+def halide_compile(name: str, size: str) -> float | None:
+    try:
+        import halide as hl
+    except ImportError:
+        return None
+    from pipelang.bench import suite
+    bench = suite.BENCHMARKS[name]
+    p = hl.Pipeline(bench.build(hl, bench.inputs(size)))
+    start = time.perf_counter()
+    p.compile_jit()
+    return time.perf_counter() - start
+
+
+def cache_hit(name: str, size: str) -> dict:
+    """Compile in two fresh processes sharing a new cache: the second one's figure."""
+    with tempfile.TemporaryDirectory() as d:
+        env = dict(os.environ, PIPELANG_CACHE="1", PIPELANG_CACHE_DIR=os.path.join(d, "c"))
+        runs = []
+        for _ in range(2):
+            out = subprocess.run([sys.executable, "-c", _HIT_SCRIPT, name, size], env=env,
+                                 capture_output=True, text=True, check=True)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {"miss_s": runs[0]["seconds"], "hit_s": runs[1]["seconds"], "hit": runs[1]["hit"]}
+
+
+def main(argv=None) -> None:
+    from pipelang.bench import suite
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default="", help="comma-separated benchmarks (default: all)")
+    ap.add_argument("--size", default="small", help="input size level (does not change code)")
+    ap.add_argument("--cache-hit", action="store_true", help="also time a cache hit in a new process")
+    ap.add_argument("--json", default="", help="write the figures here")
+    args = ap.parse_args(argv)
+    names = [n for n in args.only.split(",") if n] or list(suite.BENCHMARKS)
+    results = {}
+    for name in names:
+        try:
+            r = pipelang_breakdown(name, args.size)
+        except Exception as e:            # noqa: BLE001 - one broken benchmark must not stop the run
+            print(f"{name}: pipelang failed: {type(e).__name__}: {e}")
+            continue
+        r["halide_s"] = halide_compile(name, args.size)
+        if args.cache_hit:
+            r.update(cache_hit(name, args.size))
+        results[name] = r
+        steps = "  ".join(f"{k} {v * 1e3:.0f}" for k, v in r["steps"].items() if v >= 0.0005)
+        ratio = f"{r['total'] / r['halide_s']:.2f}" if r["halide_s"] else "-"
+        halide = f"{r['halide_s']:.3f}" if r["halide_s"] else "-"
+        hit = f"  cache hit {r['hit_s'] * 1e3:.1f} ms" if "hit_s" in r else ""
+        print(f"{name}: pipelang {r['total']:.3f} s, Halide {halide} s, ratio {ratio}{hit}")
+        print(f"    ms: {steps}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

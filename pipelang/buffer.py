@@ -407,6 +407,7 @@ class Buffer:
 
     def fill(self, value) -> "Buffer":
         self._array[...] = value
+        self._host_dirty = True          # Halide: writes through the Buffer mark the host dirty
         return self
 
     def all_equal(self, value) -> bool:
@@ -442,6 +443,7 @@ class Buffer:
     def __setitem__(self, pos, value):
         items = pos if isinstance(pos, tuple) else tuple(pos) if isinstance(pos, list) else (pos,)
         self._array[self._element_index(tuple(int(p) for p in items))] = value
+        self._host_dirty = True
 
     def _call(self, items) -> ir.Call:
         from pipelang.expr import to_ir

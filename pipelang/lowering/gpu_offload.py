@@ -11,9 +11,10 @@ block loops' extents, evaluated on the host) and the scalar arguments.
   =>
     gpu_launch kernel_g_s0_y_yo<<<(w/32, h/8, 1), (32, 8, 1), 0>>>(g, in, g.min.0, ..)
 
-Host code that still reads or writes memory (a Func computed on the host)
-is refused: pipelang's CUDA runtime runs host code as a small interpreter
-of lets, checks, loops and launches, and every stage must be on the GPU.
+Host code that still reads or writes memory (a Func computed on the CPU)
+becomes `HostStage`s, each compiled by the LLVM backend and run between
+launches; the runtime moves buffers between host and device by their dirty
+bits (Halide's InjectHostDevBufferCopies, done at run time).
 """
 from __future__ import annotations
 
@@ -106,23 +107,73 @@ class _Closure(ir.IRVisitor):
         self.visit(node.index)
 
 
-class _HostMemory(ir.IRVisitor):
-    """Refuse host code that touches memory (reached only outside kernels)."""
+@dataclass(frozen=True, slots=True, eq=False)
+class HostStage(ir.Stmt):
+    """Host code that reads or writes memory (a Func computed on the CPU):
+    JIT-compiled by the LLVM backend and called between kernel launches, with
+    the buffers it touches copied to the host first if the device has newer data."""
+    body: ir.Stmt
 
-    def visit_Store(self, node):
-        raise CompileError(
-            f"{node.buf.name} is computed on the host in a pipeline compiled for a cuda target: "
-            f"pipelang's CUDA runtime runs every stage on the GPU. Schedule it with gpu_tile / "
-            f"gpu_blocks+gpu_threads (or gpu_single_thread), or run with PIPELANG_CUDA_EMULATE=1.")
+    def print_lines(self) -> list:
+        return ["host_stage {"] + ["  " + line for line in
+                                   ir.to_string(self.body).rstrip("\n").split("\n")] + ["}"]
+
+
+class _Touches(ir.IRVisitor):
+    def __init__(self):
+        self.memory = False
+        self.kernels = False
 
     def visit_Load(self, node):
-        raise CompileError(
-            f"Host code reads {node.buf.name} in a pipeline compiled for a cuda target; pipelang's "
-            f"CUDA runtime does not copy device data back for host computations. Schedule the "
-            f"stage that reads it on the GPU.")
+        self.memory = True
+
+    def visit_Store(self, node):
+        self.memory = True
 
     def visit_KernelLaunch(self, node):
-        pass
+        self.kernels = True
+
+
+def _touches(node) -> _Touches:
+    t = _Touches()
+    t.visit(node)
+    return t
+
+
+def _host_stages(s):
+    """Wrap each maximal piece of host code that touches memory and launches no kernel."""
+    t = _touches(s)
+    if not t.kernels:
+        return HostStage(s) if t.memory else s
+    for e in _uniform_exprs(s):
+        if _touches(e).memory:
+            raise CompileError(
+                f"Host code reads memory to decide how kernels are launched ({ir.to_string(e)}); "
+                f"pipelang's CUDA runtime needs launch sizes that depend only on shapes and parameters")
+    if isinstance(s, ir.Block):
+        return ir.Block(tuple(_host_stages(sub) for sub in s.stmts))
+    if isinstance(s, ir.LetStmt):
+        return ir.LetStmt(s.sym, s.value, _host_stages(s.body))
+    if isinstance(s, ir.For):
+        return ir.For(s.sym, s.min, s.extent, s.kind, _host_stages(s.body))
+    if isinstance(s, ir.IfThenElse):
+        other = _host_stages(s.else_case) if s.else_case is not None else None
+        return ir.IfThenElse(s.condition, _host_stages(s.then_case), other)
+    if isinstance(s, ir.Allocate):
+        return ir.Allocate(s.buf, s.type, s.size, s.memory, _host_stages(s.body))
+    return s
+
+
+def _uniform_exprs(s) -> list:
+    if isinstance(s, ir.LetStmt):
+        return [s.value]
+    if isinstance(s, ir.For):
+        return [s.min, s.extent]
+    if isinstance(s, ir.IfThenElse):
+        return [s.condition]
+    if isinstance(s, ir.Allocate):
+        return [s.size]
+    return []
 
 
 class _Offload(ir.IRMutator):
@@ -177,9 +228,7 @@ class _Offload(ir.IRMutator):
 
 
 def offload_gpu_loops(s: ir.Stmt) -> ir.Stmt:
-    out = _Offload().mutate(s)
-    _HostMemory().visit(out)
-    return out
+    return _host_stages(_Offload().mutate(s))
 
 
 def kernels_of(s) -> list:

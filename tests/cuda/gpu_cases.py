@@ -450,6 +450,7 @@ def lesson19_image_param_in_shared():
     inp.set_min([-1, -1])
     yy, xx = np.mgrid[-1:33, -1:41]
     np.asarray(inp)[...] = xx * 17 + yy % 4
+    inp.set_host_dirty()                  # written through numpy, which Buffer cannot see
     img.set(inp)
     p = np.asarray(inp).astype(np.int64)
     ref = sum(p[1 + dy:33 + dy, 1 + dx:41 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1))

@@ -51,14 +51,15 @@ def test_unknown_device_api():
         f.gpu_blocks(x, hl.DeviceAPI.OpenCL)
 
 
-def test_host_stage_in_device_pipeline():
-    g, f = hl.Func("host_g"), hl.Func("dev_f")
-    g[x] = x * 2
-    f[x] = g[x] + 1
-    g.compute_root()
-    f.gpu_tile(x, xi, 16)
-    with pytest.raises(hl.HalideError, match=r"host_g is computed on the host in a pipeline compiled for a cuda target"):
-        lower(f)
+def test_host_stage_between_kernels_is_allowed():
+    f, g, h = hl.Func("hs_f"), hl.Func("hs_g"), hl.Func("hs_h")
+    f[x] = x * 3
+    g[x] = f[x] + f[x + 1]
+    h[x] = g[x] * 2
+    f.compute_root().gpu_tile(x, xi, 16)
+    g.compute_root()                            # on the CPU, between the two kernels
+    h.gpu_tile(x, xi, 16)
+    assert hl.Pipeline(h).cuda_source(CUDA).count("__global__") == 2
 
 
 def test_gpu_lanes_extent():

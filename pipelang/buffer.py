@@ -485,6 +485,7 @@ class Buffer:
             self._device_alloc = (dev, ptr, nbytes)
             import weakref
             self._device_finalizer = weakref.finalize(self, dev.free, ptr)
+            self._device_finalizer.atexit = False     # the driver may be gone by then
         return 0
 
     def copy_to_device(self, device=None) -> int:

@@ -206,6 +206,22 @@ class _Fuse:
         raise AssertionError(f"unexpected {type(s).__name__} at block level of a GPU kernel")
 
 
+class _IndexZero(ir.IRMutator):
+    def __init__(self, buf):
+        self.buf = buf
+
+    def mutate_Load(self, node):
+        if node.buf is self.buf and not ir.is_const(node.index, 0):
+            return ir.Load(node.type, node.buf, ir.i32(0))
+        return self.generic_mutate(node)
+
+    def mutate_Store(self, node):
+        node = self.generic_mutate(node)
+        if node.buf is self.buf and not ir.is_const(node.index, 0):
+            return ir.Store(node.buf, node.value, ir.i32(0))
+        return node
+
+
 class _ConstantSizes(ir.IRMutator):
     """Per-thread allocations get a constant size (their bound), so they can live
     in registers; the index arithmetic, from the realized extents, is unchanged."""
@@ -232,6 +248,9 @@ class _ConstantSizes(ir.IRMutator):
             hi = self.bounds.upper(size)
             if hi is not None:
                 size = ir.i32(max(hi, 0))
+        if ir.const_value(size) == 1:
+            # The only element is element 0: say so, and it becomes a register.
+            body = _IndexZero(node.buf).mutate(body)
         if size is node.size and body is node.body:
             return node
         return ir.Allocate(node.buf, node.type, size, node.memory, body)

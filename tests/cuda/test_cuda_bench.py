@@ -15,6 +15,7 @@ def test_cuda_bench_check_mode(monkeypatch, capsys):
         assert f"pipeline={name}  correct=True" in out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc is not installed")
 def test_cuda_bench_kernels_compile_without_spills(tmp_path):
     import pipelang as hl

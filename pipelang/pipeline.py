@@ -488,7 +488,13 @@ class Pipeline:
         """A `Callable` taking `arguments` (Params, ImageParams or Arguments)
         in order, then the output buffers; later schedule changes don't affect it."""
         from pipelang.calling import Callable
-        return Callable(self._compile(), list(arguments))
+        if target is not None:
+            self._target = target
+        c = self._compile()
+        if c.device is not None:
+            raise CompileError("compile_to_callable() of a pipeline run on a CUDA device is not "
+                               "supported yet: call realize() (or set PIPELANG_CUDA_EMULATE=1)")
+        return Callable(c, list(arguments))
 
     def invalidate_cache(self) -> None:
         """Drop the compiled code: the next realize compiles again (the

@@ -174,3 +174,11 @@ def test_host_code_replayed_and_intermediates_pooled(stub):
     assert launches[0] == launches[2] and launches[1] == launches[3]
     p.realize(hl.Buffer(hl.UInt(16), [24, 16]))      # new shapes: host code runs again
     assert len(device._replays) == 2
+
+
+def test_callable_on_device_is_a_clear_error(stub):
+    f = hl.Func("callable_gpu")
+    f[x] = x
+    f.gpu_tile(x, xi, 8)
+    with pytest.raises(hl.HalideError, match="compile_to_callable.*CUDA device"):
+        hl.Pipeline(f).compile_to_callable([], hl.Target("host-cuda"))

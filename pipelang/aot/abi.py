@@ -78,6 +78,8 @@ def error_code(message: str) -> int:
         return ACCESS_OUT_OF_BOUNDS
     if message.startswith("Out of memory"):
         return OUT_OF_MEMORY
+    if message.startswith("Constraint violated"):
+        return CONSTRAINT_VIOLATED
     if message.startswith("Requirement Failed"):
         return REQUIREMENT_FAILED
     if "specializ" in message:

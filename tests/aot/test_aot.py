@@ -250,6 +250,26 @@ def test_load_library_checks_arguments(tmp_path):
         lib(a, 1, np.zeros((4, 41), np.uint8))
 
 
+def test_buffer_constraints_fail_with_halide_code(tmp_path):
+    x = hl.Var("x")
+    inp = hl.ImageParam(hl.Int(32), 1, "input")
+    inp.dim(0).set_min(0)
+    f = hl.Func("shifted")
+    f[x] = inp[x] * 2
+    f.compile_to_object(str(tmp_path / "shifted.o"), [inp], "shifted")
+    lib = hl.load_library(str(tmp_path / "shifted.o"))
+    a = np.arange(40, dtype=np.int32)
+    out = np.zeros_like(a)
+    lib(a, out)
+    np.testing.assert_array_equal(out, a * 2)
+    moved, moved_out = hl.Buffer(a), hl.Buffer(out)
+    moved.set_min([3])
+    moved_out.set_min([3])
+    with pytest.raises(hl.PipelineRuntimeError,
+                       match=r"error code -8: Constraint violated: input.min.0 \(3\) == 0 \(0\)"):
+        lib(moved, moved_out)
+
+
 def test_user_context_target(tmp_path):
     f, inp, off = brighter()
     f.compile_to_file(str(tmp_path / "uc"), [inp, off], "uc",

@@ -16,7 +16,7 @@ from pipelang.func import Func, FuncRef, FuncTupleElementRef
 from pipelang.ir.types import Bool, Float, Handle, Int, Type, TypeCode, UInt
 from pipelang.operators import *  # noqa: F401,F403  (the math and cast functions)
 from pipelang.fixed_point import *  # noqa: F401,F403  (widening, saturating, rounding arithmetic)
-from pipelang.param import ImageParam, Param, Parameter
+from pipelang.param import ImageParam, OutputImageParam, Param, Parameter
 from pipelang.serialization import deserialize_parameters, deserialize_pipeline, serialize_pipeline
 from pipelang.pipeline import AutoSchedulerResults, AutoschedulerParams, Pipeline, StmtOutputFormat
 from pipelang.rdom import RDom, Range, RVar

@@ -84,12 +84,13 @@ def _define_pure(fn, names: list, values: tuple) -> None:
     if fn.required_types is not None:
         got = tuple(v.type for v in values)
         if got != tuple(fn.required_types):
-            raise CompileError(f'Func "{fn.name}" was declared with type '
-                               f'{", ".join(map(str, fn.required_types))} but is defined with type '
-                               f'{", ".join(map(str, got))}')
+            def show(ts):
+                return str(ts[0]) if len(ts) == 1 else "(" + ", ".join(map(str, ts)) + ")"
+            raise CompileError(f'Func "{fn.name}" is constrained to only hold values of type '
+                               f'{show(fn.required_types)} but is defined with values of type {show(got)}.')
     if fn.required_dims is not None and fn.required_dims != len(names):
-        raise CompileError(f'Func "{fn.name}" was declared with {fn.required_dims} dimensions '
-                           f'but is defined with {len(names)}')
+        raise CompileError(f'Func "{fn.name}" is constrained to have exactly {fn.required_dims} dimensions, '
+                           f'but is defined with {len(names)} dimensions.')
     fn.define_pure(names, values)
 
 

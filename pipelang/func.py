@@ -68,7 +68,7 @@ class FuncRef(ExprOps):
             raise CompileError(f'Func "{fn.name}" returns a Tuple of {len(fn.output_types)} '
                                f'values: index the call, as in {fn.name}[...][0]')
         i = self.index or 0
-        args = tuple(_index_ir(a, fn.name) for a in self.args)
+        args = tuple(_index_ir(a, fn.name, i) for i, a in enumerate(self.args))
         return ir.Call(fn.output_types[i], fn.sym, args, ir.CallKind.FUNC, i)
 
     def __getitem__(self, i: int) -> "FuncTupleElementRef":
@@ -130,11 +130,11 @@ class _UpdateValue:
         self.value = value
 
 
-def _index_ir(a, fname: str) -> ir.Expr:
+def _index_ir(a, fname: str, index: int = 0) -> ir.Expr:
     e = to_ir(a)
     if e.type.is_float():
-        raise CompileError(f'Func "{fname}" was called with a float argument ({ir.to_string(e)}); '
-                           f'Func arguments must be integers')
+        raise CompileError(f'Implicit cast from {e.type} to int in argument {index + 1} in call to '
+                           f'"{fname}" is not allowed. Use an explicit cast.')
     if e.type != ir.Int(32):
         e = ir.Cast(ir.Int(32), e)
     return e
@@ -176,7 +176,11 @@ class Func:
         return self.function.defined()
 
     def dimensions(self) -> int:
-        return self.function.dimensions()
+        fn = self.function
+        if not fn.defined() and fn.required_dims is None:
+            raise CompileError(f'Can\'t call Func::dimensions on Func "{fn.name}" because it is '
+                               f'undefined or has no dimension requirements.')
+        return fn.dimensions()
 
     def args(self) -> list:
         return [Var(a) for a in self.function.args]
@@ -185,21 +189,30 @@ class Func:
         if not self.function.defined():
             raise CompileError(f'Can\'t {what} of Func "{self.name()}" because it is undefined.')
 
+    def _types_or_requirement(self, method: str) -> tuple:
+        """The value types, from the definition or else from Func(type, dims)."""
+        fn = self.function
+        if fn.defined():
+            return tuple(fn.output_types)
+        if fn.required_types:
+            return tuple(fn.required_types)
+        raise CompileError(f'Can\'t call Func::{method} on Func "{fn.name}" because it is undefined '
+                           f'or has no type requirements.')
+
     def type(self) -> ir.Type:
-        if not self.function.defined() and self.function.required_types:
-            return self.function.required_types[0]
-        self._require_defined("get the type")
-        return self.function.output_types[0]
+        types = self._types_or_requirement("type")
+        if len(types) > 1:
+            raise CompileError(f'Can\'t call Func::type on Func "{self.name()}" because it returns a Tuple.')
+        return types[0]
 
     def types(self) -> list:
-        self._require_defined("get the types")
-        return list(self.function.output_types)
+        return list(self._types_or_requirement("types"))
 
     def output_types(self) -> list:
         return self.types()
 
     def outputs(self) -> int:
-        return len(self.function.output_types)
+        return len(self._types_or_requirement("outputs"))
 
     def value(self) -> Expr:
         self._require_defined("get the value")
@@ -223,6 +236,9 @@ class Func:
     def __getitem__(self, key) -> FuncRef:
         fn = self.function
         args, pos, count = expand_placeholder(_as_tuple(key), fn.dimensions() if fn.defined() else 0)
+        for i, a in enumerate(args):
+            if isinstance(a, float) or (isinstance(a, ExprOps) and not isinstance(a, (Var, RVar))):
+                _index_ir(a, fn.name, i)        # Halide refuses float arguments right here
         if fn.defined() and len(args) != fn.dimensions():
             raise CompileError(f'Func "{fn.name}" was called with {len(args)} arguments, '
                                f'but was defined with {fn.dimensions()}')

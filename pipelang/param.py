@@ -115,10 +115,25 @@ class Param(ExprOps):
         return f"<halide.Param '{self._name}' type {self._type}>"
 
 
-class ImageParam:
-    """A buffer input: `hl.ImageParam(hl.UInt(8), 2, "input")`, bound with `.set(buffer)`."""
+class OutputImageParam:
+    """Halide's base of ImageParam (the buffer of a pipeline argument); here
+    only its undefined form, `hl.OutputImageParam()`."""
 
-    def __init__(self, t: ir.Type, dimensions: int, name: str | None = None):
+    def defined(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<halide.{type(self).__name__} {type(self).__name__}()>"
+
+
+class ImageParam(OutputImageParam):
+    """A buffer input: `hl.ImageParam(hl.UInt(8), 2, "input")`, bound with `.set(buffer)`.
+    `hl.ImageParam()` is an undefined one."""
+
+    def __init__(self, t: ir.Type | None = None, dimensions: int | None = None, name: str | None = None):
+        if t is None and dimensions is None:
+            self._type, self._dims, self._name = None, 0, ""
+            return
         if not isinstance(t, ir.Type):
             raise TypeError(f"ImageParam needs a pipelang Type first, not {t!r}")
         self._type = t
@@ -232,7 +247,12 @@ class ImageParam:
         return Func._of(wrapper_of(fn, f, clone=False))
 
     def __repr__(self) -> str:
-        return f"<halide.ImageParam '{self._name}' type {self._type} dims {self._dims}>"
+        if self._type is None:
+            return "<halide.ImageParam ImageParam()>"
+        return f"<halide.ImageParam '{self._name}', dims: {self._dims}, type: {self._type}>"
+
+    def defined(self) -> bool:
+        return self._type is not None
 
 
 InputBuffer = ImageParam

@@ -369,6 +369,11 @@ class Pipeline:
     def outputs(self) -> list:
         return list(self._funcs)
 
+    def __repr__(self) -> str:
+        if not self._funcs:
+            return "<halide.Pipeline Pipeline()>"
+        return "<halide.Pipeline [" + ",".join(f"'{f.name()}'" for f in self._funcs) + "]>"
+
     def defined(self) -> bool:
         return bool(self._funcs)
 
@@ -554,8 +559,9 @@ class Pipeline:
         if not buf.defined():
             raise BufferError_(f"Output buffer for Func {fn.name} is undefined")
         if buf.type() != t:
-            raise BufferError_(f"Output buffer {buf.name()} has type {buf.type()} but Func "
-                               f"{fn.name} has type {t}")
+            # Halide's text (its errors all begin "Error: ").
+            raise BufferError_(f"Error: Output buffer {fn.name} has type {t} but type of the buffer "
+                               f"passed in is {buf.type()}")
         if buf.dimensions() != len(fn.args):
             raise BufferError_(f"Output buffer {buf.name()} has {buf.dimensions()} dimensions but "
                                f"Func {fn.name} has {len(fn.args)}")

@@ -71,7 +71,10 @@ class RVar(ExprOps):
         return ir.Variable(ir.Int(32), self._var.sym)
 
     def __repr__(self) -> str:
-        return f"<halide.RVar '{self.name()}'>"
+        if self._rdom is None:
+            return f"<halide.RVar '{self.name()}'>"
+        v = self._var
+        return f"<halide.RVar {v.name}({ir.to_string(v.min)}, {ir.to_string(v.extent)})>"
 
     def __str__(self) -> str:
         return self.name()
@@ -108,7 +111,11 @@ class RDom(ExprOps):
         else:
             regions = [tuple(r) for r in args]
         if not regions:
-            raise CompileError("An RDom needs at least one (min, extent) range")
+            if args:
+                raise CompileError("An RDom needs at least one (min, extent) range")
+            # RDom(): Halide's undefined RDom.
+            self._name, self._vars, self._predicates, self.serial = name or "", [], [], next(_counter)
+            return
         self._name = name or f"r{next(_counter)}"
         suffixes = "xyzw"
         self._vars = []
@@ -172,7 +179,13 @@ class RDom(ExprOps):
             raise CompileError(f"RDom {self._name} has {len(self._vars)} dimensions; use r.x, r.y, ...")
         return self[0]._to_ir()
 
+    def defined(self) -> bool:
+        return bool(self._vars)
+
     def __repr__(self) -> str:
-        return f"<halide.RDom '{self._name}'>"
+        if not self._vars:
+            return "<halide.RDom RDom()>"
+        body = "".join(f"  {v.name}({ir.to_string(v.min)}, {ir.to_string(v.extent)})\n" for v in self._vars)
+        return f"<halide.RDom RDom(\n{body})>"
 
 

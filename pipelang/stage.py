@@ -181,7 +181,10 @@ class Stage:
         return self
 
     def tile(self, x, y, *args):
-        """tile(x, y, xo, yo, xi, yi, xf, yf[, tail]) or tile(x, y, xi, yi, xf, yf[, tail])."""
+        """tile(x, y, xo, yo, xi, yi, xf, yf[, tail]) or tile(x, y, xi, yi, xf, yf[, tail]),
+        or with lists: tile([vars], [outers], [inners], [factors][, tail])."""
+        if isinstance(x, (list, tuple)):
+            return self._tile_lists(x, y, *args)
         tail = TailStrategy.Auto
         if args and isinstance(args[-1], TailStrategy):
             tail, args = args[-1], args[:-1]
@@ -196,6 +199,14 @@ class Stage:
         self.split(x, xo, xi, xf, tail)
         self.split(y, yo, yi, yf, tail)
         return self.reorder(xi, yi, xo, yo)
+
+    def _tile_lists(self, vars_, outers, inners, factors, tail=TailStrategy.Auto):
+        if not len(vars_) == len(outers) == len(inners) == len(factors):
+            raise ScheduleError(f"tile() of {self._stage_name()} needs as many outer vars, inner vars "
+                                f"and factors as vars ({len(vars_)})")
+        for v, o, i, f in zip(vars_, outers, inners, factors):
+            self.split(v, o, i, f, tail)
+        return self.reorder(*inners, *outers)
 
     def vectorize(self, var, factor=None, tail=TailStrategy.Auto):
         if factor is not None:

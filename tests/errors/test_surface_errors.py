@@ -74,3 +74,43 @@ def test_serialization_errors():
         hl.serialize_pipeline(hl.Func("f"))
     with pytest.raises(hl.HalideError, match="not a pipelang pipeline"):
         hl.deserialize_parameters(b'{"format": "something else"}')
+
+
+def test_typed_func_and_call_messages_follow_halide():
+    x, y = hl.vars("x y")
+    f = hl.Func("untyped")
+    with pytest.raises(hl.HalideError, match="Can't call Func::type on Func \"untyped\" because it is undefined "
+                                             "or has no type requirements"):
+        f.type()
+    with pytest.raises(hl.HalideError, match="Can't call Func::dimensions on Func \"untyped\" because it is "
+                                             "undefined or has no dimension requirements"):
+        f.dimensions()
+    t = hl.Func([hl.Int(32), hl.Float(64)], 3, "tupled")
+    assert t.types() == [hl.Int(32), hl.Float(64)] and t.outputs() == 2 and t.dimensions() == 3
+    with pytest.raises(hl.HalideError, match="because it returns a Tuple"):
+        t.type()
+    one = hl.Func(hl.Int(32), 1, "one")
+    with pytest.raises(hl.HalideError, match="is constrained to have exactly 1 dimensions, but is defined "
+                                             "with 2 dimensions"):
+        one[x, y] = hl.i32(0)
+    pair = hl.Func((hl.Int(32), hl.Float(32)), 2, "pair")
+    with pytest.raises(hl.HalideError, match=r"is constrained to only hold values of type \(int32, float32\) "
+                                             r"but is defined with values of type \(int16, float64\)"):
+        pair[x, y] = (hl.i16(0), hl.f64(0))
+    g = hl.Func("g")
+    g[x, y] = x
+    with pytest.raises(hl.HalideError, match="Implicit cast from float32 to int in argument 2 in call to"):
+        g[x, y / 2.0]
+    with pytest.raises(hl.HalideError, match="Error: Output buffer .* has type int32 but type of the buffer "
+                                             "passed in is uint8"):
+        g.realize(hl.Buffer(hl.UInt(8), [2, 2]))
+
+
+def test_undefined_objects_print_as_halide():
+    assert str(hl.ImageParam()) == "<halide.ImageParam ImageParam()>"
+    assert str(hl.OutputImageParam()) == "<halide.OutputImageParam OutputImageParam()>"
+    assert str(hl.ImageParam(hl.UInt(16), 2, "input")) == "<halide.ImageParam 'input', dims: 2, type: uint16>"
+    assert str(hl.RDom()) == "<halide.RDom RDom()>"
+    assert str(hl.Pipeline()) == "<halide.Pipeline Pipeline()>"
+    import re
+    assert re.fullmatch(r"<halide.RDom RDom\(\n  rr(\$x)?\(0, 3\)\n\)>", repr(hl.RDom([(0, 3)], "rr")))

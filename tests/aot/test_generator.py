@@ -79,6 +79,15 @@ class UndefinedGen:
         self.out[x] = x
 
 
+@hl.generator(name="pl_test_untyped")
+class UntypedGen:
+    inp = hl.InputBuffer(None, None)
+    out = hl.OutputBuffer(None, 2)
+
+    def generate(self):
+        self.out[x, y] = hl.cast(self.out.type(), self.inp[x, y] + 1)
+
+
 @hl.generator(name="pl_test_bits")
 class BitsGen:
     bits = hl.InputBuffer(bool, 1)
@@ -165,6 +174,16 @@ def test_requirement_fails_with_halide_code():
         f(a, -2, out)
 
 
+def test_types_and_dimensions_from_params():
+    f = hl.create_callable_from_generator(hl.get_host_target(), "pl_test_untyped",
+                                          {"inp.type": "int16", "inp.dim": "2",
+                                           "out.type": "float32"})
+    a = np.arange(-20, 20, dtype=np.int16).reshape(2, 20)
+    out = np.zeros((2, 20), np.float32)
+    f(a, out)
+    np.testing.assert_array_equal(out, a + 1)
+
+
 def test_bool_buffers_and_scalars():
     f = hl.create_callable_from_generator(hl.get_host_target(), "pl_test_bits")
     bits = np.array([False, True, False, True])
@@ -210,6 +229,14 @@ def test_command_line_writes_library_and_header(tmp_path):
     (["-g", "pl_test_require", "-o", "{d}", "target=host", "autoscheduler=NoSuch"],
      "autoscheduler"),
     (["-g", "pl_test_undefined", "-o", "{d}", "target=host"], "Output 'other' was not defined"),
+    (["-g", "pl_test_params", "-o", "{d}", "target=host", "inp.type=uint16"],
+     "Cannot set the GeneratorParam inp.type for pl_test_params because the value is "
+     "explicitly specified"),
+    (["-g", "pl_test_untyped", "-o", "{d}", "target=host", "inp.type=int16", "inp.dim=2"],
+     "No type has been specified for out. Try specifying one in code, or by setting "
+     "'out.type' as a GeneratorParam"),
+    (["-g", "pl_test_untyped", "-o", "{d}", "target=host", "out.type=int16", "inp.type=int16"],
+     "No dimensionality has been specified for inp"),
 ])
 def test_command_line_errors(tmp_path, argv, message):
     with pytest.raises(hl.HalideError, match=message):

@@ -74,6 +74,8 @@ class _Printer:
             self.stmt(s.then_case, depth)
             if s.else_case is not None:
                 self.stmt(s.else_case, depth)
+        elif isinstance(s, ir.Atomic):
+            self.stmt(s.body, depth)
         elif isinstance(s, ir.Provide):
             self.emit(depth, f"{_trim(s.fn.name)}(...) = ...")
 

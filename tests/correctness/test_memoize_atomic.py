@@ -178,3 +178,21 @@ def test_atomic_errors():
     h, r2, _ = _histogram(5, 10, tag="ae2")
     with pytest.raises(hl.HalideError, match="may write the same point"):
         h.update().parallel(r2)
+
+
+def test_atomic_loop_nest_matches_halide(capfd):
+    halide = pytest.importorskip("halide")
+
+    def nest(hl):
+        x = hl.Var("x")
+        im, f = hl.Func("aln_im"), hl.Func("aln_f")
+        im[x] = (x * x) % 5
+        r = hl.RDom([(0, 100)], "aln_r")
+        f[x] = 0
+        f[hl.Expr(im[r])] += 1
+        ro, ri = hl.RVar("ro"), hl.RVar("ri")
+        f.compute_root().update().atomic().split(r, ro, ri, 8).parallel(ro).vectorize(ri)
+        capfd.readouterr()
+        f.print_loop_nest()
+        return capfd.readouterr().err, list(f.realize([5]))
+    assert nest(hl) == nest(halide)

@@ -442,8 +442,9 @@ class Func:
         return self
 
     def hoist_storage(self, f, var=None):
-        """Allocate this Func's storage at an outer level (at or outside its store
-        level). Recorded and checked; the allocation stays at the store level."""
+        """Allocate this Func's storage once at an outer level (at or outside its
+        store level), as large as the store level ever needs; each store-level
+        iteration still computes its whole region."""
         self.function.schedule.hoist_storage_level = self._level(f, var)
         touch()
         return self
@@ -502,7 +503,7 @@ class Func:
 
     def ring_buffer(self, extent) -> "Func":
         """Keep `extent` copies of the storage hoisted by hoist_storage (for async
-        producers). Checked; with synchronous production one copy is used."""
+        producers). Checked; as producers run synchronously, one copy is used."""
         e = _int_ir(extent)
         v = ir.const_value(e)
         if v is not None and v <= 0:

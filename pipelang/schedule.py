@@ -153,9 +153,9 @@ class FuncSchedule:
     bounds: list = field(default_factory=list)           # Bound
     storage_dims: list = field(default_factory=list)     # pure var names, innermost first
     fold_factors: dict = field(default_factory=dict)     # var name -> (factor, fold_forward)
-    # async_(), hoist_storage() and ring_buffer() are recorded and checked; the
-    # producer still runs before its consumer in the same thread, and storage
-    # is allocated at the store level (same results, Halide's loop nest).
+    # async_() and ring_buffer() are recorded and checked, but the producer still
+    # runs before its consumer in the same thread (same results, Halide's loop
+    # nest); hoist_storage() moves the allocation (lowering/hoist_storage.py).
     async_: bool = False
     hoist_storage_level: LoopLevel = field(default_factory=LoopLevel.inlined)   # inlined: unset
     ring_buffer: object = None                           # an ir.Expr, number of copies

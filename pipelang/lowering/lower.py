@@ -22,6 +22,7 @@ from pipelang.lowering.gpu_emulate import emulate_gpu_kernels
 from pipelang.lowering.gpu_fuse_thread_loops import fuse_gpu_thread_loops
 from pipelang.lowering.gpu_loops import check_gpu_loops
 from pipelang.lowering.gpu_offload import offload_gpu_loops
+from pipelang.lowering.hoist_storage import hoist_storage
 from pipelang.lowering.memoization import inject_memoization
 from pipelang.lowering.partition_loops import partition_loops
 from pipelang.lowering.schedule_functions import schedule_functions
@@ -111,6 +112,8 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
     # Memoization keys on the simplified Realize bounds of each memoized Func.
     s = run("memoization", inject_memoization, s, env, outputs)
     s = run("storage_flattening", flatten_storage, s, env, outputs, args.strided_inputs())
+    # Hoisting moves allocations to loops or produce nodes, so markers must remain.
+    s = run("hoist_storage", hoist_storage, s, env)
     s = run("strip_producer_consumer", strip_producer_consumer, s)
     # Vectorization needs constant loop extents, which simplification exposes.
     s = run("simplify", simplify, s)

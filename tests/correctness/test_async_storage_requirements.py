@@ -87,3 +87,37 @@ def test_unscheduled_rules_match_halide():
     g.update().vectorize(x, 4)
     with pytest.raises(hl.HalideError, match="with a schedule"):
         g.update().unscheduled()
+
+
+def _stmt(f, tmp_path):
+    path = tmp_path / "f.stmt"
+    f.compile_to_lowered_stmt(str(path), [])
+    return path.read_text()
+
+
+def test_hoist_storage_allocates_once_outside_the_loops(tmp_path):
+    for variant in ("ring", "tiled"):
+        text = _stmt(_lesson24(hl, variant), tmp_path)
+        alloc = text.index("allocate as_producer")
+        assert alloc < text.index("for ("), text          # allocated before every loop
+        assert text.count("allocate as_producer") == 1
+    x, y = hl.Var("x"), hl.Var("y")
+    f, g = hl.Func("hr_f"), hl.Func("hr_g")
+    f[x, y] = x * y
+    g[x, y] = f[x, y] + f[x + 1, y]
+    f.compute_at(g, y).hoist_storage_root()
+    text = _stmt(g, tmp_path)
+    assert text.index("allocate hr_f") < text.index("for (")
+    np.testing.assert_array_equal(np.asarray(g.realize([6, 5])),
+                                  np.fromfunction(lambda y, x: x * y + (x + 1) * y, (5, 6), dtype=int))
+
+
+def test_hoist_storage_across_a_parallel_loop_is_refused():
+    x, y = hl.Var("x"), hl.Var("y")
+    f, g = hl.Func("hp_f"), hl.Func("hp_g")
+    f[x, y] = x * y
+    g[x, y] = f[x, y] + 1
+    g.parallel(y)
+    f.compute_at(g, y).hoist_storage_root()
+    with pytest.raises(hl.HalideError, match="parallel loop lies between"):
+        g.realize([4, 4])

@@ -82,6 +82,8 @@ class _Compiled:
     `realize` uses (the output regions). The lowered statement itself is
     then only made if asked for."""
 
+    requirements: tuple = ()     # Pipeline.add_requirement conditions, checked in Python
+
     def __init__(self, outputs, name, target=None):
         from pipelang.function import registry
         from pipelang.lowering.analysis.arguments import find_arguments
@@ -387,6 +389,7 @@ class Pipeline:
         if c is None or c.generation != generation() or c.target_key != key:
             fns = _functions(self._funcs)
             c = self._compiled = _Compiled(fns, fns[0].name, target)
+            c.requirements = tuple(self.__dict__.get("_requirements", ()))
             c.target_key = key
             _warn_unscheduled(c.env_functions)
         return c
@@ -581,6 +584,8 @@ class Pipeline:
         `args` (strings and Exprs) as the message."""
         from pipelang.constraints import requirement
         self.__dict__.setdefault("_requirements", []).append(requirement(condition, args))
+        if self._compiled is not None:
+            self._compiled.requirements = tuple(self._requirements)   # off the fast paths
 
     def infer_input_bounds(self, *args, target=None) -> None:
         """Bind every unbound ImageParam to a buffer of the shape needed to
@@ -593,13 +598,14 @@ class Pipeline:
         c = self._compiled
         if (c is not None and len(args) == 1 and type(args[0]) is Buffer and c.n_outputs == 1
                 and c.generation == _generation[0] and not c.traced and c.device is None
-                and target is None):
+                and target is None and not c.requirements):
             # The common case, kept short: one output buffer, code compiled.
             buf = args[0]
             c.jit.call_ptr(c.packer.pack(c.values((buf,))))
             return buf
         if (c is not None and len(args) == 1 and type(args[0]) is list and c.n_outputs == 1
-                and c.fixed_region and c.generation == _generation[0] and not c.traced):
+                and c.fixed_region and c.generation == _generation[0] and not c.traced
+                and not c.requirements):
             buf = self._new_output(c, args[0])
             if buf is not None:
                 c.jit.call_ptr(c.packer.pack(c.values((buf,)), fresh=1))

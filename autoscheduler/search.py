@@ -65,7 +65,7 @@ def member_ok(dag: DAG, state: dict, node: FuncNode, place: str) -> bool:
         if kind != "strips" or len(leader.args) < 2 or len(node.args) < 2:
             return False
         return all(_member_consumers_are(dag, state, node, {"row", "root"}))
-    return kind in ("strips", "tiles") and not (kind == "strips" and len(leader.args) < 1)
+    return kind in ("strips", "tiles")          # computed per strip or per tile
 
 
 def _member_consumers_are(dag, state, node, allowed):
@@ -172,6 +172,25 @@ def beam_search(dag: DAG, params, report) -> list:
     for decided, _ in beam:
         full = complete(dag, decided, default)
         results.append((full, price(full)))
+    # Fine pass: from the best state, redraw one Func at a time (the others kept,
+    # illegal ones repaired) while that lowers the cost, until the deadline.
+    results.sort(key=lambda t: t[1])
+    if results:
+        best, best_cost = results[0]
+        improved = True
+        while improved and time.perf_counter() < deadline:
+            improved = False
+            for node in order:
+                decided = {n.name: best[n.name] for n in order[:order.index(node)]}
+                for c in options(dag, decided, node):
+                    if c == best[node.name]:
+                        continue
+                    st = complete(dag, {**decided, node.name: c}, best)
+                    cost = price(st)
+                    if cost < best_cost * 0.999:
+                        best, best_cost, improved = st, cost, True
+                        decided = {n.name: best[n.name] for n in order[:order.index(node)]}
+        results.append((best, best_cost))
     results.append((default, price(default)))
     results.sort(key=lambda t: t[1])
     out, seen = [], set()

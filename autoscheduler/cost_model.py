@@ -23,6 +23,7 @@ from pipelang import ir
 from autoscheduler.dag import DAG, FuncNode
 
 CYCLES_PER_VECTOR_OP = 1.0
+STORE_OPS = 2.0
 DRAM_CYCLES_PER_BYTE = 0.15
 CACHE_CYCLES_PER_BYTE = 0.03
 L2_BYTES = 1 << 20
@@ -35,6 +36,8 @@ class CostModel:
     def __init__(self, dag: DAG):
         self.dag = dag
         self.p = max(1, dag.parallelism)
+        self._ops_cache: dict = {}
+        self._reach_cache: dict = {}
         self.calls = {}            # (stage id, producer name) -> number of calls
         for node in dag.nodes:
             for s in node.stages:
@@ -45,18 +48,54 @@ class CostModel:
     # ---------------------------------------------------------------- features
 
     def _ops(self, state, node: FuncNode, stage, memo) -> float:
-        """Arithmetic per point of `stage` with its inlined producers expanded."""
-        key = (node.name, stage.index)
-        if key in memo:
-            return memo[key]
-        # Index math is mostly hoisted or shared across lanes: a quarter of value math.
-        ops = stage.value_ops + stage.loads + 0.25 * (stage.ops - stage.value_ops)
-        for sym, cs in stage.calls.items():
-            prod = self.dag.by_sym.get(sym)
-            if prod is not None and prod is not node and state[prod.name].place == "inline":
-                ops += len(cs) * self._ops(state, prod, prod.stages[0], memo)
-        memo[key] = ops
+        """Work per point of `stage` with its inlined producers expanded, counted as
+        the compiler's common-subexpression elimination leaves it: each distinct
+        inlined call (producer and arguments, composed through the inlining) once,
+        each distinct load once. Index math counts a quarter (mostly hoisted)."""
+        inlined = frozenset(n for n, c in state.items() if c.place == "inline")
+        key = (node.name, stage.index, inlined & self._reach(node))
+        hit = self._ops_cache.get(key)
+        if hit is not None:
+            return hit
+        seen_calls: set = set()
+        loads: set = set()
+        total = [stage.value_ops + 0.25 * (stage.ops - stage.value_ops)]
+
+        def walk(calls: dict, mapping: dict, depth: int):
+            for sym, cs in calls.items():
+                prod = self.dag.by_sym.get(sym)
+                for c in cs:
+                    args = tuple(ir.substitute(mapping, a) for a in c.args) if mapping else c.args
+                    k = (sym, tuple(ir.to_string(a) for a in args))
+                    if prod is None or prod is node or prod.name not in inlined or depth > 8:
+                        loads.add(k)
+                        continue
+                    if k in seen_calls:
+                        continue
+                    seen_calls.add(k)
+                    ps = prod.stages[0]
+                    total[0] += ps.value_ops + 0.25 * (ps.ops - ps.value_ops)
+                    from pipelang.var import var_symbol
+                    walk(ps.calls, {var_symbol(v): a for v, a in zip(prod.args, args)}, depth + 1)
+
+        walk(stage.calls, {}, 0)
+        ops = total[0] + len(loads)
+        self._ops_cache[key] = ops
         return ops
+
+    def _reach(self, node: FuncNode) -> frozenset:
+        """Names of every Func `node` reads, directly or not."""
+        hit = self._reach_cache.get(node.name)
+        if hit is None:
+            out = set()
+            for s in node.stages:
+                for sym in s.calls:
+                    p = self.dag.by_sym.get(sym)
+                    if p is not None and p is not node:
+                        out.add(p.name)
+                        out |= self._reach(p)
+            hit = self._reach_cache[node.name] = frozenset(out)
+        return hit
 
     def _leader(self, state, node):
         from autoscheduler.space import leaders_of
@@ -159,7 +198,7 @@ class CostModel:
             par = self._efficiency(tasks, p) * p if tasks > 1 else 1.0
             x_ext = node.region[0][1] if node.region else 1
             for st in node.stages:
-                ops = self._ops(state, node, st, memo) + 1
+                ops = self._ops(state, node, st, memo)
                 n = points * redundancy
                 if st.index:          # an update iterates its own pure vars and its RVars
                     n = redundancy * math.prod(node.extent(v) for v in st.pure) * \
@@ -171,7 +210,8 @@ class CostModel:
                     v != x for v in st.free_pure)) or c.place != "root" else 1.0
                 if st.index and c.place == "root" and not st.free_pure:
                     stage_par = 1.0
-                compute = n * ops * CYCLES_PER_VECTOR_OP / lanes
+                # + the store of each point computed, and a pass's loop overhead.
+                compute = n * (ops + STORE_OPS) * CYCLES_PER_VECTOR_OP / lanes
                 if st.rvars and st.pure:
                     if lt and lt[0] == "regblock" or (c.place == "tile" and state[leader.name].tiling
                                                       and state[leader.name].tiling[0] == "regblock"):

@@ -180,9 +180,19 @@ def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple, tails: Tails) -
         y, k, b = args[1], tiling[1], tiling[2]
         vec = dag.vector_width(node)
         xi, yi = fresh(node, x + "i", taken), fresh(node, y + "i", taken)
+        xv = fresh(node, x + "v", taken)
+        if len(args) == 2 and ext[1] >= 8 * b:
+            # 2-D (matmul): each task owns a panel of 4 blocks down, so the other
+            # operand's panel stays in cache across them (Halide's matmul schedule).
+            yb, xy = fresh(node, y + "b", taken), fresh(node, x + y, taken)
+            s0 += [("split", x, x, xi, k * vec, SHIFT), ("split", y, y, yi, 4 * b, SHIFT),
+                   ("reorder", [xi, yi, x, y]), ("fuse", x, y, xy), ("parallel", xy),
+                   ("split", yi, yi, yb, b, SHIFT), ("split", xi, xi, xv, vec, SHIFT),
+                   ("vectorize", xv), ("unroll", xi), ("unroll", yb)]
+            return {"tile": yi}
         s0 += [("split", x, x, xi, k * vec, SHIFT), ("split", y, y, yi, b, SHIFT),
                ("reorder", [xi, yi, x, y] + args[2:]),
-               ("split", xi, xi, xi + "v", vec, SHIFT), ("vectorize", xi + "v"), ("unroll", xi),
+               ("split", xi, xi, xv, vec, SHIFT), ("vectorize", xv), ("unroll", xi),
                ("unroll", yi)]
         s0 += _parallel_outer(node, [y] + args[2:], [ext[1] // b] + ext[2:], p, taken)
         out = {"tile": x}

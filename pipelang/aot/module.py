@@ -146,7 +146,11 @@ class AotModule:
         self.fn_name = fn_name
         self.target = target
         self.spec = machine_spec(target)
-        lowered, found, regions, _ = lower(fns, fn_name)
+        if target.has_gpu_feature():
+            raise CompileError(f"Can't compile {fn_name} ahead of time for {target}: pipelang's "
+                               f"AOT output runs on the CPU only (GPU pipelines run through the "
+                               f"JIT)")
+        lowered, found, regions, _ = lower(fns, fn_name, target=target)
         self.lowered = lowered
         self.arguments, embedded = abi_arguments(arguments, found, output_names)
         # Arguments the algorithm never reads still get argv slots: requirements may read them.

@@ -344,6 +344,8 @@ def test_errors(tmp_path):
         f.compile_to_object(str(tmp_path / "b.o"), [inp], "b")
     with pytest.raises(hl.CompileError, match="image parameter input, which was not found"):
         f.compile_to_object(str(tmp_path / "b.o"), [off], "b")
+    with pytest.raises(hl.CompileError, match="AOT output runs on the CPU only"):
+        f.compile_to_object(str(tmp_path / "b.o"), [inp, off], "b", hl.Target("host-cuda"))
     with pytest.raises(hl.CompileError, match="is not a C identifier"):
         f.compile_to_object(str(tmp_path / "b.o"), [inp, off], "my-func")
     with pytest.raises(hl.CompileError, match="can't emit OutputFileType.hlpipe"):

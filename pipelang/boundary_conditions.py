@@ -19,9 +19,12 @@ _counter = itertools.count()
 
 def _bounds(source, bounds):
     if bounds is not None:
-        return [None if b is None else (Expr(b[0]) if not isinstance(b[0], Expr) else b[0],
-                                        Expr(b[1]) if not isinstance(b[1], Expr) else b[1])
-                for b in (tuple(x) if x is not None else None for x in bounds)]
+        out = [None if b is None else (Expr(b[0]) if not isinstance(b[0], Expr) else b[0],
+                                       Expr(b[1]) if not isinstance(b[1], Expr) else b[1])
+               for b in (tuple(x) if x is not None else None for x in bounds)]
+        # As Halide: dimensions past the end of the list are left unbounded.
+        dims = source.dimensions() if hasattr(source, "dimensions") else len(out)
+        return out + [None] * (dims - len(out))
     if not hasattr(source, "dim"):
         raise CompileError("A boundary condition on a Func needs explicit bounds: "
                            "[(min, extent), ...] for each dimension")

@@ -30,7 +30,7 @@ __all__ = [
     "abs", "absd", "sqrt", "exp", "log", "pow", "sin", "cos", "tan", "asin", "acos",
     "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "floor", "ceil",
     "round", "trunc", "fract", "lerp", "is_nan", "is_inf", "is_finite", "popcount",
-    "count_leading_zeros", "count_trailing_zeros", "logical_not", "likely", "print", "print_when",
+    "count_leading_zeros", "count_trailing_zeros", "logical_not", "likely", "strict_float", "print", "print_when",
     "hypot", "erf", "fast_sin", "fast_cos", "fast_log", "fast_exp", "fast_pow", "fast_inverse",
     "fast_inverse_sqrt", "likely_if_innermost", "unsafe_promise_clamped", "target_has_feature",
     "target_arch_is", "target_os_is", "target_bits", "target_natural_vector_size",
@@ -564,6 +564,14 @@ def likely(e) -> Expr:
     """`e`, marked as the likely case, so loop partitioning splits the loop around it."""
     e = to_ir(e)
     return Expr(ir.Intrinsic(e.type, ir.Op.LIKELY, (e,)))
+
+
+def strict_float(e) -> Expr:
+    """`e` evaluated with IEEE float semantics, as written: no fused
+    multiply-add and no reassociation inside it (elsewhere LLVM may do both,
+    as Halide lets it). Non-float parts of `e` are unaffected."""
+    e = to_ir(e)
+    return Expr(ir.Intrinsic(e.type, ir.Op.STRICT_FLOAT, (e,)))
 
 
 def logical_not(e) -> Expr:

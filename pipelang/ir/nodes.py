@@ -352,6 +352,7 @@ class Op(enum.Enum):
     IS_FINITE = "is_finite"
     REINTERPRET = "reinterpret"
     LIKELY = "likely"        # a hint: the value of its one argument
+    STRICT_FLOAT = "strict_float"  # its one argument, evaluated without fast-math relaxations
     PRINT = "print"          # (value, condition, *pieces): print pieces if condition, give value
     POPCOUNT = "popcount"
     COUNT_LEADING_ZEROS = "count_leading_zeros"

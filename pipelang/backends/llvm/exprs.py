@@ -4,6 +4,14 @@ Semantics are Halide's: Euclidean integer division and modulo with x/0 == 0
 (the divisor is guarded, so no LLVM UB), float->int casts through i64,
 bools are i1 in registers and i8 in memory. Float Min/Max are llvm.minnum /
 llvm.maxnum: if exactly one operand is NaN the other is returned.
+
+Float arithmetic carries Halide's relaxations as LLVM fast-math flags
+(`FAST_MATH`): LLVM may contract a*b + c into one fused multiply-add and
+reassociate sums (so it can vectorize horizontal reductions), as Halide
+lets it. Unlike Halide, pipelang does not promise LLVM that no value is NaN
+or infinite (nnan/ninf), so `is_nan` and `is_inf` stay meaningful
+everywhere. Inside `strict_float(e)` no flag is set: IEEE operations in
+source order, rounded after every step.
 """
 from __future__ import annotations
 
@@ -26,6 +34,9 @@ _INT_BITS = {Op.POPCOUNT: "ctpop", Op.COUNT_LEADING_ZEROS: "ctlz",
              Op.COUNT_TRAILING_ZEROS: "cttz"}
 _CMP = {N.EQ: "==", N.NE: "!=", N.LT: "<", N.LE: "<=", N.GT: ">", N.GE: ">="}
 _FLOAT_TYPES = {16: ll.HalfType(), 32: ll.FloatType(), 64: ll.DoubleType()}
+# Halide's relaxations of IEEE float semantics (its set_fast_fp_math), less
+# nnan/ninf/afn: fused multiply-add, reassociation, and the sign of zero.
+FAST_MATH = ("reassoc", "contract", "nsz")
 
 
 def llvm_type(t: Type):
@@ -76,6 +87,11 @@ def _const(t: Type, value):
 
 class ExprCodeGen:
     """Needs `self.st` (builder, env, buffers) and `self.module`."""
+
+    strict_float = False  # inside strict_float(): no fast-math flags
+
+    def fp_flags(self):
+        return () if self.strict_float else FAST_MATH
 
     def expr(self, e):
         return getattr(self, "_" + type(e).__name__)(e)
@@ -139,7 +155,7 @@ class ExprCodeGen:
     def _arith(self, e, int_op, float_op):
         a, b = self.expr(e.a), self.expr(e.b)
         if e.type.is_float():
-            return getattr(self.st.builder, float_op)(a, b)
+            return getattr(self.st.builder, float_op)(a, b, flags=self.fp_flags())
         # As Halide: signed overflow of 32 bits or more is undefined, which lets
         # LLVM widen loop indices; narrower ints wrap.
         flags = ("nsw",) if e.type.is_int() and e.type.bits() >= 32 else ()
@@ -156,9 +172,11 @@ class ExprCodeGen:
         t = e.type
         x, y = self.expr(e.a), self.expr(e.b)
         if t.is_float():
+            fl = self.fp_flags()
             if is_div:
-                return b.fdiv(x, y)
-            return b.fsub(x, b.fmul(y, self._intrinsic("floor", [b.fdiv(x, y)])))
+                return b.fdiv(x, y, flags=fl)
+            quotient = self._intrinsic("floor", [b.fdiv(x, y, flags=fl)])
+            return b.fsub(x, b.fmul(y, quotient, flags=fl), flags=fl)
         divisor = N.const_value(e.b)
         zero, one = _const(t.element_of(), 0), _const(t.element_of(), 1)
         zero, one = splat(b, zero, t.lanes()), splat(b, one, t.lanes())
@@ -407,6 +425,8 @@ class ExprCodeGen:
         op, t = e.op, e.type
         if op is Op.PRINT:
             return self._print(e)
+        if op is Op.STRICT_FLOAT:
+            return self._strict(e.args[0])
         args = [self.expr(a) for a in e.args]
         if op is Op.LIKELY:
             return args[0]
@@ -450,6 +470,15 @@ class ExprCodeGen:
             r = self._intrinsic(_INT_BITS[op], [args[0]] + extra)
             return self.cast(r, src, t) if t.bits() != src.bits() else r
         raise AssertionError(f"intrinsic {op} has no codegen")
+
+    def _strict(self, e):
+        """`e` with IEEE semantics: no contraction or reassociation inside.
+        Variables bound outside keep the values computed there."""
+        outer, self.strict_float = self.strict_float, True
+        try:
+            return self.expr(e)
+        finally:
+            self.strict_float = outer
 
     def _shift(self, op, exprs, args):
         """Shifts as Halide: right shifts of signed values are arithmetic; a

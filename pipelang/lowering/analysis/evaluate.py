@@ -316,7 +316,7 @@ _FLOAT_MATH = {
 def fold_intrinsic(op: N.Op, t: Type, arg_types: list, args: list):
     """One lane of an intrinsic: `t` is the result's element type."""
     Op = N.Op
-    if op is Op.LIKELY:
+    if op is Op.LIKELY or op is Op.STRICT_FLOAT:
         return args[0]
     if op in _FLOAT_MATH:
         return wrap(t, _float_op(t, _FLOAT_MATH[op], *args))

@@ -450,7 +450,7 @@ class _Bounds:
         Op = N.Op
         t = e.type.element_of()
         op = e.op
-        if op is Op.LIKELY:
+        if op is Op.LIKELY or op is Op.STRICT_FLOAT:
             return self.bounds(e.args[0])
         if op in (Op.IS_NAN, Op.IS_INF, Op.IS_FINITE):
             return _type_interval(t)

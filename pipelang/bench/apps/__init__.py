@@ -1,0 +1,10 @@
+"""Halide's own apps (apps/*_generator.cpp) and its matrix multiply
+performance test, each with its own hand-written CPU schedule, as benchmarks
+that run the same Python source under ``halide`` and ``pipelang``."""
+
+from .dnn import DNN_APPS
+from .stencils import STENCIL_APPS
+
+APPS = {b.name: b for b in STENCIL_APPS + DNN_APPS}
+
+__all__ = ["APPS"]

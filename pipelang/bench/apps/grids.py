@@ -1,0 +1,146 @@
+"""Halide's apps/bilateral_grid and apps/nl_means with their own CPU schedules.
+
+The apps' scalar Params (r_sigma; patch_size, search_area, sigma) are Python
+constants here, the same for both compilers. ``store_in(MemoryType.Stack)``
+is left out of both schedules (pipelang has no store_in yet).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..suite import Benchmark, Tolerance, _vec
+from .stencils import SIZES
+
+S_SIGMA = 8
+R_SIGMA = 0.1
+
+
+def _gray_inputs(rng, width, height):
+    return {"input": rng.uniform(0, 1, size=(height, width)).astype(np.float32)}
+
+
+def build_bilateral_grid(hl, inputs):
+    s = S_SIGMA
+    x, y, z, c = hl.Var("x"), hl.Var("y"), hl.Var("z"), hl.Var("c")
+    buf = hl.Buffer(inputs["input"])
+    clamped = hl.BoundaryConditions.repeat_edge(buf)
+    r_sigma = hl.f32(R_SIGMA)
+    r = hl.RDom([(0, s), (0, s)], "r")
+    val = clamped[x * s + r.x - s // 2, y * s + r.y - s // 2]
+    val = hl.clamp(val, hl.f32(0), hl.f32(1))
+    zi = hl.cast(hl.Int(32), val * (hl.f32(1) / r_sigma) + hl.f32(0.5))
+    histogram = hl.Func("histogram")
+    histogram[x, y, z, c] = hl.f32(0)
+    histogram[x, y, zi, c] += hl.mux(c, [val, hl.f32(1)])
+
+    blurx, blury, blurz = hl.Func("blurx"), hl.Func("blury"), hl.Func("blurz")
+    blurz[x, y, z, c] = (
+        histogram[x, y, z - 2, c]
+        + histogram[x, y, z - 1, c] * 4
+        + histogram[x, y, z, c] * 6
+        + histogram[x, y, z + 1, c] * 4
+        + histogram[x, y, z + 2, c]
+    )
+    blurx[x, y, z, c] = (
+        blurz[x - 2, y, z, c] + blurz[x - 1, y, z, c] * 4 + blurz[x, y, z, c] * 6 + blurz[x + 1, y, z, c] * 4
+        + blurz[x + 2, y, z, c]
+    )
+    blury[x, y, z, c] = (
+        blurx[x, y - 2, z, c] + blurx[x, y - 1, z, c] * 4 + blurx[x, y, z, c] * 6 + blurx[x, y + 1, z, c] * 4
+        + blurx[x, y + 2, z, c]
+    )
+    val = hl.clamp(buf[x, y], hl.f32(0), hl.f32(1))
+    zv = val * (hl.f32(1) / r_sigma)
+    zi = hl.cast(hl.Int(32), zv)
+    zf = zv - zi
+    xf = hl.cast(hl.Float(32), x % s) / s
+    yf = hl.cast(hl.Float(32), y % s) / s
+    xi, yi = x // s, y // s
+    interpolated = hl.Func("interpolated")
+    interpolated[x, y, c] = hl.lerp(
+        hl.lerp(
+            hl.lerp(blury[xi, yi, zi, c], blury[xi + 1, yi, zi, c], xf),
+            hl.lerp(blury[xi, yi + 1, zi, c], blury[xi + 1, yi + 1, zi, c], xf),
+            yf,
+        ),
+        hl.lerp(
+            hl.lerp(blury[xi, yi, zi + 1, c], blury[xi + 1, yi, zi + 1, c], xf),
+            hl.lerp(blury[xi, yi + 1, zi + 1, c], blury[xi + 1, yi + 1, zi + 1, c], xf),
+            yf,
+        ),
+        zf,
+    )
+    output = hl.Func("bilateral_grid")
+    output[x, y] = interpolated[x, y, 0] / interpolated[x, y, 1]
+
+    blurz.compute_at(blurx, y).reorder(c, z, x, y).vectorize(x, 8).unroll(c)
+    histogram.compute_at(blurz, y)
+    histogram.update().reorder(c, r.x, r.y, x, y).unroll(c)
+    blurx.compute_root().reorder(c, x, z, y).parallel(y).vectorize(x, 8).unroll(c)
+    blury.compute_at(output, y).reorder(c, x, y, z).reorder_storage(c, z, x, y).vectorize(x, 8).unroll(c)
+    output.compute_root().parallel(y, 8).vectorize(x, 8)
+    return output
+
+
+def _lerp(a, b, w):
+    return a * (np.float32(1) - w) + b * w
+
+
+def reference_bilateral_grid(inputs):
+    f = np.float32
+    img = inputs["input"]
+    h, w = img.shape
+    s, half = S_SIGMA, S_SIGMA // 2
+    inv = f(1) / f(R_SIGMA)
+    # Grid cells -2 .. n + 2 in x and y (the blurs reach 2 cells out), z -2 .. 15.
+    gx0, gy0, nz, z0 = -2, -2, 18, -2
+    ngx, ngy = (w - 1) // s + 1 + 1 + 4 + 1, (h - 1) // s + 1 + 1 + 4 + 1
+    xs = np.clip((np.arange(ngx) + gx0)[:, None] * s + np.arange(s)[None, :] - half, 0, w - 1)  # (gx, rx)
+    ys = np.clip((np.arange(ngy) + gy0)[:, None] * s + np.arange(s)[None, :] - half, 0, h - 1)  # (gy, ry)
+    vals = np.clip(img[ys[:, None, :, None], xs[None, :, None, :]], f(0), f(1))  # (gy, gx, ry, rx)
+    zis = (vals * inv + f(0.5)).astype(np.int32) - z0
+    hist = np.zeros((2, ngy, ngx, nz), np.float32)
+    gy_idx = np.broadcast_to(np.arange(ngy)[:, None, None, None], vals.shape)
+    gx_idx = np.broadcast_to(np.arange(ngx)[None, :, None, None], vals.shape)
+    np.add.at(hist[0], (gy_idx, gx_idx, zis), vals)
+    np.add.at(hist[1], (gy_idx, gx_idx, zis), f(1))
+
+    def blur5(a, axis):
+        n = a.shape[axis] - 4
+        t = [np.take(a, np.arange(k, k + n), axis=axis) for k in range(5)]
+        return t[0] + t[1] * f(4) + t[2] * f(6) + t[3] * f(4) + t[4]
+
+    # blurz over z -2+2 .., blurx over x, blury over y: each trims 2 cells each side.
+    grid = blur5(blur5(blur5(hist, 3), 2), 1)  # (c, gy 0.., gx 0.., z 0..)
+    val = np.clip(img, f(0), f(1))
+    zv = val * inv
+    zi = zv.astype(np.int32)
+    zf = zv - zi.astype(np.float32)
+    xx, yy = np.meshgrid(np.arange(w), np.arange(h))
+    xf, yf = (xx % s).astype(np.float32) / f(s), (yy % s).astype(np.float32) / f(s)
+    xi, yi = xx // s, yy // s
+
+    def at(c, dx, dy, dz):
+        return grid[c, yi + dy, xi + dx, zi + dz]
+
+    out = []
+    for c in range(2):
+        lo = _lerp(_lerp(at(c, 0, 0, 0), at(c, 1, 0, 0), xf), _lerp(at(c, 0, 1, 0), at(c, 1, 1, 0), xf), yf)
+        hi = _lerp(_lerp(at(c, 0, 0, 1), at(c, 1, 0, 1), xf), _lerp(at(c, 0, 1, 1), at(c, 1, 1, 1), xf), yf)
+        out.append(_lerp(lo, hi, zf))
+    return (out[0] / out[1]).astype(np.float32)
+
+
+BILATERAL_GRID = Benchmark(
+    name="bilateral_grid",
+    description="apps/bilateral_grid: histogram into a 3D grid, 3 blurs, trilinear slice; float32",
+    sizes=SIZES,
+    make_inputs=_gray_inputs,
+    build=build_bilateral_grid,
+    reference=reference_bilateral_grid,
+    tolerance=Tolerance(atol=1e-4),
+)
+
+
+GRID_APPS = (BILATERAL_GRID,)

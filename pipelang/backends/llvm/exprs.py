@@ -19,7 +19,7 @@ import llvmlite.ir as ll
 
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import Op
-from pipelang.ir.types import Type
+from pipelang.ir.types import Int, Type
 
 I1, I32, I64 = ll.IntType(1), ll.IntType(32), ll.IntType(64)
 PTR = ll.PointerType()
@@ -33,6 +33,7 @@ _LIBM = {Op.ASINH: "asinh", Op.ACOSH: "acosh", Op.ATANH: "atanh"}
 _INT_BITS = {Op.POPCOUNT: "ctpop", Op.COUNT_LEADING_ZEROS: "ctlz",
              Op.COUNT_TRAILING_ZEROS: "cttz"}
 _CMP = {N.EQ: "==", N.NE: "!=", N.LT: "<", N.LE: "<=", N.GT: ">", N.GE: ">="}
+_INT32 = Int(32)
 _FLOAT_TYPES = {16: ll.HalfType(), 32: ll.FloatType(), 64: ll.DoubleType()}
 # Halide's relaxations of IEEE float semantics (its set_fast_fp_math), less
 # nnan/ninf/afn: fused multiply-add, reassociation, and the sign of zero.
@@ -348,18 +349,38 @@ class ExprCodeGen:
         elem = mem_type(t.element_of())
 
         def at(i):
-            return b.gep(base, [b.sext(i, I64)], inbounds=True, source_etype=elem)
+            return b.gep(base, [i if i.type == I64 else b.sext(i, I64)], inbounds=True,
+                         source_etype=elem)
         if t.is_scalar():
-            return "dense", at(self.expr(index))
+            return "dense", at(self.index64(index))
         if isinstance(index, N.Ramp) and N.const_value(index.stride) in (1, -1):
-            first = self.expr(index.base)
+            first = self.index64(index.base)
             if N.const_value(index.stride) == 1:
                 return "dense", at(first)
-            return "reversed", at(b.sub(first, ll.Constant(first.type, t.lanes() - 1)))
+            return "reversed", at(b.sub(first, ll.Constant(I64, t.lanes() - 1)))
         if isinstance(index, N.Broadcast):
-            return "same", at(self.expr(index.value))
+            return "same", at(self.index64(index.value))
         v = self.expr(index)
         return "lanes", [at(b.extract_element(v, ll.Constant(I32, k))) for k in range(t.lanes())]
+
+    def index64(self, e):
+        """A scalar Int(32) index computed in 64 bits, as Halide promotes
+        indices: lowering guarantees index arithmetic does not overflow, so
+        sums and products are the same in either width, and in 64 bits LLVM
+        sees `base + constant` addresses instead of 32-bit sums behind a
+        sign extension. (Without this, the SLP vectorizer packs the row
+        offsets of unrolled broadcast loads into a vector and extracts them
+        lane by lane.)"""
+        b = self.st.builder
+        cls = type(e)
+        if cls is N.IntImm:
+            return ll.Constant(I64, e.value)
+        if cls in (N.Add, N.Sub, N.Mul) and e.type == _INT32:
+            x, y = self.index64(e.a), self.index64(e.b)
+            op = {N.Add: b.add, N.Sub: b.sub, N.Mul: b.mul}[cls]
+            return op(x, y, flags=("nsw",))
+        v = self.expr(e)
+        return v if v.type == I64 else b.sext(v, I64)
 
     def _tag(self, inst, buf):
         """Give each buffer its own TBAA type, as Halide does, so LLVM knows

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..suite import Benchmark, Tolerance, _vec
+from ..benchmark import Benchmark, Tolerance, _vec
 from .stencils import SIZES
 
 S_SIGMA = 8

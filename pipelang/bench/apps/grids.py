@@ -143,4 +143,98 @@ BILATERAL_GRID = Benchmark(
 )
 
 
-GRID_APPS = (BILATERAL_GRID,)
+# --------------------------------------------------------------------------
+# apps/nl_means: non-local means, 7x7 patches, 7x7 search window.
+# The app's fast_exp is exp here (pipelang has no fast_exp), and its
+# hoist_storage() calls are left out (pipelang has none yet): both compilers
+# allocate blur_d_y and d per tile instead of once per row of tiles.
+
+PATCH, SEARCH, SIGMA_NLM = 7, 7, 0.12
+
+
+def _noisy_inputs(rng, width, height):
+    # A smooth picture plus noise of about sigma, so that the weights of the
+    # search window matter (on pure noise each pixel would keep its own value).
+    yy, xx = np.mgrid[0:height, 0:width]
+    smooth = np.stack([0.5 + 0.4 * np.sin(xx / (9.0 + 4 * k)) * np.cos(yy / 13.0) for k in range(3)])
+    return {"input": (smooth + rng.normal(0, SIGMA_NLM, size=smooth.shape)).astype(np.float32)}
+
+
+def build_nl_means(hl, inputs):
+    x, y, c, dx, dy = hl.Var("x"), hl.Var("y"), hl.Var("c"), hl.Var("dx"), hl.Var("dy")
+    clamped = hl.BoundaryConditions.repeat_edge(hl.Buffer(inputs["input"]))
+    sigma = hl.f32(SIGMA_NLM)
+    inv_sigma_sq = hl.f32(-1) / (sigma * sigma * PATCH * PATCH)
+    dc = hl.Func("dc")
+    dc[x, y, dx, dy, c] = hl.pow(clamped[x, y, c] - clamped[x + dx, y + dy, c], 2)
+    channels = hl.RDom([(0, 3)], "channels")
+    d = hl.Func("d")
+    d[x, y, dx, dy] = hl.sum(dc[x, y, dx, dy, channels.x])
+    patch = hl.RDom([(-(PATCH // 2), PATCH)], "patch_dom")
+    blur_d_y, blur_d, w = hl.Func("blur_d_y"), hl.Func("blur_d"), hl.Func("w")
+    blur_d_y[x, y, dx, dy] = hl.sum(d[x, y + patch.x, dx, dy])
+    blur_d[x, y, dx, dy] = hl.sum(blur_d_y[x + patch.x, y, dx, dy])
+    w[x, y, dx, dy] = hl.exp(blur_d[x, y, dx, dy] * inv_sigma_sq)
+    with_alpha = hl.Func("clamped_with_alpha")
+    with_alpha[x, y, c] = hl.mux(c, [clamped[x, y, 0], clamped[x, y, 1], clamped[x, y, 2], hl.f32(1)])
+    s = hl.RDom([(-(SEARCH // 2), SEARCH), (-(SEARCH // 2), SEARCH)], "s_dom")
+    nlm_sum = hl.Func("non_local_means_sum")
+    nlm_sum[x, y, c] = hl.f32(0)
+    nlm_sum[x, y, c] += w[x, y, s.x, s.y] * with_alpha[x + s.x, y + s.y, c]
+    output = hl.Func("non_local_means")
+    output[x, y, c] = hl.clamp(nlm_sum[x, y, c] / nlm_sum[x, y, 3], hl.f32(0), hl.f32(1))
+
+    vec = _vec(hl, hl.Float(32))
+    tx, ty = hl.Var("tx"), hl.Var("ty")
+    output.compute_root().reorder(c, x, y).tile(x, y, tx, ty, x, y, 16, 8).parallel(ty).vectorize(x, vec)
+    blur_d_y.compute_at(output, tx).reorder(y, x).vectorize(x, vec)
+    d.compute_at(output, tx).vectorize(x, vec)
+    nlm_sum.compute_at(output, x).reorder(c, x, y).bound(c, 0, 4).unroll(c).vectorize(x, vec)
+    nlm_sum.update(0).reorder(c, x, y, s.x, s.y).unroll(c).vectorize(x, vec)
+    blur_d.compute_at(nlm_sum, x).vectorize(x, vec)
+    return output
+
+
+def reference_nl_means(inputs):
+    f = np.float32
+    img = inputs["input"]
+    _, h, w = img.shape
+    half_p, half_s = PATCH // 2, SEARCH // 2
+    pad = half_p + half_s
+    p = np.pad(img, ((0, 0), (pad, pad), (pad, pad)), mode="edge")
+    sigma = f(SIGMA_NLM)
+    inv = f(-1) / (sigma * sigma * f(PATCH) * f(PATCH))
+    acc = np.zeros((4, h, w), np.float32)
+    hp, wp = h + 2 * half_p, w + 2 * half_p  # the region d is needed on
+    base = p[:, half_s : half_s + hp, half_s : half_s + wp]
+    for sy in range(-half_s, half_s + 1):
+        for sx in range(-half_s, half_s + 1):
+            shifted = p[:, half_s + sy : half_s + sy + hp, half_s + sx : half_s + sx + wp]
+            diff = base - shifted
+            d = (diff * diff).sum(axis=0, dtype=np.float32)
+            by = sum(d[k : k + h] for k in range(PATCH))
+            bd = sum(by[:, k : k + w] for k in range(PATCH))
+            wt = np.exp(bd * inv)
+            src = p[:, pad + sy : pad + sy + h, pad + sx : pad + sx + w]
+            acc[:3] += wt * src
+            acc[3] += wt
+    return np.clip(acc[:3] / acc[3], 0, 1).astype(np.float32)
+
+
+NL_MEANS = Benchmark(
+    name="nl_means",
+    description="apps/nl_means: non-local means denoising, 7x7 patches, 7x7 search, float32 RGB",
+    sizes={
+        "tiny": dict(width=48, height=32),
+        "small": dict(width=256, height=256),
+        "medium": dict(width=512, height=512),
+        "full": dict(width=768, height=1280),
+    },
+    make_inputs=_noisy_inputs,
+    build=build_nl_means,
+    reference=reference_nl_means,
+    tolerance=Tolerance(atol=1e-4),
+)
+
+
+GRID_APPS = (BILATERAL_GRID, NL_MEANS)

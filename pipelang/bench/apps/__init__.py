@@ -4,8 +4,9 @@ that run the same Python source under ``halide`` and ``pipelang``."""
 
 from .dnn import DNN_APPS
 from .grids import GRID_APPS
+from .pyramids import PYRAMID_APPS
 from .stencils import STENCIL_APPS
 
-APPS = {b.name: b for b in STENCIL_APPS + GRID_APPS + DNN_APPS}
+APPS = {b.name: b for b in STENCIL_APPS + PYRAMID_APPS + GRID_APPS + DNN_APPS}
 
 __all__ = ["APPS"]

@@ -377,9 +377,9 @@ MAX_FILTER = Benchmark(
     description=f"apps/max_filter: circular max filter, radius {RADIUS}, from a log-step vertical scan",
     sizes={  # at least 256 wide: the schedule splits x by 256
         "tiny": dict(width=256, height=32),
-        "small": dict(width=512, height=640),
-        "medium": dict(width=768, height=1280),
-        "full": dict(width=1536, height=2560),
+        "small": dict(width=256, height=320),
+        "medium": dict(width=512, height=640),
+        "full": dict(width=768, height=1280),
     },
     make_inputs=_planar,
     build=build_max_filter,

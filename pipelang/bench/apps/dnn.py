@@ -74,8 +74,9 @@ MATMUL = Benchmark(
 # apps/depthwise_separable_conv: a 3x3 depthwise convolution (channel
 # multiplier 1) feeding a 1x1 pointwise convolution, bias and ReLU. NHWC.
 # Left out of both schedules: store_in(Stack) (pipelang has no store_in;
-# both compilers put these small constant-size buffers on the stack anyway)
-# and the specialize() on the filter shape (true for these inputs).
+# both compilers put these small constant-size buffers on the stack anyway).
+# The filter shapes are constants here, so the app's specialize() on them
+# would always be true and is left out too.
 
 
 def _dwsc_inputs(rng, batch, ci, co, size):

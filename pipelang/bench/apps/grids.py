@@ -145,9 +145,8 @@ BILATERAL_GRID = Benchmark(
 
 # --------------------------------------------------------------------------
 # apps/nl_means: non-local means, 7x7 patches, 7x7 search window.
-# The app's fast_exp is exp here (pipelang has no fast_exp), and its
-# hoist_storage() calls are left out (pipelang has none yet): both compilers
-# allocate blur_d_y and d per tile instead of once per row of tiles.
+# The app's hoist_storage() calls are left out (pipelang has none yet): both
+# compilers allocate blur_d_y and d per tile instead of once per row of tiles.
 
 PATCH, SEARCH, SIGMA_NLM = 7, 7, 0.12
 
@@ -174,7 +173,7 @@ def build_nl_means(hl, inputs):
     blur_d_y, blur_d, w = hl.Func("blur_d_y"), hl.Func("blur_d"), hl.Func("w")
     blur_d_y[x, y, dx, dy] = hl.sum(d[x, y + patch.x, dx, dy])
     blur_d[x, y, dx, dy] = hl.sum(blur_d_y[x + patch.x, y, dx, dy])
-    w[x, y, dx, dy] = hl.exp(blur_d[x, y, dx, dy] * inv_sigma_sq)
+    w[x, y, dx, dy] = hl.fast_exp(blur_d[x, y, dx, dy] * inv_sigma_sq)
     with_alpha = hl.Func("clamped_with_alpha")
     with_alpha[x, y, c] = hl.mux(c, [clamped[x, y, 0], clamped[x, y, 1], clamped[x, y, 2], hl.f32(1)])
     s = hl.RDom([(-(SEARCH // 2), SEARCH), (-(SEARCH // 2), SEARCH)], "s_dom")
@@ -233,7 +232,7 @@ NL_MEANS = Benchmark(
     make_inputs=_noisy_inputs,
     build=build_nl_means,
     reference=reference_nl_means,
-    tolerance=Tolerance(atol=1e-4),
+    tolerance=Tolerance(atol=1e-3),  # fast_exp is accurate to about 1e-5 relative
 )
 
 

@@ -160,4 +160,78 @@ DEPTHWISE_SEPARABLE_CONV = Benchmark(
 )
 
 
-DNN_APPS = (MATMUL, DEPTHWISE_SEPARABLE_CONV)
+# --------------------------------------------------------------------------
+# apps/conv_layer: 3x3 convolution + bias + ReLU, 128 -> 128 channels, with
+# the app's in_() wrappers staging filter taps and input pixels per
+# reduction step. Tensors are channel-innermost (the buffers' dimension 0).
+
+
+def _conv_inputs(rng, batch, ci, co, width, height):
+    return {
+        "input": rng.uniform(-1, 1, size=(batch, height + 2, width + 2, ci)).astype(np.float32),
+        "filter": rng.uniform(-0.1, 0.1, size=(ci, 3, 3, co)).astype(np.float32),  # filter[c, kx, ky, ci]
+        "bias": rng.uniform(-0.5, 0.5, size=(co,)).astype(np.float32),
+    }
+
+
+def build_conv_layer(hl, inputs):
+    input = hl.ImageParam(hl.Float(32), 4, "input")
+    filter = hl.ImageParam(hl.Float(32), 4, "filter")
+    bias = hl.ImageParam(hl.Float(32), 1, "bias")
+    for param, name in ((input, "input"), (filter, "filter"), (bias, "bias")):
+        param.set(hl.Buffer(inputs[name]))
+    ci = inputs["input"].shape[3]
+    x, y, c, n = hl.Var("x"), hl.Var("y"), hl.Var("c"), hl.Var("n")
+    r = hl.RDom([(0, ci), (0, 3), (0, 3)], "r")
+    conv = hl.Func("conv")
+    conv[c, x, y, n] = bias[c]
+    conv[c, x, y, n] += filter[c, r.y, r.z, r.x] * input[r.x, x + r.y, y + r.z, n]
+    relu = hl.Func("conv_layer")
+    relu[c, x, y, n] = hl.max(0, conv[c, x, y, n])
+
+    vec = _vec(hl, hl.Float(32))
+    tile_w, tile_h = (4, 5) if vec == 16 else (3, 4)  # AVX-512's 32 registers, or AVX2's 16
+    co, ci_, xo, xi = hl.Var("co"), hl.Var("ci"), hl.Var("xo"), hl.Var("xi")
+    relu.split(c, co, ci_, vec * tile_w).split(x, xo, xi, tile_h).reorder(ci_, xi, xo, y, n, co)
+    relu.vectorize(ci_, vec).unroll(ci_).unroll(xi).parallel(y).parallel(n).parallel(co)
+    conv.compute_at(relu, xo).vectorize(c, vec).unroll(c).unroll(x).unroll(y)
+    conv.update().reorder(c, x, y, r.x, r.y, r.z, n).vectorize(c, vec).unroll(c).unroll(x).unroll(y).unroll(r.x, 2)
+    filter.in_().compute_at(conv, r.x).vectorize(hl._0, vec).unroll(hl._0).unroll(hl._3)
+    input.in_().compute_at(conv, x).unroll(hl._0)
+    return relu
+
+
+def reference_conv_layer(inputs):
+    inp, w, b = inputs["input"], inputs["filter"], inputs["bias"]
+    batch, hp, wp, ci = inp.shape
+    h, wd = hp - 2, wp - 2
+    # im2col: (N*H*W, KY*KX*CI) @ (KY*KX*CI, CO); filter is [ci, ky, kx, co].
+    cols = np.stack([inp[:, ky : ky + h, kx : kx + wd, :] for ky in range(3) for kx in range(3)], axis=3)
+    weights = w.transpose(1, 2, 0, 3).reshape(9 * ci, -1)
+    out = cols.reshape(batch * h * wd, 9 * ci) @ weights + b
+    return np.maximum(out, 0).reshape(batch, h, wd, -1).astype(np.float32)
+
+
+def _conv_flops(inputs):
+    batch, hp, wp, ci = inputs["input"].shape
+    return 2.0 * batch * (hp - 2) * (wp - 2) * inputs["bias"].shape[0] * ci * 9
+
+
+CONV_LAYER = Benchmark(
+    name="conv_layer",
+    description="apps/conv_layer: 3x3 conv + bias + ReLU, 128->128 channels, float32, in_() staging",
+    sizes={
+        "tiny": dict(batch=1, ci=32, co=64, width=20, height=8),
+        "small": dict(batch=1, ci=128, co=128, width=100, height=80),
+        "medium": dict(batch=2, ci=128, co=128, width=100, height=80),
+        "full": dict(batch=5, ci=128, co=128, width=100, height=80),
+    },
+    make_inputs=_conv_inputs,
+    build=build_conv_layer,
+    reference=reference_conv_layer,
+    tolerance=Tolerance(rtol=1e-5),
+    flops=_conv_flops,
+)
+
+
+DNN_APPS = (MATMUL, CONV_LAYER, DEPTHWISE_SEPARABLE_CONV)

@@ -236,4 +236,94 @@ NL_MEANS = Benchmark(
 )
 
 
-GRID_APPS = (BILATERAL_GRID, NL_MEANS)
+# --------------------------------------------------------------------------
+# apps/hist: histogram equalization of the luma of a uint8 RGB image, with
+# the app's clone_in() of Y into the row histograms and in() of those.
+
+
+def _rgb8_inputs(rng, width, height):
+    # A low-contrast picture, so that equalization stretches it. Pixels whose
+    # luma lies within 1e-3 of an integer (grays, for one) get a bluer blue:
+    # a fused multiply-add could put them in the neighbouring bin.
+    img = rng.binomial(255, 0.5, size=(3, height, width)).clip(60, 190).astype(np.uint8)
+    for _ in range(3):
+        luma = sum(np.float64(np.float32(k)) * img[i] for i, k in enumerate((0.299, 0.587, 0.114)))
+        img[2] += (np.abs(luma - np.round(luma)) < 1e-3).astype(np.uint8)
+    return {"input": img}
+
+
+def build_hist(hl, inputs):
+    _, height, width = inputs["input"].shape
+    input = hl.Buffer(inputs["input"])
+    x, y, c = hl.Var("x"), hl.Var("y"), hl.Var("c")
+    f32 = hl.f32
+    Y, Cr, Cb = hl.Func("Y"), hl.Func("Cr"), hl.Func("Cb")
+    Y[x, y] = f32(0.299) * input[x, y, 0] + f32(0.587) * input[x, y, 1] + f32(0.114) * input[x, y, 2]
+    Cr[x, y] = (input[x, y, 0] - Y[x, y]) * f32(0.713) + 128
+    Cb[x, y] = (input[x, y, 2] - Y[x, y]) * f32(0.564) + 128
+    hist_rows = hl.Func("hist_rows")
+    hist_rows[x, y] = 0
+    rx = hl.RDom([(0, width)], "rx")
+    bin = hl.cast(hl.Int(32), hl.clamp(Y[rx.x, y], 0, 255))
+    hist_rows[bin, y] += 1
+    hist = hl.Func("hist")
+    hist[x] = 0
+    ry = hl.RDom([(0, height)], "ry")
+    hist[x] += hist_rows[x, ry.x]
+    cdf = hl.Func("cdf")
+    cdf[x] = hist[0]
+    b = hl.RDom([(1, 255)], "b")
+    cdf[b.x] = cdf[b.x - 1] + hist[b.x]
+    cdf_bin = hl.Func("cdf_bin")
+    cdf_bin[x, y] = hl.u8(hl.clamp(Y[x, y], 0, 255))
+    eq = hl.Func("equalize")
+    eq[x, y] = hl.clamp(cdf[cdf_bin[x, y]] * (f32(255) / (height * width)), 0, 255)
+    red = hl.u8(hl.clamp(eq[x, y] + (Cr[x, y] - 128) * f32(1.4), 0, 255))
+    green = hl.u8(hl.clamp(eq[x, y] - f32(0.343) * (Cb[x, y] - 128) - f32(0.711) * (Cr[x, y] - 128), 0, 255))
+    blue = hl.u8(hl.clamp(eq[x, y] + f32(1.765) * (Cb[x, y] - 128), 0, 255))
+    output = hl.Func("hist_equalize")
+    output[x, y, c] = hl.mux(c, [red, green, blue])
+
+    vec = _vec(hl, hl.Float(32))
+    cdf.bound(x, 0, 256)
+    Y.clone_in(hist_rows).compute_at(hist_rows.in_(), y).vectorize(x, vec)
+    hist_rows.update(0).unscheduled()
+    hist_rows.in_().compute_root().vectorize(x, vec).parallel(y, 4)
+    hist_rows.compute_at(hist_rows.in_(), y).vectorize(x, vec).update().reorder(y, rx.x).unroll(y)
+    hist.compute_root().vectorize(x, vec).update().reorder(x, ry.x).vectorize(x, vec).unroll(x, 4).parallel(
+        x
+    ).reorder(ry.x, x)
+    cdf.compute_root().update().unscheduled()
+    output.reorder(c, x, y).bound(c, 0, 3).unroll(c).parallel(y, 8).vectorize(x, vec * 2)
+    return output
+
+
+def reference_hist(inputs):
+    f = np.float32
+    img = inputs["input"]
+    _, h, w = img.shape
+    r, g, b = (img[k].astype(f) for k in range(3))
+    Y = f(0.299) * r + f(0.587) * g + f(0.114) * b
+    cr = (r - Y) * f(0.713) + f(128)
+    cb = (b - Y) * f(0.564) + f(128)
+    hist = np.bincount(np.clip(Y, 0, 255).astype(np.int32).ravel(), minlength=256)[:256]
+    cdf = np.cumsum(hist).astype(np.int32)
+    eq = np.clip(cdf[np.clip(Y, 0, 255).astype(np.uint8)].astype(f) * (f(255) / f(h * w)), 0, 255)
+    red = np.clip(eq + (cr - f(128)) * f(1.4), 0, 255).astype(np.uint8)
+    green = np.clip(eq - f(0.343) * (cb - f(128)) - f(0.711) * (cr - f(128)), 0, 255).astype(np.uint8)
+    blue = np.clip(eq + f(1.765) * (cb - f(128)), 0, 255).astype(np.uint8)
+    return np.stack([red, green, blue])
+
+
+HIST = Benchmark(
+    name="hist",
+    description="apps/hist: luma histogram equalization of uint8 RGB (row histograms, cdf, LUT)",
+    sizes=SIZES,
+    make_inputs=_rgb8_inputs,
+    build=build_hist,
+    reference=reference_hist,
+    tolerance=Tolerance(atol=1),  # float rounding of the final conversions
+)
+
+
+GRID_APPS = (BILATERAL_GRID, NL_MEANS, HIST)

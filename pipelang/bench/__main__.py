@@ -59,6 +59,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="backends run in a child process per benchmark, so that a crash costs one result, "
         "not the run (default: pipelang; '' for none)",
     )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="stop an isolated backend's benchmark after S seconds, compiling included (default: 600)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     p.add_argument("--strict", action="store_true", help="exit 1 when any result errors or disagrees with numpy")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
@@ -109,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         budget_s=args.budget,
         progress=not args.no_progress,
         isolate=args.isolate,
+        timeout_s=args.timeout,
     )
     # Files first: the table may go to a pipe that closes early (| head).
     written = []

@@ -266,19 +266,38 @@ def _run_in_child(backend: str, name: str, size: str, reps: int, budget_s: float
     return run_one(backend, bench, inputs, bench.reference(inputs), reps, budget_s)
 
 
-def run_isolated(backend: str, name: str, size: str, reps: int, budget_s: float) -> Result:
+def _child(conn, backend, name, size, reps, budget_s):
+    conn.send(_run_in_child(backend, name, size, reps, budget_s))
+    conn.close()
+
+
+def run_isolated(
+    backend: str, name: str, size: str, reps: int, budget_s: float, timeout_s: float | None = None
+) -> Result:
     """run_one in a fresh process, so that a compiler that crashes the interpreter
-    (a segfault in JIT-compiled code) costs one result, not the whole run."""
+    (a segfault in JIT-compiled code) costs one result, not the whole run, and
+    one that takes longer than ``timeout_s`` (to compile, say) is stopped."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
 
     # spawn, not fork: a forked child would inherit the parent's thread pools half-dead.
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        try:
-            return pool.submit(_run_in_child, backend, name, size, reps, budget_s).result()
-        except BrokenProcessPool:
-            return Result(name, backend, "error", message="crashed: the process died (a segfault in compiled code?)")
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(send, backend, name, size, reps, budget_s), daemon=True)
+    child.start()
+    send.close()
+    try:
+        if receive.poll(timeout_s):
+            return receive.recv()
+        if child.is_alive():
+            return Result(name, backend, "error", message=f"timed out: no result within {timeout_s:.0f} s")
+        return Result(name, backend, "error", message="crashed: the process died (a segfault in compiled code?)")
+    except EOFError:
+        return Result(name, backend, "error", message="crashed: the process died (a segfault in compiled code?)")
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        receive.close()
 
 
 def supports(backend: str, bench_name: str) -> bool:
@@ -348,10 +367,12 @@ def run_suite(
     budget_s: float = 2.0,
     progress: bool = True,
     isolate: Iterable[str] = (),
+    timeout_s: float | None = None,
 ) -> Report:
     """Run every named benchmark on every usable backend among ``backends``.
 
-    Backends named in ``isolate`` run each benchmark in a child process.
+    Backends named in ``isolate`` run each benchmark in a child process,
+    stopped after ``timeout_s`` seconds.
     """
     threads = threads or os.cpu_count() or 1
     usable, skipped = available_backends(backends)
@@ -388,7 +409,7 @@ def run_suite(
                 continue
             bar.show(f"{name}: {backend}")
             if backend in isolate:
-                results.append(run_isolated(backend, name, size, reps, budget_s))
+                results.append(run_isolated(backend, name, size, reps, budget_s, timeout_s))
             else:
                 results.append(run_one(backend, bench, inputs, ref, reps, budget_s))
             bar.step()

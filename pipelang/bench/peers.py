@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from . import suite
+from .apps import stencils
 
 Prepared = tuple[Callable[[], object], Callable[[], np.ndarray]]
 
@@ -79,14 +80,29 @@ def _cv_box_blur(inputs):
 
 
 def _cv_gray(cv2, img):
-    g = cv2.addWeighted(img[0], suite._LUMA[0], img[1], suite._LUMA[1], 0.0)
-    return cv2.scaleAdd(img[2], suite._LUMA[2], g)
+    g = cv2.addWeighted(img[0], stencils.LUMA[0], img[1], stencils.LUMA[1], 0.0)
+    return cv2.scaleAdd(img[2], stencils.LUMA[2], g)
+
+
+def _unsharp_taps():
+    k = stencils.unsharp_kernel()
+    return np.array(k[:0:-1] + k, np.float32)
+
+
+def _max_footprint():
+    """apps/max_filter's window: column dx spans rows -t .. t, t = its filter height."""
+    r = stencils.RADIUS
+    mask = np.zeros((2 * r + 3, 2 * r + 1), np.uint8)  # rows -(r + 1) .. r + 1
+    for dx in range(-r, r + 1):
+        t = min(sum(1 for dy in range(r + 1) if dx * dx + dy * dy < (r + 0.25) ** 2), r + 1)
+        mask[r + 1 - t : r + 2 + t, dx + r] = 1
+    return mask
 
 
 def _cv_unsharp(inputs):
     cv2 = load("opencv")
     img = inputs["input"]
-    kernel = np.array(suite._GAUSS[:0:-1] + suite._GAUSS, np.float32)
+    kernel = _unsharp_taps()
     out = np.empty_like(img)
 
     def run():
@@ -130,11 +146,15 @@ def _cv_hist_eq(inputs):
 
 def _cv_max_filter(inputs):
     cv2 = load("opencv")
-    a = inputs["input"]
-    k, r = 2 * suite.MAX_RADIUS + 1, suite.MAX_RADIUS
-    kernel = np.ones((k, k), np.uint8)
-    out = np.empty_like(a)
-    return (lambda: cv2.dilate(a, kernel, dst=out)), (lambda: out[r:-r, r:-r])
+    img = inputs["input"]
+    mask = _max_footprint()
+    out = np.empty_like(img)
+
+    def run():
+        for c in range(img.shape[0]):
+            cv2.dilate(img[c], mask, dst=out[c], borderType=cv2.BORDER_REPLICATE)
+
+    return run, lambda: out
 
 
 OPENCV = {
@@ -164,11 +184,11 @@ def _sp_box_blur(inputs):
 def _sp_unsharp(inputs):
     ndi = load("scipy")
     img = inputs["input"]
-    kernel = np.array(suite._GAUSS[:0:-1] + suite._GAUSS, np.float32)
+    kernel = _unsharp_taps()
     out = np.empty_like(img)
 
     def run():
-        gray = suite._gray(img)
+        gray = stencils.gray_np(img)
         blurred = ndi.correlate1d(ndi.correlate1d(gray, kernel, axis=0, mode="nearest"), kernel, axis=1, mode="nearest")
         np.multiply(((2 * gray - blurred) / gray)[None], img, out=out)
 
@@ -181,7 +201,7 @@ def _sp_harris(inputs):
     box = {}
 
     def run():
-        gray = np.pad(suite._gray(img), 2, mode="edge")  # as in _cv_harris
+        gray = np.pad(stencils.gray_np(img), 2, mode="edge")  # as in _cv_harris
         ix = ndi.sobel(gray, axis=1) * np.float32(1 / 12)
         iy = ndi.sobel(gray, axis=0) * np.float32(1 / 12)
 
@@ -197,10 +217,10 @@ def _sp_harris(inputs):
 
 def _sp_max_filter(inputs):
     ndi = load("scipy")
-    a = inputs["input"]
-    r = suite.MAX_RADIUS
-    out = np.empty_like(a)
-    return (lambda: ndi.maximum_filter(a, size=2 * r + 1, output=out, mode="nearest")), (lambda: out[r:-r, r:-r])
+    img = inputs["input"]
+    footprint = _max_footprint()[None]
+    out = np.empty_like(img)
+    return (lambda: ndi.maximum_filter(img, footprint=footprint, output=out, mode="nearest")), (lambda: out)
 
 
 SCIPY = {
@@ -242,8 +262,8 @@ def _torch_unsharp(inputs):
     torch = load("torch")
     f = torch.nn.functional
     img = torch.from_numpy(inputs["input"])
-    luma = torch.tensor(suite._LUMA, dtype=torch.float32).view(3, 1, 1)
-    k = torch.tensor(suite._GAUSS[:0:-1] + suite._GAUSS, dtype=torch.float32)
+    luma = torch.tensor(stencils.LUMA, dtype=torch.float32).view(3, 1, 1)
+    k = torch.from_numpy(_unsharp_taps())
     ky, kx = k.view(1, 1, 7, 1), k.view(1, 1, 1, 7)
     box = {}
 

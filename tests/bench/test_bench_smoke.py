@@ -20,9 +20,15 @@ from pipelang.bench import peers, runner, suite
 
 USABLE, SKIPPED = runner.available_backends(runner.ALL_BACKENDS)
 
+# Benchmarks the quick run leaves out, and why. pipelang lowers
+# local_laplacian's 8-level pyramids for minutes today (its symbolic bounds
+# grow with pyramid depth; issue 10, scope 3): it runs in the slow test below.
+SLOW = {"local_laplacian": "pipelang compiles it for minutes (issue 10, compile time)"}
+QUICK = [name for name in suite.BENCHMARKS if name not in SLOW]
+
 
 def _cases():
-    for name in suite.BENCHMARKS:
+    for name in QUICK:
         for backend in runner.ALL_BACKENDS:
             if backend in SKIPPED:
                 marks = pytest.mark.skip(reason=SKIPPED[backend])
@@ -39,6 +45,7 @@ def tiny_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bench")
     out_json, out_png = folder / "bench.json", folder / "bench.png"
     argv = ["--size", "tiny", "--reps", "2", "--no-progress", "--json", str(out_json), "--png", str(out_png)]
+    argv += ["--only", ",".join(QUICK)]
     table = io.StringIO()
     with contextlib.redirect_stdout(table):
         rc = cli.main(argv)
@@ -58,10 +65,10 @@ def test_backend_agrees_with_numpy(backend, name, tiny_run):
 def test_command_line_prints_and_writes_every_result(tiny_run):
     rc, table, report, results, png = tiny_run
     assert rc == 0, table
-    assert {b["name"] for b in report["benchmarks"]} == set(suite.BENCHMARKS)
+    assert {b["name"] for b in report["benchmarks"]} == set(QUICK)
     assert all(b["limit_ms"] > 0 for b in report["benchmarks"])
     assert report["backends"] == USABLE
-    expected = {(n, b) for n in suite.BENCHMARKS for b in USABLE if runner.supports(b, n)}
+    expected = {(n, b) for n in QUICK for b in USABLE if runner.supports(b, n)}
     assert set(results) == expected
     for backend in USABLE:
         assert backend in table
@@ -71,6 +78,28 @@ def test_command_line_prints_and_writes_every_result(tiny_run):
         assert "no chart" in table
     else:
         assert png.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("name", list(SLOW))
+@pytest.mark.parametrize(
+    "backend", [pytest.param(b, marks=[pytest.mark.slow] if b == "pipelang" else []) for b in runner.COMPILERS]
+)
+def test_slow_benchmark_agrees_with_numpy(backend, name):
+    if backend in SKIPPED:
+        pytest.skip(SKIPPED[backend])
+    result = runner.run_isolated(backend, name, "tiny", reps=1, budget_s=0.0, timeout_s=1800)
+    assert result.status == "ok", f"{name} on {backend}: {result.message}\n{result.traceback}"
+
+
+def test_every_app_is_a_benchmark():
+    from pipelang.bench.apps import APPS
+
+    halide_apps = {
+        "blur", "unsharp", "harris", "local_laplacian", "bilateral_grid", "iir_blur", "max_filter", "hist",
+        "nl_means", "stencil_chain", "conv_layer", "depthwise_separable_conv", "matmul",
+    }
+    assert halide_apps <= set(APPS)
+    assert all(suite.BENCHMARKS[name] is app for name, app in APPS.items())
 
 
 @pytest.mark.parametrize("name", list(suite.BENCHMARKS))

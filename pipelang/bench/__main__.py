@@ -51,6 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--png", default="bench_results/bench.png", metavar="PATH", help="chart, needs matplotlib ('' for none)"
     )
+    p.add_argument("--markdown", default="", metavar="PATH", help="also write the README's table (Markdown) here")
     p.add_argument(
         "--isolate",
         type=_csv,
@@ -124,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
         report.write_json(result, args.json)
         written.append(f"JSON: {args.json}")
+    if args.markdown:
+        os.makedirs(os.path.dirname(args.markdown) or ".", exist_ok=True)
+        with open(args.markdown, "w") as f:
+            f.write(report.format_markdown(result) + "\n")
+        written.append(f"Markdown table: {args.markdown}")
     if args.png:
         os.makedirs(os.path.dirname(args.png) or ".", exist_ok=True)
         why_not = report.write_png(result, args.png)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from .runner import COMPILERS, Report, Result
@@ -74,6 +75,50 @@ def format_table(report: Report) -> str:
     if report.skipped_backends:
         lines += ["", "not installed or not usable:"]
         lines += [f"  {name}: {why}" for name, why in report.skipped_backends.items()]
+    return "\n".join(lines)
+
+
+def ratio_geomean(report: Report) -> tuple[dict[str, float], float | None]:
+    """pipelang's min time over Halide's, per benchmark both ran, and their geometric mean."""
+    by_key = {(r.benchmark, r.backend): r for r in report.results}
+    ratios = {}
+    for info in report.benchmarks:
+        ours, theirs = by_key.get((info.name, "pipelang")), by_key.get((info.name, "halide"))
+        if ours and theirs and ours.status == theirs.status == "ok":
+            ratios[info.name] = ours.min_ms / theirs.min_ms
+    if not ratios:
+        return ratios, None
+    return ratios, math.exp(sum(math.log(v) for v in ratios.values()) / len(ratios))
+
+
+def format_markdown(report: Report) -> str:
+    """The README's performance table: min ms per backend, pipelang/Halide, compile seconds."""
+    by_key = {(r.benchmark, r.backend): r for r in report.results}
+    ratios, geomean = ratio_geomean(report)
+    peers = [b for b in report.backends if b not in COMPILERS]
+    names = {"pipelang": "pipelang", "halide": "Halide 21", "numpy": "numpy", "opencv": "OpenCV", "scipy": "scipy",
+             "torch": "torch"}
+    header = ["benchmark", "pipelang ms", "Halide ms", "pipelang/Halide"] + [f"{names[b]} ms" for b in peers]
+    header += ["compile s (pipelang / Halide)"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+
+    def cell(r):
+        if r is None:
+            return "–"
+        return _ms(r.min_ms) if r.status == "ok" else r.status + (": timed out" if "timed out" in r.message else "")
+
+    for info in report.benchmarks:
+        row = [info.name]
+        row += [cell(by_key.get((info.name, b))) for b in COMPILERS]
+        row.append(f"{ratios[info.name]:.2f}" if info.name in ratios else "–")
+        row += [cell(by_key.get((info.name, b))) for b in peers]
+        compile_s = [by_key.get((info.name, b)) for b in COMPILERS]
+        row.append(" / ".join(f"{r.compile_s:.1f}" if r and r.compile_s is not None else "–" for r in compile_s))
+        lines.append("| " + " | ".join(row) + " |")
+    if geomean is not None:
+        worst = max(ratios, key=ratios.get)
+        lines += ["", f"Geometric mean of pipelang/Halide over the {len(ratios)} benchmarks both ran: "
+                  f"**{geomean:.2f}** (highest: {worst}, {ratios[worst]:.2f})."]
     return "\n".join(lines)
 
 

@@ -20,10 +20,13 @@ from pipelang.bench import peers, runner, suite
 
 USABLE, SKIPPED = runner.available_backends(runner.ALL_BACKENDS)
 
-# Benchmarks the quick run leaves out, and why. pipelang lowers
-# local_laplacian's 8-level pyramids for minutes today (its symbolic bounds
-# grow with pyramid depth; issue 10, scope 3): it runs in the slow test below.
-SLOW = {"local_laplacian": "pipelang compiles it for minutes (issue 10, compile time)"}
+# Benchmarks the quick run leaves out, and why: pipelang lowers these deep
+# pipelines for minutes today (its symbolic bounds grow with depth; issue 10,
+# scope 3). They run in the slow test below.
+SLOW = {
+    "local_laplacian": "pipelang compiles its 8-level pyramids for minutes (issue 10, compile time)",
+    "stencil_chain": "pipelang compiles its 12 chained stencils for minutes (issue 10, compile time)",
+}
 QUICK = [name for name in suite.BENCHMARKS if name not in SLOW]
 
 

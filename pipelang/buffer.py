@@ -17,10 +17,13 @@ from pipelang.expr import Expr
 
 _counter = itertools.count()
 # Which Buffer or ImageParam owns each descriptor field symbol (min.0, ...).
-field_owner: dict = {}
+# A view of `Symbol.owner` (see `ir.OwnerTable`): the Buffer or ImageParam
+# whose descriptor field (host, min.0, ...) a symbol is.
+field_owner = ir.OwnerTable(lambda owner: getattr(owner, "_descriptor_fields", False))
 
 
 def register_fields(owner, sym: ir.Symbol, dims: int) -> None:
+    owner._descriptor_fields = True
     field_owner[ir.buffer_host(sym)] = owner
     for d in range(dims):
         for f in (ir.buffer_min, ir.buffer_extent, ir.buffer_stride):

@@ -25,7 +25,7 @@ def generation() -> int:
 
 
 # Every Function by its symbol: Calls in the IR hold only the symbol.
-registry: dict = {}
+registry = ir.OwnerTable(lambda owner: isinstance(owner, Function))
 
 # The Function standing for each input image that has been wrapped with
 # `in_()`, by the image's symbol (see `pipelang.wrappers`).

@@ -13,7 +13,8 @@ from pipelang.expr import Expr, ExprOps, to_ir
 _counter = itertools.count()
 
 # Which Param owns each scalar symbol.
-param_owner: dict = {}
+# A view of `Symbol.owner` (see `ir.OwnerTable`): the Param a symbol is.
+param_owner = ir.OwnerTable(lambda owner: isinstance(owner, Param))
 
 
 def _check_value(t: ir.Type, value, name: str):

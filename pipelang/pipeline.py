@@ -504,6 +504,15 @@ class Pipeline:
                                "supported yet: call realize() (or set PIPELANG_CUDA_EMULATE=1)")
         return Callable(c, list(arguments))
 
+    def compile_to_module(self, arguments, fn_name="", target=None):
+        """The lowered pipeline as a module for the target (Halide's
+        `compile_to_module`): `object_bytes()`, `assembly()`, `bitcode()`,
+        `llvm_assembly()`, `header()`."""
+        from pipelang.aot.module import AotModule
+        from pipelang.aot.outputs import resolve_target
+        fns = _functions(self._funcs)
+        return AotModule(fns, list(arguments), fn_name or fns[0].name, resolve_target(target))
+
     def invalidate_cache(self) -> None:
         """Drop the compiled code: the next realize compiles again (the
         on-disk compile cache, if on, still makes that a quick load)."""

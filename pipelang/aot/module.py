@@ -38,9 +38,12 @@ def _llvm_lock():
 def abi_arguments(arguments, found, output_names=None) -> tuple[list, dict]:
     """Halide's argument list (the user's arguments, then the outputs) and the
     Buffers to embed. `found` is lowering's `Arguments`."""
+    from pipelang.calling import Argument
     from pipelang.param import ImageParam, Param
     result, names, used = [], set(), set()
     for a in arguments:
+        if isinstance(a, Argument):             # from infer_arguments()
+            a = a._param
         if isinstance(a, Param):
             result.append(AbiArgument(a.name(), "_" + c_identifier(a.name()), INPUT_SCALAR,
                                       a.type(), 0, a._sym, a.get()))

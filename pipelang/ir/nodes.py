@@ -26,11 +26,16 @@ class Symbol:
     gives derived symbols (a buffer's `min.0`, a loop's `loop_max`) that are
     the same object every time they are asked for.
     """
-    __slots__ = ("name", "_fields", "__weakref__")
+    __slots__ = ("name", "_fields", "owner", "__weakref__")
 
     def __init__(self, name: str):
         self.name = name
         self._fields = None
+        # What the symbol names in the front end (a Function, Buffer, Param...),
+        # kept alive for as long as IR refers to the symbol: the front end's
+        # symbol tables hold their entries weakly, so a pipeline nobody
+        # references any more is freed with everything it named.
+        self.owner = None
 
     def field(self, suffix: str) -> "Symbol":
         if self._fields is None:
@@ -42,6 +47,34 @@ class Symbol:
 
     def __repr__(self) -> str:
         return f"Symbol({self.name!r})"
+
+
+class OwnerTable:
+    """The symbols whose `owner` passes `accepts`, as a mapping symbol -> owner.
+
+    The front end's tables (Funcs, Params, buffer fields by symbol) are
+    views of `Symbol.owner`, not dicts: a dict's keys would keep every
+    symbol, and so everything it named, alive for the life of the process."""
+
+    def __init__(self, accepts):
+        self.accepts = accepts
+
+    def __getitem__(self, sym: Symbol):
+        owner = getattr(sym, "owner", None)
+        if owner is None or not self.accepts(owner):
+            raise KeyError(sym)
+        return owner
+
+    def __setitem__(self, sym: Symbol, owner) -> None:
+        sym.owner = owner
+
+    def __contains__(self, sym) -> bool:
+        owner = getattr(sym, "owner", None)
+        return owner is not None and self.accepts(owner)
+
+    def get(self, sym, default=None):
+        owner = getattr(sym, "owner", None)
+        return owner if owner is not None and self.accepts(owner) else default
 
 
 class Expr:

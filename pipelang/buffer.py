@@ -30,6 +30,18 @@ def register_fields(owner, sym: ir.Symbol, dims: int) -> None:
             field_owner[f(sym, d)] = owner
 
 
+def _as_array(data) -> np.ndarray:
+    """A zero-copy numpy view of `data`: an array, or any object with
+    `__dlpack__` on the CPU (a PyTorch tensor, a CuPy/JAX host array)."""
+    if isinstance(data, np.ndarray) or not hasattr(data, "__dlpack__"):
+        return np.asarray(data)
+    try:
+        return np.from_dlpack(data)
+    except (BufferError, RuntimeError, TypeError) as e:
+        raise BufferError_(f"Cannot make a Buffer from a {type(data).__name__} through DLPack: {e} "
+                           f"(only CPU memory can be wrapped; copy device data to the host first)") from e
+
+
 class Dimension:
     """`buf.dim(i)`: plain ints for a Buffer, Exprs for an ImageParam."""
 
@@ -125,7 +137,7 @@ class Buffer:
             if name is None:
                 self._name = other._name
         else:
-            arr = np.asarray(args[0])
+            arr = _as_array(args[0])
             if not reverse_axes:
                 arr = arr.T
             try:
@@ -526,6 +538,24 @@ class Buffer:
     def device_pointer(self) -> int | None:
         """The device address of this Buffer's data (None without an allocation)."""
         return None if self._device_alloc is None else self._device_alloc[1]
+
+    # ---------------------------------------------------------------- interop
+
+    def __dlpack__(self, *args, **kwargs):
+        """DLPack export (`torch.from_dlpack(buf)`, `np.from_dlpack(buf)`): shares this
+        Buffer's memory, in numpy's axis order (as `np.asarray(buf)`)."""
+        if self._array is None:
+            raise BufferError_("Cannot export an undefined Buffer through DLPack")
+        return self._array.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        if self._array is None:
+            raise BufferError_("Cannot export an undefined Buffer through DLPack")
+        return self._array.__dlpack_device__()
+
+    def _repr_png_(self):
+        from pipelang.notebook import buffer_png
+        return buffer_png(self)
 
     def __repr__(self) -> str:
         if self._array is None:

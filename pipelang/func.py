@@ -231,6 +231,13 @@ class Func:
     def __repr__(self) -> str:
         return f"<halide.Func '{self.name()}'>"
 
+    def _repr_html_(self):
+        """Jupyter shows a defined Func as its loop nest."""
+        if not self.defined():
+            return None
+        from pipelang.notebook import loop_nest_html
+        return loop_nest_html([self.function])
+
     # ---------------------------------------------------------------- definitions
 
     def __getitem__(self, key) -> FuncRef:

@@ -39,6 +39,19 @@ def _warn_unscheduled(fns) -> None:
                       f"{fn.name}.update({i}).unscheduled() to suppress this warning.")
 
 
+def _dlpack_outputs(args: tuple) -> tuple:
+    """realize() into tensors: any DLPack object (a PyTorch tensor...) becomes a
+    Buffer sharing its memory, alone or in a list."""
+    def conv(a):
+        if hasattr(a, "__dlpack__") and not isinstance(a, (Buffer, np.ndarray)):
+            return Buffer(a)
+        if isinstance(a, list) and any(hasattr(b, "__dlpack__") and not isinstance(b, (Buffer, np.ndarray))
+                                       for b in a):
+            return [conv(b) for b in a]
+        return a
+    return tuple(conv(a) for a in args)
+
+
 def _functions(outputs) -> list:
     from pipelang.func import Func
     if isinstance(outputs, Func):
@@ -376,6 +389,13 @@ class Pipeline:
             return "<halide.Pipeline Pipeline()>"
         return "<halide.Pipeline [" + ",".join(f"'{f.name()}'" for f in self._funcs) + "]>"
 
+    def _repr_html_(self):
+        """Jupyter shows a Pipeline as its loop nest."""
+        if not self.defined():
+            return None
+        from pipelang.notebook import loop_nest_html
+        return loop_nest_html(_functions(self._funcs))
+
     def defined(self) -> bool:
         return bool(self._funcs)
 
@@ -619,6 +639,7 @@ class Pipeline:
             if buf is not None:
                 c.jit.call_ptr(c.packer.pack(c.values((buf,)), fresh=1))
                 return buf
+        args = _dlpack_outputs(args)
         if args and not isinstance(args[-1], (int, np.integer, list, tuple, Buffer, np.ndarray)):
             target, args = args[-1], args[:-1]
         if target is not None:

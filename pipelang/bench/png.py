@@ -22,8 +22,8 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def write_png(path: str | Path, image: np.ndarray) -> None:
-    """Write a uint8 or uint16 image of shape (H, W), (H, W, 3) or (H, W, 4)."""
+def encode_png(image: np.ndarray) -> bytes:
+    """The PNG file of a uint8 or uint16 image of shape (H, W), (H, W, 3) or (H, W, 4)."""
     image = np.asarray(image)
     if image.dtype not in (np.uint8, np.uint16):
         raise TypeError(f"write_png takes uint8 or uint16 pixels, not {image.dtype}; scale and cast first")
@@ -36,10 +36,14 @@ def write_png(path: str | Path, image: np.ndarray) -> None:
     rows = image.astype(image.dtype.newbyteorder(">")).reshape(height, -1).view(np.uint8)
     raw = np.hstack([np.zeros((height, 1), np.uint8), rows])  # filter type 0 on every row
     header = struct.pack(">IIBBBBB", width, height, bits, _COLOR_TYPE[channels], 0, 0, 0)
-    data = (
+    return (
         _SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + _chunk(b"IEND", b"")
     )
-    Path(path).write_bytes(data)
+
+
+def write_png(path: str | Path, image: np.ndarray) -> None:
+    """Write a uint8 or uint16 image of shape (H, W), (H, W, 3) or (H, W, 4)."""
+    Path(path).write_bytes(encode_png(image))
 
 
 def read_png(path: str | Path) -> np.ndarray:

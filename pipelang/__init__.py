@@ -22,7 +22,7 @@ from pipelang.pipeline import AutoSchedulerResults, AutoschedulerParams, Pipelin
 from pipelang.rdom import RDom, Range, RVar
 from pipelang.reductions import argmax, argmin, maximum, minimum, product, sum
 from pipelang.backends.cuda import get_gpu_device, host_supports_target_device
-from pipelang.schedule import DeviceAPI, LoopLevel, TailStrategy
+from pipelang.schedule import DeviceAPI, LoopLevel, Partition, TailStrategy
 from pipelang.stage import Stage
 from pipelang.target import (Target, TargetArch, TargetFeature, TargetOS, TargetProcessorTune,
                              get_host_target, get_jit_target_from_environment, get_target_from_environment,
@@ -45,6 +45,15 @@ def evaluate(e):
         # (`tuple` here is the pipelang.tuple submodule, hence builtins.)
         return builtins.tuple(b._array.item() for b in out)
     return out._array.item()
+
+
+def lambda_func(*args):
+    """Halide's `lambda_func(x, y, e)`: a new Func defined as `f[x, y] = e`
+    (`lambda_func(e)` uses the implicit vars `e` calls for)."""
+    *vars_, e = args
+    f = Func("lambda")
+    f[builtins.tuple(vars_) if vars_ else _] = e
+    return f
 
 
 def evaluate_may_gpu(e):

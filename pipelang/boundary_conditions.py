@@ -17,11 +17,18 @@ from pipelang.var import Var
 _counter = itertools.count()
 
 
+def _undefined(e) -> bool:
+    return isinstance(e, Expr) and not e.defined()
+
+
 def _bounds(source, bounds):
     if bounds is not None:
-        out = [None if b is None else (Expr(b[0]) if not isinstance(b[0], Expr) else b[0],
-                                       Expr(b[1]) if not isinstance(b[1], Expr) else b[1])
-               for b in (tuple(x) if x is not None else None for x in bounds)]
+        # None, or a pair of undefined Exprs (Halide's spelling), leaves a dimension unbounded.
+        pairs = [None if x is None else tuple(x) for x in bounds]
+        out = [None if b is None or (_undefined(b[0]) and _undefined(b[1])) else
+               (Expr(b[0]) if not isinstance(b[0], Expr) else b[0],
+                Expr(b[1]) if not isinstance(b[1], Expr) else b[1])
+               for b in pairs]
         # As Halide: dimensions past the end of the list are left unbounded.
         dims = source.dimensions() if hasattr(source, "dimensions") else len(out)
         return out + [None] * (dims - len(out))
@@ -63,33 +70,35 @@ def _clamp(x, mn, ext):
     return op.clamp(x, mn, mn + ext - 1)
 
 
-def repeat_edge(source, bounds=None):
+# The parameter names are Halide's (`constant_exterior(f=..., exterior=..., bounds=...)`).
+
+def repeat_edge(f, bounds=None):
     """Out-of-bounds reads return the nearest edge value."""
-    return _make(source, bounds, "repeat_edge", _clamp)
+    return _make(f, bounds, "repeat_edge", _clamp)
 
 
-def constant_exterior(source, value, bounds=None):
-    """Out-of-bounds reads return `value`."""
-    return _make(source, bounds, "constant_exterior", _clamp, exterior=value)
+def constant_exterior(f, exterior, bounds=None):
+    """Out-of-bounds reads return `exterior`."""
+    return _make(f, bounds, "constant_exterior", _clamp, exterior=exterior)
 
 
-def repeat_image(source, bounds=None):
+def repeat_image(f, bounds=None):
     """The source tiles the plane: 0 1 2 3 | 0 1 2 3."""
     def coord(x, mn, ext):
         return op.clamp((x - mn) % ext + mn, mn, mn + ext - 1)
-    return _make(source, bounds, "repeat_image", coord)
+    return _make(f, bounds, "repeat_image", coord)
 
 
-def mirror_image(source, bounds=None):
+def mirror_image(f, bounds=None):
     """Reflect, repeating the edge: 0 1 2 3 | 3 2 1 0."""
     def coord(x, mn, ext):
         t = (x - mn) % (ext * 2)
         t = op.select(t < ext, t, ext * 2 - 1 - t)
         return op.clamp(t + mn, mn, mn + ext - 1)
-    return _make(source, bounds, "mirror_image", coord)
+    return _make(f, bounds, "mirror_image", coord)
 
 
-def mirror_interior(source, bounds=None):
+def mirror_interior(f, bounds=None):
     """Reflect about the edge without repeating it: 0 1 2 3 | 2 1 0."""
     def coord(x, mn, ext):
         limit = op.max(ext - 1, 1)
@@ -97,4 +106,4 @@ def mirror_interior(source, bounds=None):
         # abs of an int32 is uint32 in Halide; bring it back to int32.
         t = limit - op.cast(t.type(), op.abs(t - limit))
         return op.clamp(t + mn, mn, mn + ext - 1)
-    return _make(source, bounds, "mirror_interior", coord)
+    return _make(f, bounds, "mirror_interior", coord)

@@ -317,6 +317,10 @@ class Func:
         self._stage0().parallel(var, task_size, *(() if tail is None else (tail,)))
         return self
 
+    def partition(self, var, policy):
+        self._stage0().partition(var, policy)
+        return self
+
     def serial(self, var):
         self._stage0().serial(var)
         return self

@@ -61,11 +61,21 @@ class Split:
     tail: TailStrategy = TailStrategy.Auto
 
 
+class Partition(enum.Enum):
+    """Halide's loop partitioning policy for one loop (`Func.partition(x, ...)`):
+    Auto partitions where a clamp or boundary condition allows it, Never keeps
+    the loop whole, Always requires that it be partitioned."""
+    Auto = "Auto"
+    Never = "Never"
+    Always = "Always"
+
+
 @dataclass(frozen=True)
 class Dim:
     var: str
     kind: ForKind = ForKind.SERIAL
     is_rvar: bool = False
+    partition: Partition = Partition.Auto
 
 
 @dataclass(frozen=True)

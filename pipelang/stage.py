@@ -7,11 +7,13 @@ Stage of update `i`. Each directive edits the stage's `StageSchedule`
 """
 from __future__ import annotations
 
+import dataclasses
+
 from pipelang import ir
 from pipelang.errors import ScheduleError
 from pipelang.expr import to_ir
 from pipelang.function import touch
-from pipelang.schedule import DeviceAPI, Dim, Split, SplitKind, TailStrategy
+from pipelang.schedule import DeviceAPI, Dim, Partition, Split, SplitKind, TailStrategy
 from pipelang.var import Var, unique_name
 
 
@@ -81,7 +83,19 @@ class Stage:
         if dims[i].is_rvar and ((kind in (ir.ForKind.PARALLEL, ir.ForKind.VECTORIZED)
                                  and not self._sched.atomic) or kind.is_gpu()):
             self._check_no_race(dims[i].var, directive)
-        dims[i] = Dim(dims[i].var, kind, dims[i].is_rvar)
+        dims[i] = dataclasses.replace(dims[i], kind=kind)
+        self._sched.touched = True
+        touch()
+        return self
+
+    def partition(self, var, policy):
+        """Set the loop partitioning policy of the loop over `var` (hl.Partition)."""
+        if not isinstance(policy, Partition):
+            raise ScheduleError(f"partition() of {self._stage_name()} takes an hl.Partition policy, "
+                                f"not {policy!r}")
+        i = self._find_dim(_var_name(var), "set its partition policy")
+        dims = self._sched.dims
+        dims[i] = dataclasses.replace(dims[i], partition=policy)
         self._sched.touched = True
         touch()
         return self

@@ -127,7 +127,7 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
     s = run("simplify", simplify, s)
     # Last: partitioning duplicates loop bodies, so it comes after everything
     # that rewrites them.
-    s = run("partition_loops", partition_loops, s)
+    s = run("partition_loops", partition_loops, s, *_partition_policies(env))
     if gpu:
         # After every pass that duplicates or rewrites loop bodies: fusion
         # places barriers, which must stay at block level.
@@ -186,3 +186,16 @@ def _check_closed(lowered) -> None:
     if free:
         raise CompileError("Internal error: lowered pipeline uses undefined variables: "
                            + ", ".join(sorted(s.name for s in free)))
+
+
+def _partition_policies(env) -> tuple:
+    """The loop symbols scheduled Partition.Never and Partition.Always."""
+    from pipelang.lowering import names
+    from pipelang.schedule import Partition
+    never, always = set(), set()
+    for fn in (env.values() if isinstance(env, dict) else env):
+        for k, stage in enumerate(fn.stages()):
+            for d in stage.schedule.dims:
+                if d.partition is not Partition.Auto:
+                    (never if d.partition is Partition.Never else always).add(names.loop(fn, k, d.var))
+    return frozenset(never), frozenset(always)

@@ -19,6 +19,7 @@ every such clamp is just `a` (as Halide's PartitionLoops does).
 from __future__ import annotations
 
 from pipelang import ir
+from pipelang.errors import ScheduleError
 from pipelang.lowering.simplify import simplify
 
 
@@ -157,9 +158,12 @@ class _Replace(ir.IRMutator):
 
 
 class _Partition(ir.IRMutator):
+    def __init__(self, never=frozenset(), always=frozenset()):
+        self.never, self.always = never, always
+
     def mutate_For(self, node):
         body = self.mutate(node.body)
-        if node.kind is not ir.ForKind.SERIAL:
+        if node.kind is not ir.ForKind.SERIAL or node.sym in self.never:
             return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
         bound = _Bound()
         bound.visit(body)
@@ -174,6 +178,9 @@ class _Partition(ir.IRMutator):
             (los if side == "lo" else his).append(limit)
             steady = _Replace(clamp, value).mutate(steady)
         if not los and not his:
+            if node.sym in self.always:
+                raise ScheduleError(f"Loop Partition Policy is set to Always for {node.sym.name}, but no "
+                                    f"loop partitioning was performed.")
             return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
         end = ir.Add(node.min, node.extent)
         lo_sym = ir.Symbol(f"{node.sym.name}.steady_min")
@@ -194,5 +201,6 @@ class _Partition(ir.IRMutator):
         return ir.LetStmt(lo_sym, simplify(lo), ir.LetStmt(hi_sym, simplify(hi), out))
 
 
-def partition_loops(s: ir.Stmt) -> ir.Stmt:
-    return _Partition().mutate(s)
+def partition_loops(s: ir.Stmt, never=frozenset(), always=frozenset()) -> ir.Stmt:
+    """`never`/`always`: loop symbols whose schedule says Partition.Never/Always."""
+    return _Partition(never, always).mutate(s)

@@ -3,6 +3,7 @@ import contextlib
 import io
 
 import numpy as np
+import pytest
 
 import pipelang as hl
 
@@ -46,3 +47,42 @@ def test_random_numbers_vary_by_point_and_call_and_repeat():
 def test_evaluate_tuples():
     assert hl.evaluate((hl.f32(-1.0) / 2, hl.i32(7) // 2)) == (-0.5, 3)
     assert hl.evaluate_may_gpu(hl.i32(6) * 7) == 42
+
+
+def test_partition_policy_and_lambda_func():
+    data = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    src = hl.Buffer(data)
+    x, y = hl.vars("x y")
+    outs = []
+    for policy in (hl.Partition.Auto, hl.Partition.Never):
+        f = hl.lambda_func(x, y, hl.BoundaryConditions.repeat_edge(f=src)[x, y])
+        f.vectorize(x, 4).partition(x, policy).partition(y, policy)
+        stmt = hl.Pipeline(f).lowered_stmt()
+        assert ("steady_min" in stmt) == (policy is hl.Partition.Auto)
+        out = hl.Buffer(hl.UInt(8), [12, 12])
+        out.set_min([-2, -2])
+        f.realize(out)
+        outs.append(np.asarray(out).copy())
+    ref = data[np.clip(np.arange(-2, 10), 0, 7)][:, np.clip(np.arange(-2, 10), 0, 7)]
+    np.testing.assert_array_equal(outs[0], ref)
+    np.testing.assert_array_equal(outs[1], ref)
+
+
+def test_partition_always_fails_where_nothing_can_be_partitioned():
+    x = hl.Var("x")
+    f = hl.Func("plain")
+    f[x] = x * 2
+    f.partition(x, hl.Partition.Always)
+    with pytest.raises(hl.ScheduleError, match="Loop Partition Policy is set to Always for plain.s0.x"):
+        f.realize([8])
+
+
+def test_boundary_conditions_take_halides_keywords():
+    src = hl.Buffer(np.arange(6, dtype=np.int32))
+    f = hl.BoundaryConditions.constant_exterior(f=src, exterior=-1, bounds=[(hl.Expr(), hl.Expr())])
+    g = hl.BoundaryConditions.constant_exterior(f=src, exterior=-1)
+    out = hl.Buffer(hl.Int(32), [3])
+    out.set_min([4])
+    g.realize(out)
+    assert list(np.asarray(out)) == [4, 5, -1]
+    assert f.realize([3])[2] == 2

@@ -87,7 +87,18 @@ def set_thread_environment(threads: int) -> None:
         os.environ[var] = str(threads)
 
 
+# Other measurements, each its own module: `--compile-breakdown [its flags]` runs
+# pipelang.bench.compile_time, `--call-overhead` call_overhead, `--memory` memory.
+_MODES = {"--compile-breakdown": "compile_time", "--call-overhead": "call_overhead",
+          "--memory": "memory"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in _MODES:
+        import importlib
+        importlib.import_module(f"pipelang.bench.{_MODES[argv[0]]}").main(argv[1:])
+        return 0
     args = parse_args(argv)
     try:
         faulthandler.enable()  # a crash in compiled code prints where, at least

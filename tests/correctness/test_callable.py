@@ -134,3 +134,26 @@ def test_invalidate_cache_recompiles():
     p.compile_jit()
     assert p._compiled is not first
     assert list(np.asarray(p.realize([3]))) == [1, 2, 3]
+
+
+def test_realize_notices_changes_to_the_same_buffer():
+    # The argument packer reuses what it packed for the same Buffer only while
+    # its array, mins, shape and strides are unchanged.
+    x, y = hl.Var("x"), hl.Var("y")
+    f = hl.Func("rn_out")
+    f[x, y] = x + y * 10
+    arr = np.zeros((4, 6), np.int32)
+    buf = hl.Buffer(arr)
+    f.realize(buf)
+    np.testing.assert_array_equal(arr, np.add.outer(np.arange(4) * 10, np.arange(6)))
+    buf.set_min([2, 1])
+    f.realize(buf)
+    np.testing.assert_array_equal(arr, np.add.outer(np.arange(1, 5) * 10, np.arange(2, 8)))
+    arr.shape = (6, 4)                      # the same array object, reshaped in place
+    buf.set_min([0, 0])
+    f.realize(buf)
+    np.testing.assert_array_equal(arr, np.add.outer(np.arange(6) * 10, np.arange(4)))
+    other = np.zeros((2, 3), np.int32)
+    buf._array = other
+    f.realize(buf)
+    np.testing.assert_array_equal(other, np.add.outer(np.arange(2) * 10, np.arange(3)))

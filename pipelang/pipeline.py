@@ -16,6 +16,7 @@ import numpy as np
 
 from pipelang import ir
 from pipelang.buffer import Buffer
+from pipelang.buffer import _counter as _buffer_counter
 from pipelang.errors import BufferError_, CompileError
 from pipelang.function import _generation, generation
 
@@ -679,7 +680,21 @@ class Pipeline:
             total *= s
         if total > (1 << 40):
             return None
-        return Buffer(fn.output_types[0], sizes)
+        t = fn.output_types[0]
+        template = getattr(c, "output_template", None)
+        if template is None:
+            template = c.output_template = Buffer(t, [0] * len(sizes))
+        if not hasattr(template, "__dict__"):
+            return Buffer(t, sizes)
+        # A copy of a Buffer made the ordinary way, with a new zeroed array:
+        # Buffer's general constructor costs more than the call itself.
+        state = dict(template.__dict__)
+        state["_array"] = np.zeros(tuple(reversed(sizes)), t.numpy_dtype())
+        state["_mins"] = [0] * len(sizes)
+        state["_name"] = f"b{next(_buffer_counter)}"
+        buf = object.__new__(Buffer)
+        buf.__dict__ = state
+        return buf
 
     def _grown(self, outs: list) -> list:
         """Output buffers enlarged to what the schedule writes (Halide's bounds

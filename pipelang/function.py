@@ -27,9 +27,13 @@ def generation() -> int:
 # Every Function by its symbol: Calls in the IR hold only the symbol.
 registry = ir.OwnerTable(lambda owner: isinstance(owner, Function))
 
-# The Function standing for each input image that has been wrapped with
-# `in_()`, by the image's symbol (see `pipelang.wrappers`).
-image_functions: dict = {}
+
+def image_function_of(sym: ir.Symbol):
+    """The Function standing for input image `sym` if it was wrapped with
+    `in_()` (kept by the ImageParam itself, see `pipelang.wrappers`)."""
+    from pipelang.buffer import field_owner
+    owner = field_owner.get(ir.buffer_host(sym))
+    return getattr(owner, "_im_function", None)
 
 
 @dataclass

@@ -17,19 +17,20 @@ import dataclasses
 
 from pipelang import ir
 from pipelang.errors import ScheduleError
-from pipelang.function import Function, image_functions, touch
+from pipelang.function import Function, image_function_of, touch
 
 
 def image_function(sym: ir.Symbol, t: ir.Type, dims: int, name: str) -> Function:
     """The Function `<name>_im(_0, _1, ...) = image(_0, _1, ...)` standing for an
     input image, which owns the image's wrapper table (Halide's ImageParam func)."""
-    fn = image_functions.get(sym)
+    fn = image_function_of(sym)
     if fn is None:
+        from pipelang.buffer import field_owner
         from pipelang.var import Var
         args = [Var.implicit(i).name() for i in range(dims)]
         fn = Function(f"{name}_im", ir.Symbol(f"{name}_im"), wraps_image=sym)
         fn.define_pure(args, (ir.Call(t, sym, _arg_vars(args), ir.CallKind.IMAGE),))
-        image_functions[sym] = fn
+        field_owner[ir.buffer_host(sym)]._im_function = fn
     return fn
 
 

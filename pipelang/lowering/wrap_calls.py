@@ -21,7 +21,7 @@ import dataclasses
 
 from pipelang import ir
 from pipelang.errors import ScheduleError
-from pipelang.function import image_functions
+from pipelang.function import image_function_of
 
 
 class _Calls(ir.IRVisitor):
@@ -66,8 +66,8 @@ def _gather(outputs, registry) -> dict:
         seen[fn.name] = fn
         calls = _calls(fn)
         stack.extend(registry[s] for s in calls.funcs)
-        stack.extend(image_functions[s] for s in calls.images
-                     if s in image_functions and image_functions[s].wrappers)
+        images = [image_function_of(s) for s in calls.images]
+        stack.extend(fn for fn in images if fn is not None and fn.wrappers)
         stack.extend(fn.wrappers.values())
     return seen
 

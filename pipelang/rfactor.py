@@ -165,7 +165,8 @@ def _identity(op, t: ir.Type) -> ir.Expr:
         return ir.make_const(t, 0 if op is ir.Add else 1)
     if t.is_float():
         return ir.make_const(t, math.inf if op is ir.Min else -math.inf)
-    return t.max() if op is ir.Min else t.min()
+    # (Type.max()/min() give user Exprs; a Definition holds IR.)
+    return ir.make_const(t, t.max_value() if op is ir.Min else t.min_value())
 
 
 def _bake_rvar_splits(d, where):

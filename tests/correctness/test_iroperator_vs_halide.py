@@ -15,7 +15,7 @@ halide = pytest.importorskip("halide")
 
 # Every type in CI would take a minute (two JIT compilers, 2 cores): a quick
 # set runs by default, the rest with `-m slow`.
-_QUICK = {("Int", 8), ("UInt", 16), ("Int", 32)}
+_QUICK = {("Int", 8)}
 INT_TYPES = [pytest.param(c, b, id=f"{c}{b}", marks=() if (c, b) in _QUICK else pytest.mark.slow)
              for c, b in [("Int", 8), ("Int", 16), ("Int", 32), ("UInt", 8), ("UInt", 16), ("UInt", 32)]]
 INT64_TYPES = [("Int", 64), ("UInt", 64)]

@@ -86,6 +86,17 @@ def _always_within(e, scope, lo, hi) -> bool:
             and ir.is_const(simplify(ir.LE(b.max, hi)), 1))
 
 
+def _tuple(values):
+    values = tuple(values)
+    return values[0] if len(values) == 1 else values
+
+
+def _elements_at(func, args):
+    """`func[args]` as the value of a definition: an Expr, or a Tuple's elements."""
+    ref = func[args] if args else func[()]
+    return Expr(ref._to_ir()) if func.outputs() == 1 else tuple(ref[k] for k in range(func.outputs()))
+
+
 class _Builder:
     def __init__(self, output_fn, order, regions):
         self.output_fn = output_fn
@@ -99,10 +110,13 @@ class _Builder:
 
     # ------------------------------------------------------------ Funcs
 
-    def _new(self, name: str, arg_names: list, t: ir.Type):
+    def _new(self, name: str, arg_names: list, types):
+        """A Func of zeros: one element per Tuple element (float ones keep their type)."""
         from pipelang.func import Func
+        types = [types] if isinstance(types, ir.Type) else list(types)
+        zeros = [Expr(ir.make_const(t if t.is_float() else ir.Float(32), 0)) for t in types]
         f = Func(f"{name}_{next(_serial)}")
-        f[tuple(Var(a) for a in arg_names)] = Expr(ir.make_const(t, 0))
+        f[tuple(Var(a) for a in arg_names)] = zeros[0] if len(zeros) == 1 else tuple(zeros)
         self.created.append(f)
         return f
 
@@ -111,14 +125,14 @@ class _Builder:
         from pipelang.func import Func
         f = Func(f"{name}_{next(_serial)}")
         args = tuple(Var(a) for a in fn.args)
-        f[args] = source[args] if args else source[()]
+        f[args] = _elements_at(source, args)
         self.created.append(f)
         return f
 
     def final_adjoint(self, fn):
         if fn.sym not in self.final:
-            t = fn.output_types[0]
-            self.final[fn.sym] = self._new(f"{fn.name}_{len(fn.updates) - 1}_d_def__", fn.args, t)
+            self.final[fn.sym] = self._new(f"{fn.name}_{len(fn.updates) - 1}_d_def__", fn.args,
+                                           fn.output_types)
         return self.final[fn.sym]
 
     def _target_region(self, leaf):
@@ -152,7 +166,7 @@ class _Builder:
 
     # ------------------------------------------------------------ scatter / gather
 
-    def contribute(self, target, call_args, contrib, fn, stage, target_region=None):
+    def contribute(self, target, call_args, contrib, fn, stage, target_region=None, index=0):
         """target(call_args) += contrib, for every point of `fn`'s stage.
 
         Each argument `X + c` (X a pure var, c free of pure vars) or `r + c`
@@ -236,7 +250,7 @@ class _Builder:
         lhs = tuple(v if v is not None else Expr(simplify(ir.substitute(mapping, a)))
                     for v, a in zip(lhs, call_args))
         value = ir.substitute(mapping, contrib)
-        t = target.type()
+        t = target.types()[index]
         if value.type != t:
             value = ir.Cast(t, value)
         if inside is not None:
@@ -244,7 +258,12 @@ class _Builder:
         value = simplify(value)
         if lhs and lhs[0] is target_args[0]:
             value = self._restage(value, target_args[0]._to_ir().sym)
-        target[lhs] = target[lhs] + Expr(value)
+        if target.outputs() == 1:
+            target[lhs] = target[lhs] + Expr(value)
+        else:
+            old = target[lhs]
+            target[lhs] = tuple(old[k] + Expr(value) if k == index else old[k]
+                                for k in range(target.outputs()))
 
     def _restage(self, value, v0):
         """Reads of an input along `v0` (which the default schedule vectorizes)
@@ -285,39 +304,61 @@ class _Builder:
                 continue
             target = self._target(leaf)
             args = () if isinstance(leaf, ir.Variable) else leaf.args
-            self.contribute(target, args, adj, fn, stage, self._target_region(leaf))
+            index = 0 if isinstance(leaf, ir.Variable) else leaf.value_index
+            self.contribute(target, args, adj, fn, stage, self._target_region(leaf), index)
 
     # ------------------------------------------------------------ stages
 
-    def _seed(self, adj, fn, args):
+    def _seed(self, adj, fn, args, k=0):
         # An adjoint is zero outside its Func's region (every contribution is
         # masked or ranges over a region), and `contribute` reads it only there.
-        return adj[tuple(Expr(a) for a in args)]._to_ir()
+        ref = adj[tuple(Expr(a) for a in args)]
+        return (ref if adj.outputs() == 1 else ref[k])._to_ir()
+
+    def _leaves(self, stage, adj, fn, args):
+        """[(leaf, adjoint)] of every Tuple element of a stage, and the seeds."""
+        seeds = [self._seed(adj, fn, args, k) for k in range(len(stage.values))]
+        leaves = []
+        for v, seed in zip(stage.values, seeds):
+            leaves += expr_adjoints(v, seed)
+        return leaves, seeds
 
     def pure_stage(self, fn, adj):
         stage = fn.init
         xs = [ir.Variable(ir.Int(32), var_symbol(a)) for a in fn.args]
-        self.send(expr_adjoints(stage.values[0], self._seed(adj, fn, xs)), fn, stage)
+        self.send(self._leaves(stage, adj, fn, xs)[0], fn, stage)
 
     def update_stage(self, fn, j, adj):
         """Sends update j's gradients on; returns the adjoint of the stage before it."""
         stage = fn.updates[j]
         name = f"{fn.name}_{j - 1}_d_def__" if j > 0 else f"{fn.name}_d_def__"
-        value = stage.values[0]
-        seed = self._seed(adj, fn, stage.args)
-        leaves = expr_adjoints(value, seed)
+        leaves, seeds = self._leaves(stage, adj, fn, stage.args)
         self_leaves = [(c, a) for c, a in leaves if isinstance(c, ir.Call) and c.fn is fn.sym]
-        n_self = _count_calls(value, fn.sym) + sum(_count_calls(a, fn.sym) for a in stage.args)
-        if (n_self == 1 and len(self_leaves) == 1 and self_leaves[0][0].args == stage.args
-                and self_leaves[0][1] == seed):
-            # f(L) = f(L) + e: the adjoint of the old value is the adjoint of the new one.
+        n_self = sum(_count_calls(e, fn.sym) for e in list(stage.values) + list(stage.args))
+        # Per Tuple element: additive (f(L)[k] + e, the adjoint passes through),
+        # overwritten (no call to f: the adjoint of the old value is zero), or neither.
+        kinds = []
+        for k, v in enumerate(stage.values):
+            mine = [(c, a) for c, a in expr_adjoints(v, seeds[k])
+                    if isinstance(c, ir.Call) and c.fn is fn.sym]
+            calls = _count_calls(v, fn.sym)
+            if calls == 0:
+                kinds.append("overwritten")
+            elif (calls == 1 and len(mine) == 1 and mine[0][0].args == stage.args
+                  and mine[0][0].value_index == k and mine[0][1] == seeds[k]):
+                kinds.append("additive")
+            else:
+                kinds.append("other")
+        if any(_count_calls(a, fn.sym) for a in stage.args):
+            kinds.append("other")
+        if all(k == "additive" for k in kinds):
             self.send(leaves, fn, stage, skip=fn.sym)
             return adj
         prev = self._copy(name, adj, fn)
-        if n_self == 0:
+        if "other" not in kinds:
             self._check_single_writes(fn, j, stage)
-            self._zero(prev, stage)
-            self.send(leaves, fn, stage)
+            self._zero(prev, stage, [k for k, kind in enumerate(kinds) if kind == "overwritten"])
+            self.send(leaves, fn, stage, skip=fn.sym)
         elif not stage.rvars:
             # Each point is written once, from values of the stage before: the
             # derivative reads those through a copy of f up to that stage.
@@ -327,9 +368,9 @@ class _Builder:
             self._zero(prev, stage)
             for c, a in leaves:
                 if isinstance(c, ir.Call) and c.fn is before.function.sym:
-                    self.contribute(prev, c.args, a, fn, stage)
+                    self.contribute(prev, c.args, a, fn, stage, index=c.value_index)
             self.send(leaves, fn, stage, skip=before.function.sym)
-        elif self._is_causal_scan(fn, stage, self_leaves, n_self):
+        elif len(stage.values) == 1 and self._is_causal_scan(fn, stage, self_leaves, n_self):
             prev = self._scan(fn, j, stage, adj, name)
         else:
             raise NotDifferentiableError(
@@ -337,10 +378,16 @@ class _Builder:
                 f"Use a scan (which saves intermediate results) instead.")
         return prev
 
-    def _zero(self, prev, stage):
-        """prev(L) = 0 over the stage's domain: the old values there are overwritten."""
+    def _zero(self, prev, stage, elements=None):
+        """prev(L) = 0 over the stage's domain (for the given Tuple elements, or all):
+        the old values there are overwritten."""
         lhs = tuple(Expr(a) for a in stage.args)
-        prev[lhs] = Expr(ir.make_const(prev.type(), 0))
+        types = prev.types()
+        zero = [k in elements if elements is not None else True for k in range(len(types))]
+        old = prev[lhs]
+        values = [Expr(ir.make_const(t, 0)) if z else (old if len(types) == 1 else old[k])
+                  for k, (t, z) in enumerate(zip(types, zero))]
+        prev[lhs] = values[0] if len(values) == 1 else tuple(values)
 
     def _check_single_writes(self, fn, j, stage):
         if not stage.rvars:
@@ -413,10 +460,10 @@ class _Builder:
         from pipelang.func import Func
         g = Func(f"{fn.name}_update_{j - 1}_copy{next(_serial)}")
         retarget = _Retarget(fn.sym, g.function.sym)
-        g[tuple(Var(a) for a in fn.args)] = Expr(fn.init.values[0])
+        g[tuple(Var(a) for a in fn.args)] = _tuple(Expr(v) for v in fn.init.values)
         for u in fn.updates[:j]:
             lhs = tuple(Expr(retarget.mutate(a)) for a in u.args)
-            g[lhs] = Expr(retarget.mutate(u.values[0]))
+            g[lhs] = _tuple(Expr(retarget.mutate(v)) for v in u.values)
         self.created.append(g)
         return g
 
@@ -427,9 +474,6 @@ class _Builder:
         for fn in reversed(self.order):
             if fn.sym not in self.regions:
                 continue
-            if len(fn.output_types) != 1:
-                raise NotDifferentiableError(
-                    f"Can't differentiate {fn.name}: Tuple-valued Funcs are not supported yet")
             adj = self.final_adjoint(fn)
             n = len(fn.updates)
             self.result[(fn.name, n - 1)] = adj

@@ -285,12 +285,14 @@ def test_not_differentiable_errors():
     i[x] = x
     with pytest.raises(hl.CompileError, match="single float"):
         hl.propagate_adjoints(i)
-    t = hl.Func("tup")
-    t[x] = (b[x], b[x] * 2.0)
-    loss2 = hl.Func("loss2")
-    loss2[()] = t[0][0]
-    with pytest.raises(hl.CompileError, match="Tuple"):
-        hl.propagate_adjoints(loss2)
+    r2 = hl.RDom([(0, 4)])
+    scan = hl.Func("scan")
+    scan[x] = b[x]
+    scan[r2] = scan[r2] * scan[r2] + b[r2]              # the old value is lost
+    loss3 = hl.Func("loss3")
+    loss3[()] = scan[hl.Expr(2)]
+    with pytest.raises(hl.CompileError, match="intermediate values"):
+        hl.propagate_adjoints(loss3)
 
 
 def test_undefined_for_unrelated():
@@ -301,3 +303,33 @@ def test_undefined_for_unrelated():
     d = hl.propagate_adjoints(f)
     assert not d[other].defined()
     assert np.asarray(d[b].realize([4]))[0] == 3.0
+
+
+def test_tuples_as_halide_test_tuple():
+    """Halide's test/correctness/autodiff.cpp test_tuple."""
+    inp = hl.Buffer(np.array([1.0, 2.0, 3.0], dtype=np.float32), name="inp")
+    t = hl.Func("tuple")
+    t[x] = (inp[x], inp[x + 1])
+    t[x] = (t[x][0] + hl.f32(1), t[x][1] + hl.f32(1))
+    reduce = hl.Func("reduce")
+    reduce[x] = t[x][0] + t[x][1]
+    r = hl.RDom([(0, 2)])
+    loss = hl.Func("loss")
+    loss[()] = hl.f32(0)
+    loss[()] += reduce[r.x]
+    d = hl.propagate_adjoints(loss)
+    d_tuple = d[t].realize([2])
+    assert [list(np.asarray(b)) for b in d_tuple] == [[1.0, 1.0], [1.0, 1.0]]
+    assert list(np.asarray(d[inp].realize([3]))) == [1.0, 2.0, 1.0]
+
+
+def test_tuple_elements_overwritten_and_nonlinear():
+    def build(b):
+        t = hl.Func("t")
+        t[x] = (b[x] * b[x + 1], hl.sin(b[x]))
+        t[1] = (t[1][0], b[3] * 2.0)                     # element 1 overwritten at 1
+        t[x] = (t[x][0] * t[x][1], t[x][1] + b[x + 2])  # in place, from the stage before
+        out = hl.Func("out")
+        out[x] = t[x][0] + t[x][1] * t[x][1]
+        return out
+    check(build, (8,), [(0, 5)])

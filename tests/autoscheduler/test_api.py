@@ -180,3 +180,16 @@ def test_memory_limit_prunes_big_intermediates():
             assert state[next(n for n in state if n.startswith("bx"))].place != "root"
     with pytest.raises(AutoschedulerError, match="weights"):
         parse_params(hl.AutoschedulerParams("Adams2019", {"weights": "w.npz"}))
+
+
+def test_parallelism_changes_the_schedule():
+    """Halide #7621: schedules came out identical for parallelism 8 and 2."""
+    from autoscheduler.dag import DAG
+    from autoscheduler.heuristic import heuristic_state
+    inp, by, _ = _blur()
+    inp.set_estimates([hl.Range(0, 514), hl.Range(0, 386)])
+    by.set_estimates([hl.Range(0, 512), hl.Range(0, 384)])
+    p = hl.Pipeline(by)
+    strips = {par: heuristic_state(DAG.build(p, None, par))[by.name()].tiling for par in (2, 32)}
+    assert strips[2] != strips[32]
+    assert strips[32][1] * 32 * 4 <= 384 * 2           # enough strips to keep 32 cores busy

@@ -134,11 +134,11 @@ def _run_compiler(name, hl, inputs, want, reps):
     return (name, _time(go, reps), compile_s)
 
 
-def run(size="full", reps=5, log=print):
+def run(size="full", reps=5, log=print, peers=("halide", "numpy", "torch")):
     inputs = make_inputs(**SIZES[size])
     want = reference(inputs)
     rows = []
-    for name in ("pipelang", "halide"):
+    for name in ("pipelang",) + tuple(p for p in peers if p == "halide"):
         try:
             hl = importlib.import_module(name)
         except ImportError:
@@ -149,10 +149,12 @@ def run(size="full", reps=5, log=print):
             if name == "pipelang":
                 raise
             log(f"  {name}: failed: {str(e).strip().splitlines()[-1]}")
-    rows.append(("numpy", _time(lambda: _numpy_backward(inputs), reps), 0.0))
+    if "numpy" in peers:
+        rows.append(("numpy", _time(lambda: _numpy_backward(inputs), reps), 0.0))
     try:
-        import torch
-        rows.append(("torch", _time_torch(torch, inputs, reps), 0.0))
+        if "torch" in peers:
+            import torch
+            rows.append(("torch", _time_torch(torch, inputs, reps), 0.0))
     except ImportError:
         pass
     base = rows[0][1]

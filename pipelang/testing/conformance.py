@@ -59,6 +59,8 @@ runpy.run_path(script, run_name='__main__')
 _POINTER = re.compile(r"0x[0-9a-fA-F]{4,}")
 _UNIT = r"(?:ms|msec|milliseconds?|us|µs|microseconds?|ns|s|sec|secs|seconds?)"
 _TIMING = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?\s*" + _UNIT + r"\b")
+# Rates are timings too ("457 times/sec").
+_RATE = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?\s*(?:times/sec|times per second|/sec\b)")
 _TARGET = re.compile(r"\b((?:x86|arm|powerpc|hexagon|wasm|riscv)-(?:32|64)-[a-z]+)((?:-[a-z0-9_]+)*)")
 _CORRECTNESS_FILES = {"negate_test": "negate_test.py", "float_precision_test": "float_precision_test.py"}
 
@@ -88,7 +90,7 @@ def normalize(text: str) -> str:
     """Only timings, pointer values and CPU-feature strings are masked."""
     text = _POINTER.sub("0x<ptr>", text)
     text = _TARGET.sub(lambda m: m.group(1) + ("-<features>" if m.group(2) else ""), text)
-    return _TIMING.sub("<time>", text)
+    return _TIMING.sub("<time>", _RATE.sub("<rate>", text))
 
 
 def find_items(checkouts: list[Path], only: set[str] | None = None) -> list[Item]:

@@ -14,6 +14,10 @@ from pipelang.testing import conformance
 CHECKOUT = os.environ.get("PIPELANG_HALIDE_CHECKOUT")
 
 
+def test_normalize_masks_rates():
+    assert conformance.normalize("Compile JIT (from scratch): 595 times/sec\n") == "Compile JIT (from scratch): <rate>\n"
+
+
 def test_normalize_masks_only_timings_pointers_and_cpu_features():
     text = "took 1.25 ms at 0x7ffd1234abcd on x86-64-linux-avx-avx2-fma; value 1.25\nx86-64-linux\n"
     assert conformance.normalize(text) == ("took <time> at 0x<ptr> on x86-64-linux-<features>; value 1.25\n"

@@ -130,6 +130,7 @@ def autotune(pipeline, dag, params, candidates, report) -> list:
             decided[node.name] = rng.choice(opts)
             rest = {n.name: base[n.name] for n in dag.nodes if n.name not in decided}
             try_state(complete(dag, decided, {**default, **rest}), "mutation")
+        _confirm(pipeline, dag, params, measured, title, check, probe_dags)
     finally:
         undo()
         reset_schedules(pipeline)
@@ -139,6 +140,31 @@ def autotune(pipeline, dag, params, candidates, report) -> list:
         return []
     report["measured_ms"] = ok[0][0]
     return [("autotuned", st, model.cost(st)) for _, st in ok[:3]]
+
+
+def _confirm(pipeline, dag, params, measured, title, check, probe_dags) -> None:
+    """Timing on a shared machine is noisy: time the four fastest twice more in
+    alternating rounds and rank them by their median, so one lucky run doesn't win."""
+    from autoscheduler.space import build_plan
+    top = sorted(((k, v) for k, v in measured.items() if v[0] < float("inf")),
+                 key=lambda kv: kv[1][0])[:4]
+    if len(top) < 2:
+        return
+    sources, times = {}, {}
+    for key, (ms, state) in top:
+        for safe in (False, True):
+            src = render(build_plan(dag, state, safe), title)
+            if check(pipeline, dag, src, params, probe_dags) is None:
+                sources[key], times[key] = src, [ms]
+                break
+    for _ in range(2):
+        for key, src in sources.items():
+            try:
+                times[key].append(measure(pipeline, dag, src))
+            except Exception:              # noqa: BLE001 - it ran before; keep its times
+                pass
+    for key, ts in times.items():
+        measured[key] = (sorted(ts)[len(ts) // 2], measured[key][1])
 
 
 def _decided_before(dag, n, node) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 
 from pipelang import ir
-from pipelang.errors import CompileError, ScheduleError
+from pipelang.errors import CompileError, HalideError, ScheduleError
 from pipelang.expr import Expr, ExprOps, to_ir
 from pipelang.function import Function, touch
 from pipelang.schedule import Bound, LoopLevel
@@ -570,7 +570,11 @@ class Func:
         return self._pipeline
 
     def realize(self, *args, **kwargs):
-        return self._get_pipeline().realize(*args, **kwargs)
+        try:    # (a try costs nothing until something is raised)
+            return _pipeline_realize(self._get_pipeline(), *args, **kwargs)
+        except HalideError as e:
+            _surface_realize(self, e, args)
+            raise
 
     def compile_jit(self, target=None):
         self._get_pipeline().compile_jit(target)
@@ -598,3 +602,31 @@ def _int_ir(v) -> ir.Expr:
 
 def _fresh_name() -> str:
     return f"f{next(_func_counter)}"
+
+
+def _pipeline_realize(pipeline, *args, **kwargs):
+    from pipelang.pipeline import Pipeline
+    global _pipeline_realize
+    _pipeline_realize = getattr(Pipeline.realize, "__wrapped__", Pipeline.realize)
+    return _pipeline_realize(pipeline, *args, **kwargs)
+
+
+def _surface_realize(func, e, args) -> None:
+    from pipelang import user_frames
+    if user_frames._called_by_user(2):
+        user_frames.surface(e, (func,), user_frames._describe_call(func, "realize", args))
+
+
+def _instrument() -> None:
+    # Errors at the user's line (pipelang/user_frames.py): record where each
+    # definition and directive was written; trim tracebacks at the API boundary.
+    from pipelang import user_frames
+    Func.__setitem__ = user_frames.definition(Func.__setitem__)
+    user_frames.instrument(Func, user_frames.DIRECTIVES, (
+        "__getitem__", "compile_jit", "compile_to_lowered_stmt", "infer_arguments", "print_loop_nest"))
+    user_frames.instrument(Stage, user_frames.DIRECTIVES)
+    user_frames.instrument(FuncRef, (), user_frames.OPERATORS, roots=lambda r: (r.func,),
+                           inherited=True, describe=user_frames.describe_ref)
+
+
+_instrument()

@@ -801,3 +801,16 @@ class Pipeline:
             c.jit.call_ptr(address)
         finally:
             print(f"End pipeline {name}.0()", flush=True)
+
+
+def _instrument() -> None:
+    # Errors at the user's line (pipelang/user_frames.py): notes naming where the
+    # Funcs were defined and scheduled, tracebacks trimmed; nothing on success.
+    from pipelang import user_frames
+    names = [n for n in vars(Pipeline) if n.startswith("compile_to")] + [
+        "realize", "compile_jit", "infer_input_bounds", "infer_arguments", "print_loop_nest",
+        "apply_autoscheduler", "lowered_stmt"]
+    user_frames.instrument(Pipeline, (), names, roots=lambda p: p._funcs)
+
+
+_instrument()

@@ -17,7 +17,7 @@ import numpy as np
 from pipelang import ir
 from pipelang.buffer import Buffer
 from pipelang.buffer import _counter as _buffer_counter
-from pipelang.errors import BufferError_, CompileError
+from pipelang.errors import BufferError_, CompileError, HalideError
 from pipelang.function import _generation, generation
 
 
@@ -625,46 +625,53 @@ class Pipeline:
         infer_input_bounds(self, self._output_buffers(fns, args))
 
     def realize(self, *args, target=None):
-        c = self._compiled
-        if (c is not None and len(args) == 1 and type(args[0]) is Buffer and c.n_outputs == 1
-                and c.generation == _generation[0] and not c.traced and c.device is None
-                and target is None and not c.requirements):
-            # The common case, kept short: one output buffer, code compiled.
-            buf = args[0]
-            c.jit.call_ptr(c.packer.pack(c.values((buf,))))
-            return buf
-        if (c is not None and len(args) == 1 and type(args[0]) is list and c.n_outputs == 1
-                and c.fixed_region and c.generation == _generation[0] and not c.traced
-                and not c.requirements):
-            buf = self._new_output(c, args[0])
-            if buf is not None:
-                c.jit.call_ptr(c.packer.pack(c.values((buf,)), fresh=1))
+        try:    # (costs nothing until something is raised)
+            c = self._compiled
+            if (c is not None and len(args) == 1 and type(args[0]) is Buffer and c.n_outputs == 1
+                    and c.generation == _generation[0] and not c.traced and c.device is None
+                    and target is None and not c.requirements):
+                # The common case, kept short: one output buffer, code compiled.
+                buf = args[0]
+                c.jit.call_ptr(c.packer.pack(c.values((buf,))))
                 return buf
-        args = _dlpack_outputs(args)
-        if args and not isinstance(args[-1], (int, np.integer, list, tuple, Buffer, np.ndarray)):
-            target, args = args[-1], args[:-1]
-        if target is not None:
-            self._target = target
-        fns = _functions(self._funcs)
-        if self.__dict__.get("_requirements"):
-            from pipelang.constraints import check_requirements
-            check_requirements(self._requirements)
-        outs = self._output_buffers(fns, args)
-        given = any(isinstance(a, (Buffer, np.ndarray)) for a in args) or (
-            len(args) == 1 and isinstance(args[0], (list, tuple))
-            and any(isinstance(a, (Buffer, np.ndarray)) for a in args[0]))
-        if not given and any(fn.output_constraints for fn in fns):
-            from pipelang.constraints import constrained_outputs
-            run_on = constrained_outputs(self._compile(), outs)
-        else:
-            run_on = outs if given or self._compile().fixed_region else self._grown(outs)
-        self._run(run_on)
-        if not given and self._compiled.device is not None:
-            for b in run_on:              # realize(sizes) hands back host data (Halide)
-                b.copy_to_host()
-        if len(outs) == 1:
-            return outs[0]
-        return outs
+            if (c is not None and len(args) == 1 and type(args[0]) is list and c.n_outputs == 1
+                    and c.fixed_region and c.generation == _generation[0] and not c.traced
+                    and not c.requirements):
+                buf = self._new_output(c, args[0])
+                if buf is not None:
+                    c.jit.call_ptr(c.packer.pack(c.values((buf,)), fresh=1))
+                    return buf
+            args = _dlpack_outputs(args)
+            if args and not isinstance(args[-1], (int, np.integer, list, tuple, Buffer, np.ndarray)):
+                target, args = args[-1], args[:-1]
+            if target is not None:
+                self._target = target
+            fns = _functions(self._funcs)
+            if self.__dict__.get("_requirements"):
+                from pipelang.constraints import check_requirements
+                check_requirements(self._requirements)
+            outs = self._output_buffers(fns, args)
+            given = any(isinstance(a, (Buffer, np.ndarray)) for a in args) or (
+                len(args) == 1 and isinstance(args[0], (list, tuple))
+                and any(isinstance(a, (Buffer, np.ndarray)) for a in args[0]))
+            if not given and any(fn.output_constraints for fn in fns):
+                from pipelang.constraints import constrained_outputs
+                run_on = constrained_outputs(self._compile(), outs)
+            else:
+                run_on = outs if given or self._compile().fixed_region else self._grown(outs)
+            self._run(run_on)
+            if not given and self._compiled.device is not None:
+                for b in run_on:              # realize(sizes) hands back host data (Halide)
+                    b.copy_to_host()
+            if len(outs) == 1:
+                return outs[0]
+            return outs
+        except HalideError as e:
+            # Errors at the user's line (pipelang/user_frames.py): notes, trimmed traceback.
+            from pipelang import user_frames
+            if user_frames._called_by_user(1):
+                user_frames.surface(e, self._funcs, user_frames._describe_call(self, "realize", args))
+            raise
 
     @staticmethod
     def _new_output(c, sizes):
@@ -806,9 +813,10 @@ class Pipeline:
 def _instrument() -> None:
     # Errors at the user's line (pipelang/user_frames.py): notes naming where the
     # Funcs were defined and scheduled, tracebacks trimmed; nothing on success.
+    # (realize has the try inline: no extra call on its fast path.)
     from pipelang import user_frames
     names = [n for n in vars(Pipeline) if n.startswith("compile_to")] + [
-        "realize", "compile_jit", "infer_input_bounds", "infer_arguments", "print_loop_nest",
+        "compile_jit", "infer_input_bounds", "infer_arguments", "print_loop_nest",
         "apply_autoscheduler", "lowered_stmt"]
     user_frames.instrument(Pipeline, (), names, roots=lambda p: p._funcs)
 

@@ -213,3 +213,17 @@ def test_messages_are_unchanged():
     with pytest.raises(hl.HalideError) as info:
         f[x, x]
     assert str(info.value) == f'Func "{f.name()}" was called with 2 arguments, but was defined with 1'
+
+
+def test_pipeline_realize_runtime_error_is_located(tmp_path):
+    e, text, path, at = _run(tmp_path, """
+        inp = hl.ImageParam(hl.Float(32), 2, "inp")
+        f = hl.Func("f")
+        f[x, y] = inp[x, y] * 2  # @f
+        p = hl.Pipeline(f)
+        inp.set(hl.Buffer(np.zeros((4, 4), np.float32)))
+        p.realize([4, 4])
+        p.realize([5, 4])  # @realize
+    """)
+    assert f'inp is read by Func "f" defined at {path}:{at["f"]}' in text
+    _check_last_frame(e, path, at["realize"])

@@ -56,6 +56,11 @@ def define(func, args: tuple, value) -> None:
     from pipelang.operators import lower_random
     fn = func.function
     values = lower_random(_values(fn, value), [to_ir(a) for a in args])
+    if fn.frozen_by is not None:
+        what = "update" if fn.defined() else "pure"
+        raise CompileError(f'Func {fn.name} cannot be given a new {what} definition, because it '
+                           f'has already been realized or used in the definition of another Func '
+                           f'({fn.frozen_by}): a Func may not depend on itself through another')
     all_vars = all(isinstance(a, Var) for a in args)
     names = [a.name() for a in args] if all_vars else []
     if not fn.defined() and all_vars and len(set(names)) != len(names):
@@ -92,6 +97,7 @@ def _define_pure(fn, names: list, values: tuple) -> None:
         raise CompileError(f'Func "{fn.name}" is constrained to have exactly {fn.required_dims} dimensions, '
                            f'but is defined with {len(names)} dimensions.')
     fn.define_pure(names, values)
+    _freeze_callees(fn, values)
 
 
 def _define_update(fn, args: tuple, values: tuple) -> None:
@@ -140,6 +146,30 @@ def _define_update(fn, args: tuple, values: tuple) -> None:
         for p in rdom._predicates:
             predicate = p if predicate is None else ir.And(predicate, p)
     fn.add_update(tuple(args_ir), values, tuple(rvars), predicate)
+    _freeze_callees(fn, tuple(args_ir) + values + ((predicate,) if predicate is not None else ()))
+    for rdom in rdoms.values():
+        rdom._frozen = True
+
+
+def _freeze_callees(fn, exprs) -> None:
+    from pipelang.function import registry
+    v = _Callees()
+    for e in exprs:
+        v.visit(e)
+    for sym in v.found:
+        callee = registry.get(sym)
+        if callee is not None and callee is not fn and callee.frozen_by is None:
+            callee.frozen_by = f"Func {fn.name} calls it"
+
+
+class _Callees(ir.IRVisitor):
+    def __init__(self):
+        self.found = []
+
+    def visit_Call(self, node):
+        if node.kind is ir.CallKind.FUNC and node.fn not in self.found:
+            self.found.append(node.fn)
+        self.generic_visit(node)
 
 
 class _SelfCalls(ir.IRVisitor):
@@ -171,3 +201,25 @@ def _check_self_calls(fn, index: int, args_ir, values) -> None:
                     f'{ir.to_string(call)} uses {ir.to_string(call.args[pos])} there. '
                     f'A pure variable must appear unchanged in every call to "{fn.name}" '
                     f'in its update definitions (use an RDom for a scan).')
+
+
+def implicit_pure_definition(func, args: tuple, values, identity: int) -> None:
+    """Halide's base case for `f[args] += e` on an undefined Func: `f[pure] =
+    identity`, cast to each value's type (or the Func's declared types). It
+    reuses the names of the variables among the arguments (pure or reduction)
+    and makes fresh Vars for the rest (and for a repeated name)."""
+    from pipelang.rdom import RVar
+    fn = func.function
+    pure, seen = [], set()
+    for a in args:
+        v = Var(a.name()) if isinstance(a, (Var, RVar)) else Var()
+        if v.name() in seen:
+            v = Var()
+        seen.add(v.name())
+        pure.append(v)
+    types = fn.required_types or tuple(v.type for v in values)
+    if len(types) != len(values):
+        raise CompileError(f'Func "{fn.name}" was declared with {len(types)} types, but its '
+                           f'update gives {len(values)} values')
+    init = tuple(ir.make_const(t, identity) for t in types)
+    func._define(tuple(pure), init if len(init) > 1 else init[0])

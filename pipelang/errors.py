@@ -28,3 +28,7 @@ class PipelineRuntimeError(HalideError):
 
 # A readable public name (the trailing underscore avoids shadowing Python's BufferError).
 InputBufferError = BufferError_
+
+
+class ArgumentTypeError(BufferError_, TypeError):
+    """A call got an argument of the wrong kind (where Halide's bindings raise TypeError)."""

@@ -78,28 +78,32 @@ class FuncRef(ExprOps):
         return len(self.func.function.output_types)
 
     def _update(self, op, other):
-        """`f[x] += e` and friends: an update, defining f first (as 0 or 1) if need be."""
+        """`f[x] += e` and friends: an update. On an undefined Func this first
+        gives it Halide's implicit pure definition, the identity of the operator
+        (0 or 1) over the left-hand side's Vars (fresh Vars where an argument is
+        not a pure Var)."""
+        from pipelang.definition import implicit_pure_definition
         fn = self.func.function
-        value = to_ir(other)
+        items = tuple(other) if isinstance(other, (tuple, list)) else (other,)
+        values = [to_ir(v) for v in items]
         ref = self
         if not fn.defined():
-            init = 1 if op in ("mul", "div") else 0
-            args = self.definition_args((value,))
-            # Halide's base case reuses the names of the variables among the
-            # arguments (pure or reduction) and makes fresh Vars for the rest.
-            pure = [Var(a.name()) if isinstance(a, (Var, RVar)) else Var() for a in args]
-            self.func._define(tuple(pure), Expr(ir.make_const(value.type, init)))
+            args = self.definition_args(tuple(values))
+            implicit_pure_definition(self.func, args, values, 1 if op in ("mul", "div") else 0)
             ref = FuncRef(self.func, args, self.index)
-        current = Expr(ref._to_ir())
-        if op == "add":
-            result = current + Expr(value)
-        elif op == "sub":
-            result = current - Expr(value)
-        elif op == "mul":
-            result = current * Expr(value)
+        if len(values) == 1:
+            current = [Expr(ref._to_ir())] if len(fn.output_types) == 1 else None
         else:
-            result = current / Expr(value)
-        return _UpdateValue(result)
+            current = [Expr(ref[i]._to_ir()) for i in range(len(values))]
+        if current is None or len(current) != len(fn.output_types):
+            raise CompileError(f'Func "{fn.name}" has {len(fn.output_types)} values, but '
+                               f'its update gives {len(values)}')
+        out = []
+        for cur, v in zip(current, values):
+            v = Expr(v)
+            out.append(cur + v if op == "add" else cur - v if op == "sub"
+                       else cur * v if op == "mul" else cur / v)
+        return _UpdateValue(out[0] if len(out) == 1 else tuple(out))
 
     def __iadd__(self, other):
         return self._update("add", other)

@@ -97,6 +97,10 @@ class Function:
     # f.output_buffer(i).dim(d).set_*: output index -> {(dim, field): ir.Expr}
     output_constraints: dict = field(default_factory=dict)
     estimates: dict = field(default_factory=dict)   # pure var name -> (min, extent) ir.Exprs
+    # Set once another Func's definition calls this one, or a Pipeline
+    # outputs it: then it may get no new definition, so no Func can come to
+    # depend on itself through another (Halide's Function::freeze).
+    frozen_by: str | None = None
 
     def __post_init__(self):
         if self.sym is not None:

@@ -68,7 +68,7 @@ class _Printer:
                 return
             bounds = f" in [{lo}, {lo + ext - 1}]" if lo is not None and ext is not None else ""
             api = "<Default_GPU>" if s.kind.is_gpu() else ""
-            self.emit(depth, f"{_KIND[s.kind]} {name}{bounds}{api}:")
+            self.emit(depth, f"{_KIND[s.kind]} {_trim(name)}{bounds}{api}:")
             self.stmt(s.body, depth + 1)
         elif isinstance(s, ir.IfThenElse):
             self.stmt(s.then_case, depth)
@@ -81,8 +81,9 @@ class _Printer:
 
 
 def _trim(name: str) -> str:
-    """Halide prints names without their uniqueness suffix: `f_in_g$0` is `f_in_g`."""
-    return name.split("$", 1)[0]
+    """As Halide prints names in a loop nest: without uniqueness suffixes
+    (`f$2` -> `f`, `f_in_g$0` -> `f_in_g`, `r$x` -> `r`, `x.r$y.ri` -> `x.r.ri`)."""
+    return ".".join(part.split("$", 1)[0] for part in name.split("."))
 
 
 def _owner_sym(loop_sym, env):

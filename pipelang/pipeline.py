@@ -17,7 +17,7 @@ import numpy as np
 from pipelang import ir
 from pipelang.buffer import Buffer
 from pipelang.buffer import _counter as _buffer_counter
-from pipelang.errors import BufferError_, CompileError, HalideError
+from pipelang.errors import ArgumentTypeError, BufferError_, CompileError, HalideError
 from pipelang.function import _generation, generation
 
 
@@ -381,6 +381,9 @@ class Pipeline:
         self._funcs = [outputs] if isinstance(outputs, Func) else list(outputs)
         self._compiled: _Compiled | None = None
         self._target = None          # set by compile_jit(target) or realize(target=...)
+        for f in self._funcs:       # as Halide's Pipeline does: outputs get no new definitions
+            if isinstance(f, Func) and f.function.frozen_by is None:
+                f.function.frozen_by = "a Pipeline outputs it"
 
     def outputs(self) -> list:
         return list(self._funcs)
@@ -563,6 +566,10 @@ class Pipeline:
             sizes = []
         else:
             bufs = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
+            bad = [b for b in bufs if isinstance(b, (float, bool, np.floating, str))]
+            if bad:
+                raise ArgumentTypeError(f"realize() takes a list of integer sizes or a list of output "
+                                   f"buffers; got the non-integer size {bad[0]!r}")
             bufs = [b if isinstance(b, Buffer) else Buffer(b) for b in bufs]
             if len(bufs) != len(types):
                 raise BufferError_(f"realize() was given {len(bufs)} output buffers, but the "

@@ -120,15 +120,20 @@ class RDom(ExprOps):
         suffixes = "xyzw"
         self._vars = []
         for i, (mn, ext) in enumerate(regions):
-            vname = self._name if len(regions) == 1 else (
-                f"{self._name}${suffixes[i]}" if i < 4 else f"{self._name}${i}")
+            # Halide's names, even for one dimension: r$x, r$y, ...; loop nests
+            # print them without the $ suffix.
+            vname = f"{self._name}${suffixes[i]}" if i < 4 else f"{self._name}${i}"
             sym = ir.Symbol(vname)
             self._vars.append(ReductionVar(vname, sym, _as_int32(mn), _as_int32(ext)))
             _owner[sym] = (self, i)
         self._predicates: list = []
+        self._frozen = False     # set once an update definition uses it
         self.serial = next(_counter)
 
     def where(self, predicate) -> "RDom":
+        if self._frozen:
+            raise CompileError(f"RDom {self._name} cannot be given a new predicate, because it has "
+                               f"already been used in the update definition of some function.")
         p = to_ir(predicate)
         if not p.type.is_bool():
             raise CompileError(f"RDom.where needs a boolean condition, not {p.type}")

@@ -20,6 +20,12 @@ from pipelang.var import Var, unique_name
 def _var_name(v) -> str:
     if isinstance(v, str):
         return v
+    from pipelang.rdom import RDom
+    if isinstance(v, RDom):          # a one-dimensional RDom stands for its RVar
+        if v.dimensions() != 1:
+            raise ScheduleError(f"Can't treat the {v.dimensions()}-dimensional RDom {v.name()} as "
+                                f"an RVar: only one-dimensional RDoms can be")
+        return v[0].name()
     name = getattr(v, "name", None)
     if callable(name):
         return name()
@@ -126,6 +132,35 @@ class Stage:
 
     # ---------------------------------------------------------------- domain order
 
+    def _check_tail(self, full: str, is_rvar: bool, tail: TailStrategy) -> None:
+        """Halide's rules: an RVar split must not compute extra points; an update
+        must not recompute points (ShiftInwards), nor round up the inner var of an
+        earlier split (its factor need not divide the outer one)."""
+        where = f"When splitting Var {full} (in {self._stage_name()})"
+        if self.index > 0 and tail is TailStrategy.ShiftInwards:
+            raise ScheduleError(f"{where}: ShiftInwards is not a legal tail strategy for update "
+                                f"definitions, as it may change the meaning of the algorithm")
+        if is_rvar and tail not in (TailStrategy.Auto, TailStrategy.GuardWithIf, TailStrategy.Predicate):
+            raise ScheduleError(f"{where}: the tail strategy must be GuardWithIf, Predicate, or Auto. "
+                                f"Anything else may change the meaning of the algorithm")
+        if self.index > 0 and tail is TailStrategy.RoundUp:
+            inner = set()
+            for sp in self._sched.splits:
+                if sp.kind is SplitKind.SPLIT:
+                    inner.add(sp.inner)
+                    if sp.old in inner:
+                        inner.add(sp.outer)
+                elif sp.kind is SplitKind.FUSE and (sp.inner in inner or sp.outer in inner):
+                    inner.add(sp.old)
+                elif sp.kind is SplitKind.RENAME and sp.old in inner:
+                    inner.add(sp.outer)
+            if full in inner:
+                raise ScheduleError(f"{where}: can't use TailStrategy.RoundUp for splitting {full} "
+                                    f"in an update definition, because it stems from the inner "
+                                    f"var of a prior split: it may redundantly recompute some "
+                                    f"values, which could change the meaning of the algorithm. "
+                                    f"Use TailStrategy.GuardWithIf instead.")
+
     def split(self, old, outer, inner, factor, tail=TailStrategy.Auto):
         old_n, outer_n, inner_n = _var_name(old), _var_name(outer), _var_name(inner)
         i = self._find_dim(old_n, "split")
@@ -144,6 +179,7 @@ class Stage:
                                 f"must be positive, not {value}")
         if not isinstance(tail, TailStrategy):
             raise ScheduleError(f"split tail must be an hl.TailStrategy, not {tail!r}")
+        self._check_tail(full, dims[i].is_rvar, tail)
         outer_full, inner_full = f"{full}.{outer_n}", f"{full}.{inner_n}"
         is_r = dims[i].is_rvar
         dims[i:i + 1] = [Dim(inner_full, dims[i].kind, is_r), Dim(outer_full, ir.ForKind.SERIAL, is_r)]

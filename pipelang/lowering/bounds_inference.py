@@ -62,6 +62,27 @@ def _apply_bounds(fn, box):
     return out
 
 
+def _bound_checks(fn, required) -> list:
+    """Asserts that each `bound()` of fn covers the region its consumers need
+    (Halide: "Bounds given for f in x ... do not cover required region")."""
+    out = []
+    for b in fn.schedule.bounds:
+        i = fn.args.index(b.var)
+        need = required[i]
+        if need.min is None or need.max is None:
+            continue
+        mn = b.min if b.min is not None else need.min
+        mx = ir.Sub(ir.Add(mn, b.extent), ir.i32(1))
+        cond = simplify(ir.And(ir.LE(mn, need.min), ir.LE(need.max, mx)))
+        if ir.is_const(cond, 1):
+            continue
+        out.append(ir.AssertStmt(
+            cond, f"Bounds given for {fn.name} in {b.var} (from {{0}} to {{1}}) do not cover "
+                  f"required region (from {{2}} to {{3}})",
+            tuple(simplify(e) for e in (mn, mx, need.min, need.max))))
+    return out
+
+
 def _region_lets(fn, regions, body):
     for k in range(len(regions) - 1, -1, -1):
         for x, iv in reversed(list(zip(fn.args, regions[k]))):
@@ -89,12 +110,13 @@ class _DefineRegions(ir.IRMutator):
                 box = boxes_touched(nxt.body, [self.fn.sym]).get(self.fn.sym)
                 if box is None:
                     box = [Interval(ir.i32(0), ir.i32(-1))] * len(self.fn.args)
+                checks = _bound_checks(self.fn, box)
                 box = _apply_bounds(self.fn, box)
                 produce = s.body
                 stage_stmts = list(produce.stmts) if isinstance(produce, ir.Block) else [produce]
                 assert len(stage_stmts) == len(self.fn.stages()), self.fn.name
                 regions = _stage_regions(self.fn, box, stage_stmts)
-                pair = ir.Block((s, nxt))
+                pair = ir.block(*checks, s, nxt)
                 stmts[i:i + 2] = [_region_lets(self.fn, regions, pair)]
                 return ir.block(*stmts)
         return self.generic_mutate(node)

@@ -19,7 +19,7 @@ import llvmlite.ir as ll
 
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import Op
-from pipelang.ir.types import Int, Type
+from pipelang.ir.types import Int, Type, TypeCode
 
 I1, I32, I64 = ll.IntType(1), ll.IntType(32), ll.IntType(64)
 PTR = ll.PointerType()
@@ -268,9 +268,12 @@ class ExprCodeGen:
         if src.element_of() == dst.element_of():
             return v
         if dst.is_bool():
-            zero = ll.Constant(v.type, None)
             if src.is_float():
-                return b.fcmp_unordered("!=", v, zero)
+                # Halide converts to an integer first and keeps its low bit
+                # (bool(2.0f) is false, bool(3.0f) true), as a uint1 cast would.
+                wide = llvm_type(Type(TypeCode.INT, 64, dst.lanes()))
+                return b.trunc(b.fptosi(v, wide), dt)
+            zero = ll.Constant(v.type, None)
             return b.icmp_unsigned("!=", v, zero)
         if src.is_handle() or dst.is_handle():
             return b.ptrtoint(v, dt) if src.is_handle() else b.inttoptr(v, dt)

@@ -1,0 +1,104 @@
+"""The long differential run, resumable in chunks.
+
+Each chunk of seeds is run (every program under its default schedule plus
+``schedules - 1`` random ones, real Halide as the second oracle) and its
+counts are appended to a compact JSON file, so a later session continues
+where this one stopped:
+
+    python -m pipelang.testing.long_run --first 10000 --programs 2000 \\
+        --schedules 5 --chunk 100 --out tests/fuzz/long_run.json
+
+Failures are minimized and written as regression tests to ``--regressions``.
+The file records, per chunk, the seeds, the counts of mismatches, crashes
+(pipelang raised) and reference disputes (real Halide disagrees with the
+reference too), the failing seeds with a one-line detail, and the commit.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import time
+
+
+def _load(path: str) -> dict:
+    if os.path.exists(path):
+        with open(path) as fh:
+            return json.load(fh)
+    return {"chunks": []}
+
+
+def _save(path: str, data: dict) -> None:
+    chunks = data["chunks"]
+    data["totals"] = {
+        "programs": sum(c["programs"] for c in chunks),
+        "runs": sum(c["programs"] * c["schedules"] for c in chunks),
+        "mismatches": sum(c["mismatches"] for c in chunks),
+        "crashes": sum(c["crashes"] for c in chunks),
+        "reference": sum(c["reference"] for c in chunks),
+    }
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+def run_chunks(first: int, programs: int, schedules: int, chunk: int, out: str,
+               regressions: str | None, module: str = "pipelang") -> dict:
+    from pipelang.testing import differential
+    hl = importlib.import_module(module)
+    try:
+        oracle = importlib.import_module("halide")
+    except ImportError:
+        oracle = None
+    data = _load(out)
+    done = {(c["first"], c["schedules"]) for c in data["chunks"]}
+    for start in range(first, first + programs, chunk):
+        n = min(chunk, first + programs - start)
+        if (start, schedules) in done:
+            continue
+        t0 = time.monotonic()
+        fails = differential.run(hl, range(start, start + n), schedules, regression_dir=regressions,
+                                 oracle=oracle, minimize_budget_s=60.0)
+        data["chunks"].append({
+            "first": start, "programs": n, "schedules": schedules, "commit": _commit(),
+            "seconds": round(time.monotonic() - t0, 1),
+            "mismatches": sum(f.kind == "mismatch" for f in fails),
+            "crashes": sum(f.kind == "error" for f in fails),
+            "reference": sum(f.kind == "reference" for f in fails),
+            "failures": [f"{f.seed} {f.kind}: {f.detail.splitlines()[0][:160]}" for f in fails],
+        })
+        _save(out, data)
+        print(f"seeds {start}..{start + n - 1}: {len(fails)} failures "
+              f"({time.monotonic() - t0:.0f} s)", flush=True)
+    return data
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--first", type=int, default=10_000)
+    p.add_argument("--programs", type=int, default=2000)
+    p.add_argument("--schedules", type=int, default=5)
+    p.add_argument("--chunk", type=int, default=100)
+    p.add_argument("--out", default="tests/fuzz/long_run.json")
+    p.add_argument("--regressions", default=None,
+                   help="directory for minimized regression tests (default: none written)")
+    p.add_argument("--module", default="pipelang")
+    a = p.parse_args(argv)
+    data = run_chunks(a.first, a.programs, a.schedules, a.chunk, a.out, a.regressions, a.module)
+    print(json.dumps(data["totals"]))
+
+
+if __name__ == "__main__":
+    main()

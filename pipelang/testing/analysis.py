@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 
 from .desc import (
-    BinOp, Boundary, Call, Cast, Clamp, Const, Expr, InlineReduce, PipelineDesc, RVarRef,
+    BinOp, Boundary, Call, Cast, Clamp, Const, Expr, InlineReduce, Param, PipelineDesc, RVarRef,
     ReduceOp, Select, Ty, Un, UnOp, Var, rdom_points, walk,
 )
 
@@ -45,7 +45,9 @@ def _int_result(t: Ty, lo, hi, wraps_ok=True) -> Info:
     """Range of an integer op; narrow and unsigned types wrap, int32 must not."""
     if t.min <= lo and hi <= t.max:
         return Info(lo, hi)
-    if t.is_signed and t.bits >= 32:
+    if t.is_signed and t.bits >= 32 or t.bits == 64:
+        # int32/int64 overflow is undefined in Halide; uint64 wraps, but the
+        # reference computes in int64, so its results must stay small.
         return Info(t.min, t.max, ok=False)
     return _full(t)
 
@@ -90,7 +92,7 @@ def _analyze(e: Expr, env: dict) -> Info:
     if isinstance(e, RVarRef):
         mn, ext = env[e.rdom][e.dim]
         return Info(mn, mn + ext - 1)
-    if isinstance(e, Const):
+    if isinstance(e, (Const, Param)):
         gran = 0
         if t.is_float:
             while gran < 30 and e.value * 2.0 ** gran != int(e.value * 2.0 ** gran):
@@ -100,6 +102,12 @@ def _analyze(e: Expr, env: dict) -> Info:
         return env[e.func]
     if isinstance(e, InlineReduce):
         env[e.rdom_name] = e.rdom
+        if e.op in (ReduceOp.ARGMAX, ReduceOp.ARGMIN):
+            term = analyze(e.term, env)
+            if 0 <= e.index < len(e.rdom):   # the coordinate: 0 if no point beats the init
+                mn, ext = e.rdom[e.index]
+                return Info(min(0, mn), max(0, mn + ext - 1), ok=term.exact)
+            return Info(term.lo, term.hi, term.exact, term.gran, term.err, ok=term.exact)
         return _reduce_info(t, e, Info(0, 0) if e.op is ReduceOp.SUM else None,
                             analyze(e.term, env))
     if isinstance(e, Select):
@@ -121,8 +129,8 @@ def _analyze(e: Expr, env: dict) -> Info:
 
 
 def _analyze_cast(t: Ty, src: Ty, a: Info) -> Info:
-    if t.is_bool:
-        return Info(0, 1, ok=a.exact)
+    if t.is_bool:  # the low bit of the (truncated) integer
+        return Info(0, 1, ok=a.exact and a.mag < 2.0 ** 31)
     if t.is_float:
         if src.is_float:
             err = a.err + (2 * a.mag * 2.0 ** -t.mantissa if t.bits < src.bits else 0)
@@ -134,6 +142,8 @@ def _analyze_cast(t: Ty, src: Ty, a: Info) -> Info:
         return Info(math.trunc(a.lo) if ok else t.min, math.trunc(a.hi) if ok else t.max, ok=ok)
     if t.min <= a.lo and a.hi <= t.max:
         return Info(a.lo, a.hi)
+    if t.bits == 64:  # would wrap to values the int64 reference cannot hold
+        return Info(t.min, t.max, ok=False)
     return _full(t)  # integer casts wrap
 
 

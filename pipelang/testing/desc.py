@@ -93,6 +93,7 @@ class Ty:
 
 I8, I16, I32 = Ty(TypeCode.INT, 8), Ty(TypeCode.INT, 16), Ty(TypeCode.INT, 32)
 U8, U16, U32 = Ty(TypeCode.UINT, 8), Ty(TypeCode.UINT, 16), Ty(TypeCode.UINT, 32)
+I64, U64 = Ty(TypeCode.INT, 64), Ty(TypeCode.UINT, 64)
 F32, F64 = Ty(TypeCode.FLOAT, 32), Ty(TypeCode.FLOAT, 64)
 BOOL = Ty(TypeCode.BOOL, 1)
 
@@ -158,6 +159,17 @@ class RVarRef:
 class Const:
     ty: Ty
     value: float | int
+
+    def __post_init__(self):
+        assert self.ty.min <= self.value <= self.ty.max, self
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A scalar `hl.Param(type, name, value)`: a constant the compiler cannot see."""
+    name: str
+    ty: Ty
+    value: float | int | bool
 
     def __post_init__(self):
         assert self.ty.min <= self.value <= self.ty.max, self
@@ -235,19 +247,26 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class InlineReduce:
-    """`hl.sum/maximum/minimum(term)` over the RDom `rdom_name` = `rdom`;
-    accumulates in the term's type (wrapping for narrow ints)."""
+    """`hl.sum/maximum/minimum/argmax/argmin(term)` over the RDom `rdom_name` =
+    `rdom`; accumulates in the term's type (wrapping for narrow ints).  For
+    argmax/argmin, `index` picks the Tuple element: an RVar's coordinate
+    (int32) for 0 <= index < dimensions, else the best value.  `form` is the
+    call form printed: 0 `hl.sum(term)`, 1 `hl.sum(term, "name")`, 2
+    `hl.sum(rdom, term)`."""
     op: "ReduceOp"
     rdom_name: str
     rdom: tuple
     term: "Expr"
+    index: int = -1
+    form: int = 0
     ty: Ty = field(init=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "ty", self.term.ty)
+        is_coord = self.op in (ReduceOp.ARGMAX, ReduceOp.ARGMIN) and 0 <= self.index < len(self.rdom)
+        object.__setattr__(self, "ty", I32 if is_coord else self.term.ty)
 
 
-Expr = Var | RVarRef | Const | Cast | Bin | Un | Select | Clamp | Call | InlineReduce
+Expr = Var | RVarRef | Const | Param | Cast | Bin | Un | Select | Clamp | Call | InlineReduce
 
 
 def children(e: Expr) -> tuple:
@@ -293,7 +312,7 @@ def substitute(e: Expr, old: Expr, new: Expr) -> Expr:
     if isinstance(e, Call):
         return Call(e.func, e.ty, tuple(substitute(c, old, new) for c in e.args))
     if isinstance(e, InlineReduce):
-        return InlineReduce(e.op, e.rdom_name, e.rdom, substitute(e.term, old, new))
+        return InlineReduce(e.op, e.rdom_name, e.rdom, substitute(e.term, old, new), e.index, e.form)
     return e
 
 
@@ -309,6 +328,8 @@ class ReduceOp(enum.Enum):
     SUM = "sum"
     MAX = "max"
     MIN = "min"
+    ARGMAX = "argmax"  # inline reductions only
+    ARGMIN = "argmin"
 
 
 class BCKind(enum.Enum):
@@ -348,10 +369,20 @@ class Update:
 
 @dataclass(frozen=True, slots=True)
 class Stage:
+    """`implicit`: the pure definition is left to Halide (the value is the
+    identity 0) and the first update, a sum with read == lhs, prints as
+    `f[lhs] += term`."""
     name: str
     ty: Ty
     value: Expr
     updates: tuple = ()
+    implicit: bool = False
+
+    @property
+    def prints_implicit(self) -> bool:
+        u = self.updates[0] if self.updates else None
+        return (self.implicit and u is not None and u.op is ReduceOp.SUM and u.read == u.lhs
+                and isinstance(self.value, Const) and self.value.value == 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,3 +457,14 @@ def binds_rdom(u: Update) -> bool:
 
 def rdom_points(rdom: tuple) -> int:
     return math.prod(ext for _, ext in rdom)
+
+
+def params(desc: PipelineDesc) -> list:
+    """Every distinct Param the description uses, in first-use order."""
+    seen = {}
+    for s in desc.stages:
+        for e in stage_exprs(s):
+            for n in walk(e):
+                if isinstance(n, Param):
+                    seen.setdefault(n.name, n)
+    return list(seen.values())

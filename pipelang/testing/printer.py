@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .desc import (
-    BinOp, Boundary, Call, Cast, Clamp, Const, InlineReduce, Input, PipelineDesc, inline_rdoms, RVarRef, ReduceOp,
-    Select, Un, UnOp, Var, make_input,
+    BinOp, Boundary, Call, Cast, Clamp, Const, InlineReduce, Input, Param, PipelineDesc, inline_rdoms,
+    params, RVarRef, ReduceOp, Select, Un, UnOp, Var, make_input,
 )
 
 _INFIX = {BinOp.ADD, BinOp.SUB, BinOp.MUL, BinOp.DIV, BinOp.MOD, BinOp.AND, BinOp.OR,
@@ -28,13 +28,23 @@ def expr_source(e) -> str:
         return f"{e.rdom}.{'xyzw'[e.dim]}"
     if isinstance(e, Const):
         return f"{e.ty.source()}({e.value!r})"
+    if isinstance(e, Param):
+        return e.name
     if isinstance(e, Cast):
+        if e.ty.is_bool:
+            return f"hl.cast(hl.Bool(), {expr_source(e.a)})"
         return f"{e.ty.source()}({expr_source(e.a)})"
     if isinstance(e, Call):
         return f"{e.func}[{', '.join(expr_source(a) for a in e.args)}]"
     if isinstance(e, InlineReduce):
-        fn = {ReduceOp.SUM: "sum", ReduceOp.MAX: "maximum", ReduceOp.MIN: "minimum"}[e.op]
-        return f"hl.{fn}({expr_source(e.term)})"
+        fn = {ReduceOp.SUM: "sum", ReduceOp.MAX: "maximum", ReduceOp.MIN: "minimum",
+              ReduceOp.ARGMAX: "argmax", ReduceOp.ARGMIN: "argmin"}[e.op]
+        term = expr_source(e.term)
+        args = {0: term, 1: f"{term}, {e.rdom_name + '_' + fn!r}", 2: f"{e.rdom_name}, {term}"}[e.form]
+        if e.op in (ReduceOp.ARGMAX, ReduceOp.ARGMIN):
+            k = e.index if 0 <= e.index < len(e.rdom) else len(e.rdom)
+            return f"hl.{fn}({args})[{k}]"
+        return f"hl.{fn}({args})"
     if isinstance(e, Select):
         # Halide's binding rejects hl.select(c, FuncRef, FuncRef): wrap calls.
         # (Indexing a Buffer already gives an Expr, and hl.Expr(Expr) fails.)
@@ -89,9 +99,11 @@ def stage_source(s) -> list:
             args.append("[" + ", ".join(f"hl.Range({m}, {e})" for m, e in s.bounds) + "]")
         return [f"{s.name} = hl.BoundaryConditions.{s.kind.value}({', '.join(args)})"]
     lines = [_rdom_line(name, rdom) for name, rdom in inline_rdoms(s.value).items()]
-    lines += [f"{s.name} = hl.Func({s.name!r})",
-             f"{s.name}[x, y] = {expr_source(s.value)}"]
-    for u in s.updates:
+    lines.append(f"{s.name} = hl.Func({s.name!r})")
+    implicit = s.prints_implicit
+    if not implicit:
+        lines.append(f"{s.name}[x, y] = {expr_source(s.value)}")
+    for k, u in enumerate(s.updates):
         lines.append(_rdom_line(u.rdom_name, u.rdom))
         if u.where is not None:
             lines.append(f"{u.rdom_name}.where({expr_source(u.where)})")
@@ -101,6 +113,9 @@ def stage_source(s) -> list:
                         for a in u.lhs)
         read = f"{s.name}[{', '.join(expr_source(a) for a in u.read)}]"
         term = expr_source(u.term)
+        if implicit and k == 0:  # Halide defines f as 0 first
+            lines.append(f"{s.name}[{lhs}] += {term}")
+            continue
         if u.op is ReduceOp.SUM:
             rhs = f"{read} + {term}"
         else:
@@ -118,6 +133,8 @@ def pipeline_source(desc: PipelineDesc) -> list:
     """Lines of the body of `def build(hl)`: defines x, y, the inputs and
     every stage as a local of the same name."""
     lines = ['x, y = hl.Var("x"), hl.Var("y")']
+    for p in params(desc):
+        lines.append(f"{p.name} = hl.Param({p.ty.type_source()}, {p.name!r}, {p.value!r})")
     for i in desc.inputs:
         lines += input_source(i)
     for s in desc.stages:

@@ -17,12 +17,13 @@ from dataclasses import dataclass, replace
 
 from .desc import (
     BCKind, Bin, BinOp, Boundary, BOOL, COMPARISONS, Call, Cast, Clamp, Const, F32, F64, I8,
-    I16, I32, InlineReduce, Input, PipelineDesc, RVarRef, ReduceOp, Select, Stage, U8, U16, U32, Un, UnOp,
+    I16, I32, I64, InlineReduce, Input, Param, PipelineDesc, U64, RVarRef, ReduceOp, Select, Stage, U8, U16, U32, Un, UnOp,
     Update, Var, calls, stage_exprs, walk,
 )
 from .analysis import analyze, analyze_pipeline, expr_ok
 
-TYPES = [U8, U8, U8, U16, U16, I16, I16, I32, I32, I32, U32, I8, F32, F32, F32, F64]
+TYPES = [U8, U8, U8, U16, U16, I16, I16, I32, I32, I32, U32, I8, F32, F32, F32, F64, I64, U64]
+PARAM_TYPES = TYPES + [BOOL]
 INPUT_RANGES = {U8: (0, 255), U16: (0, 65535), I16: (-32768, 32767), I32: (-100000, 100000),
                 F32: (-400, 400)}
 X, Y = Var("x"), Var("y")
@@ -59,6 +60,7 @@ class _Gen:
         self.env: dict = {}
         self.exclude = None  # a stage being given an update may not call itself
         self.n_inline = 0
+        self.params: dict = {}  # type -> the Params drawn so far
 
     # ---------------------------------------------------------- structure
 
@@ -145,6 +147,14 @@ class _Gen:
             updates = (self.make_update(stage, kind, f"r{len(self.stages) - 1}"),)
             self.exclude = None
             self.stages[-1] = replace(stage, updates=updates)
+            u = updates[0]
+            if u.op is ReduceOp.SUM and u.read == u.lhs == (X, Y) and r.random() < 0.35:
+                # f[...] += term on an undefined Func: Halide's implicit f = 0.
+                zero = Const(ty, 0.0 if ty.is_float else 0)
+                trial = replace(self.stages[-1], value=zero, implicit=True)
+                ok, _ = analyze_pipeline(PipelineDesc(tuple(self.inputs), tuple(self.stages[:-1]) + (trial,), (1, 1), (0, 0)))
+                if ok:
+                    self.stages[-1] = trial
         else:
             value = self.gen(ty, r.randint(1, 4), False, _Ctx(kind, (X, Y)))
             self.stages.append(Stage(name, ty, value))
@@ -212,8 +222,22 @@ class _Gen:
             return r.choice([ty.min, ty.max])
         return max(ty.min, min(ty.max, r.randint(-5, 12)))
 
+    def param(self, ty, exact):
+        """A Param of type ty (reused half the time), with a value like a constant's."""
+        r = self.rng
+        have = self.params.setdefault(ty, [])
+        if have and r.random() < 0.5:
+            return r.choice(have)
+        n = sum(len(v) for v in self.params.values())
+        value = bool(r.randint(0, 1)) if ty.is_bool else self.const_value(ty, exact)
+        p = Param(f"p{n}", ty, value)
+        have.append(p)
+        return p
+
     def leaf(self, ty, exact, ctx):
         r = self.rng
+        if r.random() < 0.1:
+            return self.param(ty, exact)
         roll = r.random()
         if roll < 0.6:
             call = self.leaf_call(ty, exact, ctx)
@@ -354,7 +378,7 @@ class _Gen:
             # abs/absd of a signed type is unsigned; cast back to ty.
             st = ty
             if ty.is_int and r.random() < 0.5:
-                st = {8: I8, 16: I16, 32: I32}[ty.bits]
+                st = {8: I8, 16: I16, 32: I32, 64: I64}[ty.bits]
             e = Un(UnOp.ABS, sub(st)) if op == "abs" else Bin(BinOp.ABSD, sub(st), sub(st))
             return self.convert(e, ty)
         if op in ("floor", "round", "ceil", "trunc"):
@@ -394,7 +418,12 @@ class _Gen:
         rdom = tuple((r.randint(-2, 0), r.randint(1, 3)) for _ in range(r.choice([1, 2])))
         self.env[name] = rdom
         inner = _Ctx("reduce", (X, Y, RVarRef(name, 0)), name)
-        op = r.choice([ReduceOp.SUM, ReduceOp.SUM, ReduceOp.MAX, ReduceOp.MIN])
+        op = r.choice([ReduceOp.SUM, ReduceOp.SUM, ReduceOp.MAX, ReduceOp.MIN, ReduceOp.ARGMAX,
+                       ReduceOp.ARGMIN])
+        form = r.choice([0, 0, 1, 2])
+        index = -1
+        if op in (ReduceOp.ARGMAX, ReduceOp.ARGMIN) and r.random() < 0.6:
+            index = r.randrange(len(rdom))   # the coordinate, converted to ty
         for bound in (None, 1 << 16, 1 << 8):
             term = self.gen(ty, depth - 1, exact, inner)
             if not any(isinstance(n, RVarRef) for n in walk(term)):
@@ -402,14 +431,23 @@ class _Gen:
                 term = Bin(BinOp.ADD, term, self.convert(RVarRef(name, 0), ty))
             if bound is not None:
                 term = self.clamp_to(term, bound)
-            e = InlineReduce(op, name, rdom, term)
+            e = InlineReduce(op, name, rdom, term, index, form)
             i = self.info(e)
             if self.ok(e) and (i.exact or not exact):
-                return e
+                return self.convert(e, ty) if e.ty != ty else e
         return Const(ty, self.const_value(ty, True))
 
     def gen_cond(self, depth, ctx):
         r = self.rng
+        roll = r.random()
+        if roll < 0.05:
+            return self.param(BOOL, True)
+        if roll < 0.2:  # a cast to bool keeps the low bit, floats truncated first
+            src = r.choice(TYPES)
+            e = self.gen(src, max(depth - 1, 0), True, ctx)
+            if src.is_float:
+                e = Clamp(e, Const(src, -1000.0), Const(src, 1000.0))
+            return Cast(BOOL, e)
         if depth > 1 and r.random() < 0.2:
             op = r.choice([BinOp.LAND, BinOp.LOR])
             return Bin(op, self.gen_cond(depth - 1, ctx), self.gen_cond(depth - 1, ctx))

@@ -22,7 +22,7 @@ from dataclasses import replace
 import numpy as np
 
 from .desc import (
-    BCKind, BinOp, Boundary, Call, Cast, Clamp, Const, InlineReduce, PipelineDesc, RVarRef,
+    BCKind, BinOp, Boundary, Call, Cast, Clamp, Const, InlineReduce, Param, PipelineDesc, RVarRef,
     ReduceOp, Select, Stage, Un, UnOp, Var, binds_rdom, calls, inline_rdoms,
 )
 from .analysis import Info, analyze, analyze_pipeline
@@ -183,7 +183,7 @@ class _Evaluator:
             return ctx[e.name].astype(np.int32)
         if isinstance(e, RVarRef):
             return np.int32(ctx[e.rdom][e.dim])
-        if isinstance(e, Const):
+        if isinstance(e, (Const, Param)):
             return np.array(e.value, dtype=t.dtype)
         if isinstance(e, Call):
             arr, mins = self.values[e.func]
@@ -192,6 +192,8 @@ class _Evaluator:
                 if i.min() < 0 or i.max() >= n:
                     raise ReferenceError(f"call to {e.func} outside its box")
             return arr[tuple(np.broadcast_arrays(*ix))]
+        if isinstance(e, InlineReduce) and e.op in (ReduceOp.ARGMAX, ReduceOp.ARGMIN):
+            return self._arg_reduce(e, ctx)
         if isinstance(e, InlineReduce):
             acc = None
             for point in _rdom_points(e.rdom):
@@ -213,6 +215,23 @@ class _Evaluator:
         if isinstance(e, Un):
             return _unary(e.op, self.eval(e.a, ctx), e.a.ty, t)
         return _binary(e.op, self.eval(e.a, ctx), self.eval(e.b, ctx), e.a.ty, t)
+
+
+    def _arg_reduce(self, e, ctx):
+        """Halide's argmax/argmin: coordinates start at 0 and the value at the
+        type's lowest/highest; a point replaces them only if strictly better."""
+        tt = e.term.ty
+        worst = -np.inf if tt.is_float else (tt.min if e.op is ReduceOp.ARGMAX else tt.max)
+        if tt.is_float and e.op is ReduceOp.ARGMIN:
+            worst = np.inf
+        best = np.array(worst, dtype=tt.dtype)
+        coords = [np.int32(0)] * len(e.rdom)
+        for point in _rdom_points(e.rdom):
+            v = self.eval(e.term, {**ctx, e.rdom_name: point})
+            better = v > best if e.op is ReduceOp.ARGMAX else v < best
+            best = np.where(better, v, best).astype(tt.dtype)
+            coords = [np.where(better, np.int32(p), c).astype(np.int32) for p, c in zip(point, coords)]
+        return coords[e.index] if 0 <= e.index < len(e.rdom) else best
 
 
 def _rdom_points(rdom):
@@ -243,8 +262,9 @@ def _bc_coord(kind: BCKind, c, m, e):
 
 def _cast(a, src, t):
     a = np.asarray(a)
-    if t.is_bool:
-        return a != 0
+    if t.is_bool:  # Halide keeps the low bit of the (truncated) integer
+        w = np.trunc(a) if src.is_float else a
+        return (w.astype(np.int64) & 1).astype(bool)
     if t.is_float or src.is_bool:
         return a.astype(t.dtype)
     if src.is_float:

@@ -268,13 +268,11 @@ class ExprCodeGen:
         if src.element_of() == dst.element_of():
             return v
         if dst.is_bool():
+            # Halide keeps the low bit (a cast to uint1): bool(2) and bool(2.0f)
+            # are false; floats go through an integer first.
             if src.is_float():
-                # Halide converts to an integer first and keeps its low bit
-                # (bool(2.0f) is false, bool(3.0f) true), as a uint1 cast would.
-                wide = llvm_type(Type(TypeCode.INT, 64, dst.lanes()))
-                return b.trunc(b.fptosi(v, wide), dt)
-            zero = ll.Constant(v.type, None)
-            return b.icmp_unsigned("!=", v, zero)
+                v = b.fptosi(v, llvm_type(Type(TypeCode.INT, 64, dst.lanes())))
+            return b.trunc(v, dt)
         if src.is_handle() or dst.is_handle():
             return b.ptrtoint(v, dt) if src.is_handle() else b.inttoptr(v, dt)
         if src.is_float():

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .desc import (
     BinOp, Boundary, Call, Cast, Clamp, Const, Expr, InlineReduce, Param, PipelineDesc, RVarRef,
-    ReduceOp, Select, Ty, Un, UnOp, Var, rdom_points, walk,
+    ReduceOp, Select, Ty, Un, UnOp, Var, element, rdom_points, walk,
 )
 
 
@@ -99,7 +99,7 @@ def _analyze(e: Expr, env: dict) -> Info:
                 gran += 1
         return Info(e.value, e.value, gran=gran)
     if isinstance(e, Call):
-        return env[e.func]
+        return env[element(e.func, e.index)]
     if isinstance(e, InlineReduce):
         env[e.rdom_name] = e.rdom
         if e.op in (ReduceOp.ARGMAX, ReduceOp.ARGMIN):
@@ -265,16 +265,35 @@ def analyze_pipeline(desc: PipelineDesc) -> tuple:
             continue
         ok &= expr_ok(s.value, env)
         info = analyze(s.value, env)
+        info2 = None
+        if s.value2 is not None:
+            ok &= expr_ok(s.value2, env)
+            info2 = analyze(s.value2, env)
         for u in s.updates:
             env[u.rdom_name] = u.rdom
             env[s.name] = info
+            if info2 is not None:
+                env[element(s.name, 1)] = info2
             for e in list(u.lhs) + list(u.read) + [u.term] + ([u.where] if u.where else []):
                 ok &= expr_ok(e, env)
             term = analyze(u.term, env)
             info = _reduce_info(s.ty, u, info, term)
             ok &= info.ok
+            if info2 is not None:
+                ok &= u.term2 is not None and expr_ok(u.term2, env)
+                if u.term2 is not None:
+                    info2 = _reduce_info(s.ty2, _Op2(u), info2, analyze(u.term2, env))
+                    ok &= info2.ok
         env[s.name] = info
+        if info2 is not None:
+            env[element(s.name, 1)] = info2
     return ok, env
+
+
+class _Op2:
+    """An update seen as its second Tuple element's reduction."""
+    def __init__(self, u):
+        self.op, self.rdom = u.op2, u.rdom
 
 
 def _reduce_info(t: Ty, u, acc: Info | None, term: Info) -> Info:

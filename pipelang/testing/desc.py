@@ -237,9 +237,11 @@ class Clamp:
 
 @dataclass(frozen=True, slots=True)
 class Call:
+    """`func[args]`, or `func[args][index]` for a Tuple-valued stage (index >= 0)."""
     func: str
     ty: Ty
     args: tuple  # two int32 Exprs
+    index: int = -1
 
     def __post_init__(self):
         assert all(a.ty == I32 for a in self.args), self
@@ -310,7 +312,7 @@ def substitute(e: Expr, old: Expr, new: Expr) -> Expr:
     if isinstance(e, Clamp):
         return Clamp(*(substitute(c, old, new) for c in (e.a, e.lo, e.hi)))
     if isinstance(e, Call):
-        return Call(e.func, e.ty, tuple(substitute(c, old, new) for c in e.args))
+        return Call(e.func, e.ty, tuple(substitute(c, old, new) for c in e.args), e.index)
     if isinstance(e, InlineReduce):
         return InlineReduce(e.op, e.rdom_name, e.rdom, substitute(e.term, old, new), e.index, e.form)
     return e
@@ -365,6 +367,8 @@ class Update:
     op: ReduceOp
     read: tuple
     term: Expr
+    term2: Expr | None = None  # a Tuple stage's second element: op2(f[read][1], term2)
+    op2: ReduceOp = ReduceOp.SUM
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,11 +381,17 @@ class Stage:
     value: Expr
     updates: tuple = ()
     implicit: bool = False
+    ty2: Ty | None = None  # a Tuple-valued stage: (value, value2)
+    value2: Expr | None = None
+
+    @property
+    def is_tuple(self) -> bool:
+        return self.value2 is not None
 
     @property
     def prints_implicit(self) -> bool:
         u = self.updates[0] if self.updates else None
-        return (self.implicit and u is not None and u.op is ReduceOp.SUM and u.read == u.lhs
+        return (self.implicit and u is not None and u.op is ReduceOp.SUM and not self.is_tuple and u.read == u.lhs
                 and isinstance(self.value, Const) and self.value.value == 0)
 
 
@@ -429,9 +439,9 @@ def stage_exprs(s) -> list:
     """Every expression of a stage (values, update args, terms, predicates)."""
     if isinstance(s, Boundary):
         return [s.exterior] if s.exterior is not None else []
-    out = [s.value]
+    out = [s.value] + ([s.value2] if s.value2 is not None else [])
     for u in s.updates:
-        out += list(u.lhs) + list(u.read) + [u.term]
+        out += list(u.lhs) + list(u.read) + [u.term] + ([u.term2] if u.term2 is not None else [])
         if u.where is not None:
             out.append(u.where)
     return out
@@ -451,8 +461,8 @@ def make_input(inp: Input) -> np.ndarray:
 def binds_rdom(u: Update) -> bool:
     """Halide binds an RDom to an update only through RVars in its LHS or RHS;
     otherwise the update runs once per pure point and where() is dropped."""
-    return any(isinstance(n, RVarRef) for e in list(u.lhs) + list(u.read) + [u.term]
-               for n in walk(e))
+    rhs = [u.term] + ([u.term2] if u.term2 is not None else [])
+    return any(isinstance(n, RVarRef) for e in list(u.lhs) + list(u.read) + rhs for n in walk(e))
 
 
 def rdom_points(rdom: tuple) -> int:
@@ -468,3 +478,8 @@ def params(desc: PipelineDesc) -> list:
                 if isinstance(n, Param):
                     seen.setdefault(n.name, n)
     return list(seen.values())
+
+
+def element(name: str, index: int) -> str:
+    """The key of a stage's Tuple element in analysis and reference tables."""
+    return name if index <= 0 else f"{name}#{index}"

@@ -151,7 +151,8 @@ def _pipeline_candidates(desc: D.PipelineDesc):
     """Smaller variants of desc, roughly biggest cuts first."""
     stages = desc.stages
     for k in range(len(stages) - 1):  # make an earlier Stage the output
-        if isinstance(stages[k], D.Stage) and all(u.lhs == (D.Var("x"), D.Var("y")) for u in stages[k].updates):
+        if isinstance(stages[k], D.Stage) and not stages[k].is_tuple \
+                and all(u.lhs == (D.Var("x"), D.Var("y")) for u in stages[k].updates):
             yield prune(replace(desc, stages=stages[:k + 1]))
     for i, s in enumerate(stages):
         if isinstance(s, D.Stage) and s.updates:

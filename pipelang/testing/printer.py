@@ -35,7 +35,8 @@ def expr_source(e) -> str:
             return f"hl.cast(hl.Bool(), {expr_source(e.a)})"
         return f"{e.ty.source()}({expr_source(e.a)})"
     if isinstance(e, Call):
-        return f"{e.func}[{', '.join(expr_source(a) for a in e.args)}]"
+        call = f"{e.func}[{', '.join(expr_source(a) for a in e.args)}]"
+        return call if e.index < 0 else f"{call}[{e.index}]"
     if isinstance(e, InlineReduce):
         fn = {ReduceOp.SUM: "sum", ReduceOp.MAX: "maximum", ReduceOp.MIN: "minimum",
               ReduceOp.ARGMAX: "argmax", ReduceOp.ARGMIN: "argmin"}[e.op]
@@ -98,11 +99,17 @@ def stage_source(s) -> list:
         if not _is_input(s.source):
             args.append("[" + ", ".join(f"hl.Range({m}, {e})" for m, e in s.bounds) + "]")
         return [f"{s.name} = hl.BoundaryConditions.{s.kind.value}({', '.join(args)})"]
-    lines = [_rdom_line(name, rdom) for name, rdom in inline_rdoms(s.value).items()]
+    rdoms = inline_rdoms(s.value)
+    if s.value2 is not None:
+        rdoms.update(inline_rdoms(s.value2))
+    lines = [_rdom_line(name, rdom) for name, rdom in rdoms.items()]
     lines.append(f"{s.name} = hl.Func({s.name!r})")
     implicit = s.prints_implicit
     if not implicit:
-        lines.append(f"{s.name}[x, y] = {expr_source(s.value)}")
+        value = expr_source(s.value)
+        if s.value2 is not None:
+            value = f"({value}, {expr_source(s.value2)})"
+        lines.append(f"{s.name}[x, y] = {value}")
     for k, u in enumerate(s.updates):
         lines.append(_rdom_line(u.rdom_name, u.rdom))
         if u.where is not None:
@@ -116,12 +123,17 @@ def stage_source(s) -> list:
         if implicit and k == 0:  # Halide defines f as 0 first
             lines.append(f"{s.name}[{lhs}] += {term}")
             continue
-        if u.op is ReduceOp.SUM:
-            rhs = f"{read} + {term}"
+        if s.value2 is not None:
+            rhs = (f"({_combine_source(u.op, read + '[0]', term)}, "
+                   f"{_combine_source(u.op2, read + '[1]', expr_source(u.term2))})")
         else:
-            rhs = f"hl.{u.op.value}({read}, {term})"
+            rhs = _combine_source(u.op, read, term)
         lines.append(f"{s.name}[{lhs}] = {rhs}")
     return lines
+
+
+def _combine_source(op, read, term) -> str:
+    return f"{read} + {term}" if op is ReduceOp.SUM else f"hl.{op.value}({read}, {term})"
 
 
 def _rdom_line(name, rdom) -> str:

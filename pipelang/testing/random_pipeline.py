@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass, replace
 
 from .desc import (
-    BCKind, Bin, BinOp, Boundary, BOOL, COMPARISONS, Call, Cast, Clamp, Const, F32, F64, I8,
+    BCKind, Bin, BinOp, Boundary, BOOL, COMPARISONS, Call, Cast, Clamp, Const, F32, F64, I8, element,
     I16, I32, I64, InlineReduce, Input, Param, PipelineDesc, U64, RVarRef, ReduceOp, Select, Stage, U8, U16, U32, Un, UnOp,
     Update, Var, calls, stage_exprs, walk,
 )
@@ -111,7 +111,8 @@ class _Gen:
             kind = r.choice(["point", "stencil", "stencil", "down", "up", "transpose",
                              "gather", "reduce", "reduce", "scan", "hist", "bc"])
             if kind == "bc":
-                src = r.choice([s for s in self.stages if isinstance(s, Stage)] or self.inputs)
+                src = r.choice([s for s in self.stages if isinstance(s, Stage) and not s.is_tuple]
+                               or self.inputs)
                 bounds = None if isinstance(src, Input) else tuple(
                     (r.randint(-3, 3), r.randint(1, 12)) for _ in range(2))
                 self.add_boundary(src.name, src.ty, bounds)
@@ -119,8 +120,8 @@ class _Gen:
             self.add_stage(kind)
         out = self.stages[-1]
         # An output's updates must stay inside the output buffer.
-        if not isinstance(out, Stage) or any(u.lhs != (X, Y) for u in out.updates):
-            self.add_stage("point")
+        if not isinstance(out, Stage) or out.is_tuple or any(u.lhs != (X, Y) for u in out.updates):
+            self.add_stage("point", allow_tuple=False)
 
     def add_boundary(self, source, ty, bounds):
         r = self.rng
@@ -133,14 +134,17 @@ class _Gen:
         self.stages.append(Boundary(name, ty, kind, source, bounds, ext))
         self.refresh()
 
-    def add_stage(self, kind):
+    def add_stage(self, kind, allow_tuple=True):
         r = self.rng
         name = f"f{len(self.stages)}"
         ty = r.choice(TYPES)
         updates = ()
+        ty2 = r.choice(TYPES) if r.random() < 0.2 else None   # a Tuple-valued stage
+        ty2 = ty2 if allow_tuple else None
         if kind in ("reduce", "scan", "hist"):
             init = self.gen(ty, r.randint(0, 1), False, _Ctx("stencil", (X, Y)))
-            stage = Stage(name, ty, init)
+            init2 = self.gen(ty2, r.randint(0, 1), False, _Ctx("stencil", (X, Y))) if ty2 else None
+            stage = Stage(name, ty, init, ty2=ty2, value2=init2)
             self.stages.append(stage)
             self.refresh()
             self.exclude = name
@@ -157,7 +161,8 @@ class _Gen:
                     self.stages[-1] = trial
         else:
             value = self.gen(ty, r.randint(1, 4), False, _Ctx(kind, (X, Y)))
-            self.stages.append(Stage(name, ty, value))
+            value2 = self.gen(ty2, r.randint(1, 3), False, _Ctx(kind, (X, Y))) if ty2 else None
+            self.stages.append(Stage(name, ty, value, ty2=ty2, value2=value2))
         self.refresh()
 
     def make_update(self, stage: Stage, kind: str, rname: str) -> Update:
@@ -181,10 +186,14 @@ class _Gen:
             lhs = read = (bin_, Y)
         self.env[rname] = rdom
         term = self.gen(stage.ty, r.randint(0, 2), False, ctx)
+        term2, op2 = None, ReduceOp.SUM
+        if stage.is_tuple:
+            term2 = self.gen(stage.ty2, r.randint(0, 2), False, ctx)
+            op2 = r.choice([ReduceOp.SUM, ReduceOp.MAX, ReduceOp.MIN])
         where = None
         if r.random() < 0.3:
             where = self.gen(BOOL, 1, True, replace(ctx, in_predicate=True))
-        u = Update(rname, rdom, where, lhs, op, read, term)
+        u = Update(rname, rdom, where, lhs, op, read, term, term2, op2)
         return self.fix_update(stage, u)
 
     def fix_update(self, stage, u):
@@ -194,16 +203,21 @@ class _Gen:
             ok, _ = analyze_pipeline(PipelineDesc(tuple(self.inputs), tuple(self.stages[:-1]) + (trial,), (1, 1), (0, 0)))
             if ok:
                 return u
-            t = stage.ty
-            if t.is_float:
-                term = Clamp(u.term, Const(t, -float(bound)), Const(t, float(bound)))
-                if not self.info(u.term).exact:
-                    term = Const(t, 1.0)
-            else:
-                term = Clamp(u.term, Const(t, max(-bound, t.min)), Const(t, min(bound, t.max)))
-            u = replace(u, term=term)
-            self.stages[-1] = replace(self.stages[-1], value=self.clamp_to(self.stages[-1].value, 1 << 20))
+            u = replace(u, term=self._shrink(u.term, stage.ty, bound))
+            last = self.stages[-1]
+            last = replace(last, value=self.clamp_to(last.value, 1 << 20))
+            if stage.is_tuple:
+                u = replace(u, term2=self._shrink(u.term2, stage.ty2, bound))
+                last = replace(last, value2=self.clamp_to(last.value2, 1 << 20))
+            self.stages[-1] = last
         raise _Unrepairable("could not make the update UB-free")
+
+    def _shrink(self, term, t, bound):
+        if t.is_float:
+            if not self.info(term).exact:
+                return Const(t, 1.0)
+            return Clamp(term, Const(t, -float(bound)), Const(t, float(bound)))
+        return Clamp(term, Const(t, max(-bound, t.min)), Const(t, min(bound, t.max)))
 
     # --------------------------------------------------------- expressions
 
@@ -249,18 +263,26 @@ class _Gen:
 
     def leaf_call(self, ty, exact, ctx):
         r = self.rng
-        names = [n for n in self.producers() if n != self.exclude
+        # (name, Tuple index or -1, type) of every element a call may read.
+        elems = []
+        for n in self.producers():
+            st = next((s for s in self.stages if s.name == n), None)
+            if st is not None and isinstance(st, Stage) and st.is_tuple:
+                elems += [(n, 0, st.ty), (n, 1, st.ty2)]
+            else:
+                elems.append((n, -1, self.type_of(n)))
+        elems = [(n, i, t) for n, i, t in elems if n != self.exclude
                  if not ctx.in_predicate or not self.reaches_update(n)
-                 if not exact or self.type_of(n).is_int or self.env[n].exact]
-        if not names:
+                 if not exact or t.is_int or self.env[element(n, i)].exact]
+        if not elems:
             return None
         # Prefer recent producers so pipelines grow deep, not just wide.
-        name = names[-1] if r.random() < 0.4 else r.choice(names)
+        name, index, t = elems[-1] if r.random() < 0.4 else r.choice(elems)
         args = self.pattern_args(ctx)
         inp = next((i for i in self.inputs if i.name == name), None)
         if inp is not None:
             args = tuple(Clamp(a, c32(m), c32(m + s - 1)) for a, m, s in zip(args, inp.min, inp.size))
-        return Call(name, self.type_of(name), args)
+        return Call(name, t, args, index)
 
     def pattern_args(self, ctx):
         r = self.rng

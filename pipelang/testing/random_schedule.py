@@ -379,8 +379,11 @@ class _SchedGen:
 
 def _uses_by_stage(s: Stage):
     yield 0, s.value
+    if s.value2 is not None:
+        yield 0, s.value2
     for k, u in enumerate(s.updates, 1):
-        for e in list(u.lhs) + list(u.read) + [u.term] + ([u.where] if u.where else []):
+        for e in list(u.lhs) + list(u.read) + [u.term] + ([u.where] if u.where else []) \
+                + ([u.term2] if u.term2 is not None else []):
             yield k, e
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from .desc import (
     BCKind, BinOp, Boundary, Call, Cast, Clamp, Const, InlineReduce, Param, PipelineDesc, RVarRef,
-    ReduceOp, Select, Stage, Un, UnOp, Var, binds_rdom, calls, inline_rdoms,
+    ReduceOp, Select, Stage, Un, UnOp, Var, binds_rdom, calls, element, inline_rdoms,
 )
 from .analysis import Info, analyze, analyze_pipeline
 from .printer import input_arrays
@@ -71,12 +71,17 @@ def required_boxes(desc: PipelineDesc, infos: dict) -> dict:
                 for args in (u.lhs, u.read):
                     own = _union(own, tuple(_interval(a, env) for a in args))
         boxes[s.name] = own
-        env = {**infos, "x": own[0], "y": own[1], **inline_rdoms(s.value)}
-        for c in calls(s.value):
-            need(c, env)
+        values = [s.value] + ([s.value2] if s.value2 is not None else [])
+        env = {**infos, "x": own[0], "y": own[1]}
+        for v in values:
+            env.update(inline_rdoms(v))
+        for v in values:
+            for c in calls(v):
+                need(c, env)
         for u in s.updates:
             env_u = {**env, u.rdom_name: u.rdom}
             exprs = list(u.lhs) + list(u.read) + [u.term] + ([u.where] if u.where else [])
+            exprs += [u.term2] if u.term2 is not None else []
             for e in exprs:
                 for c in calls(e):
                     if c.func != s.name:
@@ -117,11 +122,15 @@ class _Evaluator:
         shape = (x1 - x0 + 1, y1 - y0 + 1)
         arr = np.broadcast_to(self.eval(s.value, {"x": xs, "y": ys}), shape).astype(s.ty.dtype)
         self.values[s.name] = (arr, (x0, y0))
+        arr2 = None
+        if s.value2 is not None:
+            arr2 = np.broadcast_to(self.eval(s.value2, {"x": xs, "y": ys}), shape).astype(s.ty2.dtype)
+            self.values[element(s.name, 1)] = (arr2, (x0, y0))
         for u in s.updates:
-            self._update(s, u, arr, box)
+            self._update(s, u, arr, box, arr2)
         return arr
 
-    def _update(self, s: Stage, u, arr: np.ndarray, box: Box):
+    def _update(self, s: Stage, u, arr: np.ndarray, box: Box, arr2=None):
         ctx = {}
         for dim, (name, (lo, hi)) in enumerate(zip("xy", box)):
             if isinstance(u.lhs[dim], Var) and u.lhs[dim].name == name:
@@ -135,19 +144,18 @@ class _Evaluator:
             ctx[u.rdom_name] = point
             idx = self._index(u.lhs, ctx, arr, mins)
             read = self._index(u.read, ctx, arr, mins)
-            cur = arr[read]
-            term = self.eval(u.term, ctx)
-            if u.op is ReduceOp.SUM:
-                new = _wrap(cur.astype(np.int64) + term, s.ty) if s.ty.is_int else cur + term
-            elif u.op is ReduceOp.MAX:
-                new = np.maximum(cur, term)
-            else:
-                new = np.minimum(cur, term)
-            new = np.broadcast_to(new, idx[0].shape)
+            # Every Tuple element is computed from the old values, then stored.
+            news = [_combine(u.op, arr[read], self.eval(u.term, ctx), s.ty)]
+            if arr2 is not None:
+                news.append(_combine(u.op2, arr2[read], self.eval(u.term2, ctx), s.ty2))
+            mask = None
             if u.where is not None:
                 mask = np.broadcast_to(self.eval(u.where, ctx), idx[0].shape)
-                new = np.where(mask, new, arr[idx])
-            arr[idx] = new
+            for a, new in zip((arr, arr2), news):
+                new = np.broadcast_to(new, idx[0].shape)
+                if mask is not None:
+                    new = np.where(mask, new, a[idx])
+                a[idx] = new
 
     def _index(self, args, ctx, arr, mins):
         ix = [np.asarray(self.eval(a, ctx), dtype=np.int64) - m for a, m in zip(args, mins)]
@@ -186,7 +194,7 @@ class _Evaluator:
         if isinstance(e, (Const, Param)):
             return np.array(e.value, dtype=t.dtype)
         if isinstance(e, Call):
-            arr, mins = self.values[e.func]
+            arr, mins = self.values[element(e.func, e.index)]
             ix = [np.asarray(self.eval(a, ctx), dtype=np.int64) - m for a, m in zip(e.args, mins)]
             for i, n in zip(ix, arr.shape):
                 if i.min() < 0 or i.max() >= n:
@@ -232,6 +240,14 @@ class _Evaluator:
             best = np.where(better, v, best).astype(tt.dtype)
             coords = [np.where(better, np.int32(p), c).astype(np.int32) for p, c in zip(point, coords)]
         return coords[e.index] if 0 <= e.index < len(e.rdom) else best
+
+
+def _combine(op, cur, term, t):
+    if op is ReduceOp.SUM:
+        return _wrap(cur.astype(np.int64) + term, t) if t.is_int else cur + term
+    if op is ReduceOp.MAX:
+        return np.maximum(cur, term)
+    return np.minimum(cur, term)
 
 
 def _rdom_points(rdom):

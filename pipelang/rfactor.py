@@ -40,9 +40,7 @@ def rfactor(stage, preserved):
     if stage.index == 0:
         raise ScheduleError(f"{where}: rfactor() applies to an update definition, "
                             f"not the pure definition of {fn.name}")
-    if len(d.values) != 1:
-        raise ScheduleError(f"{where}: rfactor() of a Tuple-valued update is not supported")
-    op, self_first, term = _associative(fn, d, where)
+    merge_of = _associative_tuple(fn, d, where)
     live, subst, guards, pure_splits = _bake_rvar_splits(d, where)
     dims = d.schedule.dims
 
@@ -73,31 +71,32 @@ def rfactor(stage, preserved):
         return ir.substitute(u_of, ir.substitute(subst, e))
 
     # The intermediate: the old update over the remaining RVars, one result per new Var.
-    t = fn.output_types[0]
+    types = fn.output_types
     intm = Func(fn.name + "_intm")
     ifn = intm.function
-    ifn.define_pure(list(fn.args) + list(to_var.values()), (_identity(op, t),))
+    ifn.define_pure(list(fn.args) + list(to_var.values()), tuple(merge_of.identities))
     lhs = tuple(rewrite(a) for a in d.args) + tuple(u_of[live[dim].sym] for dim in to_var)
-    acc = ir.Call(t, ifn.sym, lhs)
-    value = op(acc, rewrite(term)) if self_first else op(rewrite(term), acc)
+    values = tuple(_retarget(rewrite(v), fn.sym, ifn.sym, lhs) for v in d.values)
     conds = ([rewrite(d.predicate)] if d.predicate is not None else []) + guards
     intm_dims = [Dim(to_var[dm.var], dm.kind) if dm.var in to_var else
                  Dim(live[dm.var].name, dm.kind, True) if dm.var in live else dm for dm in dims]
     ifn.updates.append(Definition(
-        lhs, (value,), StageSchedule(intm_dims, list(pure_splits), touched=True),
+        lhs, values, StageSchedule(intm_dims, list(pure_splits), touched=True),
         tuple(live[dm.var] for dm in dims if dm.var in live and dm.var not in to_var),
         _conjunction(rewrite(c) for c in conds)))
 
     # The update now merges the intermediate over the preserved RVars.
     pure = tuple(ir.Variable(ir.Int(32), var_symbol(a)) for a in fn.args)
     merged = tuple(live[dim] for dim in to_var)
-    merge = ir.Call(t, ifn.sym, pure + tuple(ir.Variable(ir.Int(32), r.sym) for r in merged))
+    at = pure + tuple(ir.Variable(ir.Int(32), r.sym) for r in merged)
+    mine = [ir.Call(t, fn.sym, pure, ir.CallKind.FUNC, i) for i, t in enumerate(types)]
+    theirs = [ir.Call(t, ifn.sym, at, ir.CallKind.FUNC, i) for i, t in enumerate(types)]
     merge_dims = [Dim(live[dm.var].name, dm.kind, True) if dm.var in to_var else dm
                   for dm in dims if dm.var in to_var or dm.var not in live]
     on_lhs = {a.sym.name for a in d.args if isinstance(a, ir.Variable)}
     merge_dims += [Dim(a) for a in fn.args if a not in on_lhs]
     fn.updates[stage.index - 1] = Definition(
-        pure, (op(ir.Call(t, fn.sym, pure), merge),),
+        pure, tuple(merge_of.merge(mine, theirs)),
         StageSchedule(merge_dims, list(pure_splits), touched=True),
         tuple(live[dm.var] for dm in dims if dm.var in to_var), None)
     touch()
@@ -118,14 +117,140 @@ def _pairs(preserved, where) -> list:
                         f"a Var; got {preserved!r}")
 
 
-def _associative(fn, d, where):
-    """(op, whether the accumulator comes first, the other operand) of `f[args] = op(f[args], e)`.
-    A chain of one operator, `f[args] + a + b`, counts with `e = a + b`."""
-    v = d.values[0]
+class _Merge:
+    """What rfactor needs of an associative Tuple update: each element's
+    identity, and how to combine two partial results (x, the Func's own,
+    and y, the intermediate's) element by element."""
+
+    def __init__(self, n):
+        self.identities = [None] * n
+        self._parts = []      # (elements, combine(xs, ys) -> {element: Expr})
+
+    def merge(self, xs, ys) -> list:
+        out = [None] * len(xs)
+        for _, combine in self._parts:
+            for i, e in combine(xs, ys).items():
+                out[i] = e
+        return out
+
+
+def _associative_tuple(fn, d, where) -> _Merge:
+    """Halide's associativity proof, for the patterns its table holds: each
+    Tuple element that reads only its own previous value is `op(x, y)` with
+    op one of +, *, min, max (a chain of one op counts); two elements that
+    read each other must be argmin/argmax: `(min(x0, y0), select(x0 < y0,
+    x1, y1))` or `(max(x0, y0), select(y0 < x0, x1, y1))`."""
+    n = len(d.values)
+    m = _Merge(n)
+    deps = [_self_reads(fn, d, v, where) for v in d.values]
+    done = set()
+    for i in range(n):
+        if i in done:
+            continue
+        if deps[i] <= {i}:
+            partner = [k for k in range(n) if k != i and i in deps[k]]
+            if not partner:
+                op, self_first, _ = _associative_one(fn, d, i, where)
+                t = fn.output_types[i]
+                m.identities[i] = _identity(op, t)
+                m._parts.append(((i,), lambda xs, ys, i=i, op=op, f=self_first:
+                                 {i: op(xs[i], ys[i]) if f else op(ys[i], xs[i])}))
+                done.add(i)
+                continue
+            # Each element that reads x_i pairs with it (Halide's subgraphs of
+            # size 2): argmin/argmax over a multi-dimensional RDom has several.
+            if all(deps[k] <= {i, k} for k in partner):
+                for k in partner:
+                    m._parts.append(_arg_pair(fn, d, i, k, m, where))
+                done.update([i] + partner)
+                continue
+        _refuse(fn, d, where)
+    return m
+
+
+def _self_reads(fn, d, v, where) -> set:
+    """Which elements of its own previous value `v` reads (all at the LHS)."""
+    found = _SelfCalls(fn.sym)
+    found.visit(v)
+    for c in found.calls:
+        if c.args != tuple(d.args):
+            _refuse(fn, d, where)
+    return {c.value_index for c in found.calls}
+
+
+class _SelfCalls(ir.IRVisitor):
+    def __init__(self, sym):
+        self.sym, self.calls = sym, []
+
+    def visit_Call(self, node):
+        if node.fn is self.sym:
+            self.calls.append(node)
+        self.generic_visit(node)
+
+
+def _arg_pair(fn, d, i, k, m, where):
+    """Element i is min/max(x_i, y_i), element k selects x_k or y_k by the
+    same comparison: Halide's argmin/argmax patterns."""
+    vi, vk = d.values[i], d.values[k]
+    xi = ir.Call(fn.output_types[i], fn.sym, tuple(d.args), ir.CallKind.FUNC, i)
+    xk = ir.Call(fn.output_types[k], fn.sym, tuple(d.args), ir.CallKind.FUNC, k)
+    if type(vi) not in (ir.Min, ir.Max) or xi not in (vi.a, vi.b) or not isinstance(vk, ir.Select):
+        _refuse(fn, d, where)
+    yi = vi.b if vi.a == xi else vi.a
+    is_min = type(vi) is ir.Min
+    c = vk.condition
+    # Normalize the condition to lo < hi.
+    if isinstance(c, ir.LT):
+        lo, hi = c.a, c.b
+    elif isinstance(c, ir.GT):
+        lo, hi = c.b, c.a
+    else:
+        _refuse(fn, d, where)
+    want = (xi, yi) if is_min else (yi, xi)      # x0 < y0 for min, y0 < x0 for max
+    if (lo, hi) != want or vk.true_value != xk or _calls(vk.false_value, fn.sym) or _calls(yi, fn.sym):
+        _refuse(fn, d, where)
+    ti, tk = fn.output_types[i], fn.output_types[k]
+    m.identities[i] = _identity(ir.Min if is_min else ir.Max, ti)
+    m.identities[k] = ir.make_const(tk, 0)
+
+    def combine(xs, ys):
+        cond = ir.LT(xs[i], ys[i]) if is_min else ir.LT(ys[i], xs[i])
+        return {i: type(vi)(xs[i], ys[i]), k: ir.Select(cond, xs[k], ys[k])}
+    return (i, k), combine
+
+
+def _refuse(fn, d, where):
+    lhs = ", ".join(ir.to_string(a) for a in d.args)
+    vals = ", ".join(ir.to_string(v) for v in d.values)
+    raise ScheduleError(
+        f"{where}: can't perform rfactor() because we can't prove associativity of the "
+        f"operator in\n  {fn.name}({lhs}) = ({vals})\n"
+        f"rfactor() needs each Tuple element to be op({fn.name}(args)[i], e) with op one of "
+        f"+, *, min, max and e not calling {fn.name}, or a pair (min(x0, y0), select(x0 < y0, "
+        f"x1, y1)) / (max(x0, y0), select(y0 < x0, x1, y1)) as argmin/argmax build.")
+
+
+def _retarget(e, old, new, args):
+    """`e` with every call of Func `old` made a call of `new` at `args`."""
+    class _R(ir.IRMutator):
+        def mutate_Call(self, node):
+            node = self.generic_mutate(node)
+            if node.fn is old:
+                return ir.Call(node.type, new, tuple(args), node.kind, node.value_index)
+            return node
+    return _R().mutate(e)
+
+
+def _associative_one(fn, d, i, where):
+    """(op, whether the accumulator comes first, the other operand) of element
+    i, `f[args][i] = op(f[args][i], e)`. A chain of one operator,
+    `f[args] + a + b`, counts with `e = a + b`."""
+    v = d.values[i]
     op = type(v)
     if op in _OPS:
         operands = _flatten(v, op)
-        mine = [i for i, e in enumerate(operands) if e == ir.Call(v.type, fn.sym, d.args)]
+        me = ir.Call(v.type, fn.sym, tuple(d.args), ir.CallKind.FUNC, i)
+        mine = [j for j, e in enumerate(operands) if e == me]
         if len(mine) == 1:
             others = operands[:mine[0]] + operands[mine[0] + 1:]
             if not any(_calls(e, fn.sym) for e in others):
@@ -133,12 +258,7 @@ def _associative(fn, d, where):
                 for e in others[1:]:
                     term = op(term, e)
                 return op, mine[0] == 0, term
-    lhs = ", ".join(ir.to_string(a) for a in d.args)
-    raise ScheduleError(
-        f"{where}: can't perform rfactor() because pipelang failed to prove associativity of "
-        f"the operator in\n  {fn.name}({lhs}) = {ir.to_string(v)}\n"
-        f"rfactor() needs an update of the form {fn.name}(args) = op({fn.name}(args), e) or "
-        f"op(e, {fn.name}(args)), with op one of +, *, min, max and e not calling {fn.name}.")
+    _refuse(fn, d, where)
 
 
 def _flatten(e, op) -> list:

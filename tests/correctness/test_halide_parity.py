@@ -175,6 +175,22 @@ def rfactor_argmin(hl):
     return _out(f.realize([]))
 
 
+@case
+def rfactor_argmax_inner_and_product(hl):
+    x, y = hl.Var("x"), hl.Var("y")
+    g = hl.Func("g")
+    g[x, y] = (x * 13 + y * 7) % 9
+    f = hl.Func("f")
+    r = hl.RDom([hl.Range(0, 10), hl.Range(0, 3)], "r")
+    f[y] = (hl.i32(-100), hl.i32(0), hl.i32(0), hl.f32(1))
+    f[y] = (hl.max(f[y][0], g[r.x, r.y + y]), hl.select(g[r.x, r.y + y] < f[y][0], f[y][1], r.x),
+            hl.select(g[r.x, r.y + y] < f[y][0], f[y][2], r.y), f[y][3] * 1.5)
+    ri, ro, u = hl.RVar("ri"), hl.RVar("ro"), hl.Var("u")
+    f.update(0).split(r.x, ro, ri, 4)
+    f.update(0).rfactor([(ri, u)]).compute_root().vectorize(u)
+    return _out(f.realize([3]))
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_as_halide(name):
     want = CASES[name](halide)
@@ -183,3 +199,15 @@ def test_same_as_halide(name):
     for g, w in zip(got, want):
         assert g.dtype == w.dtype
         np.testing.assert_array_equal(g, w)
+
+
+def test_rfactor_refuses_what_halide_cannot_prove():
+    for m in (halide, pipelang):
+        x = m.Var("x")
+        g, f = m.Func("g"), m.Func("f")
+        g[x] = x % 5
+        r = m.RDom([m.Range(0, 8)], "r")
+        f[()] = (m.i32(0), m.i32(1000))
+        f[()] = (m.select(g[r.x] < f[()][1], r.x, f[()][0]), m.min(f[()][1], g[r.x]))
+        with pytest.raises(Exception, match="associativity"):
+            f.update(0).rfactor(r.x, m.Var("u"))

@@ -7,6 +7,9 @@ in are broadcast. Loads and stores at vector indices stay single nodes
 (the backend emits dense vector memory ops for unit-stride ramps,
 gathers/scatters otherwise).
 
+An allocation inside the loop (a producer computed there) gets one copy
+per lane, interleaved: element i of lane l is at i * lanes + l.
+
 A guard inside the loop (a GuardWithIf or ShiftInwards tail, an RDom
 predicate) whose condition is monotonic in the loop variable is handled
 like Halide's loop partitioning: when it holds at the first and last lane
@@ -36,6 +39,23 @@ class _Widen(ir.IRMutator):
     def __init__(self, sym, ramp: ir.Ramp):
         self.lanes = ramp.lanes
         self.replacements = {sym: ramp}
+        self.per_lane: set = set()   # buffers allocated inside the loop: one copy per lane
+
+    def _lane_index(self, index: ir.Expr) -> ir.Expr:
+        """Element `index` of the calling lane's copy of a per-lane buffer."""
+        i = _broadcast(index, self.lanes)
+        return ir.Add(ir.Mul(i, ir.Broadcast(ir.i32(self.lanes), self.lanes)),
+                      ir.Ramp(ir.i32(0), ir.i32(1), self.lanes))
+
+    def mutate_Allocate(self, node):
+        # As Halide does: an allocation inside a vectorized loop (a producer
+        # computed there) grows an innermost dimension of one copy per lane,
+        # so each lane computes and reads its own values.
+        self.per_lane.add(node.buf)
+        body = self.mutate(node.body)
+        self.per_lane.discard(node.buf)
+        size = ir.Mul(node.size, ir.i32(self.lanes))
+        return ir.Allocate(node.buf, node.type, size, node.memory, body)
 
     def mutate_Variable(self, node):
         return self.replacements.get(node.sym, node)
@@ -84,6 +104,8 @@ class _Widen(ir.IRMutator):
 
     def mutate_Load(self, node):
         index = self.mutate(node.index)
+        if node.buf in self.per_lane:
+            index = self._lane_index(index)
         if index is node.index:
             return node
         return ir.Load(node.type.with_lanes(index.type.lanes()), node.buf, index)
@@ -104,6 +126,8 @@ class _Widen(ir.IRMutator):
     def mutate_Store(self, node):
         value = self.mutate(node.value)
         index = self.mutate(node.index)
+        if node.buf in self.per_lane:
+            index = self._lane_index(index)
         if value is node.value and index is node.index:
             return node
         lanes = max(value.type.lanes(), index.type.lanes())

@@ -3,7 +3,6 @@ Failure: mismatch: int8 vs int8 at (x, y) = (0, 0): got 0, expected 98
 EXPECTED is the reference evaluator's output, indexed [x, y].
 """
 import numpy as np
-import pytest
 
 EXPECTED = np.array([[98, 33, 20, 0]], dtype=np.int8)
 TOLERANCE = 0.0
@@ -30,9 +29,7 @@ def run(hl):
     return np.asarray(out).T
 
 
-def test_regression(hl_module, request):
-    if hl_module.__name__ == "pipelang":   # a known bug from the long fuzz run, not fixed yet
-        request.applymarker(pytest.mark.xfail(strict=True, reason="wrong result: see the closing note"))
+def test_regression(hl_module):
     got = run(hl_module)
     if TOLERANCE == 0:
         np.testing.assert_array_equal(got, EXPECTED)

@@ -3,7 +3,6 @@ Failure: mismatch: float32 vs float32 at (x, y) = (-3, 2): got 0.0, expected 16.
 EXPECTED is the reference evaluator's output, indexed [x, y].
 """
 import numpy as np
-import pytest
 
 EXPECTED = np.array([[16.0]], dtype=np.float32)
 TOLERANCE = 0.0
@@ -28,9 +27,7 @@ def run(hl):
     return np.asarray(out).T
 
 
-def test_regression(hl_module, request):
-    if hl_module.__name__ == "pipelang":   # a known bug from the long fuzz run, not fixed yet
-        request.applymarker(pytest.mark.xfail(strict=True, reason="wrong result: see the closing note"))
+def test_regression(hl_module):
     got = run(hl_module)
     if TOLERANCE == 0:
         np.testing.assert_array_equal(got, EXPECTED)

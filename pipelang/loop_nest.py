@@ -95,7 +95,9 @@ def _owner_sym(loop_sym, env):
 
 def loop_nest_text(outputs: list) -> str:
     from pipelang.lowering.lower import lower_to_loop_nest
+    from pipelang.lowering.sliding_window import sliding_window
     s, env, *_ = lower_to_loop_nest(outputs)
+    s = sliding_window(s, env)     # as Halide's: rewound loops print as `y.`
     p = _Printer(env)
     p.stmt(s, 0)
     return "\n".join(p.lines) + "\n"

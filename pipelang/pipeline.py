@@ -53,6 +53,39 @@ def _dlpack_outputs(args: tuple) -> tuple:
     return tuple(conv(a) for a in args)
 
 
+def _warn_inlined_schedules(fns, outputs) -> None:
+    """Halide's warnings for schedule directives that mean nothing on a Func
+    computed inline (splits, renames, fuses, bounds). Halide checks an inlined
+    Func's schedule twice in a compile: when it validates the schedule and
+    again when it inlines the Func, so each warning prints twice."""
+    from pipelang.schedule import SplitKind
+    lines = []
+    for fn in fns:
+        sched = fn.schedule
+        if (fn in outputs or fn.updates or not sched.compute_level.is_inlined()
+                or not sched.store_level.is_inlined()):
+            continue
+        for sp in fn.init.schedule.splits:
+            if sp.kind is SplitKind.RENAME:
+                lines.append(f"It is meaningless to rename variable {sp.old} of function {fn.name} "
+                             f"to {sp.outer} because {fn.name} is scheduled inline.")
+            elif sp.kind is SplitKind.FUSE:
+                lines.append(f"It is meaningless to fuse variables {sp.inner} and {sp.outer} "
+                             f"because {fn.name} is scheduled inline.")
+            else:
+                lines.append(f"It is meaningless to split variable {sp.old} of function {fn.name} "
+                             f"into {sp.outer} * {ir.to_string(sp.factor)} + {sp.inner} because "
+                             f"{fn.name} is scheduled inline.")
+        for b in sched.bounds:
+            if b.min is not None:
+                lines.append(f"It is meaningless to bound dimension {b.var} of function {fn.name} "
+                             f"to be within [{ir.to_string(b.min)}, {ir.to_string(b.extent)}] "
+                             f"because the function is scheduled inline.")
+    for _ in range(2):
+        for line in lines:
+            print(f"Warning: {line}")
+
+
 def _functions(outputs) -> list:
     from pipelang.func import Func
     if isinstance(outputs, Func):
@@ -416,6 +449,7 @@ class Pipeline:
             c.requirements = tuple(self.__dict__.get("_requirements", ()))
             c.target_key = key
             _warn_unscheduled(c.env_functions)
+            _warn_inlined_schedules(c.env_functions, fns)
         return c
 
     def compile_jit(self, target=None) -> None:

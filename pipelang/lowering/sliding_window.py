@@ -2,24 +2,51 @@
 
 Runs after bounds inference. When a Func is stored outside a serial loop
 but computed inside it, and the region it must compute moves forward with
-the loop in exactly one dimension, every iteration after the first starts
-where the previous one stopped (Halide's SlidingWindow.cpp):
+the loop in exactly one dimension, every iteration starts where the previous
+one stopped (Halide's SlidingWindow.cpp). Every serial loop between storage
+and computation is considered, innermost first; along each, the one
+dimension whose region moves with it slides (so `store_root().compute_at(g,
+x)` computes each point once). Only Funcs without update definitions slide.
 
-    realize f { for y: let f.s0.y.min = y - 1; let f.s0.y.max = y + 1; produce f ... }
+As Halide does, the loop is "rewound" to warm the window up: it starts k
+iterations early (the fewest for which the first iteration computes no more
+than the original first iteration needed), the producer computes only new
+points on every iteration, and everything else in the loop body (the
+consumers) is skipped on the extra iterations. The loop is renamed `y.$n`.
+
+    realize f { for y in [0, n): let f.s0.y.min = y - 1; let f.s0.y.max = y + 1; produce f ...; consume f ... }
   =>
-    realize f { for y: let f.s0.y.min = select(y > y.min, (y - 1) + 1 + 1, y - 1) ... }
+    realize f { for y.$n in [-2, n): let f.s0.y.min = max(y.$n + 1, -1); let f.s0.y.max = y.$n + 1;
+                produce f ...; consume f { if (0 <= y.$n) ... } }
 
-Every serial loop between storage and computation is considered, innermost
-first; along each, the one dimension whose region moves with it slides (so
-`store_root().compute_at(g, x)` computes each point once). Only Funcs
-without update definitions slide.
+Where no such k can be proven, the first iteration computes the whole
+region instead (`select(y <= y.min, y - 1, y + 1)`). Either way a let
+`f.s0.y.slid` tells storage folding the loop and the window.
 """
 from __future__ import annotations
 
 from pipelang import ir
 from pipelang.lowering import names as L
+from pipelang.lowering.analysis.environment import direct_callees
 from pipelang.lowering.analysis.intervals import Monotonic, is_monotonic
 from pipelang.lowering.simplify import simplify
+
+_MAX_REWIND = 16
+
+
+def slid_window(fn, dim: str) -> ir.Symbol:
+    """A let sliding window leaves for storage folding (which runs before the
+    simplifier drops it): `select(y <= y.min, min needed at y, new min)`,
+    naming the loop the region of `dim` slides along and its window."""
+    return L.loop(fn, 0, dim).field("slid")
+
+
+def _proves(cond) -> bool:
+    return ir.is_const(simplify(cond), 1)
+
+
+def _var(sym) -> ir.Expr:
+    return ir.Variable(ir.Int(32), sym)
 
 
 class _Slide(ir.IRMutator):
@@ -27,11 +54,15 @@ class _Slide(ir.IRMutator):
     the place it is computed: along each loop, the one dimension whose region
     moves forward with that loop starts after the previous iteration's end."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, feeds: set, may_rewind: set):
         self.fn = fn
+        self.feeds = feeds             # Funcs fn reads, directly or not
+        self.may_rewind = may_rewind   # loops along which only fn slides
+        self.slid_loops: list = []
         self.mins = {L.region_min(fn, 0, a): a for a in fn.args}
         self.maxs = {L.region_max(fn, 0, a): a for a in fn.args}
         self.loops: list = []          # enclosing serial loops, outermost first
+        self.rewound: dict = {}        # loop symbol -> iterations to start early
 
     def mutate_For(self, node):
         serial = node.kind is ir.ForKind.SERIAL
@@ -40,7 +71,17 @@ class _Slide(ir.IRMutator):
         body = self.mutate(node.body)
         if serial:
             self.loops.pop()
+        k = self.rewound.pop(node.sym, None)
+        if k is not None:
+            return self._rewind(node, body, k)
         return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
+
+    def _rewind(self, node, body, k):
+        new = ir.Symbol(node.sym.name + ".$n")
+        body = ir.substitute({node.sym: _var(new)}, body)
+        body = _GuardConsumers(self.fn.sym, self.feeds, ir.LE(node.min, _var(new))).mutate(body)
+        return ir.For(new, simplify(ir.Sub(node.min, ir.i32(k))),
+                      simplify(ir.Add(node.extent, ir.i32(k))), node.kind, body)
 
     def mutate_LetStmt(self, node):
         lets = []
@@ -51,6 +92,7 @@ class _Slide(ir.IRMutator):
         if not (isinstance(s, ir.Block) and isinstance(s.stmts[0], ir.ProducerConsumer)
                 and s.stmts[0].fn is self.fn.sym and s.stmts[0].is_producer):
             return self.generic_mutate(node)
+        self.slid_along = {}
         mins = {self.mins[l.sym]: l.value for l in lets if l.sym in self.mins}
         maxs = {self.maxs[l.sym]: l.value for l in lets if l.sym in self.maxs}
         if len(mins) != len(self.fn.args) or len(maxs) != len(self.fn.args):
@@ -68,28 +110,108 @@ class _Slide(ir.IRMutator):
                 continue
             if new_mins[a] is not mins[a]:
                 continue                         # already slid along an inner loop
-            prev = ir.substitute({loop.sym: ir.Sub(ir.Variable(ir.Int(32), loop.sym), ir.i32(1))},
-                                 maxs[a])
-            first = ir.LE(ir.Variable(ir.Int(32), loop.sym), loop.min)
-            new_mins[a] = ir.Select(first, mins[a], simplify(ir.Add(prev, ir.i32(1))))
+            new_mins[a] = self._slid_min(loop, mins[a], maxs[a])
+            self.slid_along[a] = loop
+            self.slid_loops.append(loop.sym)
         replace = {L.region_min(self.fn, 0, a): v for a, v in new_mins.items() if v is not mins[a]}
         out = self.mutate(s)
+        for a in self.fn.args:
+            loop = self.slid_along.get(a)
+            if loop is not None:    # for storage folding: the window along that loop
+                first = ir.LE(_var(loop.sym), loop.min)
+                out = ir.LetStmt(slid_window(self.fn, a), ir.Select(first, mins[a], new_mins[a]), out)
         for l in reversed(lets):
             out = ir.LetStmt(l.sym, replace.get(l.sym, l.value), out)
         return out
 
+    def _slid_min(self, loop, lo, hi):
+        """The region's new min along `loop`: one past the previous
+        iteration's max, the loop rewound to warm up where that is provable."""
+        v = _var(loop.sym)
+
+        def at(e, value):
+            return ir.substitute({loop.sym: value}, e)
+        new_min = simplify(ir.Add(at(hi, ir.Sub(v, ir.i32(1))), ir.i32(1)))
+        need_at_min = at(lo, loop.min)
+        if loop.sym in self.may_rewind and loop.sym not in self.rewound:
+            for k in range(1, _MAX_REWIND + 1):
+                start = ir.Sub(loop.min, ir.i32(k))
+                if (_proves(ir.LE(at(new_min, start), need_at_min))
+                        and _proves(ir.GE(at(hi, start), at(new_min, start)))):
+                    self.rewound[loop.sym] = k
+                    if _proves(ir.GE(at(new_min, start), need_at_min)):
+                        return new_min           # increasing: never below the original need
+                    return ir.Max(new_min, need_at_min)
+        first = ir.LE(v, loop.min)
+        return ir.Select(first, lo, new_min)
+
+
+class _GuardConsumers(ir.IRMutator):
+    """On a rewound loop's extra iterations only the slid Func and what it
+    reads are computed: every other produce or consume runs under `cond`."""
+
+    def __init__(self, fn_sym, feeds: set, cond):
+        self.fn_sym, self.feeds, self.cond = fn_sym, feeds, cond
+
+    def mutate_ProducerConsumer(self, node):
+        if _produces(node, self.fn_sym):
+            return self.generic_mutate(node)
+        if node.is_producer and node.fn in self.feeds:
+            return node
+        return ir.ProducerConsumer(node.fn, node.is_producer,
+                                   ir.IfThenElse(ir.Intrinsic(ir.Bool(), ir.Op.LIKELY, (self.cond,)),
+                                                 node.body, None))
+
+
+def _produces(s, sym) -> bool:
+    found = []
+
+    class _Find(ir.IRVisitor):
+        def visit_ProducerConsumer(self, node):
+            if node.is_producer and node.fn is sym:
+                found.append(node)
+            elif not found:
+                self.generic_visit(node)
+    _Find().visit(s)
+    return bool(found)
+
+
+def _feeds(fn, env) -> set:
+    out, todo = set(), list(direct_callees(fn))
+    while todo:
+        sym = todo.pop()
+        if sym in out or sym not in env:
+            continue
+        out.add(sym)
+        todo.extend(direct_callees(env[sym]))
+    return out
+
 
 class _FindRealizes(ir.IRMutator):
-    def __init__(self, env):
+    """Slides every Func that can. With `may_rewind` None it only records
+    the loops each Func slides along (`slid`), changing nothing."""
+
+    def __init__(self, env, may_rewind: set | None):
         self.env = env
+        self.may_rewind = may_rewind
+        self.slid: list = []
 
     def mutate_Realize(self, node):
         body = self.mutate(node.body)
         fn = self.env[node.fn]
         if not fn.updates:
-            body = _Slide(fn).mutate(body)
+            slider = _Slide(fn, _feeds(fn, self.env), self.may_rewind or set())
+            slid = slider.mutate(body)
+            self.slid.extend(slider.slid_loops)
+            if self.may_rewind is not None:
+                body = slid
         return node if body is node.body else ir.Realize(node.fn, node.types, node.bounds, body)
 
 
 def sliding_window(s: ir.Stmt, env: dict) -> ir.Stmt:
-    return _FindRealizes(env).mutate(s)
+    # A loop is rewound only when a single Func slides along it; with more,
+    # each one's first iteration computes its whole region instead.
+    survey = _FindRealizes(env, None)
+    survey.mutate(s)
+    once = {sym for sym in survey.slid if survey.slid.count(sym) == 1}
+    return _FindRealizes(env, once).mutate(s)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pipelang import ir
 from pipelang.lowering import names as L
 from pipelang.lowering.simplify import simplify
+from pipelang.lowering.sliding_window import slid_window
 
 
 def _terms(e, sign, out):
@@ -68,7 +69,7 @@ def _window(fn, body):
                 lets[s.sym] = s.value
                 s = s.body
             for i, a in enumerate(fn.args):
-                lo = lets.get(L.region_min(fn, 0, a))
+                lo = lets.get(slid_window(fn, a), lets.get(L.region_min(fn, 0, a)))
                 hi = lets.get(L.region_max(fn, 0, a))
                 if not isinstance(lo, ir.Select) or hi is None:
                     continue

@@ -211,3 +211,56 @@ def test_rfactor_refuses_what_halide_cannot_prove():
         f[()] = (m.select(g[r.x] < f[()][1], r.x, f[()][0]), m.min(f[()][1], g[r.x]))
         with pytest.raises(Exception, match="associativity"):
             f.update(0).rfactor(r.x, m.Var("u"))
+
+
+def _trace_sliding(hl, compute_at_x):
+    x, y = hl.Var("x"), hl.Var("y")
+    p, c = hl.Func("p_sw"), hl.Func("c_sw")
+    p[x, y] = x * y
+    c[x, y] = p[x, y] + p[x, y + 1] + p[x + 1, y] + p[x + 1, y + 1]
+    p.store_root().compute_at(c, x if compute_at_x else y)
+    p.trace_stores()
+    c.trace_stores()
+    c.realize([4, 4])
+    c.print_loop_nest()
+
+
+@pytest.mark.parametrize("at_x", [False, True])
+def test_sliding_window_trace_order_is_halides(capfd, at_x):
+    """Lesson 08: store_root().compute_at() slides with the loop rewound,
+    so the interleaving of producer and consumer stores is Halide's."""
+    _trace_sliding(halide, at_x)
+    want = capfd.readouterr().out
+    _trace_sliding(pipelang, at_x)
+    got = capfd.readouterr().out
+    assert got.splitlines() == want.splitlines()
+
+
+def _inline_schedule_warnings(hl):
+    import contextlib
+    import io
+    i = hl.Var()
+    f = hl.Func("f_w")
+    f[i] = 0.0
+    f.bound(i, 0, 127)
+    f.split(i, hl.Var("io"), hl.Var("ii"), 4)
+    g = hl.Func("g_w")
+    g[i] = f[i * i]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        g.realize([16])
+        g.realize([16])
+    return out.getvalue()
+
+
+def test_inline_schedule_warnings_as_halides():
+    """Halide's correctness test realize_warnings: a bound (or split) on an
+    inlined Func warns, on Python's stdout, as Halide does."""
+    want = _inline_schedule_warnings(halide)
+    got = _inline_schedule_warnings(pipelang)
+    import re
+
+    def norm(text):   # unnamed Vars and Func uniquifiers count differently
+        return re.sub(r"\$\d+", "", re.sub(r"\bv\d+", "v#", text)).splitlines()
+    assert len(want.splitlines()) == 4
+    assert norm(got) == norm(want)

@@ -110,6 +110,9 @@ class _Slide(ir.IRMutator):
                 continue
             if new_mins[a] is not mins[a]:
                 continue                         # already slid along an inner loop
+            prev_max = ir.substitute({loop.sym: ir.Sub(_var(loop.sym), ir.i32(1))}, maxs[a])
+            if _proves(ir.GT(mins[a], prev_max)):
+                continue                         # no overlap between iterations: nothing to reuse
             new_mins[a] = self._slid_min(loop, mins[a], maxs[a])
             self.slid_along[a] = loop
             self.slid_loops.append(loop.sym)

@@ -18,6 +18,12 @@ param_owner = ir.OwnerTable(lambda owner: isinstance(owner, Param))
 
 
 def _check_value(t: ir.Type, value, name: str):
+    if isinstance(value, (float, np.floating)):
+        # Halide's Python binding takes a Python float through a C float (its
+        # set<float> overload is tried before set<double>), whatever the
+        # Param's type: Param(Float(64), "p", 0.1) holds float32(0.1).
+        with np.errstate(over="ignore"):
+            value = float(np.float32(value))
     if t.is_float():
         return float(value)
     if isinstance(value, (bool, np.bool_)):

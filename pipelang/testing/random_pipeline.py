@@ -244,6 +244,8 @@ class _Gen:
             return r.choice(have)
         n = sum(len(v) for v in self.params.values())
         value = bool(r.randint(0, 1)) if ty.is_bool else self.const_value(ty, exact)
+        if ty.is_float:  # Halide's binding passes a Python float through a C float
+            value = float(F32.dtype.type(value))
         p = Param(f"p{n}", ty, value)
         have.append(p)
         return p

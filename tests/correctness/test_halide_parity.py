@@ -61,13 +61,20 @@ def float_to_bool_casts(hl):
 
 @case
 def float64_params(hl):
+    # A Python float reaches a Param through a C float in Halide's binding,
+    # whatever the Param's type: Param(Float(64), "p", 0.1) is float32(0.1).
     x = hl.Var("x")
     p = hl.Param(hl.Float(64), "p", 1.25)
     q = hl.Param(hl.Float(64), "q")
     q.set(-2.5)
-    f = hl.Func("f")
+    r = hl.Param(hl.Float(64), "r", 0.1)
+    s = hl.Param(hl.Float(64), "s")
+    s.set(1e300)
+    t = hl.Param(hl.Int(64), "t", 2 ** 40 + 1)
+    f, g = hl.Func("f"), hl.Func("g")
     f[x] = hl.f32(p * x + q) + hl.f32(hl.cast(hl.Bool(), q))
-    return _out(f.realize([5]))
+    g[x] = r * x + s + hl.f64(t)
+    return _out(f.realize([5])) + _out(g.realize([3]))
 
 
 @case

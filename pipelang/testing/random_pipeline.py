@@ -416,6 +416,8 @@ class _Gen:
         if op == "clamp":
             a, b = sorted([self.const_value(ty, exact), self.const_value(ty, exact)])
             return Clamp(sub(), Const(ty, a), Const(ty, b))
+        if op == "cast" and r.random() < 0.15:  # from bool: 0 or 1
+            return Cast(ty, self.gen_cond(depth - 1, ctx))
         if op == "cast":
             src = r.choice(TYPES)
             return self.convert(self.gen(src, depth - 1, exact or src.is_float and ty.is_int, ctx), ty)

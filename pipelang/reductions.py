@@ -121,7 +121,7 @@ def _extreme(t: ir.Type, lowest: bool) -> Expr:
     """Halide's Type.min()/max(): -inf/+inf for floats."""
     if t.is_float():
         return Expr(ir.make_const(t, float("-inf") if lowest else float("inf")))
-    return Expr(t.min() if lowest else t.max())
+    return Expr(ir.make_const(t, t.min_value() if lowest else t.max_value()))
 
 
 def sum(*args):

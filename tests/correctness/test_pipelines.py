@@ -110,7 +110,7 @@ PARAM_CASES = [
     (hl.Int(16), [-300, 32767, 1], np.int16),
     (hl.Float(32), [1.5, -0.25, 1e6], np.float32),
     # Values exactly representable in float32: Halide 21's Param.set passes a Python float
-    # through float32 even for a Float(64) Param, which pipelang need not copy.
+    # through float32 even for a Float(64) Param, and pipelang does the same.
     (hl.Float(64), [0.5, -3.75, 2.0**-20], np.float64),
 ]
 

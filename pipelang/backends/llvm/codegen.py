@@ -28,6 +28,7 @@ from pipelang.ir import nodes as N
 from pipelang.ir.nodes import ArgKind, ForKind, MemoryType
 from pipelang.ir.types import Type
 from pipelang.ir.visitor import IRMutator, IRVisitor, free_symbols, uses_symbol
+from pipelang.lowering.analysis.const_bounds import constant_bounds
 from pipelang.backends.llvm.exprs import ExprCodeGen, llvm_type, mem_type, splat
 
 I8, I32, I64 = ll.IntType(8), ll.IntType(32), ll.IntType(64)
@@ -101,6 +102,10 @@ class CodeGen(ExprCodeGen):
         self._assert_index = 0
         self.arg_offsets = []
         self.argv_size = 0
+        # Constant (lo, hi) bounds of the integer lets and loop variables in
+        # scope, so an allocation of varying but bounded size can live on the
+        # stack (as Halide finds a constant upper bound for it).
+        self.bounds: dict = {}
 
     # ------------------------------------------------------------ entry point
 
@@ -172,7 +177,7 @@ class CodeGen(ExprCodeGen):
             self.stmt(x)
 
     def _LetStmt(self, s):
-        with self.bind(s.sym, self.expr(s.value)):
+        with self.bind(s.sym, self.expr(s.value)), self.bound(s.sym, s.value):
             self.stmt(s.body)
 
     def _Evaluate(self, s):
@@ -245,7 +250,7 @@ class CodeGen(ExprCodeGen):
         b.position_at_end(body)
         i = b.phi(I32, name=s.sym.name)
         i.add_incoming(lo, pre)
-        with self.bind(s.sym, i):
+        with self.bind(s.sym, i), self.bound_loop(s):
             self.stmt(s.body)
         nxt = b.add(i, ll.Constant(I32, 1), flags=("nsw",))
         i.add_incoming(nxt, b.block)
@@ -283,7 +288,8 @@ class CodeGen(ExprCodeGen):
             st.buffers[sym] = field(2 + len(values) + k)
         st.env[s.sym] = task.args[1]
         self.st = st
-        self.stmt(s.body)
+        with self.bound_loop(s):
+            self.stmt(s.body)
         st.builder.ret(ll.Constant(I32, 0))
         st.finish()
         self.st = outer
@@ -399,6 +405,8 @@ class CodeGen(ExprCodeGen):
         b = self.st.builder
         elem_bytes = s.type.element_of().bytes() * s.type.lanes()
         const_size = s.size.value if _is_const_int(s.size) else None
+        if const_size is None and s.memory is MemoryType.AUTO:
+            const_size = constant_bounds(s.size, self.bounds)[1]  # an upper bound
         small = const_size is not None and max(const_size, 0) * elem_bytes <= STACK_LIMIT
         if small and s.memory is not MemoryType.HEAP:
             nbytes = max(const_size, 0) * elem_bytes + OVERREAD_PAD
@@ -453,6 +461,19 @@ class CodeGen(ExprCodeGen):
 
     def bind(self, sym, value):
         return _Binding(self.st.env, sym, value)
+
+    def bound(self, sym, value):
+        """Record the constant bounds of an integer let for its scope."""
+        if value.type.is_scalar() and (value.type.is_int() or value.type.is_uint()):
+            return _Binding(self.bounds, sym, constant_bounds(value, self.bounds))
+        return _Binding(self.bounds, sym, (None, None))
+
+    def bound_loop(self, s):
+        """Record the constant bounds of a loop variable for the loop's body."""
+        min_lo, min_hi = constant_bounds(s.min, self.bounds)
+        ext_hi = constant_bounds(s.extent, self.bounds)[1]
+        hi = None if min_hi is None or ext_hi is None else min_hi + ext_hi - 1
+        return _Binding(self.bounds, s.sym, (min_lo, hi))
 
 
 def _stores(s) -> list:

@@ -139,7 +139,7 @@ class ExprCodeGen:
         return v
 
     def _Let(self, e):
-        with self.bind(e.sym, self.expr(e.value)):
+        with self.bind(e.sym, self.expr(e.value)), self.bound(e.sym, e.value):
             return self.expr(e.body)
 
     # ------------------------------------------------------------ arithmetic

@@ -10,7 +10,7 @@ response det - 0.04 * trace^2, which is large at corners.
 import numpy as np
 from common import colour_scene, hl, print_loop_nest, save_png, to_8bit
 
-from pipelang.bench.suite import reference_harris
+from pipelang.bench.apps.stencils import reference_harris
 
 width, height = 1024, 768
 input_np = colour_scene(width, height)  # planar float32 (3, H, W)

@@ -37,12 +37,12 @@ kernel_golden_matmul_s1_y_yo(const float *__restrict__ golden_A, const float *__
     const int32_t golden_matmul_s1_y_yo_thread_id_x = (int32_t)threadIdx.x;
     const int32_t golden_matmul_s1_y_yi = golden_matmul_s1_y_yo_thread_id_y;
     const int32_t golden_matmul_s1_x_xi = golden_matmul_s1_y_yo_thread_id_x;
-    for (int32_t golden_matmul_s1_golden_r = 0; golden_matmul_s1_golden_r < golden_A_extent_0; golden_matmul_s1_golden_r++) {
+    for (int32_t golden_matmul_s1_golden_r_x = 0; golden_matmul_s1_golden_r_x < golden_A_extent_0; golden_matmul_s1_golden_r_x++) {
         const int32_t golden_matmul_s1_y = (((golden_matmul_s1_y_yo * 16) + golden_matmul_s1_y_yi) + golden_matmul_min_1);
         if ((golden_matmul_s1_y <= golden_matmul_s1_y_loop_max)) {
             const int32_t golden_matmul_s1_x = (((golden_matmul_s1_x_xo * 16) + golden_matmul_s1_x_xi) + golden_matmul_min_0);
             if ((golden_matmul_s1_x <= golden_matmul_s1_x_loop_max)) {
-                golden_matmul[((golden_matmul_s1_x + ((golden_matmul_s1_y - golden_matmul_min_1) * golden_matmul_stride_1)) - golden_matmul_min_0)] = (golden_matmul[((golden_matmul_s1_x + ((golden_matmul_s1_y - golden_matmul_min_1) * golden_matmul_stride_1)) - golden_matmul_min_0)] + (golden_A[((golden_matmul_s1_golden_r + ((golden_matmul_s1_y - golden_A_min_1) * golden_A_stride_1)) - golden_A_min_0)] * golden_B[((golden_matmul_s1_x + ((golden_matmul_s1_golden_r - golden_B_min_1) * golden_B_stride_1)) - golden_B_min_0)]));
+                golden_matmul[((golden_matmul_s1_x + ((golden_matmul_s1_y - golden_matmul_min_1) * golden_matmul_stride_1)) - golden_matmul_min_0)] = (golden_matmul[((golden_matmul_s1_x + ((golden_matmul_s1_y - golden_matmul_min_1) * golden_matmul_stride_1)) - golden_matmul_min_0)] + (golden_A[((golden_matmul_s1_golden_r_x + ((golden_matmul_s1_y - golden_A_min_1) * golden_A_stride_1)) - golden_A_min_0)] * golden_B[((golden_matmul_s1_x + ((golden_matmul_s1_golden_r_x - golden_B_min_1) * golden_B_stride_1)) - golden_B_min_0)]));
             }
         }
     }

@@ -142,7 +142,7 @@ CASTS = [  # source dtype, value, destination type, expected
     (np.int32, -1, UInt(8), 255), (np.int8, -1, Int(32), -1), (np.uint8, 255, Int(32), 255),
     (np.int16, -2, UInt(32), 2**32 - 2), (np.uint32, 2**32 - 1, Float(64), 2.0**32 - 1),
     (np.int32, -3, Float(32), -3.0), (np.float64, 0.1, Float(32), float(np.float32(0.1))),
-    (np.float32, 0.5, Bool(), 1), (np.float32, 0.0, Bool(), 0), (np.int32, 256, Bool(), 1),
+    (np.float32, 0.5, Bool(), 0), (np.float32, 0.0, Bool(), 0), (np.int32, 256, Bool(), 0),
     (np.uint8, 0, Bool(), 0), (np.int64, 2**40 + 5, Int(16), 5),
 ]
 

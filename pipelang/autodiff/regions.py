@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pipelang import ir
 from pipelang.autodiff.errors import NotDifferentiableError
-from pipelang.lowering.analysis.environment import definition_exprs
 from pipelang.lowering.analysis.intervals import Interval, bounds_of_expr, interval_union
 from pipelang.lowering.simplify import simplify
 from pipelang.var import var_symbol
@@ -62,5 +61,3 @@ def infer_regions(output_fn, output_region: list, order: list) -> dict:
         regions[sym] = [Interval(simplify(i.min), simplify(i.max)) for i in box]
     return regions
 
-
-__all__ = ["infer_regions", "stage_scope", "definition_exprs"]

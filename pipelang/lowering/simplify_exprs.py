@@ -28,8 +28,8 @@ from pipelang.ir.visitor import free_symbols
 from pipelang.lowering.analysis.const_bounds import constant_bounds
 from pipelang.lowering.analysis.evaluate import (fold_binary, fold_cast, fold_compare,
                                                  fold_intrinsic, is_lossless_cast, no_overflow)
-from pipelang.lowering.analysis.linear import (LinearForm, linear_difference, linear_form,
-                                               same_expr, same_shape)
+from pipelang.lowering.analysis.linear import (LinearForm, _field_names, linear_difference,
+                                               linear_form, same_expr, same_shape)
 
 _CONSTS = (N.IntImm, N.UIntImm, N.FloatImm)
 
@@ -77,6 +77,11 @@ class ExprSimplifier:
         # end from ends it simplified before, which are then not walked again
         # (without it, a chain of n operations costs n^2).
         self._memo: dict | None = {} if memo else None
+        # The scalar integer lets in scope that stay bound, by a shallow key of
+        # their value: a later let of the same value (or of it plus a constant)
+        # is written in terms of the earlier one, so that differences such as
+        # `f.s1.x.max - f.s1.x.min` fold to the constant they are.
+        self._let_values: dict = {}
 
     def expr(self, e: N.Expr) -> N.Expr:
         memo = self._memo
@@ -627,24 +632,35 @@ class ExprSimplifier:
         try:
             while type(node) is cls:
                 value = self.expr(node.value)
+                scalar_int = _is_int(value.type) and value.type.is_scalar()
+                if scalar_int:
+                    value = self._reuse_let(value)
                 replacement, inner = self._let_replacement(node.sym, value)
+                key = None
                 if replacement is not None:
                     self.bindings[node.sym] = (replacement, free_symbols(replacement))
                     if inner is not None and _is_int(inner[1].type):
                         self.var_bounds[inner[0]] = self.const_bounds(inner[1])
-                elif _is_int(value.type) and value.type.is_scalar():
+                elif scalar_int:
                     self.var_bounds[node.sym] = self.const_bounds(value)
-                links.append((node, value, replacement, inner))
+                    key = _shallow_key(value)
+                    self._let_values.setdefault(key, []).append((value, node.sym))
+                links.append((node, value, replacement, inner, key))
                 node = node.body
             body = self.visit_body(node)
         finally:
-            for link, _, replacement, inner in links:
+            for link, _, replacement, inner, key in links:
                 self.bindings.pop(link.sym, None)
                 self.var_bounds.pop(link.sym, None)
                 if inner is not None:
                     self.var_bounds.pop(inner[0], None)
+                if key is not None:
+                    entries = self._let_values[key]
+                    entries.pop()
+                    if not entries:
+                        del self._let_values[key]
         used = self.used
-        for link, value, replacement, inner in reversed(links):
+        for link, value, replacement, inner, _ in reversed(links):
             if replacement is None:
                 sym = link.sym
             elif inner is not None:
@@ -658,6 +674,30 @@ class ExprSimplifier:
             else:
                 body = cls(sym, value, body)
         return body
+
+    def _reuse_let(self, value):
+        """`value`, or a let variable in scope bound to it (plus a constant)."""
+        if not self._let_values:
+            return value
+        sym = self._bound_to(value)
+        if sym is not None:
+            self.used.add(sym)
+            return N.Variable(value.type, sym)
+        cls = type(value)
+        if (cls is Add or cls is Sub) and type(value.b) in _CONSTS:
+            sym = self._bound_to(value.a)
+            if sym is not None:
+                self.used.add(sym)
+                return cls(N.Variable(value.type, sym), value.b)
+        return value
+
+    def _bound_to(self, value):
+        entries = self._let_values.get(_shallow_key(value))
+        if entries:
+            for bound, sym in reversed(entries):
+                if same_expr(bound, value):
+                    return sym
+        return None
 
     def _let_replacement(self, sym, value):
         """What to substitute for `sym`, and a scalar let (sym, value) to keep, if any."""
@@ -684,6 +724,24 @@ class ExprSimplifier:
         return self.expr(body)
 
     # The statement half overrides visit_body for LetStmt bodies.
+
+
+def _shallow_key(e, depth: int = 3):
+    """A hashable summary of the top `depth` levels of `e` (equal for equal Exprs)."""
+    cls = type(e)
+    if cls is N.Variable:
+        return id(e.sym)
+    if cls in _CONSTS:
+        return (cls, e.value)
+    if depth == 0:
+        return cls
+    d = depth - 1
+    return (cls,) + tuple(_shallow_key(c, d) if isinstance(c, N.Expr) else None
+                          for c in _children(e))
+
+
+def _children(e):
+    return [getattr(e, name) for name in _field_names(type(e))]
 
 
 def _decide(cls, lo, hi):

@@ -280,6 +280,25 @@ def test_extent_one_loop_keeps_let_of_complex_min():
     assert isinstance(got, LetStmt) and got.sym is x, to_string(got)
 
 
+def test_let_of_an_earlier_lets_value_reuses_it():
+    # Bounds inference binds min and max of a region separately; a max that is
+    # the min's value plus a constant is written as min + c, so the extent
+    # between them folds to a constant (a constant-size, stack allocation).
+    mn, mx, ext = Symbol("f.min"), Symbol("f.max"), Symbol("f.extent")
+    value = Add(Min(Mul(X, i32(64)), Sub(Y, i32(64))), Z)
+    s = LetStmt(mn, value,
+                LetStmt(mx, Add(value, i32(63)),
+                        LetStmt(ext, Add(Sub(var(mx), var(mn)), i32(1)),
+                                Block((Store(buf, var(ext), var(mn)), Store(buf, var(mx), X))))))
+    check(s, LetStmt(mn, value, Block((Store(buf, i32(64), var(mn)),
+                                       Store(buf, Add(var(mn), i32(63)), X)))))
+    # A repeated value becomes the earlier variable, only while it is in scope.
+    c = Symbol("c")
+    s = Block((LetStmt(mn, value, Store(buf, var(mn), X)),
+               LetStmt(c, value, Store(buf, var(c), X))))
+    assert simplify(s) is s
+
+
 # ---------------------------------------------------------------- property tests
 
 INT_TYPES = [Int(32), UInt(8), Int(16), UInt(16), Int(8), UInt(32)]

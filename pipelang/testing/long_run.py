@@ -56,6 +56,9 @@ def _commit() -> str:
 
 def run_chunks(first: int, programs: int, schedules: int, chunk: int, out: str,
                regressions: str | None, module: str = "pipelang") -> dict:
+    # Every generated program is new, so the on-disk compile cache only costs
+    # (each store scans the cache directory to evict): leave it off unless asked.
+    os.environ.setdefault("PIPELANG_CACHE", "0")
     from pipelang.testing import differential
     hl = importlib.import_module(module)
     try:

@@ -134,7 +134,11 @@ def fold_compare(cls, a, b) -> bool:
 def fold_cast(to: Type, frm: Type, value):
     """Cast a scalar `value` of type `frm` to `to`."""
     if to.is_bool():
-        return value != 0
+        # As in Halide (a Bool is a 1-bit UInt): the low bit of the value,
+        # truncated toward zero first when it is a float. 2 and 2.0 are false.
+        if frm.is_float():
+            return bool(math.trunc(value) & 1) if math.isfinite(value) else False
+        return bool(int(value) & 1)
     if to.is_float():
         return wrap(to, float(value) if not frm.is_float() else value)
     if frm.is_float():

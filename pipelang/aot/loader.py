@@ -13,6 +13,7 @@ Halide's message and error code.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import threading
 
@@ -97,7 +98,12 @@ def _object_members(path: str) -> list[bytes]:
 
 
 class _Loaded:
-    """Keeps the code of a loaded artifact alive; resolves its symbols."""
+    """The code of a loaded artifact; resolves its symbols.
+
+    The artifact carries its own thread pool, whose worker threads live in
+    this code once a parallel loop has run and are never joined, so the code
+    must outlive them: it is kept for the life of the process (`_loaded`
+    holds every one), as a shared library that is never dlclose()d."""
 
     def __init__(self, path: str, data: bytes | None = None):
         self.path = path
@@ -244,9 +250,26 @@ class RawBuffer:
         self.address = ctypes.addressof(hb)
 
 
+def _loaded(path: str, data: bytes | None = None) -> _Loaded:
+    # Loaded code is never freed (see _Loaded), so the same artifact loaded
+    # again reuses the code, thread pool and all, instead of adding another.
+    if data is not None:
+        key = ("data", hashlib.sha256(data).hexdigest())
+    else:
+        st = os.stat(path)
+        key = ("file", os.path.realpath(path), st.st_mtime_ns, st.st_size)
+    loaded = _LOADED_BY_KEY.get(key)
+    if loaded is None:
+        loaded = _LOADED_BY_KEY[key] = _Loaded(path, data)
+    return loaded
+
+
+_LOADED_BY_KEY: dict = {}
+
+
 def load_object(data: bytes, name: str) -> AotFunction:
     """`name` from an object file's bytes (a host-target AotModule's output)."""
-    return AotFunction(_Loaded(f"<object {name}>", data), name)
+    return AotFunction(_loaded(f"<object {name}>", data), name)
 
 
 def load_library(path: str, name: str | None = None) -> AotFunction:
@@ -255,4 +278,4 @@ def load_library(path: str, name: str | None = None) -> AotFunction:
         raise HalideError(f"load_library: no such file {path}")
     if name is None:
         name = os.path.basename(path).split(".")[0]
-    return AotFunction(_Loaded(path), name)
+    return AotFunction(_loaded(path), name)

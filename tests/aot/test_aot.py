@@ -6,6 +6,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -370,3 +371,34 @@ def test_header_matches_halide_prototype(tmp_path):
     def prototypes(path):
         return [line for line in open(path) if line.startswith(("int scaled", "const struct"))]
     assert prototypes(tmp_path / "p.h") == prototypes(tmp_path / "h.h")
+
+
+def test_loaded_code_outlives_its_thread_pool(tmp_path):
+    # An artifact's own thread pool keeps worker threads in its code, so the
+    # code is never freed; loading the same artifact again reuses it (a fresh
+    # load per call once freed code that parked workers later woke into).
+    script = tmp_path / "reload.py"
+    script.write_text(
+        "import gc, os, sys, numpy as np\n"
+        "import pipelang as hl\n"
+        "x, y = hl.Var('x'), hl.Var('y')\n"
+        "paths = []\n"
+        "for k in range(3):\n"
+        "    inp = hl.ImageParam(hl.UInt(8), 2, 'input'); off = hl.Param(hl.UInt(8), 'offset')\n"
+        "    f = hl.Func('brighter%d' % k); e = inp[x, y] + off\n"
+        "    for j in range(k): e = e * 3 + inp[x, y]\n"
+        "    f[x, y] = e\n"
+        "    f.vectorize(x, 16).parallel(y)\n"
+        "    p = os.path.join(sys.argv[1], 'brighter%d.o' % k)\n"
+        "    f.compile_to_object(p, [inp, off], 'brighter%d' % k); paths.append(p)\n"
+        "a = np.arange(64 * 64, dtype=np.uint8).reshape(64, 64)\n"
+        "for i in range(90):\n"
+        "    lib = hl.load_library(paths[i % 3]); out = np.zeros_like(a); lib(a, 3, out)\n"
+        "    assert out[5, 7] == np.uint8(a[5, 7] + 3) or i % 3\n"
+        "    del lib; gc.collect()\n"
+        "print(len(os.listdir('/proc/self/task')) if os.path.isdir('/proc/self/task') else 0)\n")
+    env = dict(os.environ, HL_NUM_THREADS="2")
+    run = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                         text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert int(run.stdout.split()[-1]) < 12     # three pools, not ninety

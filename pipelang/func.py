@@ -325,6 +325,22 @@ class Func:
         self._stage0().partition(var, policy)
         return self
 
+    def never_partition(self, *vars_):
+        self._stage0().never_partition(*vars_)
+        return self
+
+    def always_partition(self, *vars_):
+        self._stage0().always_partition(*vars_)
+        return self
+
+    def never_partition_all(self):
+        self._stage0().never_partition_all()
+        return self
+
+    def always_partition_all(self):
+        self._stage0().always_partition_all()
+        return self
+
     def serial(self, var):
         self._stage0().serial(var)
         return self

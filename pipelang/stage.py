@@ -17,6 +17,14 @@ from pipelang.schedule import DeviceAPI, Dim, Partition, Split, SplitKind, TailS
 from pipelang.var import Var, unique_name
 
 
+def _flat_vars(vars_) -> list:
+    """The vars of never_partition([x, y]) / never_partition(x, y)."""
+    out = []
+    for v in vars_:
+        out.extend(v if isinstance(v, (list, tuple)) else (v,))
+    return out
+
+
 def _var_name(v) -> str:
     if isinstance(v, str):
         return v
@@ -102,6 +110,34 @@ class Stage:
         i = self._find_dim(_var_name(var), "set its partition policy")
         dims = self._sched.dims
         dims[i] = dataclasses.replace(dims[i], partition=policy)
+        self._sched.touched = True
+        touch()
+        return self
+
+    def never_partition(self, *vars_):
+        """Keep the loops over `vars_` whole (Partition.Never on each). Halide's
+        Python API takes one list of vars; a bare var or several are accepted too."""
+        for v in _flat_vars(vars_):
+            self.partition(v, Partition.Never)
+        return self
+
+    def always_partition(self, *vars_):
+        """Require that the loops over `vars_` be partitioned (Partition.Always on each)."""
+        for v in _flat_vars(vars_):
+            self.partition(v, Partition.Always)
+        return self
+
+    def never_partition_all(self):
+        """Partition.Never on every loop this stage has now (later splits start at Auto, as Halide's)."""
+        return self._partition_all(Partition.Never)
+
+    def always_partition_all(self):
+        """Partition.Always on every loop this stage has now."""
+        return self._partition_all(Partition.Always)
+
+    def _partition_all(self, policy):
+        dims = self._sched.dims
+        dims[:] = [dataclasses.replace(d, partition=policy) for d in dims]
         self._sched.touched = True
         touch()
         return self

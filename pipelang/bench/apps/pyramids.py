@@ -1,4 +1,5 @@
-"""Halide's apps/local_laplacian with its own CPU schedule (8 pyramid levels).
+"""Halide's apps/local_laplacian (8 pyramid levels) and apps/interpolate
+(10 levels), each with its own CPU schedule.
 
 The app's Params (levels = 8, alpha = beta = 1) are Python constants here, the
 same for both compilers. Left out of both schedules: never_partition() and
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..benchmark import Benchmark, Tolerance
+from ..benchmark import Benchmark, Tolerance, _vec
 
 J = 8  # pyramid levels
 LEVELS, ALPHA, BETA = 8, 1.0, 1.0
@@ -233,4 +234,155 @@ LOCAL_LAPLACIAN = Benchmark(
 )
 
 
-PYRAMID_APPS = (LOCAL_LAPLACIAN,)
+# --------------------------------------------------------------------------
+# apps/interpolate: fill in an RGBA image's transparent pixels from a
+# pyramid of alpha-weighted downsamplings, upsampled back and composited
+# level by level, then normalized by alpha. 10 levels; the boundary condition
+# at level 4 keeps the coarse levels' footprint from growing far off the image.
+
+INTERP_LEVELS = 10
+
+
+def _rgba_inputs(rng, width, height):
+    # Colour everywhere, but opaque only at about one pixel in eight (alpha in
+    # 0.3 .. 1): the pyramid fills in the rest.
+    rgb = rng.uniform(0.0, 1.0, size=(3, height, width))
+    alpha = np.where(rng.uniform(size=(1, height, width)) < 0.125, rng.uniform(0.3, 1.0, size=(1, height, width)), 0)
+    return {"input": np.concatenate([rgb, alpha]).astype(np.float32)}
+
+
+def build_interpolate(hl, inputs, levels=INTERP_LEVELS):
+    f32 = hl.f32
+    _, height, width = inputs["input"].shape
+    buf = hl.Buffer(inputs["input"])
+    x, y, c = hl.Var("x"), hl.Var("y"), hl.Var("c")
+
+    def funcs(name):
+        return [hl.Func(f"{name}_{i}") for i in range(levels)]
+
+    downsampled, downx, interpolated = funcs("downsampled"), funcs("downx"), funcs("interpolated")
+    upsampled, upsampledx = funcs("upsampled"), funcs("upsampledx")
+    clamped = hl.BoundaryConditions.repeat_edge(buf)
+    downsampled[0][x, y, c] = hl.select(c < 3, clamped[x, y, c] * clamped[x, y, 3], clamped[x, y, 3])
+    for l in range(1, levels):
+        prev = downsampled[l - 1]
+        if l == 4:  # the app's mid-pyramid boundary condition (a lambda there)
+            w, h = width // (1 << (l - 1)), height // (1 << (l - 1))
+            prev = hl.lambda_func(x, y, c, prev[hl.clamp(x, 0, w), hl.clamp(y, 0, h), c])
+        downx[l][x, y, c] = (prev[x * 2 - 1, y, c] + f32(2) * prev[x * 2, y, c] + prev[x * 2 + 1, y, c]) * f32(0.25)
+        downsampled[l][x, y, c] = (
+            downx[l][x, y * 2 - 1, c] + f32(2) * downx[l][x, y * 2, c] + downx[l][x, y * 2 + 1, c]
+        ) * f32(0.25)
+    interpolated[levels - 1][x, y, c] = downsampled[levels - 1][x, y, c]
+    for l in range(levels - 2, -1, -1):
+        upsampledx[l][x, y, c] = (interpolated[l + 1][x // 2, y, c] + interpolated[l + 1][(x + 1) // 2, y, c]) / f32(2)
+        upsampled[l][x, y, c] = (upsampledx[l][x, y // 2, c] + upsampledx[l][x, (y + 1) // 2, c]) / f32(2)
+        alpha = f32(1) - downsampled[l][x, y, 3]
+        interpolated[l][x, y, c] = downsampled[l][x, y, c] + alpha * upsampled[l][x, y, c]
+    normalize = hl.Func("interpolate")
+    normalize[x, y, c] = interpolated[0][x, y, c] / interpolated[0][x, y, 3]
+
+    vec = _vec(hl, hl.Float(32))
+    xo, xi, yo, yi = hl.Var("xo"), hl.Var("xi"), hl.Var("yo"), hl.Var("yi")
+    for l in range(1, levels - 1):
+        downsampled[l].compute_root().never_partition([x]).reorder(x, c, y).split(y, yo, yi, 8).parallel(
+            yo
+        ).vectorize(x, vec)
+    # downsampled[0] is recomputed per strip of downsampled[1] (a clone of
+    # it for downx[1] only), not computed at root.
+    downsampled[0].clone_in(downx[1]).store_at(downsampled[1], yo).compute_at(downsampled[1], yi).reorder(
+        c, x, y
+    ).unroll(c).vectorize(x, vec).never_partition([y])
+    normalize.bound(x, 0, width).bound(y, 0, height).bound(c, 0, 3).never_partition([y])
+    normalize.split(x, xo, xi, vec).split(y, yo, yi, 32).reorder(xi, c, xo, yi, yo).unroll(c).vectorize(xi).parallel(yo)
+    for l in range(1, levels):
+        interpolated[l].store_at(normalize, yo).compute_at(normalize, yi).never_partition_all().vectorize(x, vec)
+    return normalize
+
+
+class _Level:
+    """A level's values on the box [x0, x0 + w) x [y0, y0 + h), channels first."""
+
+    def __init__(self, a, x0, y0):
+        self.a, self.x0, self.y0 = a, x0, y0
+
+    def at(self, xs, ys):  # values at the integer coordinates ys[:, None], xs[None, :]
+        return self.a[:, (ys - self.y0)[:, None], (xs - self.x0)[None, :]]
+
+
+def reference_interpolate(inputs, levels=INTERP_LEVELS):
+    f = np.float32
+    img = inputs["input"]
+    _, h, w = img.shape
+    # The boxes each level is needed on: for the upsampling (level l + 1 at
+    # x // 2 and (x + 1) // 2 for level l's x) and for the downsampling of
+    # the level above (2x - 1 .. 2x + 1, clamped into [0, w >> 3] at level 4).
+    up = [(0, w - 1, 0, h - 1)]
+    for _ in range(1, levels):
+        xa, xb, ya, yb = up[-1]
+        up.append((xa // 2, (xb + 1) // 2, ya // 2, (yb + 1) // 2))
+    need = [None] * levels
+    need[levels - 1] = up[levels - 1]
+    for l in range(levels - 2, -1, -1):
+        xa, xb, ya, yb = need[l + 1]
+        d = (2 * xa - 1, 2 * xb + 1, 2 * ya - 1, 2 * yb + 1)
+        if l + 1 == 4:
+            cw, ch = w >> 3, h >> 3
+            d = (min(max(d[0], 0), cw), min(max(d[1], 0), cw), min(max(d[2], 0), ch), min(max(d[3], 0), ch))
+        u = up[l]
+        need[l] = (min(d[0], u[0]), max(d[1], u[1]), min(d[2], u[2]), max(d[3], u[3]))
+
+    def rng(a, b):
+        return np.arange(a, b + 1)
+
+    xa, xb, ya, yb = need[0]
+    ys, xs = np.clip(rng(ya, yb), 0, h - 1), np.clip(rng(xa, xb), 0, w - 1)
+    px = img[:, ys[:, None], xs[None, :]]
+    down = [_Level(np.concatenate([px[:3] * px[3:], px[3:]]), xa, ya)]
+    for l in range(1, levels):
+        prev = down[-1]
+        xa, xb, ya, yb = need[l]
+        xs, ys = rng(xa, xb), rng(ya - 0, yb)
+        rows = rng(2 * ya - 1, 2 * yb + 1)
+
+        def sample(cols, rows_):
+            if l == 4:
+                cols, rows_ = np.clip(cols, 0, w >> 3), np.clip(rows_, 0, h >> 3)
+            return prev.at(cols, rows_)
+
+        dx = (sample(2 * xs - 1, rows) + f(2) * sample(2 * xs, rows) + sample(2 * xs + 1, rows)) * f(0.25)
+        dx = _Level(dx, xa, 2 * ya - 1)
+        d = (dx.at(xs, 2 * ys - 1) + f(2) * dx.at(xs, 2 * ys) + dx.at(xs, 2 * ys + 1)) * f(0.25)
+        down.append(_Level(d, xa, ya))
+    xa, xb, ya, yb = up[levels - 1]
+    interp = _Level(down[levels - 1].at(rng(xa, xb), rng(ya, yb)), xa, ya)
+    for l in range(levels - 2, -1, -1):
+        xa, xb, ya, yb = up[l]
+        xs, ys = rng(xa, xb), rng(ya, yb)
+        rows = rng(ya // 2, (yb + 1) // 2)
+        ux = _Level((interp.at(xs // 2, rows) + interp.at((xs + 1) // 2, rows)) / f(2), xa, ya // 2)
+        u = (ux.at(xs, ys // 2) + ux.at(xs, (ys + 1) // 2)) / f(2)
+        d = down[l].at(xs, ys)
+        interp = _Level(d + (f(1) - d[3:]) * u, xa, ya)
+    out = interp.at(rng(0, w - 1), rng(0, h - 1))
+    return np.ascontiguousarray(out[:3] / out[3:], dtype=np.float32)
+
+
+INTERPOLATE = Benchmark(
+    name="interpolate",
+    description="apps/interpolate: fill transparent pixels from a 10-level alpha pyramid, float32 RGBA",
+    sizes={
+        "tiny": dict(width=96, height=64),
+        "small": dict(width=384, height=640),
+        "medium": dict(width=768, height=1280),
+        "full": dict(width=1536, height=2560),
+    },
+    make_inputs=_rgba_inputs,
+    build=build_interpolate,
+    reference=reference_interpolate,
+    tolerance=Tolerance(rtol=1e-5, atol=1e-5),
+    peer_tolerance=Tolerance(rtol=1e-5, atol=1e-5),
+)
+
+
+PYRAMID_APPS = (LOCAL_LAPLACIAN, INTERPOLATE)

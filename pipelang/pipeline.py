@@ -610,8 +610,11 @@ class Pipeline:
                                    f"pipeline has {len(types)} outputs")
             i = 0
             for fn in fns:
+                # As in Halide, each output Func has its own region (its
+                # buffers); a Tuple's elements share their Func's.
+                first = bufs[i]
                 for t in fn.output_types:
-                    self._check_output(fn, bufs[i], t, bufs[0])
+                    self._check_output(fn, bufs[i], t, first)
                     i += 1
             return bufs
         for fn in fns:
@@ -647,8 +650,9 @@ class Pipeline:
                                f"{arr.strides[-1] // arr.itemsize} in dimension 0, but it must be 1")
         for d in range(buf.dimensions() if buf is not first else 0):
             if (buf.dim(d).min(), buf.dim(d).extent()) != (first.dim(d).min(), first.dim(d).extent()):
-                raise BufferError_(f"Output buffers of a pipeline must all cover the same region; "
-                                   f"{buf.name()} differs from {first.name()} in dimension {d}")
+                raise BufferError_(f"The output buffers of Tuple Func {fn.name} must all cover the "
+                                   f"same region; {buf.name()} differs from {first.name()} in "
+                                   f"dimension {d}")
 
     def add_requirement(self, condition, *args) -> None:
         """Fail a run unless `condition` (of Params and buffer fields) holds, with

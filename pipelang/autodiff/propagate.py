@@ -107,6 +107,7 @@ class _Builder:
         self.result = {}       # (name, update_id) -> Func
         self.created = []      # every Func built, for the default schedule
         self._staged = {}      # (buffer symbol, dimension) -> transposed copy
+        self.extents = {}      # Func name -> [(min, extent)] of constants, where known
 
     # ------------------------------------------------------------ Funcs
 
@@ -133,7 +134,18 @@ class _Builder:
         if fn.sym not in self.final:
             self.final[fn.sym] = self._new(f"{fn.name}_{len(fn.updates) - 1}_d_def__", fn.args,
                                            fn.output_types)
+            self._record_extents(self.final[fn.sym], self.regions.get(fn.sym))
         return self.final[fn.sym]
+
+    def _record_extents(self, f, region) -> None:
+        """Remember `f`'s region where it is constant (the default schedule tiles it)."""
+        if region is None:
+            return
+        box = []
+        for iv in region:
+            lo, hi = ir.const_value(simplify(iv.min)), ir.const_value(simplify(iv.max))
+            box.append((lo, hi - lo + 1) if lo is not None and hi is not None else (None, None))
+        self.extents[f.name()] = box
 
     def _target_region(self, leaf):
         """[Interval] over which the adjoint of a leaf is realized, where known."""
@@ -161,6 +173,7 @@ class _Builder:
                 names = [f"i{d}" for d in range(len(leaf.args))]
                 self.targets[leaf.fn] = (self._new(f"{owner.name()}_d__", names, leaf.type),
                                          owner.name())
+                self._record_extents(self.targets[leaf.fn][0], self._target_region(leaf))
             return self.targets[leaf.fn][0]
         return self.final_adjoint(registry[leaf.fn])
 
@@ -553,5 +566,5 @@ def build(output, adjoint=None, output_bounds=None) -> dict:
     b.created.append(out_adj)
     b.run(out_adj)
     from pipelang.autodiff.default_schedule import schedule_adjoints
-    schedule_adjoints(b.created)
+    schedule_adjoints(b.created, b.extents)
     return b.result

@@ -8,8 +8,10 @@ input, the weights and the bias. The same Python source runs on pipelang and
 on real Halide (`propagate_adjoints` is Halide's API); each compiler's
 gradient Funcs are scheduled automatically: pipelang's default gradient
 schedule, Halide's Li2018 gradient autoscheduler (its plugin, shipped in the
-halide wheel). The forward conv is scheduled by hand for pipelang and by Li2018 for
-Halide (each gradient Func recomputes it: there are no saved activations).
+halide wheel). The forward conv is scheduled by hand for pipelang
+(register-blocked) and by Li2018 for Halide. The three gradients are realized
+as one Pipeline, so the forward conv and the ReLU mask they share are
+computed once (a Pipeline's outputs may differ in shape, as in Halide).
 numpy computes the same three gradients with einsum (forward once, then
 backward). PyTorch CPU autograd is timed too when torch is installed.
 Every result is checked against numpy before it is timed.
@@ -48,16 +50,28 @@ def build(hl, inputs, schedule_forward=True):
     conv[c, x, y, n] = bias[c]
     conv[c, x, y, n] += wts[c, r.x, r.y, r.z] * inp[r.z, x + r.x, y + r.y, n]
     relu[c, x, y, n] = hl.max(hl.f32(0), conv[c, x, y, n])
-    # The forward conv, by hand: vectors of output channels accumulate in
-    # registers across the whole reduction; images and rows in parallel.
-    if schedule_forward:
-        vec = min(K, hl.get_host_target().natural_vector_size(hl.Float(32)))
-        co, ci = hl.Var("co"), hl.Var("ci")
-        conv.compute_root().vectorize(c, vec).parallel(y)
-        conv.update().split(c, co, ci, vec).reorder(ci, r.x, r.y, r.z, co, x, y, n).vectorize(ci).parallel(y)
     seed = hl.Func("seed")
     seed[c, x, y, n] = d_out[c, x, y, n]
     d = hl.propagate_adjoints(relu, seed, [(0, K), (0, W), (0, W), (0, N)])
+    # The forward conv (scheduled after differentiation, which reads its
+    # definitions: an rfactor before it would be differentiated too), by
+    # hand, register-blocked as Halide's conv_layer app:
+    # the reduction runs in an intermediate (rfactor) per tile of `tw`
+    # vectors of output channels by `th` columns, whose accumulators stay in
+    # registers across the whole reduction; rows and images in parallel.
+    if schedule_forward:
+        vec = min(K, hl.get_host_target().natural_vector_size(hl.Float(32)))
+        tw = next(t for t in (4, 3, 2, 1) if K % (vec * t) == 0)
+        th = next(t for t in (4, 2, 1) if W % t == 0)
+        co, ci, xo, xi = hl.Var("co"), hl.Var("ci"), hl.Var("xo"), hl.Var("xi")
+        conv.compute_root().vectorize(c, vec).parallel(y)
+        intm = conv.update().rfactor([])
+        conv.update().split(c, co, ci, vec * tw).split(x, xo, xi, th) \
+            .reorder(ci, xi, co, xo, y, n).vectorize(ci, vec).parallel(y)
+        cc, cx = intm.args()[0], intm.args()[1]
+        intm.compute_at(conv, co).bound_extent(cc, vec * tw).bound_extent(cx, th) \
+            .vectorize(cc, vec).unroll(cc).unroll(cx)
+        intm.update().reorder(cc, cx, r.x, r.y, r.z).vectorize(cc, vec).unroll(cc).unroll(cx)
     return [(d[inp], [C, Wp, Wp, N]), (d[wts], [K, 3, 3, C]), (d[bias], [K])]
 
 
@@ -119,13 +133,15 @@ def _run_compiler(name, hl, inputs, want, reps):
     if name == "halide":
         _halide_li2018(hl, outs)
     bufs = [hl.Buffer(hl.Float(32), extents) for _, extents in outs]
-    for f, _ in outs:
-        f.compile_jit()
+    # One Pipeline of the three outputs (of different shapes, as Halide
+    # allows): what they share, the forward conv and the ReLU mask, is
+    # computed once.
+    p = hl.Pipeline([f for f, _ in outs])
+    p.compile_jit()
     compile_s = time.perf_counter() - t0
 
     def go():
-        for (f, _), b in zip(outs, bufs):
-            f.realize(b)
+        p.realize(bufs)
     go()
     for b, w, what in zip(bufs, want, ("input", "weights", "bias")):
         err = float(np.max(np.abs(np.asarray(b) - w)))

@@ -32,6 +32,7 @@ from pipelang.lowering.storage_flattening import flatten_storage, strip_producer
 from pipelang.lowering.storage_folding import fold_storage
 from pipelang.lowering.tracing import inject_tracing
 from pipelang.lowering.unroll_loops import unroll_loops
+from pipelang.lowering.unswitch_loops import unswitch_loops
 from pipelang.lowering.vectorize_loops import vectorize_loops
 from pipelang.lowering.wrap_calls import wrap_calls
 
@@ -128,6 +129,10 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
     # Last: partitioning duplicates loop bodies, so it comes after everything
     # that rewrites them.
     s = run("partition_loops", partition_loops, s, *_partition_policies(env))
+    if not gpu:
+        # After partitioning: tail guards that a loop doesn't change leave it,
+        # so the steady state of a register-tiled reduction has no branch.
+        s = run("unswitch_loops", unswitch_loops, s)
     if gpu:
         # After every pass that duplicates or rewrites loop bodies: fusion
         # places barriers, which must stay at block level.

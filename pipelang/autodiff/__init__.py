@@ -53,4 +53,43 @@ def propagate_adjoints(output, adjoint=None, output_bounds=None) -> Derivative:
     return Derivative(build(output, adjoint, output_bounds))
 
 
-__all__ = ["Derivative", "propagate_adjoints", "NotDifferentiableError"]
+def autoschedule_gradients(outputs, target=None, params=None):
+    """One Pipeline of gradient Funcs, scheduled by the autoscheduler.
+
+    `outputs` is a list of `(func, extents)` (the region each will be
+    realized over, from 0; it becomes the Func's estimates) or of Funcs whose
+    estimates are set. The default schedule's register blocking is undone
+    first, so the autoscheduler sees the algorithm `propagate_adjoints` wrote;
+    Funcs of the forward pipeline that the gradients read are scheduled
+    too. `params` defaults to Li2018 (Halide's gradient autoscheduler; here
+    the autoscheduler's greedy heuristic) with one task per CPU core; pass
+    `AutoschedulerParams("Adams2019", ...)` for its beam search. Returns
+    the Pipeline (realize it with one Buffer per output)::
+
+        d = hl.propagate_adjoints(loss)
+        p = autoschedule_gradients([(d[w], [K, 3, 3, C]), (d[b], [K])])
+        p.realize([dw_buffer, db_buffer])
+    """
+    import os
+
+    from pipelang.autodiff.default_schedule import undo_register_blocking
+    from pipelang.function import registry
+    from pipelang.lowering.analysis.environment import find_environment
+    from pipelang.pipeline import Pipeline
+    funcs = []
+    for o in outputs:
+        f, extents = o if isinstance(o, tuple) else (o, None)
+        if extents is not None:
+            f.set_estimates([(0, e) for e in extents])
+        funcs.append(f)
+    _, order = find_environment([f.function for f in funcs], registry)
+    undo_register_blocking(order)
+    if params is None:
+        from pipelang import AutoschedulerParams
+        params = AutoschedulerParams("Li2018", {"parallelism": os.cpu_count() or 1})
+    p = Pipeline(funcs)
+    p.apply_autoscheduler(target, params)
+    return p
+
+
+__all__ = ["Derivative", "propagate_adjoints", "autoschedule_gradients", "NotDifferentiableError"]

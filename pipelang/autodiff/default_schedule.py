@@ -21,7 +21,7 @@ their bounds checks refuse).
 Other updates keep a vector of their innermost in-place dimension inside the
 RVars, guarded (the `unswitch_loops` pass lifts the guard out of the RVar
 loops); scatters along an RVar stay serial. Users reschedule any of them by
-hand, or use the autoscheduler (`autoschedule_gradients`).
+hand, or autoschedule them (`pipelang.autodiff.autoschedule_gradients`).
 """
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ from pipelang.target import get_host_target
 from pipelang.var import Var
 
 Guard = TailStrategy.GuardWithIf
+
+# Function symbol -> (update index, its definition before the default
+# schedule's rfactor), so that `undo_register_blocking` can give the
+# autoscheduler the algorithm as propagate_adjoints wrote it.
+_rfactored: dict = {}
 
 
 def schedule_adjoints(funcs, extents=None) -> None:
@@ -109,10 +114,12 @@ def _register_block(f, fn, u, ext, lanes) -> bool:
     tw, d1, th = tile
     args = f.args()
     stage = f.update(len(fn.updates) - 1)
+    original = fn.updates[-1]
     try:
         intm = stage.rfactor([])
     except ScheduleError:
         return False                     # not an associative reduction
+    _rfactored[fn.sym] = (len(fn.updates) - 1, original)
     o0, t0 = Var(f"{fn.args[0]}_to"), Var(f"{fn.args[0]}_ti")
     stage = f.update(len(fn.updates) - 1)
     stage.split(args[0], o0, t0, lanes * tw, Guard)
@@ -143,3 +150,14 @@ def _register_block(f, fn, u, ext, lanes) -> bool:
         intm.unroll(iargs[d1])
         istage.unroll(iargs[d1])
     return True
+
+
+def undo_register_blocking(functions) -> None:
+    """Put back the updates the default schedule rfactored, in `functions`."""
+    from pipelang.function import touch
+    for fn in functions:
+        saved = _rfactored.pop(fn.sym, None)
+        if saved is not None:
+            k, original = saved
+            fn.updates[k] = original
+            touch()

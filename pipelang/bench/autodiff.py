@@ -1,6 +1,6 @@
 """Benchmark: the backward pass of a conv layer, from `propagate_adjoints`.
 
-    python -m pipelang.bench.autodiff [--size tiny|full] [--reps N]
+    python -m pipelang.bench.autodiff [--size tiny|full] [--reps N] [--autoschedule]
 
 A 3x3 convolution (C -> K channels) + bias + ReLU over a batch of N images,
 and, given the adjoint of its output, the gradients with respect to the
@@ -117,26 +117,35 @@ def _halide_li2018(hl, outs):
 
 
 def _time(fn, reps):
+    """(best wall ms, best CPU ms over all threads) of `reps` runs after a warm-up.
+    CPU time is what to compare on a loaded machine (it doesn't count waiting
+    for a core); on a quiet one, wall time."""
     fn()
-    best = float("inf")
+    wall = cpu = float("inf")
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
-    return best * 1e3
+        wall = min(wall, time.perf_counter() - t0)
+        cpu = min(cpu, time.process_time() - c0)
+    return wall * 1e3, cpu * 1e3
 
 
-def _run_compiler(name, hl, inputs, want, reps):
+def _run_compiler(name, hl, inputs, want, reps, autoschedule=False):
     t0 = time.perf_counter()
     # Li2018 schedules the whole gradient pipeline, the forward conv included.
-    outs = build(hl, inputs, schedule_forward=name != "halide")
+    outs = build(hl, inputs, schedule_forward=name == "pipelang" and not autoschedule)
+    bufs = [hl.Buffer(hl.Float(32), extents) for _, extents in outs]
     if name == "halide":
         _halide_li2018(hl, outs)
-    bufs = [hl.Buffer(hl.Float(32), extents) for _, extents in outs]
-    # One Pipeline of the three outputs (of different shapes, as Halide
-    # allows): what they share, the forward conv and the ReLU mask, is
-    # computed once.
-    p = hl.Pipeline([f for f, _ in outs])
+    if autoschedule:
+        from pipelang.autodiff import autoschedule_gradients
+        p = autoschedule_gradients(outs)
+        name = "pipelang (autoscheduled)"
+    else:
+        # One Pipeline of the three outputs (of different shapes, as Halide
+        # allows): what they share, the forward conv and the ReLU mask, is
+        # computed once.
+        p = hl.Pipeline([f for f, _ in outs])
     p.compile_jit()
     compile_s = time.perf_counter() - t0
 
@@ -147,36 +156,41 @@ def _run_compiler(name, hl, inputs, want, reps):
         err = float(np.max(np.abs(np.asarray(b) - w)))
         bound = 1e-3 * float(np.max(np.abs(w)))
         assert err <= bound, f"{name}: gradient of the {what} differs from numpy by {err}"
-    return (name, _time(go, reps), compile_s)
+    return (name, *_time(go, reps), compile_s)
 
 
-def run(size="full", reps=5, log=print, peers=("halide", "numpy", "torch")):
+def run(size="full", reps=5, log=print, peers=("halide", "numpy", "torch"), autoschedule=False):
+    """Rows of (name, wall ms, CPU ms, compile s), pipelang's first."""
     inputs = make_inputs(**SIZES[size])
     want = reference(inputs)
     rows = []
-    for name in ("pipelang",) + tuple(p for p in peers if p == "halide"):
+    runs = [("pipelang", False)] + [("pipelang", True)] * autoschedule + [
+        ("halide", False)] * ("halide" in peers)
+    for name, auto in runs:
         try:
             hl = importlib.import_module(name)
         except ImportError:
             continue
         try:
-            rows.append(_run_compiler(name, hl, inputs, want, reps))
+            rows.append(_run_compiler(name, hl, inputs, want, reps, auto))
         except Exception as e:  # a peer's failure is a result to report, not a crash
             if name == "pipelang":
                 raise
             log(f"  {name}: failed: {str(e).strip().splitlines()[-1]}")
     if "numpy" in peers:
-        rows.append(("numpy", _time(lambda: _numpy_backward(inputs), reps), 0.0))
+        rows.append(("numpy", *_time(lambda: _numpy_backward(inputs), reps), 0.0))
     try:
         if "torch" in peers:
             import torch
-            rows.append(("torch", _time_torch(torch, inputs, reps), 0.0))
+            rows.append(("torch", *_time_torch(torch, inputs, reps), 0.0))
     except ImportError:
         pass
-    base = rows[0][1]
-    log(f"conv layer backward, {SIZES[size]}: ms (ratio to pipelang), compile s")
-    for name, ms, comp in rows:
-        log(f"  {name:9s} {ms:10.2f}  ({ms / base:5.2f}x)  {comp:6.2f}")
+    wall0, cpu0 = rows[0][1], rows[0][2]
+    log(f"conv layer backward, {SIZES[size]}: wall ms (ratio to pipelang), "
+        f"CPU ms of all threads (ratio), compile s")
+    for name, wall, cpu, comp in rows:
+        log(f"  {name:25s} {wall:9.2f} ({wall / wall0:5.2f}x) {cpu:9.2f} ({cpu / cpu0:5.2f}x)"
+            f"  {comp:6.2f}")
     return rows
 
 
@@ -197,8 +211,10 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", choices=sorted(SIZES), default="full")
     p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--autoschedule", action="store_true",
+                   help="also time pipelang's gradients scheduled by autoschedule_gradients")
     a = p.parse_args(argv)
-    run(a.size, a.reps)
+    run(a.size, a.reps, autoschedule=a.autoschedule)
 
 
 if __name__ == "__main__":

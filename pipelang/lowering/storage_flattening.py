@@ -11,6 +11,8 @@ Buffers embedded in the algorithm, which may have any strides.
     realize f([m0, e0], [m1, e1]) { f(x, y) = g(x, y) }
   =>
     allocate f[e0 * e1] { f[(x - m0) + (y - m1)*e0] = g[(x - g.min.0) + (y - g.min.1)*g.stride.1] }
+
+A dimension whose realized extent is the constant 1 contributes no term.
 """
 from __future__ import annotations
 
@@ -44,6 +46,8 @@ class _Flatten(ir.IRMutator):
         mins, strides = layout
         idx = None
         for a, mn, st in zip(args, mins, strides):
+            if mn is None:
+                continue
             term = ir.Sub(a, mn)
             if not ir.is_const(st, 1):
                 term = ir.Mul(term, st)
@@ -58,7 +62,11 @@ class _Flatten(ir.IRMutator):
         for pos in order:
             strides[pos] = stride
             stride = ir.Mul(stride, node.bounds[pos].extent)
-        self.layouts[node.fn] = ([r.min for r in node.bounds], strides)
+        # A dimension of extent 1 adds nothing to the index: the one coordinate
+        # bounds inference allows there is its min (as for a Halide wrapper
+        # staging one value per loop iteration, which then reads as f[0]).
+        mins = [None if ir.is_const(r.extent, 1) else r.min for r in node.bounds]
+        self.layouts[node.fn] = (mins, strides)
         body = self.mutate(node.body)
         del self.layouts[node.fn]
         for i in reversed(range(len(node.types))):

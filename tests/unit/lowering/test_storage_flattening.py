@@ -50,3 +50,16 @@ def test_input_image_uses_its_descriptor():
     mn1 = ir.Variable(ir.Int(32), ir.buffer_min(img, 1))
     st1 = ir.Variable(ir.Int(32), ir.buffer_stride(img, 1))
     assert load.index == ir.Add(ir.Sub(a, mn0), ir.Mul(ir.Sub(b, mn1), st1))
+
+
+def test_dimension_of_extent_one_adds_no_index_term():
+    # A staging Func realized one row at a time: y's only coordinate is its min,
+    # so the index is x's term alone (the simplifier cannot see b == m1).
+    fn = _func()
+    m0, e0, m1 = var("m0"), var("e0"), var("m1")
+    a, b = var("a"), var("b")
+    s = ir.Realize(fn.sym, (ir.Int(32),), (ir.Range(m0, e0), ir.Range(m1, ir.i32(1))),
+                   ir.Provide(fn.sym, (ir.i32(0),), (a, b)))
+    got = flatten_storage(s, {fn.sym: fn}, [])
+    assert find_all(got, ir.Store)[0].index == ir.Sub(a, m0)
+    assert find_all(got, ir.Allocate)[0].size == ir.Mul(ir.Mul(ir.i32(1), e0), ir.i32(1))

@@ -17,6 +17,7 @@ ops for them they are expanded here (`lower_lerp`, `lower_mux`,
 from __future__ import annotations
 
 import builtins
+import math
 import itertools
 
 from pipelang import ir
@@ -658,7 +659,34 @@ def _fast(name: str, exact):
 fast_sin = _fast("fast_sin", sin)
 fast_cos = _fast("fast_cos", cos)
 fast_log = _fast("fast_log", log)
-fast_exp = _fast("fast_exp", exp)
+def fast_exp(x) -> Expr:
+    """Halide's fast approximation of `exp` for float32 (about 1e-5 relative error):
+    `2**k * p(r)` for `x = k*ln(2) + r`, with p a degree-5 polynomial. It is
+    plain arithmetic, so it vectorizes (a vector `exp` calls libm once per lane)."""
+    e = to_ir(x)
+    _require_float32("fast_exp", e)
+    t = e.type
+    lanes = t.lanes()
+    c = lambda v: make_const(t, v)  # noqa: E731
+    ln2 = c(math.log(2.0))  # rounded to float32, as logf(2)
+    k_real = ir.Variable(t, ir.Symbol("fast_exp.k_real"))
+    r = ir.Variable(t, ir.Symbol("fast_exp.r"))
+    r2 = ir.Mul(r, r)
+    # The polynomial in even and odd halves (shorter dependency chains), highest terms first.
+    even, odd = c(0.01314350012789660196), c(0.03668965196652099192)
+    even = ir.Add(ir.Mul(even, r2), c(0.16873890085469545053))
+    odd = ir.Add(ir.Mul(odd, r2), c(0.49970514590562437052))
+    even = ir.Add(ir.Mul(even, r2), c(1.0))
+    odd = ir.Add(ir.Mul(odd, r2), c(1.0))
+    poly = ir.Add(ir.Mul(even, r), odd)
+    # 2**k built in the exponent field, k clamped to the finite range.
+    it = ir.Int(32, lanes)
+    k = cast_ir(it, k_real)
+    biased = ir.Max(ir.Min(ir.Add(k, make_const(it, 127)), make_const(it, 255)), make_const(it, 0))
+    two_k = ir.Intrinsic(t, ir.Op.REINTERPRET,
+                         (ir.Intrinsic(it, ir.Op.SHIFT_LEFT, (biased, make_const(it, 23))),))
+    body = ir.Let(r.sym, ir.Sub(e, ir.Mul(k_real, ln2)), ir.Mul(poly, two_k))
+    return Expr(ir.Let(k_real.sym, ir.Intrinsic(t, ir.Op.FLOOR, (ir.Div(e, ln2),)), body))
 
 
 def fast_pow(x, y) -> Expr:

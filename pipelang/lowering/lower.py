@@ -17,6 +17,7 @@ from pipelang.lowering.analysis.arguments import find_arguments
 from pipelang.lowering.analysis.boxes import boxes_touched
 from pipelang.lowering.analysis.environment import find_environment
 from pipelang.lowering.bounds_inference import infer_bounds
+from pipelang.lowering.embed_buffers import embed_buffer_shapes
 from pipelang.lowering.entry_checks import add_entry_checks
 from pipelang.lowering.gpu_emulate import emulate_gpu_kernels
 from pipelang.lowering.gpu_fuse_thread_loops import fuse_gpu_thread_loops
@@ -116,6 +117,9 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
     # Hoisting moves allocations to loops or produce nodes, so markers must remain.
     s = run("hoist_storage", hoist_storage, s, env)
     s = run("strip_producer_consumer", strip_producer_consumer, s)
+    # After flattening, which writes loads' indices from the buffers' fields;
+    # before the simplifier that folds the constants it puts there.
+    s = run("embed_buffer_shapes", embed_buffer_shapes, s, args.inputs)
     # Vectorization needs constant loop extents, which simplification exposes.
     s = run("simplify", simplify, s)
     gpu = target is not None and target.has_feature("cuda")

@@ -346,16 +346,18 @@ def _with_body(node, body):
 class _InjectAt(ir.IRMutator):
     """Wrap the body of each target loop that `wanted(body)` accepts."""
 
-    def __init__(self, targets, wrap, wanted):
+    def __init__(self, targets, wrap, wanted, inside_vector=False):
         self.targets = targets
         self.wrap = wrap
         self.wanted = wanted
         self.count = 0
+        self.inside_vector = inside_vector
 
     def generic_mutate(self, node):
         if _is_site(node, self.targets) and self.wanted(node.body):
             self.count += 1
-            if isinstance(node, ir.For) and node.kind is ir.ForKind.VECTORIZED:
+            if (isinstance(node, ir.For) and node.kind is ir.ForKind.VECTORIZED
+                    and not self.inside_vector):
                 # The whole vectorized loop is one vector iteration: "inside" it
                 # is once around it, over the region of all its lanes.
                 return self.wrap(node)
@@ -412,17 +414,21 @@ def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
         return s                      # nothing uses it
     sites = _Sites(fn.sym)
     sites.visit(s)
+    inside_vector = False
     if compute.is_inlined():
         # A Func with updates cannot be inlined; as in Halide it is computed
-        # (and stored) at the innermost loop enclosing all its uses -- outside
-        # any vectorized loop, so it is computed once for all the lanes.
+        # (and stored) at the innermost loop enclosing all its uses. Inside a
+        # vectorized loop that is within its body, so vectorization widens the
+        # Func to one vector per element (a vector of partial sums for an
+        # inline `sum`) rather than a scalar loop over the lanes before it.
         loops = []
         for c in sites.common or []:
             if isinstance(c, ir.ProducerConsumer):
                 continue
-            if sites.kinds.get(c) is ir.ForKind.VECTORIZED:
-                break
             loops.append(c)
+            if sites.kinds.get(c) is ir.ForKind.VECTORIZED:
+                inside_vector = True
+                break
         compute = store = _level_of(loops[-1], env) if loops else LoopLevel.root()
     if store.is_inlined():
         store = compute
@@ -452,7 +458,7 @@ def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
         return realized(computed(s))
     same = store == compute
     inject = _InjectAt(_candidates(compute, env),
-                       (lambda b: realized(computed(b))) if same else computed, uses)
+                       (lambda b: realized(computed(b))) if same else computed, uses, inside_vector)
     out = inject.mutate(s)
     if inject.count == 0 or _count(out, fn.sym).outside:
         raise ScheduleError(_legal_message(fn, sites, env, directive()))

@@ -68,13 +68,13 @@ def measure(pipeline, dag, source: str | None, budget_s: float = 0.3) -> float:
 
 def autotune(pipeline, dag, params, candidates, report) -> list:
     """[("autotuned", state, predicted cost)] for the fastest measured state (or [])."""
-    from autoscheduler.cost_model import CostModel
+    from autoscheduler.cost_model import CostModel, load_model
     from autoscheduler.search import complete, options
     from autoscheduler.space import build_plan
     deadline = time.perf_counter() + params.autotune_budget_s
     show = params.verbose or sys.stderr.isatty()
     rng = random.Random(params.seed)
-    model = CostModel(dag)
+    model = CostModel(dag, load_model(params.weights), params)
     from autoscheduler.validate import check, probes
     probe_dags = probes(pipeline, dag)
     undo = _bind_inputs(dag)

@@ -6,6 +6,12 @@ schedule is written as a Python module defining `apply_schedule(pipeline)`.
 
     pipelang-autoschedule blur.py:make_blur -o blur_schedule.py --time-budget 5
     pipelang-autoschedule blur.py:make_blur --autotune 60 --benchmark
+
+The learned cost model's data and weights (see `learn_cli.py`):
+
+    pipelang-autoschedule collect --pipelines 50      # resumable
+    pipelang-autoschedule train
+    pipelang-autoschedule evaluate
 """
 from __future__ import annotations
 
@@ -65,6 +71,9 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("collect", "train", "evaluate"):
+        from autoscheduler.learn_cli import main as learn_main
+        return learn_main(argv)
     a = parse_args(argv)
     import pipelang as hl
     from autoscheduler import autoschedule

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from pipelang import ir
 
 from autoscheduler.dag import DAG, FuncNode
@@ -32,9 +34,41 @@ TASK_CYCLES = 3000.0
 PARALLEL_LOOP_CYCLES = 20000.0
 
 
+def load_model(weights: str):
+    """The learned model `weights` names: "" the shipped weights (the analytic
+    model if none ship), "analytic" none, else a .npz from 'train'."""
+    import os
+    from autoscheduler.learned import DEFAULT_WEIGHTS, LearnedModel
+    if weights == "analytic" or (not weights and not os.path.exists(DEFAULT_WEIGHTS)):
+        return None
+    path = weights or DEFAULT_WEIGHTS
+    if not os.path.exists(path):
+        from autoscheduler.params import AutoschedulerError
+        raise AutoschedulerError(f"weights: no such file {path!r} (expected cost-model weights "
+                                 f"written by 'pipelang-autoschedule train', or 'analytic')")
+    return _cached_load(path, os.path.getmtime(path))
+
+
+_LOADED: dict = {}             # (path, mtime) -> LearnedModel
+
+
+def _cached_load(path, mtime):
+    from autoscheduler.learned import LearnedModel
+    key = (path, mtime)
+    if key not in _LOADED:
+        _LOADED[key] = LearnedModel.load(path)
+    return _LOADED[key]
+
+
 class CostModel:
-    def __init__(self, dag: DAG):
+    """Prices states of `dag`: the analytic sum of `terms`, or, given `learned`
+    (a `learned.LearnedModel`), that model's weighting of the same terms."""
+
+    def __init__(self, dag: DAG, learned=None, params=None):
         self.dag = dag
+        self.learned = learned
+        self.l2 = getattr(params, "last_level_cache_size", 0) or L2_BYTES
+        self.mem = getattr(params, "balance", 40.0) / 40.0       # Mullapudi2016's balance
         self.p = max(1, dag.parallelism)
         self._ops_cache: dict = {}
         self._reach_cache: dict = {}
@@ -113,6 +147,8 @@ class CostModel:
             return -(-ext[1] // tiling[2]) * (math.prod(ext[2:]) if len(ext) > 2 else 1)
         if kind == "regblock":
             return -(-ext[1] // tiling[2]) * math.prod(ext[2:])
+        if kind == "rfactor":        # its pure stage runs flat
+            return ext[-1] if len(ext) >= 2 else 1
         return ext[-1] if len(ext) >= 2 else 1        # flat: the outermost loop
 
     @staticmethod
@@ -153,20 +189,31 @@ class CostModel:
     # ---------------------------------------------------------------- cost
 
     def cost(self, state: dict) -> float:
+        """The analytic prediction: the sum of the cost terms, in cycles."""
+        t = self.terms(state)
+        if not math.isfinite(t[0]):
+            return float("inf")
+        return self.learned.cost(t) if self.learned is not None else float(t @ ANALYTIC_WEIGHTS)
+
+    def terms(self, state: dict) -> np.ndarray:
+        """The state's cost terms (`TERMS`), each summed over stages: the
+        features of the learned model, whose analytic weights are `ANALYTIC_WEIGHTS`."""
         dag, p = self.dag, self.p
         memo: dict = {}
-        total = 0.0
+        T = np.zeros(len(TERMS))
         for node in dag.nodes:
             c = state[node.name]
             if c.place == "inline":
                 continue
+            T[REALIZED] += 1
             vec = dag.vector_width(node)
             points = float(node.points())
             redundancy, tasks, alloc = 1.0, 1, 1
             footprint = 0.0          # bytes of a member's buffer in use at once
             leader = node if c.place == "root" else self._leader(state, node)
             if leader is None:
-                return float("inf")
+                T[:] = float("inf")
+                return T
             lt = state[leader.name].tiling
             tasks = self._tasks(leader, lt)
             if c.place in ("row", "tile") and lt:
@@ -196,6 +243,7 @@ class CostModel:
                     alloc = tasks
                     footprint = row_bytes * (lt[1] + hy)
             par = self._efficiency(tasks, p) * p if tasks > 1 else 1.0
+            T[IDLE] += points * (1.0 - par / p) / p
             x_ext = node.region[0][1] if node.region else 1
             for st in node.stages:
                 ops = self._ops(state, node, st, memo)
@@ -210,31 +258,65 @@ class CostModel:
                     v != x for v in st.free_pure)) or c.place != "root" else 1.0
                 if st.index and c.place == "root" and not st.free_pure:
                     stage_par = 1.0
+                if st.index and lt and lt[0] == "rfactor":
+                    from autoscheduler.space import rfactor_stage, rfactor_tasks
+                    if rfactor_stage(dag, node) is st:
+                        rt = rfactor_tasks(dag, node)
+                        stage_par = self._efficiency(rt, p) * p if rt > 1 else 1.0
+                        lanes = vec
+                        T[ALLOC] += ALLOC_CYCLES
+                        T[PARALLEL] += PARALLEL_LOOP_CYCLES + TASK_CYCLES * rt
                 # + the store of each point computed, and a pass's loop overhead.
                 compute = n * (ops + STORE_OPS) * CYCLES_PER_VECTOR_OP / lanes
+                accum = 0.0
                 if st.rvars and st.pure:
                     if lt and lt[0] == "regblock" or (c.place == "tile" and state[leader.name].tiling
                                                       and state[leader.name].tiling[0] == "regblock"):
                         compute *= 0.5              # accumulators stay in registers
+                        T[REGBLOCK] += compute / max(stage_par, 1.0)
                     else:
-                        compute += n * 2 * node.bytes_per_point * CACHE_CYCLES_PER_BYTE * 4
-                total += compute / max(stage_par, 1.0)
+                        accum = n * 2 * node.bytes_per_point * CACHE_CYCLES_PER_BYTE * 4 * self.mem
+                sp = max(stage_par, 1.0)
+                if st.index:
+                    T[UPDATE_PAR if sp > 1 else UPDATE_SERIAL] += compute / sp
+                    T[ACCUM] += accum / sp
+                else:
+                    T[COMPUTE_VEC if lanes > 1 else COMPUTE_SCALAR] += compute / sp
+                    T[ACCUM] += accum / sp
+                T[REDUNDANT] += compute * (1 - 1 / redundancy) / sp
+                T[POINTS] += n / sp
             # Memory: what it stores, read back by its consumers.
             nbytes = points * node.bytes_per_point
             if c.place == "root":
-                per = DRAM_CYCLES_PER_BYTE if nbytes > L2_BYTES * p else CACHE_CYCLES_PER_BYTE
+                dram = nbytes > self.l2 * p
+                per = (DRAM_CYCLES_PER_BYTE if dram else CACHE_CYCLES_PER_BYTE) * self.mem
                 readers = max(1, len(node.consumers))
-                total += nbytes * per * (1 + readers) / min(p, 2)
-                total += ALLOC_CYCLES + (PARALLEL_LOOP_CYCLES + TASK_CYCLES * tasks
-                                         if tasks > 1 else 0)
+                T[ROOT_DRAM if dram else ROOT_CACHE] += nbytes * per * (1 + readers) / min(p, 2)
+                T[ALLOC] += ALLOC_CYCLES
+                if tasks > 1:
+                    T[PARALLEL] += PARALLEL_LOOP_CYCLES + TASK_CYCLES * tasks
             else:
-                per = CACHE_CYCLES_PER_BYTE if footprint <= L2_BYTES / 2 else DRAM_CYCLES_PER_BYTE
-                total += nbytes * redundancy * per * 2 / max(par, 1.0)
-                total += ALLOC_CYCLES * alloc / max(par, 1.0)
+                dram = footprint > self.l2 / 2
+                per = (DRAM_CYCLES_PER_BYTE if dram else CACHE_CYCLES_PER_BYTE) * self.mem
+                T[MEMBER_DRAM if dram else MEMBER_CACHE] += nbytes * redundancy * per * 2 / max(par, 1.0)
+                T[ALLOC] += ALLOC_CYCLES * alloc / max(par, 1.0)
         # Inputs are read once from memory at least.
         for sym, owner in dag.inputs.items():
             n = 1
             for d in range(owner.dimensions()):
                 n *= dag.env.get(ir.buffer_extent(sym, d), 1)
-            total += n * owner.type().bytes() * DRAM_CYCLES_PER_BYTE / min(p, 2)
-        return total
+            T[INPUTS] += n * owner.type().bytes() * DRAM_CYCLES_PER_BYTE * self.mem / min(p, 2)
+        return T
+
+
+# The cost terms, each a sum over stages. The analytic model adds the first
+# ones (cycles) with weight 1; the rest are extra features (counts, parts of
+# the terms above) that only a learned model weighs.
+TERMS = ("compute_vec", "compute_scalar", "update_par", "update_serial", "accum", "root_dram",
+         "root_cache", "member_cache", "member_dram", "alloc", "parallel", "inputs",
+         # extra features, analytic weight 0:
+         "redundant", "regblock", "points", "realized", "idle")
+(COMPUTE_VEC, COMPUTE_SCALAR, UPDATE_PAR, UPDATE_SERIAL, ACCUM, ROOT_DRAM, ROOT_CACHE,
+ MEMBER_CACHE, MEMBER_DRAM, ALLOC, PARALLEL, INPUTS, REDUNDANT, REGBLOCK, POINTS, REALIZED,
+ IDLE) = range(len(TERMS))
+ANALYTIC_WEIGHTS = np.array([1.0] * (INPUTS + 1) + [0.0] * (len(TERMS) - INPUTS - 1))

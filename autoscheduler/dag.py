@@ -72,6 +72,9 @@ class StageInfo:
     # Pure vars whose iterations are independent (free to reorder, vectorize, parallelize).
     free_pure: list = field(default_factory=list)
     lhs_pointwise: bool = True      # an update writing f[x, y] at its own pure vars
+    # An update `f(lhs) = f(lhs) op e` with op in +, *, min, max and e not reading f:
+    # associative and commutative, so rfactor may split it.
+    associative: bool = False
 
     @property
     def is_update(self) -> bool:
@@ -224,6 +227,7 @@ class DAG:
             calls.setdefault(c.fn, []).append(c)
         s = StageInfo(node, index, dims, pure, rvars, calls, v.ops, v.value_ops, len(v.calls))
         if index:
+            s.associative = len(d.values) == 1 and _self_reduction(d.values[0], node.sym, d.args)
             positions = {a.sym.name: i for i, a in enumerate(d.args) if isinstance(a, ir.Variable)}
             s.lhs_pointwise = all(positions.get(a) == i for i, a in enumerate(node.args))
             free = []
@@ -351,6 +355,17 @@ class DAG:
                 if not (isinstance(a, ir.Variable) and a.sym.name == v):
                     return False
         return True
+
+
+def _self_reduction(value, sym, lhs) -> bool:
+    """`value` is `f(lhs) op e`, op in +, *, min, max, e not reading f."""
+    if not isinstance(value, (ir.Add, ir.Mul, ir.Min, ir.Max)):
+        return False
+    for mine, other in ((value.a, value.b), (value.b, value.a)):
+        if isinstance(mine, ir.Call) and mine.fn == sym and tuple(mine.args) == tuple(lhs) and \
+                not any(c.fn == sym for c in _calls_of(other)):
+            return True
+    return False
 
 
 def _calls_of(e) -> list:

@@ -27,6 +27,9 @@ class FuncPlan:
     compute: tuple = INLINE          # INLINE, ROOT or ("at", consumer name, var name)
     store: tuple | None = None       # None: where computed
     stages: dict = field(default_factory=dict)   # stage index -> [directive tuples]
+    # stage index -> (handle, pure directives, update directives) of the Func an
+    # ("rfactor", pairs, handle) directive ending that stage's chain creates.
+    intermediates: dict = field(default_factory=dict)
 
     def stage(self, i: int) -> list:
         return self.stages.setdefault(i, [])
@@ -48,7 +51,8 @@ class Plan:
     def key(self) -> tuple:
         """A hashable identity (for de-duplicating candidates)."""
         return tuple((f.name, f.compute, f.store, tuple((i, tuple(map(_freeze, ds)))
-                                                        for i, ds in sorted(f.stages.items())))
+                                                        for i, ds in sorted(f.stages.items())),
+                      repr(sorted(f.intermediates.items())))
                      for f in self.funcs.values())
 
 
@@ -96,7 +100,13 @@ def render(plan: Plan, title: str = "pipeline") -> str:
         body.append(h + _chain(fp.stages.get(0, []), var) + placement)
         for i in sorted(fp.stages):
             chain = _chain(fp.stages[i], var)
-            if i and chain:
+            if i and chain and i in fp.intermediates:
+                ih, pure, update = fp.intermediates[i]
+                ih = _ident(ih)
+                body.append(f"{ih} = {h}.update({i - 1}){chain}")
+                body.append(f"{ih}.compute_root(){_chain(pure, var)}")
+                body.append(f"{ih}.update(0){_chain(update, var)}")
+            elif i and chain:
                 body.append(f"{h}.update({i - 1}){chain}")
     lines = [f'"""Schedule for {title}, written by pipelang\'s autoscheduler.']
     lines += [f"{n}" for n in plan.notes]
@@ -130,6 +140,8 @@ def _chain(directives: list, var) -> str:
             out.append(f".{op}({var(d[1])}, {d[2]}, {_tail(d[3])})")
         elif op in ("vectorize", "unroll", "parallel", "serial"):
             out.append(f".{op}({var(d[1])})")
+        elif op == "rfactor":
+            out.append(".rfactor([" + ", ".join(f"({var(a)}, {var(b)})" for a, b in d[1]) + "])")
         elif op == "unscheduled":
             out.append(".unscheduled()")
         else:

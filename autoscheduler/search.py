@@ -12,28 +12,29 @@ from __future__ import annotations
 import random
 import time
 
-from autoscheduler.cost_model import CostModel
+from autoscheduler.cost_model import CostModel, load_model
 from autoscheduler.dag import DAG, FuncNode
 from autoscheduler.heuristic import cheap_to_inline, heuristic_state, regblock_member, strip_size
-from autoscheduler.space import Choice, can_inline, leaders_of
+from autoscheduler.space import Choice, can_inline, leaders_of, rfactor_stage
 
 STRIPS = (4, 8, 16, 32, 64, 128)
 TILES = ((64, 16), (128, 32), (256, 32), (256, 64), (512, 16))
 BLOCKS = ((2, 4), (3, 8), (4, 4), (2, 8))
 
 
-def root_options(dag: DAG, node: FuncNode) -> list:
+def root_options(dag: DAG, node: FuncNode, subtiling: bool = True) -> list:
+    rf = [Choice("root", ("rfactor",))] if rfactor_stage(dag, node) is not None else []
     if not node.args:
-        return [Choice("root", ("flat",))]
+        return [Choice("root", ("flat",))] + rf
     ext = [e for _, e in node.region]
     vec = dag.vector_width(node)
-    out = [Choice("root", ("flat",))]
+    out = [Choice("root", ("flat",))] + rf
     if len(ext) >= 2:
         out += [Choice("root", ("strips", s)) for s in STRIPS if s < ext[1]]
-        if not node.has_updates:
+        if not node.has_updates and subtiling:
             out += [Choice("root", ("tiles", tx, ty)) for tx, ty in TILES
                     if tx < ext[0] and ty < ext[1] and tx >= vec]
-        if regblock_member(dag, node) is not None:
+        if subtiling and regblock_member(dag, node) is not None:
             out += [Choice("root", ("regblock", k, b)) for k, b in BLOCKS
                     if k * vec <= ext[0] and b <= ext[1]]
     else:
@@ -79,11 +80,11 @@ def _member_consumers_are(dag, state, node, allowed):
             yield c.place in allowed
 
 
-def options(dag: DAG, state: dict, node: FuncNode) -> list:
+def options(dag: DAG, state: dict, node: FuncNode, subtiling: bool = True) -> list:
     out = []
     if can_inline(node):
         out.append(Choice("inline"))
-    out += root_options(dag, node)
+    out += root_options(dag, node, subtiling)
     for place in ("row", "tile"):
         if member_ok(dag, state, node, place):
             out.append(Choice(place))
@@ -131,7 +132,10 @@ def beam_search(dag: DAG, params, report) -> list:
     t0 = time.perf_counter()
     deadline = t0 + max(0.0, params.time_budget_s)
     rng = random.Random(params.seed)
-    model = CostModel(dag)
+    model = CostModel(dag, load_model(params.weights), params)
+    subtiling = not params.disable_subtiling
+    report["cost_model"] = "analytic" if model.learned is None else \
+        f"learned ({model.learned.meta.get('file', '')}, blend {model.learned.blend})"
     default = heuristic_state(dag)
     evaluated = 0
 
@@ -154,7 +158,7 @@ def beam_search(dag: DAG, params, report) -> list:
             break
         children = []
         for decided, _ in beam:
-            for c in options(dag, decided, node):
+            for c in options(dag, decided, node, subtiling):
                 st = {**decided, node.name: c}
                 full = complete(dag, st, default)
                 children.append((st, price(full), rng.random()))
@@ -182,7 +186,7 @@ def beam_search(dag: DAG, params, report) -> list:
             improved = False
             for node in order:
                 decided = {n.name: best[n.name] for n in order[:order.index(node)]}
-                for c in options(dag, decided, node):
+                for c in options(dag, decided, node, subtiling):
                     if c == best[node.name]:
                         continue
                     st = complete(dag, {**decided, node.name: c}, best)

@@ -9,7 +9,11 @@ its leader. Leaders tile their pure loops as
 - strips: `y` split into strips, strips in parallel, `x` vectorized;
 - tiles: `x` and `y` tiled, tile rows in parallel, `xi` vectorized;
 - regblock: a register block (`k` vectors by `b` rows) of a reduction member
-  accumulated over its whole RDom, the block unrolled (matmul, convolution).
+  accumulated over its whole RDom, the block unrolled (matmul, convolution);
+- rfactor: a reduction whose pure loops give too little parallelism (a sum
+  over a large RDom into a scalar or a short row) is split with `rfactor`: an
+  intermediate over the outer RVar (in parallel) and a vector of the inner one
+  (vectorized), merged serially by the Func's own update.
 
 Updates of root Funcs vectorize their innermost free pure var (moved inside
 the RVars) and parallelize the outermost one. Every split uses GuardWithIf
@@ -147,6 +151,7 @@ def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple, tails: Tails) -
     p = dag.parallelism
     out: dict = {}
     if not args:
+        _updates(dag, plan, node, kind, tails)
         return out
     x = args[0]
     ext = [e for _, e in node.region]
@@ -201,9 +206,100 @@ def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple, tails: Tails) -
                          used=s0)
         if len(args) >= 2:
             s0 += _parallel_outer(node, args[1:], ext[1:], p, taken)
-    for st in node.stages[1:]:
-        _update(dag, plan, node, st, tails)
+    _updates(dag, plan, node, kind, tails)
     return out
+
+
+def _updates(dag: DAG, plan: Plan, node: FuncNode, kind: str, tails: Tails) -> None:
+    rf = rfactor_stage(dag, node) if kind == "rfactor" else None
+    for st in node.stages[1:]:
+        if st is rf:
+            _rfactor(dag, plan, node, st)
+        else:
+            _update(dag, plan, node, st, tails)
+
+
+RFACTOR_MIN_POINTS = 1 << 14
+
+
+def rfactor_stage(dag: DAG, node: FuncNode):
+    """The update of `node` that rfactor can parallelize, or None: a single
+    associative update over at least RFACTOR_MIN_POINTS RVar points whose free
+    pure loops (other than the vectorized x) give fewer than 2 x parallelism tasks."""
+    if len(node.stages) != 2:
+        return None
+    st = node.stages[1]
+    if not st.rvars or not st.associative:
+        return None
+    x = node.args[0] if node.args else None
+    tasks = 1
+    for v in st.free_pure:
+        if v != x:
+            tasks *= node.extent(v)
+    points = 1
+    for _, _, e, _ in st.rvars:
+        points *= max(1, e)
+    if tasks >= 2 * dag.parallelism or points < RFACTOR_MIN_POINTS:
+        return None
+    if len(st.rvars) >= 2 and st.rvars[-1][2] < 2 * dag.parallelism:
+        return None
+    return st
+
+
+def rfactor_tasks(dag: DAG, node: FuncNode) -> int:
+    """Parallel tasks of the rfactor intermediate (its `u` extent)."""
+    st = rfactor_stage(dag, node)
+    if st is None:
+        return 1
+    if len(st.rvars) >= 2:
+        return st.rvars[-1][2]
+    return -(-st.rvars[0][2] // _rfactor_chunk(dag, node, st))
+
+
+def _rfactor_chunk(dag: DAG, node: FuncNode, st) -> int:
+    n = st.rvars[0][2]
+    return max(dag.vector_width(node), -(-n // (8 * dag.parallelism)))
+
+
+def _rfactor(dag: DAG, plan: Plan, node: FuncNode, st) -> None:
+    """`intm = f.update(k).[splits].rfactor([(outer, u), (inner, v)])`, the
+    intermediate computed at root, its update parallel over u and vectorized."""
+    fp = plan.funcs[node.name]
+    ds = fp.stage(st.index)
+    taken: set = set()
+    u = fresh(node, "u", taken)
+    vec = dag.vector_width(node)
+    x = node.args[0] if node.args else None
+    x_vector = x is not None and x in st.free_pure and node.extent(x) >= vec
+    names = [r[0] for r in st.rvars]
+    pairs = []
+    if len(names) == 1:
+        r, n = names[0], st.rvars[0][2]
+        chunk = _rfactor_chunk(dag, node, st)
+        ro, ri = fresh(node, r + "o", taken), fresh(node, r + "i", taken)
+        ds.append(("split", r, ro, ri, chunk, GUARD))
+        pairs.append((ro, u))
+        inner, inner_extent = ri, min(chunk, n)
+    else:
+        pairs.append((names[-1], u))
+        inner, inner_extent = names[0], st.rvars[0][2]
+    v = None
+    if not x_vector and inner_extent >= 2 * vec:
+        v = fresh(node, "v", taken)
+        io, ii = fresh(node, inner + "o", taken), fresh(node, inner + "i", taken)
+        ds.append(("split", inner, io, ii, vec, GUARD))
+        pairs.append((ii, v))
+    intm = fresh(node, node.name + "_intm", taken)
+    ds.append(("rfactor", tuple(pairs), intm))
+    pure, update = [], []
+    if v is not None:
+        pure.append(("vectorize", v))
+        update.append(("vectorize", v))
+    elif x_vector:
+        pure += _vectorize(dag, node, x, node.extent(x), GUARD, used=pure)
+        update += _vectorize(dag, node, x, node.extent(x), GUARD, used=update)
+    update.append(("parallel", u))
+    fp.intermediates[st.index] = (intm, pure, update)
 
 
 def _outer(args, y):

@@ -22,12 +22,12 @@ def main(argv) -> int:
     c.add_argument("--parallelism", type=int, default=0)
     c.add_argument("--data", default=DEFAULT_DATA)
     t = sub.add_parser("train", help="fit the cost model's weights to the training pipelines")
-    t.add_argument("--data", default=DEFAULT_DATA)
+    t.add_argument("--data", nargs="+", default=[DEFAULT_DATA], help="one or more data files")
     t.add_argument("-o", "--output", default=DEFAULT_WEIGHTS)
     t.add_argument("--max-load", type=float, default=1e9,
                    help="drop samples timed at a higher load average")
     e = sub.add_parser("evaluate", help="ranking accuracy and top-1 regret on held-out pipelines")
-    e.add_argument("--data", default=DEFAULT_DATA)
+    e.add_argument("--data", nargs="+", default=[DEFAULT_DATA], help="one or more data files")
     e.add_argument("--weights", default=DEFAULT_WEIGHTS)
     e.add_argument("--max-load", type=float, default=1e9)
     a = ap.parse_args(argv)
@@ -37,7 +37,7 @@ def main(argv) -> int:
         print(f"collect: added {n} samples to {a.data}")
         return 0
     from autoscheduler.collect import read_samples, samples_by_pipeline
-    records = read_samples(a.data)
+    records = [r for path in a.data for r in read_samples(path)]
     if a.cmd == "train":
         return _train(records, a)
     return _evaluate(records, a)

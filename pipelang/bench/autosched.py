@@ -39,16 +39,25 @@ _SCHEDULING = ("split fuse tile reorder vectorize unroll parallel compute_at sto
                "fold_storage hoist_storage_root").split()
 
 
-def unscheduled_module(hl):
-    """`hl` whose Funcs ignore scheduling directives, so a suite build gives the bare algorithm."""
+def unscheduled_module(hl, ignore_schedules: bool = True):
+    """`hl` whose Funcs ignore scheduling directives, so a suite build gives the bare
+    algorithm, and whose ImageParams take estimates from the buffer bound to them (the
+    autoschedulers need estimates on every input, as a user would set them)."""
     class Func(hl.Func):
         pass
-    for m in _SCHEDULING:
-        setattr(Func, m, lambda self, *a, **k: _Sink())
+    if ignore_schedules:
+        for m in _SCHEDULING:
+            setattr(Func, m, lambda self, *a, **k: _Sink())
+
+    class ImageParam(hl.ImageParam):
+        def set(self, buf):
+            super().set(buf)
+            self.set_estimates([hl.Range(buf.dim(d).min(), buf.dim(d).extent())
+                                for d in range(buf.dimensions())])
 
     class Module:
         def __getattr__(self, name):
-            return Func if name == "Func" else getattr(hl, name)
+            return {"Func": Func, "ImageParam": ImageParam}.get(name) or getattr(hl, name)
     return Module()
 
 
@@ -82,7 +91,7 @@ def run_pipelang(bench, size, params, reps, budget, hand: bool):
     from autoscheduler.plan import reset_schedules
     inputs = bench.inputs(size)
     ref = bench.reference(inputs)
-    out = bench.build(hl, inputs)
+    out = bench.build(hl if hand else unscheduled_module(hl, ignore_schedules=False), inputs)
     p = hl.Pipeline(out)
     row = {}
     if not hand:

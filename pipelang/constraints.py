@@ -269,7 +269,7 @@ def requirement(condition, args) -> tuple:
 
 def check_requirements(requirements: list) -> None:
     """Halide's Pipeline.add_requirement: fail before running unless every
-    condition holds, with its message (`Requirement Failed: (cond) args`)."""
+    condition holds, with Halide's message (`Error: Requirement Failed: (false) args`)."""
     from pipelang.buffer import field_owner
     from pipelang.errors import PipelineRuntimeError
     from pipelang.lowering.analysis.evaluate import evaluate_expr
@@ -293,6 +293,14 @@ def check_requirements(requirements: list) -> None:
                                        f"buffer field")
         if evaluate_expr(cond, env):
             continue
-        words = [a if isinstance(a, str) else str(evaluate_expr(a, env)) for a in args]
-        raise PipelineRuntimeError(f"Requirement Failed: ({ir.to_string(cond).strip('()')}) "
-                                   + " ".join(words))
+        words = [a if isinstance(a, str) else _requirement_word(a, evaluate_expr(a, env)) for a in args]
+        # Halide's text: its check knows the condition is false where it fails,
+        # so the condition always prints as "(false)".
+        raise PipelineRuntimeError("Error: Requirement Failed: (false) " + " ".join(words))
+
+
+def _requirement_word(e, value) -> str:
+    """A value as Halide's runtime prints it in an error: floats with %f."""
+    if e.type.is_float():
+        return f"{float(value):f}"
+    return str(int(value))

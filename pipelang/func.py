@@ -60,7 +60,7 @@ class FuncRef(ExprOps):
     def _to_ir(self) -> ir.Expr:
         fn = self.func.function
         if not fn.defined():
-            raise CompileError(f'Can\'t call Func "{fn.name}" because it has not yet been defined.')
+            raise CompileError(f'Error: Can\'t call Func "{fn.name}" because it has not yet been defined.')
         if len(self.args) != fn.dimensions():
             raise CompileError(f'Func "{fn.name}" was called with {len(self.args)} arguments, '
                                f'but was defined with {fn.dimensions()}')
@@ -105,17 +105,41 @@ class FuncRef(ExprOps):
                        else cur * v if op == "mul" else cur / v)
         return _UpdateValue(out[0] if len(out) == 1 else tuple(out))
 
-    def __iadd__(self, other):
-        return self._update("add", other)
+    # `f[x] += e` is `f[x] = f[x] + e` in Python. As in Halide's bindings, `+ - * /`
+    # on a call of a Func with no pure definition yet (or with a Tuple, which
+    # pipelang also accepts) give an _UnevaluatedFuncRefExpr, which only
+    # `Func.__setitem__` at the same place can use: it defines the update (and the
+    # implicit pure definition). On a defined Func they are ordinary Exprs.
+    def _arith(self, op, other, method):
+        if isinstance(other, (tuple, list)) or not self.func.function.defined():
+            return _UnevaluatedFuncRefExpr(self, other, op)
+        return method(self, other)
 
-    def __isub__(self, other):
-        return self._update("sub", other)
+    def __add__(self, other):
+        return self._arith("add", other, ExprOps.__add__)
 
-    def __imul__(self, other):
-        return self._update("mul", other)
+    def __sub__(self, other):
+        return self._arith("sub", other, ExprOps.__sub__)
 
-    def __itruediv__(self, other):
-        return self._update("div", other)
+    def __mul__(self, other):
+        return self._arith("mul", other, ExprOps.__mul__)
+
+    def __truediv__(self, other):
+        return self._arith("div", other, ExprOps.__truediv__)
+
+    def same_place(self, other: "FuncRef") -> bool:
+        """Whether `other` calls the same Func at the same arguments."""
+        if other.func.function is not self.func.function or len(other.args) != len(self.args):
+            return False
+        for a, b in zip(self.args, other.args):
+            if a is b:
+                continue
+            try:
+                if to_ir(a) != to_ir(b):
+                    return False
+            except (TypeError, HalideError):
+                return False
+        return True
 
     def __repr__(self) -> str:
         return f"<halide.FuncRef {self.func.name()}[{', '.join(map(str, self.args))}]>"
@@ -124,6 +148,34 @@ class FuncRef(ExprOps):
 class FuncTupleElementRef(FuncRef):
     """`f[x][i]`: one element of a call to a Tuple-valued Func."""
     __slots__ = ()
+
+
+class _UnevaluatedFuncRefExpr:
+    """`f[x] + e` while `f` has no pure definition: not an Expr (it has no
+    operators), only the right-hand side of `f[x] = ...` at the same place,
+    which then defines `f[x] += e` (Halide's bindings behave the same way)."""
+    __slots__ = ("lhs", "rhs", "op")
+
+    def __init__(self, lhs: FuncRef, rhs, op: str):
+        self.lhs, self.rhs, self.op = lhs, rhs, op
+
+    def define_update(self, actual: FuncRef) -> "_UpdateValue":
+        name = self.lhs.func.function.name
+        if not self.lhs.same_place(actual):
+            raise CompileError(f"Cannot use an unevaluated reference to '{name}' to define an "
+                               f"update at a different location.")
+        if actual.func.function.defined() and not isinstance(self.rhs, (tuple, list)):
+            raise CompileError(f"Cannot use an unevaluated reference to '{name}' to define an "
+                               f"update when a pure definition already exists.")
+        return self.lhs._update(self.op, self.rhs)
+
+    def __repr__(self) -> str:
+        return f"<halide._UnevaluatedFuncRefExpr {self.lhs.func.name()}[...] {self.op} ...>"
+
+
+# Python names a class by its __name__ in "unsupported operand type(s)" errors;
+# programs written for Halide match on the name its bindings give this type.
+_UnevaluatedFuncRefExpr.__name__ = "halide.halide_._UnevaluatedFuncRefExpr"
 
 
 class _UpdateValue:
@@ -259,6 +311,10 @@ class Func:
         from pipelang.definition import definition_values
         args = _as_tuple(key)
         ref = self[args] if any(is_placeholder(a) for a in args) else FuncRef(self, args)
+        if isinstance(value, _UnevaluatedFuncRefExpr):
+            value = value.define_update(ref)
+            if ref.placeholder_pos >= 0:    # the implicit vars of the new pure definition
+                ref = self[args]
         args = ref.definition_args(definition_values(self.function, value))
         self._define(args, value)
 

@@ -17,7 +17,7 @@ import numpy as np
 from pipelang import ir
 from pipelang.buffer import Buffer
 from pipelang.buffer import _counter as _buffer_counter
-from pipelang.errors import ArgumentTypeError, BufferError_, CompileError, HalideError
+from pipelang.errors import ArgumentTypeError, BufferError_, CompileError, HalideError, PipelineRuntimeError
 from pipelang.function import _generation, generation
 
 
@@ -86,6 +86,31 @@ def _warn_inlined_schedules(fns, outputs) -> None:
             print(f"Warning: {line}")
 
 
+def _check_output_bounds(c, outs) -> None:
+    """Halide's check that an output Func's `bound()` covers the output
+    buffers it is realized into. (realize(sizes) makes its buffers from the
+    bounds query, so Halide never fails it there; nor does this.)"""
+    from pipelang.lowering.analysis.evaluate import evaluate_expr
+    env = Pipeline._query_env(c, outs)
+    i = 0
+    for fn in c.outputs:
+        buf = outs[i]
+        for b in fn.schedule.bounds:
+            if b.extent is None:
+                continue
+            d = fn.args.index(b.var)
+            if d >= buf.dimensions():
+                continue
+            need_min, need_max = buf.dim(d).min(), buf.dim(d).max()
+            lo = need_min if b.min is None else int(evaluate_expr(b.min, env))
+            hi = lo + int(evaluate_expr(b.extent, env)) - 1
+            if lo > need_min or hi < need_max:
+                raise PipelineRuntimeError(   # Halide's text, "Error: " included
+                    f"Error: Bounds given for {fn.name} in {b.var} (from {lo} to {hi}) do not cover "
+                    f"required region (from {need_min} to {need_max})")
+        i += len(fn.output_types)
+
+
 def _functions(outputs) -> list:
     from pipelang.func import Func
     if isinstance(outputs, Func):
@@ -130,6 +155,7 @@ class _Compiled:
     then only made if asked for."""
 
     requirements: tuple = ()     # Pipeline.add_requirement conditions, checked in Python
+    output_bounds: bool = False  # an output Func has a bound(): checked in Python on given buffers
 
     def __init__(self, outputs, name, target=None):
         from pipelang.function import registry
@@ -447,6 +473,7 @@ class Pipeline:
             fns = _functions(self._funcs)
             c = self._compiled = _Compiled(fns, fns[0].name, target)
             c.requirements = tuple(self.__dict__.get("_requirements", ()))
+            c.output_bounds = any(b.extent is not None for fn in fns for b in fn.schedule.bounds)
             c.target_key = key
             _warn_unscheduled(c.env_functions)
             _warn_inlined_schedules(c.env_functions, fns)
@@ -674,7 +701,7 @@ class Pipeline:
             c = self._compiled
             if (c is not None and len(args) == 1 and type(args[0]) is Buffer and c.n_outputs == 1
                     and c.generation == _generation[0] and not c.traced and c.device is None
-                    and target is None and not c.requirements):
+                    and target is None and not c.requirements and not c.output_bounds):
                 # The common case, kept short: one output buffer, code compiled.
                 buf = args[0]
                 c.jit.call_ptr(c.packer.pack(c.values((buf,))))
@@ -699,6 +726,8 @@ class Pipeline:
             given = any(isinstance(a, (Buffer, np.ndarray)) for a in args) or (
                 len(args) == 1 and isinstance(args[0], (list, tuple))
                 and any(isinstance(a, (Buffer, np.ndarray)) for a in args[0]))
+            if given and self._compile().output_bounds:
+                _check_output_bounds(self._compile(), outs)
             if not given and any(fn.output_constraints for fn in fns):
                 from pipelang.constraints import constrained_outputs
                 run_on = constrained_outputs(self._compile(), outs)

@@ -89,8 +89,9 @@ def test_out_of_bounds_input_names_the_reading_func(tmp_path):
 def test_call_of_an_undefined_func(tmp_path):
     e, text, path, at = _run(tmp_path, """
         f, g = hl.Func("f"), hl.Func("g")
-        g[x] = f[x] + 1  # @g
+        g[x] = 1 + f[x]  # @g
     """)
+    # (`f[x] + 1` would be Halide's unevaluated reference, refused by g's definition.)
     assert "has not yet been defined" in str(e)
     assert f"f[x] at {path}:{at['g']}" in text
     _check_last_frame(e, path, at["g"])

@@ -32,24 +32,38 @@ GUARD, SHIFT, ROUNDUP = "GuardWithIf", "ShiftInwards", "RoundUp"
 
 class Tails:
     """Tail strategies. Fast (the default): outputs ShiftInwards where the estimate
-    covers the factor (GuardWithIf otherwise), intermediates RoundUp, so members'
-    extents stay constant and vector loops clean; this holds for outputs at least
-    as large as the factors (Halide's rule, #4512), and an intermediate rounding
-    up past an input is caught by the region check. Safe: GuardWithIf everywhere
-    (never reads or writes beyond what the algorithm needs, at any size)."""
+    covers the factor (GuardWithIf otherwise); intermediates that read an input
+    ShiftInwards too (a rounded-up tail would read past the input at sizes no
+    factor divides, as Adams2019 rules); other intermediates RoundUp, so members'
+    extents stay constant and vector loops clean. This holds for outputs at least
+    as large as the factors (Halide's rule, #4512), and the region check catches
+    the rest. Safe: GuardWithIf everywhere (never reads or writes beyond what the
+    algorithm needs, at any size). Updates never ShiftInwards (it would apply an
+    update twice to the overlapped points)."""
 
-    def __init__(self, safe: bool = False):
+    def __init__(self, safe: bool = False, dag: DAG | None = None):
         self.safe = safe
+        self.dag = dag
+
+    def _reads_input(self, node: FuncNode) -> bool:
+        return self.dag is not None and any(sym in self.dag.inputs for st in node.stages
+                                            for sym in st.calls)
 
     def leader(self, node: FuncNode, extent: int, factor: int) -> str:
         if self.safe:
             return GUARD
-        if node.is_output:
+        if node.is_output or self._reads_input(node):
             return SHIFT if extent >= factor else GUARD
         return ROUNDUP
 
-    def inner(self, node: FuncNode) -> str:
-        return GUARD if self.safe or node.is_output else ROUNDUP
+    def inner(self, node: FuncNode, pure: bool = False, extent: int = 0) -> str:
+        if self.safe or node.is_output:
+            return GUARD
+        if self._reads_input(node):
+            if not pure:
+                return GUARD                # an update reading an input (Adams2019's rule)
+            return SHIFT if extent >= self.dag.vector_width(node) else GUARD
+        return ROUNDUP
 
 
 @dataclass(frozen=True)
@@ -87,7 +101,7 @@ def fresh(node: FuncNode, base: str, taken: set) -> str:
 
 def build_plan(dag: DAG, state: dict, safe: bool = False) -> Plan:
     plan = Plan()
-    tails = Tails(safe)
+    tails = Tails(safe, dag)
     for node in reversed(dag.nodes):          # outputs first, as Halide prints them
         plan.func(node.name)
     loops = {}                                # leader name -> {"row": (store, compute), "tile": var}
@@ -358,7 +372,8 @@ def _member(dag: DAG, plan: Plan, node: FuncNode, leader: str, state: dict, tail
                                        ("unroll", x), ("unroll", y)])
         return
     if node.args:
-        fp.stage(0).extend(_vectorize(dag, node, node.args[0], node.region[0][1], tails.inner(node),
+        fp.stage(0).extend(_vectorize(dag, node, node.args[0], node.region[0][1],
+                                      tails.inner(node, True, node.region[0][1]),
                                       used=fp.stage(0)))
     for st in node.stages[1:]:
         _update(dag, plan, node, st, tails, parallel=False)

@@ -36,7 +36,7 @@ class _Sink:
 
 _SCHEDULING = ("split fuse tile reorder vectorize unroll parallel compute_at store_at compute_root "
                "store_root compute_inline update rename serial bound bound_extent reorder_storage "
-               "fold_storage hoist_storage_root").split()
+               "fold_storage hoist_storage_root in_ clone_in").split()
 
 
 def unscheduled_module(hl, ignore_schedules: bool = True):
@@ -91,7 +91,7 @@ def run_pipelang(bench, size, params, reps, budget, hand: bool):
     from autoscheduler.plan import reset_schedules
     inputs = bench.inputs(size)
     ref = bench.reference(inputs)
-    out = bench.build(hl if hand else unscheduled_module(hl, ignore_schedules=False), inputs)
+    out = bench.build(hl if hand else unscheduled_module(hl), inputs)   # the bare algorithm, as Halide gets it
     p = hl.Pipeline(out)
     row = {}
     if not hand:

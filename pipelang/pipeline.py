@@ -262,7 +262,7 @@ class _Compiled:
             self.device = DevicePipeline(self._lowered, self.name, self.target)
             self.jit = None
             return
-        self.jit = compile_lowered(self._lowered, cache=cache)
+        self.jit = compile_lowered(self._lowered, cache=cache, loop_opt=_llvm_loop_opt(self.target))
         if key is not None and self.jit.object_key is not None:
             self._store(cache, fp, key)
 
@@ -339,8 +339,16 @@ class _Compiled:
             # Loaded from the cache, which keeps object code only: compile again
             # (the same code) to have the IR.
             from pipelang.backends.llvm import compile_lowered
-            self.jit = compile_lowered(self.lowered)
+            self.jit = compile_lowered(self.lowered, loop_opt=_llvm_loop_opt(self.target))
         return self.jit.llvm_ir
+
+
+def _llvm_loop_opt(target) -> bool:
+    """Whether LLVM's loop vectorizer, interleaver and unroller run: as in
+    Halide, only with the target feature `enable_llvm_loop_opt`. Lowering
+    vectorizes and unrolls what the schedule asks; the rest stays as written
+    (LLVM's loop passes were most of the compile time of deep pipelines)."""
+    return target is not None and target.has_feature("enable_llvm_loop_opt")
 
 
 def _target_key(target) -> str:

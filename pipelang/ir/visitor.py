@@ -106,5 +106,24 @@ def free_symbols(node) -> set:
     return v.syms
 
 
+def tree_size_over(node, limit: int) -> bool:
+    """Whether `node`, counted as a tree (shared subtrees once per use), has
+    more than `limit` nodes; stops counting there."""
+    count = 0
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        for name in _child_fields(type(n)):
+            v = getattr(n, name)
+            if isinstance(v, tuple):
+                stack.extend(item for item in v if _is_ir(item))
+            elif _is_ir(v):
+                stack.append(v)
+    return False
+
+
 def uses_symbol(node, sym) -> bool:
     return sym in free_symbols(node)

@@ -143,6 +143,33 @@ class ExprSimplifier:
             hi = None if hi is None or thi is None else hi + thi
         return lo, hi
 
+    def _sign_through_division(self, d: LinearForm):
+        """(lo, hi) bounds of a linear form whose terms include `k*(u/c)`
+        (c > 0 constant, k a multiple of c): such a term is `(k/c)*(u - r)`
+        with r in [0, c - 1], so `min(((e + 31)/32)*32, e)` is `e` (the
+        bounds of a ShiftInwards split), where the terms alone decide
+        nothing. (None, None) when no term is such a division."""
+        lin = LinearForm(d.t)
+        lin.const = d.const
+        slack_lo = slack_hi = 0
+        found = False
+        for e, k in d.terms:
+            c = _const(e.b) if type(e) is Div else None
+            if c is not None and c > 0 and k % c == 0:
+                found = True
+                lin.add(e.a, k // c)
+                r = (k // c) * (c - 1)          # the term is (k/c)*u minus between 0 and r
+                if r > 0:
+                    slack_lo -= r
+                else:
+                    slack_hi -= r
+            else:
+                lin.add(e, k)
+        if not found:
+            return None, None
+        lo, hi = self._sign_of_linear(lin.normalize())
+        return (None if lo is None else lo + slack_lo), (None if hi is None else hi + slack_hi)
+
     # ------------------------------------------------ leaves
 
     def _leaf(self, e):
@@ -361,6 +388,11 @@ class ExprSimplifier:
             if d.is_const():
                 return (a if d.const <= 0 else b) if cls is Min else (b if d.const <= 0 else a)
             lo, hi = self._sign_of_linear(d)
+            if hi is not None and hi <= 0:
+                return a if cls is Min else b
+            if lo is not None and lo >= 0:
+                return b if cls is Min else a
+            lo, hi = self._sign_through_division(d)
             if hi is not None and hi <= 0:
                 return a if cls is Min else b
             if lo is not None and lo >= 0:

@@ -10,7 +10,9 @@ so a GuardWithIf tail does not widen the box.
 from __future__ import annotations
 
 from pipelang import ir
-from pipelang.lowering.analysis.intervals import Interval, bounds_of_expr, interval_union
+from pipelang.ir.visitor import tree_size_over
+from pipelang.lowering.analysis.intervals import (NAME_ABOVE, Interval, bounds_of_expr, fresh_symbol,
+                                                  interval_union, wrap_lets)
 from pipelang.lowering.simplify import simplify
 from pipelang.lowering.simplify_exprs import ExprSimplifier
 
@@ -45,7 +47,13 @@ class _BoxesTouched(ir.IRVisitor):
     """Let-bound variables are expanded into the expressions that use them (and
     simplified) before intervals are taken, so correlated bounds cancel:
     `loop_min + loop_extent - 1` becomes `f.s0.x.max`, not a wider range.
-    Only loop variables (and narrowed lets) are intervals."""
+    Only loop variables (and narrowed lets) are intervals.
+
+    A let whose expansion is large (`NAME_ABOVE` nodes) is named instead, as
+    Halide names intermediate intervals: by a new symbol standing for its
+    value where no loop here changes it, else by one ranging over new
+    symbols for its bounds. The boxes then come wrapped in Lets defining
+    the names they use."""
 
     def __init__(self, syms, calls: bool, provides: bool, lets: dict | None):
         self.syms = syms            # None means every Func and buffer
@@ -57,6 +65,7 @@ class _BoxesTouched(ir.IRVisitor):
         self.boxes: dict = {}
         simplify(ir.i32(0))                     # (raises the recursion limit for deep IR)
         self.simp = ExprSimplifier(memo=True)   # one walk's expansions share subtrees
+        self.named: dict = {}           # new symbol -> its value, in order of naming
 
     def _wanted(self, sym) -> bool:
         return self.syms is None or sym in self.syms
@@ -64,7 +73,13 @@ class _BoxesTouched(ir.IRVisitor):
     def expand(self, e):
         """`e` with the lets it uses expanded (and simplified). A let's value
         is expanded only when a box first needs it, then kept: most lets of
-        a pipeline (other Funcs' bounds) are never needed for a given box."""
+        a pipeline (other Funcs' bounds) are never needed for a given box.
+
+        Let expressions in `e` (names of an earlier analysis) are lifted out
+        into the lets known here, so a name used by several bounds is
+        expanded (or named again) once, never copied into each."""
+        if _has_let(e):
+            e = _LiftLets(self.lets).mutate(e)
         used = ir.free_symbols(e) & self.lets.keys() if self.lets else ()
         if not used:
             return self.simp.expr(e)
@@ -73,8 +88,28 @@ class _BoxesTouched(ir.IRVisitor):
     def _expanded(self, sym):
         v = self.expanded.get(sym)
         if v is None:
-            v = self.expanded[sym] = self.expand(self.lets[sym])
+            v = self.expand(self.lets[sym])
+            if tree_size_over(v, NAME_ABOVE):
+                v = self._name(sym, v)
+            self.expanded[sym] = v
         return v
+
+    def _name(self, sym, v):
+        """A variable standing for the (large) expanded value `v` of let `sym`."""
+        if not (v.type.is_scalar() and v.type.is_int()) or _reads_memory(v):
+            return v
+        alias = fresh_symbol(sym.name)
+        if not (ir.free_symbols(v) & self.scope.keys()):
+            self.named[alias] = v                  # the same value all over the statement
+            return ir.Variable(v.type, alias)
+        iv = bounds_of_expr(v, self.scope)
+        if iv.min is None or iv.max is None:
+            return v
+        lo, hi = fresh_symbol(sym.name + ".min"), fresh_symbol(sym.name + ".max")
+        self.named[lo] = self.simp.expr(iv.min)
+        self.named[hi] = self.simp.expr(iv.max)
+        self.scope[alias] = Interval(ir.Variable(v.type, lo), ir.Variable(v.type, hi))
+        return ir.Variable(v.type, alias)
 
     def interval(self, e) -> Interval:
         e = self.expand(e)
@@ -199,6 +234,35 @@ class _BoxesTouched(ir.IRVisitor):
 _MISSING = object()
 
 
+class _FindLet(ir.IRVisitor):
+    found = False
+
+    def visit_Let(self, node):
+        self.found = True
+
+    def generic_visit(self, node):
+        if not self.found:
+            super().generic_visit(node)
+
+
+def _has_let(e) -> bool:
+    v = _FindLet()
+    v.visit(e)
+    return v.found
+
+
+class _LiftLets(ir.IRMutator):
+    """Replace each Let by its body, adding its binding to `lets` (names are
+    unique symbols, and a Let's value uses only what is free outside it)."""
+
+    def __init__(self, lets: dict):
+        self.lets = lets
+
+    def mutate_Let(self, node):
+        self.lets[node.sym] = self.mutate(node.value)
+        return self.mutate(node.body)
+
+
 def _select(cond, a, b):
     if a is None or b is None:
         return None
@@ -218,6 +282,9 @@ def boxes_touched(stmt, syms=None, *, calls: bool = True, provides: bool = False
     expanded (as if `stmt` were wrapped in those LetStmts)."""
     v = _BoxesTouched(None if syms is None else set(syms), calls, provides, lets)
     v.visit(stmt)
+    if v.named:
+        return {k: _box_simplified([Interval(wrap_lets(i.min, v.named), wrap_lets(i.max, v.named))
+                                    for i in b]) for k, b in v.boxes.items()}
     return {k: _box_simplified(b) for k, b in v.boxes.items()}
 
 

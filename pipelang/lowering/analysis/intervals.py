@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import (Add, Div, Max, Min, Mul, Sub, make_const)
 from pipelang.ir.types import Type
-from pipelang.ir.visitor import uses_symbol
+from pipelang.ir.visitor import free_symbols, tree_size_over, uses_symbol
 from pipelang.lowering.analysis.evaluate import int_div, is_lossless_cast, no_overflow
 from pipelang.lowering.analysis.linear import linear_form
 
@@ -54,6 +54,42 @@ class Interval:
 
     def is_single_point(self) -> bool:
         return self.min is not None and (self.min is self.max or self.min == self.max)
+
+
+# An interval end (or an expanded let, in `boxes`) with more tree nodes than
+# this is named by a let instead of being substituted into what uses it, as
+# Halide names intermediate intervals: a deep pipeline whose bounds read
+# both ends of the stage after (a ShiftInwards split does) would otherwise
+# double the size of its bounds at every stage.
+NAME_ABOVE = 48
+
+
+def fresh_symbol(name: str) -> N.Symbol:
+    """A new symbol for a named interval end (`name` is for printing)."""
+    return N.Symbol(f"{name}.{next(_FRESH)}")
+
+
+_FRESH = __import__("itertools").count()
+
+
+def wrap_lets(e, named: dict):
+    """`e` inside Lets for the symbols of `named` ({symbol: value}, values may
+    use symbols defined before them) it uses, directly or through another."""
+    if e is None or not named:
+        return e
+    need = free_symbols(e) & named.keys()
+    if not need:
+        return e
+    work = list(need)
+    while work:
+        for s in free_symbols(named[work.pop()]) & named.keys():
+            if s not in need:
+                need.add(s)
+                work.append(s)
+    for sym in reversed(list(named)):
+        if sym in need:
+            e = N.Let(sym, named[sym], e)
+    return e
 
 
 def bounds_of_expr(expr: N.Expr, scope: dict | None = None) -> Interval:
@@ -225,9 +261,31 @@ class _Bounds:
 
     def b_Let(self, e):
         saved = self.scope.get(e.sym)
-        self.scope[e.sym] = self.bounds(e.value)
+        iv = self.bounds(e.value)
+        named = {}
+        if e.value.type.is_scalar() and any(
+                x is not None and tree_size_over(x, NAME_ABOVE) for x in (iv.min, iv.max)):
+            # Big ends are bound once by a let, not copied into each use.
+            t = e.value.type
+            if iv.is_single_point():
+                p = fresh_symbol(e.sym.name)
+                named[p] = iv.min
+                iv = Interval.point(N.Variable(t, p))
+            else:
+                ends = []
+                for x, suffix in ((iv.min, ".min"), (iv.max, ".max")):
+                    if x is not None and tree_size_over(x, NAME_ABOVE):
+                        p = fresh_symbol(e.sym.name + suffix)
+                        named[p] = x
+                        x = N.Variable(t, p)
+                    ends.append(x)
+                iv = Interval(*ends)
+        self.scope[e.sym] = iv
         try:
-            return self.bounds(e.body)
+            body = self.bounds(e.body)
+            if named:
+                body = Interval(wrap_lets(body.min, named), wrap_lets(body.max, named))
+            return body
         finally:
             if saved is None:
                 del self.scope[e.sym]

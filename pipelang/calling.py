@@ -116,6 +116,42 @@ class ArgPacker:
             self._check_aliasing(st)
         return st.address
 
+    def call_with_output(self, out, getters) -> None:
+        """Run the code with `out` as the first slot's value and each
+        following slot's from its getter: `realize(buffer)`'s repeat call.
+        When every value is the one this thread packed last (as `pack`
+        checks it), the argv is passed as it is, with no list built;
+        otherwise the values go through `pack`."""
+        st = self._states.get(_get_ident())
+        if st is not None:
+            records = st.records
+            r = records[0]
+            a = r[1]
+            if (out is r[0] and a is not None and r[2] is not None and out._array is a
+                    and out._mins == r[2] and a.shape == r[3] and a.strides == r[4]):
+                i = 0
+                for g in getters:
+                    i += 1
+                    v = g()
+                    r = records[i]
+                    if v is not r[0]:
+                        break
+                    a = r[1]
+                    if a is None:
+                        continue                # the very same scalar object
+                    if r[2] is None:
+                        if a.shape == r[3] and a.strides == r[4]:
+                            continue
+                    elif v._array is a and v._mins == r[2] and a.shape == r[3] and a.strides == r[4]:
+                        continue
+                    break
+                else:
+                    self.jit.call_ptr(st.address)
+                    return
+        values = [out]
+        values += [g() for g in getters]
+        self.jit.call_ptr(self.pack(values))
+
     def _bind(self, st, i, v, checked=None) -> None:
         slot = self.slots[i]
         r = st.records[i]

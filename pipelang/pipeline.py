@@ -225,7 +225,7 @@ class _Compiled:
                 self.getters.append(what.get)
         self.n_outputs = len(self.outputs_by_index)
         # Embedded Buffers are passed as themselves.
-        self.getters = [(lambda b=g: b) if isinstance(g, Buffer) else g for g in self.getters]
+        self.getters = tuple((lambda b=g: b) if isinstance(g, Buffer) else g for g in self.getters)
         self.packer = ArgPacker(self.jit, slots, _realize_buffer, _realize_scalar)
         self.fixed_region = self._stored_fixed if self.cache_hit else _fixed_region(self)
 
@@ -712,7 +712,7 @@ class Pipeline:
                     and target is None and not c.requirements and not c.output_bounds):
                 # The common case, kept short: one output buffer, code compiled.
                 buf = args[0]
-                c.jit.call_ptr(c.packer.pack(c.values((buf,))))
+                c.packer.call_with_output(buf, c.getters)
                 return buf
             if (c is not None and len(args) == 1 and type(args[0]) is list and c.n_outputs == 1
                     and c.fixed_region and c.generation == _generation[0] and not c.traced
@@ -759,26 +759,28 @@ class Pipeline:
     def _new_output(c, sizes):
         """realize(sizes)'s output Buffer, or None to take the slow path (which
         also gives the errors)."""
-        fn = c.outputs[0]
-        if len(sizes) != len(fn.args):
+        spec = c.__dict__.get("output_spec")
+        if spec is None:
+            # What every call needs of the output's type, found once.
+            fn = c.outputs[0]
+            t = fn.output_types[0]
+            spec = c.output_spec = (len(fn.args), t.bytes(), t.numpy_dtype(), t,
+                                    Buffer(t, [0] * len(fn.args)))
+        dims, total, dtype, t, template = spec
+        if len(sizes) != dims:
             return None
-        total = fn.output_types[0].bytes()
         for s in sizes:
             if type(s) is not int or s < 0:
                 return None
             total *= s
         if total > (1 << 40):
             return None
-        t = fn.output_types[0]
-        template = getattr(c, "output_template", None)
-        if template is None:
-            template = c.output_template = Buffer(t, [0] * len(sizes))
         if not hasattr(template, "__dict__"):
             return Buffer(t, sizes)
         # A copy of a Buffer made the ordinary way, with a new zeroed array:
         # Buffer's general constructor costs more than the call itself.
         state = dict(template.__dict__)
-        state["_array"] = np.zeros(tuple(reversed(sizes)), t.numpy_dtype())
+        state["_array"] = np.zeros(tuple(reversed(sizes)), dtype)
         state["_mins"] = [0] * len(sizes)
         state["_name"] = f"b{next(_buffer_counter)}"
         buf = object.__new__(Buffer)

@@ -131,6 +131,12 @@ def _register_block(f, fn, u, ext, lanes) -> bool:
         outer.append(o1)
     loops = [o0] + [outer[1] if d == d1 else args[d] for d in in_place[1:]]
     stage.reorder(*inner, *loops)
+    if len(loops) >= 3:
+        # The two outermost loops as one parallel loop: more tasks than
+        # either alone (a batch of 4 images is too few for 8 cores).
+        fused = Var(f"{fn.name}_tiles")
+        stage.fuse(loops[-2], loops[-1], fused)
+        loops = loops[:-2] + [fused]
     stage.parallel(loops[-1])
     # The intermediate: one tile, accumulators in registers across the RVars.
     intm.compute_at(f, o0)

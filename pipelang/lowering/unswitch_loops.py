@@ -98,12 +98,35 @@ def _refute(s, cond):
     return s
 
 
+class _Size(ir.IRVisitor):
+    """Counts statements, giving up past a limit."""
+
+    def __init__(self, limit):
+        self.left = limit
+
+    def visit(self, node):
+        if self.left > 0 and isinstance(node, ir.Stmt):
+            self.left -= 1
+            super().visit(node)
+
+
+# The slow version keeps a copy of the loop: past this many statements in
+# its body a loop is left alone, so code size stays bounded.
+_MAX_STMTS = 2000
+
+
+def _small(s) -> bool:
+    v = _Size(_MAX_STMTS)
+    v.visit(s)
+    return v.left > 0
+
+
 class _Unswitch(ir.IRMutator):
     def mutate_For(self, node):
         if node.kind.is_gpu():
             return node                      # kernels keep their shape
         node = self.generic_mutate(node)
-        if node.kind not in (ir.ForKind.SERIAL, ir.ForKind.PARALLEL):
+        if node.kind not in (ir.ForKind.SERIAL, ir.ForKind.PARALLEL) or not _small(node.body):
             return node
         b = _Bound()
         b.visit(node.body)

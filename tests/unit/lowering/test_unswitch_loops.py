@@ -44,3 +44,11 @@ def test_guards_that_vary_or_read_memory_stay():
     t = var("t")
     inner = _loop(r, ir.LetStmt(t.sym, r, ir.IfThenElse(ir.LT(t, M), ir.Store(f, r, r))))
     assert unswitch_loops(inner) is inner
+
+
+def test_a_loop_too_large_to_copy_is_left_alone():
+    from pipelang.lowering import unswitch_loops as U
+    xo, r, f = var("xo"), var("r"), ir.Symbol("f")
+    big = ir.Block(tuple(ir.Store(f, ir.i32(k), r) for k in range(U._MAX_STMTS)))
+    s = _loop(r, ir.IfThenElse(ir.LT(xo, M), big))
+    assert unswitch_loops(s) is s

@@ -1,6 +1,6 @@
 """Benchmark: the backward pass of a conv layer, from `propagate_adjoints`.
 
-    python -m pipelang.bench.autodiff [--size tiny|full] [--reps N] [--autoschedule]
+    python -m pipelang.bench.autodiff [--size tiny|full] [--reps N] [--autoschedule] [--threads N]
 
 A 3x3 convolution (C -> K channels) + bias + ReLU over a batch of N images,
 and, given the adjoint of its output, the gradients with respect to the
@@ -213,7 +213,18 @@ def main(argv=None):
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--autoschedule", action="store_true",
                    help="also time pipelang's gradients scheduled by autoschedule_gradients")
+    p.add_argument("--threads", type=int, default=0,
+                   help="threads for pipelang and PyTorch (default: all cores); with 1, "
+                        "CPU times compare compute alone, even on a loaded machine")
     a = p.parse_args(argv)
+    if a.threads:
+        from pipelang.backends.llvm import set_num_threads
+        set_num_threads(a.threads)
+        try:
+            import torch
+            torch.set_num_threads(a.threads)
+        except ImportError:
+            pass
     run(a.size, a.reps, autoschedule=a.autoschedule)
 
 

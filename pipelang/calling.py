@@ -43,8 +43,11 @@ class Slot:
         self.dims = arg.dimensions
         self.name = name
         self.owner = owner          # the Func (outputs), ImageParam/Buffer (inputs), Param
-        # ImageParams must be dense in dimension 0; an embedded Buffer never changes.
-        self.dense_x = role is Role.OUTPUT or (role is Role.INPUT and not isinstance(owner, Buffer))
+        # ImageParams and outputs must be dense in dimension 0 unless their
+        # dim(0).set_stride says otherwise; an embedded Buffer never changes.
+        from pipelang.constraints import constraint_table, dense_dim0
+        self.dense_x = (role is not Role.SCALAR and not isinstance(owner, Buffer)
+                        and dense_dim0(constraint_table(owner, arg.sym)))
 
 
 def _data_address(arr: np.ndarray) -> int:

@@ -18,21 +18,54 @@ from pipelang.function import touch
 
 _FIELDS = {"min": ir.buffer_min, "extent": ir.buffer_extent, "stride": ir.buffer_stride}
 _MAX_ITERATIONS = 16          # Halide's limit
+UNCONSTRAINED = None          # a table entry that lifts a default constraint (`set_stride(Expr())`)
+
+
+def dense_dim0(table) -> bool:
+    """Whether a buffer with this constraint table has stride 1 in dimension 0:
+    Halide's default for ImageParams and output buffers, unless `dim(0).set_stride`
+    gave another stride (or none, with an undefined Expr)."""
+    e = (table or {}).get((0, "stride"), ir.i32(1))
+    return e is not None and ir.is_const(e, 1)
+
+
+def constraint_table(owner, sym):
+    """The constraint table of buffer `sym`: an ImageParam's own, an output
+    Function's for that Tuple element, None for an embedded Buffer."""
+    tables = getattr(owner, "output_constraints", None)
+    if tables is not None:
+        from pipelang.lowering.names import buffer
+        return next((tables.get(i) for i in range(len(owner.output_types))
+                     if buffer(owner, i) is sym), None)
+    return getattr(owner, "_constraints", None)
 
 
 class ConstrainedDimension(Dimension):
     """`param.dim(d)` of an ImageParam or an output buffer: its fields as
     Exprs, and setters that constrain them."""
 
-    def __init__(self, sym: ir.Symbol, d: int, constraints: dict, estimate=None):
+    def __init__(self, sym: ir.Symbol, d: int, constraints: dict, estimate=None, owner=None):
         super().__init__(*(Expr(ir.Variable(ir.Int(32), f(sym, d))) for f in _FIELDS.values()),
                          estimate)
         self._d = d
         self._constraints = constraints
+        self._owner = owner          # what `dim(j)` chains to (an ImageParam, an output buffer)
+
+    def dim(self, d: int) -> "ConstrainedDimension":
+        """Another dimension of the same buffer, so calls chain as in Halide:
+        `p.dim(0).set_estimate(0, 64).dim(1).set_estimate(0, 32)`."""
+        if self._owner is None:
+            raise CompileError("This dimension does not belong to a buffer that can be indexed")
+        return self._owner.dim(d)
 
     def _set(self, field: str, value) -> "ConstrainedDimension":
-        if value is None:
-            self._constraints.pop((self._d, field), None)
+        if value is None or (isinstance(value, Expr) and not value.defined()):
+            if (self._d, field) == (0, "stride"):
+                # Halide's default constraint (stride 1 in dimension 0) removed:
+                # the stride is whatever the caller passes.
+                self._constraints[(0, "stride")] = UNCONSTRAINED
+            else:
+                self._constraints.pop((self._d, field), None)
         else:
             e = to_ir(value)
             if not (e.type.is_int() or e.type.is_uint()):
@@ -79,7 +112,12 @@ class OutputImageParam:
             raise CompileError(f"Output buffer {self.name()} has {self.dimensions()} dimensions; "
                                f"dimension {d} does not exist")
         table = self._function.output_constraints.setdefault(self._index, {})
-        return ConstrainedDimension(self._sym, d, table)
+
+        def estimate(lo, extent):
+            # An output buffer's estimate is its Func's, as in Halide.
+            from pipelang.func import Func
+            Func._of(self._function).set_estimate(self._function.args[d], lo, extent)
+        return ConstrainedDimension(self._sym, d, table, estimate=estimate, owner=self)
 
     def width(self) -> Expr:
         return self.dim(0).extent()
@@ -108,15 +146,33 @@ def output_buffers(function) -> list:
 
 # ---------------------------------------------------------------- the checks in compiled code
 
+def _tables(inputs: dict, outputs: list) -> list:
+    from pipelang.lowering.names import buffer
+    tables = [(sym, getattr(owner, "_constraints", None)) for sym, owner in inputs.items()]
+    return tables + [(buffer(fn, i), t) for fn in outputs for i, t in fn.output_constraints.items()]
+
+
+def constrained_values(inputs: dict, outputs: list) -> dict:
+    """{buffer field symbol: its constrained value}: what the pipeline's body
+    may use in place of the field once the checks have passed (Halide does
+    the same), so that `set_stride(3)` or `set_bounds(0, 3)` are constants to
+    the rest of lowering (dense vector loads, unrolled channels)."""
+    values = {}
+    for sym, table in _tables(inputs, outputs):
+        for (d, field), e in (table or {}).items():
+            if e is not UNCONSTRAINED:
+                values[_FIELDS[field](sym, d)] = e
+    return values
+
+
 def constraint_checks(inputs: dict, outputs: list) -> list:
     """AssertStmts checking every constraint on the inputs (`{symbol: owner}`)
     and outputs, with Halide's message."""
-    from pipelang.lowering.names import buffer
     checks = []
-    tables = [(sym, getattr(owner, "_constraints", None)) for sym, owner in inputs.items()]
-    tables += [(buffer(fn, i), t) for fn in outputs for i, t in fn.output_constraints.items()]
-    for sym, table in tables:
+    for sym, table in _tables(inputs, outputs):
         for (d, field), e in sorted((table or {}).items()):
+            if e is UNCONSTRAINED:
+                continue
             var = ir.Variable(ir.Int(32), _FIELDS[field](sym, d))
             text = ir.to_string(e).replace("{", "{{").replace("}", "}}")
             checks.append(ir.AssertStmt(ir.EQ(var, e),
@@ -142,6 +198,8 @@ def _bind(env: dict, sym, shape) -> None:
 def _constrain(env: dict, sym, shape, table) -> None:
     from pipelang.lowering.analysis.evaluate import evaluate_expr
     for (d, field), e in sorted((table or {}).items()):
+        if e is UNCONSTRAINED:
+            continue
         value = int(evaluate_expr(e, env))
         shape[d][("min", "extent", "stride").index(field)] = value
         _bind(env, sym, shape)

@@ -216,7 +216,7 @@ def pipeline(order: list, outputs: list, arguments, name: str) -> Fingerprint:
         fp.add(getattr(owner, "_constraints", None))    # checked by the compiled code
         if isinstance(owner, Buffer):
             # Lowering compiles an embedded Buffer's shape in as constants.
-            fp.add(sym in arguments.strided_inputs())
+            fp.add(sym in arguments.strided_buffers())
             fp.add([(owner.dim(d).min(), owner.dim(d).extent(), owner.dim(d).stride())
                     for d in range(owner.dimensions())])
     for sym, p in arguments.params.items():

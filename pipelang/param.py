@@ -209,7 +209,7 @@ class ImageParam(OutputImageParam):
         from pipelang.constraints import ConstrainedDimension
         self._field(ir.buffer_min, d)          # checks d
         return ConstrainedDimension(self._sym, d, self._constraints,
-                                    estimate=lambda lo, e: self._set_estimate(d, lo, e))
+                                    estimate=lambda lo, e: self._set_estimate(d, lo, e), owner=self)
 
     def width(self) -> Expr:
         return self._field(ir.buffer_extent, 0)

@@ -368,7 +368,7 @@ def _realize_buffer(slot, buf) -> Buffer:
     """Checks of a buffer `realize` passes for the first time (see `calling`)."""
     from pipelang.calling import Role
     if slot.role is Role.OUTPUT:
-        Pipeline._check_output(slot.owner, buf, slot.type, buf)
+        Pipeline._check_output(slot.owner, buf, slot.type, buf, slot.dense_x)
         return buf
     if buf is None:
         name = slot.owner.name()
@@ -643,13 +643,15 @@ class Pipeline:
             if len(bufs) != len(types):
                 raise BufferError_(f"realize() was given {len(bufs)} output buffers, but the "
                                    f"pipeline has {len(types)} outputs")
+            from pipelang.constraints import dense_dim0
             i = 0
             for fn in fns:
                 # As in Halide, each output Func has its own region (its
                 # buffers); a Tuple's elements share their Func's.
                 first = bufs[i]
-                for t in fn.output_types:
-                    self._check_output(fn, bufs[i], t, first)
+                for k, t in enumerate(fn.output_types):
+                    self._check_output(fn, bufs[i], t, first,
+                                       dense_dim0(fn.output_constraints.get(k)))
                     i += 1
             return bufs
         for fn in fns:
@@ -667,7 +669,7 @@ class Pipeline:
         return [Buffer(t, sizes) for t in types]
 
     @staticmethod
-    def _check_output(fn, buf: Buffer, t, first: Buffer) -> None:
+    def _check_output(fn, buf: Buffer, t, first: Buffer, dense: bool = True) -> None:
         if not buf.defined():
             raise BufferError_(f"Output buffer for Func {fn.name} is undefined")
         if buf.type() != t:
@@ -680,7 +682,7 @@ class Pipeline:
         arr = buf._array
         if not arr.flags.writeable:
             raise BufferError_(f"Output buffer {buf.name()} for Func {fn.name} is read-only")
-        if arr.ndim and arr.shape[-1] > 1 and arr.strides[-1] != arr.itemsize:
+        if dense and arr.ndim and arr.shape[-1] > 1 and arr.strides[-1] != arr.itemsize:
             raise BufferError_(f"Output buffer {buf.name()} for Func {fn.name} has stride "
                                f"{arr.strides[-1] // arr.itemsize} in dimension 0, but it must be 1")
         for d in range(buf.dimensions() if buf is not first else 0):

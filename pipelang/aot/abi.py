@@ -9,7 +9,7 @@ LLVM module, what Halide's generated objects export:
     const halide_filter_metadata_t *NAME_metadata(void)
 
 `NAME` checks each buffer (not null, its type and dimensions, a dense
-dimension 0), packs the argv, calls the pipeline, and turns a failed check
+dimension 0 unless its `dim(0).set_stride` lifted that), packs the argv, calls the pipeline, and turns a failed check
 inside it into a message for `halide_error` and Halide's error code.
 """
 from __future__ import annotations
@@ -58,6 +58,7 @@ class AbiArgument:
     dimensions: int = 0
     sym: ir.Symbol | None = None    # the lowered argument it feeds (None: unused)
     default: object = None          # a scalar's default value
+    dense: bool = True              # a buffer that must have stride 1 in dimension 0
 
 
 def type_code(t: ir.Type) -> int:
@@ -285,7 +286,7 @@ class AbiBuilder:
         self.check(b, b.icmp_signed("==", dims, _c(I32, a.dimensions)), BAD_DIMENSIONS,
                    f"{what} {a.name} requires a buffer of exactly {a.dimensions} dimensions, "
                    f"but the buffer passed in has %d dimensions", dims)
-        if a.dimensions:
+        if a.dimensions and a.dense:
             dim0 = b.load(self.field(b, buf, 6), typ=PTR)
             extent = b.load(b.gep(dim0, [_c(I32, 0), _c(I32, 1)], inbounds=True,
                                   source_etype=DIM_T), typ=I32)

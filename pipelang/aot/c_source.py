@@ -155,7 +155,7 @@ def c_source(fn_name: str, lowered: ir.LoweredFunc, arguments, embedded: dict,
         p.fail_if(f"{b}->dimensions != {a.dimensions}", BAD_DIMENSIONS, f"{what} {a.name} requires a buffer of exactly {a.dimensions} "
                                f"dimensions, but the buffer passed in has %d dimensions",
                [f"{b}->dimensions"])
-        if a.dimensions:
+        if a.dimensions and a.dense:
             p.fail_if(f"{b}->dim[0].stride != 1 && {b}->dim[0].extent > 1", CONSTRAINT_VIOLATED, f"Constraint violated: {a.name}.stride.0 (%d) == 1 (1)",
                    [f"{b}->dim[0].stride"])
         if a.sym not in lowered_args:

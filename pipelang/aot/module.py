@@ -41,6 +41,7 @@ def abi_arguments(arguments, found, output_names=None) -> tuple[list, dict]:
     from pipelang.calling import Argument
     from pipelang.param import ImageParam, Param
     result, names, used = [], set(), set()
+    strided = found.strided_buffers()
     for a in arguments:
         if isinstance(a, Argument):             # from infer_arguments()
             a = a._param
@@ -49,7 +50,8 @@ def abi_arguments(arguments, found, output_names=None) -> tuple[list, dict]:
                                       a.type(), 0, a._sym, a.get()))
         elif isinstance(a, (ImageParam, Buffer)):
             result.append(AbiArgument(a.name(), f"_{c_identifier(a.name())}_buffer", INPUT_BUFFER,
-                                      a.type(), a.dimensions(), a._sym))
+                                      a.type(), a.dimensions(), a._sym,
+                                      dense=a._sym not in strided))
         else:
             raise CompileError(f"compile_to: the argument list holds {a!r}; expected Params, "
                                f"ImageParams or Buffers")
@@ -75,7 +77,8 @@ def abi_arguments(arguments, found, output_names=None) -> tuple[list, dict]:
         for i, t in enumerate(fn.output_types):
             name = base if len(fn.output_types) == 1 else f"{base}.{i}"
             result.append(AbiArgument(name, f"_{c_identifier(name)}_buffer", OUTPUT_BUFFER, t,
-                                      len(fn.args), buffer(fn, i)))
+                                      len(fn.args), buffer(fn, i),
+                                      dense=buffer(fn, i) not in strided))
     return result, embedded
 
 

@@ -113,7 +113,7 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
     s = run("simplify", simplify, s)
     # Memoization keys on the simplified Realize bounds of each memoized Func.
     s = run("memoization", inject_memoization, s, env, outputs)
-    s = run("storage_flattening", flatten_storage, s, env, outputs, args.strided_inputs())
+    s = run("storage_flattening", flatten_storage, s, env, outputs, args.strided_buffers())
     # Hoisting moves allocations to loops or produce nodes, so markers must remain.
     s = run("hoist_storage", hoist_storage, s, env)
     s = run("strip_producer_consumer", strip_producer_consumer, s)
@@ -156,9 +156,12 @@ def _host():
 
 
 def _add_constraint_checks(s, inputs, outputs):
-    """dim(i).set_min/extent/stride of inputs and output buffers, checked on entry."""
-    from pipelang.constraints import constraint_checks
+    """dim(i).set_min/extent/stride of inputs and output buffers, checked on
+    entry; past the checks the body uses the constrained values (a constant
+    stride or extent is then a constant to vectorization and unrolling)."""
+    from pipelang.constraints import constrained_values, constraint_checks
     checks = constraint_checks(inputs, outputs)
+    s = ir.substitute(constrained_values(inputs, outputs), s)
     return ir.block(*checks, s) if checks else s
 
 

@@ -67,6 +67,7 @@ class ExprSimplifier:
 
     def __init__(self, memo: bool = False):
         self.bindings: dict = {}      # Symbol -> (simplified Expr to use instead, its symbols)
+        self.enclosing_lets: dict = {}    # Symbol -> value of each enclosing let kept as a let
         self.var_bounds: dict = _Scope()    # Symbol -> (lo, hi), ints or None
         self._bounds_cache: dict = {}       # id(e) -> (e, scope version, (lo, hi))
         # Every symbol a Variable in the output may refer to. Lets whose symbol
@@ -677,12 +678,15 @@ class ExprSimplifier:
                     self.var_bounds[node.sym] = self.const_bounds(value)
                     key = _shallow_key(value)
                     self._let_values.setdefault(key, []).append((value, node.sym))
+                if replacement is None:
+                    self.enclosing_lets[node.sym] = value
                 links.append((node, value, replacement, inner, key))
                 node = node.body
             body = self.visit_body(node)
         finally:
             for link, _, replacement, inner, key in links:
                 self.bindings.pop(link.sym, None)
+                self.enclosing_lets.pop(link.sym, None)
                 self.var_bounds.pop(link.sym, None)
                 if inner is not None:
                     self.var_bounds.pop(inner[0], None)

@@ -11,9 +11,26 @@ bounds tells the expression rules its variable's range:
 from __future__ import annotations
 
 from pipelang.ir import nodes as N
+from pipelang.ir.visitor import free_symbols, substitute
 from pipelang.lowering.simplify_exprs import ExprSimplifier, _CONSTS
 
 NO_OP = N.Evaluate(N.i32(0))
+
+
+def _equalities(cond, facts: dict) -> dict:
+    """`var == constant` conjuncts of `cond`, which hold inside `if (cond)`
+    (Halide's simplifier learns them too): a specialization on
+    `input.dim(0).stride() == 1` then gets dense vector loads in its branch."""
+    if type(cond) is N.And:
+        _equalities(cond.a, facts)
+        _equalities(cond.b, facts)
+    elif type(cond) is N.EQ:
+        a, b = cond.a, cond.b
+        if type(b) is N.Variable and type(a) in _CONSTS:
+            a, b = b, a
+        if type(a) is N.Variable and type(b) in _CONSTS:
+            facts[a.sym] = b
+    return facts
 
 
 def is_no_op(s) -> bool:
@@ -146,7 +163,10 @@ class Simplifier(ExprSimplifier):
         if c is not None:
             branch = s.then_case if c else s.else_case
             return NO_OP if branch is None else self.stmt(branch)
-        then_case = self.stmt(s.then_case)
+        facts = _equalities(cond, {})
+        if facts:
+            self._through_lets(facts)
+        then_case = self.stmt(substitute(facts, s.then_case) if facts else s.then_case)
         else_case = None if s.else_case is None else self.stmt(s.else_case)
         if is_no_op(else_case):
             else_case = None
@@ -157,6 +177,16 @@ class Simplifier(ExprSimplifier):
         if cond is s.condition and then_case is s.then_case and else_case is s.else_case:
             return s
         return N.IfThenElse(cond, then_case, else_case)
+
+    def _through_lets(self, facts: dict) -> None:
+        """Extend `facts` to the enclosing lets whose values use them, outermost
+        first, so that `let c.max = out.min.2 + out.extent.2 - 1` outside
+        `if (out.extent.2 == 3)` reads as `out.min.2 + 2` inside it."""
+        lets = [(sym, rep, syms) for sym, (rep, syms) in self.bindings.items()]
+        lets += [(sym, value, None) for sym, value in self.enclosing_lets.items()]
+        for sym, value, syms in lets:
+            if not (syms if syms is not None else free_symbols(value)).isdisjoint(facts):
+                facts[sym] = substitute(facts, value)
 
     def st_Evaluate(self, s):
         value = self.expr(s.value)

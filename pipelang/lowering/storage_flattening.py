@@ -5,8 +5,10 @@ Runs after bounds inference, sliding window and storage folding. Each
 `Store`, each `Call` a `Load`, at the index
 `sum((arg_d - min_d) * stride_d)`. Allocations are dense, in the Func's
 storage order (`reorder_storage`); input and output buffers use the
-strides passed in, with dimension 0 assumed dense (checked before the call) except for
-Buffers embedded in the algorithm, which may have any strides.
+strides passed in, with dimension 0 dense (Halide's default constraint, checked
+before the call) except for the `strided` buffers: those whose `dim(0)` stride
+the user constrained to something else or freed (`set_stride(Expr())`), and
+Buffers embedded in the algorithm with a non-unit stride there.
 
     realize f([m0, e0], [m1, e1]) { f(x, y) = g(x, y) }
   =>
@@ -33,16 +35,16 @@ def _descriptor_index(sym, args, dense_x: bool = True) -> ir.Expr:
 
 
 class _Flatten(ir.IRMutator):
-    def __init__(self, env, outputs, strided_inputs):
+    def __init__(self, env, outputs, strided):
         self.env = env
-        self.strided_inputs = strided_inputs
+        self.strided = strided
         self.outputs = {o.sym for o in outputs}
         self.layouts: dict = {}      # Func symbol -> (storage order of arg positions, mins, strides)
 
     def _index(self, fn_sym, args) -> ir.Expr:
         layout = self.layouts.get(fn_sym)
         if layout is None:
-            return _descriptor_index(fn_sym, args)
+            return _descriptor_index(fn_sym, args, fn_sym not in self.strided)
         mins, strides = layout
         idx = None
         for a, mn, st in zip(args, mins, strides):
@@ -88,17 +90,17 @@ class _Flatten(ir.IRMutator):
         args = tuple(self.mutate(a) for a in node.args)
         if node.kind is ir.CallKind.IMAGE:
             return ir.Load(node.type, node.fn,
-                           _descriptor_index(node.fn, args, node.fn not in self.strided_inputs))
+                           _descriptor_index(node.fn, args, node.fn not in self.strided))
         fn = self.env[node.fn]
         buf = buffer_symbol(fn, node.value_index)
         key = node.fn if node.fn in self.layouts else buf
         return ir.Load(node.type, buf, self._index(key, args))
 
 
-def flatten_storage(s: ir.Stmt, env: dict, outputs: list, strided_inputs=frozenset()) -> ir.Stmt:
-    """`strided_inputs`: input buffers whose dimension 0 may have any stride
-    (Buffers embedded in the algorithm); all others have stride 1 there."""
-    return _Flatten(env, outputs, strided_inputs).mutate(s)
+def flatten_storage(s: ir.Stmt, env: dict, outputs: list, strided=frozenset()) -> ir.Stmt:
+    """`strided`: the input and output buffers whose dimension 0 may have any
+    stride; all others have stride 1 there."""
+    return _Flatten(env, outputs, strided).mutate(s)
 
 
 class _StripProducerConsumer(ir.IRMutator):

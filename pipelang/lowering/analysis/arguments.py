@@ -21,16 +21,25 @@ class Arguments:
     inputs: dict = field(default_factory=dict)      # Symbol -> Buffer or ImageParam
     params: dict = field(default_factory=dict)      # Symbol -> Param
 
-    def strided_inputs(self) -> frozenset:
-        """Buffers embedded in the algorithm whose dimension 0 is not dense.
+    def strided_buffers(self) -> frozenset:
+        """The input and output buffers whose dimension 0 may have a stride
+        other than 1.
 
-        An embedded Buffer's array (and so its strides) never changes, so the
-        compiled code can rely on what it is now; ImageParams must be dense
-        in dimension 0 (checked at each realize), as in Halide."""
+        ImageParams and output buffers have stride 1 there (Halide's default
+        constraint, checked on entry) unless `dim(0).set_stride` says otherwise;
+        an embedded Buffer's array (and so its strides) never changes, so the
+        compiled code can rely on what it is now."""
         from pipelang.buffer import Buffer
-        return frozenset(sym for sym, owner in self.inputs.items()
-                         if isinstance(owner, Buffer) and owner.dimensions()
-                         and owner.dim(0).stride() != 1 and owner.dim(0).extent() > 1)
+        from pipelang.constraints import dense_dim0
+        out = {L.buffer(fn, i) for fn in self.outputs for i in range(len(fn.output_types))
+               if not dense_dim0(fn.output_constraints.get(i))}
+        for sym, owner in self.inputs.items():
+            if isinstance(owner, Buffer):
+                if owner.dimensions() and owner.dim(0).stride() != 1 and owner.dim(0).extent() > 1:
+                    out.add(sym)
+            elif not dense_dim0(getattr(owner, "_constraints", None)):
+                out.add(sym)
+        return frozenset(out)
 
     def input_dims(self) -> dict:
         return {sym: owner.dimensions() for sym, owner in self.inputs.items()}

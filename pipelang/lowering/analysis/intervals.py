@@ -374,6 +374,14 @@ class _Bounds:
                 hi = None if hi_a is None else self._max(self.s(Div(hi_a, b.min)),
                                                          self.s(Div(hi_a, b.max)))
                 return Interval(lo, hi)
+        if b.is_single_point() and a.is_bounded() and t.is_float():
+            # One divisor of unknown sign (a Param): for each sign the quotient is
+            # monotone in a, so the ends are a's ends divided, ordered by that sign
+            # (Halide's bounds of `val / r_sigma`). Integers keep the constant
+            # bound |a| below.
+            pos = N.LT(zero, b.min)
+            lo, hi = self.s(Div(a.min, b.min)), self.s(Div(a.max, b.min))
+            return Interval(self.s(N.Select(pos, lo, hi)), self.s(N.Select(pos, hi, lo)))
         if not t.is_float() and a.is_bounded():
             # |a / b| <= |a| for every b, including b == 0 (where the quotient is 0).
             m = None if _wraps(t) else self._max(a.max, self._arith(Sub, t, zero, a.min))
@@ -488,6 +496,18 @@ class _Bounds:
                 tlo, thi = math.trunc(lo), math.trunc(hi)
                 if to.min_value() <= tlo and thi <= to.max_value():
                     return Interval(make_const(to, tlo), make_const(to, thi))
+            if to.is_int() and to.bits() >= 32 and (a.min is not None or a.max is not None):
+                # Halide's rule: a cast to Int(32) or wider is assumed not to
+                # overflow, so the (monotone) cast of the ends bounds it.
+                whole = _type_interval(to)
+
+                def end(v, limit):
+                    k = _const(v) if v is not None else None
+                    if v is None or (k is not None and not (
+                            math.isfinite(k) and to.min_value() <= math.trunc(k) <= to.max_value())):
+                        return limit        # a constant end past the type: its limit
+                    return self.s(N.Cast(to, v))
+                return Interval(end(a.min, whole.min), end(a.max, whole.max))
             return _type_interval(to)
         if is_lossless_cast(to, frm):
             src = _type_interval(frm)

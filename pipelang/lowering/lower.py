@@ -113,7 +113,8 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
     s = run("simplify", simplify, s)
     # Memoization keys on the simplified Realize bounds of each memoized Func.
     s = run("memoization", inject_memoization, s, env, outputs)
-    s = run("storage_flattening", flatten_storage, s, env, outputs, args.strided_buffers())
+    s = run("storage_flattening", flatten_storage, s, env, outputs, args.strided_buffers(),
+            _constrained_values(args.inputs, outputs))
     # Hoisting moves allocations to loops or produce nodes, so markers must remain.
     s = run("hoist_storage", hoist_storage, s, env)
     s = run("strip_producer_consumer", strip_producer_consumer, s)
@@ -153,6 +154,11 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
 def _host():
     from pipelang.target import get_host_target
     return get_host_target()
+
+
+def _constrained_values(inputs, outputs) -> dict:
+    from pipelang.constraints import constrained_values
+    return constrained_values(inputs, outputs)
 
 
 def _add_constraint_checks(s, inputs, outputs):

@@ -24,27 +24,32 @@ from pipelang.lowering.names import buffer as buffer_symbol
 
 
 
-def _descriptor_index(sym, args, dense_x: bool = True) -> ir.Expr:
+def _descriptor_index(sym, args, dense_x: bool = True, known=None) -> ir.Expr:
+    def field(f, d):
+        s = f(sym, d)
+        value = known.get(s) if known else None
+        return value if value is not None else ir.Variable(ir.Int(32), s)
     idx = None
     for d, a in enumerate(args):
-        term = ir.Sub(a, ir.Variable(ir.Int(32), ir.buffer_min(sym, d)))
+        term = ir.Sub(a, field(ir.buffer_min, d))
         if d > 0 or not dense_x:
-            term = ir.Mul(term, ir.Variable(ir.Int(32), ir.buffer_stride(sym, d)))
+            term = ir.Mul(term, field(ir.buffer_stride, d))
         idx = term if idx is None else ir.Add(idx, term)
     return idx if idx is not None else ir.i32(0)
 
 
 class _Flatten(ir.IRMutator):
-    def __init__(self, env, outputs, strided):
+    def __init__(self, env, outputs, strided, known):
         self.env = env
         self.strided = strided
+        self.known = known
         self.outputs = {o.sym for o in outputs}
         self.layouts: dict = {}      # Func symbol -> (storage order of arg positions, mins, strides)
 
     def _index(self, fn_sym, args) -> ir.Expr:
         layout = self.layouts.get(fn_sym)
         if layout is None:
-            return _descriptor_index(fn_sym, args, fn_sym not in self.strided)
+            return _descriptor_index(fn_sym, args, fn_sym not in self.strided, self.known)
         mins, strides = layout
         idx = None
         for a, mn, st in zip(args, mins, strides):
@@ -90,17 +95,21 @@ class _Flatten(ir.IRMutator):
         args = tuple(self.mutate(a) for a in node.args)
         if node.kind is ir.CallKind.IMAGE:
             return ir.Load(node.type, node.fn,
-                           _descriptor_index(node.fn, args, node.fn not in self.strided))
+                           _descriptor_index(node.fn, args, node.fn not in self.strided,
+                                             self.known))
         fn = self.env[node.fn]
         buf = buffer_symbol(fn, node.value_index)
         key = node.fn if node.fn in self.layouts else buf
         return ir.Load(node.type, buf, self._index(key, args))
 
 
-def flatten_storage(s: ir.Stmt, env: dict, outputs: list, strided=frozenset()) -> ir.Stmt:
+def flatten_storage(s: ir.Stmt, env: dict, outputs: list, strided=frozenset(),
+                    known=None) -> ir.Stmt:
     """`strided`: the input and output buffers whose dimension 0 may have any
-    stride; all others have stride 1 there."""
-    return _Flatten(env, outputs, strided).mutate(s)
+    stride; all others have stride 1 there. `known`: {buffer field: value}
+    the indices use in place of the field (the constrained values, which the
+    entry checks guarantee)."""
+    return _Flatten(env, outputs, strided, known or {}).mutate(s)
 
 
 class _StripProducerConsumer(ir.IRMutator):

@@ -261,8 +261,11 @@ class Buffer:
     @staticmethod
     def make_bounds_query(type, sizes, name: str | None = None) -> "Buffer":    # noqa: A002
         """A Buffer that stands for a shape to query (Halide's bounds-query
-        buffer): `infer_input_bounds` sets its shape to what the pipeline writes."""
-        return Buffer(type, list(sizes), name=name)
+        buffer): `infer_input_bounds` sets its shape to what the pipeline writes,
+        and a Callable passed one runs a bounds query instead of the pipeline."""
+        b = Buffer(type, list(sizes), name=name)
+        b._bounds_query = True
+        return b
 
     def _reshape(self, mins, extents) -> None:
         """New zeroed storage of this shape (a bounds query's answer)."""

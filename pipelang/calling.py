@@ -34,7 +34,7 @@ class Role(enum.Enum):
 
 class Slot:
     """One argument of compiled code: where its slots are and how to check it."""
-    __slots__ = ("role", "offset", "type", "dims", "name", "dense_x", "owner")
+    __slots__ = ("role", "offset", "type", "dims", "name", "dense_x", "owner", "sym")
 
     def __init__(self, role: Role, offset: int, arg: ir.Argument, name: str, owner=None):
         self.role = role
@@ -43,6 +43,7 @@ class Slot:
         self.dims = arg.dimensions
         self.name = name
         self.owner = owner          # the Func (outputs), ImageParam/Buffer (inputs), Param
+        self.sym = arg.sym
         # ImageParams and outputs must be dense in dimension 0 unless their
         # dim(0).set_stride says otherwise; an embedded Buffer never changes.
         from pipelang.constraints import constraint_table, dense_dim0
@@ -291,7 +292,13 @@ def callable_buffer(slot: Slot, value) -> Buffer:
     if slot.dense_x and arr.ndim and arr.shape[-1] > 1 and arr.strides[-1] != arr.itemsize:
         raise HalideError(f"{which} buffer {slot.name} has stride "
                           f"{arr.strides[-1] // arr.itemsize} in dimension 0, but it must be 1")
+    if buf.__dict__.get("_bounds_query"):
+        raise _BoundsQueryAsked
     return buf
+
+
+class _BoundsQueryAsked(Exception):
+    """A Callable was passed a `Buffer.make_bounds_query` buffer: nothing runs."""
 
 
 class Callable:
@@ -376,13 +383,32 @@ class Callable:
             raise HalideError(f"Expected exactly {n} positional arguments, but saw {len(args)}.")
         else:
             values = args
+        try:
+            keep = self._keep
+            if len(keep) != n:
+                for i in range(n):               # unused arguments are still checked
+                    if i not in keep:
+                        s = self._slots[i]
+                        (callable_scalar if s.role is Role.SCALAR else callable_buffer)(s, values[i])
+                values = [values[i] for i in keep]
+            if self._fixed:
+                values = list(values) + self._fixed
+            self._packer.jit.call_ptr(self._packer.pack(values))
+        except _BoundsQueryAsked:
+            self._bounds_query(values)
+
+    def _bounds_query(self, values) -> None:
+        """Halide's bounds query: when any buffer argument is a bounds-query
+        buffer, nothing runs; each such buffer is given the region the
+        pipeline would write (an output) or read (an input)."""
+        from pipelang.constraints import bounds_query
         keep = self._keep
-        if len(keep) != n:
-            for i in range(n):               # unused arguments are still checked
-                if i not in keep:
-                    s = self._slots[i]
-                    (callable_scalar if s.role is Role.SCALAR else callable_buffer)(s, values[i])
-            values = [values[i] for i in keep]
-        if self._fixed:
-            values = list(values) + self._fixed
-        self._packer.jit.call_ptr(self._packer.pack(values))
+        if len(values) == self._n and len(keep) != self._n:
+            values = [values[i] for i in keep] + list(self._fixed)
+        slots = self._packer.slots
+        for slot, v in zip(slots, values):        # every argument checked, as for a run
+            try:
+                (callable_scalar if slot.role is Role.SCALAR else callable_buffer)(slot, v)
+            except _BoundsQueryAsked:
+                pass
+        bounds_query(self._compiled, slots, values)

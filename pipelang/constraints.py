@@ -272,6 +272,47 @@ def infer_input_bounds(pipeline, outs: list) -> None:
             buf._reshape([mn for mn, _, _ in shape], [ext for _, ext, _ in shape])
 
 
+def bounds_query(c, slots, values) -> None:
+    """A Callable's bounds query (Halide's semantics for buffers with a null
+    host): every `Buffer.make_bounds_query` output gets the region the
+    pipeline writes for its requested one, then every such input the region
+    the pipeline reads, both dense and satisfying their constraints. `slots`
+    and `values` are the compiled code's arguments (`calling.Slot`s)."""
+    from pipelang.calling import Role
+    from pipelang.lowering.analysis.evaluate import evaluate_expr
+    env, outputs, inputs = {}, [], []
+    for slot, v in zip(slots, values):
+        if slot.role is Role.SCALAR:
+            env[slot.sym] = v
+            continue
+        buf = v if isinstance(v, Buffer) else Buffer(v)
+        _bind(env, slot.sym, _shape(buf))
+        if buf.__dict__.get("_bounds_query"):
+            (outputs if slot.role is Role.OUTPUT else inputs).append((slot, buf))
+    for slot, buf in outputs:
+        fn = slot.owner
+        shape = _shape(buf)
+        _constrain(env, slot.sym, shape, constraint_table(fn, slot.sym))
+        for d, iv in enumerate(c.regions.get(fn.sym) or ()):
+            lo, hi = int(evaluate_expr(iv.min, env)), int(evaluate_expr(iv.max, env))
+            lo, hi = min(lo, shape[d][0]), max(hi, shape[d][0] + shape[d][1] - 1)
+            shape[d][0], shape[d][1] = lo, hi - lo + 1
+        _dense(shape)
+        _bind(env, slot.sym, shape)
+        buf._reshape([mn for mn, _, _ in shape], [ext for _, ext, _ in shape])
+    for slot, buf in inputs:
+        shape = _shape(buf)
+        for d, iv in enumerate(c.regions.get(slot.sym) or ()):
+            if iv.min is None or iv.max is None:
+                raise BufferError_(f"Input buffer {slot.name} is read at an unbounded location in "
+                                   f"dimension {d}: a bounds query can't size it")
+            lo, hi = int(evaluate_expr(iv.min, env)), int(evaluate_expr(iv.max, env))
+            shape[d][0], shape[d][1] = lo, max(hi - lo + 1, 0)
+        _dense(shape)
+        _constrain(env, slot.sym, shape, constraint_table(slot.owner, slot.sym))
+        buf._reshape([mn for mn, _, _ in shape], [ext for _, ext, _ in shape])
+
+
 def constrained_outputs(c, outs: list) -> list:
     """Halide's realize(sizes) with output constraints: one bounds query gives
     the output shape (constrained, then grown to what is written); buffers of

@@ -13,8 +13,9 @@ allocations through `halide_malloc`, failed checks reported through
 serial loops: the C file carries no thread pool). The runtime functions it
 calls come from any pipelang object, or `hl.compile_standalone_runtime`.
 
-Vectorized schedules are not printed (the printer is scalar): a clear
-CompileError says so.
+Vectorized schedules print as scalar code with the same semantics: each
+vector statement becomes one statement per lane (`scalarize.py`), which the
+C compiler may vectorize again.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from pipelang.aot.abi import (BAD_DIMENSIONS, BAD_TYPE, BUFFER_ARGUMENT_IS_NULL,
                               CONSTRAINT_VIOLATED, HOST_IS_NULL, INPUT_BUFFER,
                               INPUT_SCALAR, OUT_OF_MEMORY, error_code, type_code)
 from pipelang.aot.header import c_parameters, c_type, runtime_header
+from pipelang.aot.scalarize import scalarize_vectors
 from pipelang.backends.c_like import CodeGenError, CPrinter
 
 OVERREAD_PAD = 64
@@ -41,8 +43,7 @@ class HostCPrinter(CPrinter):
         self.heap: list = []          # C names of live halide_malloc allocations
 
     def _Ramp(self, e):
-        raise CodeGenError("compile_to_c prints scalar code: remove vectorize() from the "
-                           "schedule (the object file, compile_to_object, keeps it)")
+        raise CodeGenError("Internal error: vector code reached the C printer after scalarization")
 
     _Broadcast = _Shuffle = _Ramp
 
@@ -169,7 +170,7 @@ def c_source(fn_name: str, lowered: ir.LoweredFunc, arguments, embedded: dict,
         for k, what_field in enumerate(("min", "extent", "stride")):
             fields.append([f"{b}->dim[{d}].{what_field}" for d in range(a.dimensions)])
         _bind_fields(p, a.sym, *fields, declare=True)
-    p.stmt(lowered.body)
+    p.stmt(scalarize_vectors(lowered.body))
     p.line("return 0;")
     body = "\n".join(p.lines)
 

@@ -169,10 +169,7 @@ int main(int argc, char **argv) {
 """
 
 
-@pytest.mark.skipif(CC is None, reason="no C compiler")
-def test_compile_to_c_matches_jit(tmp_path):
-    """compile_to_c's source, built with the C compiler and linked with the
-    standalone runtime, computes what the JIT computes (and fails its checks alike)."""
+def _c_blur(schedule: str):
     x, y = hl.Var("x"), hl.Var("y")
     inp = hl.ImageParam(hl.Float(32), 2, "input")
     gain = hl.Param(hl.Float(32), "gain")
@@ -182,8 +179,29 @@ def test_compile_to_c_matches_jit(tmp_path):
     g[x, y] = gain * hl.select(x % 2 == 0, bx[x, y - 1] + bx[x, y + 1], bx[x, y] // 2)
     bx.compute_root()
     g.parallel(y)
+    if schedule == "vectorized":
+        # Vector selects, loads at three offsets, a ShiftInwards tail, and a
+        # vectorized reduction-free stage feeding another.
+        bx.vectorize(x, 8)
+        g.vectorize(x, 4)
+    elif schedule == "vectorized_tiles":
+        xi, yi = hl.Var("xi"), hl.Var("yi")
+        bx.vectorize(x, 4, hl.TailStrategy.GuardWithIf)
+        g.tile(x, y, xi, yi, 8, 2).vectorize(xi).unroll(yi)
+    return g, inp, gain
+
+
+@pytest.mark.skipif(CC is None, reason="no C compiler")
+@pytest.mark.parametrize("schedule", ["scalar", "vectorized",
+                                      pytest.param("vectorized_tiles", marks=pytest.mark.slow)])
+def test_compile_to_c_matches_jit(tmp_path, schedule):
+    """compile_to_c's source, built with the C compiler and linked with the
+    standalone runtime, computes what the JIT computes (and fails its checks
+    alike); vectorized schedules print as per-lane scalar code."""
+    g, inp, gain = _c_blur(schedule)
     g.compile_to_c(str(tmp_path / "blur.c"), [inp, gain], "blur")
     g.compile_to_header(str(tmp_path / "blur.h"), [inp, gain], "blur")
+    assert ("blur_value3" in (tmp_path / "blur.c").read_text()) == (schedule != "scalar")
     hl.compile_standalone_runtime(str(tmp_path / "runtime.o"))
     (tmp_path / "main.c").write_text(C_SOURCE_MAIN)
     subprocess.run([CC, "-O1", "-Wall", "-o", "main", "main.c", "blur.c", "runtime.o",
@@ -198,9 +216,46 @@ def test_compile_to_c_matches_jit(tmp_path):
     np.testing.assert_array_equal(np.frombuffer(data[:4 * a.size], np.float32).reshape(a.shape),
                                   expect)
     assert data[4 * a.size:] == b"-3"       # a float16 input: halide_error_code_bad_type
-    g.vectorize(x, 8)
-    with pytest.raises(hl.CompileError, match="compile_to_c prints scalar code"):
-        g.compile_to_c(str(tmp_path / "v.c"), [inp, gain], "blur")
+
+
+C_INTERLEAVED_MAIN = r"""
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+#include "brighten.h"
+int main(int argc, char **argv) {
+    enum { W = 37, H = 5 };
+    static uint8_t a[W * H * 3], b[W * H * 3];
+    for (int i = 0; i < W * H * 3; i++) a[i] = (uint8_t)(i * 7 + 3);
+    halide_dimension_t d1[3] = {{0, W, 3, 0}, {0, H, 3 * W, 0}, {0, 3, 1, 0}};
+    halide_dimension_t d2[3] = {{0, W, 3, 0}, {0, H, 3 * W, 0}, {0, 3, 1, 0}};
+    halide_buffer_t ba, bb;
+    memset(&ba, 0, sizeof ba);
+    ba.host = a; ba.dim = d1; ba.dimensions = 3;
+    ba.type.code = halide_type_uint; ba.type.bits = 8; ba.type.lanes = 1;
+    bb = ba; bb.host = b; bb.dim = d2;
+    int rc = brighten(&ba, 200, &bb);
+    fwrite(b, 1, sizeof b, stdout);
+    return rc;
+}
+"""
+
+
+@pytest.mark.skipif(CC is None, reason="no C compiler")
+def test_compile_to_c_interleaved_specialized(tmp_path):
+    """Lesson 16's specialized brighten (uint8 wrap-around, stride-3 vector
+    loads, an unrolled channel loop) as C, on an interleaved image."""
+    from test_strides import brighten
+    f, inp, off = brighten("specialized")
+    f.compile_to_c(str(tmp_path / "brighten.c"), [inp, off], "brighten")
+    f.compile_to_header(str(tmp_path / "brighten.h"), [inp, off], "brighten")
+    hl.compile_standalone_runtime(str(tmp_path / "runtime.o"))
+    (tmp_path / "main.c").write_text(C_INTERLEAVED_MAIN)
+    subprocess.run([CC, "-O2", "-Wall", "-o", "main", "main.c", "brighten.c", "runtime.o",
+                    "-lpthread", "-lm", "-ldl"], cwd=tmp_path, check=True)
+    r = subprocess.run(["./main"], cwd=tmp_path, capture_output=True, check=True)
+    a = (np.arange(37 * 5 * 3) * 7 + 3).astype(np.uint8)
+    np.testing.assert_array_equal(np.frombuffer(r.stdout, np.uint8), a + np.uint8(200))
 
 
 def test_load_library_matches_jit(tmp_path):

@@ -361,6 +361,13 @@ class ExprCodeGen:
             return "reversed", at(b.sub(first, ll.Constant(I64, t.lanes() - 1)))
         if isinstance(index, N.Broadcast):
             return "same", at(self.index64(index.value))
+        if isinstance(index, N.Ramp) and N.const_value(index.stride) is not None:
+            # A constant stride (an interleaved image): each lane at a constant
+            # offset from lane 0, which LLVM can combine, rather than an index
+            # vector taken apart lane by lane.
+            first, step = at(self.index64(index.base)), N.const_value(index.stride)
+            return "lanes", [b.gep(first, [ll.Constant(I64, step * k)], inbounds=True,
+                                   source_etype=elem) for k in range(t.lanes())]
         v = self.expr(index)
         return "lanes", [at(b.extract_element(v, ll.Constant(I32, k))) for k in range(t.lanes())]
 
@@ -410,7 +417,16 @@ class ExprCodeGen:
         align = t.element_of().bytes()
         elem = mem_type(t.element_of())
         load = lambda p, typ: self._tag(b.load(p, typ=typ, align=align), e.buf)
-        if how in ("dense", "reversed"):
+        stride = N.const_value(e.index.stride) if isinstance(e.index, N.Ramp) else None
+        if how == "lanes" and stride is not None and 2 <= stride <= 4:
+            # A small constant stride (interleaved channels): one dense load that
+            # ends at the last lane (never past it) and a shuffle, as Halide does.
+            n = t.lanes()
+            span = (n - 1) * stride + 1
+            wide = load(ptr[0], ll.VectorType(elem, span))
+            mask = ll.Constant(ll.VectorType(I32, n), [k * stride for k in range(n)])
+            v = b.shuffle_vector(wide, ll.Constant(wide.type, None), mask)
+        elif how in ("dense", "reversed"):
             v = load(ptr, mem_type(t))
             v = self._reverse(v) if how == "reversed" else v
         elif how == "same":

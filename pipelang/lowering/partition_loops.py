@@ -8,7 +8,8 @@ instead of one vector load. Where a serial loop's body holds `min(a, b)` or
 `max(a, b)` with `a` increasing linearly in the loop variable (a scalar or a
 ramp, seen through lets) and `b` invariant, the loop is split into a
 prologue and an epilogue that keep the clamps and a steady state where
-every such clamp is just `a` (as Halide's PartitionLoops does).
+every such clamp is just `a` (as Halide's PartitionLoops does). Clamps of
+ramps in inner loops count too, when only this loop's variable moves them.
 
     for (xo, 0, n) { f[min(xo*8, e - 8)] = .. }
   =>
@@ -20,7 +21,12 @@ from __future__ import annotations
 
 from pipelang import ir
 from pipelang.errors import ScheduleError
+from pipelang.lowering.analysis.intervals import Monotonic, is_monotonic
 from pipelang.lowering.simplify import simplify
+
+
+# Clamps one loop is partitioned on, at most (each search walks its body).
+_MAX_CLAMPS = 24
 
 
 class _Bound(ir.IRVisitor):
@@ -96,6 +102,8 @@ class _FindClamp(ir.IRVisitor):
         self.rebound = rebound
         self.lets: dict = {}
         self.found = None           # (node, unclamped value, ("lo"|"hi", bound expr))
+        self.depth = 0              # inner loops entered
+        self.inner: dict = {}       # inner loop symbol -> (min, extent, depth), lets expanded
 
     def _expand(self, e):
         return simplify(ir.substitute(self.lets, e)) if self.lets else e
@@ -113,11 +121,16 @@ class _FindClamp(ir.IRVisitor):
         for a, b in ((node.a, node.b), (node.b, node.a)):
             if a.type.element_of() != ir.Int(32):
                 continue
+            ea = self._expand(a)
+            if self.depth and ea.type.is_scalar():
+                continue            # LLVM hoists a scalar clamp out of the inner loop
             bs = _scalar(self._expand(b))
-            lanes = _lane_range(self._expand(a))
+            lanes = _lane_range(ea)
             if bs is None or lanes is None or _uses_loads(bs) or (ir.free_symbols(bs) & self.variant):
                 continue
-            edge = lanes[1] if is_min else lanes[0]
+            edge = self._worst_over_inner_loops(lanes[1] if is_min else lanes[0], is_min)
+            if edge is None:
+                continue
             lin = _linear(edge, self.var)
             if lin is None or _uses_loads(edge) or (ir.free_symbols(edge) - {self.var}) & self.variant:
                 continue
@@ -127,6 +140,29 @@ class _FindClamp(ir.IRVisitor):
             else:        # c*v + k >= b  <=>  v >= ceil((b - k)/c) = -((k - b)/c)
                 self.found = (node, a, ("lo", ir.Sub(ir.i32(0), ir.Div(ir.Sub(k, bs), ir.i32(c)))))
             return
+
+    def _worst_over_inner_loops(self, edge, is_min):
+        """`edge` at the inner loops' iteration that brings it closest to the
+        clamp (the last for an upper clamp of an increasing edge), so that the
+        clamp is inactive for the whole inner loop nest; None if unknown."""
+        outer_ok = self.inner.keys() | {self.var}
+        for _ in range(16):
+            # An inner loop's bounds may move with the loops around it; those
+            # are substituted after it.
+            us = ir.free_symbols(edge) & self.inner.keys()
+            if not us:
+                return edge
+            u = max(us, key=lambda v: self.inner[v][2])    # innermost first
+            mn, extent, _ = self.inner[u]
+            if (ir.free_symbols(mn) | ir.free_symbols(extent)) & (self.variant - outer_ok):
+                return None
+            mono = is_monotonic(edge, u)
+            if mono is Monotonic.UNKNOWN:
+                return None
+            last = ir.Sub(ir.Add(mn, extent), ir.i32(1))
+            pick = last if (mono is Monotonic.INCREASING) == is_min else mn
+            edge = simplify(ir.substitute({u: pick}, edge))
+        return None
 
     def visit_Min(self, node):
         if self.found is None:
@@ -141,7 +177,18 @@ class _FindClamp(ir.IRVisitor):
             self.generic_visit(node)
 
     def visit_For(self, node):
-        pass                        # inner loops are partitioned on their own
+        # A clamp of a ramp inside an inner loop that only this loop's variable
+        # moves (an inline reduction's loads of a clamped input, computed per
+        # vector of this loop) partitions this loop, as in Halide: the steady
+        # state's inner loop then makes dense loads instead of gathers. A clamp
+        # that inner loops move too counts at their extreme iteration.
+        self.visit(node.min)
+        self.visit(node.extent)
+        self.depth += 1
+        self.inner[node.sym] = (self._expand(node.min), self._expand(node.extent), self.depth)
+        self.visit(node.body)
+        del self.inner[node.sym]
+        self.depth -= 1
 
 
 class _Replace(ir.IRMutator):
@@ -157,6 +204,38 @@ class _Replace(ir.IRMutator):
     mutate_Min = mutate_Max = _either
 
 
+class _Fresh(ir.IRMutator):
+    """A copy of a loop body with its own let and loop symbols, so that a
+    clamp in the peeled copies is a different node from the same clamp in the
+    steady state, and an outer loop can partition on each separately."""
+
+    def __init__(self):
+        self.map: dict = {}
+
+    def _rename(self, sym, typ):
+        new = ir.Symbol(sym.name)
+        self.map[sym] = ir.Variable(typ, new)
+        return new
+
+    def mutate_Variable(self, node):
+        return self.map.get(node.sym, node)
+
+    def mutate_LetStmt(self, node):
+        value = self.mutate(node.value)
+        sym = self._rename(node.sym, value.type)
+        return ir.LetStmt(sym, value, self.mutate(node.body))
+
+    def mutate_Let(self, node):
+        value = self.mutate(node.value)
+        sym = self._rename(node.sym, value.type)
+        return ir.Let(sym, value, self.mutate(node.body))
+
+    def mutate_For(self, node):
+        mn, extent = self.mutate(node.min), self.mutate(node.extent)
+        sym = self._rename(node.sym, ir.Int(32))
+        return ir.For(sym, mn, extent, node.kind, self.mutate(node.body))
+
+
 class _Partition(ir.IRMutator):
     def __init__(self, never=frozenset(), always=frozenset()):
         self.never, self.always = never, always
@@ -169,7 +248,7 @@ class _Partition(ir.IRMutator):
         bound.visit(body)
         variant = bound.syms | {node.sym}
         steady, los, his = body, [], []
-        for _ in range(8):
+        for _ in range(_MAX_CLAMPS):
             finder = _FindClamp(node.sym, variant, bound.rebound)
             finder.visit(steady)
             if finder.found is None:
@@ -194,9 +273,11 @@ class _Partition(ir.IRMutator):
         for limit in his:
             hi = ir.Min(hi, ir.Add(limit, ir.i32(1)))
         hi = ir.Max(hi, lo_v)
-        loops = [ir.For(node.sym, node.min, ir.Sub(lo_v, node.min), node.kind, body) if los else None,
+        loops = [ir.For(node.sym, node.min, ir.Sub(lo_v, node.min), node.kind, _Fresh().mutate(body))
+                 if los else None,
                  ir.For(node.sym, lo_v, ir.Sub(hi_v, lo_v), node.kind, simplify(steady)),
-                 ir.For(node.sym, hi_v, ir.Sub(end, hi_v), node.kind, body) if his else None]
+                 ir.For(node.sym, hi_v, ir.Sub(end, hi_v), node.kind, _Fresh().mutate(body))
+                 if his else None]
         out = ir.block(*loops)
         return ir.LetStmt(lo_sym, simplify(lo), ir.LetStmt(hi_sym, simplify(hi), out))
 

@@ -50,3 +50,23 @@ def test_inline_reduction_in_a_vectorized_loop_is_vectorized():
     assert "for (sum.s0.x" not in stmt and "for (sum.s1.x" not in stmt, stmt
     assert "sum[ramp(0, 1, 16)]" in stmt, stmt
     np.testing.assert_allclose(np.asarray(f.realize([64])), (data * data).sum(axis=0), rtol=1e-6)
+
+
+def test_clamp_in_an_inner_loop_partitions_the_outer_loop():
+    # nl_means' pattern: an inline sum over channels of a repeat_edge input,
+    # computed per vector of x. The clamp sits in the channel loop but only x
+    # moves it, so x's loop is partitioned and its steady state loads densely.
+    rng = np.random.default_rng(2)
+    data = rng.uniform(0, 1, size=(3, 20, 70)).astype(np.float32)   # c, y, x
+    clamped = pl.BoundaryConditions.repeat_edge(pl.Buffer(data))
+    x, y = pl.Var("x"), pl.Var("y")
+    c = pl.RDom([(0, 3)], "c")
+    f = pl.Func("f")
+    f[x, y] = pl.sum(clamped[x - 1, y, c.x] * clamped[x + 2, y, c.x])
+    f.vectorize(x, 16)
+    stmt = pl.Pipeline(f).lowered_stmt()
+    steady = stmt.split("f.s0.x.x.steady_min, ")[1].split("free sum")[0]
+    assert "max(min(ramp" not in steady and "ramp(" in steady, stmt
+    padded = np.pad(data, ((0, 0), (0, 0), (1, 2)), mode="edge")
+    want = (padded[:, :, :70] * padded[:, :, 3:]).sum(axis=0)
+    np.testing.assert_allclose(np.asarray(f.realize([70, 20])), want, rtol=1e-6)

@@ -60,9 +60,12 @@ def _warn_inlined_schedules(fns, outputs) -> None:
     again when it inlines the Func, so each warning prints twice."""
     from pipelang.schedule import SplitKind
     lines = []
+    # By name: wrap_calls hands the environment copies of the outputs whose
+    # calls it redirected to in_() wrappers.
+    output_names = {o.name for o in outputs}
     for fn in fns:
         sched = fn.schedule
-        if (fn in outputs or fn.updates or not sched.compute_level.is_inlined()
+        if (fn.name in output_names or fn.updates or not sched.compute_level.is_inlined()
                 or not sched.store_level.is_inlined()):
             continue
         for sp in fn.init.schedule.splits:

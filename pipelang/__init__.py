@@ -41,7 +41,7 @@ def evaluate(e):
     f = Func()
     f[()] = e
     out = f.realize([])
-    if isinstance(out, list):
+    if isinstance(out, (list, builtins.tuple)):
         # (`tuple` here is the pipelang.tuple submodule, hence builtins.)
         return builtins.tuple(b._array.item() for b in out)
     return out._array.item()
@@ -66,7 +66,7 @@ def evaluate_may_gpu(e):
     f[()] = e
     f.gpu_single_thread()
     out = f.realize([], target)
-    if isinstance(out, list):
+    if isinstance(out, (list, builtins.tuple)):
         return builtins.tuple(b._array.item() for b in out)
     return out._array.item()
 

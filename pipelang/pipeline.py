@@ -752,7 +752,7 @@ class Pipeline:
                     b.copy_to_host()
             if len(outs) == 1:
                 return outs[0]
-            return outs
+            return tuple(outs)      # several outputs or Tuple elements: a tuple, as Halide's binding
         except HalideError as e:
             # Errors at the user's line (pipelang/user_frames.py): notes, trimmed traceback.
             from pipelang import user_frames

@@ -54,7 +54,7 @@ def regblock_member(dag: DAG, leader: FuncNode):
             if not dag.is_pointwise_edge(p, st):
                 continue
             vec = dag.vector_width(p)
-            if leader.extent(leader.args[0]) >= 2 * vec and leader.extent(leader.args[1]) >= 8:
+            if leader.extent(leader.args[0]) >= vec and leader.extent(leader.args[1]) >= 8:
                 return p
     return None
 
@@ -99,8 +99,9 @@ def heuristic_state(dag: DAG) -> dict:
         blocked = regblock_member(dag, node)
         if blocked is not None:
             vec = dag.vector_width(blocked)
-            k = 3 if node.extent(node.args[0]) >= 3 * vec else 2
-            state[node.name] = Choice("root", ("regblock", k, 8 if k == 3 else 4))
+            ext = node.extent(node.args[0])
+            k = 3 if ext >= 3 * vec else 2 if ext >= 2 * vec else 1
+            state[node.name] = Choice("root", ("regblock", k, {3: 8, 2: 4, 1: 12}[k]))
             state[blocked.name] = Choice("tile")
             continue
         if len(node.args) >= 2:

@@ -19,7 +19,7 @@ from autoscheduler.space import Choice, can_inline, leaders_of, rfactor_stage
 
 STRIPS = (4, 8, 16, 32, 64, 128)
 TILES = ((64, 16), (128, 32), (256, 32), (256, 64), (512, 16))
-BLOCKS = ((2, 4), (3, 8), (4, 4), (2, 8))
+BLOCKS = ((2, 4), (3, 8), (4, 4), (2, 8), (1, 8), (1, 12))
 
 
 def root_options(dag: DAG, node: FuncNode, subtiling: bool = True) -> list:

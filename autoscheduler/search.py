@@ -46,6 +46,10 @@ def member_ok(dag: DAG, state: dict, node: FuncNode, place: str) -> bool:
     """Whether `node` may join its consumers' group as `place` ("row" or "tile")."""
     if node.is_output or not node.args:
         return False
+    if any(set(st.free_pure) != set(node.args) for st in node.stages[1:]):
+        # A scan or histogram writes along its RDom whatever region is asked of it:
+        # computed per tile it would redo the whole scan in every tile.
+        return False
     probe = {**state, node.name: Choice("inline")}
     try:
         leaders = leaders_of(dag, probe, node)

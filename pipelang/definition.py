@@ -68,10 +68,97 @@ def define(func, args: tuple, value) -> None:
         raise CompileError(f'In the definition of Func "{fn.name}": the variable {dup} appears '
                            f'more than once on the left-hand side')
     is_pure = not fn.defined() and all_vars
+    if any(_has_undef(v) for v in values):
+        values = _remove_undef(fn, args, values, is_pure)
     if is_pure:
         _define_pure(fn, [a.name() for a in args], values)
     else:
         _define_update(fn, args, values)
+
+
+class _UndefFinder(ir.IRVisitor):
+    found = False
+
+    def visit_Intrinsic(self, node):
+        if node.op is ir.Op.UNDEF:
+            self.found = True
+        self.generic_visit(node)
+
+
+def _has_undef(e) -> bool:
+    v = _UndefFinder()
+    v.visit(e)
+    return v.found
+
+
+class _Undefined(Exception):
+    pass
+
+
+class _RemoveUndef(ir.IRMutator):
+    """A value with its undef() taken out: a select branch that is undefined
+    gives way to the other branch under a predicate (the select's condition or
+    its negation); undef anywhere else makes the whole value undefined."""
+
+    def __init__(self):
+        self.predicate = None
+
+    def _require(self, c):
+        self.predicate = c if self.predicate is None else ir.And(self.predicate, c)
+
+    def mutate_Intrinsic(self, node):
+        if node.op is ir.Op.UNDEF:
+            raise _Undefined
+        return self.generic_mutate(node)
+
+    def mutate_Select(self, node):
+        c = self.mutate(node.condition)
+        t_undef, f_undef = _has_undef(node.true_value), _has_undef(node.false_value)
+        if t_undef and f_undef:
+            raise _Undefined
+        if t_undef:
+            self._require(ir.Not(c))
+            return self.mutate(node.false_value)
+        if f_undef:
+            self._require(c)
+            return self.mutate(node.true_value)
+        return self.generic_mutate(node)
+
+    def mutate_Let(self, node):
+        if _has_undef(node.value):
+            raise _Undefined
+        return self.generic_mutate(node)
+
+
+def _remove_undef(fn, args, values, is_pure: bool) -> tuple:
+    """Halide's undef() in `f[args] = values`: in an update, an element (or a
+    select branch of it) that is undefined keeps the value f[args] has (Halide
+    skips the store); in a pure definition it is left unspecified (0 here)."""
+    out = []
+    for i, v in enumerate(values):
+        if is_pure:
+            keep = ir.make_const(v.type, 0)
+        else:
+            if not fn.defined():
+                return values          # the update's own error comes first
+            args_ir = tuple(_arg_ir(a) for a in args)
+            keep = ir.Call(fn.output_types[i], fn.sym, args_ir, ir.CallKind.FUNC, i)
+        m = _RemoveUndef()
+        try:
+            e = m.mutate(v)
+        except _Undefined:
+            out.append(keep)
+            continue
+        if m.predicate is not None and _has_undef(m.predicate):
+            raise CompileError(f'In the definition of Func "{fn.name}": a select condition '
+                               f'is undef()')
+        out.append(e if m.predicate is None or is_pure else ir.Select(m.predicate, e, keep))
+    return tuple(out)
+
+
+def _arg_ir(a):
+    e = to_ir(a)
+    return e if e.type == ir.Int(32) or e.type.is_float() else ir.Cast(ir.Int(32), e)
 
 
 def _define_pure(fn, names: list, values: tuple) -> None:

@@ -31,7 +31,7 @@ __all__ = [
     "abs", "absd", "sqrt", "exp", "log", "pow", "sin", "cos", "tan", "asin", "acos",
     "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "floor", "ceil",
     "round", "trunc", "fract", "lerp", "is_nan", "is_inf", "is_finite", "popcount",
-    "count_leading_zeros", "count_trailing_zeros", "logical_not", "likely", "strict_float",
+    "count_leading_zeros", "count_trailing_zeros", "logical_not", "likely", "strict_float", "undef",
     "print", "print_when",
     "hypot", "erf", "fast_sin", "fast_cos", "fast_log", "fast_exp", "fast_pow", "fast_inverse",
     "fast_inverse_sqrt", "likely_if_innermost", "unsafe_promise_clamped", "target_has_feature",
@@ -566,6 +566,17 @@ def likely(e) -> Expr:
     """`e`, marked as the likely case, so loop partitioning splits the loop around it."""
     e = to_ir(e)
     return Expr(ir.Intrinsic(e.type, ir.Op.LIKELY, (e,)))
+
+
+def undef(t: ir.Type) -> Expr:
+    """Halide's `undef(t)`: no value. As (part of) a definition's value it
+    means "leave this element as it was": a Tuple element of an update, or a
+    branch of a select, stores nothing (an update whose value is undefined
+    outside any select stores nothing at all). In a pure definition the
+    element's content is unspecified (pipelang gives 0)."""
+    if not isinstance(t, ir.Type):
+        raise TypeError(f"undef() takes a pipelang Type, not {type(t).__name__}")
+    return Expr(ir.Intrinsic(t, ir.Op.UNDEF, ()))
 
 
 def strict_float(e) -> Expr:

@@ -391,6 +391,7 @@ class Op(enum.Enum):
     COUNT_LEADING_ZEROS = "count_leading_zeros"
     COUNT_TRAILING_ZEROS = "count_trailing_zeros"
     GPU_BARRIER = "gpu_thread_barrier"   # every thread of a GPU block waits here (no args)
+    UNDEF = "undef"          # Halide's undef(): no value; removed when a Func is defined
 
 
 @_node

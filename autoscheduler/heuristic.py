@@ -39,6 +39,16 @@ def strip_size(extent: int, parallelism: int) -> int:
     return max(1, min(s, extent))
 
 
+def strips_ok(node: FuncNode) -> bool:
+    """Strips split the second dimension and run the ones beyond it inside each
+    strip row: fine for a few colour planes, a strided walk for a batch of
+    feature maps (4-D NHWC), which runs flat instead."""
+    extra = 1
+    for _, e in node.region[2:]:
+        extra *= e
+    return extra <= 4
+
+
 def regblock_member(dag: DAG, leader: FuncNode):
     """The reduction `leader` reads pointwise, if it can be register-blocked into it."""
     if leader.has_updates or len(leader.args) < 2:
@@ -104,7 +114,7 @@ def heuristic_state(dag: DAG) -> dict:
             state[node.name] = Choice("root", ("regblock", k, {3: 8, 2: 4, 1: 12}[k]))
             state[blocked.name] = Choice("tile")
             continue
-        if len(node.args) >= 2:
+        if len(node.args) >= 2 and strips_ok(node):
             state[node.name] = Choice("root", ("strips", strip_size(node.region[1][1], p)))
         elif node.args and node.region[0][1] >= 4 * p * dag.vector_width(node):
             state[node.name] = Choice("root", ("strips", max(dag.vector_width(node),

@@ -14,7 +14,8 @@ import time
 
 from autoscheduler.cost_model import CostModel, load_model
 from autoscheduler.dag import DAG, FuncNode
-from autoscheduler.heuristic import cheap_to_inline, heuristic_state, regblock_member, strip_size
+from autoscheduler.heuristic import (cheap_to_inline, heuristic_state, regblock_member, strip_size,
+                                     strips_ok)
 from autoscheduler.space import Choice, can_inline, leaders_of, rfactor_stage
 
 STRIPS = (4, 8, 16, 32, 64, 128)
@@ -30,7 +31,8 @@ def root_options(dag: DAG, node: FuncNode, subtiling: bool = True) -> list:
     vec = dag.vector_width(node)
     out = [Choice("root", ("flat",))] + rf
     if len(ext) >= 2:
-        out += [Choice("root", ("strips", s)) for s in STRIPS if s < ext[1]]
+        if strips_ok(node):
+            out += [Choice("root", ("strips", s)) for s in STRIPS if s < ext[1]]
         if not node.has_updates and subtiling:
             out += [Choice("root", ("tiles", tx, ty)) for tx, ty in TILES
                     if tx < ext[0] and ty < ext[1] and tx >= vec]
@@ -126,7 +128,7 @@ def complete(dag: DAG, decided: dict, default: dict) -> dict:
 
 
 def _default_root(dag, node) -> Choice:
-    if len(node.args) >= 2:
+    if len(node.args) >= 2 and strips_ok(node):
         return Choice("root", ("strips", strip_size(node.region[1][1], dag.parallelism)))
     return Choice("root", ("flat",))
 

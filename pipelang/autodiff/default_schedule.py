@@ -104,7 +104,8 @@ def _tile(ext, in_place, lanes, registers):
 def _register_block(f, fn, u, ext, lanes) -> bool:
     """Schedule the last update of `f` as register tiles; False where it doesn't apply."""
     in_place = _in_place(fn, u)
-    if (not u.rvars or ext is None or not in_place or in_place[0] != 0
+    # Every dimension in place (a gather): a scatter's tile would not be its own.
+    if (not u.rvars or ext is None or len(in_place) != len(fn.args) or not in_place
             or len(fn.output_types) != 1 or ext[0][1] is None):
         return False
     registers = 32 if lanes * fn.output_types[0].bytes() >= 64 else 16

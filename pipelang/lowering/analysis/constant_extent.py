@@ -9,31 +9,75 @@ unrolling and vectorization can see through them.
 from __future__ import annotations
 
 from pipelang import ir
+from pipelang.ir.visitor import tree_size_over
 from pipelang.lowering.simplify import simplify
 
 
+# An expanded let larger than this (in tree nodes) is left as its symbol: a
+# loop extent that is constant never needs one, and expanding every let of a
+# deep pipeline (its bounds) would cost more than the rest of lowering.
+_EXPAND_AT_MOST = 2000
+
+_MISSING = object()
+
+
 class LetScope:
+    """The lets around a statement. A let is expanded (through the lets it
+    uses, and simplified) only when a constant is asked for that needs it,
+    then kept until it goes out of scope."""
+
     def __init__(self):
-        self.values: dict = {}
+        self.values: dict = {}       # symbol -> value as written (in terms of outer lets)
+        self._expanded: dict = {}    # symbol -> value with outer lets expanded
 
     def push(self, sym, value):
         """Bind `sym`; returns what to pass to `pop`."""
-        old = self.values.get(sym)
-        self.values[sym] = simplify(ir.substitute(self.values, value)) if self.values else value
-        return sym, old
+        old = self.values.get(sym, _MISSING)
+        rewritten = None
+        if old is not _MISSING:
+            # Rebinding a symbol in scope: what was written under the old
+            # binding (this value included) gets that binding substituted in.
+            rewritten = {}
+            for k, v in self.values.items():
+                if k is not sym and sym in ir.free_symbols(v):
+                    rewritten[k] = v
+                    self.values[k] = ir.substitute({sym: old}, v)
+            value = ir.substitute({sym: old}, value)
+            self._expanded.clear()
+        self.values[sym] = value
+        self._expanded.pop(sym, None)
+        return sym, old, rewritten
 
     def pop(self, token):
-        sym, old = token
-        if old is None:
+        sym, old, rewritten = token
+        self._expanded.pop(sym, None)
+        if old is _MISSING:
             del self.values[sym]
         else:
             self.values[sym] = old
+            self.values.update(rewritten)
+            self._expanded.clear()
 
     def constant(self, e):
         """The Python value of `e` with the lets expanded, or None."""
         v = ir.const_value(e)
         if v is None and self.values:
-            v = ir.const_value(simplify(ir.substitute(self.values, e)))
+            v = ir.const_value(self._expand(e))
+        return v
+
+    def _expand(self, e):
+        used = ir.free_symbols(e) & self.values.keys()
+        if used:
+            e = ir.substitute({s: self._expansion(s) for s in used}, e)
+        return simplify(e)
+
+    def _expansion(self, sym):
+        v = self._expanded.get(sym)
+        if v is None:
+            v = self._expand(self.values[sym])
+            if tree_size_over(v, _EXPAND_AT_MOST):
+                v = ir.Variable(v.type, sym)
+            self._expanded[sym] = v
         return v
 
 

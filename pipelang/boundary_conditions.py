@@ -45,7 +45,10 @@ def _bounds(source, bounds):
 def _make(source, bounds, name, coord_fn, exterior=None):
     from pipelang.func import Func
     bounds = _bounds(source, bounds)
-    args = [Var(f"_{i}") for i in range(len(bounds))]
+    # As Halide: a Func's boundary condition has the Func's own vars (so a
+    # schedule can name them); a buffer's has _0, _1, ...
+    own = list(source.args()) if isinstance(source, Func) and source.defined() else []
+    args = own if len(own) == len(bounds) else [Var(f"_{i}") for i in range(len(bounds))]
     coords = []
     inside = None
     for x, b in zip(args, bounds):

@@ -103,6 +103,37 @@ def bounds_of_expr(expr: N.Expr, scope: dict | None = None) -> Interval:
     return _Bounds(scope or {}).bounds(expr)
 
 
+_value_bounds: dict = {}   # (Func symbol, value index) -> (its pure Definition, Interval)
+_in_progress: set = set()
+
+
+def func_value_bounds(sym, index: int = 0) -> Interval | None:
+    """The range of a Func's value over all its arguments, or None if unknown
+    (Halide's func_value_bounds): bounds of its pure definition's value with
+    every pure var unbounded, for a Func with no update. A data-dependent
+    index such as `f(x + g(x)[0])` with `g` clamping its value is bounded so.
+    The symbols in the interval are the pipeline's parameters."""
+    from pipelang.function import registry  # late: function imports the IR this module serves
+    fn = registry.get(sym) if hasattr(registry, "get") else None
+    if fn is None or not fn.defined() or fn.updates or index >= len(fn.init.values):
+        return None
+    hit = _value_bounds.get((sym, index))
+    if hit is not None and hit[0] is fn.init:
+        return hit[1]
+    if sym in _in_progress:
+        return None
+    _in_progress.add(sym)
+    try:
+        scope = {a: Interval.everything() for a in fn.arg_syms()}
+        iv = _Bounds(scope).bounds(fn.init.values[index])
+    finally:
+        _in_progress.discard(sym)
+    if iv.min is None and iv.max is None:
+        iv = None
+    _value_bounds[(sym, index)] = (fn.init, iv)
+    return iv
+
+
 def interval_union(a: Interval, b: Interval) -> Interval:
     """The smallest interval holding both: [min(a.min, b.min), max(a.max, b.max)]."""
     simp = _simplifier()
@@ -233,7 +264,12 @@ class _Bounds:
     def b_Load(self, e):
         return _type_interval(e.type)
 
-    b_Call = b_Load
+    def b_Call(self, e):
+        if e.kind is N.CallKind.FUNC:
+            iv = func_value_bounds(e.fn, e.value_index)
+            if iv is not None:
+                return iv
+        return _type_interval(e.type)
 
     def b_Broadcast(self, e):
         return self.bounds(e.value)
@@ -487,6 +523,8 @@ class _Bounds:
             if a.is_single_point() and _const(a.min) is not None:
                 return self._bool(_const(a.min) != 0)
             return _type_interval(to)
+        if frm.is_float() and a.is_single_point():  # one (symbolic) value, e.g. of float Params
+            return Interval.point(self.s(N.Cast(to, a.min)))
         if to.is_float():
             return Interval(None if a.min is None else self.s(N.Cast(to, a.min)),
                             None if a.max is None else self.s(N.Cast(to, a.max)))

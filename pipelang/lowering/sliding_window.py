@@ -41,6 +41,26 @@ def slid_window(fn, dim: str) -> ir.Symbol:
     return L.loop(fn, 0, dim).field("slid")
 
 
+def _split_beyond_region(fn, dim: str) -> bool:
+    """Whether a split of `dim` may compute outside the region asked for (a
+    ShiftInwards or RoundUp tail, which Auto can be). Then `dim` does not
+    slide: the window's few new points would be computed as a whole split
+    factor reaching back before the storage's start (Halide sizes storage
+    after sliding; here storage bounds come from bounds inference, before)."""
+    from pipelang.schedule import SplitKind, TailStrategy
+    derived = {dim}
+    for sp in fn.init.schedule.splits:
+        if sp.kind is SplitKind.SPLIT and sp.old in derived:
+            if sp.tail is not TailStrategy.GuardWithIf and not ir.is_const(sp.factor, 1):
+                return True
+            derived |= {sp.outer, sp.inner}
+        elif sp.kind is SplitKind.FUSE and (sp.inner in derived or sp.outer in derived):
+            derived.add(sp.old)
+        elif sp.kind is SplitKind.RENAME and sp.old in derived:
+            derived.add(sp.outer)
+    return False
+
+
 def _proves(cond) -> bool:
     return ir.is_const(simplify(cond), 1)
 
@@ -105,6 +125,8 @@ class _Slide(ir.IRMutator):
             if len(moving) != 1:
                 continue
             a = moving[0]
+            if _split_beyond_region(self.fn, a):
+                continue
             if (is_monotonic(mins[a], loop.sym) is not Monotonic.INCREASING
                     or is_monotonic(maxs[a], loop.sym) is not Monotonic.INCREASING):
                 continue

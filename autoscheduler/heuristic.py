@@ -39,6 +39,16 @@ def strip_size(extent: int, parallelism: int) -> int:
     return max(1, min(s, extent))
 
 
+REGBLOCK_MIN_RVAR_POINTS = 32
+
+
+def _rvar_points(stage) -> int:
+    n = 1
+    for _, _, e, _ in stage.rvars:
+        n *= max(1, e)
+    return n
+
+
 def strips_ok(node: FuncNode) -> bool:
     """Strips split the second dimension and run the ones beyond it inside each
     strip row: fine for a few colour planes, a strided walk for a batch of
@@ -60,6 +70,10 @@ def regblock_member(dag: DAG, leader: FuncNode):
                 continue
             ups = p.stages[1:]
             if not all(u.rvars and u.lhs_pointwise and set(u.free_pure) == set(p.args) for u in ups):
+                continue
+            # Blocking pays for keeping accumulators in registers across a long RDom
+            # (matmul, convolution); over a short one (a 7-tap box sum) it only costs.
+            if min(_rvar_points(u) for u in ups) < REGBLOCK_MIN_RVAR_POINTS:
                 continue
             if not dag.is_pointwise_edge(p, st):
                 continue

@@ -259,6 +259,9 @@ def _rdom_points(rdom):
     return [(r0, r1) for r1 in range(m1, m1 + e1) for r0 in range(m0, m0 + e0)]
 
 
+_MOD64 = np.frompyfunc(lambda v: int(v) % (1 << 64), 1, 1)
+
+
 def _wrap(v, t):
     return np.asarray(v).astype(np.int64).astype(t.dtype)
 
@@ -332,7 +335,16 @@ def _binary(op, a, b, src, t):
         else:
             raise AssertionError(op)
         return np.asarray(r).astype(t.dtype)
-    a, b = np.asarray(a).astype(np.int64), np.asarray(b).astype(np.int64)
+    wide = src.bits == 64
+    if wide:
+        # 64-bit operands as exact Python ints: int64 arithmetic would read a
+        # uint64 above 2**63 as negative (absd, division, >>) and overflow in
+        # absd of int64 (fuzz seeds 11070, 11577).
+        a, b = np.asarray(a).astype(object), np.asarray(b).astype(object)
+        if op is BinOp.SHL:
+            b = np.minimum(b, 128)
+    else:
+        a, b = np.asarray(a).astype(np.int64), np.asarray(b).astype(np.int64)
     if op is BinOp.ADD:
         r = a + b
     elif op is BinOp.SUB:
@@ -362,6 +374,9 @@ def _binary(op, a, b, src, t):
         r = np.abs(a - b)
     else:
         raise AssertionError(op)
+    if wide:
+        r = np.asarray(_MOD64(np.asarray(r, dtype=object)), dtype=object)
+        return r.astype(np.uint64).astype(t.dtype)
     return _wrap(r, t)
 
 

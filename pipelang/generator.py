@@ -494,7 +494,11 @@ class Generator:
         from pipelang.aot.targets import is_host
         _check(is_host(self._target), f"compile_to_callable needs a host target, not "
                                       f"{self._target}")
-        return load_object(self._aot_module().object_bytes(), self._pl_name)
+        # A generator registered by its module-qualified name ("app.blur") still
+        # gets a callable: the object's symbol is a C identifier made from it.
+        from pipelang.aot.module import c_identifier
+        name = c_identifier(self._pl_name)
+        return load_object(self._aot_module(name).object_bytes(), name)
 
     @classmethod
     def call(cls, *args, **kwargs):

@@ -270,3 +270,23 @@ def test_generator_script_exits_with_message(tmp_path):
     assert bad.returncode == 1
     assert "Error: Generator one has no GeneratorParam(s) named: ['gian']" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+@hl.generator()
+class UnnamedGen:
+    """Registered by its module-qualified name, as Halide does without name=."""
+    inp = hl.InputBuffer(hl.Int(32), 1)
+    out = hl.OutputBuffer(hl.Int(32), 1)
+
+    def generate(self):
+        self.out[x] = self.inp[x] * 3
+
+
+def test_callable_of_generator_with_qualified_name():
+    assert UnnamedGen()._pl_name.endswith(".UnnamedGen")
+    with hl.GeneratorContext(hl.get_host_target()):
+        f = UnnamedGen().compile_to_callable()
+    a = np.arange(10, dtype=np.int32)
+    out = np.zeros_like(a)
+    f(a, out)
+    np.testing.assert_array_equal(out, a * 3)

@@ -676,8 +676,9 @@ class ExprSimplifier:
                         self.var_bounds[inner[0]] = self.const_bounds(inner[1])
                 elif scalar_int:
                     self.var_bounds[node.sym] = self.const_bounds(value)
-                    key = _shallow_key(value)
-                    self._let_values.setdefault(key, []).append((value, node.sym))
+                    if _pure(value):
+                        key = _shallow_key(value)
+                        self._let_values.setdefault(key, []).append((value, node.sym))
                 if replacement is None:
                     self.enclosing_lets[node.sym] = value
                 links.append((node, value, replacement, inner, key))
@@ -774,6 +775,35 @@ def _shallow_key(e, depth: int = 3):
     d = depth - 1
     return (cls,) + tuple(_shallow_key(c, d) if isinstance(c, N.Expr) else None
                           for c in _children(e))
+
+
+class _Impure(Exception):
+    pass
+
+
+class _PurityCheck:
+    """Raises _Impure at a memory read or an intrinsic: a let of such a value
+    may differ from an earlier let of the same text (a store in between)."""
+
+    def visit(self, e):
+        cls = type(e)
+        if cls is N.Load or cls is N.Call or cls is N.Intrinsic:
+            raise _Impure
+        for c in _children(e):
+            if isinstance(c, N.Expr):
+                self.visit(c)
+            elif isinstance(c, tuple):
+                for x in c:
+                    if isinstance(x, N.Expr):
+                        self.visit(x)
+
+
+def _pure(e) -> bool:
+    try:
+        _PurityCheck().visit(e)
+    except _Impure:
+        return False
+    return True
 
 
 def _children(e):

@@ -292,6 +292,12 @@ def test_let_of_an_earlier_lets_value_reuses_it():
                                 Block((Store(buf, var(ext), var(mn)), Store(buf, var(mx), X))))))
     check(s, LetStmt(mn, value, Block((Store(buf, i32(64), var(mn)),
                                        Store(buf, Add(var(mn), i32(63)), X)))))
+    # Not a memory read: a store may come between the two lets.
+    from pipelang.ir import Load
+    ld = Add(Load(Int(32), buf, X), i32(1))
+    s = LetStmt(mn, ld, Block((Store(buf, i32(7), X),
+                               LetStmt(mx, ld, Store(buf, Add(var(mn), var(mx)), Y)))))
+    assert simplify(s) is s
     # A repeated value becomes the earlier variable, only while it is in scope.
     c = Symbol("c")
     s = Block((LetStmt(mn, value, Store(buf, var(mn), X)),

@@ -96,7 +96,7 @@ class _FindClamp(ir.IRVisitor):
     """The first min/max in the body that is a clamp of an increasing value,
     with the condition on the loop variable under which it is inactive."""
 
-    def __init__(self, var, variant, rebound):
+    def __init__(self, var, variant, rebound, ranges=None):
         self.var = var
         self.variant = variant
         self.rebound = rebound
@@ -104,6 +104,9 @@ class _FindClamp(ir.IRVisitor):
         self.found = None           # (node, unclamped value, ("lo"|"hi", bound expr))
         self.depth = 0              # inner loops entered
         self.inner: dict = {}       # inner loop symbol -> (min, extent, depth), lets expanded
+        # loop symbol -> (min, extent): the whole range of a loop that was
+        # partitioned, for each of its pieces (a simpler superset of the piece's).
+        self.ranges = ranges if ranges is not None else {}
 
     def _expand(self, e):
         return simplify(ir.substitute(self.lets, e)) if self.lets else e
@@ -185,7 +188,9 @@ class _FindClamp(ir.IRVisitor):
         self.visit(node.min)
         self.visit(node.extent)
         self.depth += 1
-        self.inner[node.sym] = (self._expand(node.min), self._expand(node.extent), self.depth)
+        rec = self.ranges.get(node.sym)
+        mn, extent = rec if rec is not None else (node.min, node.extent)
+        self.inner[node.sym] = (self._expand(mn), self._expand(extent), self.depth)
         self.visit(node.body)
         del self.inner[node.sym]
         self.depth -= 1
@@ -204,13 +209,25 @@ class _Replace(ir.IRMutator):
     mutate_Min = mutate_Max = _either
 
 
+def _record(ranges, sym, whole):
+    """Remember a partitioned loop's whole range; a symbol seen with two
+    different ranges (loops of two specializations) is remembered as none."""
+    if sym in ranges:
+        old = ranges[sym]
+        if old is not None and not (old[0] == whole[0] and old[1] == whole[1]):
+            ranges[sym] = None
+        return
+    ranges[sym] = whole
+
+
 class _Fresh(ir.IRMutator):
     """A copy of a loop body with its own let and loop symbols, so that a
     clamp in the peeled copies is a different node from the same clamp in the
     steady state, and an outer loop can partition on each separately."""
 
-    def __init__(self):
+    def __init__(self, ranges):
         self.map: dict = {}
+        self.ranges = ranges
 
     def _rename(self, sym, typ):
         new = ir.Symbol(sym.name)
@@ -232,13 +249,17 @@ class _Fresh(ir.IRMutator):
 
     def mutate_For(self, node):
         mn, extent = self.mutate(node.min), self.mutate(node.extent)
+        whole = self.ranges.get(node.sym)
         sym = self._rename(node.sym, ir.Int(32))
+        if whole is not None:
+            _record(self.ranges, sym, (self.mutate(whole[0]), self.mutate(whole[1])))
         return ir.For(sym, mn, extent, node.kind, self.mutate(node.body))
 
 
 class _Partition(ir.IRMutator):
     def __init__(self, never=frozenset(), always=frozenset()):
         self.never, self.always = never, always
+        self.ranges: dict = {}
 
     def mutate_For(self, node):
         body = self.mutate(node.body)
@@ -249,7 +270,7 @@ class _Partition(ir.IRMutator):
         variant = bound.syms | {node.sym}
         steady, los, his = body, [], []
         for _ in range(_MAX_CLAMPS):
-            finder = _FindClamp(node.sym, variant, bound.rebound)
+            finder = _FindClamp(node.sym, variant, bound.rebound, self.ranges)
             finder.visit(steady)
             if finder.found is None:
                 break
@@ -273,11 +294,12 @@ class _Partition(ir.IRMutator):
         for limit in his:
             hi = ir.Min(hi, ir.Add(limit, ir.i32(1)))
         hi = ir.Max(hi, lo_v)
-        loops = [ir.For(node.sym, node.min, ir.Sub(lo_v, node.min), node.kind, _Fresh().mutate(body))
+        loops = [ir.For(node.sym, node.min, ir.Sub(lo_v, node.min), node.kind, _Fresh(self.ranges).mutate(body))
                  if los else None,
                  ir.For(node.sym, lo_v, ir.Sub(hi_v, lo_v), node.kind, simplify(steady)),
-                 ir.For(node.sym, hi_v, ir.Sub(end, hi_v), node.kind, _Fresh().mutate(body))
+                 ir.For(node.sym, hi_v, ir.Sub(end, hi_v), node.kind, _Fresh(self.ranges).mutate(body))
                  if his else None]
+        _record(self.ranges, node.sym, (node.min, node.extent))
         out = ir.block(*loops)
         return ir.LetStmt(lo_sym, simplify(lo), ir.LetStmt(hi_sym, simplify(hi), out))
 

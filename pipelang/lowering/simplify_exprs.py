@@ -79,9 +79,9 @@ class ExprSimplifier:
         # (without it, a chain of n operations costs n^2).
         self._memo: dict | None = {} if memo else None
         # The scalar integer lets in scope that stay bound, by a shallow key of
-        # their value: a later let of the same value (or of it plus a constant)
-        # is written in terms of the earlier one, so that differences such as
-        # `f.s1.x.max - f.s1.x.min` fold to the constant they are.
+        # their value less any constant offset: a later let of the same value
+        # up to a constant is written as the earlier one plus a constant, so
+        # that differences such as `f.s1.x.max - f.s1.x.min` fold.
         self._let_values: dict = {}
 
     def expr(self, e: N.Expr) -> N.Expr:
@@ -677,8 +677,9 @@ class ExprSimplifier:
                 elif scalar_int:
                     self.var_bounds[node.sym] = self.const_bounds(value)
                     if _pure(value):
-                        key = _shallow_key(value)
-                        self._let_values.setdefault(key, []).append((value, node.sym))
+                        base, offset = _split_offset(value)
+                        key = _shallow_key(base)
+                        self._let_values.setdefault(key, []).append((base, offset, node.sym))
                 if replacement is None:
                     self.enclosing_lets[node.sym] = value
                 links.append((node, value, replacement, inner, key))
@@ -706,6 +707,9 @@ class ExprSimplifier:
                 continue
             if sym not in used:
                 continue
+            if cls is N.Let and type(body) is N.Variable and body.sym is sym:
+                body = value        # `let t = e in t` is e
+                continue
             if sym is link.sym and value is link.value and body is link.body:
                 body = link
             else:
@@ -716,25 +720,15 @@ class ExprSimplifier:
         """`value`, or a let variable in scope bound to it (plus a constant)."""
         if not self._let_values:
             return value
-        sym = self._bound_to(value)
-        if sym is not None:
-            self.used.add(sym)
-            return N.Variable(value.type, sym)
-        cls = type(value)
-        if (cls is Add or cls is Sub) and type(value.b) in _CONSTS:
-            sym = self._bound_to(value.a)
-            if sym is not None:
+        base, offset = _split_offset(value)
+        entries = self._let_values.get(_shallow_key(base))
+        for bound, bound_offset, sym in reversed(entries or ()):
+            if same_expr(bound, base):
                 self.used.add(sym)
-                return cls(N.Variable(value.type, sym), value.b)
+                v = N.Variable(value.type, sym)
+                delta = offset - bound_offset
+                return v if delta == 0 else Add(v, make_const(value.type, delta))
         return value
-
-    def _bound_to(self, value):
-        entries = self._let_values.get(_shallow_key(value))
-        if entries:
-            for bound, sym in reversed(entries):
-                if same_expr(bound, value):
-                    return sym
-        return None
 
     def _let_replacement(self, sym, value):
         """What to substitute for `sym`, and a scalar let (sym, value) to keep, if any."""
@@ -761,6 +755,14 @@ class ExprSimplifier:
         return self.expr(body)
 
     # The statement half overrides visit_body for LetStmt bodies.
+
+
+def _split_offset(e):
+    """(base, c) with `e` == base + c for a constant int c (0 if none)."""
+    cls = type(e)
+    if (cls is Add or cls is Sub) and type(e.b) is N.IntImm:
+        return e.a, (e.b.value if cls is Add else -e.b.value)
+    return e, 0
 
 
 def _shallow_key(e, depth: int = 3):

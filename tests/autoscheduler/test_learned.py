@@ -77,7 +77,8 @@ def test_collect_train_evaluate_end_to_end(tmp_path, capsys):
     from autoscheduler.cli import main
     data = str(tmp_path / "d.jsonl.gz")
     # One pipeline timed for real, two schedules (resumable: a rerun skips its seed).
-    seed = next(s for s in range(100, 200) if split_of(s) == "test")
+    seed = 176                          # a held-out seed whose pipeline is small and short
+    assert split_of(seed) == "test"
     assert main(["collect", "--pipelines", "1", "--start-seed", str(seed), "--per-pipeline", "2",
                  "--data", data, "--parallelism", "2"]) == 0
     rows = read_samples(data)

@@ -104,6 +104,97 @@ def _overshooting_dims(fn) -> set:
     return out
 
 
+def _check_explicit_fold(fn, dim: str, factor: int, window, overshoots: bool) -> None:
+    """An explicit `fold_storage(dim, factor)` must keep every value until
+    its last use: no split may write outside the region computed, and the
+    values of `dim` computed at once (`window`: one iteration's window of a
+    slid region, else one compute site's extent) must fit in the fold. A
+    constant window is checked here; a symbolic one by `_AssertFits` at run
+    time, as Halide does. (Halide can also rewind a slid loop so that its
+    first iteration computes less, which we don't yet.)"""
+    from pipelang.errors import ScheduleError
+    where = f"Func {fn.name}: fold_storage({dim}, {factor})"
+    if overshoots:
+        raise ScheduleError(f"{where}: a split of {dim} with a RoundUp or ShiftInwards tail writes "
+                            f"outside the region computed per iteration, so the storage can't be "
+                            f"folded; use TailStrategy.GuardWithIf for that split")
+    if window is not None and factor < window:
+        raise ScheduleError(f"{where}: the fold factor is too small: one iteration of the loop "
+                            f"{fn.name} slides along needs {window} values of dimension {dim} at once")
+
+
+def _footprint(fn, body) -> dict:
+    """{dim index: the most values of it computed at one compute site} over
+    every place `fn` is computed in `body`, where that is a constant."""
+    out: dict = {}
+
+    class _Find(ir.IRVisitor):
+        def visit_LetStmt(self, node):
+            lets = {}
+            s = node
+            while isinstance(s, ir.LetStmt):
+                lets[s.sym] = s.value
+                s = s.body
+            for i, a in enumerate(fn.args):
+                lo = lets.get(slid_window(fn, a), lets.get(L.region_min(fn, 0, a)))
+                hi = lets.get(L.region_max(fn, 0, a))
+                if lo is None or hi is None:
+                    continue
+                if isinstance(lo, ir.Select):
+                    lo = lo.true_value
+                extent = simplify(ir.Add(ir.Sub(hi, lo), ir.i32(1)))
+                c = ir.const_value(extent)
+                if c is None:
+                    c = _constant_upper_bound(extent)
+                if c is None or (i in out and out[i] is None):
+                    out[i] = None       # unknown at one site: unknown
+                else:
+                    out[i] = max(out.get(i, 0), int(c))
+            self.visit(s)
+
+    _Find().visit(body)
+    return out
+
+
+class _AssertFits(ir.IRMutator):
+    """Where the values of a folded dimension computed at once are not a
+    constant, check at run time that they fit the fold (as Halide does)."""
+
+    def __init__(self, fn, factors: dict):
+        self.fn = fn
+        self.factors = factors
+
+    def mutate_LetStmt(self, node):
+        chain = []
+        s = node
+        while isinstance(s, ir.LetStmt):
+            chain.append(s)
+            s = s.body
+        lets = {c.sym: c.value for c in chain}
+        checks = []
+        for i, factor in self.factors.items():
+            a = self.fn.args[i]
+            lo = lets.get(slid_window(self.fn, a), lets.get(L.region_min(self.fn, 0, a)))
+            hi = lets.get(L.region_max(self.fn, 0, a))
+            if lo is None or hi is None:
+                continue
+            if isinstance(lo, ir.Select):
+                lo = lo.true_value
+            extent = ir.Add(ir.Sub(hi, lo), ir.i32(1))
+            checks.append(ir.AssertStmt(
+                ir.LE(extent, ir.i32(factor)),
+                f"The fold factor ({factor}) of dimension {a} of {self.fn.name} is too small "
+                f"to store the required region ({{0}} values)", (extent,)))
+        inner = self.mutate(s)
+        if checks:
+            inner = ir.block(*checks, inner)
+        if inner is s:
+            return node
+        for c in reversed(chain):
+            inner = ir.LetStmt(c.sym, c.value, inner)
+        return inner
+
+
 class _FoldAccesses(ir.IRMutator):
     def __init__(self, sym, folds: dict):
         self.sym = sym
@@ -135,15 +226,26 @@ class _Fold(ir.IRMutator):
         fn = self.env[node.fn]
         folds = {}
         overshoot = _overshooting_dims(fn)
-        for i, c in _window(fn, body).items():
+        window = _window(fn, body)
+        for i, c in window.items():
             if fn.args[i] in overshoot:
                 continue
             n = 1
             while n < c:
                 n *= 2
             folds[i] = n
+        checked_at_run_time = {}
         for name, (factor, _forward) in fn.schedule.fold_factors.items():
-            folds[fn.args.index(name)] = factor
+            i = fn.args.index(name)
+            need = window.get(i)
+            if need is None:        # not slid: each compute site reads only what it computed
+                need = _footprint(fn, body).get(i)
+            _check_explicit_fold(fn, name, factor, need, name in overshoot)
+            if need is None:
+                checked_at_run_time[i] = factor
+            folds[i] = factor
+        if checked_at_run_time:
+            body = _AssertFits(fn, checked_at_run_time).mutate(body)
         if not folds:
             return node if body is node.body else ir.Realize(node.fn, node.types, node.bounds, body)
         body = _FoldAccesses(node.fn, folds).mutate(body)

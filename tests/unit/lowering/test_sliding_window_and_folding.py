@@ -1,3 +1,6 @@
+import numpy as np
+import pytest
+
 from pipelang import ir
 import pipelang as hl
 from pipelang.lowering import names as L
@@ -50,3 +53,43 @@ def test_explicit_fold_storage_factor():
     lowered, *_ = lower([by.function])
     alloc = [a for a in find_all(lowered.body, ir.Allocate) if a.buf is bx.function.sym][0]
     assert "8" in ir.to_string(alloc.size)
+
+
+def _fold_blur(schedule):
+    x, y = hl.Var("x"), hl.Var("y")
+    img = hl.ImageParam(hl.UInt(16), 2, "fold_in")
+    bx, by = hl.Func("fold_bx"), hl.Func("fold_by")
+    bx[x, y] = img[x, y] + img[x + 1, y]
+    by[x, y] = bx[x, y] + bx[x, y + 1] + bx[x, y + 2]
+    schedule(bx, by, y)
+    a = np.random.default_rng(3).integers(0, 1000, (40, 33)).astype(np.uint16)
+    img.set(hl.Buffer(a))
+    return by, a
+
+
+def _fold_reference(a):
+    bx = a[:, :-1].astype(np.uint32) + a[:, 1:]
+    return (bx[:-2] + bx[1:-1] + bx[2:]).astype(np.uint16)
+
+
+def test_explicit_fold_that_holds_the_window_is_applied():
+    by, a = _fold_blur(lambda bx, by, y: bx.store_root().compute_at(by, y).fold_storage(y, 4))
+    np.testing.assert_array_equal(np.asarray(by.realize([32, 38])), _fold_reference(a))
+
+
+def test_explicit_fold_too_small_for_the_window_is_a_compile_error():
+    # Three rows are live at once: folding them into two would overwrite
+    # values before they are read.
+    by, _ = _fold_blur(lambda bx, by, y: bx.store_root().compute_at(by, y).fold_storage(y, 2))
+    with pytest.raises(hl.ScheduleError, match="fold factor is too small.*needs 3 values"):
+        by.realize([32, 38])
+
+
+def test_explicit_fold_of_a_symbolic_region_is_checked_at_run_time():
+    # Computed all at once, the region's extent depends on the output size:
+    # a fold that holds it works, one that doesn't fails when run.
+    by, a = _fold_blur(lambda bx, by, y: bx.compute_root().fold_storage(y, 64))
+    np.testing.assert_array_equal(np.asarray(by.realize([32, 38])), _fold_reference(a))
+    by, _ = _fold_blur(lambda bx, by, y: bx.compute_root().fold_storage(y, 4))
+    with pytest.raises(hl.HalideError, match=r"fold factor \(4\) of dimension y of fold_bx.* too small"):
+        by.realize([32, 38])

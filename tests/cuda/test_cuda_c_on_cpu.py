@@ -157,7 +157,7 @@ def test_emitted_cuda_c_runs_on_cpu(name, host_c):
     p = hl.Pipeline(outputs)
     p.compile_jit(hl.Target("host-cuda"))
     outs = p.realize(sizes)
-    outs = outs if isinstance(outs, list) else [outs]
+    outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
     for out, ref in zip(outs, refs):
         got = np.asarray(out)
         if ref.dtype.kind == "f":

@@ -26,7 +26,7 @@ def test_device_equals_reference(name):
     p = hl.Pipeline(outputs)
     p.compile_jit(hl.Target("host-cuda"))
     outs = p.realize(sizes)
-    outs = outs if isinstance(outs, list) else [outs]
+    outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
     for out, ref in zip(outs, refs):
         got = np.asarray(out)
         assert not out.device_dirty()

@@ -18,7 +18,7 @@ def realize_emulated(outputs, sizes, monkeypatch):
     p = hl.Pipeline(outputs)
     p.compile_jit(CUDA)
     out = p.realize(sizes)
-    return out if isinstance(out, list) else [out]
+    return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
 def check(out, ref, name):

@@ -131,7 +131,7 @@ def test_case_on_simulated_device(name, sim):
     p = hl.Pipeline(outputs)
     p.compile_jit(hl.Target("host-cuda"))
     outs = p.realize(sizes)
-    outs = outs if isinstance(outs, list) else [outs]
+    outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
     for out, ref in zip(outs, refs):
         got = np.asarray(out)
         if ref.dtype.kind == "f":

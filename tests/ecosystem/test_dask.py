@@ -23,7 +23,7 @@ def _stencil(bc="repeat_edge"):
 def _in_memory(img, f, a, sizes):
     img.set(hl.Buffer(a))
     out = f.realize(sizes)
-    return [np.asarray(b).copy() for b in out] if isinstance(out, list) else np.asarray(out).copy()
+    return [np.asarray(b).copy() for b in out] if isinstance(out, (list, tuple)) else np.asarray(out).copy()
 
 
 @pytest.mark.parametrize("bc", ["repeat_edge", "mirror_image", "mirror_interior", "repeat_image"])

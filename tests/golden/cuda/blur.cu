@@ -25,19 +25,9 @@ kernel_golden_blur_y_s0_y_yo(uint16_t *__restrict__ golden_blur_y, const uint16_
     uint16_t *__restrict__ golden_blur_x = (uint16_t *)(pl_shared + 0);
     const int32_t golden_blur_y_s0_y_yo_thread_id_y = (int32_t)threadIdx.y;
     const int32_t golden_blur_y_s0_y_yo_thread_id_x = (int32_t)threadIdx.x;
-    const int32_t golden_blur_x_s0_x_min = (pl_min_int32((golden_blur_y_s0_x_xo * 32), (golden_blur_y_s0_x_loop_extent - 32)) + golden_blur_y_min_0);
-    const int32_t golden_blur_x_s0_x_max = ((pl_min_int32((golden_blur_y_s0_x_xo * 32), (golden_blur_y_s0_x_loop_extent - 32)) + golden_blur_y_min_0) + 31);
-    const int32_t golden_blur_x_s0_y_min = (pl_min_int32((golden_blur_y_s0_y_yo * 8), (golden_blur_y_s0_y_loop_extent - 8)) + golden_blur_y_min_1);
-    const int32_t golden_blur_x_s0_y_max = ((pl_min_int32((golden_blur_y_s0_y_yo * 8), (golden_blur_y_s0_y_loop_extent - 8)) + golden_blur_y_min_1) + 9);
-    const int32_t golden_blur_x_s0_x_loop_extent = ((golden_blur_x_s0_x_max - golden_blur_x_s0_x_min) + 1);
-    const int32_t golden_blur_x_s0_y_loop_extent = ((golden_blur_x_s0_y_max - golden_blur_x_s0_y_min) + 1);
-    if ((golden_blur_y_s0_y_yo_thread_id_y < golden_blur_x_s0_y_loop_extent)) {
-        const int32_t golden_blur_x_s0_y = (golden_blur_y_s0_y_yo_thread_id_y + golden_blur_x_s0_y_min);
-        if ((golden_blur_y_s0_y_yo_thread_id_x < golden_blur_x_s0_x_loop_extent)) {
-            const int32_t golden_blur_x_s0_x = (golden_blur_y_s0_y_yo_thread_id_x + golden_blur_x_s0_x_min);
-            golden_blur_x[(((golden_blur_x_s0_x + (golden_blur_x_s0_y * 32)) - golden_blur_x_x_min_realized) - (golden_blur_x_y_min_realized * 32))] = pl_div_uint16(((uint16_t)((uint32_t)((uint16_t)((uint32_t)golden_input[((golden_blur_x_s0_x + ((golden_blur_x_s0_y - golden_input_min_1) * golden_input_stride_1)) - golden_input_min_0)] + (uint32_t)golden_input[(((golden_blur_x_s0_x + ((golden_blur_x_s0_y - golden_input_min_1) * golden_input_stride_1)) - golden_input_min_0) + 1)])) + (uint32_t)golden_input[(((golden_blur_x_s0_x + ((golden_blur_x_s0_y - golden_input_min_1) * golden_input_stride_1)) - golden_input_min_0) + 2)])), ((uint16_t)3));
-        }
-    }
+    const int32_t golden_blur_x_s0_y = (golden_blur_y_s0_y_yo_thread_id_y + golden_blur_x_y_min_realized);
+    const int32_t golden_blur_x_s0_x = (golden_blur_y_s0_y_yo_thread_id_x + golden_blur_x_x_min_realized);
+    golden_blur_x[(((golden_blur_x_s0_x + (golden_blur_x_s0_y * 32)) - golden_blur_x_x_min_realized) - (golden_blur_x_y_min_realized * 32))] = pl_div_uint16(((uint16_t)((uint32_t)((uint16_t)((uint32_t)golden_input[((golden_blur_x_s0_x + ((golden_blur_x_s0_y - golden_input_min_1) * golden_input_stride_1)) - golden_input_min_0)] + (uint32_t)golden_input[(((golden_blur_x_s0_x + ((golden_blur_x_s0_y - golden_input_min_1) * golden_input_stride_1)) - golden_input_min_0) + 1)])) + (uint32_t)golden_input[(((golden_blur_x_s0_x + ((golden_blur_x_s0_y - golden_input_min_1) * golden_input_stride_1)) - golden_input_min_0) + 2)])), ((uint16_t)3));
     __syncthreads();
     if ((golden_blur_y_s0_y_yo_thread_id_y < 8)) {
         const int32_t golden_blur_y_s0_y_yi = golden_blur_y_s0_y_yo_thread_id_y;

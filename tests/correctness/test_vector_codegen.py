@@ -3,6 +3,8 @@
 Speed itself is measured in the benchmark harness; these check that each
 mechanism happens (in the lowered statement) and stays correct.
 """
+import re
+
 import numpy as np
 import pytest
 
@@ -47,8 +49,9 @@ def test_inline_reduction_in_a_vectorized_loop_is_vectorized():
     f[x] = pl.sum(b[x, r.x] * b[x, r.x])
     f.vectorize(x, 16)
     stmt = pl.Pipeline(f).lowered_stmt()
-    assert "for (sum.s0.x" not in stmt and "for (sum.s1.x" not in stmt, stmt
-    assert "sum[ramp(0, 1, 16)]" in stmt, stmt
+    # The inline reduction's Func is "sum", or "sum$n" when the name is taken.
+    assert not re.search(r"for \(sum(\$\d+)?\.s[01]\.x", stmt), stmt
+    assert re.search(r"sum(\$\d+)?\[ramp\(0, 1, 16\)\]", stmt), stmt
     np.testing.assert_allclose(np.asarray(f.realize([64])), (data * data).sum(axis=0), rtol=1e-6)
 
 

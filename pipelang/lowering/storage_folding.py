@@ -48,6 +48,31 @@ def _constant_upper_bound(e):
     return None
 
 
+def _let_chain(node):
+    """({symbol: value} of a chain of LetStmts, the statement under them)."""
+    lets = {}
+    while isinstance(node, ir.LetStmt):
+        lets[node.sym] = node.value
+        node = node.body
+    return lets, node
+
+
+def _region_lets(fn, dim: str, lets: dict):
+    """(min, max) that a compute site of `fn` binds for `dim` among `lets`
+    (the min may be sliding window's select), or None."""
+    lo = lets.get(slid_window(fn, dim), lets.get(L.region_min(fn, 0, dim)))
+    hi = lets.get(L.region_max(fn, 0, dim))
+    return None if lo is None or hi is None else (lo, hi)
+
+
+def _extent_at_once(lo, hi):
+    """Values computed at once for a region (min, max): from the first
+    iteration's min where sliding window made the min a select."""
+    if isinstance(lo, ir.Select):
+        lo = lo.true_value
+    return ir.Add(ir.Sub(hi, lo), ir.i32(1))
+
+
 def _window(fn, body):
     """{dim index: window extent} for the dimension slid along the outermost
     serial loop inside the storage. (A dimension slid along an inner loop
@@ -63,20 +88,15 @@ def _window(fn, body):
             self.generic_visit(node)
 
         def visit_LetStmt(self, node):
-            lets = {}
-            s = node
-            while isinstance(s, ir.LetStmt):
-                lets[s.sym] = s.value
-                s = s.body
+            lets, s = _let_chain(node)
             for i, a in enumerate(fn.args):
-                lo = lets.get(slid_window(fn, a), lets.get(L.region_min(fn, 0, a)))
-                hi = lets.get(L.region_max(fn, 0, a))
-                if not isinstance(lo, ir.Select) or hi is None:
+                region = _region_lets(fn, a, lets)
+                if region is None or not isinstance(region[0], ir.Select):
                     continue
-                cond = lo.condition
+                cond = region[0].condition
                 if not (isinstance(cond, ir.LE) and isinstance(cond.a, ir.Variable)):
                     continue
-                extent = simplify(ir.Add(ir.Sub(hi, lo.true_value), ir.i32(1)))
+                extent = simplify(_extent_at_once(*region))
                 c = ir.const_value(extent)
                 if c is None:       # e.g. min(y, y.max) + 2 - y: at most 3
                     c = _constant_upper_bound(extent)
@@ -130,19 +150,12 @@ def _footprint(fn, body) -> dict:
 
     class _Find(ir.IRVisitor):
         def visit_LetStmt(self, node):
-            lets = {}
-            s = node
-            while isinstance(s, ir.LetStmt):
-                lets[s.sym] = s.value
-                s = s.body
+            lets, s = _let_chain(node)
             for i, a in enumerate(fn.args):
-                lo = lets.get(slid_window(fn, a), lets.get(L.region_min(fn, 0, a)))
-                hi = lets.get(L.region_max(fn, 0, a))
-                if lo is None or hi is None:
+                region = _region_lets(fn, a, lets)
+                if region is None:
                     continue
-                if isinstance(lo, ir.Select):
-                    lo = lo.true_value
-                extent = simplify(ir.Add(ir.Sub(hi, lo), ir.i32(1)))
+                extent = simplify(_extent_at_once(*region))
                 c = ir.const_value(extent)
                 if c is None:
                     c = _constant_upper_bound(extent)
@@ -165,22 +178,14 @@ class _AssertFits(ir.IRMutator):
         self.factors = factors
 
     def mutate_LetStmt(self, node):
-        chain = []
-        s = node
-        while isinstance(s, ir.LetStmt):
-            chain.append(s)
-            s = s.body
-        lets = {c.sym: c.value for c in chain}
+        lets, s = _let_chain(node)
         checks = []
         for i, factor in self.factors.items():
             a = self.fn.args[i]
-            lo = lets.get(slid_window(self.fn, a), lets.get(L.region_min(self.fn, 0, a)))
-            hi = lets.get(L.region_max(self.fn, 0, a))
-            if lo is None or hi is None:
+            region = _region_lets(self.fn, a, lets)
+            if region is None:
                 continue
-            if isinstance(lo, ir.Select):
-                lo = lo.true_value
-            extent = ir.Add(ir.Sub(hi, lo), ir.i32(1))
+            extent = _extent_at_once(*region)
             checks.append(ir.AssertStmt(
                 ir.LE(extent, ir.i32(factor)),
                 f"The fold factor ({factor}) of dimension {a} of {self.fn.name} is too small "
@@ -190,8 +195,12 @@ class _AssertFits(ir.IRMutator):
             inner = ir.block(*checks, inner)
         if inner is s:
             return node
-        for c in reversed(chain):
-            inner = ir.LetStmt(c.sym, c.value, inner)
+        chain = []
+        while node is not s:
+            chain.append(node)
+            node = node.body
+        for let in reversed(chain):
+            inner = ir.LetStmt(let.sym, let.value, inner)
         return inner
 
 

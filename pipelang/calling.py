@@ -60,19 +60,21 @@ def _data_address(arr: np.ndarray) -> int:
 
 
 class _State:
-    """One thread's argv, and per slot a record [value, array, mins, shape,
-    strides] of what was last packed there (array None: a scalar; mins None:
-    a bare numpy array)."""
-    __slots__ = ("argv", "address", "records")
+    """One thread's argv (written through ctypes, passed as a cffi pointer),
+    and per slot a record [value, array, mins, shape, strides] of what was
+    last packed there (array None: a scalar; mins None: a bare numpy array)."""
+    __slots__ = ("argv", "ptr", "records", "rest")
 
     def __init__(self, size: int, n: int):
+        from pipelang.backends.llvm.jit import ffi
         self.argv = (ctypes.c_int64 * size)()
-        self.address = ctypes.addressof(self.argv)
+        self.ptr = ffi.cast("void *", ctypes.addressof(self.argv))
         self.records = [[_UNSET, None, None, None, None] for _ in range(n)]
+        self.rest = self.records[1:]
 
 
 class ArgPacker:
-    """Fills `jit` (a JITFunction)'s argv with one value per `Slot`.
+    """Fills `jit` (a JITFunction)'s argv with one value per `Slot`, and calls it.
 
     `check_buffer(slot, value) -> Buffer` and `check_scalar(slot, value) ->
     int slot value` validate a value seen for the first time and raise the
@@ -87,30 +89,36 @@ class ArgPacker:
         self._states: dict = {}         # thread id -> _State
         self._outputs = [i for i, s in enumerate(slots) if s.role is Role.OUTPUT]
         self._inputs = [i for i, s in enumerate(slots) if s.role is Role.INPUT]
+        self._fn, self._err = jit.fn, jit.err_c
 
-    def pack(self, values, fresh: int = 0) -> int:
-        """The address of this thread's argv holding `values` (one per slot).
-
-        The first `fresh` values are output Buffers just made to fit (by
-        `realize(sizes)`): they need no checks and alias nothing."""
+    def _state(self) -> _State:
         st = self._states.get(_get_ident())
         if st is None:
             if len(self._states) > 64:          # threads come and go
                 self._states.clear()
             st = self._states[_get_ident()] = _State(self.size, len(self.slots))
+        return st
+
+    def pack(self, values, fresh: int = 0):
+        """This thread's argv (a cffi pointer) holding `values` (one per slot).
+
+        The first `fresh` values are output Buffers just made to fit (by
+        `realize(sizes)`): they need no checks and alias nothing."""
+        st = self._state()
         records = st.records
         changed = False
         for i, v in enumerate(values):
-            r = records[i]
-            if v is r[0]:
-                a = r[1]
+            v0, a, m, s, sd = records[i]
+            if v is v0:
                 if a is None:
                     continue                    # a scalar: the very same object
-                if r[2] is None:
-                    if a.shape == r[3] and a.strides == r[4]:
+                if m is None:
+                    if a.shape == s and a.strides == sd:
                         continue
-                elif v._array is a and v._mins == r[2] and a.shape == r[3] and a.strides == r[4]:
+                elif v._array is a and v._mins == m and a.shape == s and a.strides == sd:
                     continue
+            elif a is None and type(v) is int and type(v0) is int and v == v0:
+                continue                        # an equal int scalar packs the same
             if i < fresh:
                 self._bind(st, i, v, v)
                 continue
@@ -118,43 +126,87 @@ class ArgPacker:
             self._bind(st, i, v)
         if changed:
             self._check_aliasing(st)
-        return st.address
+        return st.ptr
+
+    def call(self, values) -> None:
+        """Run the code on `values` (one per slot)."""
+        rc = self._fn(self.pack(values), self._err)
+        if rc:
+            self.jit._raise(rc)
+
+    @staticmethod
+    def _unchanged(st, getters) -> bool:
+        """Whether each getter gives the value packed last in the slots after the first."""
+        for g, r in zip(getters, st.rest):
+            v = g()
+            v0, a, m, s, sd = r
+            if v is not v0:
+                if a is None and type(v) is int and type(v0) is int and v == v0:
+                    continue
+                return False
+            if a is None:
+                continue
+            if m is None:
+                if a.shape != s or a.strides != sd:
+                    return False
+            elif v._array is not a or v._mins != m or a.shape != s or a.strides != sd:
+                return False
+        return True
 
     def call_with_output(self, out, getters) -> None:
         """Run the code with `out` as the first slot's value and each
         following slot's from its getter: `realize(buffer)`'s repeat call.
         When every value is the one this thread packed last (as `pack`
-        checks it), the argv is passed as it is, with no list built;
-        otherwise the values go through `pack`."""
+        checks it; `_unchanged`, inlined here), the argv is passed as it
+        is, with no list built; otherwise the values go through `pack`."""
         st = self._states.get(_get_ident())
         if st is not None:
-            records = st.records
-            r = records[0]
-            a = r[1]
-            if (out is r[0] and a is not None and r[2] is not None and out._array is a
-                    and out._mins == r[2] and a.shape == r[3] and a.strides == r[4]):
-                i = 0
-                for g in getters:
-                    i += 1
+            v0, a, m, s, sd = st.records[0]
+            if out is v0 and out._array is a and out._mins == m and a.shape == s and a.strides == sd:
+                for g, r in zip(getters, st.rest):
                     v = g()
-                    r = records[i]
-                    if v is not r[0]:
-                        break
-                    a = r[1]
-                    if a is None:
-                        continue                # the very same scalar object
-                    if r[2] is None:
-                        if a.shape == r[3] and a.strides == r[4]:
+                    v0, a, m, s, sd = r
+                    if v is not v0:
+                        if a is None and type(v) is int and type(v0) is int and v == v0:
                             continue
-                    elif v._array is a and v._mins == r[2] and a.shape == r[3] and a.strides == r[4]:
+                        break
+                    if a is None:
                         continue
-                    break
+                    if m is None:
+                        if a.shape != s or a.strides != sd:
+                            break
+                    elif v._array is not a or v._mins != m or a.shape != s or a.strides != sd:
+                        break
                 else:
-                    self.jit.call_ptr(st.address)
+                    rc = self._fn(st.ptr, self._err)
+                    if rc:
+                        self.jit._raise(rc)
                     return
         values = [out]
         values += [g() for g in getters]
-        self.jit.call_ptr(self.pack(values))
+        self.call(values)
+
+    def call_with_new_output(self, out, getters) -> None:
+        """As `call_with_output`, for an output Buffer just made to fit (dense,
+        zero mins, writable, aliasing nothing): when its shape, strides and
+        mins are those packed last, only its host pointer is written."""
+        st = self._states.get(_get_ident())
+        if st is not None:
+            r = st.records[0]
+            arr = out._array
+            if (arr.shape == r[3] and arr.strides == r[4] and out._mins == r[2] and arr.size
+                    and self._unchanged(st, getters)):
+                st.argv[self.slots[0].offset] = ctypes.addressof(ctypes.c_char.from_buffer(arr))
+                r[0], r[1], r[4] = out, arr, arr.strides
+                rc = self._fn(st.ptr, self._err)
+                if rc:
+                    self.jit._raise(rc)
+                return
+        values = [out]
+        values += [g() for g in getters]
+        rc = self._fn(self.pack(values, fresh=1), self._err)
+        if rc:
+            self.jit._raise(rc)
 
     def _bind(self, st, i, v, checked=None) -> None:
         slot = self.slots[i]
@@ -393,7 +445,7 @@ class Callable:
                 values = [values[i] for i in keep]
             if self._fixed:
                 values = list(values) + self._fixed
-            self._packer.jit.call_ptr(self._packer.pack(values))
+            self._packer.call(values)
         except _BoundsQueryAsked:
             self._bounds_query(values)
 

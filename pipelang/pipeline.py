@@ -232,6 +232,18 @@ class _Compiled:
         self.packer = ArgPacker(self.jit, slots, _realize_buffer, _realize_scalar)
         self.fixed_region = self._stored_fixed if self.cache_hit else _fixed_region(self)
 
+    fast_buffer = fast_sizes = False
+
+    def update_fast_paths(self) -> None:
+        """Which calls `realize` may take its short paths for: one output, run
+        on the CPU, untraced, with no requirement or output bound to check in
+        Python (`fast_buffer`: realize(buffer)); `fast_sizes`
+        (realize(sizes)) also needs an output that never grows."""
+        simple = (self.n_outputs == 1 and not self.traced and self.device is None
+                  and not self.requirements)
+        self.fast_buffer = simple and not self.output_bounds
+        self.fast_sizes = simple and self.fixed_region
+
     def values(self, outs) -> list:
         """The value of every argument, in argv order, for output buffers `outs`."""
         vals = list(outs)
@@ -486,6 +498,7 @@ class Pipeline:
             c.requirements = tuple(self.__dict__.get("_requirements", ()))
             c.output_bounds = any(b.extent is not None for fn in fns for b in fn.schedule.bounds)
             c.target_key = key
+            c.update_fast_paths()
             _warn_unscheduled(c.env_functions)
             _warn_inlined_schedules(c.env_functions, fns)
         return c
@@ -701,6 +714,7 @@ class Pipeline:
         self.__dict__.setdefault("_requirements", []).append(requirement(condition, args))
         if self._compiled is not None:
             self._compiled.requirements = tuple(self._requirements)   # off the fast paths
+            self._compiled.update_fast_paths()
 
     def infer_input_bounds(self, *args, target=None) -> None:
         """Bind every unbound ImageParam to a buffer of the shape needed to
@@ -712,20 +726,17 @@ class Pipeline:
     def realize(self, *args, target=None):
         try:    # (costs nothing until something is raised)
             c = self._compiled
-            if (c is not None and len(args) == 1 and type(args[0]) is Buffer and c.n_outputs == 1
-                    and c.generation == _generation[0] and not c.traced and c.device is None
-                    and target is None and not c.requirements and not c.output_bounds):
-                # The common case, kept short: one output buffer, code compiled.
+            if c is not None and len(args) == 1 and target is None and c.generation == _generation[0]:
+                # The common cases, kept short: one output, code compiled.
                 buf = args[0]
-                c.packer.call_with_output(buf, c.getters)
-                return buf
-            if (c is not None and len(args) == 1 and type(args[0]) is list and c.n_outputs == 1
-                    and c.fixed_region and c.generation == _generation[0] and not c.traced
-                    and not c.requirements):
-                buf = self._new_output(c, args[0])
-                if buf is not None:
-                    c.jit.call_ptr(c.packer.pack(c.values((buf,)), fresh=1))
+                if type(buf) is Buffer and c.fast_buffer:
+                    c.packer.call_with_output(buf, c.getters)
                     return buf
+                if type(buf) is list and c.fast_sizes:
+                    buf = self._new_output(c, buf)
+                    if buf is not None:
+                        c.packer.call_with_new_output(buf, c.getters)
+                        return buf
             args = _dlpack_outputs(args)
             if args and not isinstance(args[-1], (int, np.integer, list, tuple, Buffer, np.ndarray)):
                 target, args = args[-1], args[:-1]
@@ -782,11 +793,12 @@ class Pipeline:
             return None
         if not hasattr(template, "__dict__"):
             return Buffer(t, sizes)
-        # A copy of a Buffer made the ordinary way, with a new zeroed array:
-        # Buffer's general constructor costs more than the call itself.
-        state = dict(template.__dict__)
-        state["_array"] = np.zeros(tuple(reversed(sizes)), dtype)
-        state["_mins"] = [0] * len(sizes)
+        # A copy of a Buffer made the ordinary way, with a new array (not
+        # zeroed: a fixed-region output is written everywhere): Buffer's
+        # general constructor costs more than the call itself.
+        state = template.__dict__.copy()
+        state["_array"] = np.empty(sizes[::-1], dtype)
+        state["_mins"] = [0] * dims
         state["_name"] = f"b{next(_buffer_counter)}"
         buf = object.__new__(Buffer)
         buf.__dict__ = state

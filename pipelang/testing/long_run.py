@@ -66,10 +66,13 @@ def run_chunks(first: int, programs: int, schedules: int, chunk: int, out: str,
     except ImportError:
         oracle = None
     data = _load(out)
-    done = {(c["first"], c["schedules"]) for c in data["chunks"]}
+    # Seeds already run with this many schedules (an aborted chunk records 0
+    # programs, so its seeds are not counted as done and run again).
+    done = {(seed, c["schedules"]) for c in data["chunks"]
+            for seed in range(c["first"], c["first"] + c["programs"])}
     for start in range(first, first + programs, chunk):
         n = min(chunk, first + programs - start)
-        if (start, schedules) in done:
+        if all((seed, schedules) in done for seed in range(start, start + n)):
             continue
         t0 = time.monotonic()
         fails = differential.run(hl, range(start, start + n), schedules, regression_dir=regressions,

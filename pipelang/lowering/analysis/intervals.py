@@ -526,8 +526,17 @@ class _Bounds:
         if frm.is_float() and a.is_single_point():  # one (symbolic) value, e.g. of float Params
             return Interval.point(self.s(N.Cast(to, a.min)))
         if to.is_float():
-            return Interval(None if a.min is None else self.s(N.Cast(to, a.min)),
-                            None if a.max is None else self.s(N.Cast(to, a.max)))
+            # An end of a 32- or 64-bit integer that is its type's limit says
+            # nothing (Halide's bounds_of_type leaves such types unbounded):
+            # as a float it would be a huge constant whose later cast back to
+            # an integer overflows (poison in LLVM), so leave it unbounded.
+            wide = not frm.is_float() and frm.bits() >= 32
+
+            def end(v, limit):
+                if v is None or (wide and limit() != 0 and _const(v) == limit()):
+                    return None
+                return self.s(N.Cast(to, v))
+            return Interval(end(a.min, frm.min_value), end(a.max, frm.max_value))
         if frm.is_float():
             lo, hi = _const(a.min), _const(a.max)
             if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi):

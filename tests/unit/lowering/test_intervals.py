@@ -122,6 +122,26 @@ def test_float_bounds():
     assert got == Interval(FloatImm(f32, 0.0), FloatImm(f32, 2.0))
 
 
+def test_wide_int_to_float_leaves_type_limits_unbounded():
+    # Fuzz seed 11070: an int64 value with no known bounds, cast to float64,
+    # bounded as [-2^63, 2^63 - 1] made int32(f64) ends like int32(9.2e18),
+    # which overflow (poison): a Func's region became garbage. As Halide's
+    # bounds_of_type, 32- and 64-bit integers without bounds stay unbounded.
+    f64 = Float(64)
+    for t in (Int(64), UInt(64), Int(32), UInt(32)):
+        got = bounds_of_expr(Cast(f64, Load(t, buf, X)), {})
+        if t.is_int():
+            assert got == Interval.everything(), t
+        else:  # unsigned: the lower end 0 is real information
+            assert got.max is None and got.min is not None, t
+    back = Cast(Int(32), Intrinsic(f64, Op.ABS, (Cast(f64, Load(Int(64), buf, X)),)))
+    got = bounds_of_expr(Max(Min(back, i32(18)), i32(2)), {})
+    assert got == iv(2, 18)
+    # Narrow integers keep their (informative) type limits.
+    got = bounds_of_expr(Cast(f64, Load(Int(16), buf, X)), {})
+    assert got == Interval(FloatImm(f64, -32768.0), FloatImm(f64, 32767.0))
+
+
 def test_no_wrapped_constants_near_the_type_limits():
     # buf[0] spans all of int32, so (outer + buf[0]/2)*4 has no finite bounds:
     # folding its ends would wrap them.

@@ -61,6 +61,25 @@ class Split:
     tail: TailStrategy = TailStrategy.Auto
 
 
+def stems_from_inner(old: str, prior) -> bool:
+    """Whether `old` is the inner var of one of the `prior` splits, or a var
+    derived from one (Halide's test for RoundUp in update definitions: an
+    inner var's extent, the earlier factor, need not be a multiple of the new
+    factor, so rounding it up would run points of the next outer iteration)."""
+    inner = set()
+    for sp in prior:
+        if sp.kind is SplitKind.SPLIT:
+            inner.add(sp.inner)
+            if sp.old in inner:
+                inner.add(sp.outer)
+        elif sp.kind is SplitKind.FUSE:
+            if sp.inner in inner or sp.outer in inner:
+                inner.add(sp.old)
+        elif sp.old in inner:
+            inner.add(sp.outer)
+    return old in inner
+
+
 class Partition(enum.Enum):
     """Halide's loop partitioning policy for one loop (`Func.partition(x, ...)`):
     Auto partitions where a clamp or boundary condition allows it, Never keeps

@@ -13,7 +13,7 @@ from pipelang import ir
 from pipelang.errors import ScheduleError
 from pipelang.expr import to_ir
 from pipelang.function import touch
-from pipelang.schedule import DeviceAPI, Dim, Partition, Split, SplitKind, TailStrategy
+from pipelang.schedule import DeviceAPI, Dim, Partition, Split, SplitKind, TailStrategy, stems_from_inner
 from pipelang.var import Var, unique_name
 
 
@@ -180,17 +180,7 @@ class Stage:
             raise ScheduleError(f"{where}: the tail strategy must be GuardWithIf, Predicate, or Auto. "
                                 f"Anything else may change the meaning of the algorithm")
         if self.index > 0 and tail is TailStrategy.RoundUp:
-            inner = set()
-            for sp in self._sched.splits:
-                if sp.kind is SplitKind.SPLIT:
-                    inner.add(sp.inner)
-                    if sp.old in inner:
-                        inner.add(sp.outer)
-                elif sp.kind is SplitKind.FUSE and (sp.inner in inner or sp.outer in inner):
-                    inner.add(sp.old)
-                elif sp.kind is SplitKind.RENAME and sp.old in inner:
-                    inner.add(sp.outer)
-            if full in inner:
+            if stems_from_inner(full, self._sched.splits):
                 raise ScheduleError(f"{where}: can't use TailStrategy.RoundUp for splitting {full} "
                                     f"in an update definition, because it stems from the inner "
                                     f"var of a prior split: it may redundantly recompute some "

@@ -17,7 +17,7 @@ from pipelang import ir
 from pipelang.errors import ScheduleError
 from pipelang.lowering import names as L
 from pipelang.lowering.simplify import simplify as simplify_expr
-from pipelang.schedule import LoopLevel, SplitKind, TailStrategy
+from pipelang.schedule import LoopLevel, SplitKind, TailStrategy, stems_from_inner
 from pipelang.var import var_symbol
 
 
@@ -46,7 +46,9 @@ class _Inliner(ir.IRMutator):
         return self.mutate(ir.substitute(mapping, fn.init.values[node.value_index]))
 
 
-def _tail(split, fn, k: int, is_rvar: bool, is_output: bool) -> TailStrategy:
+def _tail(split, fn, k: int, is_rvar: bool, is_output: bool, prior=()) -> TailStrategy:
+    """The tail strategy a split of stage `k` gets; `prior` are the stage's
+    splits before this one."""
     t = split.tail
     if t in (TailStrategy.Predicate, TailStrategy.PredicateLoads, TailStrategy.PredicateStores,
              TailStrategy.RoundUpAndBlend, TailStrategy.ShiftInwardsAndBlend):
@@ -58,9 +60,11 @@ def _tail(split, fn, k: int, is_rvar: bool, is_output: bool) -> TailStrategy:
     if k > 0:
         # A pure var of an update may round up (Halide's Auto): bounds inference
         # makes the earlier stages cover the rounded-up region too. Recomputing
-        # points (ShiftInwards) would apply the update twice.
-        return TailStrategy.RoundUp if t in (TailStrategy.Auto, TailStrategy.RoundUp) \
-            else TailStrategy.GuardWithIf
+        # points (ShiftInwards) would apply the update twice, and so would
+        # rounding up a var that stems from an earlier split's inner var.
+        if t in (TailStrategy.Auto, TailStrategy.RoundUp) and not stems_from_inner(split.old, prior):
+            return TailStrategy.RoundUp
+        return TailStrategy.GuardWithIf
     if t is TailStrategy.Auto:
         return TailStrategy.ShiftInwards
     return t
@@ -162,7 +166,7 @@ def _build_definition(fn, k: int, d, inliner, is_output: bool, known: dict) -> i
 
     # Each split defines its old var from the new loop vars, innermost.
     defs = []
-    for s in sched.splits:
+    for si, s in enumerate(sched.splits):
         root = s.old.split(".")[0] if s.kind is not SplitKind.FUSE else s.inner.split(".")[0]
         is_rvar = root in rvar_names
         if s.kind is SplitKind.SPLIT:
@@ -175,7 +179,7 @@ def _build_definition(fn, k: int, d, inliner, is_output: bool, known: dict) -> i
                 (L.loop_min(fn, k, s.inner), ir.i32(0)),
                 (L.loop_extent(fn, k, s.inner), f),
             ]
-            tail = _tail(s, fn, k, is_rvar, is_output)
+            tail = _tail(s, fn, k, is_rvar, is_output, sched.splits[:si])
             base = ir.Mul(var(s.outer), f)
             if tail is TailStrategy.ShiftInwards:
                 # The last iteration shifts back to end at the max; if the extent is

@@ -421,18 +421,13 @@ def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
     inside_vector = False
     if compute.is_inlined():
         # A Func with updates cannot be inlined; as in Halide it is computed
-        # (and stored) at the innermost loop enclosing all its uses. Inside a
-        # vectorized loop that is within its body, so vectorization widens the
-        # Func to one vector per element (a vector of partial sums for an
-        # inline `sum`) rather than a scalar loop over the lanes before it.
-        loops = []
-        for c in sites.common or []:
-            if isinstance(c, ir.ProducerConsumer):
-                continue
-            loops.append(c)
-            if sites.kinds.get(c) is ir.ForKind.VECTORIZED:
-                inside_vector = True
-                break
+        # (and stored) at the innermost loop enclosing all its uses. When that
+        # is a vectorized loop (or a loop inside one), it is within the
+        # vectorized loop's body, so vectorization widens the Func to one
+        # vector per element (a vector of partial sums for an inline `sum`)
+        # rather than a scalar loop over the lanes before it.
+        loops = [c for c in sites.common or [] if not isinstance(c, ir.ProducerConsumer)]
+        inside_vector = any(sites.kinds.get(c) is ir.ForKind.VECTORIZED for c in loops)
         compute = store = _level_of(loops[-1], env) if loops else LoopLevel.root()
     if store.is_inlined():
         store = compute

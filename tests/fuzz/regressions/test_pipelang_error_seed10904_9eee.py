@@ -3,7 +3,6 @@ Failure: error: ScheduleError: Func 'repeat_image_in1_11' is computed at the fol
 EXPECTED is the reference evaluator's output, indexed [x, y].
 """
 import numpy as np
-import pytest
 
 EXPECTED = np.array([[0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [2, 2], [2, 2], [0, 0]], dtype=np.int16)
 TOLERANCE = 0.0
@@ -32,14 +31,10 @@ def run(hl):
     return np.asarray(out).T
 
 
-def test_regression(hl_module, request):
-    if hl_module.__name__ == "pipelang":
-        # Open: an inline reduction (argmax) used inside a vectorized loop is
-        # computed at that vectorized loop (schedule_functions._inject), not at
-        # the innermost loop as in Halide, so f1.compute_at(f2, x) (x inside the
-        # vectorized loop) is refused. Computing it innermost trips codegen
-        # (vector/scalar operands) today.
-        request.node.add_marker(pytest.mark.xfail(strict=True, raises=Exception))
+def test_regression(hl_module):
+    # Fixed: the inline argmax (a Func with an update) is computed at the
+    # innermost loop around its uses, f2's x, as in Halide -- it was computed
+    # at the enclosing vectorized loop, so f1.compute_at(f2, x) was refused.
     got = run(hl_module)
     if TOLERANCE == 0:
         np.testing.assert_array_equal(got, EXPECTED)

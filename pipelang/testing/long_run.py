@@ -12,6 +12,8 @@ Failures are minimized and written as regression tests to ``--regressions``.
 The file records, per chunk, the seeds, the counts of mismatches, crashes
 (pipelang raised) and reference disputes (real Halide disagrees with the
 reference too), the failing seeds with a one-line detail, and the commit.
+After a fix, `--rerun` runs a range again; the chunks it covers are marked
+superseded (kept as history) and the totals count each seed's latest run.
 """
 from __future__ import annotations
 
@@ -30,14 +32,38 @@ def _load(path: str) -> dict:
     return {"chunks": []}
 
 
+def _superseded(chunks: list) -> list:
+    """Per chunk, whether a later chunk with as many schedules re-ran all of
+    its seeds (after a fix: `--rerun`); an aborted chunk (0 programs) is
+    superseded by a later one starting at the same seed."""
+    out = []
+    for i, c in enumerate(chunks):
+        later = chunks[i + 1:]
+        if c["programs"] == 0:
+            out.append(any(d["first"] == c["first"] and d["schedules"] == c["schedules"]
+                           for d in later))
+            continue
+        rerun = {seed for d in later if d["schedules"] == c["schedules"]
+                 for seed in range(d["first"], d["first"] + d["programs"])}
+        out.append(all(seed in rerun for seed in range(c["first"], c["first"] + c["programs"])))
+    return out
+
+
 def _save(path: str, data: dict) -> None:
     chunks = data["chunks"]
+    old = _superseded(chunks)
+    for c, superseded in zip(chunks, old):
+        c.pop("superseded", None)
+        if superseded:
+            c["superseded"] = True     # kept as history, left out of the totals
+    current = [c for c, superseded in zip(chunks, old) if not superseded]
     data["totals"] = {
-        "programs": sum(c["programs"] for c in chunks),
-        "runs": sum(c["programs"] * c["schedules"] for c in chunks),
-        "mismatches": sum(c["mismatches"] for c in chunks),
-        "crashes": sum(c["crashes"] for c in chunks),
-        "reference": sum(c["reference"] for c in chunks),
+        "programs": len({seed for c in current for seed in range(c["first"], c["first"] + c["programs"])}),
+        "runs": sum(c["programs"] * c["schedules"] for c in current),
+        "mismatches": sum(c["mismatches"] for c in current),
+        "crashes": sum(c["crashes"] for c in current),
+        "reference": sum(c["reference"] for c in current),
+        "superseded_chunks": sum(old),
     }
     tmp = path + ".tmp"
     with open(tmp, "w") as fh:
@@ -55,7 +81,7 @@ def _commit() -> str:
 
 
 def run_chunks(first: int, programs: int, schedules: int, chunk: int, out: str,
-               regressions: str | None, module: str = "pipelang") -> dict:
+               regressions: str | None, module: str = "pipelang", rerun: bool = False) -> dict:
     # Every generated program is new, so the on-disk compile cache only costs
     # (each store scans the cache directory to evict): leave it off unless asked.
     os.environ.setdefault("PIPELANG_CACHE", "0")
@@ -72,7 +98,7 @@ def run_chunks(first: int, programs: int, schedules: int, chunk: int, out: str,
             for seed in range(c["first"], c["first"] + c["programs"])}
     for start in range(first, first + programs, chunk):
         n = min(chunk, first + programs - start)
-        if all((seed, schedules) in done for seed in range(start, start + n)):
+        if not rerun and all((seed, schedules) in done for seed in range(start, start + n)):
             continue
         t0 = time.monotonic()
         fails = differential.run(hl, range(start, start + n), schedules, regression_dir=regressions,
@@ -101,8 +127,12 @@ def main(argv=None) -> None:
     p.add_argument("--regressions", default=None,
                    help="directory for minimized regression tests (default: none written)")
     p.add_argument("--module", default="pipelang")
+    p.add_argument("--rerun", action="store_true",
+                   help="run seeds already in the file again (after a fix); the earlier chunks "
+                        "they cover stay as history but leave the totals")
     a = p.parse_args(argv)
-    data = run_chunks(a.first, a.programs, a.schedules, a.chunk, a.out, a.regressions, a.module)
+    data = run_chunks(a.first, a.programs, a.schedules, a.chunk, a.out, a.regressions, a.module,
+                      a.rerun)
     print(json.dumps(data["totals"]))
 
 

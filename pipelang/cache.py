@@ -20,6 +20,14 @@ endian), its SHA-256 (32 bytes), the payload. A short, corrupt or foreign
 file reads as a miss (and is removed), so it is compiled again, never
 loaded. Writes go to a temporary file in the same directory and are
 renamed into place, so a reader never sees half an entry.
+
+Keeping the bound must not cost a scan of the directory per store (tens
+of thousands of entries take a fifth of a second): a small index file,
+`size-index`, holds the total size found by the last scan plus what was
+stored since, and the number of stores since. A store adds its size there
+(rewritten atomically) and scans, evicting, only when the total passes the
+bound or after `RESCAN_EVERY` stores. Concurrent stores may lose each
+other's increments; the periodic scan puts the figure right again.
 """
 from __future__ import annotations
 
@@ -34,7 +42,9 @@ import warnings
 _MAGIC = b"PLC1"
 _HEADER = len(_MAGIC) + 8 + 32
 _SUFFIX = ".plc"
+_INDEX = "size-index"
 DEFAULT_MAX_BYTES = 512 << 20
+RESCAN_EVERY = 1000
 
 
 class CacheWarning(UserWarning):
@@ -96,7 +106,8 @@ class CompileCache:
         return payload
 
     def put(self, key: str, payload: bytes) -> None:
-        """Store `payload` under `key` (atomically), then evict down to the bound."""
+        """Store `payload` under `key` (atomically); past the bound, evict
+        least recently used entries (see the size index in the module docstring)."""
         path = self._path(key)
         data = _MAGIC + len(payload).to_bytes(8, "little") + hashlib.sha256(payload).digest() + payload
         try:
@@ -110,35 +121,72 @@ class CompileCache:
         except OSError:
             self._remove(tmp)
             return
-        self.evict()
+        self._account(len(data))
+
+    def _account(self, added: int) -> None:
+        """Add `added` bytes to the size index; evict (one scan) when the
+        total passes the bound, the index is missing or unreadable, or
+        `RESCAN_EVERY` stores have gone by since the last scan."""
+        with self._lock:
+            index = self._read_index()
+            if index is not None:
+                total, stores = index[0] + added, index[1] + 1
+                if total <= self.max_bytes and stores < RESCAN_EVERY:
+                    self._write_index(total, stores)
+                    return
+            self._evict_locked(self.max_bytes)
+
+    def _read_index(self):
+        try:
+            with open(os.path.join(self.directory, _INDEX), "rb") as f:
+                total, stores = f.read(64).split()
+            return int(total), int(stores)
+        except (OSError, ValueError):
+            return None
+
+    def _write_index(self, total: int, stores: int) -> None:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.directory)
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(b"%d %d\n" % (total, stores))
+            os.replace(tmp, os.path.join(self.directory, _INDEX))
+        except OSError:
+            self._remove(tmp)
 
     def evict(self, max_bytes: int | None = None) -> None:
         """Remove least recently used entries until the total is at most
         `max_bytes` (default: the cache's bound)."""
-        limit = self.max_bytes if max_bytes is None else max_bytes
         with self._lock:
-            entries, total = [], 0
+            self._evict_locked(self.max_bytes if max_bytes is None else max_bytes)
+
+    def _evict_locked(self, limit: int) -> None:
+        """Scan every entry, remove the least recently used down to `limit`,
+        and record the total left in the size index."""
+        entries, total = [], 0
+        try:
+            scan = list(os.scandir(self.directory))
+        except OSError:
+            return
+        for e in scan:
+            if not e.name.endswith(_SUFFIX):
+                continue
             try:
-                scan = list(os.scandir(self.directory))
+                st = e.stat(follow_symlinks=False)
             except OSError:
-                return
-            for e in scan:
-                if not e.name.endswith(_SUFFIX):
-                    continue
-                try:
-                    st = e.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                entries.append((st.st_mtime_ns, st.st_size, e.path))
-                total += st.st_size
-            if total <= limit:
-                return
+                continue
+            entries.append((st.st_mtime_ns, st.st_size, e.path))
+            total += st.st_size
+        if total > limit:
             entries.sort()
             for _, size, path in entries:
                 if total <= limit:
                     break
                 self._remove(path)
                 total -= size
+        self._write_index(total, 0)
 
     def clear(self) -> None:
         self.evict(0)

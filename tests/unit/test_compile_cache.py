@@ -164,3 +164,24 @@ def test_schedule_is_part_of_the_key_and_a_hit_still_gives_ir(tmp_path, monkeypa
     assert s._compiled.cache_hit is True
     # A hit still gives the lowered statement and LLVM IR when asked.
     assert "ramp" in s.lowered_stmt() and "define" in s.llvm_ir()
+
+
+def test_stores_keep_a_size_index_instead_of_scanning(tmp_path, monkeypatch):
+    # A store scans the directory only when the index is missing, the bound is
+    # passed, or RESCAN_EVERY stores have gone by; the bound still holds.
+    scans = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(C.os, "scandir", lambda d: scans.append(d) or real_scandir(d))
+    monkeypatch.setattr(C, "RESCAN_EVERY", 10)
+    c = C.CompileCache(str(tmp_path), max_bytes=100_000)
+    for i in range(25):
+        c.put(C.make_key("small", i), bytes(100))
+    assert len(scans) == 3                 # the first store, then after 10 and 20 more
+    assert (tmp_path / "size-index").read_text().split() == [str(25 * 144), "4"]
+    (tmp_path / "size-index").write_text("garbage")
+    c.put(C.make_key("one more"), bytes(100))
+    assert len(scans) == 4                 # an unreadable index: scanned again
+    for i in range(40):                    # 40 * 3044 bytes pass the bound
+        c.put(C.make_key("big", i), bytes(3000))
+    assert c.size_bytes() <= 100_000
+    assert int((tmp_path / "size-index").read_text().split()[0]) == c.size_bytes()

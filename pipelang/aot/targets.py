@@ -13,6 +13,7 @@ import llvmlite.binding as llvm
 
 from pipelang.errors import CompileError
 from pipelang.target import Target, TargetArch, TargetOS, get_host_target
+from pipelang.backends.llvm.jit import X86_TUNING, host_description
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ def machine_spec(target: Target) -> MachineSpec:
     obj, lib = (".obj", ".lib") if windows else (".o", ".a")
     if is_host(target) and _isa(target) == _isa(get_host_target()):
         # The host's own instruction set: tune for this CPU, as the JIT does.
-        return MachineSpec(llvm.get_process_triple(), llvm.get_host_cpu_name(),
-                           llvm.get_host_cpu_features().flatten(), obj, lib)
+        _, cpu, features = host_description()
+        return MachineSpec(llvm.get_process_triple(), cpu, features, obj, lib)
     triple = _TRIPLES.get((target.arch, target.bits, target.os))
     if triple is None:
         raise CompileError(f"Can't compile for target {target}: pipelang builds "
@@ -86,6 +87,7 @@ def machine_spec(target: Target) -> MachineSpec:
             feats.append("+avx,+sse4.1,+fma,+f16c")
         elif target.has_feature("avx"):
             feats.append("+sse4.1")
+        feats.append(X86_TUNING)
     elif target.arch is TargetArch.ARM:
         if target.bits == 32:
             if target.has_feature("armv7s"):

@@ -28,7 +28,7 @@ from pipelang.ir import nodes as N
 from pipelang.ir.nodes import ArgKind, ForKind, MemoryType
 from pipelang.ir.types import Type
 from pipelang.ir.visitor import IRMutator, IRVisitor, free_symbols, uses_symbol
-from pipelang.lowering.analysis.const_bounds import constant_bounds
+from pipelang.lowering.analysis.const_bounds import constant_bounds, float_bounds
 from pipelang.backends.llvm.exprs import ExprCodeGen, llvm_type, mem_type, splat
 
 I8, I32, I64 = ll.IntType(8), ll.IntType(32), ll.IntType(64)
@@ -463,9 +463,11 @@ class CodeGen(ExprCodeGen):
         return _Binding(self.st.env, sym, value)
 
     def bound(self, sym, value):
-        """Record the constant bounds of an integer let for its scope."""
+        """Record the constant bounds of an integer or float let for its scope."""
         if value.type.is_scalar() and (value.type.is_int() or value.type.is_uint()):
             return _Binding(self.bounds, sym, constant_bounds(value, self.bounds))
+        if value.type.is_float():
+            return _Binding(self.bounds, sym, float_bounds(value, self.bounds))
         return _Binding(self.bounds, sym, (None, None))
 
     def bound_loop(self, s):

@@ -20,6 +20,7 @@ import llvmlite.ir as ll
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import Op
 from pipelang.ir.types import Int, Type, TypeCode
+from pipelang.lowering.analysis.const_bounds import float_bounds
 
 I1, I32, I64 = ll.IntType(1), ll.IntType(32), ll.IntType(64)
 PTR = ll.PointerType()
@@ -34,6 +35,9 @@ _INT_BITS = {Op.POPCOUNT: "ctpop", Op.COUNT_LEADING_ZEROS: "ctlz",
              Op.COUNT_TRAILING_ZEROS: "cttz"}
 _CMP = {N.EQ: "==", N.NE: "!=", N.LT: "<", N.LE: "<=", N.GT: ">", N.GE: ">="}
 _INT32 = Int(32)
+# Floats within this of zero convert to int32 exactly, with room for rounding
+# that float_bounds does not model.
+_FITS_INT32 = float(1 << 30)
 _FLOAT_TYPES = {16: ll.HalfType(), 32: ll.FloatType(), 64: ll.DoubleType()}
 # Halide's relaxations of IEEE float semantics (its set_fast_fp_math), less
 # nnan/ninf/afn: fused multiply-add, reassociation, and the sign of zero.
@@ -260,7 +264,19 @@ class ExprCodeGen:
     # ------------------------------------------------------------ casts
 
     def _Cast(self, e):
-        return self.cast(self.expr(e.value), e.value.type, e.type)
+        src, dst = e.value.type, e.type
+        if src.is_float() and not dst.is_float() and not dst.is_bool() and dst.bits() < 64:
+            lo, hi = float_bounds(e.value, self.bounds)
+            if lo is not None and hi is not None and -_FITS_INT32 <= lo and hi <= _FITS_INT32:
+                # In int32's range (a clamp before a narrowing cast, say), truncating
+                # through i32 gives the bits the i64 route gives, and x86 has
+                # vector float->int32 conversions but none to i64 before AVX-512DQ
+                # (and there they take twice the instructions).
+                b = self.st.builder
+                wide = llvm_type(Type(TypeCode.INT, 32, dst.lanes()))
+                v = b.fptosi(self.expr(e.value), wide)
+                return v if dst.bits() == 32 else b.trunc(v, llvm_type(dst))
+        return self.cast(self.expr(e.value), src, dst)
 
     def cast(self, v, src: Type, dst: Type):
         b = self.st.builder

@@ -29,12 +29,28 @@ ffi = cffi.FFI()
 llvm_lock = threading.RLock()
 
 
+# LLVM tuning for every x86 target pipelang builds for. pipelang's code
+# generator chooses vector memory accesses itself (a gather is loaded lane by
+# lane, as Halide's is), so the only gathers in its machine code would be ones
+# LLVM's SLP vectorizer makes from unrolled scalar loads -- code the schedule
+# asked to be scalar. LLVM 22 does that where LLVM 21 (Halide's) does not: in
+# apps/hist it packs the four unrolled rows' luma loads of the histogram
+# update into a 4-lane vgatherqps, 5x slower on Zen 4 than scalar loads
+# (the gather waits for the data-dependent increments before it).
+X86_TUNING = "+prefer-no-gather"
+
+
 @functools.cache
 def _host():
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     target = llvm.Target.from_triple(llvm.get_process_triple())
-    return target, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
+    features = llvm.get_host_cpu_features().flatten()
+    return target, llvm.get_host_cpu_name(), f"{features},{X86_TUNING}" if is_x86(target) else features
+
+
+def is_x86(target) -> bool:
+    return target.name in ("x86-64", "x86")
 
 
 def host_description() -> tuple:

@@ -137,3 +137,78 @@ def _fit(t: Type, lo, hi, default):
     if lo is None or hi is None or lo < t.min_value() or hi > t.max_value():
         return default
     return lo, hi
+
+
+def float_bounds(e: N.Expr, var_bounds: dict, depth: int = 6):
+    """(lo, hi) Python floats bounding a float `e` (None where unknown).
+
+    Only finite ends are returned, and only where they hold for every value
+    `e` can take, NaN included: Min/Max are minnum/maxnum, which return the
+    other operand when one is NaN, so a clamp to constants bounds even a NaN
+    input; arithmetic on a NaN stays NaN, so Add/Sub/Mul give bounds only
+    where both operands are bounded on both sides (bounded values are never
+    NaN). Integer operands (through a Cast) use `constant_bounds`. Float
+    lets and variables are looked up in `var_bounds` like integer ones.
+
+    Rounding is not modelled: the ends are exact real-number bounds, so a
+    caller needing a strict limit must leave a margin.
+
+        >>> float_bounds(Max(Min(var(f), f32(255)), f32(0)), {})
+        (0.0, 255.0)
+    """
+    t = e.type
+    if not t.is_float():
+        return None, None
+    cls = type(e)
+    if cls is N.FloatImm:
+        v = e.value
+        return (v, v) if v == v and abs(v) != float("inf") else (None, None)
+    if cls is N.Variable:
+        b = var_bounds.get(e.sym)
+        return b if b is not None else (None, None)
+    if depth == 0:
+        return None, None
+    depth -= 1
+    if cls is Broadcast:
+        return float_bounds(e.value, var_bounds, depth)
+    if cls is Cast:
+        ft = e.value.type
+        if _is_int(ft) or ft.is_bool():
+            lo, hi = constant_bounds(e.value, var_bounds, depth)
+            if lo is None or hi is None:
+                lo, hi = _type_range(ft) if not ft.is_bool() else (0, 1)
+            return float(lo), float(hi)
+        if ft.is_float():
+            return float_bounds(e.value, var_bounds, depth)
+        return None, None
+    if cls is Min or cls is Max:
+        alo, ahi = float_bounds(e.a, var_bounds, depth)
+        blo, bhi = float_bounds(e.b, var_bounds, depth)
+        if cls is Min:
+            # min(a, b) <= either operand's upper end, NaN or not.
+            lo = None if alo is None or blo is None else min(alo, blo)
+            hi = ahi if bhi is None else bhi if ahi is None else min(ahi, bhi)
+        else:
+            lo = alo if blo is None else blo if alo is None else max(alo, blo)
+            hi = None if ahi is None or bhi is None else max(ahi, bhi)
+        return lo, hi
+    if cls is Select:
+        alo, ahi = float_bounds(e.true_value, var_bounds, depth)
+        blo, bhi = float_bounds(e.false_value, var_bounds, depth)
+        lo = None if alo is None or blo is None else min(alo, blo)
+        hi = None if ahi is None or bhi is None else max(ahi, bhi)
+        return lo, hi
+    if cls is Add or cls is Sub or cls is Mul:
+        a = float_bounds(e.a, var_bounds, depth)
+        b = float_bounds(e.b, var_bounds, depth)
+        if None in a or None in b:
+            return None, None
+        if cls is Add:
+            return a[0] + b[0], a[1] + b[1]
+        if cls is Sub:
+            return a[0] - b[1], a[1] - b[0]
+        corners = (a[0] * b[0], a[0] * b[1], a[1] * b[0], a[1] * b[1])
+        return min(corners), max(corners)
+    if cls is N.Let:
+        return float_bounds(e.body, var_bounds, depth)
+    return None, None

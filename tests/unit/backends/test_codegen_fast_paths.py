@@ -1,0 +1,136 @@
+"""Code-generation choices made for speed: each checked by a property of the
+LLVM IR it produces and by its results against numpy."""
+import numpy as np
+import pytest
+
+import pipelang as hl
+from pipelang.backends.llvm import compile_lowered
+from pipelang.backends.llvm.jit import X86_TUNING, host_description
+from pipelang.ir import Float, Int, UInt, type_of_dtype
+from pipelang.ir.nodes import (
+    Argument, ArgKind, Broadcast, Cast, Div, FloatImm, For, ForKind, LoweredFunc, Max, Min,
+    Mul, Ramp, Select, Store, Symbol, Variable, Load, LT, buffer_extent, i32, var,
+)
+from pipelang.lowering.analysis.const_bounds import float_bounds
+
+F32 = Float(32)
+
+
+def _f(v, lanes=1):
+    c = FloatImm(F32, v)
+    return c if lanes == 1 else Broadcast(c, lanes)
+
+
+def _compile_elementwise(fn, in_dtype, out_dtype, lanes):
+    """out[x] = fn(in[x]), `lanes` at a time; returns (jitted, run)."""
+    a_, out, x = Symbol("a"), Symbol("out"), Symbol("x")
+    idx = Ramp(Mul(var(x), i32(lanes)), i32(1), lanes) if lanes > 1 else var(x)
+    load = Load(type_of_dtype(in_dtype).with_lanes(lanes), a_, idx)
+    n = Variable(Int(32), buffer_extent(out, 0))
+    body = For(x, i32(0), Div(n, i32(lanes)), ForKind.SERIAL, Store(out, fn(load), idx))
+    args = (Argument(a_, ArgKind.BUFFER, type_of_dtype(in_dtype), 1),
+            Argument(out, ArgKind.BUFFER, type_of_dtype(out_dtype), 1))
+    jf = compile_lowered(LoweredFunc("elementwise", args, body), loop_opt=False)
+
+    def run(a):
+        result = np.zeros(len(a), out_dtype)
+        jf(jf.make_argv(a, result))
+        return result
+    return jf, run
+
+
+# ---------------------------------------------------------------- float -> int casts
+
+def test_float_bounds():
+    x = Variable(F32, Symbol("x"))
+    assert float_bounds(x, {}) == (None, None)
+    assert float_bounds(Max(Min(x, _f(255.0)), _f(0.0)), {}) == (0.0, 255.0)
+    assert float_bounds(Min(x, _f(3.0)), {}) == (None, 3.0)
+    u8 = Variable(UInt(8), Symbol("u"))
+    # uint8 -> float, scaled and offset: every end known.
+    e = Mul(Cast(F32, u8), _f(0.5))
+    assert float_bounds(e, {}) == (0.0, 127.5)
+    # A NaN operand of a sum is not bounded by anything: no bounds.
+    assert float_bounds(Mul(Cast(F32, u8), x), {}) == (None, None)
+    assert float_bounds(Select(LT(x, _f(0.0)), _f(-1.0), _f(2.0)), {}) == (-1.0, 2.0)
+    assert float_bounds(x, {x.sym: (1.0, 2.0)}) == (1.0, 2.0)
+    assert float_bounds(_f(float("inf")), {}) == (None, None)
+
+
+@pytest.mark.parametrize("lanes", [1, 16])
+def test_clamped_float_to_uint8_converts_through_int32(lanes):
+    # u8(clamp(v, 0, 255)): the clamp bounds the value, so the conversion is
+    # a float->int32 one (vcvttps2dq on x86) rather than float->int64.
+    fn = lambda v: Cast(UInt(8).with_lanes(lanes),
+                        Max(Min(v, _f(255.0, lanes)), _f(0.0, lanes)))
+    jf, run = _compile_elementwise(fn, np.float32, np.uint8, lanes)
+    vec = f"<{lanes} x float>" if lanes > 1 else "float"
+    assert f"fptosi {vec}" in jf.llvm_ir
+    assert "i64>" not in jf.llvm_ir.split("fptosi", 1)[1].split("\n", 1)[0]
+    a = np.concatenate([np.linspace(-400, 400, 63, dtype=np.float32),
+                        np.float32([np.inf, -np.inf, 254.99, 0.5, 255.0] + [7.0] * 28)])
+    expected = np.clip(a, 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(run(a), expected)
+
+
+def test_unbounded_float_to_uint8_still_wraps():
+    # No clamp: the value may be outside int32's range, so the cast keeps
+    # going through int64 and wraps (uint8(300.0f) == 44, uint8(2^33 + 5) == 5).
+    lanes = 8
+    jf, run = _compile_elementwise(lambda v: Cast(UInt(8).with_lanes(lanes), v),
+                                   np.float32, np.uint8, lanes)
+    a = np.float32([300.0, -1.0, 2.0**33 + 1024, 7.9, 255.0, 256.0, -256.0, 1000.0])
+    assert run(a).tolist() == [44, 255, 0, 7, 255, 0, 0, 232]
+
+
+def test_clamped_cast_in_a_pipeline_matches_numpy():
+    rng = np.random.default_rng(1)
+    img = rng.uniform(-50, 300, size=(37, 64)).astype(np.float32)
+    x, y = hl.Var("x"), hl.Var("y")
+    f = hl.Func("f")
+    b = hl.Buffer(img)
+    f[x, y] = hl.u8(hl.clamp(b[x, y] * hl.f32(1.5) - hl.f32(20), 0, 255))
+    f.vectorize(x, 16)
+    out = np.asarray(f.realize([64, 37]))
+    ref = np.clip(img * np.float32(1.5) - np.float32(20), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(out, ref)
+
+
+# ---------------------------------------------------------------- no SLP gathers
+
+def test_x86_targets_prefer_no_gather():
+    triple, _, features = host_description()
+    if not triple.startswith(("x86_64", "i686", "i386")):
+        pytest.skip("x86 only")
+    assert X86_TUNING in features.split(",")
+
+
+def test_unrolled_scatter_loads_are_not_packed_into_a_gather():
+    # apps/hist's row histograms: four rows unrolled, each a scalar load of
+    # the luma and a data-dependent increment. LLVM's SLP vectorizer must not
+    # pack the four loads into a masked gather (slow, and not what was scheduled).
+    if not host_description()[0].startswith("x86_64"):
+        pytest.skip("x86 only")
+    rng = np.random.default_rng(0)
+    lum = rng.uniform(-10, 270, size=(8, 1536)).astype(np.float32)
+    width, height = lum.shape[1], lum.shape[0]
+    x, y = hl.Var("x"), hl.Var("y")
+    Y = hl.Func("Y")
+    b = hl.Buffer(lum)
+    Y[x, y] = b[x, y] + hl.f32(0)
+    rx = hl.RDom([(0, width)], "rx")
+    hist_rows = hl.Func("hist_rows")
+    hist_rows[x, y] = 0
+    hist_rows[hl.i32(hl.clamp(Y[rx.x, y], 0, 255)), y] += 1
+    out = hl.Func("out")
+    out[x, y] = hist_rows[x, y]
+    yo, yi = hl.Var("yo"), hl.Var("yi")
+    out.bound(x, 0, 256).split(y, yo, yi, 4).vectorize(x, 16)
+    Y.compute_at(out, yo).vectorize(x, 16)
+    hist_rows.compute_at(out, yo).update().reorder(y, rx.x).unroll(y)
+    p = hl.Pipeline(out)
+    assert "masked.gather" not in p.llvm_ir()
+    result = np.asarray(p.realize([256, height]))
+    bins = np.clip(lum, 0, 255).astype(np.int32)
+    ref = np.stack([np.bincount(r, minlength=256) for r in bins])
+    np.testing.assert_array_equal(result, ref)

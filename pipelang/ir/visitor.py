@@ -28,52 +28,117 @@ def _child_fields(cls) -> tuple[str, ...]:
     return fields
 
 
+_IR = (N.Expr, N.Stmt, N.Range)
+
+
 def _is_ir(v) -> bool:
-    return isinstance(v, (N.Expr, N.Stmt, N.Range))
+    return isinstance(v, _IR)
+
+
+# The method a visitor or mutator class has for a node class (or None), found
+# once per pair: looking it up by name on every node cost more than the walk.
+_METHODS: dict = {}
+_INIT_FIELDS: dict = {}
+_EXPR_NAMES = frozenset(name for name, c in vars(N).items()
+                        if isinstance(c, type) and issubclass(c, N.Expr))
+_OWN_WALKS = ("visit", "generic_visit", "mutate", "generic_mutate")
+
+
+def _skip_visit(self, node):
+    return None
+
+
+def _skip_mutate(self, node):
+    return node
+
+
+def _sees_exprs(owner: type, prefix: str) -> bool:
+    """Whether a visitor or mutator class does anything with expressions: a
+    handler for an Expr node, or a walk of its own. One that doesn't (a pass
+    that places or rewrites statements) need not descend into them: no
+    statement lies inside an expression."""
+    if any(k.startswith(prefix) and k[len(prefix):] in _EXPR_NAMES for k in dir(owner)):
+        return True
+    return any(m in base.__dict__ for base in owner.__mro__
+               if base not in (IRVisitor, IRMutator, object) for m in _OWN_WALKS)
+
+
+def _method(prefix: str, owner: type, cls: type):
+    m = getattr(owner, prefix + cls.__name__, None)
+    if m is None and issubclass(cls, N.Expr) and not _sees_exprs(owner, prefix):
+        m = _skip_visit if prefix == "visit_" else _skip_mutate
+    _METHODS[prefix, owner, cls] = m
+    return m
+
+
+def _rebuilt(node, changes: dict):
+    """`dataclasses.replace(node, **changes)`, with the field list found once per class."""
+    cls = node.__class__
+    names = _INIT_FIELDS.get(cls)
+    if names is None:
+        names = _INIT_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+    return cls(*[changes[n] if n in changes else getattr(node, n) for n in names])
 
 
 class IRVisitor:
     def visit(self, node):
-        method = getattr(self, "visit_" + type(node).__name__, None)
+        try:
+            method = _METHODS["visit_", self.__class__, node.__class__]
+        except KeyError:
+            method = _method("visit_", self.__class__, node.__class__)
         if method is not None:
-            return method(node)
+            return method(self, node)
         return self.generic_visit(node)
 
     def generic_visit(self, node):
-        for name in _child_fields(type(node)):
+        visit = self.visit
+        for name in _child_fields(node.__class__):
             v = getattr(node, name)
             if isinstance(v, tuple):
                 for item in v:
-                    if _is_ir(item):
-                        self.visit(item)
-            elif _is_ir(v):
-                self.visit(v)
+                    if isinstance(item, _IR):
+                        visit(item)
+            elif isinstance(v, _IR):
+                visit(v)
 
 
 class IRMutator:
     def mutate(self, node):
-        method = getattr(self, "mutate_" + type(node).__name__, None)
+        try:
+            method = _METHODS["mutate_", self.__class__, node.__class__]
+        except KeyError:
+            method = _method("mutate_", self.__class__, node.__class__)
         if method is not None:
-            return method(node)
+            return method(self, node)
         return self.generic_mutate(node)
 
     def generic_mutate(self, node):
         changes = None
-        for name in _child_fields(type(node)):
+        mutate = self.mutate
+        for name in _child_fields(node.__class__):
             v = getattr(node, name)
             if isinstance(v, tuple):
-                new_items = tuple(self.mutate(i) if _is_ir(i) else i for i in v)
-                if any(a is not b for a, b in zip(new_items, v)):
-                    changes = changes or {}
-                    changes[name] = new_items
-            elif _is_ir(v):
-                nv = self.mutate(v)
-                if nv is not v:
-                    changes = changes or {}
-                    changes[name] = nv
+                items = None
+                for k, item in enumerate(v):
+                    if isinstance(item, _IR):
+                        new = mutate(item)
+                        if new is not item:
+                            if items is None:
+                                items = list(v)
+                            items[k] = new
+                if items is not None:
+                    if changes is None:
+                        changes = {}
+                    changes[name] = tuple(items)
+            elif isinstance(v, _IR):
+                new = mutate(v)
+                if new is not v:
+                    if changes is None:
+                        changes = {}
+                    changes[name] = new
         if changes is None:
             return node
-        return dataclasses.replace(node, **changes)
+        return _rebuilt(node, changes)
 
 
 class _Substitute(IRMutator):

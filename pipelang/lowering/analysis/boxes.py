@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pipelang import ir
 from pipelang.ir.visitor import tree_size_over
+from pipelang.lowering.analysis.linear import same_expr
 from pipelang.lowering.analysis.intervals import (NAME_ABOVE, Interval, bounds_of_expr, fresh_symbol,
                                                   interval_union, wrap_lets)
 from pipelang.lowering.simplify import simplify
@@ -43,6 +44,56 @@ def box_union(a, b):
     return [interval_union(x, y) for x, y in zip(a, b)]
 
 
+def _union_of(boxes: list):
+    """The union of several boxes at once. Bounds that differ only by a
+    constant (`x - 1`, `x`, `x + 1`: a stencil's taps) are merged before
+    any simplification, and the rest simplified once, instead of a union
+    per box, each simplifying the growing min/max of all before it."""
+    if len(boxes) == 1:
+        return boxes[0]
+    out = []
+    for d in range(len(boxes[0])):
+        lows = [b[d].min for b in boxes]
+        highs = [b[d].max for b in boxes]
+        out.append(Interval(_extreme(lows, ir.Min), _extreme(highs, ir.Max)))
+    return out
+
+
+def _offset(e):
+    """(rest, c) with `e` == rest + c for an int32 constant c (rest None: e is c)."""
+    if isinstance(e, ir.IntImm):
+        return None, e.value
+    if isinstance(e, (ir.Add, ir.Sub)) and isinstance(e.b, ir.IntImm):
+        return e.a, e.b.value if isinstance(e, ir.Add) else -e.b.value
+    return e, 0
+
+
+def _extreme(exprs: list, op):
+    """`op` (Min or Max) of `exprs` (None if any is unbounded), simplified."""
+    if any(e is None for e in exprs):
+        return None
+    if any(e.type != ir.Int(32) for e in exprs):
+        result = exprs[0]
+        for e in exprs[1:]:
+            result = op(result, e)
+        return simplify(result)
+    pick = min if op is ir.Min else max
+    groups: list = []                   # [rest, constant]
+    for e in exprs:
+        rest, c = _offset(e)
+        for g in groups:
+            if g[0] is rest or (g[0] is not None and rest is not None and same_expr(g[0], rest)):
+                g[1] = pick(g[1], c)
+                break
+        else:
+            groups.append([rest, c])
+    result = None
+    for rest, c in groups:
+        term = ir.i32(c) if rest is None else rest if c == 0 else ir.Add(rest, ir.i32(c))
+        result = term if result is None else op(result, term)
+    return simplify(result)
+
+
 class _BoxesTouched(ir.IRVisitor):
     """Let-bound variables are expanded into the expressions that use them (and
     simplified) before intervals are taken, so correlated bounds cancel:
@@ -62,7 +113,7 @@ class _BoxesTouched(ir.IRVisitor):
         self.lets = dict(lets or {})    # as written: in terms of outer lets
         self.expanded: dict = {}        # let -> its value with outer lets expanded
         self.scope: dict = {}
-        self.boxes: dict = {}
+        self.boxes: dict = {}          # symbol -> [box], one per access (see `unions`)
         simplify(ir.i32(0))                     # (raises the recursion limit for deep IR)
         self.simp = ExprSimplifier(memo=True)   # one walk's expansions share subtrees
         self.named: dict = {}           # new symbol -> its value, in order of naming
@@ -118,8 +169,7 @@ class _BoxesTouched(ir.IRVisitor):
         return bounds_of_expr(e, self.scope)
 
     def _record(self, sym, args):
-        box = [self.interval(a) for a in args]
-        self.boxes[sym] = box_union(self.boxes.get(sym), box)
+        self.boxes.setdefault(sym, []).append([self.interval(a) for a in args])
 
     def _with(self, table, sym, value, body):
         old = table.get(sym, _MISSING)
@@ -190,10 +240,10 @@ class _BoxesTouched(ir.IRVisitor):
         outer = self.boxes
         self.boxes = {}
         self.visit(node.then_case)
-        then_boxes = self.boxes
+        then_boxes = self.unions()
         self.boxes = {}
         self.visit(node.else_case)
-        else_boxes = self.boxes
+        else_boxes = self.unions()
         self.boxes = outer
         for sym in list(then_boxes) + [s for s in else_boxes if s not in then_boxes]:
             a, b = then_boxes.get(sym), else_boxes.get(sym)
@@ -202,7 +252,11 @@ class _BoxesTouched(ir.IRVisitor):
             else:
                 box = [Interval(_select(cond, x.min, y.min), _select(cond, x.max, y.max))
                        for x, y in zip(a, b)]
-            self.boxes[sym] = box_union(self.boxes.get(sym), box)
+            self.boxes.setdefault(sym, []).append(box)
+
+    def unions(self) -> dict:
+        """{symbol: box}: the union of the boxes recorded for each."""
+        return {sym: _union_of(boxes) for sym, boxes in self.boxes.items()}
 
     def _narrow(self, cond) -> None:
         """Tighten the range of a variable that `cond` bounds (a tail guard)."""
@@ -282,10 +336,11 @@ def boxes_touched(stmt, syms=None, *, calls: bool = True, provides: bool = False
     expanded (as if `stmt` were wrapped in those LetStmts)."""
     v = _BoxesTouched(None if syms is None else set(syms), calls, provides, lets)
     v.visit(stmt)
+    boxes = v.unions()
     if v.named:
         return {k: _box_simplified([Interval(wrap_lets(i.min, v.named), wrap_lets(i.max, v.named))
-                                    for i in b]) for k, b in v.boxes.items()}
-    return {k: _box_simplified(b) for k, b in v.boxes.items()}
+                                    for i in b]) for k, b in boxes.items()}
+    return {k: _box_simplified(b) for k, b in boxes.items()}
 
 
 def _box_simplified(box):

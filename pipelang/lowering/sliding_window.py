@@ -41,24 +41,36 @@ def slid_window(fn, dim: str) -> ir.Symbol:
     return L.loop(fn, 0, dim).field("slid")
 
 
-def _split_beyond_region(fn, dim: str) -> bool:
-    """Whether a split of `dim` may compute outside the region asked for (a
-    ShiftInwards or RoundUp tail, which Auto can be). Then `dim` does not
-    slide: the window's few new points would be computed as a whole split
-    factor reaching back before the storage's start (Halide sizes storage
-    after sliding; here storage bounds come from bounds inference, before)."""
+def split_overshoot(fn, dim: str):
+    """(before, after): how many points of `dim` the splits of `fn`'s pure
+    definition may compute before and after the region asked for (a
+    ShiftInwards tail shifts back over earlier points, a RoundUp one rounds
+    up past the end; Auto is ShiftInwards there); None where that is not a
+    constant (a symbolic factor, or a fused dimension split with such a tail).
+    Bounds inference sizes storage for the regions asked before sliding, so a
+    slid dimension's storage and fold are widened by this much."""
     from pipelang.schedule import SplitKind, TailStrategy
-    derived = {dim}
+    derived, span, fused = {dim}, 1, False
+    before = after = False
     for sp in fn.init.schedule.splits:
         if sp.kind is SplitKind.SPLIT and sp.old in derived:
-            if sp.tail is not TailStrategy.GuardWithIf and not ir.is_const(sp.factor, 1):
-                return True
+            factor = ir.const_value(sp.factor)
+            if factor is None:
+                return None
+            span *= int(factor)
+            if factor != 1 and sp.tail in (TailStrategy.ShiftInwards, TailStrategy.Auto):
+                before = True
+            elif factor != 1 and sp.tail is TailStrategy.RoundUp:
+                after = True
             derived |= {sp.outer, sp.inner}
         elif sp.kind is SplitKind.FUSE and (sp.inner in derived or sp.outer in derived):
             derived.add(sp.old)
+            fused = True
         elif sp.kind is SplitKind.RENAME and sp.old in derived:
             derived.add(sp.outer)
-    return False
+    if fused and (before or after):
+        return None
+    return (span - 1 if before else 0, span - 1 if after else 0)
 
 
 def _proves(cond) -> bool:
@@ -79,6 +91,7 @@ class _Slide(ir.IRMutator):
         self.feeds = feeds             # Funcs fn reads, directly or not
         self.may_rewind = may_rewind   # loops along which only fn slides
         self.slid_loops: list = []
+        self.slid_dims: set = set()    # dims slid at some compute site
         self.mins = {L.region_min(fn, 0, a): a for a in fn.args}
         self.maxs = {L.region_max(fn, 0, a): a for a in fn.args}
         self.loops: list = []          # enclosing serial loops, outermost first
@@ -125,7 +138,7 @@ class _Slide(ir.IRMutator):
             if len(moving) != 1:
                 continue
             a = moving[0]
-            if _split_beyond_region(self.fn, a):
+            if split_overshoot(self.fn, a) is None:
                 continue
             if (is_monotonic(mins[a], loop.sym) is not Monotonic.INCREASING
                     or is_monotonic(maxs[a], loop.sym) is not Monotonic.INCREASING):
@@ -138,6 +151,7 @@ class _Slide(ir.IRMutator):
             new_mins[a] = self._slid_min(loop, mins[a], maxs[a])
             self.slid_along[a] = loop
             self.slid_loops.append(loop.sym)
+            self.slid_dims.add(a)
         replace = {L.region_min(self.fn, 0, a): v for a, v in new_mins.items() if v is not mins[a]}
         out = self.mutate(s)
         for a in self.fn.args:
@@ -230,7 +244,28 @@ class _FindRealizes(ir.IRMutator):
             self.slid.extend(slider.slid_loops)
             if self.may_rewind is not None:
                 body = slid
+                bounds = _widen_for_overshoot(fn, node.bounds, slider.slid_dims)
+                if bounds != node.bounds:
+                    return ir.Realize(node.fn, node.types, bounds, body)
         return node if body is node.body else ir.Realize(node.fn, node.types, node.bounds, body)
+
+
+def _widen_for_overshoot(fn, bounds: tuple, dims: set) -> tuple:
+    """Storage of the slid `dims` grown by what their splits compute outside
+    the region: a slid iteration asks for only a few new points, which a
+    ShiftInwards tail computes as a whole split factor ending at the region's
+    max (reaching before the first region, e.g. on a rewound loop's warm-up
+    iterations), and a RoundUp tail as one starting at its min."""
+    out = list(bounds)
+    for i, a in enumerate(fn.args):
+        if a not in dims:
+            continue
+        before, after = split_overshoot(fn, a)
+        if before or after:
+            r = out[i]
+            out[i] = ir.Range(simplify(ir.Sub(r.min, ir.i32(before))),
+                              simplify(ir.Add(r.extent, ir.i32(before + after))))
+    return tuple(out)
 
 
 def sliding_window(s: ir.Stmt, env: dict) -> ir.Stmt:

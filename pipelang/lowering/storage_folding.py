@@ -16,7 +16,7 @@ from __future__ import annotations
 from pipelang import ir
 from pipelang.lowering import names as L
 from pipelang.lowering.simplify import simplify
-from pipelang.lowering.sliding_window import slid_window
+from pipelang.lowering.sliding_window import slid_window, split_overshoot
 
 
 def _terms(e, sign, out):
@@ -112,35 +112,45 @@ def _window(fn, body):
     return {}
 
 
-def _overshooting_dims(fn) -> set:
-    """Dims of `fn` that a split may write past the computed region (RoundUp
-    rounds up, ShiftInwards shifts back over earlier points): their writes
-    are not confined to the window, so they must not fold."""
-    from pipelang.schedule import SplitKind, TailStrategy
-    out = set()
-    for s in fn.stages()[0].schedule.splits:
-        if s.kind is SplitKind.SPLIT and s.tail is not TailStrategy.GuardWithIf:
-            out.add(s.old.split(".")[0])
-    return out
+def _overshoot(fn) -> dict:
+    """{dim: (before, after) points its splits may write outside the region
+    computed, or None where unbounded}: a ShiftInwards tail shifts back over
+    earlier points, a RoundUp one rounds up past the end. Those writes land in
+    the fold too, so it must hold them with the window."""
+    return {a: split_overshoot(fn, a) for a in fn.args}
 
 
-def _check_explicit_fold(fn, dim: str, factor: int, window, overshoots: bool) -> None:
+def _needed(window: int, overshoot) -> int:
+    """Values of a dimension touched at once: `window` computed or still
+    live, with a ShiftInwards tail (before only) at least a whole split
+    factor ending at the window's end, with RoundUp past its end."""
+    before, after = overshoot
+    if not after:
+        return max(window, before + 1)
+    return window + before + after
+
+
+def _check_explicit_fold(fn, dim: str, factor: int, window, overshoot) -> None:
     """An explicit `fold_storage(dim, factor)` must keep every value until
-    its last use: no split may write outside the region computed, and the
-    values of `dim` computed at once (`window`: one iteration's window of a
-    slid region, else one compute site's extent) must fit in the fold. A
-    constant window is checked here; a symbolic one by `_AssertFits` at run
-    time, as Halide does. (Halide can also rewind a slid loop so that its
-    first iteration computes less, which we don't yet.)"""
+    its last use: the values of `dim` computed at once (`window`: one
+    iteration's window of a slid region, else one compute site's extent),
+    plus what a split writes outside them (`overshoot`), must fit in the
+    fold. A constant window is checked here; a symbolic one by `_AssertFits`
+    at run time, as Halide does."""
     from pipelang.errors import ScheduleError
     where = f"Func {fn.name}: fold_storage({dim}, {factor})"
-    if overshoots:
-        raise ScheduleError(f"{where}: a split of {dim} with a RoundUp or ShiftInwards tail writes "
-                            f"outside the region computed per iteration, so the storage can't be "
-                            f"folded; use TailStrategy.GuardWithIf for that split")
-    if window is not None and factor < window:
+    if overshoot is None:
+        raise ScheduleError(f"{where}: a split of {dim} by a non-constant factor with a RoundUp or "
+                            f"ShiftInwards tail writes an unknown distance outside the region computed "
+                            f"per iteration, so the storage can't be folded; use TailStrategy.GuardWithIf "
+                            f"or a constant factor for that split")
+    if window is not None and factor < _needed(window, overshoot):
+        need = _needed(window, overshoot)
+        extra = (f" ({window} computed at once, and a RoundUp or ShiftInwards split writes "
+                 f"{need - window} more)" if need > window else "")
         raise ScheduleError(f"{where}: the fold factor is too small: one iteration of the loop "
-                            f"{fn.name} slides along needs {window} values of dimension {dim} at once")
+                            f"{fn.name} slides along needs {need} values of dimension "
+                            f"{dim} at once{extra}")
 
 
 def _footprint(fn, body) -> dict:
@@ -173,9 +183,10 @@ class _AssertFits(ir.IRMutator):
     """Where the values of a folded dimension computed at once are not a
     constant, check at run time that they fit the fold (as Halide does)."""
 
-    def __init__(self, fn, factors: dict):
+    def __init__(self, fn, factors: dict, overshoot: dict):
         self.fn = fn
         self.factors = factors
+        self.overshoot = overshoot      # {dim index: (before, after) a split writes outside}
 
     def mutate_LetStmt(self, node):
         lets, s = _let_chain(node)
@@ -186,6 +197,9 @@ class _AssertFits(ir.IRMutator):
             if region is None:
                 continue
             extent = _extent_at_once(*region)
+            before, after = self.overshoot[i]
+            extent = (ir.Max(extent, ir.i32(before + 1)) if not after
+                      else ir.Add(extent, ir.i32(before + after)))
             checks.append(ir.AssertStmt(
                 ir.LE(extent, ir.i32(factor)),
                 f"The fold factor ({factor}) of dimension {a} of {self.fn.name} is too small "
@@ -234,13 +248,13 @@ class _Fold(ir.IRMutator):
         body = self.mutate(node.body)
         fn = self.env[node.fn]
         folds = {}
-        overshoot = _overshooting_dims(fn)
+        overshoot = _overshoot(fn)
         window = _window(fn, body)
         for i, c in window.items():
-            if fn.args[i] in overshoot:
+            if overshoot[fn.args[i]] is None:
                 continue
             n = 1
-            while n < c:
+            while n < _needed(c, overshoot[fn.args[i]]):
                 n *= 2
             folds[i] = n
         checked_at_run_time = {}
@@ -249,12 +263,13 @@ class _Fold(ir.IRMutator):
             need = window.get(i)
             if need is None:        # not slid: each compute site reads only what it computed
                 need = _footprint(fn, body).get(i)
-            _check_explicit_fold(fn, name, factor, need, name in overshoot)
+            _check_explicit_fold(fn, name, factor, need, overshoot[name])
             if need is None:
                 checked_at_run_time[i] = factor
             folds[i] = factor
         if checked_at_run_time:
-            body = _AssertFits(fn, checked_at_run_time).mutate(body)
+            body = _AssertFits(fn, checked_at_run_time,
+                               {i: overshoot[fn.args[i]] for i in checked_at_run_time}).mutate(body)
         if not folds:
             return node if body is node.body else ir.Realize(node.fn, node.types, node.bounds, body)
         body = _FoldAccesses(node.fn, folds).mutate(body)

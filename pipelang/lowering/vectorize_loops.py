@@ -150,6 +150,11 @@ class _Widen(ir.IRMutator):
             raise _NotVectorizable()
         return self.generic_mutate(node)
 
+    def mutate_AssertStmt(self, node):
+        if self.mutate(node.condition).type.is_vector():
+            raise _NotVectorizable()    # a check per lane: the lanes run one by one
+        return node
+
     def mutate_Atomic(self, node):
         # Lanes of an atomic update may hit the same point: they run one by one.
         raise _NotVectorizable()

@@ -24,6 +24,7 @@ from pipelang.lowering.gpu_fuse_thread_loops import fuse_gpu_thread_loops
 from pipelang.lowering.gpu_loops import check_gpu_loops
 from pipelang.lowering.gpu_offload import offload_gpu_loops
 from pipelang.lowering.hoist_storage import hoist_storage
+from pipelang.lowering.interleave import rewrite_interleavings
 from pipelang.lowering.memoization import inject_memoization
 from pipelang.lowering.partition_loops import partition_loops
 from pipelang.lowering.schedule_functions import schedule_functions
@@ -130,6 +131,9 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
         s = run("gpu_check_loops", check_gpu_loops, s, target if target is not None else _host())
     s = run("vectorize_loops", vectorize_loops, s)
     s = run("unroll_loops", unroll_loops, s)
+    # After vectorization (which makes the ramps it looks for), before the
+    # simplifier that folds each deinterleaved part's `ramp % k` and `ramp / k`.
+    s = run("rewrite_interleavings", rewrite_interleavings, s)
     s = run("simplify", simplify, s)
     # Last: partitioning duplicates loop bodies, so it comes after everything
     # that rewrites them.

@@ -343,6 +343,10 @@ class ExprSimplifier:
             if type(a) is Mod and _const(a.b) is not None and _const(a.b) % m == 0:
                 return self.expr(Mod(a.a, b))
             if no_overflow(t) and t.is_scalar():
+                modulus, rem = self._modulus_remainder(a, 4)
+                if modulus % m == 0:     # a == modulus * k + rem (modulus 0: a == rem)
+                    return make_const(t, rem % m)
+            if no_overflow(t) and t.is_scalar():
                 lin = linear_form(a)
                 rest = LinearForm(t)
                 rest.terms = [[x, k] for x, k in lin.terms if k % m != 0]
@@ -352,6 +356,38 @@ class ExprSimplifier:
                 if len(rest.terms) < len(lin.terms) or rest.const != lin.const:
                     return _rebuild2(e, rest.normalize().build(), b)
         return _rebuild2(e, a, b)
+
+    def _modulus_remainder(self, e, depth: int):
+        """(m, r) with e == m * k + r for some integer k (m == 0: e == r), as
+        Halide's ModulusRemainder, looking through the lets in scope `depth`
+        deep: e.g. `let x.min = x.x*64 - 1` is odd, so `x.min % 2` is 1."""
+        cls = type(e)
+        c = _const(e)
+        if c is not None:
+            return 0, c
+        if cls is N.Variable:
+            value = self.enclosing_lets.get(e.sym)
+            if value is None or depth == 0:
+                return 1, 0
+            return self._modulus_remainder(value, depth - 1)
+        if cls is Add or cls is Sub:
+            ma, ra = self._modulus_remainder(e.a, depth)
+            mb, rb = self._modulus_remainder(e.b, depth)
+            m = math.gcd(ma, mb)
+            r = ra + rb if cls is Add else ra - rb
+            return m, (r % m if m else r)
+        if cls is Mul:
+            ma, ra = self._modulus_remainder(e.a, depth)
+            mb, rb = self._modulus_remainder(e.b, depth)
+            m = math.gcd(ma * mb, math.gcd(ma * rb, mb * ra))
+            return m, (ra * rb % m if m else ra * rb)
+        if cls is N.Select or cls is Min or cls is Max:
+            a, b = (e.true_value, e.false_value) if cls is N.Select else (e.a, e.b)
+            ma, ra = self._modulus_remainder(a, depth)
+            mb, rb = self._modulus_remainder(b, depth)
+            m = math.gcd(math.gcd(ma, mb), ra - rb)
+            return m, (ra % m if m else ra)
+        return 1, 0
 
     def _min_max(self, e):
         cls = type(e)

@@ -445,9 +445,22 @@ class ExprCodeGen:
             # ends at the last lane (never past it) and a shuffle, as Halide does.
             n = t.lanes()
             span = (n - 1) * stride + 1
-            wide = load(ptr[0], ll.VectorType(elem, span))
-            mask = ll.Constant(ll.VectorType(I32, n), [k * stride for k in range(n)])
-            v = b.shuffle_vector(wide, ll.Constant(wide.type, None), mask)
+            half = n * stride // 2
+            if n * stride % 2 == 0 and half > 1:
+                # Two loads of half of n * stride lanes, the second ending at the
+                # last lane: LLVM legalizes a power-of-two width well (one
+                # two-source permute) and an odd width such as 127 lane by lane.
+                lo = load(ptr[0], ll.VectorType(elem, half))
+                hi_ptr = b.gep(ptr[0], [ll.Constant(I64, span - half)], inbounds=True, source_etype=elem)
+                hi = load(hi_ptr, ll.VectorType(elem, half))
+                mask = ll.Constant(ll.VectorType(I32, n), [
+                    k * stride if k * stride < half else half + k * stride - (span - half)
+                    for k in range(n)])
+                v = b.shuffle_vector(lo, hi, mask)
+            else:
+                wide = load(ptr[0], ll.VectorType(elem, span))
+                mask = ll.Constant(ll.VectorType(I32, n), [k * stride for k in range(n)])
+                v = b.shuffle_vector(wide, ll.Constant(wide.type, None), mask)
         elif how in ("dense", "reversed"):
             v = load(ptr, mem_type(t))
             v = self._reverse(v) if how == "reversed" else v

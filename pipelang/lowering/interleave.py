@@ -1,0 +1,136 @@
+"""Rewrite interleavings: a stored vector whose lanes alternate between
+k formulas (its value uses `ramp % k` or `ramp / k`, k = 2..4) is computed
+as k vectors of every k-th lane, interleaved once at the end.
+
+Runs after vectorization and unrolling, before the simplifier that folds
+what it exposes (Halide's Deinterleave.cpp, rewrite_interleavings). On the
+lanes j, j+k, j+2k, ... of `ramp(b, 1, n)`, `ramp % k` is the single value
+`(b + j) % k` and `ramp / k` is the dense `ramp((b + j) / k, 1, n / k)`,
+so selects between the k formulas fold away (where the simplifier knows
+b modulo k) and their per-lane gathers become dense loads:
+
+    out[ramp(b, 1, 8)] = select(ramp(b, 1, 8) % x8(2) == x8(0), f[ramp(b, 1, 8) / x8(2)], g[...])
+  =>
+    out[ramp(b, 1, 8)] = interleave(select(x4(b % 2 == 0), f[ramp(b, 2, 4) / x4(2)], ...),
+                                    select(x4((b + 1) % 2 == 0), f[ramp(b + 1, 2, 4) / x4(2)], ...))
+"""
+from __future__ import annotations
+
+from pipelang import ir
+
+_NOT_PER_LANE = (ir.Op.PRINT, ir.Op.GPU_BARRIER, ir.Op.UNDEF)
+
+
+class _Deinterleave(ir.IRMutator):
+    """Lanes start, start + stride, ... (`lanes` of them) of a vector expression."""
+
+    def __init__(self, start: int, stride: int, lanes: int):
+        self.start, self.stride, self.lanes = start, stride, lanes
+        self.renamed: dict = {}         # vector Let symbol -> its deinterleaved copy
+
+    def mutate(self, node):
+        if isinstance(node, ir.Expr) and not node.type.is_vector():
+            return node
+        return super().mutate(node)
+
+    def _shuffle(self, e):
+        """The lanes picked out of `e` whole, where nothing better is known."""
+        idx = tuple(self.start + self.stride * i for i in range(self.lanes))
+        return ir.Shuffle((e,), idx)
+
+    def _with_lanes(self, t):
+        return t.with_lanes(self.lanes)
+
+    def mutate_Ramp(self, node):
+        first = ir.Add(node.base, ir.Mul(node.stride, ir.make_const(node.stride.type, self.start)))
+        if self.lanes == 1:
+            return first
+        step = ir.Mul(node.stride, ir.make_const(node.stride.type, self.stride))
+        return ir.Ramp(first, step, self.lanes)
+
+    def mutate_Broadcast(self, node):
+        return node.value if self.lanes == 1 else ir.Broadcast(node.value, self.lanes)
+
+    def mutate_Variable(self, node):
+        new = self.renamed.get(node.sym)
+        if new is not None:
+            return ir.Variable(self._with_lanes(node.type), new)
+        return self._shuffle(node)
+
+    def mutate_Let(self, node):
+        if not node.value.type.is_vector():
+            return ir.Let(node.sym, node.value, self.mutate(node.body))
+        new = ir.Symbol(node.sym.name + f".lanes_{self.start}_of_{self.stride}")
+        value = self.mutate(node.value)
+        self.renamed[node.sym] = new
+        body = self.mutate(node.body)
+        del self.renamed[node.sym]
+        return ir.Let(new, value, body)
+
+    def mutate_Load(self, node):
+        return ir.Load(self._with_lanes(node.type), node.buf, self.mutate(node.index))
+
+    def mutate_Cast(self, node):
+        return ir.Cast(self._with_lanes(node.type), self.mutate(node.value))
+
+    def mutate_Intrinsic(self, node):
+        if node.op in _NOT_PER_LANE:
+            return self._shuffle(node)
+        return ir.Intrinsic(self._with_lanes(node.type), node.op, tuple(self.mutate(a) for a in node.args))
+
+    def mutate_Shuffle(self, node):
+        idx = tuple(node.indices[self.start + self.stride * i] for i in range(self.lanes))
+        return ir.Shuffle(node.vectors, idx)
+
+    def generic_mutate(self, node):
+        if isinstance(node, (ir.BinOp, ir.CmpOp, ir.Select, ir.Not)):
+            return super().generic_mutate(node)
+        return self._shuffle(node)
+
+
+class _FindInterleaving(ir.IRVisitor):
+    """The k of a `ramp % k` or `ramp / k` (k = 2..4) that would deinterleave; None if none or impure."""
+
+    def __init__(self):
+        self.k = None
+        self.impure = False
+
+    def _check(self, node):
+        a, b = node.a, node.b
+        if isinstance(a, ir.Ramp) and isinstance(b, ir.Broadcast):
+            k = ir.const_value(b.value)
+            if k in (2, 3, 4) and a.lanes % k == 0 and a.lanes > k and self.k is None:
+                self.k = k
+        self.generic_visit(node)
+
+    visit_Mod = visit_Div = _check
+
+    def visit_Intrinsic(self, node):
+        if node.op in _NOT_PER_LANE:
+            self.impure = True
+        self.generic_visit(node)
+
+
+def _interleave(value, k: int):
+    lanes = value.type.lanes()
+    n = lanes // k
+    parts = tuple(_Deinterleave(j, k, n).mutate(value) for j in range(k))
+    return ir.Shuffle(parts, tuple(j * n + i for i in range(n) for j in range(k)))
+
+
+class _Interleaver(ir.IRMutator):
+    def mutate_Store(self, node):
+        if not node.value.type.is_vector():
+            return node
+        find = _FindInterleaving()
+        find.visit(node.value)
+        if find.k is None or find.impure:
+            return node
+        return ir.Store(node.buf, _interleave(node.value, find.k), node.index)
+
+    def mutate_Evaluate(self, node):
+        return node
+
+
+def rewrite_interleavings(s: ir.Stmt) -> ir.Stmt:
+    return _Interleaver().mutate(s)

@@ -73,7 +73,13 @@ def _extent_at_once(lo, hi):
     return ir.Add(ir.Sub(hi, lo), ir.i32(1))
 
 
-def _window(fn, body):
+def _known(extent, consts: dict):
+    """`extent` simplified with the constant lets around the storage substituted
+    (a loop extent bound by `bound()`, say)."""
+    return simplify(ir.substitute(consts, extent)) if consts else simplify(extent)
+
+
+def _window(fn, body, consts: dict):
     """{dim index: window extent} for the dimension slid along the outermost
     serial loop inside the storage. (A dimension slid along an inner loop
     cannot fold: the next iteration of the outer loop reads what it computed
@@ -96,7 +102,7 @@ def _window(fn, body):
                 cond = region[0].condition
                 if not (isinstance(cond, ir.LE) and isinstance(cond.a, ir.Variable)):
                     continue
-                extent = simplify(_extent_at_once(*region))
+                extent = _known(_extent_at_once(*region), consts)
                 c = ir.const_value(extent)
                 if c is None:       # e.g. min(y, y.max) + 2 - y: at most 3
                     c = _constant_upper_bound(extent)
@@ -153,7 +159,7 @@ def _check_explicit_fold(fn, dim: str, factor: int, window, overshoot) -> None:
                             f"{dim} at once{extra}")
 
 
-def _footprint(fn, body) -> dict:
+def _footprint(fn, body, consts: dict) -> dict:
     """{dim index: the most values of it computed at one compute site} over
     every place `fn` is computed in `body`, where that is a constant."""
     out: dict = {}
@@ -165,7 +171,7 @@ def _footprint(fn, body) -> dict:
                 region = _region_lets(fn, a, lets)
                 if region is None:
                     continue
-                extent = simplify(_extent_at_once(*region))
+                extent = _known(_extent_at_once(*region), consts)
                 c = ir.const_value(extent)
                 if c is None:
                     c = _constant_upper_bound(extent)
@@ -243,13 +249,28 @@ class _FoldAccesses(ir.IRMutator):
 class _Fold(ir.IRMutator):
     def __init__(self, env):
         self.env = env
+        self.consts: dict = {}      # lets around the current point with constant values
+
+    def mutate_LetStmt(self, node):
+        value = ir.substitute(self.consts, node.value) if self.consts else node.value
+        c = ir.const_value(value) if ir.is_const(value) else None
+        if c is None and isinstance(value, (ir.Add, ir.Sub, ir.Mul, ir.Div, ir.Min, ir.Max)):
+            value = simplify(value)
+            c = ir.const_value(value) if ir.is_const(value) else None
+        if c is None:
+            return self.generic_mutate(node)
+        self.consts[node.sym] = value
+        try:
+            return self.generic_mutate(node)
+        finally:
+            del self.consts[node.sym]
 
     def mutate_Realize(self, node):
         body = self.mutate(node.body)
         fn = self.env[node.fn]
         folds = {}
         overshoot = _overshoot(fn)
-        window = _window(fn, body)
+        window = _window(fn, body, self.consts)
         for i, c in window.items():
             if overshoot[fn.args[i]] is None:
                 continue
@@ -262,7 +283,7 @@ class _Fold(ir.IRMutator):
             i = fn.args.index(name)
             need = window.get(i)
             if need is None:        # not slid: each compute site reads only what it computed
-                need = _footprint(fn, body).get(i)
+                need = _footprint(fn, body, self.consts).get(i)
             _check_explicit_fold(fn, name, factor, need, overshoot[name])
             if need is None:
                 checked_at_run_time[i] = factor

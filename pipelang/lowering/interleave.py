@@ -17,6 +17,7 @@ b modulo k) and their per-lane gathers become dense loads:
 from __future__ import annotations
 
 from pipelang import ir
+from pipelang.lowering.simplify import simplify
 
 _NOT_PER_LANE = (ir.Op.PRINT, ir.Op.GPU_BARRIER, ir.Op.UNDEF)
 
@@ -24,8 +25,9 @@ _NOT_PER_LANE = (ir.Op.PRINT, ir.Op.GPU_BARRIER, ir.Op.UNDEF)
 class _Deinterleave(ir.IRMutator):
     """Lanes start, start + stride, ... (`lanes` of them) of a vector expression."""
 
-    def __init__(self, start: int, stride: int, lanes: int):
+    def __init__(self, start: int, stride: int, lanes: int, ramps: dict):
         self.start, self.stride, self.lanes = start, stride, lanes
+        self.ramps = ramps              # vector lets in scope bound to a Ramp (a vectorized loop's variable)
         self.renamed: dict = {}         # vector Let symbol -> its deinterleaved copy
 
     def mutate(self, node):
@@ -52,6 +54,9 @@ class _Deinterleave(ir.IRMutator):
         return node.value if self.lanes == 1 else ir.Broadcast(node.value, self.lanes)
 
     def mutate_Variable(self, node):
+        ramp = self.ramps.get(node.sym)
+        if ramp is not None:
+            return self.mutate_Ramp(ramp)
         new = self.renamed.get(node.sym)
         if new is not None:
             return ir.Variable(self._with_lanes(node.type), new)
@@ -91,12 +96,15 @@ class _Deinterleave(ir.IRMutator):
 class _FindInterleaving(ir.IRVisitor):
     """The k of a `ramp % k` or `ramp / k` (k = 2..4) that would deinterleave; None if none or impure."""
 
-    def __init__(self):
+    def __init__(self, ramps: dict):
+        self.ramps = ramps
         self.k = None
         self.impure = False
 
     def _check(self, node):
         a, b = node.a, node.b
+        if isinstance(a, ir.Variable):
+            a = self.ramps.get(a.sym, a)
         if isinstance(a, ir.Ramp) and isinstance(b, ir.Broadcast):
             k = ir.const_value(b.value)
             if k in (2, 3, 4) and a.lanes % k == 0 and a.lanes > k and self.k is None:
@@ -111,22 +119,37 @@ class _FindInterleaving(ir.IRVisitor):
         self.generic_visit(node)
 
 
-def _interleave(value, k: int):
+def _interleave(value, k: int, ramps: dict):
     lanes = value.type.lanes()
     n = lanes // k
-    parts = tuple(_Deinterleave(j, k, n).mutate(value) for j in range(k))
+    parts = tuple(_Deinterleave(j, k, n, ramps).mutate(value) for j in range(k))
     return ir.Shuffle(parts, tuple(j * n + i for i in range(n) for j in range(k)))
 
 
 class _Interleaver(ir.IRMutator):
+    def __init__(self):
+        self.ramps: dict = {}
+
+    def mutate_LetStmt(self, node):
+        value = node.value
+        if value.type.is_vector() and value.type.is_int() and not isinstance(value, ir.Ramp):
+            value = simplify(value)     # a vectorized loop's variable: broadcasts plus a ramp
+        if not isinstance(value, ir.Ramp):
+            return self.generic_mutate(node)
+        self.ramps[node.sym] = value
+        try:
+            return self.generic_mutate(node)
+        finally:
+            del self.ramps[node.sym]
+
     def mutate_Store(self, node):
         if not node.value.type.is_vector():
             return node
-        find = _FindInterleaving()
+        find = _FindInterleaving(self.ramps)
         find.visit(node.value)
         if find.k is None or find.impure:
             return node
-        return ir.Store(node.buf, _interleave(node.value, find.k), node.index)
+        return ir.Store(node.buf, _interleave(node.value, find.k, self.ramps), node.index)
 
     def mutate_Evaluate(self, node):
         return node

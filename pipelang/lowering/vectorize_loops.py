@@ -38,8 +38,10 @@ class _Widen(ir.IRMutator):
 
     def __init__(self, sym, ramp: ir.Ramp):
         self.lanes = ramp.lanes
+        self.sym, self.ramp = sym, ramp
         self.replacements = {sym: ramp}
         self.per_lane: set = set()   # buffers allocated inside the loop: one copy per lane
+        self.scalar_lets: dict = {}  # lets in the loop whose values became vectors: old values
 
     def _lane_index(self, index: ir.Expr) -> ir.Expr:
         """Element `index` of the calling lane's copy of a per-lane buffer."""
@@ -54,8 +56,27 @@ class _Widen(ir.IRMutator):
         self.per_lane.add(node.buf)
         body = self.mutate(node.body)
         self.per_lane.discard(node.buf)
-        size = ir.Mul(node.size, ir.i32(self.lanes))
-        return ir.Allocate(node.buf, node.type, size, node.memory, body)
+        size = node.size
+        if self.mutate(size).type.is_vector():
+            # Each lane's region may differ (its producer's bounds depend on the
+            # lane): every copy gets the largest, as Halide's bounds of lanes.
+            size = self._max_over_lanes(size)
+        return ir.Allocate(node.buf, node.type, ir.Mul(size, ir.i32(self.lanes)), node.memory, body)
+
+    def _max_over_lanes(self, e: ir.Expr) -> ir.Expr:
+        """The largest value scalar `e` takes over the loop's lanes."""
+        for _ in range(len(self.scalar_lets) + 1):
+            free = ir.free_symbols(e)
+            lets = {sym: v for sym, v in self.scalar_lets.items() if sym in free}
+            if not lets:
+                break
+            e = ir.substitute(lets, e)
+        per_lane = [ir.substitute({self.sym: ir.Add(self.ramp.base, ir.i32(lane))}, e)
+                    for lane in range(self.lanes)]
+        out = per_lane[0]
+        for v in per_lane[1:]:
+            out = ir.Max(out, v)
+        return simplify(out)
 
     def mutate_Variable(self, node):
         return self.replacements.get(node.sym, node)
@@ -115,8 +136,10 @@ class _Widen(ir.IRMutator):
         value = self.mutate(node.value)
         if value.type.is_vector():
             self.replacements[node.sym] = ir.Variable(value.type, node.sym)
+            self.scalar_lets[node.sym] = node.value
         body = self.mutate(node.body)
         self.replacements.pop(node.sym, None)
+        self.scalar_lets.pop(node.sym, None)
         if value is node.value and body is node.body:
             return node
         return type(node)(node.sym, value, body)

@@ -57,9 +57,11 @@ def _save(path: str, data: dict) -> None:
         if superseded:
             c["superseded"] = True     # kept as history, left out of the totals
     current = [c for c, superseded in zip(chunks, old) if not superseded]
+    schedules = {seed: c["schedules"] for c in current  # each seed's latest run
+                 for seed in range(c["first"], c["first"] + c["programs"])}
     data["totals"] = {
-        "programs": len({seed for c in current for seed in range(c["first"], c["first"] + c["programs"])}),
-        "runs": sum(c["programs"] * c["schedules"] for c in current),
+        "programs": len(schedules),
+        "runs": sum(schedules.values()),
         "mismatches": sum(c["mismatches"] for c in current),
         "crashes": sum(c["crashes"] for c in current),
         "reference": sum(c["reference"] for c in current),

@@ -2,8 +2,8 @@
 
 Semantics are Halide's: Euclidean integer division and modulo with x/0 == 0
 (the divisor is guarded, so no LLVM UB), float->int casts through i64,
-bools are i1 in registers and i8 in memory. Float Min/Max are llvm.minnum /
-llvm.maxnum: if exactly one operand is NaN the other is returned.
+bools are i1 in registers and i8 in memory. Float Min/Max are Halide's
+`a < b ? a : b` and `a > b ? a : b`: the second operand when either is NaN.
 
 Float arithmetic carries Halide's relaxations as LLVM fast-math flags
 (`FAST_MATH`): LLVM may contract a*b + c into one fused multiply-add and
@@ -230,7 +230,15 @@ class ExprCodeGen:
     def _min_max(self, e, which):
         a, b = self.expr(e.a), self.expr(e.b)
         t = e.type
-        name = f"{which}num" if t.is_float() else ("s" if t.is_int() else "u") + which
+        if t.is_float():
+            # Halide's definition, select(a < b, a, b) for min: b when either is
+            # NaN, and b of two equal zeros. It is one x86 minps/maxps, whose
+            # operand rule it is; llvm.minnum's NaN rule needs a compare and a
+            # blend more, on the critical path of a running min or max.
+            b_ = self.st.builder
+            cmp = b_.fcmp_ordered("<" if which == "min" else ">", a, b, flags=self.fp_flags())
+            return b_.select(cmp, a, b)
+        name = ("s" if t.is_int() else "u") + which
         return self._intrinsic(name, [a, b])
 
     def _compare(self, e):

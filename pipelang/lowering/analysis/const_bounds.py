@@ -143,12 +143,14 @@ def float_bounds(e: N.Expr, var_bounds: dict, depth: int = 6):
     """(lo, hi) Python floats bounding a float `e` (None where unknown).
 
     Only finite ends are returned, and only where they hold for every value
-    `e` can take, NaN included: Min/Max are minnum/maxnum, which return the
-    other operand when one is NaN, so a clamp to constants bounds even a NaN
-    input; arithmetic on a NaN stays NaN, so Add/Sub/Mul give bounds only
-    where both operands are bounded on both sides (bounded values are never
-    NaN). Integer operands (through a Cast) use `constant_bounds`. Float
-    lets and variables are looked up in `var_bounds` like integer ones.
+    `e` can take, NaN included: an expression with a known end is never NaN.
+    Min/Max are Halide's `a < b ? a : b` / `a > b ? a : b`, which give `b`
+    when either operand is NaN, so a clamp `max(min(v, hi), lo)` bounds even
+    a NaN `v`, and an end of `a` alone bounds nothing. Arithmetic on a NaN
+    stays NaN, so Add/Sub/Mul give bounds only where both operands are
+    bounded on both sides. Integer operands (through a Cast) use
+    `constant_bounds`. Float lets and variables are looked up in
+    `var_bounds` like integer ones.
 
     Rounding is not modelled: the ends are exact real-number bounds, so a
     caller needing a strict limit must leave a margin.
@@ -184,12 +186,14 @@ def float_bounds(e: N.Expr, var_bounds: dict, depth: int = 6):
     if cls is Min or cls is Max:
         alo, ahi = float_bounds(e.a, var_bounds, depth)
         blo, bhi = float_bounds(e.b, var_bounds, depth)
+        # The result is `a` only when the comparison holds (neither is NaN),
+        # else `b`: an end of `b` holds whatever `a` is; one of `a` only
+        # with `b`'s too.
         if cls is Min:
-            # min(a, b) <= either operand's upper end, NaN or not.
             lo = None if alo is None or blo is None else min(alo, blo)
-            hi = ahi if bhi is None else bhi if ahi is None else min(ahi, bhi)
+            hi = bhi if ahi is None or bhi is None else min(ahi, bhi)
         else:
-            lo = alo if blo is None else blo if alo is None else max(alo, blo)
+            lo = blo if alo is None or blo is None else max(alo, blo)
             hi = None if ahi is None or bhi is None else max(ahi, bhi)
         return lo, hi
     if cls is Select:

@@ -46,6 +46,9 @@ def test_float_bounds():
     assert float_bounds(x, {}) == (None, None)
     assert float_bounds(Max(Min(x, _f(255.0)), _f(0.0)), {}) == (0.0, 255.0)
     assert float_bounds(Min(x, _f(3.0)), {}) == (None, 3.0)
+    # min(3, x) is x when x is NaN: no upper end.
+    assert float_bounds(Min(_f(3.0), x), {}) == (None, None)
+    assert float_bounds(Max(_f(3.0), x), {}) == (None, None)
     u8 = Variable(UInt(8), Symbol("u"))
     # uint8 -> float, scaled and offset: every end known.
     e = Mul(Cast(F32, u8), _f(0.5))
@@ -134,3 +137,58 @@ def test_unrolled_scatter_loads_are_not_packed_into_a_gather():
     bins = np.clip(lum, 0, 255).astype(np.int32)
     ref = np.stack([np.bincount(r, minlength=256) for r in bins])
     np.testing.assert_array_equal(result, ref)
+
+
+# ---------------------------------------------------------------- float min / max
+
+NAN_A = np.float32([np.nan, 1.0, np.nan, 2.0, 3.0, -np.inf, np.inf, 0.0])
+NAN_B = np.float32([1.0, np.nan, np.nan, 2.0, 4.0, 1.0, 1.0, -0.0])
+
+
+@pytest.mark.parametrize("vec", [1, 8])
+def test_float_min_max_are_halides_selects(vec):
+    # Halide's definition: min(a, b) = a < b ? a : b, max(a, b) = a > b ? a : b,
+    # so b when either is NaN (and of +0/-0). One vminps/vmaxps on x86, with no
+    # NaN fix-up: a running maximum's loop carries one instruction.
+    x = hl.Var("x")
+    A, B = hl.Buffer(NAN_A), hl.Buffer(NAN_B)
+    f, g = hl.Func("f"), hl.Func("g")
+    f[x] = hl.max(A[x], B[x])
+    g[x] = hl.min(A[x], B[x])
+    if vec > 1:
+        f.vectorize(x, vec)
+        g.vectorize(x, vec)
+    for fn, want in ((f, np.where(NAN_A > NAN_B, NAN_A, NAN_B)),
+                     (g, np.where(NAN_A < NAN_B, NAN_A, NAN_B))):
+        p = hl.Pipeline(fn)
+        assert "maxnum" not in p.llvm_ir() and "minnum" not in p.llvm_ir()
+        out = np.asarray(p.realize([8]))
+        np.testing.assert_array_equal(out, want)
+        assert np.signbit(out[7]) == np.signbit(want[7])
+
+
+def test_float_max_matches_halide_with_nans():
+    halide = pytest.importorskip("halide")
+    x = halide.Var("x")
+    f = halide.Func("f")
+    f[x] = halide.max(halide.Buffer(NAN_A)[x], halide.Buffer(NAN_B)[x])
+    want = np.asarray(f.realize([8]))
+    x = hl.Var("x")
+    g = hl.Func("g")
+    g[x] = hl.max(hl.Buffer(NAN_A)[x], hl.Buffer(NAN_B)[x])
+    np.testing.assert_array_equal(np.asarray(g.realize([8])), want)
+
+
+def test_running_maximum_is_one_instruction_per_step():
+    if not host_description()[0].startswith("x86_64"):
+        pytest.skip("x86 only")
+    a = np.random.default_rng(2).standard_normal((16, 64)).astype(np.float32)
+    x = hl.Var("x")
+    r = hl.RDom([(0, 16)], "r")
+    m = hl.Func("m")
+    m[x] = hl.maximum(hl.Buffer(a)[x, r.x])
+    m.vectorize(x, 8)
+    p = hl.Pipeline(m)
+    asm = p.assembly()
+    assert "vmaxps" in asm and "vcmpunordps" not in asm
+    np.testing.assert_array_equal(np.asarray(p.realize([64])), a.max(axis=0))

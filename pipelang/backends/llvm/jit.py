@@ -30,10 +30,11 @@ llvm_lock = threading.RLock()
 
 
 # LLVM tuning for every x86 target pipelang builds for. pipelang's code
-# generator chooses vector memory accesses itself (a gather is loaded lane by
-# lane, as Halide's is), so the only gathers in its machine code would be ones
-# LLVM's SLP vectorizer makes from unrolled scalar loads -- code the schedule
-# asked to be scalar. LLVM 22 does that where LLVM 21 (Halide's) does not: in
+# generator chooses vector memory accesses itself (a load at an index vector
+# with no constant stride is one llvm.masked.gather, which this tuning has
+# LLVM load lane by lane, as Halide's gathers are), so the only hardware
+# gathers would be ones LLVM's SLP vectorizer makes from unrolled scalar
+# loads -- code the schedule asked to be scalar. LLVM 22 does that where LLVM 21 (Halide's) does not: in
 # apps/hist it packs the four unrolled rows' luma loads of the histogram
 # update into a 4-lane vgatherqps, 5x slower on Zen 4 than scalar loads
 # (the gather waits for the data-dependent increments before it).

@@ -100,7 +100,8 @@ class _FindClamp(ir.IRVisitor):
         self.var = var
         self.variant = variant
         self.rebound = rebound
-        self.lets: dict = {}
+        self.lets: dict = {}        # let symbol -> its value as written
+        self.expanded: dict = {}    # let symbol -> its value with the lets it uses expanded
         self.found = None           # (node, unclamped value, ("lo"|"hi", bound expr))
         self.depth = 0              # inner loops entered
         self.inner: dict = {}       # inner loop symbol -> (min, extent, depth), lets expanded
@@ -109,11 +110,25 @@ class _FindClamp(ir.IRVisitor):
         self.ranges = ranges if ranges is not None else {}
 
     def _expand(self, e):
-        return simplify(ir.substitute(self.lets, e)) if self.lets else e
+        """`e` with every let it uses expanded, simplified. A let's value is
+        expanded only when something asks for it (then kept): most are never
+        needed, and expanding each as met cost most of this pass."""
+        if not self.lets:
+            return e
+        used = ir.free_symbols(e) & self.lets.keys()
+        return simplify(ir.substitute({s: self._expanded(s) for s in used}, e) if used else e)
+
+    def _expanded(self, sym):
+        v = self.expanded.get(sym)
+        if v is None:
+            v = self.expanded[sym] = self._expand(self.lets[sym])
+        return v
 
     def visit_LetStmt(self, node):
         self.visit(node.value)
-        self.lets[node.sym] = self._expand(node.value)
+        if node.sym in self.lets:
+            self.expanded.clear()       # bound again (another specialization's copy)
+        self.lets[node.sym] = node.value
         self.visit(node.body)
 
     visit_Let = visit_LetStmt
@@ -124,9 +139,9 @@ class _FindClamp(ir.IRVisitor):
         for a, b in ((node.a, node.b), (node.b, node.a)):
             if a.type.element_of() != ir.Int(32):
                 continue
-            ea = self._expand(a)
-            if self.depth and ea.type.is_scalar():
+            if self.depth and a.type.is_scalar():
                 continue            # LLVM hoists a scalar clamp out of the inner loop
+            ea = self._expand(a)
             bs = _scalar(self._expand(b))
             lanes = _lane_range(ea)
             if bs is None or lanes is None or _uses_loads(bs) or (ir.free_symbols(bs) & self.variant):

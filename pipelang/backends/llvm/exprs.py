@@ -66,15 +66,41 @@ def type_suffix(typ) -> str:
     return {ll.HalfType: "f16", ll.FloatType: "f32", ll.DoubleType: "f64"}[type(typ)]
 
 
+class TextConstant(ll.Constant):
+    """A vector constant written as LLVM text of one term, whatever the
+    lanes: `splat (T v)` or `poison`, where llvmlite would format (and LLVM
+    parse) every lane of a 64-lane constant."""
+
+    def __init__(self, vt, text: str):
+        ll.Constant.__init__(self, vt, None)
+        self.text = text
+
+    def _to_string(self):
+        return f"{self.type} {self.text}"
+
+    def _get_reference(self):
+        return self.text
+
+
+def SplatConstant(vt, value):
+    """Every lane of vector type `vt` the scalar ll.Constant `value`."""
+    return TextConstant(vt, f"splat ({value})")
+
+
+def poison(vt):
+    """A vector whose lanes are never used (a shuffle's unused operand)."""
+    return TextConstant(vt, "poison")
+
+
 def splat(builder, value, lanes: int):
     if lanes == 1:
         return value
     vt = ll.VectorType(value.type, lanes)
     if isinstance(value, ll.Constant):
-        return ll.Constant(vt, [value] * lanes)
-    v = builder.insert_element(ll.Constant(vt, None), value, ll.Constant(I32, 0))
-    zeros = ll.Constant(ll.VectorType(I32, lanes), [0] * lanes)
-    return builder.shuffle_vector(v, ll.Constant(vt, None), zeros)
+        return SplatConstant(vt, value)
+    v = builder.insert_element(poison(vt), value, ll.Constant(I32, 0))
+    return builder.shuffle_vector(v, poison(vt),
+                                  SplatConstant(ll.VectorType(I32, lanes), ll.Constant(I32, 0)))
 
 
 def _wrap(t: Type, value):
@@ -438,7 +464,7 @@ class ExprCodeGen:
     def _reverse(self, v):
         n = v.type.count
         mask = ll.Constant(ll.VectorType(I32, n), list(range(n - 1, -1, -1)))
-        return self.st.builder.shuffle_vector(v, ll.Constant(v.type, None), mask)
+        return self.st.builder.shuffle_vector(v, poison(v.type), mask)
 
     def _Load(self, e):
         b = self.st.builder
@@ -468,7 +494,7 @@ class ExprCodeGen:
             else:
                 wide = load(ptr[0], ll.VectorType(elem, span))
                 mask = ll.Constant(ll.VectorType(I32, n), [k * stride for k in range(n)])
-                v = b.shuffle_vector(wide, ll.Constant(wide.type, None), mask)
+                v = b.shuffle_vector(wide, poison(wide.type), mask)
         elif how in ("dense", "reversed"):
             v = load(ptr, mem_type(t))
             v = self._reverse(v) if how == "reversed" else v
@@ -484,8 +510,9 @@ class ExprCodeGen:
             mask_t = ll.VectorType(ll.IntType(1), n)
             fn = self._declare(f"llvm.masked.gather.{type_suffix(vt)}.v{n}p0",
                                ll.FunctionType(vt, [ptr.type, I32, mask_t, vt]))
-            v = self._tag(b.call(fn, [ptr, ll.Constant(I32, align), ll.Constant(mask_t, [1] * n),
-                                      ll.Constant(vt, ll.Undefined)]), e.buf)
+            v = self._tag(b.call(fn, [ptr, ll.Constant(I32, align),
+                                      SplatConstant(mask_t, ll.Constant(ll.IntType(1), 1)),
+                                      poison(vt)]), e.buf)
         else:
             v = ll.Constant(mem_type(t), None)
             for k, p in enumerate(ptr):

@@ -94,6 +94,32 @@ def _extreme(exprs: list, op):
     return simplify(result)
 
 
+class _Accessed(ir.IRVisitor):
+    """The Funcs and buffers called or provided to inside each loop, let and
+    if statement (by id: the walk that asks holds the statement)."""
+
+    def __init__(self):
+        self.found: dict = {}
+        self.cur: set = set()
+
+    def visit_Call(self, node):
+        self.cur.add(node.fn)
+        self.generic_visit(node)
+
+    def visit_Provide(self, node):
+        self.cur.add(node.fn)
+        self.generic_visit(node)
+
+    def _scope(self, node):
+        outer, self.cur = self.cur, set()
+        self.generic_visit(node)
+        self.found[id(node)] = self.cur
+        outer |= self.cur
+        self.cur = outer
+
+    visit_For = visit_LetStmt = visit_IfThenElse = _scope
+
+
 class _BoxesTouched(ir.IRVisitor):
     """Let-bound variables are expanded into the expressions that use them (and
     simplified) before intervals are taken, so correlated bounds cancel:
@@ -117,6 +143,16 @@ class _BoxesTouched(ir.IRVisitor):
         simplify(ir.i32(0))                     # (raises the recursion limit for deep IR)
         self.simp = ExprSimplifier(memo=True)   # one walk's expansions share subtrees
         self.named: dict = {}           # new symbol -> its value, in order of naming
+        self.accessed: dict = {}        # see `_Accessed`; empty: look everywhere
+
+    def _relevant(self, node) -> bool:
+        """Whether `node` may touch a wanted Func or buffer. Loops, lets and ifs
+        that don't are skipped whole: their ranges would only be worked out
+        for nothing (most of a pipeline, for one Func's box)."""
+        found = self.accessed.get(id(node))
+        if found is None:
+            return True
+        return bool(found) if self.syms is None else not found.isdisjoint(self.syms)
 
     def _wanted(self, sym) -> bool:
         return self.syms is None or sym in self.syms
@@ -203,10 +239,14 @@ class _BoxesTouched(ir.IRVisitor):
         self.generic_visit(node)
 
     def visit_LetStmt(self, node):
+        if not self._relevant(node):
+            return
         self.visit(node.value)
         self._with(self.lets, node.sym, node.value, node.body)
 
     def visit_For(self, node):
+        if not self._relevant(node):
+            return
         self.visit(node.min)
         self.visit(node.extent)
         lo = self.interval(node.min)
@@ -214,6 +254,8 @@ class _BoxesTouched(ir.IRVisitor):
         self._with(self.scope, node.sym, _simplified(Interval(lo.min, hi.max)), node.body)
 
     def visit_IfThenElse(self, node):
+        if not self._relevant(node):
+            return
         self.visit(node.condition)
         cond = self.expand(node.condition)
         if (node.else_case is not None and not (ir.free_symbols(cond) & self.scope.keys())
@@ -335,6 +377,10 @@ def boxes_touched(stmt, syms=None, *, calls: bool = True, provides: bool = False
     `lets` gives values for variables defined outside `stmt` that should be
     expanded (as if `stmt` were wrapped in those LetStmts)."""
     v = _BoxesTouched(None if syms is None else set(syms), calls, provides, lets)
+    if isinstance(stmt, ir.Stmt):
+        accessed = _Accessed()
+        accessed.visit(stmt)
+        v.accessed = accessed.found
     v.visit(stmt)
     boxes = v.unions()
     if v.named:

@@ -203,7 +203,7 @@ class ExprSimplifier:
                 return b
             if t.is_scalar():
                 return self._canonical_sum(e, a, b)
-        return _rebuild2(e, a, b)
+        return _commuted(e, a, b)
 
     def s_Sub(self, e):
         a, b = self.expr(e.a), self.expr(e.b)
@@ -240,7 +240,7 @@ class ExprSimplifier:
             if v is not None:
                 return v
         if not _is_int(t):
-            return _rebuild2(e, a, b)
+            return _commuted(e, a, b)
         if ca is not None:
             a, b, ca, cb = b, a, cb, ca
         if cb == 0:
@@ -863,6 +863,30 @@ def _decide(cls, lo, hi):
     elif (lo is not None and lo > 0) or (hi is not None and hi < 0):
         return cls is NE
     return None
+
+
+# Halide's order of expression node kinds (IRNodeType), which its simplifier
+# uses to put the operands of a commutative operation in a canonical order.
+_NODE_RANK = {cls: i for i, cls in enumerate((
+    N.IntImm, N.UIntImm, N.FloatImm, N.StringImm, N.Broadcast, N.Cast, None, N.Variable,
+    N.Add, N.Sub, N.Mod, N.Mul, N.Div, N.Min, N.Max, N.EQ, N.NE, N.LT, N.LE, N.GT, N.GE,
+    N.And, N.Or, N.Not, N.Select, N.Load, N.Ramp, N.Call, N.Let, N.Shuffle))}
+_NODE_RANK[N.Intrinsic] = _NODE_RANK[N.Call]
+
+
+def _commuted(e, a, b):
+    """Rebuild the commutative ``e`` with its operands in Halide's order.
+
+    Halide's simplifier swaps ``a op b`` when ``a``'s node kind comes
+    before ``b``'s (or both are variables and ``a``'s name sorts after
+    ``b``'s).  For floating point this is exact, but it fixes the shape of
+    the sums LLVM's reassociation then regroups, so matching it gives the
+    same last bits as Halide (its lesson 08 prints them).
+    """
+    ra, rb = _NODE_RANK.get(type(a), 99), _NODE_RANK.get(type(b), 99)
+    if ra < rb or (ra == rb and type(a) is N.Variable and a.sym.name > b.sym.name):
+        a, b = b, a
+    return _rebuild2(e, a, b)
 
 
 def _rebuild2(e, a, b):

@@ -232,7 +232,9 @@ def _define_update(fn, args: tuple, values: tuple) -> None:
         rvars.extend(rdom._vars)
         for p in rdom._predicates:
             predicate = p if predicate is None else ir.And(predicate, p)
-    fn.add_update(tuple(args_ir), values, tuple(rvars), predicate)
+    args_ir, values, rvars, predicate, order = _rvars_named_as_pure(fn, args_ir, values, rvars,
+                                                                   predicate)
+    fn.add_update(tuple(args_ir), values, tuple(rvars), predicate, order)
     _freeze_callees(fn, tuple(args_ir) + values + ((predicate,) if predicate is not None else ()))
     for rdom in rdoms.values():
         rdom._frozen = True
@@ -288,6 +290,24 @@ def _check_self_calls(fn, index: int, args_ir, values) -> None:
                     f'{ir.to_string(call)} uses {ir.to_string(call.args[pos])} there. '
                     f'A pure variable must appear unchanged in every call to "{fn.name}" '
                     f'in its update definitions (use an RDom for a scan).')
+
+
+def _rvars_named_as_pure(fn, args_ir, values, rvars, predicate):
+    """Halide's reading of an RVar named like a pure Var of the Func (as the
+    implicit pure definition of `f[r.x] += e` names its Var): it is that pure
+    Var, ranging over the realized region, no longer a reduction variable.
+    It keeps the RVar's place among the loops; returns that order of loop
+    names (innermost first), or None when no RVar is read this way."""
+    mapping = {r.sym: ir.Variable(ir.Int(32), var_symbol(r.name)) for r in rvars
+               if r.name in fn.args}
+    if not mapping:
+        return args_ir, values, rvars, predicate, None
+    order = [r.name for r in rvars]
+    args_ir = [ir.substitute(mapping, a) for a in args_ir]
+    values = tuple(ir.substitute(mapping, v) for v in values)
+    if predicate is not None:
+        predicate = ir.substitute(mapping, predicate)
+    return args_ir, values, [r for r in rvars if r.sym not in mapping], predicate, order
 
 
 def implicit_pure_definition(func, args: tuple, values, identity: int) -> None:

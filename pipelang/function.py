@@ -131,9 +131,16 @@ class Function:
         self.schedule.storage_dims = list(args)
         touch()
 
-    def add_update(self, args: tuple, values: tuple, rvars: tuple, predicate) -> None:
+    def add_update(self, args: tuple, values: tuple, rvars: tuple, predicate,
+                   order: list | None = None) -> None:
+        """`order`: the loop names innermost first where pure Vars stand among
+        the RVars (see `definition._rvars_named_as_pure`); by default the RVars
+        are inside the pure Vars."""
         pure = [a.sym.name for a in args if isinstance(a, ir.Variable) and a.sym.name in self.args]
-        dims = [Dim(r.name, is_rvar=True) for r in rvars] + [Dim(p) for p in pure]
+        reduction = {r.name for r in rvars}
+        names = list(order or [r.name for r in rvars])
+        names += [p for p in pure if p not in names]
+        dims = [Dim(n, is_rvar=n in reduction) for n in names]
         self.updates.append(Definition(tuple(args), tuple(values), StageSchedule(dims=dims),
                                        tuple(rvars), predicate))
         touch()

@@ -112,3 +112,32 @@ def test_requirement_failure_text(hl):
         p.realize([2])
     delta.set(1)
     assert list(p.realize([2])) == [1, 2]
+
+
+def _loop_nest(hl, func, capfd):
+    func.print_loop_nest()
+    import re
+    return re.sub(r"\br\d+\b", "r", capfd.readouterr().err)
+
+
+def test_rvar_args_of_an_undefined_func_become_pure_vars(hl, capfd):
+    # The implicit pure definition of `f[r.x] += e` names its Var after r.x;
+    # Halide then reads r.x as that pure Var over the whole realized region
+    # (not over the RDom's interval), in r.x's place among the loops.
+    r = hl.RDom([(0, 4)])
+    k = hl.Func("k")
+    k[r.x] += r.x
+    assert list(k.realize([6])) == [0, 1, 2, 3, 4, 5]
+    assert _loop_nest(hl, k, capfd) == "produce k:\n  for r:\n    k(...) = ...\n  for r:\n    k(...) = ...\n"
+    r2 = hl.RDom([(1, 3), (0, 2)])
+    m = hl.Func("m")
+    m[r2.x] += r2.y + 1
+    assert list(m.realize([5])) == [3] * 5
+    assert _loop_nest(hl, m, capfd) == ("produce m:\n  for r:\n    m(...) = ...\n"
+                                        "  for r in [0, 1]:\n    for r:\n      m(...) = ...\n")
+    x = hl.Var("x")
+    r3 = hl.RDom([(1, 3), (0, 2)])
+    r3.where(r3.x > 1)
+    n = hl.Func("n")
+    n[r3.x, x] += r3.y + x
+    assert np.array_equal(np.asarray(n.realize([5, 2])), [[0, 0, 1, 1, 1], [0, 0, 3, 3, 3]])

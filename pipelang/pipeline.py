@@ -731,7 +731,7 @@ class Pipeline:
                 buf = args[0]
                 if type(buf) is Buffer and c.fast_buffer:
                     c.packer.call_with_output(buf, c.getters)
-                    return buf
+                    return None     # as Halide: the results are in the caller's buffer
                 if type(buf) is list and c.fast_sizes:
                     buf = self._new_output(c, buf)
                     if buf is not None:
@@ -761,6 +761,8 @@ class Pipeline:
             if not given and self._compiled.device is not None:
                 for b in run_on:              # realize(sizes) hands back host data (Halide)
                     b.copy_to_host()
+            if given:
+                return None         # the results are in the caller's buffers (Halide returns None)
             if len(outs) == 1:
                 return outs[0]
             return tuple(outs)      # several outputs or Tuple elements: a tuple, as Halide's binding

@@ -182,7 +182,11 @@ class _Slide(ir.IRMutator):
                         return new_min           # increasing: never below the original need
                     return ir.Max(new_min, need_at_min)
         first = ir.LE(v, loop.min)
-        return ir.Select(first, lo, new_min)
+        # Never below this iteration's own need: after an iteration whose
+        # region was empty (max < min, e.g. the tail of a GuardWithIf split),
+        # one past its max lies before the region -- and before the storage,
+        # which bounds inference sized for the regions asked (fuzz seed 11702).
+        return ir.Select(first, lo, ir.Max(new_min, lo))
 
 
 class _GuardConsumers(ir.IRMutator):

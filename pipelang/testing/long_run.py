@@ -14,6 +14,9 @@ The file records, per chunk, the seeds, the counts of mismatches, crashes
 reference too), the failing seeds with a one-line detail, and the commit.
 After a fix, `--rerun` runs a range again; the chunks it covers are marked
 superseded (kept as history) and the totals count each seed's latest run.
+Each chunk runs in a child process: one that dies (heap corruption, an LLVM
+assertion) is recorded as an aborted chunk with one crash, and the run goes
+on. $PIPELANG_FUZZ_COMMIT names the commit when the tree is not a checkout.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import importlib
 import json
 import os
 import subprocess
+import sys
 import time
 
 
@@ -75,6 +79,10 @@ def _save(path: str, data: dict) -> None:
 
 
 def _commit() -> str:
+    """The commit under test: $PIPELANG_FUZZ_COMMIT (for a copy of the tree
+    outside git), else the checkout's HEAD, else "?"."""
+    if os.environ.get("PIPELANG_FUZZ_COMMIT"):
+        return os.environ["PIPELANG_FUZZ_COMMIT"]
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, check=True).stdout.strip()
@@ -82,17 +90,47 @@ def _commit() -> str:
         return "?"
 
 
+def _run_isolated(start: int, n: int, schedules: int, out: str, regressions: str | None,
+                  module: str) -> None:
+    """One chunk in a child process, so a crash of the process (heap
+    corruption, an LLVM assertion) is recorded as an aborted chunk (0
+    programs, 1 crash, the child's last words) and the run goes on."""
+    t0 = time.monotonic()
+    cmd = [sys.executable, "-m", "pipelang.testing.long_run", "--in-process", "--rerun",
+           "--first", str(start), "--programs", str(n), "--chunk", str(n),
+           "--schedules", str(schedules), "--out", out, "--module", module]
+    if regressions:
+        cmd += ["--regressions", regressions]
+    child = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sys.stdout.write(child.stdout)
+    if child.returncode == 0:
+        return
+    last = [line for line in child.stderr.splitlines() if line.strip() and not line.startswith("Warning")]
+    why = last[-1][:160] if last else f"exit status {child.returncode}"
+    data = _load(out)
+    data["chunks"].append({
+        "first": start, "programs": 0, "schedules": schedules, "commit": _commit(),
+        "seconds": round(time.monotonic() - t0, 1), "mismatches": 0, "crashes": 1, "reference": 0,
+        "failures": [f"{start}-{start + n - 1} process aborted (status {child.returncode}): {why}"],
+    })
+    _save(out, data)
+    print(f"seeds {start}..{start + n - 1}: process aborted: {why}", flush=True)
+
+
 def run_chunks(first: int, programs: int, schedules: int, chunk: int, out: str,
-               regressions: str | None, module: str = "pipelang", rerun: bool = False) -> dict:
+               regressions: str | None, module: str = "pipelang", rerun: bool = False,
+               isolate: bool = False) -> dict:
     # Every generated program is new, so the on-disk compile cache only costs
     # (each store scans the cache directory to evict): leave it off unless asked.
     os.environ.setdefault("PIPELANG_CACHE", "0")
     from pipelang.testing import differential
-    hl = importlib.import_module(module)
-    try:
-        oracle = importlib.import_module("halide")
-    except ImportError:
-        oracle = None
+    hl = oracle = None
+    if not isolate:
+        hl = importlib.import_module(module)
+        try:
+            oracle = importlib.import_module("halide")
+        except ImportError:
+            pass
     data = _load(out)
     # Seeds already run with this many schedules (an aborted chunk records 0
     # programs, so its seeds are not counted as done and run again).
@@ -101,6 +139,10 @@ def run_chunks(first: int, programs: int, schedules: int, chunk: int, out: str,
     for start in range(first, first + programs, chunk):
         n = min(chunk, first + programs - start)
         if not rerun and all((seed, schedules) in done for seed in range(start, start + n)):
+            continue
+        if isolate:
+            _run_isolated(start, n, schedules, out, regressions, module)
+            data = _load(out)
             continue
         t0 = time.monotonic()
         fails = differential.run(hl, range(start, start + n), schedules, regression_dir=regressions,
@@ -132,9 +174,12 @@ def main(argv=None) -> None:
     p.add_argument("--rerun", action="store_true",
                    help="run seeds already in the file again (after a fix); the earlier chunks "
                         "they cover stay as history but leave the totals")
+    p.add_argument("--in-process", action="store_true",
+                   help="run the chunks in this process (by default each runs in a child "
+                        "process, so one that crashes is recorded and the run goes on)")
     a = p.parse_args(argv)
     data = run_chunks(a.first, a.programs, a.schedules, a.chunk, a.out, a.regressions, a.module,
-                      a.rerun)
+                      a.rerun, isolate=not a.in_process)
     print(json.dumps(data["totals"]))
 
 

@@ -2,6 +2,7 @@
 chunk's seeds run again, and a `--rerun` after a fix supersedes the chunks it
 covers so the totals count each seed's latest run."""
 import json
+import subprocess
 
 from pipelang.testing import long_run
 
@@ -48,3 +49,22 @@ def test_resume_skips_done_seeds_and_reruns_aborted_ones(tmp_path, monkeypatch):
     assert ran == [[2, 3], [0, 1], [2, 3]]
     totals = json.load(open(path))["totals"]
     assert totals["programs"] == 4 and totals["crashes"] == 0
+
+
+def test_a_chunk_whose_process_dies_is_recorded(tmp_path, monkeypatch):
+    path = str(tmp_path / "run.json")
+    calls = []
+
+    def fake_child(cmd, **kw):
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, -6, stdout="", stderr="Warning: x\ndouble free or corruption (out)\n")
+    monkeypatch.setattr(long_run.subprocess, "run", fake_child)
+    monkeypatch.setenv("PIPELANG_FUZZ_COMMIT", "abc1234")
+    long_run.run_chunks(10, 4, 5, 2, path, None, isolate=True)
+    assert len(calls) == 2 and "--in-process" in calls[0]
+    saved = json.load(open(path))
+    assert [(c["first"], c["programs"], c["crashes"], c["commit"]) for c in saved["chunks"]] == [
+        (10, 0, 1, "abc1234"), (12, 0, 1, "abc1234")]
+    assert saved["chunks"][0]["failures"] == [
+        "10-11 process aborted (status -6): double free or corruption (out)"]
+    assert saved["totals"]["crashes"] == 2

@@ -103,8 +103,9 @@ class _FindInterleaving(ir.IRVisitor):
 
     def _check(self, node):
         a, b = node.a, node.b
-        if isinstance(a, ir.Variable):
-            a = self.ramps.get(a.sym, a)
+        if isinstance(b, ir.Broadcast) and not isinstance(a, ir.Ramp) and a.type.is_int():
+            # The vectorized loop's ramp plus broadcasts, (x + 1) / 2 say.
+            a = simplify(ir.substitute(self.ramps, a))
         if isinstance(a, ir.Ramp) and isinstance(b, ir.Broadcast):
             k = ir.const_value(b.value)
             if k in (2, 3, 4) and a.lanes % k == 0 and a.lanes > k and self.k is None:
@@ -112,6 +113,9 @@ class _FindInterleaving(ir.IRVisitor):
         self.generic_visit(node)
 
     visit_Mod = visit_Div = _check
+
+    def visit_Load(self, node):
+        pass        # a load's own index is deinterleaved with the load (`_Interleaver.mutate_Load`)
 
     def visit_Intrinsic(self, node):
         if node.op in _NOT_PER_LANE:
@@ -127,6 +131,11 @@ def _interleave(value, k: int, ramps: dict):
 
 
 class _Interleaver(ir.IRMutator):
+    """As Halide: where `ramp % k` or `ramp / k` is used outside any load's
+    index (a select between interleaved formulas), the whole stored value is
+    deinterleaved; a load whose own index uses it is deinterleaved alone, as
+    k dense loads and a shuffle (an upsampling's `f[x / 2]`)."""
+
     def __init__(self):
         self.ramps: dict = {}
 
@@ -148,8 +157,19 @@ class _Interleaver(ir.IRMutator):
         find = _FindInterleaving(self.ramps)
         find.visit(node.value)
         if find.k is None or find.impure:
-            return node
+            # Only loads at `ramp / k` (an upsampling): each is deinterleaved alone.
+            value = self.mutate(node.value)
+            return node if value is node.value else ir.Store(node.buf, value, node.index)
         return ir.Store(node.buf, _interleave(node.value, find.k, self.ramps), node.index)
+
+    def mutate_Load(self, node):
+        if not node.type.is_vector():
+            return node
+        find = _FindInterleaving(self.ramps)
+        find.visit(node.index)
+        if find.k is None:
+            return node
+        return _interleave(node, find.k, self.ramps)
 
     def mutate_Evaluate(self, node):
         return node

@@ -80,3 +80,25 @@ def _body(e):
     while isinstance(e, ir.Let):
         e = e.body
     return e
+
+
+def _upsample(hl):
+    x = hl.Var("x")
+    src = hl.Buffer(A, "up_in")
+    f = hl.Func("upsampled")
+    f[x] = (src[x // 2] + src[(x + 1) // 2]) * 3 + src[x]
+    f.vectorize(x, 16)
+    out = hl.Buffer(hl.Int(32), [16 * 9])
+    out.set_min([5])
+    return f, out
+
+
+def test_upsampling_loads_are_deinterleaved_alone():
+    # Only loads use x / 2: each such load becomes two dense half-width loads
+    # and a shuffle; the dense load of src[x] stays one full-width load.
+    f, out = _upsample(pl)
+    f.realize(out)
+    xs = np.arange(5, 5 + 16 * 9)
+    np.testing.assert_array_equal(np.asarray(out), (A[xs // 2] + A[(xs + 1) // 2]) * 3 + A[xs])
+    stmt = pl.Pipeline(f).lowered_stmt()
+    assert "/x16(2)" not in stmt.replace(" ", "") and ", 1, 8)]" in stmt and ", 1, 16)]" in stmt, stmt

@@ -22,6 +22,14 @@ consumers) is skipped on the extra iterations. The loop is renamed `y.$n`.
 Where no such k can be proven, the first iteration computes the whole
 region instead (`select(y <= y.min, y - 1, y + 1)`). Either way a let
 `f.s0.y.slid` tells storage folding the loop and the window.
+
+A dimension split with a ShiftInwards or RoundUp tail slides too: the few
+new points an iteration asks for are computed as a whole split factor,
+ending at the region's max (ShiftInwards, reaching before the first region
+on a rewound loop's warm-up iterations) or starting at its min (RoundUp).
+Bounds inference sized the storage for the regions asked before sliding, so
+the slid dimension's storage is widened by the split's overshoot
+(`split_overshoot`), as Halide sizes storage after sliding.
 """
 from __future__ import annotations
 

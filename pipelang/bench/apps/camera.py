@@ -187,9 +187,11 @@ def build_camera_pipe(hl, inputs):
     # The app's CPU schedule: strips of 32 rows in parallel, each computed
     # two rows at a time. The app folds the stencil stages' storage to 4 rows
     # (fold_storage(y, 4)); that is left out of both schedules: Halide makes
-    # it valid by rewinding the strip's loop (warm-up iterations that compute
-    # the first rows a few at a time), pipelang's sliding window does not
-    # rewind yet, and its first iteration needs more than 4 rows.
+    # it valid by rewinding the strip's loop for every slid stage (warm-up
+    # iterations that compute the first rows a few at a time); pipelang
+    # rewinds a loop only when one Func slides along it, so its first
+    # iteration computes each stage's whole window, more than 4 rows (it
+    # folds these stages by itself, to the window's size).
     strip = 32
     vec = _vec(hl, hl.UInt(16))
     round_up = hl.TailStrategy.RoundUp

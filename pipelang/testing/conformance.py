@@ -70,6 +70,7 @@ class Item:
     name: str  # e.g. "lesson_02" or "correctness/buffer"
     path: Path | None  # the program, None when no checkout has it
     checkout: Path | None
+    images: Path | None = None  # tutorial/images of the first checkout that has them
 
 
 @dataclass
@@ -113,6 +114,10 @@ def find_items(checkouts: list[Path], only: set[str] | None = None) -> list[Item
                 found = (p, root)
                 break
         items.append(Item(name, *(found or (None, None))))
+    images = next((c / "tutorial" / "images" for c in checkouts
+                   if (c / "tutorial" / "images").is_dir()), None)
+    for item in items:
+        item.images = images
     if only:
         items = [i for i in items if i.name in only or i.name.split("/")[-1] in only
                  or (i.path is not None and i.path.stem in only)]
@@ -130,7 +135,9 @@ def _run(item: Item, bootstrap: str, timeout: float, threads: int = 1) -> Run:
         dest.parent.mkdir(parents=True)
         shutil.copy(item.path, dest)
         images = item.checkout / "tutorial" / "images"
-        if images.is_dir():
+        if not images.is_dir():
+            images = item.images    # a checkout of python_bindings/ alone
+        if images is not None and images.is_dir():
             (tmp / "tutorial").mkdir()
             (tmp / "tutorial" / "images").symlink_to(images.resolve())
         project_root = str(Path(__file__).resolve().parents[2])

@@ -30,6 +30,14 @@ DRAM_CYCLES_PER_BYTE = 0.15
 CACHE_CYCLES_PER_BYTE = 0.03
 L2_BYTES = 1 << 20
 ALLOC_CYCLES = 300.0
+# A buffer past malloc's mmap threshold comes back from the kernel as fresh
+# pages: a page fault (and zeroing) per 4 KiB page touched, per allocation.
+MMAP_THRESHOLD = 128 << 10
+PAGE_FAULT_CYCLES = 1000.0
+
+
+def page_faults(nbytes: float) -> float:
+    return nbytes / 4096 * PAGE_FAULT_CYCLES if nbytes > MMAP_THRESHOLD else 0.0
 TASK_CYCLES = 3000.0
 PARALLEL_LOOP_CYCLES = 20000.0
 
@@ -72,6 +80,8 @@ class CostModel:
         self.p = max(1, dag.parallelism)
         self._ops_cache: dict = {}
         self._reach_cache: dict = {}
+        self._shape_cache: dict = {}
+        self._rb_cache: dict = {}
         self.calls = {}            # (stage id, producer name) -> number of calls
         for node in dag.nodes:
             for s in node.stages:
@@ -136,32 +146,83 @@ class CostModel:
         ls = leaders_of(self.dag, {**state, node.name: type(state[node.name])("inline")}, node)
         return self.dag.node(next(iter(ls))) if len(ls) == 1 else None
 
-    def _tasks(self, node, tiling) -> int:
+    def _tasks(self, node, tiling) -> float:
+        """Parallel tasks of a leader, fractional where a guarded last task is
+        short (two strips of 64 over 81 rows are 1.27 tasks of work)."""
         ext = [e for _, e in node.region]
         if not ext:
             return 1
         kind = tiling[0] if tiling else "flat"
         if kind == "strips":
-            return -(-ext[1] // tiling[1]) if len(ext) >= 2 else -(-ext[0] // tiling[1])
+            return ext[1] / min(tiling[1], ext[1]) if len(ext) >= 2 else ext[0] / min(tiling[1], ext[0])
         if kind == "tiles":
-            return -(-ext[1] // tiling[2]) * (math.prod(ext[2:]) if len(ext) > 2 else 1)
+            from autoscheduler.space import strips_fit
+            return ext[1] / min(tiling[2], ext[1]) * (1 if strips_fit(node) else math.prod(ext[2:]))
         if kind == "regblock":
             return -(-ext[1] // tiling[2]) * math.prod(ext[2:])
+        if kind == "columns":
+            return ext[0] / min(tiling[1], ext[0]) * math.prod(ext[2:])
         if kind == "rfactor":        # its pure stage runs flat
             return ext[-1] if len(ext) >= 2 else 1
         return ext[-1] if len(ext) >= 2 else 1        # flat: the outermost loop
 
+    def _member_shape(self, state, node, leader, c, lt, vec, tasks, gmemo):
+        """(redundancy, allocations, bytes in use at once) of a strip, tile or
+        register-block member: the region one iteration of its leader's loop
+        needs (the DAG's footprints through the group), times the iterations,
+        over what the Func computes at root."""
+        from autoscheduler.space import group_region, leader_box, region_points, slides
+        points = max(1, node.points())
+        bpp = node.bytes_per_point
+        if lt[0] == "regblock" and c.place == "tile" and \
+                self._regblock_member(leader) is node:
+            lx = leader.region[0][1]
+            ly = leader.region[1][1] if len(leader.region) > 1 else 1
+            bx, by = lt[1] * vec, lt[2]        # ShiftInwards blocks overlap at the edge
+            redundancy = (-(-lx // bx) * bx / lx) * (-(-ly // by) * by / ly)
+            return redundancy, tasks * max(1, -(-lx // bx)), bx * by * bpp
+        key = (node.name, leader.name, c.place, lt, self._group_key(state, leader))
+        hit = self._shape_cache.get(key)
+        if hit is not None:
+            return hit
+        def region(what):
+            box, its = leader_box(self.dag, leader, lt, what)
+            memo = gmemo.setdefault((leader.name, what), {})
+            return region_points(group_region(self.dag, state, node, leader, box, memo)), its
+
+        if c.place == "row" and lt[0] == "strips" and slides(self.dag, state, node, leader):
+            per_strip, its = region("tile")
+            per_row, _ = region("row")
+            out = (max(1.0, per_strip * its / points), its, per_row * 2 * bpp)
+        else:
+            per, its = region("row" if c.place == "row" else "tile")
+            out = (max(1.0, per * its / points), its, per * bpp)
+        self._shape_cache[key] = out
+        return out
+
+    def _regblock_member(self, leader):
+        if leader.name not in self._rb_cache:
+            from autoscheduler.heuristic import regblock_member
+            self._rb_cache[leader.name] = regblock_member(self.dag, leader)
+        return self._rb_cache[leader.name]
+
+    def _group_key(self, state, leader) -> tuple:
+        """The choices that shape `leader`'s group: those of the Funcs it reads."""
+        return tuple(state[n].place for n in sorted(self._reach(leader)))
+
     @staticmethod
-    def _efficiency(tasks: int, p: int) -> float:
+    def _efficiency(tasks: float, p: int) -> float:
+        """Busy fraction of `p` cores running `tasks` (fractional: a short last task)."""
         if tasks <= 0:
             return 1.0 / p
-        waves = -(-tasks // p)
+        waves = math.ceil(tasks / p - 1e-9)
         return tasks / (waves * p)
 
     def allocated_bytes(self, state: dict) -> float:
         """Bytes the schedule allocates at once: whole root Funcs, plus one strip or
         tile buffer per member for each core working at the same time."""
         total = 0.0
+        gmemo: dict = {}
         for node in self.dag.nodes:
             c = state[node.name]
             if c.place == "inline" or node.is_output:
@@ -175,15 +236,10 @@ class CostModel:
             if not lt or len(node.region) < 2:
                 total += nbytes
                 continue
-            hy = max(1, node.region[1][1] - leader.region[1][1] + 1)
-            hx = max(1, node.region[0][1] - leader.region[0][1] + 1)
-            row = node.region[0][1] * node.bytes_per_point
-            if lt[0] == "strips":
-                total += row * (lt[1] + hy) * self.p
-            elif lt[0] == "tiles":
-                total += (lt[1] + hx) * (lt[2] + hy) * node.bytes_per_point * self.p
-            else:
-                total += 64 * 64 * node.bytes_per_point * self.p
+            _, _, footprint = self._member_shape(state, node, leader, c, lt,
+                                                 self.dag.vector_width(node),
+                                                 self._tasks(leader, lt), gmemo)
+            total += footprint * self.p
         return total
 
     # ---------------------------------------------------------------- cost
@@ -200,6 +256,7 @@ class CostModel:
         features of the learned model, whose analytic weights are `ANALYTIC_WEIGHTS`."""
         dag, p = self.dag, self.p
         memo: dict = {}
+        gmemo: dict = {}
         T = np.zeros(len(TERMS))
         for node in dag.nodes:
             c = state[node.name]
@@ -217,31 +274,8 @@ class CostModel:
             lt = state[leader.name].tiling
             tasks = self._tasks(leader, lt)
             if c.place in ("row", "tile") and lt:
-                ly = leader.region[1][1] if len(leader.region) > 1 else 1
-                lx = leader.region[0][1]
-                hy = max(1, node.region[1][1] - ly + 1) if len(node.region) > 1 else 1
-                hx = max(1, node.region[0][1] - lx + 1)
-                row_bytes = node.region[0][1] * node.bytes_per_point * (
-                    math.prod(e for _, e in node.region[2:]) if len(node.region) > 2 else 1)
-                if c.place == "row":
-                    S = lt[1] if lt[0] == "strips" else 1
-                    redundancy = (S + hy - 1) / S
-                    alloc = tasks
-                    footprint = row_bytes * (hy + 1)
-                elif lt[0] == "tiles":
-                    TX, TY = lt[1], lt[2]
-                    redundancy = (TX + hx - 1) * (TY + hy - 1) / (TX * TY)
-                    alloc = tasks * max(1, -(-lx // TX))
-                    footprint = (TX + hx) * (TY + hy) * node.bytes_per_point
-                elif lt[0] == "regblock":
-                    alloc = tasks * max(1, -(-lx // (lt[1] * vec)))
-                    bx, by = lt[1] * vec, lt[2]        # ShiftInwards blocks overlap at the edge
-                    redundancy = (-(-lx // bx) * bx / lx) * (-(-ly // by) * by / ly)
-                    footprint = lt[1] * vec * lt[2] * node.bytes_per_point
-                elif lt[0] == "strips":
-                    redundancy = (lt[1] + hy - 1) / lt[1]
-                    alloc = tasks
-                    footprint = row_bytes * (lt[1] + hy)
+                redundancy, alloc, footprint = self._member_shape(state, node, leader, c, lt, vec,
+                                                                  tasks, gmemo)
             par = self._efficiency(tasks, p) * p if tasks > 1 else 1.0
             T[IDLE] += points * (1.0 - par / p) / p
             x_ext = node.region[0][1] if node.region else 1
@@ -292,14 +326,14 @@ class CostModel:
                 per = (DRAM_CYCLES_PER_BYTE if dram else CACHE_CYCLES_PER_BYTE) * self.mem
                 readers = max(1, len(node.consumers))
                 T[ROOT_DRAM if dram else ROOT_CACHE] += nbytes * per * (1 + readers) / min(p, 2)
-                T[ALLOC] += ALLOC_CYCLES
+                T[ALLOC] += ALLOC_CYCLES + (0.0 if node.is_output else page_faults(nbytes))
                 if tasks > 1:
                     T[PARALLEL] += PARALLEL_LOOP_CYCLES + TASK_CYCLES * tasks
             else:
                 dram = footprint > self.l2 / 2
                 per = (DRAM_CYCLES_PER_BYTE if dram else CACHE_CYCLES_PER_BYTE) * self.mem
                 T[MEMBER_DRAM if dram else MEMBER_CACHE] += nbytes * redundancy * per * 2 / max(par, 1.0)
-                T[ALLOC] += ALLOC_CYCLES * alloc / max(par, 1.0)
+                T[ALLOC] += (ALLOC_CYCLES + page_faults(footprint)) * alloc / max(par, 1.0)
         # Inputs are read once from memory at least.
         for sym, owner in dag.inputs.items():
             n = 1

@@ -49,14 +49,18 @@ def _rvar_points(stage) -> int:
     return n
 
 
+STRIP_EXTRA_DIMS_MAX = 64
+
+
 def strips_ok(node: FuncNode) -> bool:
     """Strips split the second dimension and run the ones beyond it inside each
-    strip row: fine for a few colour planes, a strided walk for a batch of
-    feature maps (4-D NHWC), which runs flat instead."""
+    strip row: fine for colour planes or a grid's few bins (a bilateral grid's
+    z and c), a strided walk over whole images for a batch of feature maps
+    (4-D NHWC), which runs flat instead."""
     extra = 1
     for _, e in node.region[2:]:
         extra *= e
-    return extra <= 4
+    return extra <= STRIP_EXTRA_DIMS_MAX
 
 
 def regblock_member(dag: DAG, leader: FuncNode):

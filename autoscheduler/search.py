@@ -16,10 +16,12 @@ from autoscheduler.cost_model import CostModel, load_model
 from autoscheduler.dag import DAG, FuncNode
 from autoscheduler.heuristic import (cheap_to_inline, heuristic_state, regblock_member, strip_size,
                                      strips_ok)
-from autoscheduler.space import Choice, can_inline, leaders_of, rfactor_stage
+from autoscheduler.space import (Choice, can_inline, group_region, leader_box, leaders_of,
+                                 rfactor_stage)
 
 STRIPS = (4, 8, 16, 32, 64, 128)
 TILES = ((64, 16), (128, 32), (256, 32), (256, 64), (512, 16))
+COLUMNS = (64, 256)
 BLOCKS = ((2, 4), (3, 8), (4, 4), (2, 8), (1, 8), (1, 12))
 
 
@@ -36,6 +38,7 @@ def root_options(dag: DAG, node: FuncNode, subtiling: bool = True) -> list:
         if not node.has_updates and subtiling:
             out += [Choice("root", ("tiles", tx, ty)) for tx, ty in TILES
                     if tx < ext[0] and ty < ext[1] and tx >= vec]
+            out += [Choice("root", ("columns", w)) for w in COLUMNS if vec <= w < ext[0]]
         if subtiling and regblock_member(dag, node) is not None:
             out += [Choice("root", ("regblock", k, b)) for k, b in BLOCKS
                     if k * vec <= ext[0] and b <= ext[1]]
@@ -47,10 +50,6 @@ def root_options(dag: DAG, node: FuncNode, subtiling: bool = True) -> list:
 def member_ok(dag: DAG, state: dict, node: FuncNode, place: str) -> bool:
     """Whether `node` may join its consumers' group as `place` ("row" or "tile")."""
     if node.is_output or not node.args:
-        return False
-    if any(set(st.free_pure) != set(node.args) for st in node.stages[1:]):
-        # A scan or histogram writes along its RDom whatever region is asked of it:
-        # computed per tile it would redo the whole scan in every tile.
         return False
     probe = {**state, node.name: Choice("inline")}
     try:
@@ -65,14 +64,38 @@ def member_ok(dag: DAG, state: dict, node: FuncNode, place: str) -> bool:
         return False
     kind = lc.tiling[0]
     if kind == "regblock":
-        return place == "tile" and regblock_member(dag, leader) is node
-    if node.has_updates and place == "row":
+        # The blocked reduction, or a producer computed per block with it (a
+        # depthwise stage feeding a pointwise one).
+        if place != "tile":
+            return False
+        m = regblock_member(dag, leader)
+        if m is not node and (m is None or state.get(m.name) != Choice("tile")):
+            return False
+    elif node.has_updates and place == "row":
         return False
-    if place == "row":
+    elif place == "row":
         if kind != "strips" or len(leader.args) < 2 or len(node.args) < 2:
             return False
-        return all(_member_consumers_are(dag, state, node, {"row", "root"}))
-    return kind in ("strips", "tiles")          # computed per strip or per tile
+        if not all(_member_consumers_are(dag, state, node, {"row", "root"})):
+            return False
+    elif kind not in ("strips", "tiles", "columns"):     # computed per strip, tile or column
+        return False
+    return _tiles_free_dims(dag, state, node, leader, lc.tiling)
+
+
+def _tiles_free_dims(dag, state, node, leader, tiling) -> bool:
+    """A scan or histogram writes along its RDom whatever region is asked of it:
+    computed per tile, only the dims its updates leave free may be cut (a
+    histogram per row of its consumer is fine; a scan per tile redoes the scan)."""
+    if not node.has_updates:
+        return True
+    box, _ = leader_box(dag, leader, tiling, "tile")
+    try:
+        reg = group_region(dag, state, node, leader, box)
+    except Exception:          # noqa: BLE001 - bounds the DAG can't evaluate: don't cut
+        return False
+    cut = {a for a, (lo, hi), (_, e) in zip(node.args, reg, node.region) if hi - lo + 1 < e}
+    return all(cut <= set(st.free_pure) for st in node.stages[1:])
 
 
 def _member_consumers_are(dag, state, node, allowed):

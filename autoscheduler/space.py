@@ -10,6 +10,8 @@ its leader. Leaders tile their pure loops as
 - tiles: `x` and `y` tiled, tile rows in parallel, `xi` vectorized;
 - regblock: a register block (`k` vectors by `b` rows) of a reduction member
   accumulated over its whole RDom, the block unrolled (matmul, convolution);
+- columns: `x` split into columns, each with all its rows (a scan down `y`
+  computed per column), columns in parallel;
 - rfactor: a reduction whose pure loops give too little parallelism (a sum
   over a large RDom into a scalar or a short row) is split with `rfactor`: an
   intermediate over the outer RVar (in parallel) and a vector of the inner one
@@ -76,6 +78,11 @@ class Invalid(Exception):
     """A state the space does not allow (e.g. a member whose consumers are in two groups)."""
 
 
+def regblock_member_of(dag: DAG, leader: FuncNode):
+    from autoscheduler.heuristic import regblock_member
+    return regblock_member(dag, leader)
+
+
 def can_inline(node: FuncNode) -> bool:
     return not node.is_output and not node.has_updates
 
@@ -89,6 +96,93 @@ def leaders_of(dag: DAG, state: dict, node: FuncNode) -> set:
     for s in node.consumers:
         out |= leaders_of(dag, state, s.func)
     return out
+
+
+def leader_box(dag: DAG, leader: FuncNode, tiling: tuple, what: str) -> tuple:
+    """({var: (lo, hi)}, iterations): the box of `leader` one iteration of the
+    loop its members sit at covers, and how many such iterations there are.
+    `what` is "row" (one row of a strip), "tile" (a strip, a tile or a register
+    block); interior boxes (the schedule's loops are affine, so all alike)."""
+    args, reg = leader.args, leader.region
+    box = {a: (lo, lo + e - 1) for a, (lo, e) in zip(args, reg)}
+    kind = tiling[0] if tiling else "flat"
+
+    def cut(i, n):
+        lo, e = reg[i]
+        n = max(1, min(n, e))
+        box[args[i]] = (lo, lo + n - 1)
+        return e / n         # fractional: a guarded last iteration computes only its part
+
+    if kind == "strips" and len(args) >= 2:
+        return box, cut(1, 1 if what == "row" else tiling[1])
+    if kind == "strips":
+        return box, cut(0, tiling[1])
+    if kind == "columns":
+        its = cut(0, tiling[1])
+        for i in range(2, len(args)):
+            its *= cut(i, 1)
+        return box, its
+    if kind == "tiles":
+        its = cut(0, tiling[1]) * cut(1, tiling[2])
+        if not strips_fit(leader):
+            for i in range(2, len(args)):
+                its *= cut(i, 1)
+        return box, its
+    if kind == "regblock":
+        vec = dag.vector_width(leader)
+        its = cut(0, tiling[1] * vec) * cut(1, tiling[2])
+        for i in range(2, len(args)):
+            its *= cut(i, 1)
+        return box, its
+    return box, 1
+
+
+def strips_fit(node: FuncNode) -> bool:
+    """Whether the dims beyond the second are few enough (colour planes) to run
+    inside a strip or tile rather than around it."""
+    extra = 1
+    for _, e in node.region[2:]:
+        extra *= e
+    return extra <= 4
+
+
+def group_region(dag: DAG, state: dict, node: FuncNode, leader: FuncNode, box: dict,
+                 memo: dict | None = None) -> list:
+    """[(lo, hi)] of `node` that one iteration of `leader` over `box` needs, through
+    the group's members and inlined Funcs (bounds from the DAG's footprints; a
+    dim read at data-dependent places is whole)."""
+    if memo is None:
+        memo = {}
+    if node is leader:
+        return [box[a] for a in node.args]
+    hit = memo.get(node.name)
+    if hit is not None:
+        return hit
+    full = [(lo, lo + e - 1) for lo, e in node.region]
+    out = None
+    for s in node.consumers:
+        cf = s.func
+        c = state.get(cf.name)
+        if cf is not leader and (c is None or c.place == "root"):
+            continue                       # outside the group: whole regions
+        creg = group_region(dag, state, cf, leader, box, memo)
+        fp = dag.footprint(node.sym, s, dict(zip(cf.args, creg)))
+        if fp is None:
+            fp = full
+        fp = [f if f is not None else w for f, w in zip(fp, full)]
+        out = fp if out is None else [(min(a[0], b[0]), max(a[1], b[1])) for a, b in zip(out, fp)]
+    if out is None:
+        out = full
+    out = [(max(lo, w[0]), min(hi, w[1])) for (lo, hi), w in zip(out, full)]
+    memo[node.name] = out
+    return out
+
+
+def region_points(region: list) -> int:
+    n = 1
+    for lo, hi in region:
+        n *= max(0, hi - lo + 1)
+    return n
 
 
 def fresh(node: FuncNode, base: str, taken: set) -> str:
@@ -129,7 +223,7 @@ def build_plan(dag: DAG, state: dict, safe: bool = False) -> Plan:
             raise Invalid(f"{node.name} can't be a {c.place} member of {leader}")
         if c.place == "row":
             fp.compute = ("at", leader, at[1])
-            if _halo_rows(dag, node, dag.node(leader)) > 1:    # slides down the strip
+            if slides(dag, state, node, dag.node(leader)):    # slides down the strip
                 fp.store = ("at", leader, at[0])
         else:
             fp.compute = ("at", leader, at)
@@ -137,11 +231,18 @@ def build_plan(dag: DAG, state: dict, safe: bool = False) -> Plan:
     return plan
 
 
-def _halo_rows(dag: DAG, node: FuncNode, leader: FuncNode) -> int:
-    """Rows of `node` one row of its leader needs (1: no sliding window to keep)."""
-    if len(node.region) < 2 or len(leader.region) < 2:
-        return 1
-    return max(1, node.region[1][1] - leader.region[1][1] + 1)
+def slides(dag: DAG, state: dict, node: FuncNode, leader: FuncNode) -> bool:
+    """Whether consecutive rows of `leader`'s strip need overlapping regions of
+    the row member `node` (a stencil's halo, an upsampling): then it is stored
+    per strip and computed per row, so the compiler slides it down the strip."""
+    lt = state[leader.name].tiling
+    if not lt or lt[0] != "strips" or len(leader.args) < 2:
+        return False
+    rbox, _ = leader_box(dag, leader, lt, "row")
+    sbox, _ = leader_box(dag, leader, lt, "tile")
+    per_row = region_points(group_region(dag, state, node, leader, rbox))
+    per_strip = region_points(group_region(dag, state, node, leader, sbox))
+    return per_row * min(lt[1], leader.region[1][1]) > per_strip
 
 
 def _vectorize(dag, node, var, extent, tail=GUARD, used=()) -> list:
@@ -188,12 +289,26 @@ def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple, tails: Tails) -
     elif kind == "tiles" and len(args) >= 2:
         y, TX, TY = args[1], tiling[1], tiling[2]
         xi, yi = fresh(node, x + "i", taken), fresh(node, y + "i", taken)
+        # A few colour planes run inside the tile (its members then serve every
+        # plane at once); more dims stay outside.
+        inside = args[2:] if strips_fit(node) else []
         s0 += [("split", x, x, xi, TX, tails.leader(node, ext[0], TX)),
                ("split", y, y, yi, TY, tails.leader(node, ext[1], TY)),
-               ("reorder", [xi, yi, x, y] + args[2:])]
+               ("reorder", [xi, yi] + inside + [x, y] + [a for a in args[2:] if a not in inside])]
         s0 += _vectorize(dag, node, xi, min(TX, ext[0]),
                          tails.leader(node, min(TX, ext[0]), dag.vector_width(node)), used=s0)
-        s0 += [("parallel", _outer(args, y))]
+        s0 += [("parallel", y if inside or len(args) == 2 else args[-1])]
+        out = {"tile": x}
+    elif kind == "columns" and len(args) >= 2:
+        # Columns of x, each with all its rows: the group of a scan down y (its
+        # x free) computes per column, columns in parallel.
+        W = tiling[1]
+        xi = fresh(node, x + "i", taken)
+        s0 += [("split", x, x, xi, W, tails.leader(node, ext[0], W)),
+               ("reorder", [xi, args[1], x] + args[2:])]
+        s0 += _vectorize(dag, node, xi, min(W, ext[0]),
+                         tails.leader(node, min(W, ext[0]), dag.vector_width(node)), used=s0)
+        s0 += _parallel_outer(node, [x] + args[2:], [-(-ext[0] // W)] + ext[2:], p, taken)
         out = {"tile": x}
     elif kind == "regblock" and len(args) >= 2:
         y, k, b = args[1], tiling[1], tiling[2]
@@ -316,10 +431,6 @@ def _rfactor(dag: DAG, plan: Plan, node: FuncNode, st) -> None:
     fp.intermediates[st.index] = (intm, pure, update)
 
 
-def _outer(args, y):
-    return args[-1] if len(args) > 2 else y
-
-
 def _parallel_outer(node, dims, extents, p, taken) -> list:
     """Parallelize the outermost loop, fusing it with the next while it is too short."""
     if not dims:
@@ -355,10 +466,32 @@ def _update(dag: DAG, plan: Plan, node: FuncNode, st, tails: Tails, parallel: bo
         ds.append(("unscheduled",))
 
 
+REGBLOCK_MAX_ACCUMULATORS = 32
+
+
+def _small_block(dag: DAG, state: dict, node: FuncNode, leader: FuncNode) -> bool:
+    """Whether a reduction computed per register block of `leader` needs so few
+    points per block (constant, since the block's splits ShiftInwards) that its
+    accumulators fit in registers: then it is register-blocked too (a
+    depthwise convolution computed per block of the pointwise one)."""
+    if not node.has_updates or len(node.args) < 2:
+        return False
+    if any(not st.rvars or set(st.free_pure) != set(node.args) for st in node.stages[1:]):
+        return False
+    box, _ = leader_box(dag, leader, state[leader.name].tiling, "tile")
+    reg = group_region(dag, state, node, leader, box)
+    ext = [hi - lo + 1 for lo, hi in reg]
+    vec = dag.vector_width(node)
+    if ext[0] < vec or ext[0] % vec or any(e != 1 for e in ext[2:]):
+        return False
+    return ext[0] // vec * ext[1] <= REGBLOCK_MAX_ACCUMULATORS
+
+
 def _member(dag: DAG, plan: Plan, node: FuncNode, leader: str, state: dict, tails: Tails) -> None:
     fp = plan.funcs[node.name]
     lc = state[leader].tiling
-    if lc and lc[0] == "regblock":
+    if lc and lc[0] == "regblock" and (regblock_member_of(dag, dag.node(leader)) is node or
+                                        _small_block(dag, state, node, dag.node(leader))):
         vec = dag.vector_width(node)
         x, y = node.args[0], node.args[1]
         xv = fresh(node, x + "v", set())

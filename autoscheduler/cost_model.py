@@ -26,18 +26,23 @@ from autoscheduler.dag import DAG, FuncNode
 
 CYCLES_PER_VECTOR_OP = 1.0
 STORE_OPS = 2.0
-DRAM_CYCLES_PER_BYTE = 0.15
+DRAM_CYCLES_PER_BYTE = 0.3
 CACHE_CYCLES_PER_BYTE = 0.03
 L2_BYTES = 1 << 20
 ALLOC_CYCLES = 300.0
 # A buffer past malloc's mmap threshold comes back from the kernel as fresh
-# pages: a page fault (and zeroing) per 4 KiB page touched, per allocation.
+# pages: a page fault (and zeroing) per 4 KiB page touched. glibc raises the
+# threshold to the size of a freed mapping (up to 32 MiB), so a buffer
+# allocated again and again (a member per tile) faults once per thread, and
+# a root buffer only past 32 MiB.
+STACK_BYTES = 16 << 10
 MMAP_THRESHOLD = 128 << 10
-PAGE_FAULT_CYCLES = 1000.0
+MMAP_THRESHOLD_MAX = 32 << 20
+PAGE_FAULT_CYCLES = 3000.0
 
 
-def page_faults(nbytes: float) -> float:
-    return nbytes / 4096 * PAGE_FAULT_CYCLES if nbytes > MMAP_THRESHOLD else 0.0
+def page_faults(nbytes: float, floor: float = MMAP_THRESHOLD) -> float:
+    return nbytes / 4096 * PAGE_FAULT_CYCLES if nbytes > floor else 0.0
 TASK_CYCLES = 3000.0
 PARALLEL_LOOP_CYCLES = 20000.0
 
@@ -103,6 +108,7 @@ class CostModel:
             return hit
         seen_calls: set = set()
         loads: set = set()
+        loads_args: dict = {}
         total = [stage.value_ops + 0.25 * (stage.ops - stage.value_ops)]
 
         def walk(calls: dict, mapping: dict, depth: int):
@@ -113,6 +119,7 @@ class CostModel:
                     k = (sym, tuple(ir.to_string(a) for a in args))
                     if prod is None or prod is node or prod.name not in inlined or depth > 8:
                         loads.add(k)
+                        loads_args[k] = (sym, args)
                         continue
                     if k in seen_calls:
                         continue
@@ -124,6 +131,15 @@ class CostModel:
 
         walk(stage.calls, {}, 0)
         ops = total[0] + len(loads)
+        # A load whose address moves with the vectorized x along another dim than
+        # the producer's first (a transpose read in place) is a gather: about
+        # half a cycle per lane rather than one vector load.
+        if node.args and self.dag.vector_width(node) > 1:
+            from pipelang.var import var_symbol
+            xs = var_symbol(node.args[0])
+            for sym, args in loads_args.values():
+                if any(xs in ir.free_symbols(a) for a in args[1:]):
+                    ops += 0.5 * self.dag.vector_width(node)
         self._ops_cache[key] = ops
         return ops
 
@@ -158,13 +174,16 @@ class CostModel:
         if kind == "tiles":
             from autoscheduler.space import strips_fit
             return ext[1] / min(tiling[2], ext[1]) * (1 if strips_fit(node) else math.prod(ext[2:]))
+        from autoscheduler.space import parallel_tasks
         if kind == "regblock":
-            return -(-ext[1] // tiling[2]) * math.prod(ext[2:])
+            if len(ext) == 2 and ext[1] >= 8 * tiling[2]:    # panels of 4 blocks, all fused
+                return -(-ext[0] // (tiling[1] * self.dag.vector_width(node))) * \
+                    -(-ext[1] // (4 * tiling[2]))
+            return parallel_tasks([-(-ext[1] // tiling[2])] + ext[2:], self.p)
         if kind == "columns":
-            return ext[0] / min(tiling[1], ext[0]) * math.prod(ext[2:])
-        if kind == "rfactor":        # its pure stage runs flat
-            return ext[-1] if len(ext) >= 2 else 1
-        return ext[-1] if len(ext) >= 2 else 1        # flat: the outermost loop
+            return ext[0] / min(tiling[1], ext[0])
+        # flat (an rfactor's pure stage too): the outer loops, fused while short
+        return parallel_tasks(ext[1:], self.p) if len(ext) >= 2 else 1
 
     def _member_shape(self, state, node, leader, c, lt, vec, tasks, gmemo):
         """(redundancy, allocations, bytes in use at once) of a strip, tile or
@@ -195,7 +214,7 @@ class CostModel:
             per_row, _ = region("row")
             out = (max(1.0, per_strip * its / points), its, per_row * 2 * bpp)
         else:
-            per, its = region("row" if c.place == "row" else "tile")
+            per, its = region(c.place)
             out = (max(1.0, per * its / points), its, per * bpp)
         self._shape_cache[key] = out
         return out
@@ -273,7 +292,7 @@ class CostModel:
                 return T
             lt = state[leader.name].tiling
             tasks = self._tasks(leader, lt)
-            if c.place in ("row", "tile") and lt:
+            if c.place in ("row", "tile", "vector") and lt:
                 redundancy, alloc, footprint = self._member_shape(state, node, leader, c, lt, vec,
                                                                   tasks, gmemo)
             par = self._efficiency(tasks, p) * p if tasks > 1 else 1.0
@@ -304,13 +323,17 @@ class CostModel:
                 compute = n * (ops + STORE_OPS) * CYCLES_PER_VECTOR_OP / lanes
                 accum = 0.0
                 if st.rvars and st.pure:
-                    if lt and lt[0] == "regblock" or (c.place == "tile" and state[leader.name].tiling
-                                                      and state[leader.name].tiling[0] == "regblock"):
+                    if lt and lt[0] == "regblock" or c.place == "vector":
                         compute *= 0.5              # accumulators stay in registers
                         T[REGBLOCK] += compute / max(stage_par, 1.0)
                     else:
                         accum = n * 2 * node.bytes_per_point * CACHE_CYCLES_PER_BYTE * 4 * self.mem
                 sp = max(stage_par, 1.0)
+                if st.index and c.place == "root" and points * node.bytes_per_point > self.l2 * p:
+                    # An update pass over a root buffer past the caches streams it
+                    # from memory again (a member's passes stay in its tile).
+                    T[ROOT_DRAM] += n * node.bytes_per_point * 2 * DRAM_CYCLES_PER_BYTE * \
+                        self.mem / min(p, 2)
                 if st.index:
                     T[UPDATE_PAR if sp > 1 else UPDATE_SERIAL] += compute / sp
                     T[ACCUM] += accum / sp
@@ -326,14 +349,16 @@ class CostModel:
                 per = (DRAM_CYCLES_PER_BYTE if dram else CACHE_CYCLES_PER_BYTE) * self.mem
                 readers = max(1, len(node.consumers))
                 T[ROOT_DRAM if dram else ROOT_CACHE] += nbytes * per * (1 + readers) / min(p, 2)
-                T[ALLOC] += ALLOC_CYCLES + (0.0 if node.is_output else page_faults(nbytes))
+                T[ALLOC] += ALLOC_CYCLES + (0.0 if node.is_output else page_faults(nbytes, MMAP_THRESHOLD_MAX))
                 if tasks > 1:
                     T[PARALLEL] += PARALLEL_LOOP_CYCLES + TASK_CYCLES * tasks
             else:
                 dram = footprint > self.l2 / 2
                 per = (DRAM_CYCLES_PER_BYTE if dram else CACHE_CYCLES_PER_BYTE) * self.mem
                 T[MEMBER_DRAM if dram else MEMBER_CACHE] += nbytes * redundancy * per * 2 / max(par, 1.0)
-                T[ALLOC] += (ALLOC_CYCLES + page_faults(footprint)) * alloc / max(par, 1.0)
+                # Small buffers live on the stack (the backend's STACK_LIMIT).
+                per_alloc = ALLOC_CYCLES if footprint > STACK_BYTES else ALLOC_CYCLES / 30
+                T[ALLOC] += (per_alloc * alloc + page_faults(footprint) * min(alloc, p)) / max(par, 1.0)
         # Inputs are read once from memory at least.
         for sym, owner in dag.inputs.items():
             n = 1

@@ -63,6 +63,10 @@ def member_ok(dag: DAG, state: dict, node: FuncNode, place: str) -> bool:
     if leader.has_updates or not lc.tiling:
         return False
     kind = lc.tiling[0]
+    if place == "vector":
+        # A reduction its leader reads pointwise, computed per vector of it (its
+        # accumulators in registers): Halide's default for an inline reduction.
+        return kind in ("strips", "tiles", "columns") and regblock_member(dag, leader) is node
     if kind == "regblock":
         # The blocked reduction, or a producer computed per block with it (a
         # depthwise stage feeding a pointwise one).
@@ -114,24 +118,32 @@ def options(dag: DAG, state: dict, node: FuncNode, subtiling: bool = True) -> li
     if can_inline(node):
         out.append(Choice("inline"))
     out += root_options(dag, node, subtiling)
-    for place in ("row", "tile"):
+    for place in ("row", "tile", "vector"):
         if member_ok(dag, state, node, place):
             out.append(Choice(place))
     return out
 
 
-def complete(dag: DAG, decided: dict, default: dict) -> dict:
+def complete(dag: DAG, decided: dict, default: dict, eager: bool = False) -> dict:
     """`decided` plus, for every other Func (consumers first), the baseline's
-    choice if still legal, else the first legal of inline / root strips."""
+    choice if still legal, else the first legal of inline / root strips.
+    `eager`: a Func the baseline computes at root joins its consumers' group
+    where it may (so a leader's tiling is priced with the members it is for)."""
     state = dict(decided)
     for node in reversed(dag.nodes):
         if node.name in state:
             continue
         c = default[node.name]
-        if c.place in ("row", "tile") and not member_ok(dag, state, node, c.place):
-            other = "tile" if c.place == "row" else "row"
-            if member_ok(dag, state, node, other):
-                c = Choice(other)
+        if eager and c.place == "root" and not node.is_output:
+            for place in (("vector", "tile") if node.has_updates else ("row", "tile")):
+                if member_ok(dag, state, node, place):
+                    c = Choice(place)
+                    break
+        if c.place in ("row", "tile", "vector") and not member_ok(dag, state, node, c.place):
+            other = [o for o in ("tile", "row") if o != c.place]
+            ok = [o for o in other if member_ok(dag, state, node, o)]
+            if ok:
+                c = Choice(ok[0])
             elif cheap_to_inline(dag, node):
                 c = Choice("inline")
             else:
@@ -178,33 +190,40 @@ def beam_search(dag: DAG, params, report) -> list:
         except Exception:        # noqa: BLE001 - an unpriceable state is dropped
             return float("inf")
 
-    beam = [({}, price(default))]
-    finished: dict = {}
+    def completed(st):
+        """The cheaper of `st` completed by the baseline and completed eagerly."""
+        full = complete(dag, st, default)
+        cost = price(full)
+        eager = complete(dag, st, default, eager=True)
+        if eager != full:
+            c2 = price(eager)
+            if c2 < cost:
+                return eager, c2
+        return full, cost
+
+    beam = [({}, price(default), default)]
     order = list(reversed(dag.nodes))
     for i, node in enumerate(order):
         if time.perf_counter() > deadline:
             report["search_note"] = f"deadline reached after {i} of {len(order)} Funcs"
             break
         children = []
-        for decided, _ in beam:
+        for decided, _, _ in beam:
             for c in options(dag, decided, node, subtiling):
                 st = {**decided, node.name: c}
-                full = complete(dag, st, default)
-                children.append((st, price(full), rng.random()))
+                full, cost = completed(st)
+                children.append((st, cost, rng.random(), full))
         children.sort(key=lambda t: (t[1], t[2]))
         seen, beam = set(), []
-        for st, cost, _ in children:
+        for st, cost, _, full in children:
             key = tuple(sorted(st.items()))
             if key in seen:
                 continue
             seen.add(key)
-            beam.append((st, cost))
+            beam.append((st, cost, full))
             if len(beam) >= params.beam_size:
                 break
-    results = []
-    for decided, _ in beam:
-        full = complete(dag, decided, default)
-        results.append((full, price(full)))
+    results = [(full, cost) for _, cost, full in beam]
     # Fine pass: from the best state, redraw one Func at a time (the others kept,
     # illegal ones repaired) while that lowers the cost, until the deadline.
     results.sort(key=lambda t: t[1])

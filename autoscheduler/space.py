@@ -10,8 +10,8 @@ its leader. Leaders tile their pure loops as
 - tiles: `x` and `y` tiled, tile rows in parallel, `xi` vectorized;
 - regblock: a register block (`k` vectors by `b` rows) of a reduction member
   accumulated over its whole RDom, the block unrolled (matmul, convolution);
-- columns: `x` split into columns, each with all its rows (a scan down `y`
-  computed per column), columns in parallel;
+- columns: `x` split into columns, each with all its rows and planes (a scan
+  down `y` computed per column), columns in parallel;
 - rfactor: a reduction whose pure loops give too little parallelism (a sum
   over a large RDom into a scalar or a short row) is split with `rfactor`: an
   intermediate over the outer RVar (in parallel) and a vector of the inner one
@@ -70,7 +70,8 @@ class Tails:
 
 @dataclass(frozen=True)
 class Choice:
-    place: str                  # "inline", "root", "row" (strip member), "tile" (tile member)
+    place: str                  # "inline", "root", "row" (strip member), "tile" (tile member),
+    #                             "vector" (a reduction computed per vector of its leader)
     tiling: tuple = ()          # leaders: ("strips", S) | ("tiles", TX, TY) | ("regblock", k, b) | ("flat",)
 
 
@@ -113,15 +114,18 @@ def leader_box(dag: DAG, leader: FuncNode, tiling: tuple, what: str) -> tuple:
         box[args[i]] = (lo, lo + n - 1)
         return e / n         # fractional: a guarded last iteration computes only its part
 
+    if what == "vector":          # one vector of x, one point of every other dim
+        its = 1.0
+        for i in range(len(args)):
+            its *= cut(i, dag.vector_width(leader) if i == 0 else 1)
+        return box, its
+
     if kind == "strips" and len(args) >= 2:
         return box, cut(1, 1 if what == "row" else tiling[1])
     if kind == "strips":
         return box, cut(0, tiling[1])
     if kind == "columns":
-        its = cut(0, tiling[1])
-        for i in range(2, len(args)):
-            its *= cut(i, 1)
-        return box, its
+        return box, cut(0, tiling[1])
     if kind == "tiles":
         its = cut(0, tiling[1]) * cut(1, tiling[2])
         if not strips_fit(leader):
@@ -274,10 +278,10 @@ def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple, tails: Tails) -
         y, S = args[1], tiling[1]
         yi = fresh(node, y + "i", taken)
         s0 += [("split", y, y, yi, S, GUARD), ("reorder", [x] + args[2:] + [yi, y])]
-        s0 += _vectorize(dag, node, x, ext[0], tails.leader(node, ext[0], dag.vector_width(node)),
-                         used=s0)
-        s0 += [("parallel", y)]
-        out = {"row": (y, yi), "tile": y}
+        vd = _vectorize(dag, node, x, ext[0], tails.leader(node, ext[0], dag.vector_width(node)),
+                        used=s0)
+        s0 += vd + [("parallel", y)]
+        out = {"row": (y, yi), "tile": y, **({"vector": x} if vd else {})}
     elif kind == "strips":
         S = tiling[1]
         xi = fresh(node, x + "i", taken)
@@ -295,21 +299,21 @@ def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple, tails: Tails) -
         s0 += [("split", x, x, xi, TX, tails.leader(node, ext[0], TX)),
                ("split", y, y, yi, TY, tails.leader(node, ext[1], TY)),
                ("reorder", [xi, yi] + inside + [x, y] + [a for a in args[2:] if a not in inside])]
-        s0 += _vectorize(dag, node, xi, min(TX, ext[0]),
-                         tails.leader(node, min(TX, ext[0]), dag.vector_width(node)), used=s0)
-        s0 += [("parallel", y if inside or len(args) == 2 else args[-1])]
-        out = {"tile": x}
+        vd = _vectorize(dag, node, xi, min(TX, ext[0]),
+                        tails.leader(node, min(TX, ext[0]), dag.vector_width(node)), used=s0)
+        s0 += vd + [("parallel", y if inside or len(args) == 2 else args[-1])]
+        out = {"tile": x, **({"vector": xi} if vd else {})}
     elif kind == "columns" and len(args) >= 2:
-        # Columns of x, each with all its rows: the group of a scan down y (its
-        # x free) computes per column, columns in parallel.
+        # Columns of x, each with all its rows and planes: the group of a scan
+        # down y (its x free) computes per column, columns in parallel.
         W = tiling[1]
         xi = fresh(node, x + "i", taken)
         s0 += [("split", x, x, xi, W, tails.leader(node, ext[0], W)),
-               ("reorder", [xi, args[1], x] + args[2:])]
-        s0 += _vectorize(dag, node, xi, min(W, ext[0]),
-                         tails.leader(node, min(W, ext[0]), dag.vector_width(node)), used=s0)
-        s0 += _parallel_outer(node, [x] + args[2:], [-(-ext[0] // W)] + ext[2:], p, taken)
-        out = {"tile": x}
+               ("reorder", [xi] + args[1:] + [x])]
+        vd = _vectorize(dag, node, xi, min(W, ext[0]),
+                        tails.leader(node, min(W, ext[0]), dag.vector_width(node)), used=s0)
+        s0 += vd + [("parallel", x)]
+        out = {"tile": x, **({"vector": xi} if vd else {})}
     elif kind == "regblock" and len(args) >= 2:
         y, k, b = args[1], tiling[1], tiling[2]
         vec = dag.vector_width(node)
@@ -431,14 +435,30 @@ def _rfactor(dag: DAG, plan: Plan, node: FuncNode, st) -> None:
     fp.intermediates[st.index] = (intm, pure, update)
 
 
+PARALLEL_TASKS_PER_CORE = 8
+
+
+def parallel_tasks(extents: list, p: int) -> int:
+    """Tasks `_parallel_outer` makes of loops of these extents (innermost first)."""
+    if not extents:
+        return 1
+    total = extents[-1]
+    i = len(extents) - 2
+    while total < PARALLEL_TASKS_PER_CORE * p and i >= 0:
+        total *= extents[i]
+        i -= 1
+    return total
+
+
 def _parallel_outer(node, dims, extents, p, taken) -> list:
-    """Parallelize the outermost loop, fusing it with the next while it is too short."""
+    """Parallelize the outermost loop, fusing it with the next while it is too short
+    (PARALLEL_TASKS_PER_CORE tasks per core: a shared machine's cores come and go)."""
     if not dims:
         return []
     outer, total = dims[-1], extents[-1]
     out = []
     i = len(dims) - 2
-    while total < 2 * p and i >= 0:
+    while total < PARALLEL_TASKS_PER_CORE * p and i >= 0:
         fused = fresh(node, dims[i] + outer, taken)
         out.append(("fuse", dims[i], outer, fused))
         outer, total = fused, total * extents[i]

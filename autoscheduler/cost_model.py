@@ -26,6 +26,7 @@ from autoscheduler.dag import DAG, FuncNode
 
 CYCLES_PER_VECTOR_OP = 1.0
 STORE_OPS = 2.0
+SCAN_LATENCY = 4.0          # cycles of a dependent vector op (the vectors in flight it takes)
 DRAM_CYCLES_PER_BYTE = 0.3
 CACHE_CYCLES_PER_BYTE = 0.03
 L2_BYTES = 1 << 20
@@ -86,6 +87,7 @@ class CostModel:
         self._ops_cache: dict = {}
         self._reach_cache: dict = {}
         self._shape_cache: dict = {}
+        self._xext_cache: dict = {}
         self._rb_cache: dict = {}
         self.calls = {}            # (stage id, producer name) -> number of calls
         for node in dag.nodes:
@@ -170,7 +172,10 @@ class CostModel:
             return 1
         kind = tiling[0] if tiling else "flat"
         if kind == "strips":
-            return ext[1] / min(tiling[1], ext[1]) if len(ext) >= 2 else ext[0] / min(tiling[1], ext[0])
+            if len(ext) < 2:
+                return ext[0] / min(tiling[1], ext[0])
+            planes = math.prod(ext[2:]) if len(tiling) > 2 else 1
+            return ext[1] / min(tiling[1], ext[1]) * planes
         if kind == "tiles":
             from autoscheduler.space import strips_fit
             return ext[1] / min(tiling[2], ext[1]) * (1 if strips_fit(node) else math.prod(ext[2:]))
@@ -204,10 +209,15 @@ class CostModel:
         hit = self._shape_cache.get(key)
         if hit is not None:
             return hit
+        xext = [node.region[0][1] if node.region else 1]
+
         def region(what):
             box, its = leader_box(self.dag, leader, lt, what)
             memo = gmemo.setdefault((leader.name, what), {})
-            return region_points(group_region(self.dag, state, node, leader, box, memo)), its
+            reg = group_region(self.dag, state, node, leader, box, memo)
+            if reg:
+                xext[0] = reg[0][1] - reg[0][0] + 1
+            return region_points(reg), its
 
         if c.place == "row" and lt[0] == "strips" and slides(self.dag, state, node, leader):
             per_strip, its = region("tile")
@@ -217,7 +227,13 @@ class CostModel:
             per, its = region(c.place)
             out = (max(1.0, per * its / points), its, per * bpp)
         self._shape_cache[key] = out
+        self._xext_cache[key] = xext[0]
         return out
+
+    def member_x_extent(self, state, node, leader, c, lt) -> int:
+        """x points of `node` one iteration of its leader's loop computes."""
+        key = (node.name, leader.name, c.place, lt, self._group_key(state, leader))
+        return self._xext_cache.get(key, node.region[0][1] if node.region else 1)
 
     def _regblock_member(self, leader):
         if leader.name not in self._rb_cache:
@@ -328,6 +344,13 @@ class CostModel:
                         T[REGBLOCK] += compute / max(stage_par, 1.0)
                     else:
                         accum = n * 2 * node.bytes_per_point * CACHE_CYCLES_PER_BYTE * 4 * self.mem
+                        # Each RVar step waits for the last unless enough vectors
+                        # of x run side by side (a scan or a sum per column of a
+                        # narrow tile is latency-bound).
+                        if lanes > 1 and st.index:
+                            xe = x_ext if c.place == "root" else \
+                                self.member_x_extent(state, node, leader, c, lt)
+                            compute *= max(1.0, SCAN_LATENCY / max(1.0, xe / lanes))
                 sp = max(stage_par, 1.0)
                 if st.index and c.place == "root" and points * node.bytes_per_point > self.l2 * p:
                     # An update pass over a root buffer past the caches streams it

@@ -9,6 +9,7 @@ candidate, so the search can only improve on it (in the model's eyes).
 """
 from __future__ import annotations
 
+import math
 import random
 import time
 
@@ -35,6 +36,8 @@ def root_options(dag: DAG, node: FuncNode, subtiling: bool = True) -> list:
     if len(ext) >= 2:
         if strips_ok(node):
             out += [Choice("root", ("strips", s)) for s in STRIPS if s < ext[1]]
+            if len(ext) > 2 and math.prod(ext[2:]) > 1:
+                out += [Choice("root", ("strips", s, "planes")) for s in STRIPS if s < ext[1]]
         if not node.has_updates and subtiling:
             out += [Choice("root", ("tiles", tx, ty)) for tx, ty in TILES
                     if tx < ext[0] and ty < ext[1] and tx >= vec]

@@ -72,7 +72,8 @@ class Tails:
 class Choice:
     place: str                  # "inline", "root", "row" (strip member), "tile" (tile member),
     #                             "vector" (a reduction computed per vector of its leader)
-    tiling: tuple = ()          # leaders: ("strips", S) | ("tiles", TX, TY) | ("regblock", k, b) | ("flat",)
+    tiling: tuple = ()          # leaders: ("strips", S[, "planes"]) | ("tiles", TX, TY) |
+    #                             ("columns", W) | ("regblock", k, b) | ("rfactor",) | ("flat",)
 
 
 class Invalid(Exception):
@@ -121,7 +122,11 @@ def leader_box(dag: DAG, leader: FuncNode, tiling: tuple, what: str) -> tuple:
         return box, its
 
     if kind == "strips" and len(args) >= 2:
-        return box, cut(1, 1 if what == "row" else tiling[1])
+        its = cut(1, 1 if what == "row" else tiling[1])
+        if planes_outside(tiling):
+            for i in range(2, len(args)):
+                its *= cut(i, 1)
+        return box, its
     if kind == "strips":
         return box, cut(0, tiling[1])
     if kind == "columns":
@@ -139,6 +144,11 @@ def leader_box(dag: DAG, leader: FuncNode, tiling: tuple, what: str) -> tuple:
             its *= cut(i, 1)
         return box, its
     return box, 1
+
+
+def planes_outside(tiling: tuple) -> bool:
+    """("strips", S, "planes"): the dims beyond the second run outside the strips."""
+    return len(tiling) > 2 and tiling[2] == "planes"
 
 
 def strips_fit(node: FuncNode) -> bool:
@@ -274,7 +284,23 @@ def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple, tails: Tails) -
         return out
     x = args[0]
     ext = [e for _, e in node.region]
-    if kind == "strips" and len(args) >= 2:
+    if kind == "strips" and len(args) >= 2 and planes_outside(tiling) and len(args) > 2:
+        # Strips of one plane at a time (members then hold one plane: a
+        # column scan's working set stays in cache), strips and planes fused
+        # into the parallel loop.
+        y, S = args[1], tiling[1]
+        yi = fresh(node, y + "i", taken)
+        s0 += [("split", y, y, yi, S, GUARD), ("reorder", [x, yi, y] + args[2:])]
+        vd = _vectorize(dag, node, x, ext[0], tails.leader(node, ext[0], dag.vector_width(node)),
+                        used=s0)
+        outer = y
+        for a in args[2:]:
+            fused = fresh(node, outer + a, taken)
+            s0.append(("fuse", outer, a, fused))
+            outer = fused
+        s0 += vd + [("parallel", outer)]
+        out = {"row": (outer, yi), "tile": outer, **({"vector": x} if vd else {})}
+    elif kind == "strips" and len(args) >= 2:
         y, S = args[1], tiling[1]
         yi = fresh(node, y + "i", taken)
         s0 += [("split", y, y, yi, S, GUARD), ("reorder", [x] + args[2:] + [yi, y])]

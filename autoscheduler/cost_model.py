@@ -293,6 +293,19 @@ class CostModel:
         memo: dict = {}
         gmemo: dict = {}
         T = np.zeros(len(TERMS))
+        # The working set of each group: its members' buffers in use at once.
+        group_bytes: dict = {}
+        for node in dag.nodes:
+            c = state[node.name]
+            if c.place not in ("row", "tile", "vector"):
+                continue
+            leader = self._leader(state, node)
+            if leader is None or not state[leader.name].tiling:
+                continue
+            lt = state[leader.name].tiling
+            _, _, fb = self._member_shape(state, node, leader, c, lt, dag.vector_width(node),
+                                          self._tasks(leader, lt), gmemo)
+            group_bytes[leader.name] = group_bytes.get(leader.name, 0.0) + fb
         for node in dag.nodes:
             c = state[node.name]
             if c.place == "inline":
@@ -376,7 +389,7 @@ class CostModel:
                 if tasks > 1:
                     T[PARALLEL] += PARALLEL_LOOP_CYCLES + TASK_CYCLES * tasks
             else:
-                dram = footprint > self.l2 / 2
+                dram = max(footprint, group_bytes.get(leader.name, 0.0)) > self.l2 / 2
                 per = (DRAM_CYCLES_PER_BYTE if dram else CACHE_CYCLES_PER_BYTE) * self.mem
                 T[MEMBER_DRAM if dram else MEMBER_CACHE] += nbytes * redundancy * per * 2 / max(par, 1.0)
                 # Small buffers live on the stack (the backend's STACK_LIMIT).

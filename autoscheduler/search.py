@@ -174,7 +174,8 @@ def _default_root(dag, node) -> Choice:
 def beam_search(dag: DAG, params, report) -> list:
     """[(state, predicted cost)], cheapest first (a few distinct ones)."""
     t0 = time.perf_counter()
-    deadline = t0 + max(0.0, params.time_budget_s)
+    # A margin for the step in flight at the deadline and the final pricing.
+    deadline = t0 + 0.85 * max(0.0, params.time_budget_s)
     rng = random.Random(params.seed)
     model = CostModel(dag, load_model(params.weights), params)
     subtiling = not params.disable_subtiling
@@ -212,6 +213,8 @@ def beam_search(dag: DAG, params, report) -> list:
             break
         children = []
         for decided, _, _ in beam:
+            if children and time.perf_counter() > deadline:
+                break                    # the deadline: keep what this step priced
             for c in options(dag, decided, node, subtiling):
                 st = {**decided, node.name: c}
                 full, cost = completed(st)
@@ -236,6 +239,8 @@ def beam_search(dag: DAG, params, report) -> list:
         while improved and time.perf_counter() < deadline:
             improved = False
             for node in order:
+                if time.perf_counter() > deadline:
+                    break
                 decided = {n.name: best[n.name] for n in order[:order.index(node)]}
                 for c in options(dag, decided, node, subtiling):
                     if c == best[node.name]:

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipelang import ir
+
 from autoscheduler.dag import DAG, FuncNode
 from autoscheduler.plan import INLINE, ROOT, Plan
 
@@ -48,8 +50,28 @@ class Tails:
         self.dag = dag
 
     def _reads_input(self, node: FuncNode) -> bool:
-        return self.dag is not None and any(sym in self.dag.inputs for st in node.stages
-                                            for sym in st.calls)
+        """Whether `node`, or anything it reads (directly or not), reads an input at
+        unclamped coordinates: then rounding its loops up would make the
+        compiler read past the input (rounded-up regions grow every producer's)."""
+        if self.dag is None:
+            return False
+        memo = self.dag.__dict__.setdefault("_touches_input", {})
+        hit = memo.get(node.name)
+        if hit is not None:
+            return hit
+        memo[node.name] = False              # cycles (self-calls) end here
+        out = False
+        for st in node.stages:
+            for sym, calls in st.calls.items():
+                if sym in self.dag.inputs:
+                    if any(not isinstance(a, (ir.Max, ir.Min)) for c in calls for a in c.args):
+                        out = True
+                else:
+                    prod = self.dag.by_sym.get(sym)
+                    if prod is not None and prod is not node and self._reads_input(prod):
+                        out = True
+        memo[node.name] = out
+        return out
 
     def leader(self, node: FuncNode, extent: int, factor: int) -> str:
         if self.safe:
@@ -551,9 +573,20 @@ def _member(dag: DAG, plan: Plan, node: FuncNode, leader: str, state: dict, tail
                                        ("unroll", x), ("unroll", y)])
         return
     if node.args:
+        # ShiftInwards needs the extent computed per iteration of the leader's loop
+        # to cover the vector (else it shifts before the region's start).
+        xext = node.region[0][1]
+        if lc:
+            lnode = dag.node(leader)
+            place = state[node.name].place
+            try:
+                box, _ = leader_box(dag, lnode, lc, place if place in ("row", "vector") else "tile")
+                reg = group_region(dag, state, node, lnode, box)
+                xext = min(xext, reg[0][1] - reg[0][0] + 1)
+            except Exception:       # noqa: BLE001 - bounds it can't evaluate: be safe
+                xext = 0
         fp.stage(0).extend(_vectorize(dag, node, node.args[0], node.region[0][1],
-                                      tails.inner(node, True, node.region[0][1]),
-                                      used=fp.stage(0)))
+                                      tails.inner(node, True, xext), used=fp.stage(0)))
     for st in node.stages[1:]:
         _update(dag, plan, node, st, tails, parallel=False)
     if not fp.stage(0):

@@ -52,15 +52,21 @@ def _skip_mutate(self, node):
     return node
 
 
+_SEES_EXPRS: dict = {}
+
+
 def _sees_exprs(owner: type, prefix: str) -> bool:
     """Whether a visitor or mutator class does anything with expressions: a
     handler for an Expr node, or a walk of its own. One that doesn't (a pass
     that places or rewrites statements) need not descend into them: no
     statement lies inside an expression."""
-    if any(k.startswith(prefix) and k[len(prefix):] in _EXPR_NAMES for k in dir(owner)):
-        return True
-    return any(m in base.__dict__ for base in owner.__mro__
-               if base not in (IRVisitor, IRMutator, object) for m in _OWN_WALKS)
+    sees = _SEES_EXPRS.get(owner)
+    if sees is None:
+        sees = _SEES_EXPRS[owner] = (
+            any(k.startswith(prefix) and k[len(prefix):] in _EXPR_NAMES for k in dir(owner))
+            or any(m in base.__dict__ for base in owner.__mro__
+                   if base not in (IRVisitor, IRMutator, object) for m in _OWN_WALKS))
+    return sees
 
 
 def _method(prefix: str, owner: type, cls: type):

@@ -233,7 +233,7 @@ class _VectorizeLoops(LetTrackingMutator):
     def mutate_For(self, node):
         body = self.mutate(node.body)
         if node.kind is not ir.ForKind.VECTORIZED:
-            if node.kind is ir.ForKind.SERIAL and self.lets.constant(node.extent) == 1:
+            if node.kind is ir.ForKind.SERIAL and self.lets.constant(node.extent, max_nodes=500) == 1:
                 # One iteration: a let, so a vectorized loop around it can widen it
                 # (an inline reduction computed per vector lane, say).
                 return ir.LetStmt(node.sym, node.min, body)

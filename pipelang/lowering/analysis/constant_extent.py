@@ -9,7 +9,7 @@ unrolling and vectorization can see through them.
 from __future__ import annotations
 
 from pipelang import ir
-from pipelang.ir.visitor import tree_size_over
+from pipelang.ir.visitor import _child_fields, tree_size_over
 from pipelang.lowering.simplify import simplify
 
 
@@ -58,12 +58,36 @@ class LetScope:
             self.values.update(rewritten)
             self._expanded.clear()
 
-    def constant(self, e):
-        """The Python value of `e` with the lets expanded, or None."""
+    def constant(self, e, max_nodes: int | None = None):
+        """The Python value of `e` with the lets expanded, or None.
+
+        With `max_nodes`, a cheap guess: None, without expanding anything,
+        when the lets `e` depends on (each counted once, as written) hold
+        more than `max_nodes` nodes in all -- for questions such as "is this
+        loop's extent 1?" asked of every loop, where the deep bounds chains
+        of a pipeline's outer loops are never constant but cost most of
+        lowering to expand."""
         v = ir.const_value(e)
         if v is None and self.values:
+            if max_nodes is not None and self._depends_on_over(e, max_nodes):
+                return None
             v = ir.const_value(self._expand(e))
         return v
+
+    def _depends_on_over(self, e, limit: int) -> bool:
+        seen = set()
+        stack = [e]
+        total = 0
+        while stack:
+            x = stack.pop()
+            total += _size(x, limit - total + 1)
+            if total > limit:
+                return True
+            for s in ir.free_symbols(x):
+                if s in self.values and s not in seen:
+                    seen.add(s)
+                    stack.append(self.values[s])
+        return False
 
     def _expand(self, e):
         used = ir.free_symbols(e) & self.values.keys()
@@ -79,6 +103,22 @@ class LetScope:
                 v = ir.Variable(v.type, sym)
             self._expanded[sym] = v
         return v
+
+
+def _size(e, limit: int) -> int:
+    """Nodes in `e` as a tree, counted up to `limit`."""
+    count = 0
+    stack = [e]
+    while stack and count < limit:
+        n = stack.pop()
+        count += 1
+        for name in _child_fields(type(n)):
+            v = getattr(n, name)
+            if isinstance(v, tuple):
+                stack.extend(i for i in v if isinstance(i, (ir.Expr, ir.Stmt)))
+            elif isinstance(v, (ir.Expr, ir.Stmt)):
+                stack.append(v)
+    return count
 
 
 class LetTrackingMutator(ir.IRMutator):

@@ -35,6 +35,14 @@ _INT_BITS = {Op.POPCOUNT: "ctpop", Op.COUNT_LEADING_ZEROS: "ctlz",
              Op.COUNT_TRAILING_ZEROS: "cttz"}
 _CMP = {N.EQ: "==", N.NE: "!=", N.LT: "<", N.LE: "<=", N.GT: ">", N.GE: ">="}
 _INT32 = Int(32)
+# Gathers of at most this many lanes are loaded lane by lane, as Halide does:
+# a 32-bit index extracted per lane and a scaled-index address. x86 targets
+# prefer no hardware gathers (jit.X86_TUNING), so an `llvm.masked.gather` is
+# scalarized by LLVM through a vector of 64-bit pointers instead (about 9%
+# slower in apps/hist, whose cdf lookup is a 32-lane gather). Wider gathers
+# keep the one-instruction form: lane by lane, camera_pipe's 64-lane demosaic
+# made megabytes of IR.
+LANE_GATHER_MAX = 32
 # Floats within this of zero convert to int32 exactly, with room for rounding
 # that float_bounds does not model.
 _FITS_INT32 = float(1 << 30)
@@ -469,7 +477,7 @@ class ExprCodeGen:
     def _Load(self, e):
         b = self.st.builder
         t = e.type
-        how, ptr = self._address(e.buf, t, e.index, gather=True)
+        how, ptr = self._address(e.buf, t, e.index, gather=t.lanes() > LANE_GATHER_MAX)
         align = t.element_of().bytes()
         elem = mem_type(t.element_of())
         load = lambda p, typ: self._tag(b.load(p, typ=typ, align=align), e.buf)

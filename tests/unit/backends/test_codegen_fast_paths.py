@@ -192,3 +192,24 @@ def test_running_maximum_is_one_instruction_per_step():
     asm = p.assembly()
     assert "vmaxps" in asm and "vcmpunordps" not in asm
     np.testing.assert_array_equal(np.asarray(p.realize([64])), a.max(axis=0))
+
+
+# ---------------------------------------------------------------- gathers
+
+@pytest.mark.parametrize("lanes", [16, 32, 64])
+def test_narrow_gathers_load_lane_by_lane(lanes):
+    # A table lookup (apps/hist's cdf): up to LANE_GATHER_MAX lanes are loaded
+    # one by one from 32-bit indices, as Halide does; wider ones stay one
+    # llvm.masked.gather (compact IR). Both give numpy's result.
+    from pipelang.backends.llvm.exprs import LANE_GATHER_MAX
+    rng = np.random.default_rng(3)
+    table = rng.integers(-1000, 1000, 256).astype(np.int32)
+    idx = rng.integers(0, 256, 128).astype(np.uint8)
+    x = hl.Var("x")
+    f = hl.Func("f")
+    f[x] = hl.Buffer(table)[hl.i32(hl.Buffer(idx)[x])] * 3
+    f.vectorize(x, lanes)
+    p = hl.Pipeline(f)
+    ir = p.llvm_ir()
+    assert ("masked.gather" in ir) == (lanes > LANE_GATHER_MAX)
+    np.testing.assert_array_equal(np.asarray(p.realize([128])), table[idx] * 3)

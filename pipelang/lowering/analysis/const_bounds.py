@@ -181,7 +181,11 @@ def float_bounds(e: N.Expr, var_bounds: dict, depth: int = 6):
                 lo, hi = _type_range(ft) if not ft.is_bool() else (0, 1)
             return float(lo), float(hi)
         if ft.is_float():
-            return float_bounds(e.value, var_bounds, depth)
+            lo, hi = float_bounds(e.value, var_bounds, depth)
+            # A narrowing cast of a value past the narrow type's range is infinite.
+            limit = 65504.0 if t.bits() == 16 else 3.4e38 if t.bits() == 32 else float("inf")
+            return (lo if lo is not None and lo > -limit else None,
+                    hi if hi is not None and hi < limit else None)
         return None, None
     if cls is Min or cls is Max:
         alo, ahi = float_bounds(e.a, var_bounds, depth)

@@ -58,6 +58,10 @@ def test_float_bounds():
     assert float_bounds(Select(LT(x, _f(0.0)), _f(-1.0), _f(2.0)), {}) == (-1.0, 2.0)
     assert float_bounds(x, {x.sym: (1.0, 2.0)}) == (1.0, 2.0)
     assert float_bounds(_f(float("inf")), {}) == (None, None)
+    # float64 -> float32 of a value past float32's range is infinite: unbounded.
+    d = Variable(Float(64), Symbol("d"))
+    assert float_bounds(Cast(F32, d), {d.sym: (-1e300, 2.0)}) == (None, 2.0)
+    assert float_bounds(Cast(F32, d), {d.sym: (-1.0, 2.0)}) == (-1.0, 2.0)
 
 
 @pytest.mark.parametrize("lanes", [1, 16])

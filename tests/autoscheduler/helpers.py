@@ -9,13 +9,15 @@ import pipelang as hl
 from pipelang.testing.differential import outputs_match, tolerance
 from pipelang.testing.printer import build, realize
 from pipelang.testing.random_pipeline import random_pipeline
-from pipelang.testing.reference import evaluate
 
 
 def autoschedule_random(seed: int, params: dict, max_stages: int = 6, name: str = "Adams2019"):
-    """(mismatch message or None, report) for random pipeline `seed`."""
+    """(mismatch message or None, report) for random pipeline `seed`: the
+    autoscheduled output must equal the unscheduled one (the issue's criterion;
+    the reference evaluator is checked against the unscheduled output elsewhere,
+    and disagrees with Halide on a few corners, e.g. abs of a 64-bit unsigned)."""
     desc = random_pipeline(seed, max_stages=max_stages)
-    ref = evaluate(desc)
+    ref = realize(hl, desc, build(desc, hl))      # unscheduled
     built = build(desc, hl)
     out = built.output
     for d, (lo, ext) in enumerate(zip(desc.out_min, desc.out_size)):

@@ -1,4 +1,4 @@
-"""Autoscheduled random pipelines compute what the reference evaluator computes:
+"""Autoscheduled random pipelines compute what the unscheduled ones compute:
 no mismatch, no exception, no fallback to the default schedule."""
 import pytest
 

@@ -30,6 +30,9 @@ SCAN_LATENCY = 4.0          # cycles of a dependent vector op (the vectors in fl
 DRAM_CYCLES_PER_BYTE = 0.3
 CACHE_CYCLES_PER_BYTE = 0.03
 L2_BYTES = 1 << 20
+# A group's working set past L2 but within its share of the last-level cache.
+L3_BYTES = 16 << 20
+L3_CYCLES_PER_BYTE = 0.08
 ALLOC_CYCLES = 300.0
 # A buffer past malloc's mmap threshold comes back from the kernel as fresh
 # pages: a page fault (and zeroing) per 4 KiB page touched. glibc raises the
@@ -389,8 +392,10 @@ class CostModel:
                 if tasks > 1:
                     T[PARALLEL] += PARALLEL_LOOP_CYCLES + TASK_CYCLES * tasks
             else:
-                dram = max(footprint, group_bytes.get(leader.name, 0.0)) > self.l2 / 2
-                per = (DRAM_CYCLES_PER_BYTE if dram else CACHE_CYCLES_PER_BYTE) * self.mem
+                ws = max(footprint, group_bytes.get(leader.name, 0.0))
+                dram = ws > L3_BYTES / (2 * p)
+                per = (DRAM_CYCLES_PER_BYTE if dram else L3_CYCLES_PER_BYTE if ws > self.l2 / 2
+                       else CACHE_CYCLES_PER_BYTE) * self.mem
                 T[MEMBER_DRAM if dram else MEMBER_CACHE] += nbytes * redundancy * per * 2 / max(par, 1.0)
                 # Small buffers live on the stack (the backend's STACK_LIMIT).
                 per_alloc = ALLOC_CYCLES if footprint > STACK_BYTES else ALLOC_CYCLES / 30

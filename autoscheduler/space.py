@@ -48,6 +48,7 @@ class Tails:
     def __init__(self, safe: bool = False, dag: DAG | None = None):
         self.safe = safe
         self.dag = dag
+        self._touches: dict = {}             # Func name -> reads an input (memo)
 
     def _reads_input(self, node: FuncNode) -> bool:
         """Whether `node`, or anything it reads (directly or not), reads an input at
@@ -55,7 +56,7 @@ class Tails:
         compiler read past the input (rounded-up regions grow every producer's)."""
         if self.dag is None:
             return False
-        memo = self.dag.__dict__.setdefault("_touches_input", {})
+        memo = self._touches
         hit = memo.get(node.name)
         if hit is not None:
             return hit
@@ -125,8 +126,9 @@ def leaders_of(dag: DAG, state: dict, node: FuncNode) -> set:
 def leader_box(dag: DAG, leader: FuncNode, tiling: tuple, what: str) -> tuple:
     """({var: (lo, hi)}, iterations): the box of `leader` one iteration of the
     loop its members sit at covers, and how many such iterations there are.
-    `what` is "row" (one row of a strip), "tile" (a strip, a tile or a register
-    block); interior boxes (the schedule's loops are affine, so all alike)."""
+    `what` is "row" (one row of a strip), "tile" (a strip, tile, column or
+    register block) or "vector" (one vector of x); interior boxes (the
+    schedule's loops are affine, so all alike)."""
     args, reg = leader.args, leader.region
     box = {a: (lo, lo + e - 1) for a, (lo, e) in zip(args, reg)}
     kind = tiling[0] if tiling else "flat"
@@ -278,7 +280,8 @@ def slides(dag: DAG, state: dict, node: FuncNode, leader: FuncNode) -> bool:
     sbox, _ = leader_box(dag, leader, lt, "tile")
     per_row = region_points(group_region(dag, state, node, leader, rbox))
     per_strip = region_points(group_region(dag, state, node, leader, sbox))
-    return per_row * min(lt[1], leader.region[1][1]) > per_strip
+    # (A region that does not move with the row is no window: computed per row.)
+    return per_row < per_strip < per_row * min(lt[1], leader.region[1][1])
 
 
 def _vectorize(dag, node, var, extent, tail=GUARD, used=()) -> list:

@@ -66,9 +66,9 @@ class _State:
     __slots__ = ("argv", "ptr", "records", "rest")
 
     def __init__(self, size: int, n: int):
-        from pipelang.backends.llvm.jit import ffi
+        from pipelang.backends.llvm.jit import VOID_P, ffi
         self.argv = (ctypes.c_int64 * size)()
-        self.ptr = ffi.cast("void *", ctypes.addressof(self.argv))
+        self.ptr = ffi.cast(VOID_P, ctypes.addressof(self.argv))
         self.records = [[_UNSET, None, None, None, None] for _ in range(n)]
         self.rest = self.records[1:]
 

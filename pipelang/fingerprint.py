@@ -130,11 +130,19 @@ class Fingerprint:
         paths = {}
         for i, s in enumerate(self.symbols):
             _field_paths(s, [i], paths)
+        # Symbols a Let in the expressions binds (bounds inference names large
+        # intermediate bounds so): written by position and name, made anew
+        # when decoded.
+        local: dict = {}
 
         def enc(e):
             if e is None:
                 return None
+            if isinstance(e, ir.Let) and e.sym not in local:
+                local[e.sym] = len(local)
             if isinstance(e, ir.Symbol):
+                if e in local:
+                    return {"l": [local[e], e.name]}
                 return {"s": self._sym_ref(e, paths)}
             if isinstance(e, Type):
                 return {"t": [e.code().value, e.bits(), e.lanes()]}
@@ -155,6 +163,8 @@ class Fingerprint:
         enums = {c.__name__: c for c in vars(ir.nodes).values()
                  if isinstance(c, type) and issubclass(c, enum.Enum)}
 
+        local: dict = {}
+
         def sym(ref):
             if isinstance(ref, int):
                 return self.symbols[ref]
@@ -170,6 +180,11 @@ class Fingerprint:
                 return v
             if "s" in v:
                 return sym(v["s"])
+            if "l" in v:
+                index, name = v["l"]
+                if index not in local:
+                    local[index] = ir.Symbol(name)
+                return local[index]
             if "t" in v:
                 code, bits, lanes = v["t"]
                 return Type(TypeCode(code), bits, lanes)

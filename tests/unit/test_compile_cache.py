@@ -185,3 +185,26 @@ def test_stores_keep_a_size_index_instead_of_scanning(tmp_path, monkeypatch):
         c.put(C.make_key("big", i), bytes(3000))
     assert c.size_bytes() <= 100_000
     assert int((tmp_path / "size-index").read_text().split()[0]) == c.size_bytes()
+
+
+def test_region_expressions_with_named_bounds_are_kept():
+    # Bounds inference names large bounds with Lets of fresh symbols; the
+    # regions stored beside the code encode those as local symbols (they made
+    # every such pipeline, harris for one, uncacheable).
+    from pipelang import fingerprint, ir
+    from pipelang.lowering.names import buffer as buffer_of
+    x = hl.Var("x")
+    f = hl.Func("fp_named")
+    f[x] = x
+    p = hl.Pipeline(f)
+    p.compile_jit()
+    c = p._compiled
+    fp = fingerprint.pipeline(c.env_functions, c.outputs, c.arguments, c.name)
+    mn = ir.Variable(ir.Int(32), ir.buffer_min(buffer_of(c.outputs[0], 0), 0))
+    t = ir.Symbol("fp_named.s0.x.min.6")
+    tv = ir.Variable(ir.Int(32), t)
+    e = ir.Let(t, ir.Add(mn, ir.i32(3)), ir.Mul(tv, tv))
+    (back,) = fp.decode_exprs(json.loads(json.dumps(fp.encode_exprs([e]))))
+    assert isinstance(back, ir.Let) and back.sym is not t and back.sym.name == t.name
+    assert back.body == ir.Mul(ir.Variable(ir.Int(32), back.sym), ir.Variable(ir.Int(32), back.sym))
+    assert back.value == e.value

@@ -25,6 +25,10 @@ from pipelang.backends.llvm.codegen import generate_module
 # Compiled entry points are called through cffi: a call through a cffi
 # function pointer with ready-made pointer arguments costs less than ctypes'.
 ffi = cffi.FFI()
+# The C types, parsed once at import (cffi's first parse of a type string
+# costs milliseconds: not a cost of each compile or cache hit).
+VOID_P = ffi.typeof("void *")
+ENTRY_FN = ffi.typeof("int32_t (*)(void *, void *)")
 # llvmlite releases the GIL inside LLVM, whose global context is not thread-safe.
 llvm_lock = threading.RLock()
 
@@ -287,12 +291,12 @@ class JITFunction:
         # from several Python threads may mix up error values (never codes).
         self._err = np.zeros(max(info.err_slots, 1), np.int64)
         self._err_ptr = self._err.ctypes.data
-        self.err_c = ffi.cast("void *", self._err_ptr)
-        self.fn = ffi.cast("int32_t (*)(void *, void *)", address)
+        self.err_c = ffi.cast(VOID_P, self._err_ptr)
+        self.fn = ffi.cast(ENTRY_FN, address)
 
     def __call__(self, argv: np.ndarray) -> None:
         assert argv.dtype == np.int64 and argv.size >= self.argv_size and argv.flags.c_contiguous
-        rc = self.fn(ffi.cast("void *", argv.ctypes.data), self.err_c)
+        rc = self.fn(ffi.cast(VOID_P, argv.ctypes.data), self.err_c)
         if rc:
             self._raise(rc)
 
@@ -300,7 +304,7 @@ class JITFunction:
         """As calling, with argv given as a cffi pointer (as `ArgPacker` keeps
         one) or an address: no checks, the cheapest call."""
         if type(argv) is int:
-            argv = ffi.cast("void *", argv)
+            argv = ffi.cast(VOID_P, argv)
         rc = self.fn(argv, self.err_c)
         if rc:
             self._raise(rc)

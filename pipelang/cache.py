@@ -288,18 +288,47 @@ def _open(directory: str, max_text: str) -> CompileCache | None:
 @functools.cache
 def source_digest() -> str:
     """SHA-256 of pipelang's own source: any edit to the compiler invalidates
-    every entry, released version or not."""
+    every entry, released version or not.
+
+    Reading and hashing every file costs a fresh process tens of
+    milliseconds (most of a cache hit), so the digest is also kept in the
+    cache directory beside the files' sizes and modification times, and
+    recomputed only when one of those changed."""
     root = os.path.dirname(os.path.abspath(__file__))
-    h = hashlib.sha256()
+    paths = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in ("__pycache__", "bench", "testing"))
-        for name in sorted(filenames):
-            if name.endswith(".py"):
-                path = os.path.join(dirpath, name)
-                h.update(os.path.relpath(path, root).encode() + b"\0")
-                with open(path, "rb") as f:
-                    h.update(f.read())
-    return h.hexdigest()
+        paths += [os.path.join(dirpath, name) for name in sorted(filenames) if name.endswith(".py")]
+    stamp = hashlib.sha256()
+    for path in paths:
+        st = os.stat(path)
+        stamp.update(f"{os.path.relpath(path, root)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    stamp = stamp.hexdigest()
+    cache = _state.get("cache")
+    memo = os.path.join(cache.directory, "source-digest") if cache is not None else None
+    if memo is not None:
+        try:
+            with open(memo, "rb") as f:
+                saved_stamp, digest = f.read(200).decode().split()
+            if saved_stamp == stamp and len(digest) == 64:
+                return digest
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(os.path.relpath(path, root).encode() + b"\0")
+        with open(path, "rb") as f:
+            h.update(f.read())
+    digest = h.hexdigest()
+    if memo is not None:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=cache.directory)
+            with os.fdopen(fd, "w") as f:
+                f.write(f"{stamp} {digest}\n")
+            os.replace(tmp, memo)
+        except OSError:
+            pass
+    return digest
 
 
 @functools.cache

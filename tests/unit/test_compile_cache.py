@@ -208,3 +208,16 @@ def test_region_expressions_with_named_bounds_are_kept():
     assert isinstance(back, ir.Let) and back.sym is not t and back.sym.name == t.name
     assert back.body == ir.Mul(ir.Variable(ir.Int(32), back.sym), ir.Variable(ir.Int(32), back.sym))
     assert back.value == e.value
+
+
+def test_source_digest_is_kept_beside_the_files_stamp(tmp_path, monkeypatch):
+    # A fresh process reads the digest of pipelang's source from the cache
+    # directory while the files' sizes and times are unchanged; a record for
+    # other stamps is ignored and replaced.
+    monkeypatch.setitem(C._state, "cache", C.CompileCache(str(tmp_path)))
+    real = C.source_digest.__wrapped__()
+    stamp, digest = (tmp_path / "source-digest").read_text().split()
+    assert digest == real
+    (tmp_path / "source-digest").write_text(f"{'0' * 64} {'1' * 64}\n")
+    assert C.source_digest.__wrapped__() == real
+    assert (tmp_path / "source-digest").read_text().split() == [stamp, real]

@@ -214,8 +214,11 @@ def test_compile_to_c_matches_jit(tmp_path, schedule):
     inp.set(a)
     gain.set(1.5)
     expect = np.asarray(g.realize([37, 11]))
-    np.testing.assert_array_equal(np.frombuffer(data[:4 * a.size], np.float32).reshape(a.shape),
-                                  expect)
+    # Within a rounding step or two, not bit for bit: the JIT lets LLVM regroup
+    # float sums (reassociation is allowed, as in Halide, unless strict_float),
+    # the C compiler evaluates them as printed.
+    np.testing.assert_allclose(np.frombuffer(data[:4 * a.size], np.float32).reshape(a.shape),
+                               expect, rtol=1e-6, atol=0)
     assert data[4 * a.size:] == b"-3"       # a float16 input: halide_error_code_bad_type
 
 

@@ -36,7 +36,8 @@ def test_autoscheduled_gradients_equal_default_ones():
     reads_intm = any(c.fn.name.endswith("_intm") for c in _calls(d_inp.updates[-1].values))
     p = autoschedule_gradients(outs)
     assert not any(c.fn.name.endswith("_intm") for c in _calls(d_inp.updates[-1].values))
-    got = p.realize([hl.Buffer(hl.Float(32), e) for _, e in outs])
+    got = [hl.Buffer(hl.Float(32), e) for _, e in outs]
+    p.realize(got)
     for g, wv in zip(got, want):
         np.testing.assert_allclose(np.asarray(g), wv, rtol=1e-5, atol=1e-5)
     lanes = hl.get_host_target().natural_vector_size(hl.Float(32))
@@ -63,6 +64,7 @@ def test_autoscheduled_conv_backward_equals_default():
     want = bench.reference(inputs)
     outs = bench.build(hl, inputs, schedule_forward=False)
     p = autoschedule_gradients(outs)
-    got = p.realize([hl.Buffer(hl.Float(32), e) for _, e in outs])
+    got = [hl.Buffer(hl.Float(32), e) for _, e in outs]
+    p.realize(got)
     for g, wv in zip(got, want):
         np.testing.assert_allclose(np.asarray(g), wv, rtol=1e-4, atol=1e-4 * np.abs(wv).max())

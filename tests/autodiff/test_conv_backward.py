@@ -50,7 +50,8 @@ def test_extents_no_tile_divides_fall_back():
     inputs = bench.make_inputs(N=1, C=12, K=12, W=5)
     want = bench.reference(inputs)
     outs = bench.build(hl, inputs)
-    got = hl.Pipeline([f for f, _ in outs]).realize([hl.Buffer(hl.Float(32), e) for _, e in outs])
+    got = [hl.Buffer(hl.Float(32), e) for _, e in outs]
+    hl.Pipeline([f for f, _ in outs]).realize(got)
     for g, w in zip(got, want):
         np.testing.assert_allclose(np.asarray(g), w, rtol=1e-4, atol=1e-4 * np.abs(w).max())
     lanes = hl.get_host_target().natural_vector_size(hl.Float(32))

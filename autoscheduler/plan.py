@@ -113,7 +113,7 @@ def render(plan: Plan, title: str = "pipeline") -> str:
     lines += ['"""', "import pipelang as hl", "from autoscheduler import funcs_by_name", "", "",
               "def apply_schedule(pipeline):"]
     names = ", ".join(handles[n] for n in plan.funcs)
-    lookups = ", ".join(f"funcs[{n!r}]" for n in plan.funcs)
+    lookups = ", ".join(f"funcs[{_portable_name(n, plan.funcs)!r}]" for n in plan.funcs)
     lines.append("    funcs = funcs_by_name(pipeline)")
     if plan.funcs:
         lines.append(f"    {names} = {lookups}")
@@ -166,21 +166,39 @@ def _placement(fp: FuncPlan, handles: dict, var) -> str:
 
 # ---------------------------------------------------------------- applying
 
+def _base_name(name: str) -> str:
+    """A Func's name without the `$n` a name used before in the process gets."""
+    return name.split("$", 1)[0]
+
+
+def _portable_name(name: str, names) -> str:
+    """The name a written schedule looks a Func up by: its base name when no
+    other Func of the pipeline shares it, so the schedule applies in another
+    process, where the same Func may get another (or no) `$n`."""
+    base = _base_name(name)
+    return base if sum(_base_name(n) == base for n in names) == 1 else name
+
+
 def funcs_by_name(pipeline) -> dict:
-    """Every Func a Pipeline (or Func, or list of Funcs) computes, by name."""
+    """Every Func a Pipeline (or Func, or list of Funcs) computes, by name,
+    and by its name without a `$n` suffix where that is unambiguous."""
     from pipelang.func import Func
     from pipelang.function import registry
     from pipelang.lowering.analysis.environment import find_environment
     from pipelang.pipeline import Pipeline, _functions
     outs = pipeline.outputs() if isinstance(pipeline, Pipeline) else pipeline
     _, order = find_environment(_functions(outs), registry)
-    return {fn.name: Func._of(fn) for fn in order}
+    funcs = {fn.name: Func._of(fn) for fn in order}
+    for name in list(funcs):
+        portable = _portable_name(name, funcs)
+        funcs.setdefault(portable, funcs[name])
+    return funcs
 
 
 def reset_schedules(pipeline) -> None:
     """Every Func back to Halide's default schedule (inlined, loops in definition order)."""
     from pipelang.function import touch
-    for f in funcs_by_name(pipeline).values():
+    for f in {id(f): f for f in funcs_by_name(pipeline).values()}.values():
         fn = f.function
         fn.schedule = FuncSchedule(storage_dims=list(fn.args))
         for i, d in enumerate(fn.stages()):

@@ -44,6 +44,8 @@ class _Deinterleave(ir.IRMutator):
         return t.with_lanes(self.lanes)
 
     def mutate_Ramp(self, node):
+        if node.base.type.is_vector():
+            return self._shuffle(node)
         first = ir.Add(node.base, ir.Mul(node.stride, ir.make_const(node.stride.type, self.start)))
         if self.lanes == 1:
             return first
@@ -51,6 +53,8 @@ class _Deinterleave(ir.IRMutator):
         return ir.Ramp(first, step, self.lanes)
 
     def mutate_Broadcast(self, node):
+        if node.value.type.is_vector():
+            return self._shuffle(node)
         return node.value if self.lanes == 1 else ir.Broadcast(node.value, self.lanes)
 
     def mutate_Variable(self, node):

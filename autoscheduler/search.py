@@ -216,6 +216,8 @@ def beam_search(dag: DAG, params, report) -> list:
             if children and time.perf_counter() > deadline:
                 break                    # the deadline: keep what this step priced
             for c in options(dag, decided, node, subtiling):
+                if children and time.perf_counter() > deadline:
+                    break
                 st = {**decided, node.name: c}
                 full, cost = completed(st)
                 children.append((st, cost, rng.random(), full))
@@ -243,6 +245,8 @@ def beam_search(dag: DAG, params, report) -> list:
                     break
                 decided = {n.name: best[n.name] for n in order[:order.index(node)]}
                 for c in options(dag, decided, node, subtiling):
+                    if time.perf_counter() > deadline:
+                        break
                     if c == best[node.name]:
                         continue
                     st = complete(dag, {**decided, node.name: c}, best)

@@ -356,7 +356,10 @@ class CostModel:
                 accum = 0.0
                 if st.rvars and st.pure:
                     if lt and lt[0] == "regblock" or c.place == "vector":
-                        compute *= 0.5              # accumulators stay in registers
+                        # Accumulators stay in registers; a register block also
+                        # reuses each load across its rows or vectors, one vector
+                        # per leader's vector does not.
+                        compute *= 0.5 if c.place != "vector" else 0.75
                         T[REGBLOCK] += compute / max(stage_par, 1.0)
                     else:
                         accum = n * 2 * node.bytes_per_point * CACHE_CYCLES_PER_BYTE * 4 * self.mem

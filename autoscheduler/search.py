@@ -41,13 +41,26 @@ def root_options(dag: DAG, node: FuncNode, subtiling: bool = True) -> list:
         if not node.has_updates and subtiling:
             out += [Choice("root", ("tiles", tx, ty)) for tx, ty in TILES
                     if tx < ext[0] and ty < ext[1] and tx >= vec]
-            out += [Choice("root", ("columns", w)) for w in COLUMNS if vec <= w < ext[0]]
+            if _reads_reduction(dag, node):       # columns are for scans down y
+                out += [Choice("root", ("columns", w)) for w in COLUMNS if vec <= w < ext[0]]
         if subtiling and regblock_member(dag, node) is not None:
             out += [Choice("root", ("regblock", k, b)) for k, b in BLOCKS
                     if k * vec <= ext[0] and b <= ext[1]]
     else:
         out += [Choice("root", ("strips", s)) for s in (vec * 4, vec * 16, vec * 64) if s < ext[0]]
     return out
+
+
+def _reads_reduction(dag: DAG, node: FuncNode, depth: int = 0) -> bool:
+    """Whether `node` reads a Func with updates, directly or through pure Funcs."""
+    for st in node.stages:
+        for sym in st.calls:
+            p = dag.by_sym.get(sym)
+            if p is None or p is node:
+                continue
+            if p.has_updates or (depth < 4 and _reads_reduction(dag, p, depth + 1)):
+                return True
+    return False
 
 
 def member_ok(dag: DAG, state: dict, node: FuncNode, place: str) -> bool:

@@ -52,13 +52,19 @@ def root_options(dag: DAG, node: FuncNode, subtiling: bool = True) -> list:
 
 
 def _reads_reduction(dag: DAG, node: FuncNode, depth: int = 0) -> bool:
-    """Whether `node` reads a Func with updates, directly or through pure Funcs."""
+    """Whether `node` reads, directly or through a few Funcs, a scan down a dim
+    other than x (its updates leave x free but not every dim): what a column
+    tiling is for."""
     for st in node.stages:
         for sym in st.calls:
             p = dag.by_sym.get(sym)
             if p is None or p is node:
                 continue
-            if p.has_updates or (depth < 4 and _reads_reduction(dag, p, depth + 1)):
+            if p.has_updates and p.args and len(p.args) >= 2 and all(
+                    p.args[0] in u.free_pure and set(u.free_pure) != set(p.args)
+                    for u in p.stages[1:]):
+                return True
+            if depth < 4 and _reads_reduction(dag, p, depth + 1):
                 return True
     return False
 

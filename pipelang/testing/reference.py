@@ -296,6 +296,8 @@ def _unary(op, a, src, t):
         fn = {UnOp.NEG: np.negative, UnOp.ABS: np.abs, UnOp.FLOOR: np.floor, UnOp.CEIL: np.ceil,
               UnOp.ROUND: np.round, UnOp.TRUNC: np.trunc, UnOp.SQRT: np.sqrt, UnOp.EXP: np.exp}[op]
         return fn(a).astype(t.dtype)
+    if op is UnOp.ABS and not src.is_signed:
+        return np.asarray(a).astype(t.dtype)     # of an unsigned value: itself (uint64 too)
     w = np.asarray(a).astype(np.int64)
     if op is UnOp.NEG:
         return _wrap(-w, t)

@@ -95,3 +95,16 @@ def test_minimizer_shrinks_an_injected_bug(tmp_path):
     ns["test_regression"](hl)  # the regression passes on a correct compiler
     with pytest.raises(AssertionError):
         ns["test_regression"](broken)  # and fails on the broken one
+
+
+def test_reference_abs_of_unsigned_is_the_value():
+    # Halide's abs of an unsigned value is that value, uint64 above 2**63 included
+    # (the reference used to go through int64 and negate those; autoscheduler seed 1064).
+    from pipelang.testing import reference
+    from pipelang.testing.desc import Ty, TypeCode
+    u64 = Ty(TypeCode.UINT, 64)
+    a = np.array([1, 2**63 + 5, 2**64 - 1], dtype=np.uint64)
+    assert np.array_equal(reference._unary(reference.UnOp.ABS, a, u64, u64), a)
+    i8, u8 = Ty(TypeCode.INT, 8), Ty(TypeCode.UINT, 8)
+    got = reference._unary(reference.UnOp.ABS, np.array([-128, -3, 5], np.int8), i8, u8)
+    assert got.tolist() == [128, 3, 5]

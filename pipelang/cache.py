@@ -47,6 +47,31 @@ DEFAULT_MAX_BYTES = 512 << 20
 RESCAN_EVERY = 1000
 
 
+
+def _write_atomically(path: str, data: bytes) -> bool:
+    """Write `data` to `path` through a temporary file in the same directory
+    and a rename, so that a reader sees the old file or the whole new one.
+    False (and nothing left behind) when the directory refuses."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        _remove(tmp)
+        return False
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
 class CacheWarning(UserWarning):
     """The cache directory is unusable; compiling goes on without it."""
 
@@ -110,18 +135,8 @@ class CompileCache:
         least recently used entries (see the size index in the module docstring)."""
         path = self._path(key)
         data = _MAGIC + len(payload).to_bytes(8, "little") + hashlib.sha256(payload).digest() + payload
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.directory)
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except OSError:
-            self._remove(tmp)
-            return
-        self._account(len(data))
+        if _write_atomically(path, data):
+            self._account(len(data))
 
     def _account(self, added: int) -> None:
         """Add `added` bytes to the size index; evict (one scan) when the
@@ -145,16 +160,7 @@ class CompileCache:
             return None
 
     def _write_index(self, total: int, stores: int) -> None:
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.directory)
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(b"%d %d\n" % (total, stores))
-            os.replace(tmp, os.path.join(self.directory, _INDEX))
-        except OSError:
-            self._remove(tmp)
+        _write_atomically(os.path.join(self.directory, _INDEX), b"%d %d\n" % (total, stores))
 
     def evict(self, max_bytes: int | None = None) -> None:
         """Remove least recently used entries until the total is at most
@@ -198,12 +204,7 @@ class CompileCache:
         except OSError:
             return 0
 
-    @staticmethod
-    def _remove(path: str) -> None:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+    _remove = staticmethod(_remove)
 
 
 def _unwrap(data: bytes) -> bytes | None:
@@ -321,13 +322,7 @@ def source_digest() -> str:
             h.update(f.read())
     digest = h.hexdigest()
     if memo is not None:
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=cache.directory)
-            with os.fdopen(fd, "w") as f:
-                f.write(f"{stamp} {digest}\n")
-            os.replace(tmp, memo)
-        except OSError:
-            pass
+        _write_atomically(memo, f"{stamp} {digest}\n".encode())
     return digest
 
 

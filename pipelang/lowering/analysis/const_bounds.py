@@ -102,11 +102,7 @@ def constant_bounds(e: N.Expr, var_bounds: dict, depth: int = 4):
             hi = None if ahi is None or bhi is None else pick(ahi, bhi)
         return lo, hi
     if cls is Select:
-        alo, ahi = constant_bounds(e.true_value, var_bounds, depth)
-        blo, bhi = constant_bounds(e.false_value, var_bounds, depth)
-        lo = None if alo is None or blo is None else min(alo, blo)
-        hi = None if ahi is None or bhi is None else max(ahi, bhi)
-        return lo, hi
+        return _union(constant_bounds(e.true_value, var_bounds, depth), constant_bounds(e.false_value, var_bounds, depth))
     if cls is Cast:
         ft = e.value.type
         if _is_int(ft) or ft.is_bool():
@@ -201,11 +197,7 @@ def float_bounds(e: N.Expr, var_bounds: dict, depth: int = 6):
             hi = None if ahi is None or bhi is None else max(ahi, bhi)
         return lo, hi
     if cls is Select:
-        alo, ahi = float_bounds(e.true_value, var_bounds, depth)
-        blo, bhi = float_bounds(e.false_value, var_bounds, depth)
-        lo = None if alo is None or blo is None else min(alo, blo)
-        hi = None if ahi is None or bhi is None else max(ahi, bhi)
-        return lo, hi
+        return _union(float_bounds(e.true_value, var_bounds, depth), float_bounds(e.false_value, var_bounds, depth))
     if cls is Add or cls is Sub or cls is Mul:
         a = float_bounds(e.a, var_bounds, depth)
         b = float_bounds(e.b, var_bounds, depth)
@@ -220,3 +212,12 @@ def float_bounds(e: N.Expr, var_bounds: dict, depth: int = 6):
     if cls is N.Let:
         return float_bounds(e.body, var_bounds, depth)
     return None, None
+
+
+def _union(a, b):
+    """The bounds of a value that is either of two with bounds `a` and `b`
+    (None: that end unknown)."""
+    (alo, ahi), (blo, bhi) = a, b
+    lo = None if alo is None or blo is None else min(alo, blo)
+    hi = None if ahi is None or bhi is None else max(ahi, bhi)
+    return lo, hi

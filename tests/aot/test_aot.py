@@ -461,3 +461,56 @@ def test_loaded_code_outlives_its_thread_pool(tmp_path):
                          text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert int(run.stdout.split()[-1]) < 12     # three pools, not ninety
+
+
+C_MINMAX_MAIN = r"""
+#include <stdio.h>
+#include <string.h>
+#include "clampf.h"
+int main(int argc, char **argv) {
+    enum { N = 8 };
+    float a[N + 1] = {0.25f, 2.0f, -3.0f, 0.0f / 0.0f, 1.0f, 0.0f / 0.0f, -0.0f, 0.75f, 0.0f / 0.0f};
+    float b[N];
+    halide_dimension_t d1[1] = {{0, N + 1, 1, 0}}, d2[1] = {{0, N, 1, 0}};
+    halide_buffer_t ba, bb;
+    memset(&ba, 0, sizeof ba);
+    ba.host = (uint8_t *)a; ba.dim = d1; ba.dimensions = 1;
+    ba.type.code = halide_type_float; ba.type.bits = 32; ba.type.lanes = 1;
+    bb = ba; bb.host = (uint8_t *)b; bb.dim = d2;
+    int rc = clampf(&ba, &bb);
+    fwrite(b, 4, N, stdout);
+    return rc;
+}
+"""
+
+
+@pytest.mark.skipif(CC is None, reason="no C compiler")
+def test_compile_to_c_float_min_max_nan(tmp_path):
+    """Float min and max print as Halide's select(a < b, a, b), not fminf:
+    with a NaN operand the C code gives what the JIT gives."""
+    x = hl.Var("x")
+    inp = hl.ImageParam(hl.Float(32), 1, "input")
+    f = hl.Func("clampf")
+    f[x] = hl.max(hl.min(inp[x], inp[x + 1]), hl.f32(-1.0)) + hl.min(hl.f32(0.5), inp[x])
+    f.compile_to_c(str(tmp_path / "clampf.c"), [inp], "clampf")
+    f.compile_to_header(str(tmp_path / "clampf.h"), [inp], "clampf")
+    assert "fminf" not in (tmp_path / "clampf.c").read_text()
+    hl.compile_standalone_runtime(str(tmp_path / "runtime.o"))
+    (tmp_path / "main.c").write_text(C_MINMAX_MAIN)
+    subprocess.run([CC, "-O1", "-Wall", "-o", "main", "main.c", "clampf.c", "runtime.o",
+                    "-lpthread", "-lm", "-ldl"], cwd=tmp_path, check=True)
+    r = subprocess.run(["./main"], cwd=tmp_path, capture_output=True, check=True)
+    got = np.frombuffer(r.stdout, np.float32)
+    nan = np.float32("nan")
+    a = np.array([0.25, 2, -3, nan, 1, nan, -0.0, 0.75, nan], np.float32)
+    inp.set(a)
+    np.testing.assert_array_equal(got, np.asarray(f.realize([8])))
+
+    def hmin(p, q):                  # Halide: select(p < q, p, q)
+        return np.where(p < q, p, q)
+
+    def hmax(p, q):
+        return np.where(p > q, p, q)
+
+    expect = hmax(hmin(a[:-1], a[1:]), np.float32(-1)) + hmin(np.float32(0.5), a[:-1])
+    np.testing.assert_array_equal(got, expect)

@@ -228,10 +228,10 @@ class CPrinter:
 
     def _min_max(self, e, which):
         a, b = self.expr(e.a), self.expr(e.b)
-        t = e.type
-        if t.is_float():
-            return f"{'f' + which}{'f' if t.bits() == 32 else ''}({a}, {b})"
-        tn = self.type_name(t)
+        # Halide's definition for every type, floats included: min is
+        # select(a < b, a, b), so b when either is NaN (fminf would return the
+        # other operand), matching the JIT's code bit for bit.
+        tn = self.type_name(e.type)
         name = f"pl_{which}_{c_identifier(tn.replace('_t', ''))}"
         op = "<" if which == "min" else ">"
         self.helper(name, f"QUAL {tn} {name}({tn} a, {tn} b) {{ return a {op} b ? a : b; }}")

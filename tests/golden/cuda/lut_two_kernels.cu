@@ -12,6 +12,8 @@ typedef unsigned long long uint64_t;
 #include <stdint.h>
 #endif
 
+static __device__ __forceinline__ float pl_min_float(float a, float b) { return a < b ? a : b; }
+static __device__ __forceinline__ float pl_max_float(float a, float b) { return a > b ? a : b; }
 static __device__ __forceinline__ int32_t pl_min_int32(int32_t a, int32_t b) { return a < b ? a : b; }
 
 extern "C" __global__ void __launch_bounds__(64)
@@ -20,7 +22,7 @@ kernel_golden_lut_s0_k_k(uint8_t *__restrict__ golden_lut) {
     const int32_t golden_lut_s0_k_k_thread_id_x = (int32_t)threadIdx.x;
     const int32_t golden_lut_s0_k_xi = golden_lut_s0_k_k_thread_id_x;
     const int32_t golden_lut_s0_k = ((golden_lut_s0_k_k * 64) + golden_lut_s0_k_xi);
-    golden_lut[golden_lut_s0_k] = ((uint8_t)fmaxf(fminf((sqrtf((((float)golden_lut_s0_k) / 255.0f)) * 255.0f), 255.0f), 0.0f));
+    golden_lut[golden_lut_s0_k] = ((uint8_t)pl_max_float(pl_min_float((sqrtf((((float)golden_lut_s0_k) / 255.0f)) * 255.0f), 255.0f), 0.0f));
 }
 
 extern "C" __global__ void __launch_bounds__(256)

@@ -22,6 +22,32 @@ class Tolerance:
         return self.atol + self.rtol * scale
 
 
+class Envelope(np.ndarray):
+    """A reference output whose elements may each lie anywhere in ``[lo, hi]``.
+
+    For algorithms with a step function of a float (a truncated LUT index, a
+    threshold): where the float's last bit decides the step, every compiler
+    that may reassociate or fuse (Halide without strict_float) is right with
+    either side. The array itself is one such output (numpy's rounding); the
+    check accepts ``lo - bound <= out <= hi + bound``.
+    """
+
+    def __new__(cls, value: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+        self = np.asarray(value).view(cls)
+        self.lo, self.hi = lo, hi
+        return self
+
+    def __array_finalize__(self, obj):
+        self.lo, self.hi = getattr(obj, "lo", None), getattr(obj, "hi", None)
+
+    def distance(self, out: np.ndarray) -> float:
+        """max over the elements of how far ``out`` lies outside [lo, hi] (0 inside)."""
+        out = np.asarray(out, dtype=np.float64)
+        below = self.lo.astype(np.float64) - out
+        above = out - self.hi.astype(np.float64)
+        return float(max(np.max(below), np.max(above), 0.0)) if out.size else 0.0
+
+
 @dataclass(frozen=True)
 class Benchmark:
     name: str

@@ -19,7 +19,7 @@ import functools
 import numpy as np
 
 from .apps.dnn import reference_conv_layer as reference_conv_relu  # the same layer, checked the same way
-from .benchmark import SIZE_LEVELS, Benchmark, Tolerance, _vec  # noqa: F401  (re-exported)
+from .benchmark import SIZE_LEVELS, Benchmark, Envelope, Tolerance, _vec  # noqa: F401  (re-exported)
 
 
 def _f32(hl, value: float):

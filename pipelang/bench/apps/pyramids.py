@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..benchmark import Benchmark, Tolerance, _vec
+from ..benchmark import Benchmark, Envelope, Tolerance, _vec
 
 J = 8  # pyramid levels
 LEVELS, ALPHA, BETA = 8, 1.0, 1.0
@@ -166,19 +166,13 @@ def _sub(a, b):  # a - b on the intersection of their grids
     return _crop(a, x0, y0, x1 - x0, y1 - y0), _crop(b, x0, y0, x1 - x0, y1 - y0)
 
 
-def reference_local_laplacian(inputs):
+def _local_laplacian(img, gray, idx):
+    """The app's output from its gray image (a padded _Grid) and the remap LUT index of each of its pixels."""
     f = np.float32
-    img = inputs["input"]
     _, h, w = img.shape
-    # Each downsampling reads 2 samples out, twice as far at the finer level:
-    # margin(j - 1) = 2 margin(j) + 2: about 2^(J + 1) at level 0, and some to spare.
-    pad = 3 << J
-    floating = np.pad(img, ((0, 0), (pad, pad), (pad, pad)), mode="edge").astype(f) / f(65535)
-    gray = _Grid(f(0.299) * floating[0] + f(0.587) * floating[1] + f(0.114) * floating[2], -pad, -pad)
     xs = np.arange(-256 * (LEVELS - 1), 256 * (LEVELS - 1) + 1)
     fx = xs.astype(f) / f(256)
     remap = f(ALPHA) * fx * np.exp(-fx * fx / f(2))
-    idx = np.clip((gray.a * f(LEVELS - 1) * f(256)).astype(np.int32), 0, (LEVELS - 1) * 256)
     inG = [gray]
     for _ in range(1, J):
         inG.append(_down(inG[-1]))
@@ -187,7 +181,7 @@ def reference_local_laplacian(inputs):
     lP = [[] for _ in range(J)]  # per level, per k
     for k in range(LEVELS):
         level = f(k) * (f(1) / f(LEVELS - 1))
-        g = [_Grid(f(BETA) * (gray.a - level) + level + remap[idx - 256 * k + 256 * (LEVELS - 1)], -pad, -pad)]
+        g = [_Grid(f(BETA) * (gray.a - level) + level + remap[idx - 256 * k + 256 * (LEVELS - 1)], gray.x0, gray.y0)]
         for _ in range(1, J):
             g.append(_down(g[-1]))
         for j in range(J):
@@ -216,6 +210,52 @@ def reference_local_laplacian(inputs):
     eps = f(0.01)
     color = img.astype(f) * (out0 + eps) / (g0 + eps)
     return np.clip(color, 0, 65535).astype(np.uint16)
+
+
+# How far (relative) a compiled float32 ``gray`` may be from the exact value of
+# its expression: three products and two sums of positive terms, each rounded
+# once (or fused), plus the rounding of the folded constants 0.299 / 65535 and
+# the product by LEVELS - 1: a few units in the last place; 16 to spare.
+GRAY_RELATIVE_ERROR = 16 * 2.0**-24
+
+
+def reference_local_laplacian(inputs):
+    """The output, with the band every correct float32 compilation may fall in.
+
+    The remap LUT index is trunc(gray * 7 * 256): a step function of ``gray``.
+    Halide's float semantics (no strict_float) let a compiler fold
+    ``x / 65535 * 0.299`` into one constant and fuse multiply-adds, so the
+    last bit of ``gray`` depends on the compiler, and where gray * 1792 lies
+    within that rounding of an integer the index may go either way. One step
+    of the index moves remap by about 1/256, which the output's
+    ``input * (out + eps) / (gray + eps)`` scales up to a few hundred in dark
+    areas (93 pixels of a 1536 x 2560 image: Halide's and pipelang's code both
+    round gray as fma(g, k1, fma(r, k0, b * k2)), numpy as three products and
+    two sums). Both indices are right for those pixels; the reference returns
+    the output with numpy's rounding together with the outputs for the lower
+    and the upper index at every such pixel (an Envelope).
+    """
+    f = np.float32
+    img = inputs["input"]
+    # Each downsampling reads 2 samples out, twice as far at the finer level:
+    # margin(j - 1) = 2 margin(j) + 2: about 2^(J + 1) at level 0, and some to spare.
+    pad = 3 << J
+    padded = np.pad(img, ((0, 0), (pad, pad), (pad, pad)), mode="edge")
+    floating = padded.astype(f) / f(65535)
+    gray = _Grid(f(0.299) * floating[0] + f(0.587) * floating[1] + f(0.114) * floating[2], -pad, -pad)
+    top = (LEVELS - 1) * 256
+    idx = np.clip((gray.a * f(LEVELS - 1) * f(256)).astype(np.int32), 0, top)
+    out = _local_laplacian(img, gray, idx)
+    # The exact value of gray's expression (float64 holds these sums of products to 2^-40 or so).
+    c = [float(f(0.299)), float(f(0.587)), float(f(0.114))]
+    exact = sum(ci * padded[i].astype(np.float64) for i, ci in enumerate(c)) / 65535.0 * ((LEVELS - 1) * 256)
+    low = np.clip(np.floor(exact * (1 - GRAY_RELATIVE_ERROR)).astype(np.int32), 0, top)
+    high = np.clip(np.floor(exact * (1 + GRAY_RELATIVE_ERROR)).astype(np.int32), 0, top)
+    if not (low != high).any():
+        return out
+    outs = [out, _local_laplacian(img, gray, np.where(low != high, low, idx)),
+            _local_laplacian(img, gray, np.where(low != high, high, idx))]
+    return Envelope(out, np.minimum.reduce(outs), np.maximum.reduce(outs))
 
 
 LOCAL_LAPLACIAN = Benchmark(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
+import operator
 
 from pipelang import ir
 from pipelang.ir.types import Type, TypeCode
@@ -32,88 +33,28 @@ _NODE_CLASSES = {c.__name__: c for c in vars(ir.nodes).values()
                  and dataclasses.is_dataclass(c)}
 
 
-_KINDS = {type(None): 1, bool: 1, int: 1, str: 1, ir.Symbol: 2, Type: 3}
-_KINDS.update({c: 4 for c in _NODE_CLASSES.values()})
-_FIELDS: dict = {}
-
-
-def _node_fields(cls) -> tuple:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
+# Values written into the digest as they are (their reprs tell them apart:
+# 1, True, 1.0, '1' and None all differ).
+_PLAIN = frozenset((type(None), bool, int, float, str))
 
 
 class Fingerprint:
+    """The digest's input is a flat list of plain values, hashed as its repr:
+    a node writes its class name (a string starting "D"), then its fields;
+    a list or tuple writes "[n", a dict "{n", then their items; a Type one
+    (code, bits, lanes) tuple (nothing else writes a tuple); a Symbol "S" and
+    its number, plus its name the first time; an enum member "E" and its
+    name. Every node class gets its own writer (made once), so that walking
+    a deep pipeline's definitions costs a few function calls per node."""
+
     def __init__(self):
         self._out: list = []
         self.symbols: list = []          # index -> Symbol
         self.index: dict = {}           # Symbol -> index
+        self.add = _writer(self)
 
     def digest(self) -> str:
-        return hashlib.sha256("\x1f".join(self._out).encode()).hexdigest()
-
-    # ------------------------------------------------------------ writing
-
-    def _sym(self, s) -> None:
-        i = self.index.get(s)
-        if i is None:
-            i = self.index[s] = len(self.symbols)
-            self.symbols.append(s)
-            self._out.append(f"S{i}={s.name}")
-        else:
-            self._out.append(f"S{i}")
-
-    def add(self, v) -> None:
-        out = self._out
-        kind = _KINDS.get(type(v))
-        if kind is not None:                     # the common kinds, without the chain below
-            if kind == 1:
-                out.append(f"{type(v).__name__}:{v!r}")
-                return
-            if kind == 2:
-                self._sym(v)
-                return
-            if kind == 3:
-                out.append(f"T{v.code().value}{v.bits()}x{v.lanes()}")
-                return
-            if kind == 4:
-                out.append(f"D{type(v).__name__}")
-                for name in _node_fields(type(v)):
-                    self.add(getattr(v, name))
-                return
-        if v is None or isinstance(v, (bool, int, str)):
-            out.append(f"{type(v).__name__}:{v!r}")
-        elif isinstance(v, float):
-            out.append(f"f:{v.hex()}")
-        elif isinstance(v, ir.Symbol):
-            self._sym(v)
-        elif isinstance(v, Type):
-            out.append(f"T{v.code().value}{v.bits()}x{v.lanes()}")
-        elif isinstance(v, enum.Enum):
-            out.append(f"E{type(v).__name__}.{v.name}")
-        elif isinstance(v, (list, tuple)):
-            out.append(f"[{len(v)}")
-            for x in v:
-                self.add(x)
-        elif isinstance(v, dict):
-            out.append(f"{{{len(v)}")
-            for k, x in v.items():
-                self.add(k)
-                self.add(x)
-        elif _is_function(v):
-            out.append("F")                 # a reference; bodies are added by `pipeline`
-            self._sym(v.sym)
-        elif dataclasses.is_dataclass(v) and not isinstance(v, type):
-            out.append(f"D{type(v).__name__}")
-            for f in dataclasses.fields(v):
-                self.add(getattr(v, f.name))
-        elif type(v).__name__ == "LoopLevel":
-            out.append("L")
-            for name in ("kind", "func", "var", "stage_index"):
-                self.add(getattr(v, name))
-        else:
-            raise Unkeyable(f"can't fingerprint a {type(v).__name__}")
+        return hashlib.sha256(repr(self._out).encode()).hexdigest()
 
     # ------------------------------------------------------------ IR beside the code
 
@@ -194,6 +135,108 @@ class Fingerprint:
         return [dec(v) for v in data]
 
 
+# type -> writer(v, add, append) for every kind of value but plain values
+# and Symbols (whose numbers are the fingerprint's own); filled as kinds are met.
+_WRITERS: dict = {}
+
+
+def _writer(fp: Fingerprint):
+    """`fp`'s `add(value)`: writes `value` into `fp`."""
+    out, index, symbols = fp._out, fp.index, fp.symbols
+    append = out.append
+    plain, writers, symbol, type_ = _PLAIN, _WRITERS, ir.Symbol, Type
+
+    def add(v) -> None:
+        t = type(v)
+        if t in plain:
+            append(v)
+        elif t is symbol:
+            i = index.get(v)
+            if i is None:
+                i = index[v] = len(symbols)
+                symbols.append(v)
+                append("S=")
+                append(v.name)
+            append(i)
+        elif t is type_:
+            append((v._code._value_, v.nbits, v.nlanes))
+        else:
+            w = writers.get(t)
+            if w is None:
+                w = writers[t] = _new_writer(t)
+            w(v, add, append)
+    return add
+
+
+def _sequence_writer(v, add, append, plain=_PLAIN) -> None:
+    append(f"[{len(v)}")
+    for x in v:
+        if type(x) in plain:
+            append(x)
+        else:
+            add(x)
+
+
+def _dict_writer(v, add, append) -> None:
+    append(f"{{{len(v)}")
+    for k, x in v.items():
+        add(k)
+        add(x)
+
+
+def _loop_level_writer(v, add, append) -> None:
+    append("L")
+    add(v.kind)
+    add(v.func)
+    add(v.var)
+    add(v.stage_index)
+
+
+def _function_writer(v, add, append) -> None:
+    append("F")                 # a reference; bodies are added by `pipeline`
+    add(v.sym)
+
+
+def _new_writer(t: type):
+    """The writer of values of exact type `t`; Unkeyable if there is none."""
+    if t in (list, tuple):
+        return _sequence_writer
+    if t is dict:
+        return _dict_writer
+    if issubclass(t, enum.Enum):
+        tokens = {m: f"E{t.__name__}.{m.name}" for m in t}
+        return lambda v, add, append: append(tokens[v])
+    if _is_function_type(t):
+        return _function_writer
+    if dataclasses.is_dataclass(t):
+        return _dataclass_writer(t)
+    if t.__name__ == "LoopLevel":
+        return _loop_level_writer
+    raise Unkeyable(f"can't fingerprint a {t.__name__}")
+
+
+def _dataclass_writer(t: type):
+    """A writer for dataclass `t`: its class name, then each field, plain
+    values written inline (most fields of IR nodes are). (A closure, not
+    generated source: a cache hit in a new process makes some forty.)"""
+    token = "D" + t.__name__
+    names = [f.name for f in dataclasses.fields(t)]
+    if len(names) == 1:
+        get_one = operator.attrgetter(names[0])
+        get = lambda v: (get_one(v),)
+    else:
+        get = operator.attrgetter(*names) if names else (lambda v: ())
+
+    def write(v, add, append, plain=_PLAIN) -> None:
+        append(token)
+        for x in get(v):
+            if type(x) in plain:
+                append(x)
+            else:
+                add(x)
+    return write
+
+
 def _field_paths(s, prefix: list, paths: dict) -> None:
     fields = s._fields
     if not fields:
@@ -205,9 +248,12 @@ def _field_paths(s, prefix: list, paths: dict) -> None:
             _field_paths(child, path, paths)
 
 
-def _is_function(v) -> bool:
+def _is_function_type(t: type) -> bool:
     from pipelang.function import Function
-    return isinstance(v, Function)
+    return issubclass(t, Function)
+
+
+_FUNCTION_FIELDS: dict = {}
 
 
 def pipeline(order: list, outputs: list, arguments, name: str) -> Fingerprint:
@@ -216,10 +262,14 @@ def pipeline(order: list, outputs: list, arguments, name: str) -> Fingerprint:
     fp = Fingerprint()
     fp.add(name)
     fp.add([fn.sym for fn in outputs])
+    add = fp.add
     for fn in order:
-        fp.add("function")
-        for f in dataclasses.fields(fn):
-            fp.add(getattr(fn, f.name) if f.name != "sym" else fn.sym)
+        add("function")
+        names = _FUNCTION_FIELDS.get(type(fn))
+        if names is None:
+            names = _FUNCTION_FIELDS[type(fn)] = tuple(f.name for f in dataclasses.fields(fn))
+        for name in names:
+            add(getattr(fn, name))
     from pipelang.buffer import Buffer
     for sym, owner in arguments.inputs.items():
         fp.add("input")

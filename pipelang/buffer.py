@@ -138,6 +138,13 @@ class Buffer:
                 self._name = other._name
         else:
             arr = _as_array(args[0])
+            if arr is args[0]:
+                # A view of the caller's array, sharing its data: the Buffer's
+                # shape is its own, as a Halide buffer's is (reshaping the
+                # caller's array in place doesn't change it), and the calling
+                # code (pipelang.calling) may trust a Buffer's array to keep
+                # its shape and address while it is the same object.
+                arr = arr.view()
             if not reverse_axes:
                 arr = arr.T
             try:
@@ -402,7 +409,8 @@ class Buffer:
             raise BufferError_("Cannot convert an undefined Buffer to an array")
         if dtype is not None and np.dtype(dtype) != self._array.dtype:
             return self._array.astype(dtype)
-        return self._array.copy() if copy else self._array
+        # A new view each time: the Buffer's own array never changes shape (see __init__).
+        return self._array.copy() if copy else self._array.view()
 
     def copy(self) -> "Buffer":
         """A new Buffer (dense, same mins and type) holding a copy of the data."""

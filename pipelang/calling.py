@@ -3,19 +3,28 @@
 A compiled pipeline takes one int64 argv (see `backends.llvm.jit`). An
 `ArgPacker` owns one argv per thread and remembers, per argument, the
 object it last packed there: when a call passes the same Buffer (same
-array, mins, shape and strides) or the same scalar object, its slots are
-already right and nothing is converted or checked again; anything new is
-validated in full (type, dimensions, writability, density, aliasing) before
-its slots are rewritten. That keeps a repeated `realize(buffer)` or
-`Callable` call to a few attribute reads and the foreign call. (So an
-output array made read-only in place after a call is not noticed; a new
-read-only array is refused.)
+array and mins), the same numpy array (same shape, strides and dtype) or
+the same scalar object, its slots are already right and nothing is
+converted or checked again; anything new is validated in full (type,
+dimensions, writability, density, aliasing) before its slots are
+rewritten. (So an output array made read-only in place after a call is not
+noticed; a new read-only array is refused.)
+
+A Buffer's array is its own (a view of the caller's, see `Buffer`): while
+it is the same object its shape, strides and address are unchanged, so a
+Buffer is recognised by identity and its mins alone.
+
+The repeat calls -- `realize(buffer)`, `realize(sizes)` and a `Callable`'s
+call -- run code generated once per pipeline (`ArgPacker.realize_runners`,
+`Callable`): a straight line of identity checks, one per argument, reading
+each ImageParam's buffer and Param's value directly, then the foreign call.
+Anything that differs goes through `pack`.
 """
 from __future__ import annotations
 
 import ctypes
 import enum
-from threading import get_ident as _get_ident
+import threading
 
 import numpy as np
 
@@ -24,6 +33,12 @@ from pipelang.buffer import Buffer
 from pipelang.errors import BufferError_, HalideError
 
 _UNSET = object()
+
+# A thread's record of what it last packed holds, per slot, these entries:
+# the value, its Buffer's array (None: a scalar), the Buffer's mins (a copy;
+# None: the value is a bare numpy array), and for a bare numpy array its
+# shape, strides and dtype.
+_REC = 6
 
 
 class Role(enum.Enum):
@@ -61,16 +76,46 @@ def _data_address(arr: np.ndarray) -> int:
 
 class _State:
     """One thread's argv (written through ctypes, passed as a cffi pointer),
-    and per slot a record [value, array, mins, shape, strides] of what was
-    last packed there (array None: a scalar; mins None: a bare numpy array)."""
-    __slots__ = ("argv", "ptr", "records", "rest")
+    its record of what was packed (`_REC` entries per slot), and, after a
+    `realize(sizes)`, the sizes of the output packed (None otherwise)."""
+    __slots__ = ("argv", "ptr", "pointers", "last", "sizes")
 
     def __init__(self, size: int, n: int):
         from pipelang.backends.llvm.jit import VOID_P, ffi
         self.argv = (ctypes.c_int64 * size)()
         self.ptr = ffi.cast(VOID_P, ctypes.addressof(self.argv))
-        self.records = [[_UNSET, None, None, None, None] for _ in range(n)]
-        self.rest = self.records[1:]
+        self.pointers = ffi.cast("void **", self.ptr)    # the same argv, to store addresses in
+        self.last = [_UNSET, None, None, None, None, None] * n
+        self.sizes = None
+
+
+def _same_scalar(k: int, v: str, first: str | None = None) -> str:
+    """Source: whether value `v` (`first`: the expression that reads it into
+    `v`, written at its first use) is the scalar recorded at `k` (the same
+    object, or an equal int)."""
+    return (f"({first or v} is L[{k}] or type({v}) is int and type(L[{k}]) is int "
+            f"and {v} == L[{k}])")
+
+
+def _same_buffer(k: int, v: str, first: str | None = None) -> str:
+    """Source: whether Buffer `v` is the one recorded at `k`, unchanged."""
+    return f"({first or v} is L[{k}] and {v}._array is L[{k + 1}] and {v}._mins == L[{k + 2}])"
+
+
+def _same_buffer_or_array(k: int, v: str) -> str:
+    """Source: as `_same_buffer`, for a value that may be a bare numpy array."""
+    return (f"({v} is L[{k}] and ({v}._array is L[{k + 1}] and {v}._mins == L[{k + 2}] "
+            f"if L[{k + 2}] is not None else {v}.shape == L[{k + 3}] "
+            f"and {v}.strides == L[{k + 4}] and {v}.dtype is L[{k + 5}]))")
+
+
+def _compile(lines: list, scope: dict, name: str):
+    """The function `name` defined by source `lines` in `scope`. (Its file
+    name lies inside the package, so that errors raised through it are
+    trimmed to the user's line as pipelang's own frames are.)"""
+    code = compile("\n".join(lines), f"{__file__}:generated {name}", "exec")
+    exec(code, scope)                   # noqa: S102 - source built here from slot numbers only
+    return scope[name]
 
 
 class ArgPacker:
@@ -86,18 +131,17 @@ class ArgPacker:
         self.check_buffer = check_buffer
         self.check_scalar = check_scalar
         self.size = max(jit.argv_size, 1)
-        self._states: dict = {}         # thread id -> _State
+        self._local = threading.local()     # .st: this thread's _State
         self._outputs = [i for i, s in enumerate(slots) if s.role is Role.OUTPUT]
         self._inputs = [i for i, s in enumerate(slots) if s.role is Role.INPUT]
         self._fn, self._err = jit.fn, jit.err_c
 
     def _state(self) -> _State:
-        st = self._states.get(_get_ident())
-        if st is None:
-            if len(self._states) > 64:          # threads come and go
-                self._states.clear()
-            st = self._states[_get_ident()] = _State(self.size, len(self.slots))
-        return st
+        try:
+            return self._local.st
+        except AttributeError:
+            st = self._local.st = _State(self.size, len(self.slots))
+            return st
 
     def pack(self, values, fresh: int = 0):
         """This thread's argv (a cffi pointer) holding `values` (one per slot).
@@ -105,19 +149,21 @@ class ArgPacker:
         The first `fresh` values are output Buffers just made to fit (by
         `realize(sizes)`): they need no checks and alias nothing."""
         st = self._state()
-        records = st.records
+        last = st.last
         changed = False
         for i, v in enumerate(values):
-            v0, a, m, s, sd = records[i]
+            k = _REC * i
+            v0 = last[k]
             if v is v0:
+                a, m = last[k + 1], last[k + 2]
                 if a is None:
                     continue                    # a scalar: the very same object
                 if m is None:
-                    if a.shape == s and a.strides == sd:
+                    if v.shape == last[k + 3] and v.strides == last[k + 4] and v.dtype is last[k + 5]:
                         continue
-                elif v._array is a and v._mins == m and a.shape == s and a.strides == sd:
+                elif v._array is a and v._mins == m:
                     continue
-            elif a is None and type(v) is int and type(v0) is int and v == v0:
+            elif last[k + 1] is None and type(v) is int and type(v0) is int and v == v0:
                 continue                        # an equal int scalar packs the same
             if i < fresh:
                 self._bind(st, i, v, v)
@@ -134,88 +180,17 @@ class ArgPacker:
         if rc:
             self.jit._raise(rc)
 
-    @staticmethod
-    def _unchanged(st, getters) -> bool:
-        """Whether each getter gives the value packed last in the slots after the first."""
-        for g, r in zip(getters, st.rest):
-            v = g()
-            v0, a, m, s, sd = r
-            if v is not v0:
-                if a is None and type(v) is int and type(v0) is int and v == v0:
-                    continue
-                return False
-            if a is None:
-                continue
-            if m is None:
-                if a.shape != s or a.strides != sd:
-                    return False
-            elif v._array is not a or v._mins != m or a.shape != s or a.strides != sd:
-                return False
-        return True
-
-    def call_with_output(self, out, getters) -> None:
-        """Run the code with `out` as the first slot's value and each
-        following slot's from its getter: `realize(buffer)`'s repeat call.
-        When every value is the one this thread packed last (as `pack`
-        checks it; `_unchanged`, inlined here), the argv is passed as it
-        is, with no list built; otherwise the values go through `pack`."""
-        st = self._states.get(_get_ident())
-        if st is not None:
-            v0, a, m, s, sd = st.records[0]
-            if out is v0 and out._array is a and out._mins == m and a.shape == s and a.strides == sd:
-                for g, r in zip(getters, st.rest):
-                    v = g()
-                    v0, a, m, s, sd = r
-                    if v is not v0:
-                        if a is None and type(v) is int and type(v0) is int and v == v0:
-                            continue
-                        break
-                    if a is None:
-                        continue
-                    if m is None:
-                        if a.shape != s or a.strides != sd:
-                            break
-                    elif v._array is not a or v._mins != m or a.shape != s or a.strides != sd:
-                        break
-                else:
-                    rc = self._fn(st.ptr, self._err)
-                    if rc:
-                        self.jit._raise(rc)
-                    return
-        values = [out]
-        values += [g() for g in getters]
-        self.call(values)
-
-    def call_with_new_output(self, out, getters) -> None:
-        """As `call_with_output`, for an output Buffer just made to fit (dense,
-        zero mins, writable, aliasing nothing): when its shape, strides and
-        mins are those packed last, only its host pointer is written."""
-        st = self._states.get(_get_ident())
-        if st is not None:
-            r = st.records[0]
-            arr = out._array
-            if (arr.shape == r[3] and arr.strides == r[4] and out._mins == r[2] and arr.size
-                    and self._unchanged(st, getters)):
-                st.argv[self.slots[0].offset] = ctypes.addressof(ctypes.c_char.from_buffer(arr))
-                r[0], r[1], r[4] = out, arr, arr.strides
-                rc = self._fn(st.ptr, self._err)
-                if rc:
-                    self.jit._raise(rc)
-                return
-        values = [out]
-        values += [g() for g in getters]
-        rc = self._fn(self.pack(values, fresh=1), self._err)
-        if rc:
-            self.jit._raise(rc)
-
     def _bind(self, st, i, v, checked=None) -> None:
         slot = self.slots[i]
-        r = st.records[i]
-        r[0] = _UNSET                           # until it has been checked and written
+        last = st.last
+        k = _REC * i
+        last[k] = _UNSET                        # until it has been checked and written
+        if i == 0:
+            st.sizes = None
         argv, off = st.argv, slot.offset
         if slot.role is Role.SCALAR:
             argv[off] = self.check_scalar(slot, v)
-            r[1] = None
+            last[k + 1] = None
         else:
             buf = checked if checked is not None else self.check_buffer(slot, v)
             arr = buf._array
@@ -227,31 +202,141 @@ class ArgPacker:
                 argv[off + 1 + 3 * d] = buf._mins[d]
                 argv[off + 2 + 3 * d] = arr.shape[axis]
                 argv[off + 3 + 3 * d] = arr.strides[axis] // size
-            r[1] = arr
-            r[2] = list(buf._mins) if v is buf else None
-            r[3] = arr.shape
-            r[4] = arr.strides
-        r[0] = v
+            last[k + 1] = arr
+            if v is buf:
+                last[k + 2] = list(buf._mins)
+            elif isinstance(v, np.ndarray):
+                last[k + 2], last[k + 3], last[k + 4], last[k + 5] = None, v.shape, v.strides, v.dtype
+            else:
+                return                          # any other object: converted again each call
+        last[k] = v
 
     def _check_aliasing(self, st) -> None:
-        records = st.records
+        last = st.last
         for o in self._outputs:
-            out = records[o][1]
+            out = last[_REC * o + 1]
             for k in self._inputs:
-                inp = records[k][1]
+                inp = last[_REC * k + 1]
                 if np.may_share_memory(out, inp) and np.shares_memory(out, inp):
-                    records[o][0] = _UNSET       # checked again next time
+                    last[_REC * o] = _UNSET       # checked again next time
                     raise BufferError_(f"Output buffer {self._buffer_name(st, o)} shares memory "
                                        f"with input buffer {self._buffer_name(st, k)}: a pipeline "
                                        f"can't read and write the same memory")
 
     def _buffer_name(self, st, i) -> str:
-        v = st.records[i][0]
+        v = st.last[_REC * i]
         return v.name() if isinstance(v, Buffer) else self.slots[i].name
 
-    def forget(self) -> None:
-        """Drop every reference to the values last packed."""
-        self._states.clear()
+    # ------------------------------------------------------------ realize's repeat calls
+
+    def realize_runners(self, sources: list, output):
+        """`(run(out), run_sizes(sizes))`: realize's calls of the code with
+        one output, of Func `output`: in each slot after the output's, the
+        value of its source, ("image", an ImageParam), ("param", a Param) or
+        ("buffer", a Buffer used in the algorithm).
+
+        `run(out)` runs into output Buffer `out`. `run_sizes(sizes)` makes a
+        new output Buffer of these sizes (dense, zero mins, not zeroed: for an
+        output whose code writes exactly its buffer), runs into it and returns
+        it; or returns None for sizes it doesn't take (not a list of
+        non-negative ints of the output's dimensions, too large), leaving
+        them to realize's general path and its errors. When the sizes are
+        those of the output packed last, only the new output's address is
+        written. Both check that every other value is the one packed last
+        (as `pack` does) before calling, and otherwise pack them all."""
+        from pipelang.backends.llvm.jit import ffi
+        from pipelang.buffer import _counter
+        from pipelang.param import ImageParam, Param
+        dims = len(output.args)
+        t = output.output_types[0]
+        scope = {"local": self._local, "fn": self._fn, "err": self._err,
+                 "raise_": self.jit._raise, "packer": self, "from_buffer": ffi.from_buffer,
+                 "empty": np.empty,
+                 "DTYPE": t.numpy_dtype(), "BYTES": t.bytes(), "LIMIT": 1 << 40,
+                 "counter": _counter, "Buffer": Buffer, "new": object.__new__,
+                 # A Buffer made the ordinary way, whose state each new output copies
+                 # (Buffer's general constructor costs more than the call itself).
+                 "TEMPLATE": Buffer(t, [0] * dims).__dict__}
+        checks, reads = [], []
+        for i, (kind, owner) in enumerate(sources, start=1):
+            k, v = _REC * i, f"v{i}"
+            scope[f"O{i}"] = owner
+            if kind == "image" and type(owner).get is ImageParam.get:
+                reads.append(f"O{i}._buffer")
+            elif kind == "param" and type(owner).get is Param.get:
+                reads.append(f"O{i}._value")
+            elif kind == "buffer":
+                reads.append(f"O{i}")
+            else:
+                reads.append(f"O{i}.get()")
+            same = _same_scalar if kind == "param" else _same_buffer
+            checks.append(same(k, v, f"({v} := {reads[-1]})"))
+        rest = "".join(f" and {c}" for c in checks)
+        values = "[" + ", ".join(["out"] + reads) + "]"
+        names = [f"s{d}" for d in range(dims)]
+        lines = [
+            "def run(out):",
+            "    try:",
+            "        st = local.st",
+            "    except AttributeError:",
+            f"        return packer.call({values})",
+            "    L = st.last",
+            f"    if {_same_buffer(0, 'out')}{rest}:",
+            "        rc = fn(st.ptr, err)",
+            "        if rc:",
+            "            raise_(rc)",
+            "        return",
+            f"    packer.call({values})",
+            "",
+            "def run_sizes(sizes):",
+            f"    if len(sizes) != {dims}:",
+            "        return None"]
+        if dims:
+            lines += [
+                f"    {', '.join(names)}, = sizes",
+                f"    if {' or '.join(f'type({n}) is not int or {n} < 0' for n in names)} "
+                f"or {' * '.join(names)} * BYTES > LIMIT:",
+                "        return None"]
+        lines += [
+            f"    arr = empty(({', '.join(reversed(names))}{',' if dims == 1 else ''}), DTYPE)",
+            "    state = TEMPLATE.copy()",
+            "    state['_array'] = arr",
+            f"    state['_mins'] = [{', '.join(['0'] * dims)}]",
+            "    state['_name'] = f'b{next(counter)}'",
+            "    out = new(Buffer)",
+            "    out.__dict__ = state",
+            "    try:",
+            "        st = local.st",
+            "    except AttributeError:",
+            f"        packer._call_new({values}, sizes)",
+            "        return out",
+            "    L = st.last",
+            f"    if sizes == st.sizes{rest}:",
+            f"        st.pointers[{self.slots[0].offset}] = from_buffer(arr)",
+            "        L[0] = out",
+            "        L[1] = arr",
+            f"        L[2] = [{', '.join(['0'] * dims)}]",
+            "        rc = fn(st.ptr, err)",
+            "        if rc:",
+            "            raise_(rc)",
+            "        return out",
+            f"    packer._call_new({values}, sizes)",
+            "    return out",
+        ]
+        run = _compile(lines, scope, "run")
+        return run, scope["run_sizes"]
+
+    def _call_new(self, values, sizes) -> None:
+        """`run_new`'s general case: pack everything (the output without
+        checks), and remember the sizes if the next call may write only the
+        output's address (an empty output has none)."""
+        st = self._state()
+        ptr = self.pack(values, fresh=1)
+        if values[0]._array.size:
+            st.sizes = list(sizes)
+        rc = self._fn(ptr, self._err)
+        if rc:
+            self.jit._raise(rc)
 
 
 # ---------------------------------------------------------------- Callable
@@ -413,8 +498,51 @@ class Callable:
         self._keep = [i for i, s in enumerate(slots) if s.offset >= 0]
         self._slots = slots
         self._packer = ArgPacker(jit, used, callable_buffer, callable_scalar)
+        if len(self._keep) == self._n:
+            self.__class__ = self._fast_class()
+
+    def _fast_class(self) -> type:
+        """A subclass whose `__call__` is generated for this Callable's
+        arguments: when called with as many positional values as it takes,
+        each the one this thread packed last, it calls the code at once;
+        otherwise it goes the general way (`Callable.__call__`)."""
+        packer = self._packer
+        names = [f"a{i}" for i in range(self._n)]
+        scope = {"local": packer._local, "fn": packer._fn, "err": packer._err,
+                 "raise_": packer.jit._raise, "general": Callable.__call__}
+        checks = []
+        for i, slot in enumerate(packer.slots):
+            k = _REC * i
+            if i < self._n:
+                same = _same_scalar if slot.role is Role.SCALAR else _same_buffer_or_array
+                checks.append(same(k, names[i]))
+            else:
+                scope[f"F{i}"] = self._fixed[i - self._n]
+                checks.append(_same_buffer(k, f"F{i}"))
+        lines = ["def __call__(self, *args, **kwargs):",
+                 f"    if kwargs or len(args) != {self._n}:",
+                 "        return general(self, *args, **kwargs)"]
+        if names:
+            lines.append(f"    {', '.join(names)}, = args")
+        lines += ["    try:",
+                  "        st = local.st",
+                  "    except AttributeError:",
+                  "        return general(self, *args)",
+                  "    L = st.last",
+                  f"    if {' and '.join(checks) or 'True'}:",
+                  "        rc = fn(st.ptr, err)",
+                  "        if rc:",
+                  "            raise_(rc)",
+                  "        return None",
+                  "    return general(self, *args)"]
+        fast_call = _compile(lines, scope, "__call__")
+        fast_call.__doc__ = Callable.__call__.__doc__
+        return type("Callable", (Callable,), {"__call__": fast_call, "__module__": __name__,
+                                              "__qualname__": "Callable", "__doc__": Callable.__doc__})
 
     def __call__(self, *args, **kwargs):
+        """Run the code: the listed arguments in order, then the outputs
+        (or any of them by name)."""
         n = self._n
         if len(args) > n:
             raise HalideError(f"Expected at most {n} positional arguments, but saw {len(args)}.")

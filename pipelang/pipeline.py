@@ -16,7 +16,6 @@ import numpy as np
 
 from pipelang import ir
 from pipelang.buffer import Buffer
-from pipelang.buffer import _counter as _buffer_counter
 from pipelang.errors import ArgumentTypeError, BufferError_, CompileError, HalideError, PipelineRuntimeError
 from pipelang.function import _generation, generation
 
@@ -215,7 +214,7 @@ class _Compiled:
         self.outputs_by_index = [fn for fn in self.outputs for _ in fn.output_types]
         self.output_names = [fn.name if len(fn.output_types) == 1 else f"{fn.name}.{i}"
                              for fn in self.outputs for i in range(len(fn.output_types))]
-        slots, self.getters = [], []
+        slots, self.getters, sources = [], [], []
         for kind, off, what, a in self.plan:
             if kind == "output":
                 slots.append(Slot(Role.OUTPUT, off, a, self.output_names[what],
@@ -223,13 +222,19 @@ class _Compiled:
             elif kind == "input":
                 slots.append(Slot(Role.INPUT, off, a, what.name(), what))
                 self.getters.append(what if isinstance(what, Buffer) else what.get)
+                sources.append(("buffer" if isinstance(what, Buffer) else "image", what))
             else:
                 slots.append(Slot(Role.SCALAR, off, a, what.name(), what))
                 self.getters.append(what.get)
+                sources.append(("param", what))
         self.n_outputs = len(self.outputs_by_index)
         # Embedded Buffers are passed as themselves.
         self.getters = tuple((lambda b=g: b) if isinstance(g, Buffer) else g for g in self.getters)
         self.packer = ArgPacker(self.jit, slots, _realize_buffer, _realize_scalar)
+        if self.n_outputs == 1:
+            # realize(buffer) and realize(sizes) of the one output, generated
+            # for these arguments (see `calling`).
+            self.run_buffer, self.run_sizes = self.packer.realize_runners(sources, self.outputs[0])
         self.fixed_region = self._stored_fixed if self.cache_hit else _fixed_region(self)
 
     fast_buffer = fast_sizes = False
@@ -466,6 +471,9 @@ class AutoSchedulerResults:
 
     def __repr__(self) -> str:
         return f"<AutoSchedulerResults {self.autoscheduler_params!r}>"
+
+
+_NO_ARG = object()     # realize() given no positional argument
 
 
 class Pipeline:
@@ -736,20 +744,19 @@ class Pipeline:
         fns = _functions(self._funcs)
         infer_input_bounds(self, self._output_buffers(fns, args))
 
-    def realize(self, *args, target=None):
+    def realize(self, arg=_NO_ARG, *rest, target=None):
         try:    # (costs nothing until something is raised)
             c = self._compiled
-            if c is not None and len(args) == 1 and target is None and c.generation == _generation[0]:
+            if not rest and target is None and c is not None and c.generation == _generation[0]:
                 # The common cases, kept short: one output, code compiled.
-                buf = args[0]
-                if type(buf) is Buffer and c.fast_buffer:
-                    c.packer.call_with_output(buf, c.getters)
+                if type(arg) is Buffer and c.fast_buffer:
+                    c.run_buffer(arg)
                     return None     # as Halide: the results are in the caller's buffer
-                if type(buf) is list and c.fast_sizes:
-                    buf = self._new_output(c, buf)
+                if type(arg) is list and c.fast_sizes:
+                    buf = c.run_sizes(arg)
                     if buf is not None:
-                        c.packer.call_with_new_output(buf, c.getters)
                         return buf
+            args = rest if arg is _NO_ARG else (arg,) + rest
             args = _dlpack_outputs(args)
             if args and not isinstance(args[-1], (int, np.integer, list, tuple, Buffer, np.ndarray)):
                 target, args = args[-1], args[:-1]
@@ -783,41 +790,9 @@ class Pipeline:
             # Errors at the user's line (pipelang/user_frames.py): notes, trimmed traceback.
             from pipelang import user_frames
             if user_frames._called_by_user(1):
-                user_frames.surface(e, self._funcs, user_frames._describe_call(self, "realize", args))
+                user_frames.surface(e, self._funcs, user_frames._describe_call(
+                    self, "realize", rest if arg is _NO_ARG else (arg,) + rest))
             raise
-
-    @staticmethod
-    def _new_output(c, sizes):
-        """realize(sizes)'s output Buffer, or None to take the slow path (which
-        also gives the errors)."""
-        spec = c.__dict__.get("output_spec")
-        if spec is None:
-            # What every call needs of the output's type, found once.
-            fn = c.outputs[0]
-            t = fn.output_types[0]
-            spec = c.output_spec = (len(fn.args), t.bytes(), t.numpy_dtype(), t,
-                                    Buffer(t, [0] * len(fn.args)))
-        dims, total, dtype, t, template = spec
-        if len(sizes) != dims:
-            return None
-        for s in sizes:
-            if type(s) is not int or s < 0:
-                return None
-            total *= s
-        if total > (1 << 40):
-            return None
-        if not hasattr(template, "__dict__"):
-            return Buffer(t, sizes)
-        # A copy of a Buffer made the ordinary way, with a new array (not
-        # zeroed: a fixed-region output is written everywhere): Buffer's
-        # general constructor costs more than the call itself.
-        state = template.__dict__.copy()
-        state["_array"] = np.empty(sizes[::-1], dtype)
-        state["_mins"] = [0] * dims
-        state["_name"] = f"b{next(_buffer_counter)}"
-        buf = object.__new__(Buffer)
-        buf.__dict__ = state
-        return buf
 
     def _grown(self, outs: list) -> list:
         """Output buffers enlarged to what the schedule writes (Halide's bounds

@@ -2,6 +2,7 @@
 are not packed again, and any change (a Param's value, an ImageParam's
 buffer, the output's min or array) is seen."""
 import numpy as np
+import pytest
 
 import pipelang as hl
 
@@ -57,3 +58,105 @@ def test_realize_sizes_gives_new_buffers():
     np.testing.assert_array_equal(np.asarray(second), _expected(3, a))
     third = p.realize([2, 2])
     np.testing.assert_array_equal(np.asarray(third), _expected(3, a, w=2, h=2))
+
+
+def test_realize_sizes_repeat_path_sees_changes():
+    # Repeated realize(sizes) of the same sizes writes only the new output's
+    # address; new sizes, a new Param value or a realize into another buffer
+    # in between are all seen.
+    p, k, im = _pipeline()
+    a = np.arange(48, dtype=np.int32).reshape(6, 8)
+    im.set(hl.Buffer(a))
+    outs = [p.realize([4, 3]) for _ in range(3)]
+    assert len({np.asarray(o).__array_interface__["data"][0] for o in outs}) == 3
+    for o in outs:
+        np.testing.assert_array_equal(np.asarray(o), _expected(3, a))
+    np.asarray(outs[0])[:] = 0
+    np.testing.assert_array_equal(np.asarray(outs[1]), _expected(3, a))   # not shared
+    k.set(7)
+    np.testing.assert_array_equal(np.asarray(p.realize([4, 3])), _expected(7, a))
+    np.testing.assert_array_equal(np.asarray(p.realize([3, 2])), _expected(7, a, w=3, h=2))
+    mine = hl.Buffer(hl.Int(32), [4, 3])
+    mine.set_min([1, 2])
+    p.realize(mine)
+    np.testing.assert_array_equal(np.asarray(mine), _expected(7, a, 1, 2))
+    again = p.realize([3, 2])
+    assert again.dim(0).min() == 0
+    np.testing.assert_array_equal(np.asarray(again), _expected(7, a, w=3, h=2))
+    again.set_min([1, 1])                    # the caller's Buffer: the next call is unaffected
+    np.testing.assert_array_equal(np.asarray(p.realize([3, 2])), _expected(7, a, w=3, h=2))
+
+
+def test_a_repeated_failing_call_fails_each_time():
+    p, k, im = _pipeline()
+    im.set(hl.Buffer(np.zeros((2, 2), np.int32)))      # too small for a 4 x 3 output
+    out = hl.Buffer(hl.Int(32), [4, 3])
+    for _ in range(2):
+        with pytest.raises(hl.HalideError, match="im"):
+            p.realize(out)
+    for _ in range(2):
+        with pytest.raises(hl.HalideError, match="im"):
+            p.realize([4, 3])
+
+
+def test_callable_repeat_calls_see_every_change():
+    p, k, im = _pipeline()
+    c = p.compile_to_callable([im, k])
+    a = np.arange(48, dtype=np.int32).reshape(6, 8)
+    out = np.zeros((3, 4), np.int32)
+    for _ in range(2):
+        c(a, 3, out)
+        np.testing.assert_array_equal(out, _expected(3, a))
+    big = 1 << 20                                        # an int that is a new object each time
+    c(a, big + 1, out)
+    np.testing.assert_array_equal(out, _expected(big + 1, a))
+    c(a, big + 1, out)
+    np.testing.assert_array_equal(out, _expected(big + 1, a))
+    a.shape = (8, 6)                                     # the same array, reshaped in place
+    c(a, 3, out)
+    np.testing.assert_array_equal(out, _expected(3, a))
+    view = a.view(np.float32)                            # same bytes, another type: refused
+    with pytest.raises(hl.HalideError, match="type"):
+        c(view, 3, out)
+    c(a, 3, out)
+    a.dtype = np.float32                                 # the same array, retyped in place
+    with pytest.raises(hl.HalideError, match="type"):
+        c(a, 3, out)
+    a.dtype = np.int32
+    b, outbuf = hl.Buffer(a), hl.Buffer(out)
+    c(b, 3, outbuf)
+    outbuf.set_min([1, 2])                               # the same Buffer, moved
+    c(b, 3, outbuf)
+    np.testing.assert_array_equal(out, _expected(3, a, 1, 2))
+    c(im=b, k=2, **{"f": outbuf})                        # by name: the general path
+    np.testing.assert_array_equal(out, _expected(2, a, 1, 2))
+    with pytest.raises(hl.HalideError, match="shares memory"):
+        c(a, 3, a)
+
+
+def test_threads_have_their_own_arguments():
+    import threading
+    p, k, im = _pipeline()
+    a = np.arange(48, dtype=np.int32).reshape(6, 8)
+    im.set(hl.Buffer(a))
+    results, errors = {}, []
+
+    def work(t):
+        try:
+            out = hl.Buffer(hl.Int(32), [4, 3])
+            out.set_min([t % 3, 0])
+            for _ in range(200):
+                p.realize(out)
+                sized = p.realize([4, 3])
+            results[t] = (np.asarray(out).copy(), np.asarray(sized).copy())
+        except Exception as e:               # noqa: BLE001 - reported below
+            errors.append(e)
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for t, (out, sized) in results.items():
+        np.testing.assert_array_equal(out, _expected(3, a, t % 3, 0))
+        np.testing.assert_array_equal(sized, _expected(3, a))

@@ -170,12 +170,12 @@ class AotModule:
         inner = dataclasses.replace(lowered, name=f"{fn_name}_pipeline", args=lowered.args + extra,
                                     body=body)
         self.inner, self.embedded = inner, embedded
-        cg = generate_module(inner)
+        cg = generate_module(inner, self.spec.triple, self.spec.features)
         bounds = None
         if not target.has_feature("no_bounds_query"):
             query, has_region, max_dims = bounds_query_function(inner, self.arguments, regions,
                                                                 fns)
-            query_cg = generate_module(query)
+            query_cg = generate_module(query, self.spec.triple, self.spec.features)
             bounds = (query_cg.name, max_dims, has_region)
         AbiBuilder(cg, fn_name, self.arguments, embedded, target.to_string(),
                    target.has_feature("user_context"), bounds).build()

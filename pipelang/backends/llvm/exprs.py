@@ -42,7 +42,8 @@ _INT32 = Int(32)
 # slower in apps/hist, whose cdf lookup is a 32-lane gather). Wider gathers
 # keep the one-instruction form: lane by lane, camera_pipe's 64-lane demosaic
 # made megabytes of IR.
-LANE_GATHER_MAX = 32
+LANE_GATHER_MAX = 64
+BUILD_CHUNK = 16
 # Floats within this of zero convert to int32 exactly, with room for rounding
 # that float_bounds does not model.
 _FITS_INT32 = float(1 << 30)
@@ -128,6 +129,9 @@ class ExprCodeGen:
     """Needs `self.st` (builder, env, buffers) and `self.module`."""
 
     strict_float = False  # inside strict_float(): no fast-math flags
+    # The widest x86 register (bits) with pavgb/pavgw on the target: 512 with
+    # AVX-512BW, 256 with AVX2, 128 on any other x86; 0 off x86.
+    x86_pavg_bits = 0
 
     def fp_flags(self):
         return () if self.strict_float else FAST_MATH
@@ -307,6 +311,9 @@ class ExprCodeGen:
 
     def _Cast(self, e):
         src, dst = e.value.type, e.type
+        avg = _halving_add_operands(e)
+        if avg is not None:
+            return self._halving_add(*avg)
         if src.is_float() and not dst.is_float() and not dst.is_bool() and dst.bits() < 64:
             lo, hi = float_bounds(e.value, self.bounds)
             if lo is not None and hi is not None and -_FITS_INT32 <= lo and hi <= _FITS_INT32:
@@ -319,6 +326,74 @@ class ExprCodeGen:
                 v = b.fptosi(self.expr(e.value), wide)
                 return v if dst.bits() == 32 else b.trunc(v, llvm_type(dst))
         return self.cast(self.expr(e.value), src, dst)
+
+    def _halving_add(self, a, b, rounding: bool):
+        """floor((a + b + rounding) / 2) in the type of `a` and `b`, without
+        widening: (a | b) - ((a ^ b) >> 1) rounding up, (a & b) + ((a ^ b) >> 1)
+        down, the shift arithmetic for signed types. LLVM turns the first into
+        one x86 `pavgb`/`pavgw` for unsigned bytes and shorts (Halide's
+        rounding_halving_add); the widened form it often cannot, once
+        instcombine has moved a select between two averages into their sums."""
+        b_ = self.st.builder
+        x, y = self.expr(a), self.expr(b)
+        t = a.type
+        if rounding and t.is_uint() and t.bits() in (8, 16) and t.is_vector() and self.x86_pavg_bits:
+            return self._x86_pavg(x, y, t)
+        one = splat(b_, _const(t.element_of(), 1), t.lanes())
+        diff = b_.xor(x, y)
+        half = b_.ashr(diff, one) if t.is_int() else b_.lshr(diff, one)
+        if rounding:
+            return b_.sub(b_.or_(x, y), half)
+        return b_.add(b_.and_(x, y), half)
+
+    def _x86_pavg(self, x, y, t: Type):
+        """x86's pavgb/pavgw on `x` and `y` (vectors of `t`), in pieces of
+        the widest registers the target has; a piece narrower than 128 bits
+        is padded. (The generic form of `_halving_add` becomes pavg too, but
+        not once instcombine has reassociated it into a surrounding sum.)"""
+        b = self.st.builder
+        bits, n = t.bits(), t.lanes()
+        suffix = "b" if bits == 8 else "w"
+        names = {128: f"llvm.x86.sse2.pavg.{suffix}", 256: f"llvm.x86.avx2.pavg.{suffix}",
+                 512: f"llvm.x86.avx512.pavg.{suffix}.512"}
+        elem = ll.IntType(bits)
+        pieces, at = [], 0
+        while at < n:
+            width = next((w for w in (512, 256, 128) if w <= self.x86_pavg_bits and w // bits <= n - at),
+                         128)
+            lanes = width // bits
+            take = min(lanes, n - at)
+            vt = ll.VectorType(elem, lanes)
+            mask = ll.Constant(ll.VectorType(I32, lanes), [at + k if k < take else at for k in range(lanes)])
+            if at == 0 and take == n == lanes:
+                px, py = x, y
+            else:
+                px, py = (b.shuffle_vector(v, poison(v.type), mask) for v in (x, y))
+            fn = self._declare(names[width], ll.FunctionType(vt, [vt, vt]))
+            r = b.call(fn, [px, py])
+            if take < lanes:
+                r = b.shuffle_vector(r, poison(vt), ll.Constant(ll.VectorType(I32, take), list(range(take))))
+            pieces.append(r)
+            at += take
+        return self._concat(pieces)
+
+    def _concat(self, parts):
+        """The lanes of vectors `parts`, in order, as one vector (joined pairwise)."""
+        b = self.st.builder
+        while len(parts) > 1:
+            joined = []
+            for i in range(0, len(parts) - 1, 2):
+                x, y = parts[i], parts[i + 1]
+                nx, ny = x.type.count, y.type.count
+                if nx != ny:  # widen the shorter (last) part to the other's lanes
+                    y = b.shuffle_vector(y, poison(y.type), ll.Constant(
+                        ll.VectorType(I32, nx), list(range(ny)) + [ny - 1] * (nx - ny)))
+                mask = list(range(nx)) + [nx + k for k in range(ny)]
+                joined.append(b.shuffle_vector(x, y, ll.Constant(ll.VectorType(I32, nx + ny), mask)))
+            if len(parts) % 2:
+                joined.append(parts[-1])
+            parts = joined
+        return parts[0]
 
     def cast(self, v, src: Type, dst: Type):
         b = self.st.builder
@@ -522,10 +597,23 @@ class ExprCodeGen:
                                       SplatConstant(mask_t, ll.Constant(ll.IntType(1), 1)),
                                       poison(vt)]), e.buf)
         else:
-            v = ll.Constant(mem_type(t), None)
-            for k, p in enumerate(ptr):
-                v = b.insert_element(v, load(p, elem), ll.Constant(I32, k))
+            v = self._build_vector([load(p, elem) for p in ptr])
         return b.trunc(v, llvm_type(t)) if t.is_bool() else v
+
+    def _build_vector(self, scalars):
+        """A vector of `scalars`: insertelement chains of at most
+        BUILD_CHUNK lanes, joined by shuffles. (The SLP vectorizer's work on
+        one chain grows faster than its length: on camera_pipe's 64-lane
+        lookups, one chain each took most of LLVM's time.)"""
+        b = self.st.builder
+        parts = []
+        for at in range(0, len(scalars), BUILD_CHUNK):
+            chunk = scalars[at:at + BUILD_CHUNK]
+            v = ll.Constant(ll.VectorType(chunk[0].type, len(chunk)), None)
+            for k, x in enumerate(chunk):
+                v = b.insert_element(v, x, ll.Constant(I32, k))
+            parts.append(v)
+        return self._concat(parts)
 
     def _Store(self, s):
         b = self.st.builder
@@ -647,3 +735,49 @@ class ExprCodeGen:
             idx = ll.Constant(I32, lane)
             out = b.insert_element(out, b.call(fn, [b.extract_element(a, idx) for a in args]), idx)
         return out
+
+
+def x86_pavg_bits(triple: str, features: str) -> int:
+    """`ExprCodeGen.x86_pavg_bits` for an LLVM target triple and feature string."""
+    if not triple.startswith(("x86_64", "i386", "i686")):
+        return 0
+    enabled = {f[1:] for f in features.split(",") if f.startswith("+")}
+    return 512 if "avx512bw" in enabled else 256 if "avx2" in enabled else 128
+
+
+def _halving_add_operands(e: N.Cast):
+    """(a, b, rounding) when `e` is a narrowing cast of the average of `a`
+    and `b` computed in a wider type, T(floor((W(a) + W(b) + r) / 2)) with a
+    and b of type T and r 0 or 1 (rounding), else None.
+
+    The average of two values of T is in T's range, so the narrow result is
+    exact; in the wide type only bits 1 to T.bits of the sum are kept, which
+    wrapping in W (at least one bit wider than T) leaves intact."""
+    dst, wide = e.type, e.value.type
+    if dst.is_bool() or dst.is_float() or wide.is_float() or wide.bits() <= dst.bits():
+        return None
+    v = e.value
+    if isinstance(v, N.Div) and N.const_value(v.b) == 2:
+        total = v.a
+    elif (isinstance(v, N.Intrinsic) and v.op is Op.SHIFT_RIGHT and len(v.args) == 2
+          and N.const_value(v.args[1]) == 1):
+        total = v.args[0]
+    else:
+        return None
+    terms, pending = [], [total]
+    while pending and len(terms) <= 3:
+        t = pending.pop()
+        if isinstance(t, N.Add):
+            pending += [t.a, t.b]
+        else:
+            terms.append(t)
+    if pending:
+        return None
+    casts = [t for t in terms if isinstance(t, N.Cast)]
+    consts = [N.const_value(t) for t in terms if not isinstance(t, N.Cast)]
+    if len(casts) != 2 or len(consts) > 1 or any(c not in (0, 1) for c in consts):
+        return None
+    a, b = casts[0].value, casts[1].value
+    if a.type != dst or b.type != dst:
+        return None
+    return a, b, bool(consts and consts[0])

@@ -248,7 +248,8 @@ class JITFunction:
         from pipelang.backends.llvm.runtime import ensure_runtime
         ensure_runtime()
         start = time.perf_counter()
-        cg = generate_module(lowered)
+        triple, _, features = host_description()
+        cg = generate_module(lowered, triple, features)
         text = str(cg.module)
         info = CodeInfo(cg.name, lowered.args, cg.arg_offsets, cg.argv_size, cg.err_slots, cg.errors)
         mid = time.perf_counter()

@@ -14,12 +14,18 @@ Design (after Halide's thread_pool_common.h, much simplified):
     10^6 cheap iterations does not serialize on the counter.
   * The owner works on its own job, then unlinks it (no new helper can join)
     and waits until `active` helpers drop to zero; only then does its stack
-    frame, and the job, go away.
+    frame, and the job, go away. While it waits it helps with any other open
+    job (as Halide's owners do), sleeping only when there is none: with
+    nested parallel loops, the helper that took the outer loop's last
+    iteration would otherwise run that iteration's inner loops alone
+    (conv_layer's three nested parallel loops on 2 threads: 1.31x the speed
+    of one thread, Halide 2.0x).
   * Nested parallel loops: a task that calls pl_par_for becomes the owner of
     the inner job and works on it itself, so every job always has one thread
-    making progress; waiting owners only wait for threads that are running
-    iterations of their own job. Nesting therefore cannot deadlock; inner
-    jobs get help from whichever workers are idle.
+    making progress; a waiting owner waits only for threads running
+    iterations of its own job, and a job it helps with while waiting has its
+    own owner making progress. Nesting therefore cannot deadlock; inner
+    jobs get help from whichever threads are idle or waiting.
   * The first nonzero task result wins (compare-and-swap on `status`); once
     a job has failed no further iterations start, and pl_par_for returns it.
   * Workers are created lazily by the first parallel call and never exit.
@@ -110,6 +116,8 @@ class _Builder:
         self.build_init()
         self.build_set_get()
         self.work_on = self.build_work_on()
+        self.find_open = self.build_find_open()
+        self.help = self.build_help()
         self.worker = self.build_worker()
         self.build_par_for()
         return self.m
@@ -174,37 +182,42 @@ class _Builder:
         b.ret_void()
         return f
 
-    def build_worker(self):
-        f, b = self.function("pl_worker_main", PTR, [PTR], internal=True)
-        my_id = b.trunc(b.ptrtoint(f.args[0], I64), I32)
-        top, scan, check, take, step, sleep = (f.append_basic_block(n) for n in
-                                               ("top", "scan", "check", "take", "step", "sleep"))
-        self.lock(b)
-        b.branch(top)
-
-        b.position_at_end(top)
-        n = b.load_atomic(self.num_threads, "monotonic", 4, typ=I32)
-        eligible = b.icmp_signed("<", my_id, b.sub(n, _c(I32, 1)))
+    def build_find_open(self):
+        """The first job in the queue with iterations left and no failure, or
+        null (called under the lock)."""
+        f, b = self.function("pl_find_open", PTR, [], internal=True)
+        scan, check, step, none = (f.append_basic_block(n) for n in ("scan", "check", "step", "none"))
         head = b.load(self.queue, typ=PTR)
-        b.cbranch(eligible, scan, sleep)
+        entry = b.block
+        b.branch(scan)
 
         b.position_at_end(scan)
         job = b.phi(PTR)
-        job.add_incoming(head, top)
-        b.cbranch(b.icmp_unsigned("==", job, _c(PTR, None)), sleep, check)
+        job.add_incoming(head, entry)
+        b.cbranch(b.icmp_unsigned("==", job, _c(PTR, None)), none, check)
 
         b.position_at_end(check)
         nxt = b.load_atomic(self.field(b, job, NEXT), "monotonic", 8, typ=I64)
         extent = b.sext(b.load(self.field(b, job, EXTENT), typ=I32), I64)
         status = b.load_atomic(self.field(b, job, STATUS), "monotonic", 4, typ=I32)
         is_open = b.and_(b.icmp_signed("<", nxt, extent), b.icmp_signed("==", status, _c(I32, 0)))
-        b.cbranch(is_open, take, step)
+        with b.if_then(is_open):
+            b.ret(job)
+        b.branch(step)
 
         b.position_at_end(step)
         job.add_incoming(b.load(self.field(b, job, LINK), typ=PTR), step)
         b.branch(scan)
 
-        b.position_at_end(take)
+        b.position_at_end(none)
+        b.ret(_c(PTR, None))
+        return f
+
+    def build_help(self):
+        """Work on `job` as a helper: called and returning under the lock.
+        The last helper to leave wakes the threads waiting for jobs to drain."""
+        f, b = self.function("pl_help", VOID, [PTR], internal=True)
+        job = f.args[0]
         active = self.field(b, job, ACTIVE)
         b.store(b.add(b.load(active, typ=I32), _c(I32, 1)), active)
         self.unlock(b)
@@ -214,6 +227,24 @@ class _Builder:
         b.store(left, active)
         with b.if_then(b.icmp_signed("==", left, _c(I32, 0))):
             b.call(self.broadcast_fn, [self.done_cond])
+        b.ret_void()
+        return f
+
+    def build_worker(self):
+        f, b = self.function("pl_worker_main", PTR, [PTR], internal=True)
+        my_id = b.trunc(b.ptrtoint(f.args[0], I64), I32)
+        top, take, sleep = (f.append_basic_block(n) for n in ("top", "take", "sleep"))
+        self.lock(b)
+        b.branch(top)
+
+        b.position_at_end(top)
+        n = b.load_atomic(self.num_threads, "monotonic", 4, typ=I32)
+        eligible = b.icmp_signed("<", my_id, b.sub(n, _c(I32, 1)))
+        job = b.select(eligible, b.call(self.find_open, []), _c(PTR, None))
+        b.cbranch(b.icmp_unsigned("==", job, _c(PTR, None)), sleep, take)
+
+        b.position_at_end(take)
+        b.call(self.help, [job])
         b.branch(top)
 
         b.position_at_end(sleep)
@@ -259,20 +290,31 @@ class _Builder:
         b.store(b.load(self.queue, typ=PTR), self.field(b, job, LINK))
         b.store(job, self.queue)
         b.call(self.broadcast_fn, [self.work_cond])
+        b.call(self.broadcast_fn, [self.done_cond])  # owners waiting for helpers help too
         self.unlock(b)
         b.call(self.work_on, [job])
         self.lock(b)
         self.unlink(b, f, job)
         active = self.field(b, job, ACTIVE)
         b.store(b.sub(b.load(active, typ=I32), _c(I32, 1)), active)
-        wait, done = f.append_basic_block("wait_helpers"), f.append_basic_block("done")
+        wait, helping, sleep, done = (f.append_basic_block(n) for n in
+                                      ("wait_helpers", "help_others", "sleep", "done"))
         b.branch(wait)
         b.position_at_end(wait)
         busy = b.icmp_signed("!=", b.load(active, typ=I32), _c(I32, 0))
-        with b.if_then(busy):
-            b.call(self.wait_fn, [self.done_cond, self.mutex])
+        b.cbranch(busy, helping, done)
+        # While helpers finish this job's last iterations, work on other open
+        # jobs (their nested loops, or another job's), as Halide's owners do;
+        # sleep only when there is none.
+        b.position_at_end(helping)
+        other = b.call(self.find_open, [])
+        with b.if_then(b.icmp_unsigned("!=", other, _c(PTR, None))):
+            b.call(self.help, [other])
             b.branch(wait)
-        b.branch(done)
+        b.branch(sleep)
+        b.position_at_end(sleep)
+        b.call(self.wait_fn, [self.done_cond, self.mutex])
+        b.branch(wait)
         b.position_at_end(done)
         self.unlock(b)
         b.ret(b.load_atomic(self.field(b, job, STATUS), "seq_cst", 4, typ=I32))

@@ -172,3 +172,39 @@ def test_thread_count_comes_from_the_environment():
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
                              os.path.abspath(__file__))))), check=True)
     assert out.stdout.strip() == "3"
+
+
+@pytest.mark.parametrize("nthreads", [2, 3])
+def test_owner_helps_while_waiting_for_an_unbalanced_nested_loop(nthreads):
+    # Outer parallel loop of 2 iterations: iteration 0 is empty, iteration 1
+    # runs a parallel loop of 64 x 64 parallel rows. The thread that finishes
+    # iteration 0 first (the owner, or a worker) waits for the other, and now
+    # works on that iteration's inner jobs meanwhile (pl_find_open); every row
+    # is written once, and nothing deadlocks however the iterations fall.
+    old = get_num_threads()
+    set_num_threads(nthreads)
+    try:
+        out, x, y, z = Symbol("out"), Symbol("x"), Symbol("y"), Symbol("z")
+        idx = Add(Mul(var(y), i32(64)), var(x))
+        val = Add(Mul(var(y), i32(1000)), var(x))
+        rows = For(y, i32(0), Mul(var(z), i32(64)), P, For(x, i32(0), i32(64), P, Store(out, val, idx)))
+        body = For(z, i32(0), i32(2), P, rows)
+        jf = compile_lowered(LoweredFunc("unbalanced", (buf(out, Int(32)),), body))
+        expected = (np.arange(64)[:, None] * 1000 + np.arange(64)).ravel()
+        for _ in range(100):
+            o = np.zeros(64 * 64, np.int32)
+            jf(jf.make_argv(o))
+            np.testing.assert_array_equal(o, expected)
+    finally:
+        set_num_threads(old)
+
+
+def test_waiting_owners_look_for_other_jobs():
+    # The runtime's IR: pl_par_for's wait for helpers calls pl_find_open (and
+    # pl_help) before sleeping, and pushing a job wakes waiting owners too.
+    from pipelang.backends.llvm.runtime import _Builder
+    text = str(_Builder().build())
+    par_for = text[text.index('define i32 @"pl_par_for"'):]
+    par_for = par_for[:par_for.index("\n}\n")]
+    assert '@"pl_find_open"' in par_for and '@"pl_help"' in par_for
+    assert par_for.count('@"pthread_cond_broadcast"') >= 2

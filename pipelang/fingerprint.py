@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
+import marshal
 import operator
 
 from pipelang import ir
@@ -39,13 +40,15 @@ _PLAIN = frozenset((type(None), bool, int, float, str))
 
 
 class Fingerprint:
-    """The digest's input is a flat list of plain values, hashed as its repr:
-    a node writes its class name (a string starting "D"), then its fields;
-    a list or tuple writes "[n", a dict "{n", then their items; a Type one
-    (code, bits, lanes) tuple (nothing else writes a tuple); a Symbol "S" and
-    its number, plus its name the first time; an enum member "E" and its
-    name. Every node class gets its own writer (made once), so that walking
-    a deep pipeline's definitions costs a few function calls per node."""
+    """The digest's input is a flat list: plain values (None, bools, ints,
+    floats, strings) as they are, and for everything else tuples, which no
+    plain value is, so that the list reads back one way only: a node writes
+    ("D" + its class name,), then its fields; a list or tuple ("[", n), a
+    dict ("{", n), then their items; a Type (code, bits, lanes); a Symbol
+    ("S", number), or the first time ("S=", name, number); an enum member
+    ("E" + class.member,). Every node class gets its own writer (made once),
+    so that walking a deep pipeline's definitions costs a few function calls
+    per node."""
 
     def __init__(self):
         self._out: list = []
@@ -54,7 +57,10 @@ class Fingerprint:
         self.add = _writer(self)
 
     def digest(self) -> str:
-        return hashlib.sha256(repr(self._out).encode()).hexdigest()
+        # marshal's format 2 writes each value with its type and no
+        # back-references (those of later formats depend on reference counts):
+        # the same list, the same bytes, in a third of repr's time.
+        return hashlib.sha256(marshal.dumps(self._out, 2)).hexdigest()
 
     # ------------------------------------------------------------ IR beside the code
 
@@ -155,9 +161,9 @@ def _writer(fp: Fingerprint):
             if i is None:
                 i = index[v] = len(symbols)
                 symbols.append(v)
-                append("S=")
-                append(v.name)
-            append(i)
+                append(("S=", v.name, i))
+            else:
+                append(("S", i))
         elif t is type_:
             append((v._code._value_, v.nbits, v.nlanes))
         else:
@@ -169,7 +175,7 @@ def _writer(fp: Fingerprint):
 
 
 def _sequence_writer(v, add, append, plain=_PLAIN) -> None:
-    append(f"[{len(v)}")
+    append(("[", len(v)))
     for x in v:
         if type(x) in plain:
             append(x)
@@ -178,14 +184,14 @@ def _sequence_writer(v, add, append, plain=_PLAIN) -> None:
 
 
 def _dict_writer(v, add, append) -> None:
-    append(f"{{{len(v)}")
+    append(("{", len(v)))
     for k, x in v.items():
         add(k)
         add(x)
 
 
 def _loop_level_writer(v, add, append) -> None:
-    append("L")
+    append(("L",))
     add(v.kind)
     add(v.func)
     add(v.var)
@@ -193,19 +199,19 @@ def _loop_level_writer(v, add, append) -> None:
 
 
 def _function_writer(v, add, append) -> None:
-    append("F")                 # a reference; bodies are added by `pipeline`
+    append(("F",))              # a reference; bodies are added by `pipeline`
     add(v.sym)
 
 
 def _new_writer(t: type):
     """The writer of values of exact type `t`; Unkeyable if there is none."""
-    if t in (list, tuple):
-        return _sequence_writer
-    if t is dict:
-        return _dict_writer
     if issubclass(t, enum.Enum):
-        tokens = {m: f"E{t.__name__}.{m.name}" for m in t}
+        tokens = {m: (f"E{t.__name__}.{m.name}",) for m in t}
         return lambda v, add, append: append(tokens[v])
+    if issubclass(t, (list, tuple)):
+        return _sequence_writer
+    if issubclass(t, dict):
+        return _dict_writer
     if _is_function_type(t):
         return _function_writer
     if dataclasses.is_dataclass(t):
@@ -219,7 +225,7 @@ def _dataclass_writer(t: type):
     """A writer for dataclass `t`: its class name, then each field, plain
     values written inline (most fields of IR nodes are). (A closure, not
     generated source: a cache hit in a new process makes some forty.)"""
-    token = "D" + t.__name__
+    token = ("D" + t.__name__,)
     names = [f.name for f in dataclasses.fields(t)]
     if len(names) == 1:
         get_one = operator.attrgetter(names[0])

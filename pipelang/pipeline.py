@@ -8,6 +8,7 @@ the regions read and written before it writes anything.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import os
 import sys
@@ -179,7 +180,6 @@ class _Compiled:
                        if (fn.schedule.trace_stores or fn.schedule.trace_loads
                            or fn.schedule.trace_realizations)
                        and (fn in outputs or not is_inlined(fn, outputs))]
-        self.prints = any(_uses_print(fn) for fn in self.env_functions)
         self._lowered = None
         self._regions = None
         self.timings: list = []
@@ -208,6 +208,11 @@ class _Compiled:
             self.n_outputs = sum(len(fn.output_types) for fn in outputs)
             self.fixed_region = False
 
+    @functools.cached_property
+    def prints(self) -> bool:
+        """Whether any Func prints (its output is then routed to sys.stdout)."""
+        return any(_uses_print(fn) for fn in self.env_functions)
+
     def _setup_calls(self) -> None:
         """The argument packer `realize` calls through, and how it finds each value."""
         from pipelang.calling import ArgPacker, Role, Slot
@@ -231,13 +236,25 @@ class _Compiled:
         # Embedded Buffers are passed as themselves.
         self.getters = tuple((lambda b=g: b) if isinstance(g, Buffer) else g for g in self.getters)
         self.packer = ArgPacker(self.jit, slots, _realize_buffer, _realize_scalar)
-        if self.n_outputs == 1:
-            # realize(buffer) and realize(sizes) of the one output, generated
-            # for these arguments (see `calling`).
-            self.run_buffer, self.run_sizes = self.packer.realize_runners(sources, self.outputs[0])
+        self._sources = sources
         self.fixed_region = self._stored_fixed if self.cache_hit else _fixed_region(self)
 
     fast_buffer = fast_sizes = False
+
+    # realize(buffer) and realize(sizes) of a single output, generated for
+    # these arguments (see `calling`) on first use: made at compile time,
+    # they would cost a cache hit a millisecond.
+    def run_buffer(self, out) -> None:
+        self._make_runners()
+        self.run_buffer(out)
+
+    def run_sizes(self, sizes):
+        self._make_runners()
+        return self.run_sizes(sizes)
+
+    def _make_runners(self) -> None:
+        self.run_buffer, self.run_sizes = self.packer.realize_runners(self._sources,
+                                                                      self.outputs[0])
 
     def update_fast_paths(self) -> None:
         """Which calls `realize` may take its short paths for: one output, run

@@ -119,3 +119,12 @@ def test_a_pipeline_with_an_unknown_object_is_not_keyed():
     other = fingerprint.Fingerprint()
     other.add([1, "1", 1.0, 1, None, hl.Int(32), (), {}])
     assert fp.digest() != other.digest()
+    # Plain strings never read as the structure around them.
+    for a, b in ((["[", 1, 5], [[5]]), (["S=", "x", 0], [hl.Var("x")._to_ir().sym]),
+                 (["DVariable"], [hl.Var("x")._to_ir()])):
+        fa, fb = fingerprint.Fingerprint(), fingerprint.Fingerprint()
+        for v in a:
+            fa.add(v)
+        for v in b:
+            fb.add(v)
+        assert fa.digest() != fb.digest()

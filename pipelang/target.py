@@ -154,8 +154,10 @@ def _host_arch_bits() -> tuple:
     arch = TargetArch.ARM if machine in ("arm64", "aarch64") or machine.startswith("arm") else \
         TargetArch.POWERPC if machine.startswith("ppc") else \
         TargetArch.RISCV if machine.startswith("riscv") else TargetArch.X86
-    bits = 64 if platform.architecture()[0].startswith("64") else 32
     import sys
+    # (The interpreter's pointer size: platform.architecture() runs `file` on
+    # the executable in a subprocess, most of the first compile's cost.)
+    bits = 64 if sys.maxsize > 2 ** 32 else 32
     osys = (TargetOS.OSX if sys.platform == "darwin" else TargetOS.Windows if sys.platform.startswith("win")
             else TargetOS.Linux)
     return arch, bits, osys

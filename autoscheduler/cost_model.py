@@ -89,6 +89,9 @@ class CostModel:
         self.p = max(1, dag.parallelism)
         self._ops_cache: dict = {}
         self._reach_cache: dict = {}
+        self._reach_sorted: dict = {}
+        self._group_cache: dict = {}       # (leader, its choice, members, group key) -> terms
+        self._inputs = None
         self._shape_cache: dict = {}
         self._xext_cache: dict = {}
         self._rb_cache: dict = {}
@@ -161,11 +164,6 @@ class CostModel:
                         out |= self._reach(p)
             hit = self._reach_cache[node.name] = frozenset(out)
         return hit
-
-    def _leader(self, state, node):
-        from autoscheduler.space import leaders_of
-        ls = leaders_of(self.dag, {**state, node.name: type(state[node.name])("inline")}, node)
-        return self.dag.node(next(iter(ls))) if len(ls) == 1 else None
 
     def _tasks(self, node, tiling) -> float:
         """Parallel tasks of a leader, fractional where a guarded last task is
@@ -246,7 +244,10 @@ class CostModel:
 
     def _group_key(self, state, leader) -> tuple:
         """The choices that shape `leader`'s group: those of the Funcs it reads."""
-        return tuple(state[n].place for n in sorted(self._reach(leader)))
+        names = self._reach_sorted.get(leader.name)
+        if names is None:
+            names = self._reach_sorted[leader.name] = sorted(self._reach(leader))
+        return tuple(state[n].place for n in names)
 
     @staticmethod
     def _efficiency(tasks: float, p: int) -> float:
@@ -259,8 +260,10 @@ class CostModel:
     def allocated_bytes(self, state: dict) -> float:
         """Bytes the schedule allocates at once: whole root Funcs, plus one strip or
         tile buffer per member for each core working at the same time."""
+        from autoscheduler.space import group_leaders
         total = 0.0
         gmemo: dict = {}
+        leads = group_leaders(self.dag, state)
         for node in self.dag.nodes:
             c = state[node.name]
             if c.place == "inline" or node.is_output:
@@ -269,7 +272,7 @@ class CostModel:
             if c.place == "root":
                 total += nbytes
                 continue
-            leader = self._leader(state, node)
+            leader = leads[node.name]
             lt = state[leader.name].tiling if leader is not None else None
             if not lt or len(node.region) < 2:
                 total += nbytes
@@ -291,34 +294,73 @@ class CostModel:
 
     def terms(self, state: dict) -> np.ndarray:
         """The state's cost terms (`TERMS`), each summed over stages: the
-        features of the learned model, whose analytic weights are `ANALYTIC_WEIGHTS`."""
+        features of the learned model, whose analytic weights are `ANALYTIC_WEIGHTS`.
+
+        Priced per group (a root Func and the Funcs computed in its loops): a
+        group's terms depend only on its leader's tiling, which Funcs it holds
+        and the choices of the Funcs its leader reads, so a search that
+        changes one Func re-prices only the groups that change."""
+        from autoscheduler.space import group_leaders
+        dag = self.dag
+        leads = group_leaders(dag, state)
+        groups: dict = {}
+        for node in dag.nodes:
+            if state[node.name].place == "inline":
+                continue
+            leader = leads[node.name]
+            if leader is None:
+                return np.full(len(TERMS), float("inf"))
+            groups.setdefault(leader.name, []).append(node)
+        T = self._input_terms().copy()
+        for lname, nodes in groups.items():
+            leader = dag.node(lname)
+            gkey = self._group_key(state, leader)
+            key = (lname, state[lname], tuple(n.name for n in nodes), gkey)
+            hit = self._group_cache.get(key)
+            if hit is None:
+                hit = self._group_cache[key] = self._group_terms(state, leader, nodes, leads)
+            T += hit
+        return T
+
+    def _input_terms(self) -> np.ndarray:
+        if self._inputs is None:
+            dag = self.dag
+            T = np.zeros(len(TERMS))
+            # Inputs are read once from memory at least.
+            for sym, owner in dag.inputs.items():
+                n = 1
+                for d in range(owner.dimensions()):
+                    n *= dag.env.get(ir.buffer_extent(sym, d), 1)
+                T[INPUTS] += n * owner.type().bytes() * DRAM_CYCLES_PER_BYTE * self.mem / \
+                    min(self.p, 2)
+            self._inputs = T
+        return self._inputs
+
+    def _group_terms(self, state: dict, leader: FuncNode, nodes: list, leads: dict) -> np.ndarray:
+        """The terms of the group `leader` leads (`nodes`: it and its members)."""
         dag, p = self.dag, self.p
         memo: dict = {}
         gmemo: dict = {}
         T = np.zeros(len(TERMS))
-        # The working set of each group: its members' buffers in use at once.
+        # The working set of the group: its members' buffers in use at once.
         group_bytes: dict = {}
-        for node in dag.nodes:
+        lt = state[leader.name].tiling
+        if lt:
+            for node in nodes:
+                c = state[node.name]
+                if c.place not in ("row", "tile", "vector"):
+                    continue
+                _, _, fb = self._member_shape(state, node, leader, c, lt, dag.vector_width(node),
+                                              self._tasks(leader, lt), gmemo)
+                group_bytes[leader.name] = group_bytes.get(leader.name, 0.0) + fb
+        for node in nodes:
             c = state[node.name]
-            if c.place not in ("row", "tile", "vector"):
-                continue
-            leader = self._leader(state, node)
-            if leader is None or not state[leader.name].tiling:
-                continue
-            lt = state[leader.name].tiling
-            _, _, fb = self._member_shape(state, node, leader, c, lt, dag.vector_width(node),
-                                          self._tasks(leader, lt), gmemo)
-            group_bytes[leader.name] = group_bytes.get(leader.name, 0.0) + fb
-        for node in dag.nodes:
-            c = state[node.name]
-            if c.place == "inline":
-                continue
             T[REALIZED] += 1
             vec = dag.vector_width(node)
             points = float(node.points())
             redundancy, tasks, alloc = 1.0, 1, 1
             footprint = 0.0          # bytes of a member's buffer in use at once
-            leader = node if c.place == "root" else self._leader(state, node)
+            leader = leads[node.name]
             if leader is None:
                 T[:] = float("inf")
                 return T
@@ -403,12 +445,6 @@ class CostModel:
                 # Small buffers live on the stack (the backend's STACK_LIMIT).
                 per_alloc = ALLOC_CYCLES if footprint > STACK_BYTES else ALLOC_CYCLES / 30
                 T[ALLOC] += (per_alloc * alloc + page_faults(footprint) * min(alloc, p)) / max(par, 1.0)
-        # Inputs are read once from memory at least.
-        for sym, owner in dag.inputs.items():
-            n = 1
-            for d in range(owner.dimensions()):
-                n *= dag.env.get(ir.buffer_extent(sym, d), 1)
-            T[INPUTS] += n * owner.type().bytes() * DRAM_CYCLES_PER_BYTE * self.mem / min(p, 2)
         return T
 
 

@@ -146,6 +146,9 @@ class DAG:
                     if sym in self.by_sym and sym is not node.sym:
                         self.by_sym[sym].consumers.append(s)
         self._bounds_cache: dict = {}
+        self._footprint_cache: dict = {}
+        self._vector_width: dict = {}
+        self.memo: dict = {}             # the search's analyses of this DAG, by key
         self._infer_regions()
 
     @classmethod
@@ -273,8 +276,19 @@ class DAG:
         """The region [(lo, hi)] of the producer (a Func name or buffer Symbol) that
         `stage` reads over `box` ({pure var: (lo, hi)}); None in a dim read at
         data-dependent places."""
-        from pipelang.var import var_symbol
         sym = self.by_name[producer].sym if isinstance(producer, str) else producer
+        # Memoized by (producer, stage, box): a search asks the same boxes of the
+        # same edges again and again (every state with the same leader tiling).
+        key = (sym, id(stage), tuple(box[p] for p in stage.func.args))
+        hit = self._footprint_cache.get(key, False)
+        if hit is not False:
+            return None if hit is None else list(hit)
+        result = self._footprint(sym, stage, box)
+        self._footprint_cache[key] = None if result is None else tuple(result)
+        return result
+
+    def _footprint(self, sym, stage: StageInfo, box: dict):
+        from pipelang.var import var_symbol
         extra = {}
         for p in stage.func.args:
             lo, hi = box[p]
@@ -342,9 +356,13 @@ class DAG:
 
     def vector_width(self, node: FuncNode) -> int:
         """The natural vector width of the narrowest type the Func stores."""
-        from pipelang.target import get_host_target
-        t = self.target if hasattr(self.target, "natural_vector_size") else get_host_target()
-        return max(1, min(t.natural_vector_size(ty) for ty in node.types))
+        hit = self._vector_width.get(node.name)
+        if hit is None:
+            from pipelang.target import get_host_target
+            t = self.target if hasattr(self.target, "natural_vector_size") else get_host_target()
+            hit = self._vector_width[node.name] = max(1, min(t.natural_vector_size(ty)
+                                                             for ty in node.types))
+        return hit
 
     def is_pointwise_edge(self, producer: FuncNode, stage: StageInfo) -> bool:
         """Every call of `stage` to `producer` is at the stage's own pure vars, in order."""

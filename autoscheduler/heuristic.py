@@ -65,6 +65,13 @@ def strips_ok(node: FuncNode) -> bool:
 
 def regblock_member(dag: DAG, leader: FuncNode):
     """The reduction `leader` reads pointwise, if it can be register-blocked into it."""
+    key = ("regblock_member", leader.name)
+    if key not in dag.memo:
+        dag.memo[key] = _regblock_member(dag, leader)
+    return dag.memo[key]
+
+
+def _regblock_member(dag: DAG, leader: FuncNode):
     if leader.has_updates or len(leader.args) < 2:
         return None
     for st in leader.stages:
@@ -139,12 +146,46 @@ def heuristic_state(dag: DAG) -> dict:
                                                              node.region[0][1] // (4 * p))))
         else:
             state[node.name] = Choice("root", ("flat",))
-    # A leader that lost its members to nothing keeps strips; members need a strips leader.
-    for node in dag.nodes:
-        c = state[node.name]
-        if c.place == "row":
+    # Members need one strips leader, and a member whose strips need much more of
+    # it than the whole (a pyramid's deep halo in each strip) is computed at root;
+    # repeated, consumers first, until every member is fine.
+    changed = True
+    while changed:
+        changed = False
+        for node in reversed(dag.nodes):
+            if state[node.name].place != "row":
+                continue
             leaders = leaders_of(dag, {**state, node.name: Choice("inline")}, node)
-            lead = state[next(iter(leaders))]
-            if not lead.tiling or lead.tiling[0] != "strips":
-                state[node.name] = Choice("root", ("strips", strip_size(node.region[1][1], p)))
+            lead = state[next(iter(leaders))] if len(leaders) == 1 else None
+            if lead is None or not lead.tiling or lead.tiling[0] != "strips" or \
+                    member_redundancy(dag, state, node, dag.node(next(iter(leaders)))) > \
+                    MEMBER_REDUNDANCY_MAX:
+                state[node.name] = _root(dag, node)
+                changed = True
     return state
+
+
+# A strip member recomputing more than this many times its points goes to root.
+MEMBER_REDUNDANCY_MAX = 1.5
+
+
+def member_redundancy(dag: DAG, state: dict, node: FuncNode, leader: FuncNode) -> float:
+    """Points of `node` a strip member computes (per strip where it slides down
+    it, else per row), over its points."""
+    from autoscheduler.space import group_region, leader_box, region_points, slides
+    lt = state[leader.name].tiling
+    try:
+        box, its = leader_box(dag, leader, lt, "tile" if slides(dag, state, node, leader) else "row")
+        per = region_points(group_region(dag, state, node, leader, box))
+    except Exception:       # noqa: BLE001 - bounds the DAG can't evaluate: assume the worst
+        return float("inf")
+    return per * its / max(1, node.points())
+
+
+def _root(dag: DAG, node: FuncNode) -> Choice:
+    p = dag.parallelism
+    if len(node.args) >= 2 and strips_ok(node):
+        return Choice("root", ("strips", strip_size(node.region[1][1], p)))
+    if node.args and node.region[0][1] >= 4 * p * dag.vector_width(node):
+        return Choice("root", ("strips", max(dag.vector_width(node), node.region[0][1] // (4 * p))))
+    return Choice("root", ("flat",))

@@ -15,8 +15,10 @@ import time
 
 from autoscheduler.cost_model import CostModel, load_model
 from autoscheduler.dag import DAG, FuncNode
-from autoscheduler.heuristic import (cheap_to_inline, heuristic_state, regblock_member, strip_size,
-                                     strips_ok)
+from pipelang import ir
+
+from autoscheduler.heuristic import (cheap_to_inline, heuristic_state, is_wrapper, regblock_member,
+                                     strip_size, strips_ok)
 from autoscheduler.space import (Choice, can_inline, group_region, leader_box, leaders_of,
                                  rfactor_stage)
 
@@ -69,15 +71,17 @@ def _reads_reduction(dag: DAG, node: FuncNode, depth: int = 0) -> bool:
     return False
 
 
-def member_ok(dag: DAG, state: dict, node: FuncNode, place: str) -> bool:
-    """Whether `node` may join its consumers' group as `place` ("row" or "tile")."""
+def member_ok(dag: DAG, state: dict, node: FuncNode, place: str, leaders: set | None = None) -> bool:
+    """Whether `node` may join its consumers' group as `place` ("row" or "tile").
+    `leaders`: the root Funcs computing its uses, if the caller knows them."""
     if node.is_output or not node.args:
         return False
-    probe = {**state, node.name: Choice("inline")}
-    try:
-        leaders = leaders_of(dag, probe, node)
-    except KeyError:
-        return False
+    if leaders is None:
+        probe = {**state, node.name: Choice("inline")}
+        try:
+            leaders = leaders_of(dag, probe, node)
+        except KeyError:
+            return False
     if len(leaders) != 1:
         return False
     lname = next(iter(leaders))
@@ -115,13 +119,35 @@ def _tiles_free_dims(dag, state, node, leader, tiling) -> bool:
     histogram per row of its consumer is fine; a scan per tile redoes the scan)."""
     if not node.has_updates:
         return True
-    box, _ = leader_box(dag, leader, tiling, "tile")
-    try:
-        reg = group_region(dag, state, node, leader, box)
-    except Exception:          # noqa: BLE001 - bounds the DAG can't evaluate: don't cut
-        return False
-    cut = {a for a, (lo, hi), (_, e) in zip(node.args, reg, node.region) if hi - lo + 1 < e}
-    return all(cut <= set(st.free_pure) for st in node.stages[1:])
+    key = ("free_dims", node.name, leader.name, tiling,
+           tuple(c.place if (c := state.get(n)) else None for n in _downstream(dag, node)))
+    hit = dag.memo.get(key)
+    if hit is None:
+        box, _ = leader_box(dag, leader, tiling, "tile")
+        try:
+            reg = group_region(dag, state, node, leader, box)
+        except Exception:      # noqa: BLE001 - bounds the DAG can't evaluate: don't cut
+            hit = dag.memo[key] = False
+            return hit
+        cut = {a for a, (lo, hi), (_, e) in zip(node.args, reg, node.region) if hi - lo + 1 < e}
+        hit = dag.memo[key] = all(cut <= set(st.free_pure) for st in node.stages[1:])
+    return hit
+
+
+def _downstream(dag: DAG, node: FuncNode) -> tuple:
+    """Names of the Funcs that read `node`, directly or not (decided before it)."""
+    key = ("downstream", node.name)
+    hit = dag.memo.get(key)
+    if hit is None:
+        out: set = set()
+        todo = [node]
+        while todo:
+            for s in todo.pop().consumers:
+                if s.func.name not in out:
+                    out.add(s.func.name)
+                    todo.append(s.func)
+        hit = dag.memo[key] = tuple(sorted(out))
+    return hit
 
 
 def _member_consumers_are(dag, state, node, allowed):
@@ -135,11 +161,37 @@ def _member_consumers_are(dag, state, node, allowed):
             yield c.place in allowed
 
 
-def options(dag: DAG, state: dict, node: FuncNode, subtiling: bool = True) -> list:
+def _kind(c: Choice) -> tuple:
+    """A root choice's tiling without its sizes (what the coarse pass decides)."""
+    t = c.tiling
+    return (t[0] if t else "flat",) + tuple(x for x in t[1:] if isinstance(x, str))
+
+
+def coarse_root_options(dag: DAG, node: FuncNode, subtiling: bool = True) -> list:
+    """One representative size per tiling kind: strips sized as the baseline
+    sizes them, the middle tile, the first register block and column width. The
+    fine pass then redraws the sizes of the kinds chosen."""
+    full = root_options(dag, node, subtiling)
+    want = strip_size(node.region[1][1], dag.parallelism) if len(node.args) >= 2 else None
+    out: dict = {}
+    for c in full:
+        k = _kind(c)
+        if k not in out:
+            out[k] = c
+        elif k[0] == "strips" and len(node.args) >= 2 and c.tiling[1] == want:
+            out[k] = c
+        elif k[0] == "tiles" and c.tiling[1:] == (128, 32):
+            out[k] = c
+    return list(out.values())
+
+
+def options(dag: DAG, state: dict, node: FuncNode, subtiling: bool = True,
+            coarse: bool = False) -> list:
     out = []
     if can_inline(node):
         out.append(Choice("inline"))
-    out += root_options(dag, node, subtiling)
+    out += coarse_root_options(dag, node, subtiling) if coarse else \
+        root_options(dag, node, subtiling)
     for place in ("row", "tile", "vector"):
         if member_ok(dag, state, node, place):
             out.append(Choice(place))
@@ -152,18 +204,24 @@ def complete(dag: DAG, decided: dict, default: dict, eager: bool = False) -> dic
     `eager`: a Func the baseline computes at root joins its consumers' group
     where it may (so a leader's tiling is priced with the members it is for)."""
     state = dict(decided)
-    for node in reversed(dag.nodes):
+    uses: dict = {}                # name -> the root Funcs computing its uses
+    for node in reversed(dag.nodes):     # consumers first
+        lead: set = set()
+        for s in node.consumers:
+            f = s.func.name
+            lead |= {f} if state[f].place == "root" else uses[f]
+        uses[node.name] = lead
         if node.name in state:
             continue
         c = default[node.name]
         if eager and c.place == "root" and not node.is_output:
             for place in (("vector", "tile") if node.has_updates else ("row", "tile")):
-                if member_ok(dag, state, node, place):
+                if member_ok(dag, state, node, place, lead):
                     c = Choice(place)
                     break
-        if c.place in ("row", "tile", "vector") and not member_ok(dag, state, node, c.place):
+        if c.place in ("row", "tile", "vector") and not member_ok(dag, state, node, c.place, lead):
             other = [o for o in ("tile", "row") if o != c.place]
-            ok = [o for o in other if member_ok(dag, state, node, o)]
+            ok = [o for o in other if member_ok(dag, state, node, o, lead)]
             if ok:
                 c = Choice(ok[0])
             elif cheap_to_inline(dag, node):
@@ -190,8 +248,34 @@ def _default_root(dag, node) -> Choice:
     return Choice("root", ("flat",))
 
 
+def forced(dag: DAG, node: FuncNode) -> Choice | None:
+    """A choice made before the search: a boundary condition (a load at clamped
+    coordinates of the same dims, as `repeat_edge` writes) is always inlined,
+    as Halide's autoschedulers inline a pointwise Func with one pointwise
+    consumer. Deep pipelines have many; none is worth a search step."""
+    if not can_inline(node) or not is_wrapper(node):
+        return None
+    from pipelang.var import var_symbol
+    st = node.stages[0]
+    for cs in st.calls.values():
+        for c in cs:
+            if len(c.args) != len(node.args):
+                return None
+            for i, a in enumerate(c.args):
+                if not ir.free_symbols(a) <= {var_symbol(node.args[i])}:
+                    return None
+    return Choice("inline")
+
+
 def beam_search(dag: DAG, params, report) -> list:
-    """[(state, predicted cost)], cheapest first (a few distinct ones)."""
+    """[(state, predicted cost)], cheapest first (a few distinct ones).
+
+    Coarse, then fine: the beam decides each Func (consumers first) among
+    inlining, membership of its consumers' group and one representative size
+    per root tiling kind; then a fine pass redraws the sizes of the root
+    Funcs, then any one Func, while the cost drops. The beam's width adapts to
+    the time left per Func still to decide (down to 1: greedy), so a deep
+    pipeline is decided whole within the budget."""
     t0 = time.perf_counter()
     # A margin for the step in flight at the deadline and the final pricing.
     deadline = t0 + 0.85 * max(0.0, params.time_budget_s)
@@ -200,7 +284,8 @@ def beam_search(dag: DAG, params, report) -> list:
     subtiling = not params.disable_subtiling
     report["cost_model"] = "analytic" if model.learned is None else \
         f"learned ({model.learned.meta.get('file', '')}, blend {model.learned.blend})"
-    default = heuristic_state(dag)
+    fixed = {n.name: c for n in dag.nodes if (c := forced(dag, n)) is not None}
+    default = {**heuristic_state(dag), **fixed}
     evaluated = 0
 
     def price(st):
@@ -213,33 +298,45 @@ def beam_search(dag: DAG, params, report) -> list:
         except Exception:        # noqa: BLE001 - an unpriceable state is dropped
             return float("inf")
 
-    def completed(st):
+    def completed(st, eager=True):
         """The cheaper of `st` completed by the baseline and completed eagerly."""
         full = complete(dag, st, default)
         cost = price(full)
-        eager = complete(dag, st, default, eager=True)
-        if eager != full:
-            c2 = price(eager)
-            if c2 < cost:
-                return eager, c2
+        if eager:
+            eager_st = complete(dag, st, default, eager=True)
+            if eager_st != full:
+                c2 = price(eager_st)
+                if c2 < cost:
+                    return eager_st, c2
         return full, cost
 
-    beam = [({}, price(default), default)]
-    order = list(reversed(dag.nodes))
+    tp = time.perf_counter()
+    beam = [(dict(fixed), price(default), default)]
+    completed(dict(fixed))
+    per_state = max(1e-4, (time.perf_counter() - tp) / 3)    # seconds per completion + price
+    order = [n for n in reversed(dag.nodes) if n.name not in fixed]
+    widths = []
     for i, node in enumerate(order):
-        if time.perf_counter() > deadline:
+        now = time.perf_counter()
+        if now > deadline:
             report["search_note"] = f"deadline reached after {i} of {len(order)} Funcs"
             break
+        # The width this step can afford: its share of the time left.
+        share = (deadline - now) / (len(order) - i)
+        n_opts = max(1, len(options(dag, beam[0][0], node, subtiling, coarse=True)))
+        width = max(1, min(params.beam_size, len(beam), int(share / (per_state * n_opts * 2))))
+        eager = share > per_state * n_opts * 1.5
+        widths.append(width)
         children = []
-        for decided, _, _ in beam:
-            if children and time.perf_counter() > deadline:
-                break                    # the deadline: keep what this step priced
-            for c in options(dag, decided, node, subtiling):
-                if children and time.perf_counter() > deadline:
-                    break
+        ts, priced = time.perf_counter(), 0
+        for decided, _, _ in beam[:width]:
+            for c in options(dag, decided, node, subtiling, coarse=True):
                 st = {**decided, node.name: c}
-                full, cost = completed(st)
+                full, cost = completed(st, eager)
+                priced += 2 if eager else 1
                 children.append((st, cost, rng.random(), full))
+        if priced:
+            per_state = 0.7 * per_state + 0.3 * (time.perf_counter() - ts) / priced
         children.sort(key=lambda t: (t[1], t[2]))
         seen, beam = set(), []
         for st, cost, _, full in children:
@@ -250,29 +347,13 @@ def beam_search(dag: DAG, params, report) -> list:
             beam.append((st, cost, full))
             if len(beam) >= params.beam_size:
                 break
+    if widths:
+        report["beam_widths"] = f"{min(widths)}..{max(widths)} over {len(widths)} Funcs"
     results = [(full, cost) for _, cost, full in beam]
-    # Fine pass: from the best state, redraw one Func at a time (the others kept,
-    # illegal ones repaired) while that lowers the cost, until the deadline.
     results.sort(key=lambda t: t[1])
     if results:
-        best, best_cost = results[0]
-        improved = True
-        while improved and time.perf_counter() < deadline:
-            improved = False
-            for node in order:
-                if time.perf_counter() > deadline:
-                    break
-                decided = {n.name: best[n.name] for n in order[:order.index(node)]}
-                for c in options(dag, decided, node, subtiling):
-                    if time.perf_counter() > deadline:
-                        break
-                    if c == best[node.name]:
-                        continue
-                    st = complete(dag, {**decided, node.name: c}, best)
-                    cost = price(st)
-                    if cost < best_cost * 0.999:
-                        best, best_cost, improved = st, cost, True
-                        decided = {n.name: best[n.name] for n in order[:order.index(node)]}
+        best, best_cost = _refine(dag, results[0][0], results[0][1], order, fixed, price,
+                                  deadline, subtiling)
         results.append((best, best_cost))
     results.append((default, price(default)))
     results.sort(key=lambda t: t[1])
@@ -288,6 +369,41 @@ def beam_search(dag: DAG, params, report) -> list:
     report["predicted_best"] = out[0][1] if out else None
     if params.verbose:
         print(f"autoscheduler: beam search priced {evaluated} states in "
-              f"{report['search_time_s']:.2f} s; best {out[0][1]:.4g} vs baseline "
+              f"{report['search_time_s']:.2f} s ({len(fixed)} Funcs inlined up front; beam widths "
+              f"{report.get('beam_widths', '-')}); best {out[0][1]:.4g} vs baseline "
               f"{report['predicted_baseline']:.4g}")
     return out[:4]
+
+
+def _refine(dag, best, best_cost, order, fixed, price, deadline, subtiling):
+    """The fine pass: from the best state, redraw first the tiling sizes of its
+    root Funcs, then any one Func (the others kept, illegal ones repaired),
+    keeping each change that lowers the cost, until no change does or the
+    deadline."""
+    def decided_before(node):
+        return {**fixed, **{n.name: best[n.name] for n in order[:order.index(node)]}}
+
+    for sizes_only in (True, False):
+        improved = True
+        while improved and time.perf_counter() < deadline:
+            improved = False
+            for node in order:
+                if time.perf_counter() > deadline:
+                    break
+                cur = best[node.name]
+                if sizes_only and cur.place != "root":
+                    continue
+                decided = decided_before(node)
+                for c in options(dag, decided, node, subtiling):
+                    if time.perf_counter() > deadline:
+                        break
+                    if c == best[node.name]:
+                        continue
+                    if sizes_only and (c.place != "root" or _kind(c) != _kind(cur)):
+                        continue
+                    st = complete(dag, {**decided, node.name: c}, best)
+                    cost = price(st)
+                    if cost < best_cost * 0.999:
+                        best, best_cost, improved = st, cost, True
+                        decided = decided_before(node)
+    return best, best_cost

@@ -102,14 +102,41 @@ def can_inline(node: FuncNode) -> bool:
     return not node.is_output and not node.has_updates
 
 
-def leaders_of(dag: DAG, state: dict, node: FuncNode) -> set:
+def leaders_of(dag: DAG, state: dict, node: FuncNode, _memo: dict | None = None) -> set:
     """The root Funcs whose loops compute `node` (through inlined consumers)."""
     c = state[node.name]
     if c.place == "root":
         return {node.name}
+    if _memo is None:
+        _memo = {}
+    hit = _memo.get(node.name)
+    if hit is not None:
+        return hit
     out = set()
     for s in node.consumers:
-        out |= leaders_of(dag, state, s.func)
+        out |= leaders_of(dag, state, s.func, _memo)
+    _memo[node.name] = out
+    return out
+
+
+def group_leaders(dag: DAG, state: dict) -> dict:
+    """{name: leader FuncNode or None} for every non-inlined Func of a complete
+    state: itself for a root Func, else the one root Func whose loops compute
+    it through its consumers (None when they are in several groups). One pass,
+    consumers first (what `leaders_of` gives each Func, for all at once)."""
+    sets: dict = {}              # name -> the leaders of its uses (as if it were inlined)
+    out: dict = {}
+    for node in reversed(dag.nodes):
+        uses = set()
+        for s in node.consumers:
+            f = s.func.name
+            uses |= {f} if state[f].place == "root" else sets[f]
+        sets[node.name] = uses
+        c = state[node.name]
+        if c.place == "root":
+            out[node.name] = node
+        elif c.place != "inline":
+            out[node.name] = dag.node(next(iter(uses))) if len(uses) == 1 else None
     return out
 
 

@@ -71,7 +71,10 @@ def autotune(pipeline, dag, params, candidates, report) -> list:
     from autoscheduler.cost_model import CostModel, load_model
     from autoscheduler.search import complete, options
     from autoscheduler.space import build_plan
-    deadline = time.perf_counter() + params.autotune_budget_s
+    start = time.perf_counter()
+    deadline = start + params.autotune_budget_s
+    # The last part of the budget re-times the fastest few (`_confirm`).
+    explore_until = start + 0.85 * params.autotune_budget_s
     show = params.verbose or sys.stderr.isatty()
     rng = random.Random(params.seed)
     model = CostModel(dag, load_model(params.weights), params)
@@ -110,11 +113,11 @@ def autotune(pipeline, dag, params, candidates, report) -> list:
 
     try:
         for label, state, _ in candidates:
-            if time.perf_counter() > deadline:
+            if time.perf_counter() > explore_until:
                 break
             try_state(state, label)
         default = candidates[-1][1]
-        while time.perf_counter() < deadline and measured:
+        while time.perf_counter() < explore_until and measured:
             ranked = sorted((v for v in measured.values() if v[0] < float("inf")),
                             key=lambda v: v[0])
             if not ranked:
@@ -130,7 +133,7 @@ def autotune(pipeline, dag, params, candidates, report) -> list:
             decided[node.name] = rng.choice(opts)
             rest = {n.name: base[n.name] for n in dag.nodes if n.name not in decided}
             try_state(complete(dag, decided, {**default, **rest}), "mutation")
-        _confirm(pipeline, dag, params, measured, title, check, probe_dags)
+        _confirm(pipeline, dag, params, measured, title, check, probe_dags, deadline)
     finally:
         undo()
         reset_schedules(pipeline)
@@ -142,9 +145,10 @@ def autotune(pipeline, dag, params, candidates, report) -> list:
     return [("autotuned", st, model.cost(st)) for _, st in ok[:3]]
 
 
-def _confirm(pipeline, dag, params, measured, title, check, probe_dags) -> None:
+def _confirm(pipeline, dag, params, measured, title, check, probe_dags, deadline) -> None:
     """Timing on a shared machine is noisy: time the four fastest twice more in
-    alternating rounds and rank them by their median, so one lucky run doesn't win."""
+    alternating rounds (while the budget lasts) and rank them by their median, so
+    one lucky run doesn't win."""
     from autoscheduler.space import build_plan
     top = sorted(((k, v) for k, v in measured.items() if v[0] < float("inf")),
                  key=lambda kv: kv[1][0])[:4]
@@ -159,12 +163,14 @@ def _confirm(pipeline, dag, params, measured, title, check, probe_dags) -> None:
                 break
     for _ in range(2):
         for key, src in sources.items():
+            if time.perf_counter() > deadline:
+                break
             try:
                 times[key].append(measure(pipeline, dag, src))
             except Exception:              # noqa: BLE001 - it ran before; keep its times
                 pass
     for key, ts in times.items():
-        measured[key] = (sorted(ts)[len(ts) // 2], measured[key][1])
+        measured[key] = (sorted(ts)[(len(ts) - 1) // 2], measured[key][1])
 
 
 def _decided_before(dag, n, node) -> bool:

@@ -2,6 +2,7 @@
 pyramid): it decides every Func within its budget, its cached pricing agrees
 with fresh pricing, and the baseline keeps pyramid levels out of strips."""
 import random
+import time
 
 import pytest
 
@@ -42,12 +43,21 @@ def test_boundary_conditions_are_inlined_up_front(lens_dag):
 
 
 def test_search_decides_every_func_of_a_deep_pipeline(lens_dag):
+    # The budget: 6 s on a quiet machine, more when others load it (measured by
+    # a fixed bit of Python: about 20 ms on a core of its own).
+    def spin():
+        t0 = time.perf_counter()
+        sum(i * i for i in range(300000))
+        return time.perf_counter() - t0
+    slowdown = max(1.0, min(spin() for _ in range(3)) / 0.02)
+    budget = 6 * slowdown
     report: dict = {}
-    (best, cost), *_ = search.beam_search(lens_dag, Params(parallelism=2, time_budget_s=6), report)
+    (best, cost), *_ = search.beam_search(lens_dag, Params(parallelism=2, time_budget_s=budget),
+                                          report)
     assert "search_note" not in report, report       # no Func left to the completion
     n_open = sum(search.forced(lens_dag, n) is None for n in lens_dag.nodes)
     assert report["beam_widths"].endswith(f"over {n_open} Funcs")
-    assert report["search_time_s"] <= 6
+    assert report["search_time_s"] <= budget
     assert set(best) == {n.name for n in lens_dag.nodes}
     assert cost <= report["predicted_baseline"]
 

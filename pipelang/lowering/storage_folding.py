@@ -79,13 +79,14 @@ def _known(extent, consts: dict):
     return simplify(ir.substitute(consts, extent)) if consts else simplify(extent)
 
 
-def _window(fn, body, consts: dict):
+def _window(fn, body, consts: dict, steps: dict | None = None):
     """{dim index: window extent} for the dimension slid along the outermost
     serial loop inside the storage. (A dimension slid along an inner loop
     cannot fold: the next iteration of the outer loop reads what it computed
-    long before.)"""
+    long before.) With `steps`, also {dim index: the extent computed by the
+    later iterations} where that is a constant."""
     order: list = []
-    slid: dict = {}          # loop symbol -> (dim index, window extent)
+    slid: dict = {}          # loop symbol -> (dim index, window extent, later extent)
 
     class _Find(ir.IRVisitor):
         def visit_For(self, node):
@@ -107,15 +108,45 @@ def _window(fn, body, consts: dict):
                 if c is None:       # e.g. min(y, y.max) + 2 - y: at most 3
                     c = _constant_upper_bound(extent)
                 if c is not None and c > 0:
-                    slid[cond.a.sym] = (i, int(c))
+                    later_min = _AssumeFalse(cond).mutate(region[0].false_value)
+                    later = ir.const_value(_known(ir.Add(ir.Sub(region[1], later_min), ir.i32(1)),
+                                                  consts))
+                    slid[cond.a.sym] = (i, int(c), later)
             self.visit(s)
 
     _Find().visit(body)
     for sym in order:
         if sym in slid:
-            i, c = slid[sym]
+            i, c, later = slid[sym]
+            if steps is not None and later is not None:
+                steps[i] = int(later)
             return {i: c}
     return {}
+
+
+class _AssumeFalse(ir.IRMutator):
+    """An expression where `cond` is known false: selects on it take their
+    false value (sliding window nests the first iteration's select)."""
+
+    def __init__(self, cond):
+        self.cond = cond
+
+    def mutate_Select(self, node):
+        if node.condition == self.cond:
+            return self.mutate(node.false_value)
+        return self.generic_mutate(node)
+
+
+def _exact_round_up(overshoot, window: int, later) -> tuple:
+    """`overshoot` less a RoundUp tail's when every iteration computes a
+    multiple of the split's span: the first one `window` values, the later
+    ones `later` (camera_pipe's `curved`, 2-row tiles sliding by 2 rows:
+    its fold was 8 rows for a 4-row window, Halide's 4)."""
+    before, after = overshoot
+    span = after + 1
+    if after and not before and later is not None and window % span == 0 and later % span == 0:
+        return (0, 0)
+    return overshoot
 
 
 def _overshoot(fn) -> dict:
@@ -270,12 +301,13 @@ class _Fold(ir.IRMutator):
         fn = self.env[node.fn]
         folds = {}
         overshoot = _overshoot(fn)
-        window = _window(fn, body, self.consts)
+        steps: dict = {}
+        window = _window(fn, body, self.consts, steps)
         for i, c in window.items():
             if overshoot[fn.args[i]] is None:
                 continue
             n = 1
-            while n < _needed(c, overshoot[fn.args[i]]):
+            while n < _needed(c, _exact_round_up(overshoot[fn.args[i]], c, steps.get(i))):
                 n *= 2
             folds[i] = n
         checked_at_run_time = {}

@@ -156,6 +156,35 @@ def test_folded_storage_holds_the_overshoot():
     assert len(sizes) == 1 and "*8" in ir.to_string(sizes[0]).replace(" ", ""), sizes
 
 
+def _strip_pipeline(scheduled: bool):
+    """out = g[y-1] + g[y] + 3 g[y+1], two rows of out per iteration (RoundUp);
+    g slid down them in 2-row RoundUp tiles (camera_pipe's `curved`)."""
+    x, y = hl.Var("x"), hl.Var("y")
+    inp = hl.Buffer(IMG, "st_in")
+    g, out = hl.Func("st_g"), hl.Func("st_out")
+    g[x, y] = inp[x + 40, y + 40] * 2 + 1
+    out[x, y] = g[x, y - 1] + g[x, y] + 3 * g[x, y + 1]
+    if scheduled:
+        yo, yi, yii, xi, gyi = (hl.Var(n) for n in ("yo", "yi", "yii", "xi", "gyi"))
+        out.split(y, yi, yii, 2, hl.TailStrategy.RoundUp).split(yi, yo, yi, 5)
+        g.compute_at(out, yi).store_at(out, yo).tile(x, y, x, y, xi, gyi, 8, 2, hl.TailStrategy.RoundUp)
+        out.bound(x, 0, 24).bound(y, 0, 30)
+    return out
+
+
+def test_round_up_tiles_sliding_by_whole_tiles_fold_to_the_window(checked_stores):
+    # Every iteration computes a multiple of the split's 2 rows (4 at first,
+    # then 2): rounding up writes nothing past the window, so the fold is the
+    # 4-row window (was 8, with a row of overshoot; Halide's is 4).
+    from pipelang.lowering.lower import lower
+    out = _strip_pipeline(True)
+    lowered, *_ = lower([out.function])
+    sizes = [a.size for a in _find(lowered.body, ir.Allocate) if a.buf.name.startswith("st_g")]
+    assert len(sizes) == 1 and ir.const_value(sizes[0]) == 24 * 4, sizes   # 24 columns, 4 rows
+    got, want = (np.asarray(_strip_pipeline(s).realize([24, 30])) for s in (True, False))
+    assert np.array_equal(got, want)
+
+
 def test_explicit_fold_must_hold_the_overshoot():
     x, y, f, g, out = _pipeline()
     g.compute_at(out, y).store_root().split(y, hl.Var("yo"), hl.Var("yi"), 2, hl.TailStrategy.RoundUp)

@@ -289,6 +289,14 @@ class ExprSimplifier:
         if type(a) is Div and _const(a.b) is not None and _const(a.b) > 0:
             return self.expr(Div(a.a, make_const(t, _const(a.b) * c)))
         lin = linear_form(a)
+        if len(lin.terms) == 1 and lin.terms[0][1] == 1 and type(lin.terms[0][0]) is Div:
+            # (u/c1 + k)/c -> (u + k*c1)/(c1*c): both round down (c1, c > 0).
+            inner = lin.terms[0][0]
+            c1 = _const(inner.b)
+            if (c1 is not None and c1 > 0 and lin.const != 0
+                    and abs(lin.const * c1) < 2**31 and c1 * c < 2**31):
+                return self.expr(Div(Add(inner.a, make_const(t, lin.const * c1)),
+                                     make_const(t, c1 * c)))
         quot = LinearForm(t)
         rest = LinearForm(t)
         for term, k in lin.terms:
@@ -434,6 +442,17 @@ class ExprSimplifier:
                 return a if cls is Min else b
             if lo is not None and lo >= 0:
                 return b if cls is Min else a
+            # min(u/c, v/c) with c > 0 is the quotient of the smaller of u and
+            # v (division rounds down, so it keeps order): min(x/2, (x + 1)/2)
+            # is x/2. Bounds of downsampling pyramids are made of these.
+            if type(a) is Div and type(b) is Div:
+                c = _const(a.b)
+                if c is not None and c > 0 and _const(b.b) == c:
+                    lo, hi = self._sign_of_linear(linear_difference(a.a, b.a))
+                    if hi is not None and hi <= 0:
+                        return a if cls is Min else b
+                    if lo is not None and lo >= 0:
+                        return b if cls is Min else a
         # min(min(x, c1), c2) -> min(x, min(c1, c2))
         if cb is not None and type(a) is cls and _const(a.b) is not None:
             c = fold_binary(cls, t.element_of(), _const(a.b), cb)

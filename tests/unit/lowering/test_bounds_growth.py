@@ -98,3 +98,33 @@ def test_deep_chain_bounds_grow_linearly_and_compute_right():
     out, inp = _chain(6)
     got = out.realize([96, 40])
     np.testing.assert_array_equal(np.asarray(got), _numpy_chain(inp, 6, 96, 40))
+
+
+@pytest.mark.parametrize("before, expected", [
+    # Bounds of a downsampling pyramid: quotients of ordered numerators are ordered.
+    (Max(Div(E, i32(2)), Div(Add(E, i32(1)), i32(2))), Div(Add(E, i32(1)), i32(2))),
+    (Min(Div(E, i32(2)), Div(Add(E, i32(1)), i32(2))), Div(E, i32(2))),
+    (Min(Div(Add(E, i32(3)), i32(4)), Div(Add(E, i32(1)), i32(4))), Div(Add(E, i32(1)), i32(4))),
+    # Nested quotients with an offset in between are one quotient.
+    (Div(Add(Div(Add(E, i32(1)), i32(2)), i32(1)), i32(2)), Div(Add(E, i32(3)), i32(4))),
+    (Div(Sub(Div(E, i32(4)), i32(1)), i32(2)), Sub(Div(Add(E, i32(4)), i32(8)), i32(1))),
+])
+def test_quotients_are_compared_and_merged(before, expected):
+    assert simplify(before) == expected, ir.to_string(simplify(before))
+
+
+def test_quotients_of_unordered_numerators_are_kept():
+    e = Min(Div(E, i32(2)), Div(Sub(i32(1), E), i32(2)))
+    assert isinstance(simplify(e), Min)
+    assert isinstance(simplify(Max(Div(E, i32(2)), Div(E, i32(3)))), Max)
+
+
+@settings(max_examples=300, deadline=None)
+@given(c1=st.integers(1, 9), c2=st.integers(1, 9), k=st.integers(-20, 20), k2=st.integers(-20, 20),
+       value=st.integers(-300, 300), is_min=st.booleans())
+def test_quotient_rules_preserve_values(c1, c2, k, k2, value, is_min):
+    nested = Div(Add(Div(Add(E, i32(k2)), i32(c1)), i32(k)), i32(c2))
+    pair = (Min if is_min else Max)(Div(Add(E, i32(k)), i32(c1)), Div(Add(E, i32(k2)), i32(c1)))
+    env = {e_sym: value}
+    for e in (nested, pair, Add(nested, pair)):
+        assert evaluate_expr(simplify(e), env) == evaluate_expr(e, env)

@@ -247,18 +247,18 @@ class JITFunction:
     def __init__(self, lowered: N.LoweredFunc, loop_opt: bool = True, cache=None):
         from pipelang.backends.llvm.runtime import ensure_runtime
         ensure_runtime()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         triple, _, features = host_description()
         cg = generate_module(lowered, triple, features)
         text = str(cg.module)
         info = CodeInfo(cg.name, lowered.args, cg.arg_offsets, cg.argv_size, cg.err_slots, cg.errors)
-        mid = time.perf_counter()
+        cpu_mid = time.process_time()
         code, self.llvm_ir, self.object_key = compile_module(text, cg.name, loop_opt, cache)
         self._setup(code, info)
-        end = time.perf_counter()
-        self.compile_seconds = end - start
-        # (step, seconds): making the LLVM IR, then LLVM (optimizer and machine code).
-        self.timings = [("codegen", mid - start), ("llvm", end - mid)]
+        self.compile_seconds = time.perf_counter() - start
+        # (step, processor seconds): making the LLVM IR, then LLVM (optimizer
+        # and machine code).
+        self.timings = [("codegen", cpu_mid - cpu_start), ("llvm", time.process_time() - cpu_mid)]
 
     @classmethod
     def from_object(cls, data: bytes, info: CodeInfo) -> "JITFunction":

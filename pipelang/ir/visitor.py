@@ -86,65 +86,197 @@ def _rebuilt(node, changes: dict):
     return cls(*[changes[n] if n in changes else getattr(node, n) for n in names])
 
 
+def _field_kinds(cls) -> list:
+    """(name, kind) of each field of node class `cls` that may hold IR: kind
+    "one" for a field declared `Expr` or `Stmt` (always a node), "opt" for
+    one that may be None, "seq" for a tuple (of nodes and other values)."""
+    annotations: dict = {}
+    for base in reversed(cls.__mro__):
+        annotations.update(getattr(base, "__annotations__", {}))
+    kinds = []
+    for name in _child_fields(cls):
+        a = annotations.get(name)
+        a = a if isinstance(a, str) else getattr(a, "__name__", "")
+        if a in ("Expr", "Stmt"):
+            kinds.append((name, "one"))
+        elif a == "tuple":
+            kinds.append((name, "seq"))
+        elif a not in ("int", "float", "str", "bool"):
+            kinds.append((name, "opt"))
+    return kinds
+
+
+# Walkers written once per node class, with its fields spelled out: the
+# generic walk looked up and type-tested every field of every node.
+_VISIT_WALKERS: dict = {}
+_MUTATE_WALKERS: dict = {}
+
+
+def _visit_walker(cls):
+    lines = ["def walk(self, node):", "    visit = self.visit"]
+    for name, kind in _field_kinds(cls):
+        if kind == "one":
+            lines.append(f"    visit(node.{name})")
+        elif kind == "opt":
+            lines += [f"    v = node.{name}", "    if isinstance(v, _IR):", "        visit(v)"]
+        else:
+            lines += [f"    for v in node.{name}:", "        if isinstance(v, _IR):",
+                      "            visit(v)"]
+    namespace = {"_IR": _IR}
+    exec("\n".join(lines), namespace)
+    walk = _VISIT_WALKERS[cls] = namespace["walk"]
+    return walk
+
+
+def _mutate_walker(cls):
+    kinds = _field_kinds(cls)
+    if not dataclasses.is_dataclass(cls) or any(
+            not f.init for f in dataclasses.fields(cls) if f.name in dict(kinds)):
+        walk = _MUTATE_WALKERS[cls] = _generic_mutate
+        return walk
+    lines = ["def walk(self, node):", "    mutate = self.mutate", "    changed = False"]
+    for name, kind in kinds:
+        if kind == "one":
+            lines += [f"    old = node.{name}", f"    n_{name} = mutate(old)",
+                      f"    if n_{name} is not old:", "        changed = True"]
+        elif kind == "opt":
+            lines += [f"    old = node.{name}", f"    n_{name} = mutate(old) if isinstance(old, _IR) else old",
+                      f"    if n_{name} is not old:", "        changed = True"]
+        else:
+            lines += [f"    old = node.{name}", "    items = None",
+                      "    for k, item in enumerate(old):",
+                      "        if isinstance(item, _IR):",
+                      "            new = mutate(item)",
+                      "            if new is not item:",
+                      "                if items is None:",
+                      "                    items = list(old)",
+                      "                items[k] = new",
+                      f"    if items is None:",
+                      f"        n_{name} = old",
+                      "    else:",
+                      f"        n_{name} = tuple(items)",
+                      "        changed = True"]
+    names = dict(kinds)
+    args = ", ".join(f"n_{f.name}" if f.name in names else f"node.{f.name}"
+                     for f in dataclasses.fields(cls) if f.init)
+    lines += ["    if not changed:", "        return node", f"    return cls({args})"]
+    namespace = {"_IR": _IR, "cls": cls}
+    exec("\n".join(lines), namespace)
+    walk = _MUTATE_WALKERS[cls] = namespace["walk"]
+    return walk
+
+
+def _generic_visit(self, node):
+    visit = self.visit
+    for name in _child_fields(node.__class__):
+        v = getattr(node, name)
+        if isinstance(v, tuple):
+            for item in v:
+                if isinstance(item, _IR):
+                    visit(item)
+        elif isinstance(v, _IR):
+            visit(v)
+
+
+def _generic_mutate(self, node):
+    changes = None
+    mutate = self.mutate
+    for name in _child_fields(node.__class__):
+        v = getattr(node, name)
+        if isinstance(v, tuple):
+            items = None
+            for k, item in enumerate(v):
+                if isinstance(item, _IR):
+                    new = mutate(item)
+                    if new is not item:
+                        if items is None:
+                            items = list(v)
+                        items[k] = new
+            if items is not None:
+                if changes is None:
+                    changes = {}
+                changes[name] = tuple(items)
+        elif isinstance(v, _IR):
+            new = mutate(v)
+            if new is not v:
+                if changes is None:
+                    changes = {}
+                changes[name] = new
+    if changes is None:
+        return node
+    return _rebuilt(node, changes)
+
+
+# Per visitor (or mutator) class: node class -> the function to call with
+# (self, node): its handler, or the class's walk of the node's children.
+_DISPATCH: dict = {}
+
+
+def _dispatch_entry(prefix: str, owner: type, cls: type):
+    table = _DISPATCH.setdefault((prefix, owner), {})
+    m = _METHODS.get((prefix, owner, cls), _MISSING)
+    if m is _MISSING:
+        m = _method(prefix, owner, cls)
+    if m is None:
+        generic = "generic_visit" if prefix == "visit_" else "generic_mutate"
+        if getattr(owner, generic) is not getattr(IRVisitor if prefix == "visit_" else IRMutator,
+                                                  generic):
+            m = getattr(owner, generic)          # the class walks nodes its own way
+        elif not dataclasses.is_dataclass(cls):
+            m = _generic_visit if prefix == "visit_" else _generic_mutate
+        elif prefix == "visit_":
+            m = _VISIT_WALKERS.get(cls) or _visit_walker(cls)
+        else:
+            m = _MUTATE_WALKERS.get(cls) or _mutate_walker(cls)
+    table[cls] = m
+    return m
+
+
+_MISSING = object()
+
+
 class IRVisitor:
     def visit(self, node):
+        cls = node.__class__
         try:
-            method = _METHODS["visit_", self.__class__, node.__class__]
+            method = _VISIT_TABLES[self.__class__][cls]
         except KeyError:
-            method = _method("visit_", self.__class__, node.__class__)
-        if method is not None:
-            return method(self, node)
-        return self.generic_visit(node)
+            _VISIT_TABLES.setdefault(self.__class__, {})
+            method = _dispatch_entry("visit_", self.__class__, cls)
+            _VISIT_TABLES[self.__class__][cls] = method
+        return method(self, node)
 
     def generic_visit(self, node):
-        visit = self.visit
-        for name in _child_fields(node.__class__):
-            v = getattr(node, name)
-            if isinstance(v, tuple):
-                for item in v:
-                    if isinstance(item, _IR):
-                        visit(item)
-            elif isinstance(v, _IR):
-                visit(v)
+        cls = node.__class__
+        walk = _VISIT_WALKERS.get(cls)
+        if walk is None:
+            walk = _visit_walker(cls) if dataclasses.is_dataclass(cls) else _generic_visit
+            _VISIT_WALKERS[cls] = walk
+        walk(self, node)
 
 
 class IRMutator:
     def mutate(self, node):
+        cls = node.__class__
         try:
-            method = _METHODS["mutate_", self.__class__, node.__class__]
+            method = _MUTATE_TABLES[self.__class__][cls]
         except KeyError:
-            method = _method("mutate_", self.__class__, node.__class__)
-        if method is not None:
-            return method(self, node)
-        return self.generic_mutate(node)
+            _MUTATE_TABLES.setdefault(self.__class__, {})
+            method = _dispatch_entry("mutate_", self.__class__, cls)
+            _MUTATE_TABLES[self.__class__][cls] = method
+        return method(self, node)
 
     def generic_mutate(self, node):
-        changes = None
-        mutate = self.mutate
-        for name in _child_fields(node.__class__):
-            v = getattr(node, name)
-            if isinstance(v, tuple):
-                items = None
-                for k, item in enumerate(v):
-                    if isinstance(item, _IR):
-                        new = mutate(item)
-                        if new is not item:
-                            if items is None:
-                                items = list(v)
-                            items[k] = new
-                if items is not None:
-                    if changes is None:
-                        changes = {}
-                    changes[name] = tuple(items)
-            elif isinstance(v, _IR):
-                new = mutate(v)
-                if new is not v:
-                    if changes is None:
-                        changes = {}
-                    changes[name] = new
-        if changes is None:
-            return node
-        return _rebuilt(node, changes)
+        cls = node.__class__
+        walk = _MUTATE_WALKERS.get(cls)
+        if walk is None:
+            walk = _mutate_walker(cls) if dataclasses.is_dataclass(cls) else _generic_mutate
+            _MUTATE_WALKERS[cls] = walk
+        return walk(self, node)
+
+
+_VISIT_TABLES: dict = {}
+_MUTATE_TABLES: dict = {}
 
 
 class _Substitute(IRMutator):

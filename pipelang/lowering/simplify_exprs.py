@@ -83,17 +83,41 @@ class ExprSimplifier:
         # up to a constant is written as the earlier one plus a constant, so
         # that differences such as `f.s1.x.max - f.s1.x.min` fold.
         self._let_values: dict = {}
+        # See `_scoped_expr`: results by node while the scope is unchanged.
+        # `_scope_version` counts the changes to the lets and bindings in
+        # scope (`var_bounds` counts its own).
+        self._scope_version = 0
+        self._scoped: dict = {}
+        self._scoped_at = None
 
     def expr(self, e: N.Expr) -> N.Expr:
         memo = self._memo
         if memo is None or self.bindings or self.var_bounds:
-            return getattr(self, _METHODS[type(e)])(e)
+            return self._scoped_expr(e)
         hit = memo.get(id(e))
         if hit is not None and hit[0] is e:
             return hit[1]
         r = getattr(self, _METHODS[type(e)])(e)
         memo[id(e)] = (e, r)
         memo[id(r)] = (r, r)
+        return r
+
+    def _scoped_expr(self, e):
+        """`e` simplified, each node once while the scope (lets, bindings and
+        variable bounds) stays the same: an expression is a DAG whose shared
+        subtrees (the bounds of a pyramid level, used by every later level)
+        a tree walk would simplify once per path to them."""
+        scope = (self.var_bounds.version, self._scope_version)
+        if scope != self._scoped_at:
+            self._scoped = {}
+            self._scoped_at = scope
+        hit = self._scoped.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        r = getattr(self, _METHODS[type(e)])(e)
+        if scope == self._scoped_at:
+            # (A nested let changed the scope, and put it back, under a new version.)
+            self._scoped[id(e)] = (e, r)
         return r
 
     # ------------------------------------------------ constant bounds
@@ -720,6 +744,7 @@ class ExprSimplifier:
         try:
             while type(node) is cls:
                 value = self.expr(node.value)
+                self._scope_version += 1
                 scalar_int = _is_int(value.type) and value.type.is_scalar()
                 if scalar_int:
                     value = self._reuse_let(value)
@@ -741,6 +766,7 @@ class ExprSimplifier:
                 node = node.body
             body = self.visit_body(node)
         finally:
+            self._scope_version += 1
             for link, _, replacement, inner, key in links:
                 self.bindings.pop(link.sym, None)
                 self.enclosing_lets.pop(link.sym, None)

@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from pipelang.ir import nodes as N
-from pipelang.ir.types import Type
+from pipelang.ir.types import Type, TypeCode
 
 
 def evaluate_expr(expr: N.Expr, env: dict, *, check_overflow: bool = False):
@@ -58,9 +58,12 @@ def wrap(t: Type, value):
     return value
 
 
+_INT = TypeCode.INT
+
+
 def no_overflow(t: Type) -> bool:
     """Whether Halide assumes arithmetic of type `t` never overflows (Int(32), Int(64))."""
-    return t.is_int() and t.bits() >= 32
+    return t._code is _INT and t.nbits >= 32     # (the simplifier asks this per node)
 
 
 def int_div(a: int, b: int) -> int:

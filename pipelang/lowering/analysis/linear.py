@@ -23,6 +23,7 @@ from pipelang.ir.types import Type
 from pipelang.lowering.analysis.evaluate import no_overflow
 
 _CONSTS = (N.IntImm, N.UIntImm, N.FloatImm)
+_INT_CONSTS = (N.IntImm, N.UIntImm)
 
 
 def same_expr(a, b) -> bool:
@@ -74,6 +75,10 @@ def _signed(t: Type, v: int) -> int:
     """`v` reduced to the signed range of `t`'s width (wrapping types only)."""
     if no_overflow(t):
         return v
+    return _wrapped(t, v)
+
+
+def _wrapped(t: Type, v: int) -> int:
     bits = t.bits()
     v &= (1 << bits) - 1
     return v - (1 << bits) if v >= 1 << (bits - 1) else v
@@ -98,9 +103,9 @@ class LinearForm:
         elif cls is Sub:
             self.add(e.a, k)
             self.add(e.b, -k)
-        elif cls is Mul and type(e.b) in (N.IntImm, N.UIntImm):
+        elif cls is Mul and type(e.b) in _INT_CONSTS:
             self.add(e.a, k * e.b.value)
-        elif cls is Mul and type(e.a) in (N.IntImm, N.UIntImm):
+        elif cls is Mul and type(e.a) in _INT_CONSTS:
             self.add(e.b, k * e.a.value)
         else:
             for pair in self.terms:
@@ -111,8 +116,12 @@ class LinearForm:
 
     def normalize(self) -> "LinearForm":
         t = self.t
-        self.terms = [[e, _signed(t, k)] for e, k in self.terms if _signed(t, k) != 0]
-        self.const = _signed(t, self.const)
+        if no_overflow(t):
+            if any(pair[1] == 0 for pair in self.terms):
+                self.terms = [pair for pair in self.terms if pair[1] != 0]
+            return self
+        self.terms = [[e, _wrapped(t, k)] for e, k in self.terms if _wrapped(t, k) != 0]
+        self.const = _wrapped(t, self.const)
         return self
 
     def is_const(self) -> bool:

@@ -8,7 +8,9 @@ For each benchmark of the suite (or `--only a,b`), in one process:
   * real Halide's `compile_jit` for the same algorithm and schedule, after
     a warm-up compile of another pipeline (Halide compiles its runtime on
     its first compile_jit in a process; pipelang's is built before timing);
-  * with `--cache-hit`, a compile (wall and CPU time) in a fresh process that finds the code in
+  * with `--cache-hit`, a compile (wall and CPU time, and the hit's steps: finding
+    the environment and arguments, the key, reading and loading the code) in a
+    fresh process that finds the code in
     a (temporary) cache filled by a first process: the figure a second run
     of a program sees.
 Times are processor seconds of this process (LLVM's threads included), the
@@ -36,7 +38,7 @@ p = hl.Pipeline(b.build(hl, b.inputs(sys.argv[2])))
 t, cpu = time.perf_counter(), time.process_time()
 p.compile_jit()
 print(json.dumps({"seconds": time.perf_counter() - t, "cpu": time.process_time() - cpu,
-                  "hit": p._compiled.cache_hit}))
+                  "hit": p._compiled.cache_hit, "steps": dict(p._compiled.timings)}))
 """
 
 
@@ -107,7 +109,7 @@ def cache_hit(name: str, size: str) -> dict:
                                  capture_output=True, text=True, check=True)
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return {"miss_s": runs[0]["seconds"], "hit_s": runs[1]["seconds"], "hit_cpu_s": runs[1]["cpu"],
-            "hit": runs[1]["hit"]}
+            "hit": runs[1]["hit"], "hit_steps": runs[1]["steps"] if runs[1]["hit"] else {}}
 
 
 def main(argv=None) -> None:
@@ -138,6 +140,8 @@ def main(argv=None) -> None:
                if "hit_s" in r else "")
         print(f"{name}: pipelang {r['total']:.3f} s, Halide {halide} s, ratio {ratio}{hit}")
         print(f"    ms: {steps}")
+        if r.get("hit_steps"):
+            print("    hit ms: " + "  ".join(f"{k} {v * 1e3:.1f}" for k, v in r["hit_steps"].items()))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

@@ -640,14 +640,21 @@ class Func:
     # ---------------------------------------------------------------- running
 
     def _get_pipeline(self):
-        from pipelang.pipeline import Pipeline
-        if self._pipeline is None:
-            self._pipeline = Pipeline(self)
-        return self._pipeline
+        p = self._pipeline
+        if p is None:
+            # (Imported here only: an import statement costs a repeat realize a microsecond.)
+            from pipelang.pipeline import Pipeline
+            p = self._pipeline = Pipeline(self)
+        return p
 
     def realize(self, *args, **kwargs):
         try:    # (a try costs nothing until something is raised)
-            return _pipeline_realize(self._get_pipeline(), *args, **kwargs)
+            p = self._pipeline
+            if p is None:
+                p = self._get_pipeline()
+            if len(args) == 1 and not kwargs:
+                return _pipeline_realize(p, args[0])
+            return _pipeline_realize(p, *args, **kwargs)
         except HalideError as e:
             _surface_realize(self, e, args)
             raise

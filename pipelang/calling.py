@@ -118,6 +118,13 @@ def _compile(lines: list, scope: dict, name: str):
     return scope[name]
 
 
+def _functions_from(scope: dict, *names) -> tuple:
+    """The functions `names` defined in `scope`, taken out of it: a function
+    kept in its own globals would be a reference cycle, freed (with the
+    compiled code it reaches) only by a garbage collection."""
+    return tuple(scope.pop(name) for name in names)
+
+
 class ArgPacker:
     """Fills `jit` (a JITFunction)'s argv with one value per `Slot`, and calls it.
 
@@ -323,8 +330,8 @@ class ArgPacker:
             f"    packer._call_new({values}, sizes)",
             "    return out",
         ]
-        run = _compile(lines, scope, "run")
-        return run, scope["run_sizes"]
+        _compile(lines, scope, "run")
+        return _functions_from(scope, "run", "run_sizes")
 
     def _call_new(self, values, sizes) -> None:
         """`run_new`'s general case: pack everything (the output without
@@ -499,46 +506,10 @@ class Callable:
         self._slots = slots
         self._packer = ArgPacker(jit, used, callable_buffer, callable_scalar)
         if len(self._keep) == self._n:
-            self.__class__ = self._fast_class()
-
-    def _fast_class(self) -> type:
-        """A subclass whose `__call__` is generated for this Callable's
-        arguments: when called with as many positional values as it takes,
-        each the one this thread packed last, it calls the code at once;
-        otherwise it goes the general way (`Callable.__call__`)."""
-        packer = self._packer
-        names = [f"a{i}" for i in range(self._n)]
-        scope = {"local": packer._local, "fn": packer._fn, "err": packer._err,
-                 "raise_": packer.jit._raise, "general": Callable.__call__}
-        checks = []
-        for i, slot in enumerate(packer.slots):
-            k = _REC * i
-            if i < self._n:
-                same = _same_scalar if slot.role is Role.SCALAR else _same_buffer_or_array
-                checks.append(same(k, names[i]))
-            else:
-                scope[f"F{i}"] = self._fixed[i - self._n]
-                checks.append(_same_buffer(k, f"F{i}"))
-        lines = ["def __call__(self, *args, **kwargs):",
-                 f"    if kwargs or len(args) != {self._n}:",
-                 "        return general(self, *args, **kwargs)"]
-        if names:
-            lines.append(f"    {', '.join(names)}, = args")
-        lines += ["    try:",
-                  "        st = local.st",
-                  "    except AttributeError:",
-                  "        return general(self, *args)",
-                  "    L = st.last",
-                  f"    if {' and '.join(checks) or 'True'}:",
-                  "        rc = fn(st.ptr, err)",
-                  "        if rc:",
-                  "            raise_(rc)",
-                  "        return None",
-                  "    return general(self, *args)"]
-        fast_call = _compile(lines, scope, "__call__")
-        fast_call.__doc__ = Callable.__call__.__doc__
-        return type("Callable", (Callable,), {"__call__": fast_call, "__module__": __name__,
-                                              "__qualname__": "Callable", "__doc__": Callable.__doc__})
+            packer = self._packer
+            self._fast = (packer._local, packer._fn, packer._err, packer.jit._raise)
+            roles = tuple(slot.role is Role.SCALAR for slot in packer.slots[:self._n])
+            self.__class__ = _fast_class(roles, len(self._fixed))
 
     def __call__(self, *args, **kwargs):
         """Run the code: the listed arguments in order, then the outputs
@@ -592,3 +563,49 @@ class Callable:
             except _BoundsQueryAsked:
                 pass
         bounds_query(self._compiled, slots, values)
+
+
+_FAST_CLASSES: dict = {}
+
+
+def _fast_class(scalars: tuple, n_fixed: int) -> type:
+    """The Callable subclass for arguments of these kinds (`scalars[i]`:
+    whether argument i is a scalar; then `n_fixed` embedded Buffers): its
+    `__call__` is generated so that a call with as many positional values
+    as it takes, each the one this thread packed last, calls the code at
+    once; any other goes the general way (`Callable.__call__`). Made once
+    per kind of argument list and shared (a class per Callable would keep
+    each one's code alive until a garbage collection)."""
+    cls = _FAST_CLASSES.get((scalars, n_fixed))
+    if cls is not None:
+        return cls
+    n = len(scalars)
+    names = [f"a{i}" for i in range(n)]
+    checks = [(_same_scalar if scalar else _same_buffer_or_array)(_REC * i, names[i])
+              for i, scalar in enumerate(scalars)]
+    checks += [_same_buffer(_REC * (n + j), f"fixed[{j}]") for j in range(n_fixed)]
+    lines = ["def __call__(self, *args, **kwargs):",
+             f"    if kwargs or len(args) != {n}:",
+             "        return general(self, *args, **kwargs)"]
+    if names:
+        lines.append(f"    {', '.join(names)}, = args")
+    lines += ["    local, fn, err, raise_ = self._fast",
+              "    try:",
+              "        st = local.st",
+              "    except AttributeError:",
+              "        return general(self, *args)",
+              "    L = st.last"]
+    if n_fixed:
+        lines.append("    fixed = self._fixed")
+    lines += [f"    if {' and '.join(checks) or 'True'}:",
+              "        rc = fn(st.ptr, err)",
+              "        if rc:",
+              "            raise_(rc)",
+              "        return None",
+              "    return general(self, *args)"]
+    fast_call = _compile(lines, {"general": Callable.__call__}, "__call__")
+    fast_call.__doc__ = Callable.__call__.__doc__
+    cls = _FAST_CLASSES[scalars, n_fixed] = type(
+        "Callable", (Callable,), {"__call__": fast_call, "__module__": __name__,
+                                  "__qualname__": "Callable", "__doc__": Callable.__doc__})
+    return cls

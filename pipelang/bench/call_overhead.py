@@ -4,7 +4,8 @@ Times, for pipelang and real Halide side by side in one process, the three
 ways of running an already compiled pipeline on a tiny (4 x 4) problem, so
 the figure is the Python-side overhead: `Pipeline.realize(buffer)`,
 `Pipeline.realize([sizes])` and a `Callable` from `compile_to_callable`.
-Each figure is the best of several repeats of many calls.
+Each figure is the best of several repeats of many calls, pipelang's and
+Halide's repeats taking turns.
 """
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ def _pipeline(hl):
     return p, inp
 
 
-def measure(module: str, number: int = 20000, repeat: int = 7) -> dict:
-    """Microseconds per call for each way of calling, under `module`."""
+def _cases(module: str) -> dict:
+    """The calls to time, under `module`, each made once already."""
     hl = importlib.import_module(module)
     p, inp = _pipeline(hl)
     out = hl.Buffer(hl.Int(32), [4, 4])
@@ -39,23 +40,36 @@ def measure(module: str, number: int = 20000, repeat: int = 7) -> dict:
         "realize(sizes)": lambda: p.realize([4, 4]),
         "Callable": lambda: c(inp, 3, out),
     }
-    result = {}
-    for name, fn in cases.items():
+    for fn in cases.values():
         fn()
-        best = min(timeit.repeat(fn, number=number, repeat=repeat))
-        result[name] = best / number * 1e6
-    return result
+    return cases
+
+
+def measure(modules=("pipelang", "halide"), number: int = 20000, repeat: int = 7) -> dict:
+    """{module: {call: microseconds per call}}: the best of `repeat` runs of
+    `number` calls. The modules take turns, run by run, so that a change in
+    the machine's load falls on both alike (modules that can't be imported
+    are left out)."""
+    cases = {}
+    for module in modules:
+        try:
+            cases[module] = _cases(module)
+        except ImportError:
+            pass
+    best = {m: {} for m in cases}
+    for name in cases[modules[0]]:
+        for _ in range(repeat):
+            for m, fns in cases.items():
+                t = timeit.timeit(fns[name], number=number) / number * 1e6
+                best[m][name] = min(best[m].get(name, t), t)
+    return best
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--number", type=int, default=20000, help="calls per repeat")
     args = ap.parse_args(argv)
-    results = {"pipelang": measure("pipelang", args.number)}
-    try:
-        results["halide"] = measure("halide", args.number)
-    except ImportError:
-        pass
+    results = measure(number=args.number)
     print(f"{'call':18s} {'pipelang us':>12s} {'halide us':>10s} {'ratio':>6s}")
     for name, ours in results["pipelang"].items():
         theirs = results.get("halide", {}).get(name)

@@ -160,3 +160,26 @@ def test_threads_have_their_own_arguments():
     for t, (out, sized) in results.items():
         np.testing.assert_array_equal(out, _expected(3, a, t % 3, 0))
         np.testing.assert_array_equal(sized, _expected(3, a))
+
+
+def test_generated_call_paths_do_not_keep_code_alive():
+    # The code generated for repeat calls holds no reference cycle: a pipeline
+    # nobody references is freed at once, with its machine code, without
+    # waiting for a garbage collection.
+    import gc
+    import weakref
+    p, k, im = _pipeline()
+    im.set(hl.Buffer(np.zeros((6, 8), np.int32)))
+    out = hl.Buffer(hl.Int(32), [4, 3])
+    p.realize(out)
+    p.realize([4, 3])
+    c = p.compile_to_callable([im, k])
+    c(im.get(), 3, out)
+    c(im.get(), 3, out)
+    code = weakref.ref(p._compiled.jit._code)
+    gc.disable()
+    try:
+        del p, c
+        assert code() is None
+    finally:
+        gc.enable()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import (Add, Div, Max, Min, Mul, Sub, make_const)
 from pipelang.ir.types import Type
-from pipelang.ir.visitor import free_symbols, tree_size_over, uses_symbol
+from pipelang.ir.visitor import free_symbols, substitute, tree_size_over, uses_symbol
 from pipelang.lowering.analysis.evaluate import int_div, is_lossless_cast, no_overflow
 from pipelang.lowering.analysis.linear import linear_form
 
@@ -731,9 +731,13 @@ class _Monotonicity:
             a = self.check(e.value)
             if a is C:
                 return C
-                return a if is_lossless_cast(e.type, e.value.type) or e.type.is_float() else U
+            # Widening and float casts keep the order; narrowing integer casts may wrap.
+            return a if is_lossless_cast(e.type, e.value.type) or e.type.is_float() else U
         if cls is N.Let:
-            self.lets[e.sym] = self.check(e.value)
+            m = self.check(e.value)
+            if m is U and uses_symbol(e.body, e.sym):
+                return self._correlated_let(e)
+            self.lets[e.sym] = m
             try:
                 return self.check(e.body)
             finally:
@@ -758,3 +762,17 @@ class _Monotonicity:
                                            if m is not C):
             return U
         return C
+
+    def _correlated_let(self, e) -> Monotonic:
+        """A let whose value moves either way, like a loop extent `max - min + 1`
+        that bounds inference named: its body may still be monotonic once the
+        value is put back, when the body cancels what moves (`min + extent - 1`
+        is `max`). Only this let is substituted -- the names its value uses
+        stay names, so nested lets are never expanded into each other -- and
+        the body is simplified (Halide's SlidingWindow expands and simplifies
+        the region's lets instead)."""
+        from pipelang.lowering.simplify import simplify
+        body = simplify(substitute({e.sym: e.value}, e.body))
+        if uses_symbol(body, e.sym):
+            return Monotonic.UNKNOWN
+        return self.check(body)

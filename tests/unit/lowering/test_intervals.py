@@ -167,6 +167,29 @@ def test_monotonic():
     assert is_monotonic(Select(LT(Y, i32(3)), X, Add(X, i32(1))), x) is Monotonic.INCREASING
 
 
+
+def test_monotonic_through_a_correlated_let():
+    """A loop extent that bounds inference named (`max - min + 1`) moves either
+    way, but `min + extent - 1` is the max: the let is put back and simplified."""
+    lo, hi = Min(Div(X, i32(2)), Div(Add(X, i32(1)), i32(2))), Max(Div(X, i32(2)), Div(Add(X, i32(1)), i32(2)))
+    extent = Add(Sub(hi, lo), i32(1))
+    assert is_monotonic(extent, x) is Monotonic.UNKNOWN
+    last = Let(z, extent, Div(Sub(Add(lo, Z), i32(1)), i32(2)))
+    assert is_monotonic(last, x) is Monotonic.INCREASING
+    # Nested: the outer let stays a name (increasing), the inner one cancels.
+    nested = Let(y, Mul(X, i32(4)), Let(z, Add(Sub(Add(Y, i32(3)), Y), i32(1)), Add(Y, Z)))
+    assert is_monotonic(nested, x) is Monotonic.INCREASING
+    # A let that does not cancel stays unknown.
+    assert is_monotonic(Let(z, extent, Sub(i32(0), Mul(Z, X))), x) is Monotonic.UNKNOWN
+    assert is_monotonic(Let(z, Sub(Div(X, i32(2)), X), Add(X, Z)), x) is Monotonic.INCREASING
+
+
+def test_monotonic_through_casts():
+    assert is_monotonic(Cast(Int(64), X), x) is Monotonic.INCREASING
+    assert is_monotonic(Cast(Float(32), Sub(i32(0), X)), x) is Monotonic.DECREASING
+    assert is_monotonic(Cast(Int(8), X), x) is Monotonic.UNKNOWN   # wraps
+    assert is_monotonic(Cast(Int(64), Y), x) is Monotonic.CONSTANT
+
 # ---------------------------------------------------------------- property tests
 
 I32, U8, I16 = Int(32), UInt(8), Int(16)

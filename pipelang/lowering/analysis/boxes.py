@@ -250,8 +250,23 @@ class _BoxesTouched(ir.IRVisitor):
         self.visit(node.min)
         self.visit(node.extent)
         lo = self.interval(node.min)
-        hi = self.interval(ir.Sub(ir.Add(node.min, node.extent), ir.i32(1)))
+        hi = self.interval(self._loop_max(node))
         self._with(self.scope, node.sym, _simplified(Interval(lo.min, hi.max)), node.body)
+
+    def _loop_max(self, node):
+        """`min + extent - 1`, with a let-bound extent put back as written first:
+        a loop over a Func's region has extent `f.max - f.min + 1`, so its last
+        value is `f.max` -- a name. Expanded first instead, a large extent is
+        named as a whole (an interval over the outer loops), and min + extent
+        no longer cancels: a pyramid level's region came out up to twice as
+        tall as the level (interpolate's downsampled_2 computed 323 rows of 163)."""
+        last = ir.Sub(ir.Add(node.min, node.extent), ir.i32(1))
+        ext = node.extent
+        if isinstance(ext, ir.Variable) and ext.sym in self.lets:
+            peeled = simplify(ir.substitute({ext.sym: self.lets[ext.sym]}, last))
+            if not tree_size_over(peeled, 12):      # it cancelled: a name or two, not the value
+                return peeled
+        return last
 
     def visit_IfThenElse(self, node):
         if not self._relevant(node):

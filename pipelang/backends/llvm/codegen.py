@@ -29,7 +29,7 @@ from pipelang.ir.nodes import ArgKind, ForKind, MemoryType
 from pipelang.ir.types import Type
 from pipelang.ir.visitor import IRMutator, IRVisitor, free_symbols, uses_symbol
 from pipelang.lowering.analysis.const_bounds import constant_bounds, float_bounds
-from pipelang.backends.llvm.exprs import ExprCodeGen, llvm_type, mem_type, splat, x86_pavg_bits
+from pipelang.backends.llvm.exprs import ExprCodeGen, llvm_type, mem_type, splat, x86_vector_bits
 
 I8, I32, I64 = ll.IntType(8), ll.IntType(32), ll.IntType(64)
 PTR = ll.PointerType()
@@ -96,7 +96,7 @@ class CodeGen(ExprCodeGen):
         """`triple` and `features`: the LLVM target the code is for (with
         none, only target-independent IR is made)."""
         self.lowered = lowered
-        self.x86_pavg_bits = x86_pavg_bits(triple, features)
+        self.x86_vector_bits = x86_vector_bits(triple, features)
         self.name = re.sub(r"[^A-Za-z0-9_]", "_", lowered.name) or "pipeline"
         self.module = ll.Module(self.name)
         self.errors: list[ErrorInfo] = []

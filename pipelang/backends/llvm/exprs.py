@@ -129,9 +129,10 @@ class ExprCodeGen:
     """Needs `self.st` (builder, env, buffers) and `self.module`."""
 
     strict_float = False  # inside strict_float(): no fast-math flags
-    # The widest x86 register (bits) with pavgb/pavgw on the target: 512 with
-    # AVX-512BW, 256 with AVX2, 128 on any other x86; 0 off x86.
-    x86_pavg_bits = 0
+    # The widest x86 register (bits) with 8- and 16-bit integer instructions
+    # (pavgb/pavgw, pmaddwd) on the target: 512 with AVX-512BW, 256 with
+    # AVX2, 128 on any other x86; 0 off x86.
+    x86_vector_bits = 0
 
     def fp_flags(self):
         return () if self.strict_float else FAST_MATH
@@ -187,7 +188,58 @@ class ExprCodeGen:
     # ------------------------------------------------------------ arithmetic
 
     def _Add(self, e):
+        if self.x86_vector_bits and e.type.is_int() and e.type.bits() == 32 and e.type.is_vector():
+            pairs = _widening_products(e)
+            if pairs is not None:
+                return self._x86_pmaddwd_sum(*pairs, e.type.lanes())
         return self._arith(e, "add", "fadd")
+
+    def _x86_pmaddwd_sum(self, pairs, rest, lanes):
+        """The int32 sum of products of 16-bit values, two at a time with
+        x86's pmaddwd (a1*b1 + a2*b2 per lane from the interleaved 16-bit
+        operands, as Halide's widening_mul pairs), plus the other terms.
+        `pairs`: ((a1, b1), (a2, b2)) with each operand an Int(16) expression."""
+        b = self.st.builder
+        total = None
+        for (a1, b1), (a2, b2) in pairs:
+            xs = [self._i16_vector(v, lanes) for v in (a1, a2, b1, b2)]
+            r = self._x86_pmaddwd(*xs)
+            total = r if total is None else b.add(total, r)
+        for t in rest:
+            total = b.add(total, self.expr(t))
+        return total
+
+    def _i16_vector(self, e, lanes):
+        v = self.expr(e)
+        return splat(self.st.builder, v, lanes) if e.type.is_scalar() else v
+
+    def _x86_pmaddwd(self, a1, a2, b1, b2):
+        """a1*b1 + a2*b2 in int32, lane by lane, for <n x i16> operands."""
+        b = self.st.builder
+        n = a1.type.count
+        names = {128: ("llvm.x86.sse2.pmadd.wd", 4), 256: ("llvm.x86.avx2.pmadd.wd", 8),
+                 512: ("llvm.x86.avx512.pmaddw.d.512", 16)}
+        i16, i32 = ll.IntType(16), ll.IntType(32)
+        pieces, at = [], 0
+        while at < n:
+            width = next((w for w in (512, 256, 128) if w <= self.x86_vector_bits and names[w][1] <= n - at),
+                         128)
+            name, out = names[width]
+            take = min(out, n - at)
+            # Lanes at..at+take of both operands, interleaved: (x1[k], x2[k]) pairs.
+            mask = ll.Constant(ll.VectorType(I32, 2 * out), [
+                (at + k // 2 if k % 2 == 0 else n + at + k // 2) if k // 2 < take else at
+                for k in range(2 * out)])
+            xa = b.shuffle_vector(a1, a2, mask)
+            xb = b.shuffle_vector(b1, b2, mask)
+            vt = ll.VectorType(i16, 2 * out)
+            fn = self._declare(name, ll.FunctionType(ll.VectorType(i32, out), [vt, vt]))
+            r = b.call(fn, [xa, xb])
+            if take < out:
+                r = b.shuffle_vector(r, poison(r.type), ll.Constant(ll.VectorType(I32, take), list(range(take))))
+            pieces.append(r)
+            at += take
+        return self._concat(pieces)
 
     def _Sub(self, e):
         return self._arith(e, "sub", "fsub")
@@ -337,7 +389,7 @@ class ExprCodeGen:
         b_ = self.st.builder
         x, y = self.expr(a), self.expr(b)
         t = a.type
-        if rounding and t.is_uint() and t.bits() in (8, 16) and t.is_vector() and self.x86_pavg_bits:
+        if rounding and t.is_uint() and t.bits() in (8, 16) and t.is_vector() and self.x86_vector_bits:
             return self._x86_pavg(x, y, t)
         one = splat(b_, _const(t.element_of(), 1), t.lanes())
         diff = b_.xor(x, y)
@@ -359,7 +411,7 @@ class ExprCodeGen:
         elem = ll.IntType(bits)
         pieces, at = [], 0
         while at < n:
-            width = next((w for w in (512, 256, 128) if w <= self.x86_pavg_bits and w // bits <= n - at),
+            width = next((w for w in (512, 256, 128) if w <= self.x86_vector_bits and w // bits <= n - at),
                          128)
             lanes = width // bits
             take = min(lanes, n - at)
@@ -737,12 +789,81 @@ class ExprCodeGen:
         return out
 
 
-def x86_pavg_bits(triple: str, features: str) -> int:
-    """`ExprCodeGen.x86_pavg_bits` for an LLVM target triple and feature string."""
+def x86_vector_bits(triple: str, features: str) -> int:
+    """`ExprCodeGen.x86_vector_bits` for an LLVM target triple and feature string."""
     if not triple.startswith(("x86_64", "i386", "i686")):
         return 0
     enabled = {f[1:] for f in features.split(",") if f.startswith("+")}
     return 512 if "avx512bw" in enabled else 256 if "avx2" in enabled else 128
+
+
+def _as_i16(e):
+    """`e` (an Int(32) expression, scalar or vector) as an Int(16) expression
+    of the same value when that is evident: a cast of an 8- or 16-bit
+    integer (not uint16), a broadcast of one, or a constant in range; else None."""
+    from pipelang.ir.types import Int as _Int
+    if isinstance(e, N.Broadcast):
+        return _as_i16(e.value)     # a scalar operand: splat where used
+    if isinstance(e, (N.IntImm, N.UIntImm)):
+        return N.IntImm(_Int(16), e.value) if -32768 <= e.value <= 32767 else None
+    if isinstance(e, N.Cast):
+        v = e.value
+        t = v.type
+        if t.is_int() and t.bits() == 16:
+            return v
+        if not t.is_float() and not t.is_bool() and t.bits() == 8:
+            return N.Cast(_Int(16, t.lanes()), v)
+    return None
+
+
+# Products in an int32 sum below this many lanes stay as multiplies.
+_PMADDWD_MIN_LANES = 8
+
+
+def _widening_products(e: N.Add):
+    """For an Int(32) vector sum with at least two products of 16-bit values
+    (`_as_i16` operands): (pairs of (a, b) operand pairs, the other terms),
+    else None. An odd product pairs with a constant term (times 1)."""
+    from pipelang.ir.types import Int as _Int
+    if e.type.lanes() < _PMADDWD_MIN_LANES:
+        return None
+    terms, pending = [], [e]
+    while pending:
+        t = pending.pop()
+        if isinstance(t, N.Add) and t.type == e.type:
+            pending += [t.b, t.a]
+        else:
+            terms.append(t)
+    products, rest = [], []
+    for t in terms:
+        if isinstance(t, N.Mul):
+            a, b = _as_i16(t.a), _as_i16(t.b)
+            if a is not None and b is not None:
+                products.append((a, b))
+                continue
+        rest.append(t)
+    if len(products) < 2:
+        return None
+    if len(products) % 2:
+        for i, t in enumerate(rest):
+            c = _as_i16(t)
+            if c is not None:
+                products.append((c, N.IntImm(_Int(16), 1)))
+                del rest[i]
+                break
+        else:
+            rest.append(_product_term(e, products.pop()))
+    pairs = [(products[i], products[i + 1]) for i in range(0, len(products), 2)]
+    return pairs, rest
+
+
+def _product_term(e, operands):
+    """The int32 product of two `_as_i16` operands, as an expression of e's type."""
+    t = e.type
+    def wide(x):
+        c = N.Cast(t.with_lanes(x.type.lanes()), x)
+        return c if x.type.lanes() == t.lanes() else N.Broadcast(c, t.lanes())
+    return N.Mul(wide(operands[0]), wide(operands[1]))
 
 
 def _halving_add_operands(e: N.Cast):

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import pipelang as hl
-from pipelang.backends.llvm.exprs import x86_pavg_bits
+from pipelang.backends.llvm.exprs import x86_vector_bits
 from pipelang.backends.llvm.jit import host_description
 
-X86 = x86_pavg_bits(host_description()[0], host_description()[2]) > 0
+X86 = x86_vector_bits(host_description()[0], host_description()[2]) > 0
 
 
 def _average(dtype, wide, rounding, lanes, signed_select=False):
@@ -131,3 +131,74 @@ def test_wide_gather_lane_by_lane(lanes):
     idx.set(hl.Buffer(iv))
     out = np.asarray(f.realize([4 * lanes]))
     np.testing.assert_array_equal(out, lv[np.clip(iv, 0, 1023)])
+
+
+# ---------------------------------------------------------------- pmaddwd
+
+def _dot(lanes, n_products, constant, kinds, seed=0):
+    """out[x] = sum_k i32(a_k[x]) * i32(b_k) (+ constant), vectorized by `lanes`;
+    `kinds` picks each product's second operand: "vec" (another input),
+    "param" (a scalar Param), "imm" (a constant)."""
+    x = hl.Var("x")
+    rng = np.random.default_rng(seed)
+    ins, params, exprs, ref = [], [], [], None
+    n = 4 * max(lanes, 16)
+    for k in range(n_products):
+        dtype = (np.int16, np.uint8, np.int8)[k % 3]
+        info = np.iinfo(dtype)
+        av = rng.integers(info.min, info.max, n, endpoint=True).astype(dtype)
+        av[:2] = [info.min, info.max]
+        a = hl.ImageParam(_hl_type(dtype), 1, f"a{k}")
+        a.set(hl.Buffer(av))
+        kind = kinds[k % len(kinds)]
+        if kind == "vec":
+            bv = rng.integers(-32768, 32767, n, endpoint=True).astype(np.int16)
+            bv[:2] = [-32768, -32768]
+            bp = hl.ImageParam(hl.Int(16), 1, f"b{k}")
+            bp.set(hl.Buffer(bv))
+            be, bref = hl.cast(hl.Int(32), bp[x]), bv.astype(np.int64)
+        elif kind == "param":
+            pv = int(rng.integers(-32768, 32767))
+            p = hl.Param(hl.Int(16), f"p{k}", pv)
+            be, bref = hl.cast(hl.Int(32), p), np.int64(pv)
+        else:
+            c = int(rng.integers(-300, 300))
+            be, bref = hl.Expr(c), np.int64(c)
+        exprs.append(hl.cast(hl.Int(32), a[x]) * be)
+        term = av.astype(np.int64) * bref
+        ref = term if ref is None else ref + term
+    total = exprs[0]
+    for t in exprs[1:]:
+        total = total + t
+    if constant is not None:
+        total = total + constant
+        ref = ref + constant
+    f = hl.Func("dot")
+    f[x] = total
+    f.vectorize(x, lanes)
+    # int32 wraps as the hardware's would (only the all--32768 pair can overflow)
+    return f, n, ((ref + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+@pytest.mark.parametrize("lanes,n_products,constant,kinds", [
+    (64, 3, 100, ["vec", "param"]),      # camera_pipe's colour matrix: 3 products and a constant
+    (16, 2, None, ["vec"]), (32, 4, None, ["param", "vec"]), (24, 3, None, ["imm", "vec"]),
+    (12, 5, -7, ["vec", "imm", "param"]), (8, 2, 5, ["param"]), (4, 2, None, ["vec"]),
+])
+def test_sum_of_16_bit_products_matches_numpy(lanes, n_products, constant, kinds):
+    f, n, ref = _dot(lanes, n_products, constant, kinds)
+    np.testing.assert_array_equal(np.asarray(f.realize([n])), ref)
+
+
+@pytest.mark.skipif(not X86, reason="pmaddwd is x86's")
+def test_sum_of_16_bit_products_is_pmaddwd():
+    f, n, ref = _dot(64, 3, 100, ["vec", "param"])
+    ir = hl.Pipeline(f).llvm_ir()
+    assert re.search(r"llvm\.x86\.(sse2|avx2)\.pmadd\.wd|llvm\.x86\.avx512\.pmaddw\.d\.512", ir)
+    # No 32-bit multiply of vectors is left.
+    assert not re.search(r"= mul (nsw )?<\d+ x i32>", ir)
+    np.testing.assert_array_equal(np.asarray(f.realize([n])), ref)
+    # One product: an ordinary multiply.
+    g, n, ref = _dot(64, 1, 100, ["vec"])
+    assert ".pmadd" not in hl.Pipeline(g).llvm_ir()
+    np.testing.assert_array_equal(np.asarray(g.realize([n])), ref)

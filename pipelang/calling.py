@@ -22,6 +22,7 @@ Anything that differs goes through `pack`.
 """
 from __future__ import annotations
 
+import copy
 import ctypes
 import enum
 import threading
@@ -260,10 +261,22 @@ class ArgPacker:
                  "raise_": self.jit._raise, "packer": self, "from_buffer": ffi.from_buffer,
                  "empty": np.empty,
                  "DTYPE": t.numpy_dtype(), "BYTES": t.bytes(), "LIMIT": 1 << 40,
-                 "counter": _counter, "Buffer": Buffer, "new": object.__new__,
-                 # A Buffer made the ordinary way, whose state each new output copies
-                 # (Buffer's general constructor costs more than the call itself).
-                 "TEMPLATE": Buffer(t, [0] * dims).__dict__}
+                 "counter": _counter, "Buffer": Buffer, "new": object.__new__}
+        # A new output's state is that of a Buffer made the ordinary way (whose
+        # general constructor costs more than the call itself), with its own
+        # array, mins and name; the other values are immutable and shared.
+        template = Buffer(t, [0] * dims).__dict__
+        fresh = {"_array": "arr", "_mins": f"[{', '.join(['0'] * dims)}]",
+                 "_name": "f'b{next(counter)}'"}
+        items = []
+        scope["copy"] = copy.copy
+        for i, (key, value) in enumerate(template.items()):
+            if key not in fresh:
+                scope[f"T{i}"] = value
+                shared = value is None or isinstance(value, (bool, int, str, ir.Type))
+                fresh[key] = f"T{i}" if shared else f"copy(T{i})"
+            items.append(f"{key!r}: {fresh[key]}")
+        state = ", ".join(items)
         checks, reads = [], []
         for i, (kind, owner) in enumerate(sources, start=1):
             k, v = _REC * i, f"v{i}"
@@ -306,12 +319,8 @@ class ArgPacker:
                 "        return None"]
         lines += [
             f"    arr = empty(({', '.join(reversed(names))}{',' if dims == 1 else ''}), DTYPE)",
-            "    state = TEMPLATE.copy()",
-            "    state['_array'] = arr",
-            f"    state['_mins'] = [{', '.join(['0'] * dims)}]",
-            "    state['_name'] = f'b{next(counter)}'",
             "    out = new(Buffer)",
-            "    out.__dict__ = state",
+            f"    out.__dict__ = {{{state}}}",
             "    try:",
             "        st = local.st",
             "    except AttributeError:",

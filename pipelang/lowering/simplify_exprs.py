@@ -25,7 +25,7 @@ from pipelang.ir.nodes import (Add, Broadcast, Cast, Div, EQ, Max, Min, Mod, Mul
                                LT, Ramp, Select, Sub, make_const)
 from pipelang.ir.types import Type
 from pipelang.ir.visitor import free_symbols
-from pipelang.lowering.analysis.const_bounds import constant_bounds
+from pipelang.lowering.analysis.const_bounds import constant_bounds, float_bounds
 from pipelang.lowering.analysis.evaluate import (fold_binary, fold_cast, fold_compare,
                                                  fold_intrinsic, is_lossless_cast, no_overflow)
 from pipelang.lowering.analysis.linear import (LinearForm, _field_names, linear_difference,
@@ -618,11 +618,41 @@ class ExprSimplifier:
             return Broadcast(self.expr(Cast(t.element_of(), v.value)), v.lanes)
         if type(v) is Cast and is_lossless_cast(v.type, v.value.type):
             return self.expr(Cast(t, v.value))
+        if v.type.is_float() and (t.is_int() or t.is_uint()) and not t.is_bool() and type(v) in (Min, Max):
+            u = self._truncated_clamp(v)
+            if u is not v:
+                return Cast(t, u)
         if (type(v) is Ramp and no_overflow(v.type) and t.is_int()
                 and t.bits() >= v.type.bits()):
             et = t.element_of()
             return self.expr(Ramp(Cast(et, v.base), Cast(et, v.stride), v.lanes))
         return e if v is e.value else Cast(t, v)
+
+    def _truncated_clamp(self, v):
+        """`v` (the float operand of a cast to an integer) without the ends of
+        its clamp that cannot change the truncated result: `min(x, c)` with
+        c >= 0 a whole number when x < c + 1 (every x in (c, c + 1) truncates
+        to c anyway), `max(x, c)` with c <= 0 when x > c - 1. The bounds are
+        the float bounds of x from its operands' types and constants (a
+        uint8 load times 0.299 plus ...), exact reals, so a margin covers
+        float rounding; an x with a known end is never NaN, so dropping the
+        clamp never changes what a NaN gives. Halide drops such clamps too
+        (hist's luma clamp before its uint8 cast). An end that is kept still
+        lets the other be dropped: a whole-number min or max maps values that
+        truncate alike to values that truncate alike."""
+        if type(v) not in (Min, Max):
+            return v
+        c = _const(v.b)
+        if c is None or c != c or c != int(c):
+            return v
+        lo, hi = float_bounds(v.a, self.var_bounds)
+        margin = (abs(c) + 1.0) * 2.0 ** -20
+        if type(v) is Min and c >= 0 and hi is not None and hi < c + 1 - margin:
+            return self._truncated_clamp(v.a)
+        if type(v) is Max and c <= 0 and lo is not None and lo > c - 1 + margin:
+            return self._truncated_clamp(v.a)
+        inner = self._truncated_clamp(v.a)
+        return v if inner is v.a else type(v)(inner, v.b)
 
     def s_Ramp(self, e):
         base, stride = self.expr(e.base), self.expr(e.stride)

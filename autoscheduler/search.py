@@ -248,6 +248,11 @@ def _default_root(dag, node) -> Choice:
     return Choice("root", ("flat",))
 
 
+# Pipelines of more Funcs than this may be searched coarsely (when the full beam
+# would not fit the budget); smaller ones always get the full beam.
+DEEP_FUNCS = 24
+
+
 def forced(dag: DAG, node: FuncNode) -> Choice | None:
     """A choice made before the search: a boundary condition (a load at clamped
     coordinates of the same dims, as `repeat_edge` writes) is always inlined,
@@ -284,8 +289,7 @@ def beam_search(dag: DAG, params, report) -> list:
     subtiling = not params.disable_subtiling
     report["cost_model"] = "analytic" if model.learned is None else \
         f"learned ({model.learned.meta.get('file', '')}, blend {model.learned.blend})"
-    fixed = {n.name: c for n in dag.nodes if (c := forced(dag, n)) is not None}
-    default = {**heuristic_state(dag), **fixed}
+    default = heuristic_state(dag)
     evaluated = 0
 
     def price(st):
@@ -310,33 +314,38 @@ def beam_search(dag: DAG, params, report) -> list:
                     return eager_st, c2
         return full, cost
 
-    tp = time.perf_counter()
-    beam = [(dict(fixed), price(default), default)]
-    completed(dict(fixed))
-    per_state = max(1e-4, (time.perf_counter() - tp) / 3)    # seconds per completion + price
-    order = [n for n in reversed(dag.nodes) if n.name not in fixed]
+    beam = [({}, price(default), default)]
+    order = list(reversed(dag.nodes))
+    skipped: set = set()
+    coarse, per_state = False, None
     widths = []
-    for i, node in enumerate(order):
+    i = 0
+    while i < len(order):
+        node = order[i]
         now = time.perf_counter()
         if now > deadline:
             report["search_note"] = f"deadline reached after {i} of {len(order)} Funcs"
             break
-        # The width this step can afford: its share of the time left.
-        share = (deadline - now) / (len(order) - i)
-        n_opts = max(1, len(options(dag, beam[0][0], node, subtiling, coarse=True)))
-        width = max(1, min(params.beam_size, len(beam), int(share / (per_state * n_opts * 2))))
-        eager = share > per_state * n_opts * 1.5
+        if per_state is None:
+            width, eager = params.beam_size, True        # the first step measures the pace
+        else:
+            # The width this step can afford: its share of the time left.
+            share = (deadline - now) / (len(order) - i)
+            n_opts = max(1, len(options(dag, beam[0][0], node, subtiling, coarse)))
+            width = max(1, min(params.beam_size, len(beam), int(share / (per_state * n_opts * 2))))
+            eager = share > per_state * n_opts * 1.5
         widths.append(width)
         children = []
         ts, priced = time.perf_counter(), 0
         for decided, _, _ in beam[:width]:
-            for c in options(dag, decided, node, subtiling, coarse=True):
+            for c in options(dag, decided, node, subtiling, coarse):
                 st = {**decided, node.name: c}
                 full, cost = completed(st, eager)
                 priced += 2 if eager else 1
                 children.append((st, cost, rng.random(), full))
         if priced:
-            per_state = 0.7 * per_state + 0.3 * (time.perf_counter() - ts) / priced
+            pace = (time.perf_counter() - ts) / priced
+            per_state = pace if per_state is None else 0.7 * per_state + 0.3 * pace
         children.sort(key=lambda t: (t[1], t[2]))
         seen, beam = set(), []
         for st, cost, _, full in children:
@@ -347,12 +356,26 @@ def beam_search(dag: DAG, params, report) -> list:
             beam.append((st, cost, full))
             if len(beam) >= params.beam_size:
                 break
+        i += 1
+        if i == 1 and len(order) > DEEP_FUNCS and per_state is not None:
+            # A deep pipeline (the full beam over every option would not fit the
+            # budget): boundary conditions are left inlined (the baseline's
+            # choice) and the beam decides one size per tiling kind.
+            rest = sum(len(root_options(dag, n, subtiling)) + 4 for n in order[1:])
+            if rest * params.beam_size * 2 * per_state > 0.5 * (deadline - time.perf_counter()):
+                coarse = True
+                skipped = {n.name for n in order[1:] if forced(dag, n) is not None}
+                order = order[:1] + [n for n in order[1:] if n.name not in skipped]
+                beam = [({**st, **{k: default[k] for k in skipped}}, cost, full)
+                        for st, cost, full in beam]
+    report["search_mode"] = (f"deep: {len(skipped)} boundary conditions inlined up front, one size "
+                             f"per tiling kind in the beam") if coarse else "full"
     if widths:
         report["beam_widths"] = f"{min(widths)}..{max(widths)} over {len(widths)} Funcs"
     results = [(full, cost) for _, cost, full in beam]
     results.sort(key=lambda t: t[1])
     if results:
-        best, best_cost = _refine(dag, results[0][0], results[0][1], order, fixed, price,
+        best, best_cost = _refine(dag, results[0][0], results[0][1], order, skipped, price,
                                   deadline, subtiling)
         results.append((best, best_cost))
     results.append((default, price(default)))
@@ -369,19 +392,20 @@ def beam_search(dag: DAG, params, report) -> list:
     report["predicted_best"] = out[0][1] if out else None
     if params.verbose:
         print(f"autoscheduler: beam search priced {evaluated} states in "
-              f"{report['search_time_s']:.2f} s ({len(fixed)} Funcs inlined up front; beam widths "
+              f"{report['search_time_s']:.2f} s ({report['search_mode']}; beam widths "
               f"{report.get('beam_widths', '-')}); best {out[0][1]:.4g} vs baseline "
               f"{report['predicted_baseline']:.4g}")
     return out[:4]
 
 
-def _refine(dag, best, best_cost, order, fixed, price, deadline, subtiling):
+def _refine(dag, best, best_cost, order, skipped, price, deadline, subtiling):
     """The fine pass: from the best state, redraw first the tiling sizes of its
     root Funcs, then any one Func (the others kept, illegal ones repaired),
     keeping each change that lowers the cost, until no change does or the
     deadline."""
     def decided_before(node):
-        return {**fixed, **{n.name: best[n.name] for n in order[:order.index(node)]}}
+        return {**{k: best[k] for k in skipped},
+                **{n.name: best[n.name] for n in order[:order.index(node)]}}
 
     for sizes_only in (True, False):
         improved = True

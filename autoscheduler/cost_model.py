@@ -187,7 +187,7 @@ class CostModel:
                     -(-ext[1] // (4 * tiling[2]))
             return parallel_tasks([-(-ext[1] // tiling[2])] + ext[2:], self.p)
         if kind == "columns":
-            return ext[0] / min(tiling[1], ext[0])
+            return ext[0] / min(tiling[1], ext[0]) * math.prod(ext[2:])
         # flat (an rfactor's pure stage too): the outer loops, fused while short
         return parallel_tasks(ext[1:], self.p) if len(ext) >= 2 else 1
 

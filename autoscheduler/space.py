@@ -10,8 +10,8 @@ its leader. Leaders tile their pure loops as
 - tiles: `x` and `y` tiled, tile rows in parallel, `xi` vectorized;
 - regblock: a register block (`k` vectors by `b` rows) of a reduction member
   accumulated over its whole RDom, the block unrolled (matmul, convolution);
-- columns: `x` split into columns, each with all its rows and planes (a scan
-  down `y` computed per column), columns in parallel;
+- columns: `x` split into columns, each with all its rows (a scan down `y`
+  computed per column), columns and planes fused into the parallel loop;
 - rfactor: a reduction whose pure loops give too little parallelism (a sum
   over a large RDom into a scalar or a short row) is split with `rfactor`: an
   intermediate over the outer RVar (in parallel) and a vector of the inner one
@@ -171,7 +171,10 @@ def leader_box(dag: DAG, leader: FuncNode, tiling: tuple, what: str) -> tuple:
     if kind == "strips":
         return box, cut(0, tiling[1])
     if kind == "columns":
-        return box, cut(0, tiling[1])
+        its = cut(0, tiling[1])
+        for i in range(2, len(args)):      # planes fused with the columns (outside them)
+            its *= cut(i, 1)
+        return box, its
     if kind == "tiles":
         its = cut(0, tiling[1]) * cut(1, tiling[2])
         if not strips_fit(leader):
@@ -374,14 +377,21 @@ def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple, tails: Tails) -
     elif kind == "columns" and len(args) >= 2:
         # Columns of x, each with all its rows and planes: the group of a scan
         # down y (its x free) computes per column, columns in parallel.
+        # Planes (dims past y) run outside the columns, fused with them into the
+        # parallel loop (Halide's max_filter schedule): a member holds one plane.
         W = tiling[1]
         xi = fresh(node, x + "i", taken)
         s0 += [("split", x, x, xi, W, tails.leader(node, ext[0], W)),
-               ("reorder", [xi] + args[1:] + [x])]
+               ("reorder", [xi, args[1], x] + args[2:])]
         vd = _vectorize(dag, node, xi, min(W, ext[0]),
                         tails.leader(node, min(W, ext[0]), dag.vector_width(node)), used=s0)
-        s0 += vd + [("parallel", x)]
-        out = {"tile": x, **({"vector": xi} if vd else {})}
+        outer = x
+        for a in args[2:]:
+            fused = fresh(node, outer + a, taken)
+            s0.append(("fuse", outer, a, fused))
+            outer = fused
+        s0 += vd + [("parallel", outer)]
+        out = {"tile": outer, **({"vector": xi} if vd else {})}
     elif kind == "regblock" and len(args) >= 2:
         y, k, b = args[1], tiling[1], tiling[2]
         vec = dag.vector_width(node)

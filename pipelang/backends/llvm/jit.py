@@ -160,7 +160,19 @@ class Code:
             self.context = context._ptr
             context._owned = True
 
+    permanent = False    # see keep_forever
+
+    def keep_forever(self) -> "Code":
+        """Never free this code, not even at interpreter exit: for code that
+        threads may still be running then (the runtime's thread pool: its
+        workers spin in it after a parallel loop, and would jump into freed
+        memory if the module were disposed under them)."""
+        self.permanent = True
+        return self
+
     def close(self) -> None:
+        if self.permanent:
+            return
         # The engine owns the module, which must go before its context.
         with llvm_lock:
             if self.engine is not None:

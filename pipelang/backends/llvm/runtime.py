@@ -435,7 +435,7 @@ class _Runtime:
         # the toolchain key covers: no need to build the IR to look it up.
         key = make_key(toolchain_key(), "runtime") if cache is not None else None
         self.code = compile_module(lambda: str(_Builder().build()), "pipelang_runtime",
-                                   cache=cache, key=key)[0]
+                                   cache=cache, key=key)[0].keep_forever()
         addr = self.code.engine.get_function_address
         for name in ("pl_par_for", "pl_set_num_threads", "pl_get_num_threads"):
             llvm.add_symbol(name, addr(name))

@@ -81,7 +81,7 @@ class _RuntimeBuilder:
         won = b.extract_value(b.cmpxchg(state, _c(I32, 0), _c(I32, 1), "acq_rel", "acquire"), 1)
         b.cbranch(won, init, spin)
         b.position_at_end(init)
-        b.call(m.globals["pl_runtime_init"], [self.cpu_count(b)])   # (the pool spins only if not oversubscribed)
+        b.call(m.globals["pl_runtime_init"], [])
         getenv = self.decl("getenv", PTR, PTR)
         atoi = self.decl("atoi", I32, PTR)
         env = b.call(getenv, [b.bitcast(_cstring(m, "pl_env_threads", "HL_NUM_THREADS"), PTR)])

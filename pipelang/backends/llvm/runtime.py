@@ -47,8 +47,6 @@ I1, I8, I32, I64 = ll.IntType(1), ll.IntType(8), ll.IntType(32), ll.IntType(64)
 PTR = ll.PointerType()
 VOID = ll.VoidType()
 MAX_WORKERS = 256
-# Times a waiting thread yields the CPU, watching for a notify, before it sleeps (Halide's 40).
-SPINS = 40
 # glibc x86-64: pthread_mutex_t is 40 bytes, pthread_cond_t 48; leave room.
 SYNC_BYTES = 128
 
@@ -81,12 +79,6 @@ class _Builder:
         self.unlock_fn = fn("pthread_mutex_unlock", I32, PTR)
         self.wait_fn = fn("pthread_cond_wait", I32, PTR, PTR)
         self.broadcast_fn = fn("pthread_cond_broadcast", I32, PTR)
-        self.yield_fn = fn("sched_yield", I32)
-        # Bumped (under the lock) by every broadcast of work_cond / done_cond,
-        # so a waiter that spins before sleeping sees it without the lock.
-        self.work_gen = self._global("pl_work_gen", I64, 0)
-        self.done_gen = self._global("pl_done_gen", I64, 0)
-        self.cpus = self._global("pl_cpus", I32, 1)   # CPUs this process may run on
         self.mutex_init = fn("pthread_mutex_init", I32, PTR, PTR)
         self.cond_init = fn("pthread_cond_init", I32, PTR, PTR)
         self.create_fn = fn("pthread_create", I32, PTR, PTR, PTR, PTR)
@@ -121,8 +113,6 @@ class _Builder:
     # ------------------------------------------------------------ functions
 
     def build(self):
-        self.notify = self.build_notify()
-        self.wait = self.build_wait()
         self.build_init()
         self.build_set_get()
         self.work_on = self.build_work_on()
@@ -132,66 +122,8 @@ class _Builder:
         self.build_par_for()
         return self.m
 
-    def build_notify(self):
-        """Wake the waiters on `cond` (called under the lock): the spinning
-        ones through its counter, the sleeping ones by a broadcast."""
-        f, b = self.function("pl_notify", VOID, [PTR, PTR], internal=True)
-        cond, gen = f.args
-        b.atomic_rmw("add", gen, _c(I64, 1), "seq_cst")
-        b.call(self.broadcast_fn, [cond])
-        b.ret_void()
-        return f
-
-    def build_wait(self):
-        """Wait on `cond` (called and returning under the lock), as Halide's
-        halide_cond_with_spinning: first yield the CPU up to SPINS times with
-        the lock released, watching `cond`'s counter, and sleep only if no
-        notify came. A thread that finished its part of a parallel loop is then
-        still there for the next loop (or the next call) without a wake-up,
-        which costs tens of microseconds on a VM's idle CPU."""
-        f, b = self.function("pl_wait", VOID, [PTR, PTR], internal=True)
-        cond, gen = f.args
-        spin, check, sleep, woken = (f.append_basic_block(n) for n in ("spin", "check", "sleep", "woken"))
-        initial = b.load_atomic(gen, "monotonic", 8, typ=I64)
-        # With more threads than CPUs a spinning thread only takes turns from
-        # threads with work: sleep at once.
-        n = b.load_atomic(self.num_threads, "monotonic", 4, typ=I32)
-        oversubscribed = b.icmp_signed(">", n, b.load(self.cpus, typ=I32))
-        with b.if_then(oversubscribed):
-            b.call(self.wait_fn, [cond, self.mutex])
-            b.ret_void()
-        self.unlock(b)
-        entry = b.block
-        b.branch(spin)
-
-        b.position_at_end(spin)
-        k = b.phi(I32)
-        k.add_incoming(_c(I32, 0), entry)
-        b.call(self.yield_fn, [])
-        changed = b.icmp_unsigned("!=", b.load_atomic(gen, "monotonic", 8, typ=I64), initial)
-        k1 = b.add(k, _c(I32, 1))
-        k.add_incoming(k1, spin)
-        more = b.and_(b.not_(changed), b.icmp_signed("<", k1, _c(I32, SPINS)))
-        b.cbranch(more, spin, check)
-
-        b.position_at_end(check)
-        self.lock(b)
-        # Notifications happen under the lock: none can be missed between
-        # this check and the wait.
-        changed = b.icmp_unsigned("!=", b.load_atomic(gen, "monotonic", 8, typ=I64), initial)
-        b.cbranch(changed, woken, sleep)
-
-        b.position_at_end(sleep)
-        b.call(self.wait_fn, [cond, self.mutex])
-        b.branch(woken)
-
-        b.position_at_end(woken)
-        b.ret_void()
-        return f
-
     def build_init(self):
-        f, b = self.function("pl_runtime_init", VOID, [I32])
-        b.store(f.args[0], self.cpus)
+        f, b = self.function("pl_runtime_init", VOID, [])
         null = _c(PTR, None)
         b.call(self.mutex_init, [self.mutex, null])
         b.call(self.cond_init, [self.work_cond, null])
@@ -204,7 +136,7 @@ class _Builder:
         n = b.select(b.icmp_signed(">", n, _c(I32, MAX_WORKERS)), _c(I32, MAX_WORKERS), n)
         self.lock(b)
         b.store_atomic(n, self.num_threads, "seq_cst", 4)
-        b.call(self.notify, [self.work_cond, self.work_gen])
+        b.call(self.broadcast_fn, [self.work_cond])
         self.unlock(b)
         b.ret_void()
         f, b = self.function("pl_get_num_threads", I32, [])
@@ -294,7 +226,7 @@ class _Builder:
         left = b.sub(b.load(active, typ=I32), _c(I32, 1))
         b.store(left, active)
         with b.if_then(b.icmp_signed("==", left, _c(I32, 0))):
-            b.call(self.notify, [self.done_cond, self.done_gen])
+            b.call(self.broadcast_fn, [self.done_cond])
         b.ret_void()
         return f
 
@@ -316,7 +248,7 @@ class _Builder:
         b.branch(top)
 
         b.position_at_end(sleep)
-        b.call(self.wait, [self.work_cond, self.work_gen])
+        b.call(self.wait_fn, [self.work_cond, self.mutex])
         b.branch(top)
         return f
 
@@ -357,8 +289,8 @@ class _Builder:
         self.spawn_workers(b, f, n)
         b.store(b.load(self.queue, typ=PTR), self.field(b, job, LINK))
         b.store(job, self.queue)
-        b.call(self.notify, [self.work_cond, self.work_gen])
-        b.call(self.notify, [self.done_cond, self.done_gen])  # owners waiting for helpers help too
+        b.call(self.broadcast_fn, [self.work_cond])
+        b.call(self.broadcast_fn, [self.done_cond])  # owners waiting for helpers help too
         self.unlock(b)
         b.call(self.work_on, [job])
         self.lock(b)
@@ -381,7 +313,7 @@ class _Builder:
             b.branch(wait)
         b.branch(sleep)
         b.position_at_end(sleep)
-        b.call(self.wait, [self.done_cond, self.done_gen])
+        b.call(self.wait_fn, [self.done_cond, self.mutex])
         b.branch(wait)
         b.position_at_end(done)
         self.unlock(b)
@@ -439,18 +371,10 @@ class _Runtime:
         addr = self.code.engine.get_function_address
         for name in ("pl_par_for", "pl_set_num_threads", "pl_get_num_threads"):
             llvm.add_symbol(name, addr(name))
-        ctypes.CFUNCTYPE(None, ctypes.c_int32)(addr("pl_runtime_init"))(available_cpus())
+        ctypes.CFUNCTYPE(None)(addr("pl_runtime_init"))()
         self.set_num_threads = ctypes.CFUNCTYPE(None, ctypes.c_int32)(addr("pl_set_num_threads"))
         self.get_num_threads = ctypes.CFUNCTYPE(ctypes.c_int32)(addr("pl_get_num_threads"))
         self.set_num_threads(default_num_threads())
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def default_num_threads() -> int:

@@ -233,11 +233,14 @@ def _dataclass_writer(t: type):
     else:
         get = operator.attrgetter(*names) if names else (lambda v: ())
 
-    def write(v, add, append, plain=_PLAIN) -> None:
+    def write(v, add, append, plain=_PLAIN, type_=Type) -> None:
         append(token)
         for x in get(v):
-            if type(x) in plain:
+            t = type(x)
+            if t in plain:
                 append(x)
+            elif t is type_:            # (as `add` writes one, without the call)
+                append((x._code._value_, x.nbits, x.nlanes))
             else:
                 add(x)
     return write

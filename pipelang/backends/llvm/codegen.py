@@ -97,6 +97,12 @@ class CodeGen(ExprCodeGen):
         none, only target-independent IR is made)."""
         self.lowered = lowered
         self.x86_vector_bits = x86_vector_bits(triple, features)
+        # For `expr`'s reuse of equal expressions (see ExprCodeGen.expr).
+        self._numbers: dict = {}
+        self._numbers_by_id: dict = {}
+        self._values: dict = {}
+        self._stmt_values: dict = {}
+        self._bound_once: set = set()     # (scope, symbol) bound by a _Binding
         self.name = re.sub(r"[^A-Za-z0-9_]", "_", lowered.name) or "pipeline"
         self.module = ll.Module(self.name)
         self.errors: list[ErrorInfo] = []
@@ -173,6 +179,7 @@ class CodeGen(ExprCodeGen):
     # ------------------------------------------------------------ statements
 
     def stmt(self, s):
+        self.forget_values(statement_only=True)
         getattr(self, "_" + type(s).__name__)(s)
 
     def _Block(self, s):
@@ -459,26 +466,35 @@ class CodeGen(ExprCodeGen):
         }
         return self._declare(name, types[name])
 
+    def _rebinding(self, scope: dict, sym, old) -> None:
+        """A binding of `sym` in `scope` starts (`old`: what it replaces) or
+        ends: values `expr` computed may use an earlier binding of `sym`, so
+        they are forgotten when `sym` is bound again."""
+        key = (id(scope), sym)
+        if old is not _MISSING or key in self._bound_once:
+            self.forget_values()
+        self._bound_once.add(key)
+
     def bind_buffer(self, sym, ptr):
-        return _Binding(self.st.buffers, sym, ptr)
+        return _Binding(self.st.buffers, sym, ptr, self._rebinding)
 
     def bind(self, sym, value):
-        return _Binding(self.st.env, sym, value)
+        return _Binding(self.st.env, sym, value, self._rebinding)
 
     def bound(self, sym, value):
         """Record the constant bounds of an integer or float let for its scope."""
         if value.type.is_scalar() and (value.type.is_int() or value.type.is_uint()):
-            return _Binding(self.bounds, sym, constant_bounds(value, self.bounds))
+            return _Binding(self.bounds, sym, constant_bounds(value, self.bounds), self._rebinding)
         if value.type.is_float():
-            return _Binding(self.bounds, sym, float_bounds(value, self.bounds))
-        return _Binding(self.bounds, sym, (None, None))
+            return _Binding(self.bounds, sym, float_bounds(value, self.bounds), self._rebinding)
+        return _Binding(self.bounds, sym, (None, None), self._rebinding)
 
     def bound_loop(self, s):
         """Record the constant bounds of a loop variable for the loop's body."""
         min_lo, min_hi = constant_bounds(s.min, self.bounds)
         ext_hi = constant_bounds(s.extent, self.bounds)[1]
         hi = None if min_hi is None or ext_hi is None else min_hi + ext_hi - 1
-        return _Binding(self.bounds, s.sym, (min_lo, hi))
+        return _Binding(self.bounds, s.sym, (min_lo, hi), self._rebinding)
 
 
 def _stores(s) -> list:
@@ -517,14 +533,19 @@ def _added_to(value, old):
 class _Binding:
     """Bind `sym` in a scope dict for the duration of a `with` block."""
 
-    def __init__(self, scope, sym, value):
+    def __init__(self, scope, sym, value, changed=None):
         self.scope, self.sym, self.value = scope, sym, value
+        self.changed = changed      # called with (scope, sym, old) as the binding starts
 
     def __enter__(self):
         self.old = self.scope.get(self.sym, _MISSING)
+        if self.changed is not None:
+            self.changed(self.scope, self.sym, self.old)
         self.scope[self.sym] = self.value
 
     def __exit__(self, *exc):
+        if self.changed is not None and self.old is not _MISSING:
+            self.changed(self.scope, self.sym, self.old)     # the old binding is back
         if self.old is _MISSING:
             del self.scope[self.sym]
         else:

@@ -138,7 +138,84 @@ class ExprCodeGen:
         return () if self.strict_float else FAST_MATH
 
     def expr(self, e):
-        return getattr(self, "_" + type(e).__name__)(e)
+        """The LLVM value of `e`. Expressions equal in structure are generated
+        once (Halide's common subexpression elimination, done here):
+        lowering writes the same index arithmetic into every load and store,
+        and generating each copy cost codegen time and then LLVM's time to
+        fold them again (three times the instructions on the pyramids). A
+        value is reused in the block that computed it (which it dominates),
+        while the variables it uses keep their binding; one that reads
+        memory only within its statement (a store may follow)."""
+        cls = type(e)
+        method = _EXPR_METHODS.get(cls)
+        if method is None:
+            return getattr(self, "_" + cls.__name__)(e)
+        number, kind = self._value_number(e)
+        if kind == _IMPURE:
+            return method(self, e)
+        values = self._values if kind == _PURE else self._stmt_values
+        hit = values.get(number)
+        if hit is not None and hit[1] is self.st.builder.block and hit[2] is self.strict_float:
+            return hit[0]
+        v = method(self, e)
+        values[number] = (v, self.st.builder.block, self.strict_float)
+        return v
+
+    def forget_values(self, statement_only: bool = False) -> None:
+        """Forget the values `expr` computed: those that read memory at each
+        statement, all of them when a variable is bound again."""
+        self._stmt_values = {}
+        if not statement_only:
+            self._values = {}
+
+    def _value_number(self, e) -> tuple:
+        """(number, kind): the number is equal for expressions equal in
+        structure (hash-consing by the children's numbers, once per node);
+        the kind says whether `e` is pure arithmetic, reads memory, or must
+        be generated every time (a print, a call, a let)."""
+        by_id = self._numbers_by_id
+        hit = by_id.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        cls = type(e)
+        kind = _PURE
+        if cls is N.FloatImm:
+            key = (cls, e.type, e.value.hex())   # tells -0.0 from 0.0; one NaN
+        elif cls is N.IntImm or cls is N.UIntImm:
+            key = (cls, e.type, e.value)
+        elif cls is N.Variable:
+            key = (cls, e.type, e.sym)
+        else:
+            if cls is N.Load:
+                kind = _READS
+            elif cls not in _EXPR_METHODS or (cls is N.Intrinsic and e.op in _IMPURE_OPS):
+                kind = _IMPURE
+            parts = [cls]
+            for name in _fields(cls):
+                v = getattr(e, name)
+                if isinstance(v, N.Expr):
+                    number, k = self._value_number(v)
+                    kind = max(kind, k)
+                    parts.append(number)
+                elif type(v) is tuple:
+                    items = []
+                    for x in v:
+                        if isinstance(x, N.Expr):
+                            number, k = self._value_number(x)
+                            kind = max(kind, k)
+                            items.append(number)
+                        else:
+                            items.append(x)
+                    parts.append(tuple(items))
+                else:
+                    parts.append(v)
+            key = tuple(parts)
+        table = self._numbers
+        number = table.get(key)
+        if number is None:
+            number = table[key] = len(table)
+        by_id[id(e)] = (e, (number, kind))
+        return number, kind
 
     def _declare(self, name, fnty):
         fn = self.module.globals.get(name)
@@ -902,3 +979,23 @@ def _halving_add_operands(e: N.Cast):
     if a.type != dst or b.type != dst:
         return None
     return a, b, bool(consts and consts[0])
+
+
+# The expression nodes `ExprCodeGen.expr` may generate once for several
+# uses (constants and variables cost nothing; calls and lets are generated
+# each time they appear, as is anything holding them or an impure intrinsic).
+_EXPR_METHODS = {getattr(N, name): getattr(ExprCodeGen, "_" + name)
+                 for name in ("Add", "Sub", "Mul", "Div", "Mod", "Min", "Max", "EQ", "NE", "LT",
+                              "LE", "GT", "GE", "And", "Or", "Not", "Select", "Cast", "Ramp",
+                              "Broadcast", "Shuffle", "Load", "Intrinsic")}
+_IMPURE_OPS = frozenset((Op.PRINT, Op.GPU_BARRIER, Op.UNDEF))
+_PURE, _READS, _IMPURE = 0, 1, 2
+_FIELDS: dict = {}
+
+
+def _fields(cls) -> tuple:
+    names = _FIELDS.get(cls)
+    if names is None:
+        import dataclasses
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names

@@ -87,6 +87,7 @@ class ExprSimplifier:
         # `_scope_version` counts the changes to the lets and bindings in
         # scope (`var_bounds` counts its own).
         self._scope_version = 0
+        self._purity: dict = {}     # id(e) -> (e, whether e reads no memory)
         self._scoped: dict = {}
         self._scoped_at = None
 
@@ -786,7 +787,7 @@ class ExprSimplifier:
                         self.var_bounds[inner[0]] = self.const_bounds(inner[1])
                 elif scalar_int:
                     self.var_bounds[node.sym] = self.const_bounds(value)
-                    if _pure(value):
+                    if self._pure(value):
                         base, offset = _split_offset(value)
                         key = _shallow_key(base)
                         self._let_values.setdefault(key, []).append((base, offset, node.sym))
@@ -826,6 +827,30 @@ class ExprSimplifier:
             else:
                 body = cls(sym, value, body)
         return body
+
+    def _pure(self, e) -> bool:
+        """Whether `e` reads no memory and calls no intrinsic: a let of an
+        impure value may differ from an earlier let of the same text (a store
+        in between). Remembered by node: a chain of lets asks it of each
+        value, and the values share their subtrees."""
+        memo = self._purity
+        hit = memo.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        cls = type(e)
+        if cls is N.Load or cls is N.Call or cls is N.Intrinsic:
+            result = False
+        else:
+            result = True
+            for c in _children(e):
+                if isinstance(c, N.Expr):
+                    result = self._pure(c)
+                elif isinstance(c, tuple):
+                    result = all(self._pure(x) for x in c if isinstance(x, N.Expr))
+                if not result:
+                    break
+        memo[id(e)] = (e, result)
+        return result
 
     def _reuse_let(self, value):
         """`value`, or a let variable in scope bound to it (plus a constant)."""
@@ -888,35 +913,6 @@ def _shallow_key(e, depth: int = 3):
     d = depth - 1
     return (cls,) + tuple(_shallow_key(c, d) if isinstance(c, N.Expr) else None
                           for c in _children(e))
-
-
-class _Impure(Exception):
-    pass
-
-
-class _PurityCheck:
-    """Raises _Impure at a memory read or an intrinsic: a let of such a value
-    may differ from an earlier let of the same text (a store in between)."""
-
-    def visit(self, e):
-        cls = type(e)
-        if cls is N.Load or cls is N.Call or cls is N.Intrinsic:
-            raise _Impure
-        for c in _children(e):
-            if isinstance(c, N.Expr):
-                self.visit(c)
-            elif isinstance(c, tuple):
-                for x in c:
-                    if isinstance(x, N.Expr):
-                        self.visit(x)
-
-
-def _pure(e) -> bool:
-    try:
-        _PurityCheck().visit(e)
-    except _Impure:
-        return False
-    return True
 
 
 def _children(e):

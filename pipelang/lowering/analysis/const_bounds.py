@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import Add, Broadcast, Cast, Div, Max, Min, Mod, Mul, Ramp, Select, Sub
-from pipelang.ir.types import Type
+from pipelang.ir.types import Type, TypeCode
 from pipelang.lowering.analysis.evaluate import no_overflow
 
 
@@ -31,17 +31,36 @@ def _type_range(t: Type):
     return t.min_value(), t.max_value()
 
 
+_INT, _UINT = TypeCode.INT, TypeCode.UINT
+_UNKNOWN = (None, None)
+_RANGES: dict = {}
+
+
+def _range_of(t: Type):
+    """`_type_range(t)`, worked out once per type."""
+    r = _RANGES.get(t)
+    if r is None:
+        r = _RANGES[t] = _type_range(t)
+    return r
+
+
 def constant_bounds(e: N.Expr, var_bounds: dict, depth: int = 4):
     """(lo, hi) Python ints bounding an integer `e` (None where unknown)."""
     t = e.type
-    if not _is_int(t) and not t.is_bool():
-        return None, None
-    default = (None, None) if no_overflow(t) else _type_range(t)
+    code = t._code          # (the simplifier asks this per node: no method calls)
     cls = type(e)
-    if cls is N.IntImm or cls is N.UIntImm:
-        return e.value, e.value
-    if t.is_bool():
-        return 0, 1
+    if code is _INT:
+        if cls is N.IntImm:
+            return e.value, e.value
+        default = _UNKNOWN if t.nbits >= 32 else _range_of(t)
+    elif code is _UINT:
+        if cls is N.UIntImm:
+            return e.value, e.value
+        if t.nbits == 1:
+            return 0, 1
+        default = _range_of(t)
+    else:
+        return None, None
     if cls is N.Variable:
         b = var_bounds.get(e.sym)
         return b if b is not None else default

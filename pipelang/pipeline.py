@@ -174,7 +174,7 @@ class _Compiled:
         self.target = target
         self.device = None              # a cuda target run on a device (pipelang.backends.cuda.host)
         self.query_cache: dict = {}     # realize(sizes)'s bounds query, by its inputs
-        start = time.perf_counter()
+        start = time.process_time()
         # As lowering does: consumers of in_() wrappers are seen calling them.
         wrapped, functions = wrap_calls(outputs, registry)
         env, self.env_functions = find_environment(wrapped, functions)
@@ -187,15 +187,15 @@ class _Compiled:
         self.timings: list = []
         self.cache_hit = False
         self.arguments = find_arguments(env, wrapped)
-        found = time.perf_counter()
+        found = time.process_time()
         cache, fp, key = self._cache_key(env)
-        keyed = time.perf_counter()
+        keyed = time.process_time()
         if key is None or not self._load(cache, fp, key):
             self._compile(cache, fp, key)
         else:
-            # (step, seconds) of a hit, as lowering's steps for a compile.
+            # (step, processor seconds) of a hit, as lowering's steps for a compile.
             self.timings = [("environment", found - start), ("cache_key", keyed - found),
-                            ("cache_load", time.perf_counter() - keyed)]
+                            ("cache_load", time.process_time() - keyed)]
         self.generation = generation()
         # Where each argument's slots go, in argv order.
         self.plan = []

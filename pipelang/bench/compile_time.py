@@ -8,11 +8,11 @@ For each benchmark of the suite (or `--only a,b`), in one process:
   * real Halide's `compile_jit` for the same algorithm and schedule, after
     a warm-up compile of another pipeline (Halide compiles its runtime on
     its first compile_jit in a process; pipelang's is built before timing);
-  * with `--cache-hit`, a compile (wall and CPU time, and the hit's steps: finding
-    the environment and arguments, the key, reading and loading the code) in a
-    fresh process that finds the code in
+  * with `--cache-hit`, a compile in a fresh process that finds the code in
     a (temporary) cache filled by a first process: the figure a second run
-    of a program sees.
+    of a program sees (wall and CPU time, and the hit's steps in processor
+    time: finding the environment and arguments, the key, reading and
+    loading the code).
 Times are processor seconds of this process (LLVM's threads included), the
 minimum over `--reps` compiles of a fresh Pipeline each: a shared machine
 inflates wall time far more. Still compare ratios within one run.

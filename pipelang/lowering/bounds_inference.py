@@ -34,7 +34,7 @@ def _buffer_box(sym, dims):
     return box
 
 
-def _stage_regions(fn, consumer_box, stages_stmts) -> list:
+def _stage_regions(fn, consumer_box, stages_stmts, memo=None) -> list:
     """The box each stage of `fn` computes, last stage first, then reversed."""
     n = len(fn.stages())
     regions = [None] * n
@@ -48,7 +48,8 @@ def _stage_regions(fn, consumer_box, stages_stmts) -> list:
             if iv.min is not None and iv.max is not None:
                 lets[L.region_min(fn, k, x)] = iv.min
                 lets[L.region_max(fn, k, x)] = iv.max
-        touched = boxes_touched(stages_stmts[k], [fn.sym], calls=True, provides=k > 0, lets=lets)
+        touched = boxes_touched(stages_stmts[k], [fn.sym], calls=True, provides=k > 0, lets=lets,
+                                memo=memo)
         needed = box_union(needed, touched.get(fn.sym))
     return regions
 
@@ -98,8 +99,9 @@ def _region_lets(fn, regions, body):
 class _DefineRegions(ir.IRMutator):
     """Put the region lets of one Func above its produce/consume pair."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, memo=None):
         self.fn = fn
+        self.memo = memo
 
     def mutate_Block(self, node):
         stmts = list(node.stmts)
@@ -107,7 +109,7 @@ class _DefineRegions(ir.IRMutator):
             nxt = stmts[i + 1]
             if (isinstance(s, ir.ProducerConsumer) and s.is_producer and s.fn is self.fn.sym
                     and isinstance(nxt, ir.ProducerConsumer) and nxt.fn is self.fn.sym):
-                box = boxes_touched(nxt.body, [self.fn.sym]).get(self.fn.sym)
+                box = boxes_touched(nxt.body, [self.fn.sym], memo=self.memo).get(self.fn.sym)
                 if box is None:
                     box = [Interval(ir.i32(0), ir.i32(-1))] * len(self.fn.args)
                 checks = _bound_checks(self.fn, box)
@@ -115,7 +117,7 @@ class _DefineRegions(ir.IRMutator):
                 produce = s.body
                 stage_stmts = list(produce.stmts) if isinstance(produce, ir.Block) else [produce]
                 assert len(stage_stmts) == len(self.fn.stages()), self.fn.name
-                regions = _stage_regions(self.fn, box, stage_stmts)
+                regions = _stage_regions(self.fn, box, stage_stmts, self.memo)
                 pair = ir.block(*checks, s, nxt)
                 stmts[i:i + 2] = [_region_lets(self.fn, regions, pair)]
                 return ir.block(*stmts)
@@ -123,13 +125,14 @@ class _DefineRegions(ir.IRMutator):
 
 
 class _RealizeBounds(ir.IRMutator):
-    def __init__(self, env):
+    def __init__(self, env, memo=None):
         self.env = env
+        self.memo = memo
 
     def mutate_Realize(self, node):
         body = self.mutate(node.body)
         fn = self.env[node.fn]
-        box = boxes_touched(body, [fn.sym], calls=False, provides=True).get(fn.sym)
+        box = boxes_touched(body, [fn.sym], calls=False, provides=True, memo=self.memo).get(fn.sym)
         if box is None:
             box = [Interval(ir.i32(0), ir.i32(0))] * len(fn.args)
         out = ir.Realize(node.fn, node.types, node.bounds, body)
@@ -144,11 +147,14 @@ class _RealizeBounds(ir.IRMutator):
 
 
 def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:
+    # Which Funcs each statement touches, over all the walks below: each
+    # Func's walk changes only the statements above its own produce.
+    memo: dict = {}
     for fn in reversed(order):
         if fn in outputs or fn.sym not in env:
             continue
-        s = _DefineRegions(fn).mutate(s)
-    s = _RealizeBounds(env).mutate(s)
+        s = _DefineRegions(fn, memo).mutate(s)
+    s = _RealizeBounds(env, memo).mutate(s)
     for out in reversed(outputs):
         regions = [_apply_bounds(out, _buffer_box(L.buffer(out), len(out.args)))] * len(out.stages())
         s = _region_lets(out, regions, s)

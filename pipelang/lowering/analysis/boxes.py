@@ -96,10 +96,13 @@ def _extreme(exprs: list, op):
 
 class _Accessed(ir.IRVisitor):
     """The Funcs and buffers called or provided to inside each loop, let and
-    if statement (by id: the walk that asks holds the statement)."""
+    if statement, and in each let's value: {id(node): (node, symbols)}.
 
-    def __init__(self):
-        self.found: dict = {}
+    `found` may be kept from an earlier walk (see `boxes_touched`'s `memo`):
+    a statement met again is not walked again, its entries being there."""
+
+    def __init__(self, found: dict | None = None):
+        self.found: dict = {} if found is None else found
         self.cur: set = set()
 
     def visit_Call(self, node):
@@ -110,14 +113,25 @@ class _Accessed(ir.IRVisitor):
         self.cur.add(node.fn)
         self.generic_visit(node)
 
-    def _scope(self, node):
+    def _scope(self, node, walk=None):
+        hit = self.found.get(id(node))
+        if hit is not None and hit[0] is node:
+            self.cur |= hit[1]
+            return
         outer, self.cur = self.cur, set()
-        self.generic_visit(node)
-        self.found[id(node)] = self.cur
+        (walk or self.generic_visit)(node)
+        self.found[id(node)] = (node, self.cur)
         outer |= self.cur
         self.cur = outer
 
-    visit_For = visit_LetStmt = visit_IfThenElse = _scope
+    visit_For = visit_IfThenElse = _scope
+
+    def visit_LetStmt(self, node):
+        self._scope(node, self._let_stmt)
+
+    def _let_stmt(self, node):
+        self._scope(node.value)
+        self.visit(node.body)
 
 
 class _BoxesTouched(ir.IRVisitor):
@@ -150,8 +164,9 @@ class _BoxesTouched(ir.IRVisitor):
         that don't are skipped whole: their ranges would only be worked out
         for nothing (most of a pipeline, for one Func's box)."""
         found = self.accessed.get(id(node))
-        if found is None:
+        if found is None or found[0] is not node:
             return True
+        found = found[1]
         return bool(found) if self.syms is None else not found.isdisjoint(self.syms)
 
     def _wanted(self, sym) -> bool:
@@ -241,7 +256,8 @@ class _BoxesTouched(ir.IRVisitor):
     def visit_LetStmt(self, node):
         if not self._relevant(node):
             return
-        self.visit(node.value)
+        if self._relevant(node.value):
+            self.visit(node.value)
         self._with(self.lets, node.sym, node.value, node.body)
 
     def visit_For(self, node):
@@ -386,14 +402,17 @@ def _simplified(i: Interval) -> Interval:
 
 
 def boxes_touched(stmt, syms=None, *, calls: bool = True, provides: bool = False,
-                  lets: dict | None = None) -> dict:
+                  lets: dict | None = None, memo: dict | None = None) -> dict:
     """{symbol: [Interval per dimension]} of the Calls (and/or Provides) in `stmt`.
 
     `lets` gives values for variables defined outside `stmt` that should be
-    expanded (as if `stmt` were wrapped in those LetStmts)."""
+    expanded (as if `stmt` were wrapped in those LetStmts). `memo`, a dict
+    the caller keeps over several calls (and drops after), remembers which
+    Funcs each statement touches: a pass asking about one Func after another
+    over a pipeline that changes little then walks each statement once."""
     v = _BoxesTouched(None if syms is None else set(syms), calls, provides, lets)
     if isinstance(stmt, ir.Stmt):
-        accessed = _Accessed()
+        accessed = _Accessed(memo)
         accessed.visit(stmt)
         v.accessed = accessed.found
     v.visit(stmt)

@@ -3,9 +3,10 @@ level's region per row is bounded through the named extent of the level
 above (`min + extent - 1`), a let the monotonicity check now sees through.
 Every level computed per output row is then computed once per point.
 
-The input is exactly as large as the pyramid reads: bounds inference takes a
-loop's last value as the region's max (not min + a named extent bounded on
-its own, which asked this input for 12 rows of 8, where Halide asks 8)."""
+The input is exactly as large as the pyramid reads, as in Halide. (Both
+mechanisms are tested directly in tests/unit/lowering/test_intervals.py and
+test_boxes_loop_max.py: since the simplifier folds min(x/2, (x + 1)/2), this
+pyramid's region lets stay small enough not to be named.)"""
 import collections
 import re
 

@@ -4,8 +4,10 @@ Times, for pipelang and real Halide side by side in one process, the three
 ways of running an already compiled pipeline on a tiny (4 x 4) problem, so
 the figure is the Python-side overhead: `Pipeline.realize(buffer)`,
 `Pipeline.realize([sizes])` and a `Callable` from `compile_to_callable`.
-Each figure is the best of several repeats of many calls, pipelang's and
-Halide's repeats taking turns.
+Each figure is the best of many repeats of a few hundred calls, pipelang's
+and Halide's repeats taking turns. (Short repeats: on a shared machine with
+a CPU quota, repeats of tens of thousands of calls were throttled alike on
+both sides and gave nearly equal, inflated figures.)
 """
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ def _cases(module: str) -> dict:
     return cases
 
 
-def measure(modules=("pipelang", "halide"), number: int = 20000, repeat: int = 7) -> dict:
+def measure(modules=("pipelang", "halide"), number: int = 500, repeat: int = 200) -> dict:
     """{module: {call: microseconds per call}}: the best of `repeat` runs of
     `number` calls. The modules take turns, run by run, so that a change in
     the machine's load falls on both alike (modules that can't be imported
@@ -67,9 +69,10 @@ def measure(modules=("pipelang", "halide"), number: int = 20000, repeat: int = 7
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--number", type=int, default=20000, help="calls per repeat")
+    ap.add_argument("--number", type=int, default=500, help="calls per repeat")
+    ap.add_argument("--repeat", type=int, default=200, help="repeats (the best one counts)")
     args = ap.parse_args(argv)
-    results = measure(number=args.number)
+    results = measure(number=args.number, repeat=args.repeat)
     print(f"{'call':18s} {'pipelang us':>12s} {'halide us':>10s} {'ratio':>6s}")
     for name, ours in results["pipelang"].items():
         theirs = results.get("halide", {}).get(name)

@@ -273,6 +273,27 @@ class _Compiled:
                   and not self.requirements)
         self.fast_buffer = simple and not self.output_bounds
         self.fast_sizes = simple and self.fixed_region
+        self.fast_grow = simple and not self.fixed_region
+
+    @functools.cached_property
+    def growth_by_sizes(self):
+        """For realize(sizes) of a single output that may grow: whether it
+        grows, by sizes, filled in as realize finds out (a dict); or None
+        when the region the output writes depends on more than its own sizes
+        (inputs, Params), so that sizes alone don't tell."""
+        from pipelang.lowering.names import buffer as buffer_of
+        fn = self.outputs[0]
+        box = self.regions.get(fn.sym)
+        if len(fn.output_types) != 1 or fn.output_constraints or box is None:
+            return None
+        sym = buffer_of(fn, 0)
+        own = {f(sym, d) for d in range(len(fn.args))
+               for f in (ir.buffer_min, ir.buffer_extent, ir.buffer_stride)}
+        for iv in box:
+            for e in (iv.min, iv.max):
+                if e is None or not _free_symbols(e) <= own:
+                    return None
+        return {}
 
     def values(self, outs) -> list:
         """The value of every argument, in argv order, for output buffers `outs`."""
@@ -399,6 +420,38 @@ class _Compiled:
             from pipelang.backends.llvm import compile_lowered
             self.jit = compile_lowered(self.lowered, loop_opt=_llvm_loop_opt(self.target))
         return self.jit.llvm_ir
+
+
+def _known_not_to_grow(c, sizes) -> bool:
+    """Whether an output of these sizes was seen not to grow (its region
+    depending on its sizes alone): realize(sizes) may then run on an output
+    of exactly these sizes, as for an output that never grows."""
+    grows = c.growth_by_sizes
+    if grows is None:
+        return False
+    try:
+        return grows.get(tuple(sizes)) is False
+    except TypeError:                   # not sizes: realize's general path says why
+        return False
+
+
+def _free_symbols(e) -> set:
+    """The symbols `e` reads that no Let inside it binds."""
+    from pipelang.ir.visitor import IRVisitor
+
+    class Uses(IRVisitor):
+        def __init__(self):
+            self.read, self.bound = set(), set()
+
+        def visit_Variable(self, node):
+            self.read.add(node.sym)
+
+        def visit_Let(self, node):
+            self.bound.add(node.sym)
+            self.generic_visit(node)
+    v = Uses()
+    v.visit(e)
+    return v.read - v.bound
 
 
 def _llvm_loop_opt(target) -> bool:
@@ -786,10 +839,11 @@ class Pipeline:
                 if type(arg) is Buffer and c.fast_buffer:
                     c.run_buffer(arg)
                     return None     # as Halide: the results are in the caller's buffer
-                if type(arg) is list and c.fast_sizes:
-                    buf = c.run_sizes(arg)
-                    if buf is not None:
-                        return buf
+                if type(arg) is list:
+                    if c.fast_sizes or c.fast_grow and _known_not_to_grow(c, arg):
+                        buf = c.run_sizes(arg)
+                        if buf is not None:
+                            return buf
             args = rest if arg is _NO_ARG else (arg,) + rest
             args = _dlpack_outputs(args)
             if args and not isinstance(args[-1], (int, np.integer, list, tuple, Buffer, np.ndarray)):
@@ -866,6 +920,14 @@ class Pipeline:
                             outs[k]._array = big._array[view]
                             result[k] = big
             i += n
+        grows = c.growth_by_sizes if c.fast_grow else None
+        if grows is not None:
+            # realize(sizes) of these sizes can take the short path from now on
+            # if the output did not grow (see `_known_not_to_grow`).
+            if len(grows) > 256:
+                grows.clear()
+            grows[tuple(outs[0].dim(d).extent() for d in range(outs[0].dimensions()))] = \
+                result[0] is not outs[0]
         return result
 
     @staticmethod

@@ -183,3 +183,33 @@ def test_generated_call_paths_do_not_keep_code_alive():
         assert code() is None
     finally:
         gc.enable()
+
+
+def test_realize_sizes_of_an_output_that_may_grow():
+    # An output whose region can exceed the sizes asked (a RoundUp split) is
+    # grown when it must be; sizes seen not to grow take the short path after,
+    # and every result is right.
+    x, y, xo, xi = hl.Var("x"), hl.Var("y"), hl.Var("xo"), hl.Var("xi")
+    f = hl.Func("grow_f")
+    f[x, y] = x + 10 * y
+    f.split(x, xo, xi, 8, hl.TailStrategy.RoundUp).vectorize(xi)
+    p = hl.Pipeline(f)
+    for w, h in ((16, 4), (13, 3), (16, 4), (13, 3), (8, 1), (16, 4)):
+        out = np.asarray(p.realize([w, h]))
+        assert out.shape == (h, w)
+        np.testing.assert_array_equal(out, np.add.outer(np.arange(h) * 10, np.arange(w)))
+    assert p._compiled.growth_by_sizes == {(16, 4): False, (13, 3): True, (8, 1): False}
+
+
+def test_realize_sizes_growth_that_depends_on_a_param_is_not_cached():
+    x, xo, xi = hl.Var("x"), hl.Var("xo"), hl.Var("xi")
+    k = hl.Param(hl.Int(32), "split_k", 4)
+    f = hl.Func("grow_k")
+    f[x] = x * 3
+    f.split(x, xo, xi, k, hl.TailStrategy.RoundUp)
+    p = hl.Pipeline(f)
+    for factor in (4, 8, 3, 8):
+        k.set(factor)
+        for _ in range(2):
+            np.testing.assert_array_equal(np.asarray(p.realize([12])), np.arange(12) * 3)
+    assert p._compiled.growth_by_sizes is None

@@ -3,6 +3,12 @@ stencils, pointwise math across types, casts, down/upsampling, boundary
 conditions, data-dependent gathers (clamped lookups) and RDom reductions
 (sums, maxima, guarded by `where`, scans and histograms).
 
+From seed IDIOM_SEEDS (20000) on, expressions also draw the patterns the code
+generator's fast paths match (`_Gen.idiom`: narrow averages, int32 sums of
+8/16-bit products, float clamps before integer casts, repeated
+subexpressions, quotients under min/max) and random_schedule also draws 16-64
+lanes; earlier seeds give the same programs and schedules as before.
+
 Every expression is repaired as it is built so that `desc.analyze_pipeline`
 finds no undefined behaviour: int32 operands are clamped before anything that
 could overflow, floats reach an int cast or a comparison only while exact.
@@ -12,6 +18,7 @@ could overflow, floats reach an int cast or a comparison only while exact.
 """
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, replace
 
@@ -28,6 +35,10 @@ INPUT_RANGES = {U8: (0, 255), U16: (0, 65535), I16: (-32768, 32767), I32: (-1000
                 F32: (-400, 400)}
 X, Y = Var("x"), Var("y")
 MAX_BOX = 160  # reject programs whose stages need larger regions
+# Seeds from here on also draw the idioms of the code generator's fast paths
+# (`_Gen.idiom`); earlier seeds give the same programs as before they existed.
+IDIOM_SEEDS = 20_000
+_NARROW_INTS = (U8, I8, U16, I16)
 
 
 def c32(v: int) -> Const:
@@ -53,8 +64,9 @@ class _Ctx:
 
 
 class _Gen:
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, idioms: bool = False):
         self.rng = rng
+        self.idioms = idioms   # draw `idiom` nodes (an extra draw per node)
         self.inputs: list = []
         self.stages: list = []
         self.env: dict = {}
@@ -373,6 +385,10 @@ class _Gen:
     def gen_node(self, ty, depth, exact, ctx):
         r = self.rng
         sub = lambda t=ty, ex=exact: self.gen(t, depth - 1, ex, ctx)
+        if self.idioms and not ty.is_bool and r.random() < 0.2:
+            e = self.idiom(ty, depth, exact, ctx)
+            if e is not None:
+                return e
         if ty.is_float:
             ops = ["add", "sub", "mul", "min", "max", "neg", "abs", "absd", "floor", "round",
                    "ceil", "trunc", "select", "clamp", "cast", "divc", "modc"]
@@ -436,6 +452,106 @@ class _Gen:
             return Bin(BinOp.MOD, sub(ty, True), Const(ty, r.choice([1.0, 2.0, 4.0, 0.5])))
         raise AssertionError(op)
 
+    def idiom(self, ty, depth, exact, ctx):
+        """A pattern one of the code generator's fast paths matches (None
+        when it does not fit): a narrow average T((W(a) + W(b) [+ 1]) / 2)
+        (x86 pavgb/pavgw), an int32 sum of products of 8/16-bit values
+        (pmaddwd), a float clamped and cast to an integer (the simplifier drops
+        clamp ends truncation makes redundant), equal subexpressions used
+        twice (codegen value numbering), min/max of quotients."""
+        r = self.rng
+        kind = r.choice(["avg", "avg", "madd", "madd", "fclamp", "cse", "quot"])
+        sub = lambda t: self.gen(t, depth - 1, exact or t.is_float, ctx)
+        if kind == "avg":
+            t = ty if ty in _NARROW_INTS else r.choice(_NARROW_INTS)
+            wide = r.choice([w for w in (U16, I16, U32, I32, I64) if w.bits > t.bits])
+            terms = [Cast(wide, sub(t)), Cast(wide, sub(t))]
+            rounding = r.choice([0, 1, 1])
+            if rounding or r.random() < 0.2:
+                terms.insert(r.randrange(3), Const(wide, rounding))
+            total = terms[0]
+            for u in terms[1:]:
+                total = Bin(BinOp.ADD, total, u)
+            half = (Bin(BinOp.SHR, total, Const(wide, 1)) if r.random() < 0.3
+                    else Bin(BinOp.DIV, total, Const(wide, 2)))
+            e = Cast(t, half)
+        elif kind == "madd":
+            # Each product's magnitude bound; the sum stays inside int32.
+            mags = {U8: 255, I8: 128, I16: 32768, U16: 65535}
+            terms, budget = [], (1 << 31) - 1
+            for _ in range(r.randint(2, 4)):
+                a, b = r.choice(list(mags)), r.choice(list(mags))
+                const = r.choice([-32768, 32767, -3, 7, 255]) if r.random() < 0.2 else None
+                bound = mags[a] * (abs(const) if const is not None else mags[b])
+                if bound >= budget:
+                    continue
+                budget -= bound
+                ops = (Cast(I32, sub(a)), Const(I32, const) if const is not None else Cast(I32, sub(b)))
+                terms.append(Bin(BinOp.MUL, *ops))
+            if r.random() < 0.3:
+                terms.append(Const(I32, r.randint(-100, 100)))
+            if len(terms) < 2:
+                return None
+            e = terms[0]
+            for u in terms[1:]:
+                e = Bin(BinOp.ADD, e, u) if r.random() < 0.7 else Bin(BinOp.ADD, u, e)
+        elif kind == "fclamp":
+            if not ty.is_int or ty.bits == 64:
+                return None
+            x = None
+            for _ in range(r.randint(1, 3)):
+                src = r.choice([U8, U8, I8, U16, I16])
+                coef = r.choice([1.0, 0.5, 0.25, 0.75, 1.5, 1.00390625, 0.99609375, -1.0])
+                term = Bin(BinOp.MUL, Cast(F32, sub(src)), Const(F32, coef))
+                x = term if x is None else Bin(BinOp.ADD, x, term)
+            x = Bin(BinOp.ADD, x, Const(F32, r.choice([0.0, 0.5, 0.9921875, -0.9921875, 1.0, -0.5])))
+            i = self.info(x)
+            if not i.exact:
+                return None
+            lo = max(float(ty.min), -(1 << 20))
+            hi = min(float(ty.max), 1 << 20)
+            ends = [lo, hi, math.floor(i.hi), math.floor(i.hi) - 1, math.ceil(i.lo), math.floor(i.lo),
+                    0.0, 255.0, 127.0, -128.0]
+            ends = [v for v in ends if lo <= v <= hi]
+            a, b = sorted([r.choice(ends), r.choice(ends)])
+            form = r.choice(["clamp", "min", "max"])
+            if form == "clamp":
+                x = Clamp(x, Const(F32, a), Const(F32, b))
+            elif form == "min":
+                x = Bin(BinOp.MIN, x, Const(F32, b))
+            else:
+                x = Bin(BinOp.MAX, x, Const(F32, a))
+            e = Cast(ty, x)
+        elif kind == "cse":
+            s = self.gen(ty, max(depth - 1, 1), exact, ctx)
+            other = sub(ty)
+            op = r.choice([BinOp.ADD, BinOp.MIN, BinOp.MAX, BinOp.SUB])
+            e = Select(Bin(r.choice(COMPARISONS), s, Const(ty, self.const_value(ty, True))),
+                       Bin(op, s, other), Bin(BinOp.MAX, other, s))
+        else:  # quot: of values, or of a producer's coordinate
+            c = r.choice([2, 3, 4])
+            cls = r.choice([BinOp.MIN, BinOp.MAX])
+            if ctx.pattern not in ("scan", "reduce") and r.random() < 0.5:
+                call = self.leaf_call(I32 if not ty.is_float else ty, exact, ctx)
+                if call is None:
+                    return None
+                k1, k2 = r.randint(-2, 2), r.randint(-2, 2)
+                q = lambda k: Bin(BinOp.DIV, Bin(BinOp.ADD, X, c32(k)), c32(c))
+                arg = Bin(cls, q(k1), q(k2))
+                inp = next((i for i in self.inputs if i.name == call.func), None)
+                if inp is not None:
+                    arg = Clamp(arg, c32(inp.min[0]), c32(inp.min[0] + inp.size[0] - 1))
+                e = replace(call, args=(arg,) + tuple(call.args[1:]))
+            else:
+                if not ty.is_int:
+                    return None
+                a = sub(ty)
+                b = Bin(BinOp.ADD, a, Const(ty, r.choice([1, 2]))) if r.random() < 0.5 else sub(ty)
+                e = Bin(cls, Bin(BinOp.DIV, a, Const(ty, c)), Bin(BinOp.DIV, b, Const(ty, c)))
+        if self.ok(e) and (self.info(e).exact or not exact):
+            return self.convert(e, ty)
+        return None
+
     def inline_reduce(self, ty, depth, exact, ctx):
         """hl.sum / hl.maximum / hl.minimum over a small fresh RDom."""
         r = self.rng
@@ -497,13 +613,15 @@ def prune(desc: PipelineDesc) -> PipelineDesc:
                    stages=tuple(s for s in desc.stages if s.name in live))
 
 
-def random_pipeline(seed: int, max_stages: int = 5) -> PipelineDesc:
-    """A reproducible random pipeline; the same seed gives the same program."""
+def random_pipeline(seed: int, max_stages: int = 5, idioms: bool | None = None) -> PipelineDesc:
+    """A reproducible random pipeline; the same seed gives the same program.
+    `idioms` (default: from seed IDIOM_SEEDS on) adds the fast-path patterns."""
     from .reference import required_boxes  # the reference owns bounds inference
 
     rng = random.Random(seed)
+    idioms = seed >= IDIOM_SEEDS if idioms is None else idioms
     while True:
-        g = _Gen(rng)
+        g = _Gen(rng, idioms)
         try:
             g.generate(rng.randint(1, max_stages))
         except _Unrepairable:  # rare; discard the attempt and draw again

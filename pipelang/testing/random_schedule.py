@@ -202,8 +202,9 @@ def _stage_dims(s: Stage, k: int) -> list:
 
 
 class _SchedGen:
-    def __init__(self, desc: PipelineDesc, rng: random.Random):
+    def __init__(self, desc: PipelineDesc, rng: random.Random, wide_vectors: bool = False):
         self.desc, self.rng = desc, rng
+        self.wide_vectors = wide_vectors   # also 16-64 lanes (an extra draw per vectorize)
         self.out: list = []
         self.final_dims: dict = {}  # (func, stage) -> [_Dim], innermost first
         self.level: dict = {}  # func -> "root" | "inline" | "at" | "output"
@@ -272,6 +273,8 @@ class _SchedGen:
                 d = dims[i]
                 kind = "vectorize" if op == "vector" else "unroll"
                 factor = r.choice([None, 2, 3, 4, 8]) if op == "vector" else r.choice([None, 2, 3])
+                if op == "vector" and self.wide_vectors and r.random() < 0.4:
+                    factor = r.choice([16, 32, 64])   # pmaddwd, pavg, lane-by-lane gathers
                 if factor is None and not self._is_inner_split(d.name):
                     factor = 4
                 if factor is not None and (is_output or not d.splittable or d.rvar):
@@ -387,5 +390,11 @@ def _uses_by_stage(s: Stage):
             yield k, e
 
 
-def random_schedule(desc: PipelineDesc, seed: int) -> Schedule:
-    return _SchedGen(desc, random.Random(seed)).generate()
+def random_schedule(desc: PipelineDesc, seed: int, wide_vectors: bool | None = None) -> Schedule:
+    """`wide_vectors` (default: for the schedule seeds of programs from
+    random_pipeline.IDIOM_SEEDS on, seed // 1000) also draws 16-64 lanes;
+    earlier seeds give the same schedules as before."""
+    from .random_pipeline import IDIOM_SEEDS
+    if wide_vectors is None:
+        wide_vectors = seed // 1000 >= IDIOM_SEEDS
+    return _SchedGen(desc, random.Random(seed), wide_vectors).generate()

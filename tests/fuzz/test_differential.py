@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from pipelang.testing import differential
-from pipelang.testing.random_pipeline import random_pipeline
+from pipelang.testing.random_pipeline import IDIOM_SEEDS, random_pipeline
 from pipelang.testing.random_schedule import random_schedule, schedule_source
 from pipelang.testing.reference import evaluate
 
@@ -39,6 +39,48 @@ def _check(hl, seeds, schedules, oracle):
 @pytest.mark.parametrize("first", range(0, CI_PROGRAMS, BATCH))
 def test_random_pipelines(hl_module, halide_oracle, first):
     _check(hl_module, range(first, first + BATCH), CI_SCHEDULES, halide_oracle)
+
+
+def test_random_pipelines_with_idioms(hl_module, halide_oracle):
+    # Seeds from IDIOM_SEEDS on also draw the code generator's fast-path
+    # patterns (averages, int32 sums of 16-bit products, float clamps before
+    # casts, repeated subexpressions, quotients under min/max) and 16-64 lanes.
+    _check(hl_module, range(IDIOM_SEEDS, IDIOM_SEEDS + BATCH), CI_SCHEDULES, halide_oracle)
+
+
+def _idioms_in(desc):
+    """Which fast-path patterns `desc` holds (matched on the description)."""
+    from pipelang.testing.desc import Bin, BinOp, Cast, Clamp, I32, stage_exprs, walk
+    found = set()
+    for s in desc.stages:
+        for e in stage_exprs(s) if hasattr(s, "value") else ():
+            for n in walk(e):
+                if isinstance(n, Cast) and n.ty.bits in (8, 16) and not n.ty.is_float:
+                    v = n.a
+                    if isinstance(v, Bin) and v.op in (BinOp.DIV, BinOp.SHR) and v.a.ty.bits > n.ty.bits:
+                        found.add("avg")
+                    if (isinstance(v, (Clamp, Bin)) and v.ty.is_float):
+                        found.add("fclamp")
+                if isinstance(n, Bin) and n.op is BinOp.ADD and n.ty == I32:
+                    muls = [m for m in (n.a, n.b) if isinstance(m, Bin) and m.op is BinOp.MUL
+                            and isinstance(m.a, Cast) and m.a.a.ty.bits <= 16]
+                    if len(muls) == 2:
+                        found.add("madd")
+                if (isinstance(n, Bin) and n.op in (BinOp.MIN, BinOp.MAX) and isinstance(n.a, Bin)
+                        and n.a.op is BinOp.DIV and isinstance(n.b, Bin) and n.b.op is BinOp.DIV):
+                    found.add("quot")
+    return found
+
+
+def test_idiom_seeds_draw_the_fast_path_patterns():
+    # Earlier seeds are unchanged (the idioms draw only from IDIOM_SEEDS on);
+    # later ones hold each pattern with real probability.
+    assert random_pipeline(7) == random_pipeline(7, idioms=False)
+    counts = {}
+    for seed in range(IDIOM_SEEDS, IDIOM_SEEDS + 60):
+        for kind in _idioms_in(random_pipeline(seed)):
+            counts[kind] = counts.get(kind, 0) + 1
+    assert all(counts.get(k, 0) >= 3 for k in ("avg", "madd", "fclamp", "quot")), counts
 
 
 @pytest.mark.slow

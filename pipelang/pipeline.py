@@ -149,6 +149,33 @@ def _uses_print(fn) -> bool:
     return v.found
 
 
+def _identity_of(env_functions, outputs, arguments, name, fp=None):
+    """What a pipeline's compiled code stands for: the fingerprint of its
+    algorithm and schedule (`pipelang.fingerprint`, which numbers symbols
+    canonically) together with the very Functions, inputs and Params it binds.
+    None when the pipeline can't be fingerprinted."""
+    from pipelang import fingerprint
+    try:
+        if fp is None:
+            fp = fingerprint.pipeline(env_functions, outputs, arguments, name)
+    except fingerprint.Unkeyable:
+        return None
+    return (fp.digest(), tuple(fn.sym for fn in env_functions),
+            tuple((sym, id(owner)) for sym, owner in arguments.inputs.items()),
+            tuple((sym, id(p)) for sym, p in arguments.params.items()))
+
+
+def _identity(outputs, name):
+    """`_identity_of` the pipeline of `outputs` as its Functions are now."""
+    from pipelang.function import registry
+    from pipelang.lowering.analysis.arguments import find_arguments
+    from pipelang.lowering.analysis.environment import find_environment
+    from pipelang.lowering.wrap_calls import wrap_calls
+    wrapped, functions = wrap_calls(outputs, registry)
+    env, env_functions = find_environment(wrapped, functions)
+    return _identity_of(env_functions, outputs, find_arguments(env, wrapped), name)
+
+
 class _Compiled:
     """A pipeline's compiled code and what calling it needs.
 
@@ -190,6 +217,7 @@ class _Compiled:
         found = time.process_time()
         cache, fp, key = self._cache_key(env)
         keyed = time.process_time()
+        self.identity = _identity_of(self.env_functions, outputs, self.arguments, name, fp)
         if key is None or not self._load(cache, fp, key):
             self._compile(cache, fp, key)
         else:
@@ -598,6 +626,14 @@ class Pipeline:
         from pipelang.target import get_jit_target_from_environment
         target = self._target or get_jit_target_from_environment()
         key = _target_key(target)
+        if c is not None and c.generation != generation() and c.target_key == key:
+            # Some Func or schedule changed since this was compiled: it may be
+            # one this pipeline doesn't use (Halide recompiles only a pipeline
+            # whose own Funcs changed), so keep the code when the pipeline's
+            # algorithm, schedule and arguments are as they were.
+            fns = _functions(self._funcs)
+            if c.identity is not None and _identity(fns, fns[0].name) == c.identity:
+                c.generation = generation()
         if c is None or c.generation != generation() or c.target_key != key:
             fns = _functions(self._funcs)
             c = self._compiled = _Compiled(fns, fns[0].name, target)

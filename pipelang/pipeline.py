@@ -972,10 +972,15 @@ class Pipeline:
         env = {}
 
         def add(sym, buf):
-            for d in range(buf.dimensions()):
-                env[ir.buffer_min(sym, d)] = buf.dim(d).min()
-                env[ir.buffer_extent(sym, d)] = buf.dim(d).extent()
-                env[ir.buffer_stride(sym, d)] = buf.dim(d).stride()
+            # (Buffer.dim(d)'s figures, read without making a Dimension each.)
+            arr, mins = buf._array, buf._mins
+            if arr is None:
+                return
+            n, size = arr.ndim, arr.itemsize
+            for d in range(n):
+                env[ir.buffer_min(sym, d)] = mins[d]
+                env[ir.buffer_extent(sym, d)] = arr.shape[n - 1 - d]
+                env[ir.buffer_stride(sym, d)] = arr.strides[n - 1 - d] // size
         i = 0
         for fn in c.outputs:
             for k in range(len(fn.output_types)):

@@ -647,7 +647,13 @@ class ExprSimplifier:
         if c is None or c != c or c != int(c):
             return v
         lo, hi = float_bounds(v.a, self.var_bounds)
-        margin = (abs(c) + 1.0) * 2.0 ** -20
+        # float_bounds are real-number bounds: the computed value may be off
+        # by its rounding error, which cancellation makes large
+        # (min(u + 1e7, 2e7) - 1e7 of a uint8 u + 0.99 reaches 256.0 in float32).
+        err = _rounding_error(v.a, self.var_bounds)
+        if err is None:
+            return v
+        margin = (abs(c) + 1.0) * 2.0 ** -20 + err
         if type(v) is Min and c >= 0 and hi is not None and hi < c + 1 - margin:
             return self._truncated_clamp(v.a)
         if type(v) is Max and c <= 0 and lo is not None and lo > c - 1 + margin:
@@ -979,3 +985,78 @@ for _name in ("Variable", "Add", "Sub", "Mul", "Div", "Mod", "Min", "Max", "EQ",
               "LE", "GT", "GE", "And", "Or", "Not", "Select", "Cast", "Ramp", "Broadcast",
               "Shuffle", "Load", "Call", "Intrinsic", "Let"):
     _METHODS[getattr(N, _name)] = "s_" + _name
+
+
+def _rounding_error(e, var_bounds, depth: int = 12):
+    """A bound on how far float `e` as computed can be from its real value
+    (None when unknown), whatever order fast math evaluates its sums in;
+    with `_magnitude`. A float variable's error is unknown (its value was
+    rounded elsewhere)."""
+    r = _error_and_magnitude(e, var_bounds, depth)
+    return None if r is None else r[0]
+
+
+def _error_and_magnitude(e, var_bounds, depth):
+    """(error, magnitude): a bound on the rounding error of `e` and on the
+    magnitude of anything computed on the way to it (a sum's terms added in
+    any order stay below the sum of their magnitudes)."""
+    t = e.type
+    if not t.is_float() or depth == 0:
+        return None
+    eps = 2.0 ** -{16: 10, 32: 23}.get(t.bits(), 52)   # a whole unit in the last place
+    cls = type(e)
+    if cls is N.FloatImm:
+        v = abs(e.value)
+        return (0.0, v) if v != float("inf") and v == v else None
+    if cls is Broadcast:
+        return _error_and_magnitude(e.value, var_bounds, depth - 1)
+    if cls is Cast:
+        if e.value.type.is_float():
+            r = _error_and_magnitude(e.value, var_bounds, depth - 1)
+            if r is None:
+                return None
+            return (r[0] + r[1] * eps, r[1]) if t.bits() < e.value.type.bits() else r
+        lo, hi = float_bounds(e, var_bounds, depth)
+        if lo is None or hi is None:
+            return None
+        m = max(abs(lo), abs(hi))
+        return (0.0 if m <= 2.0 ** {16: 11, 32: 24}.get(t.bits(), 53) else m * eps), m
+    if cls is Add or cls is Sub:
+        terms, pending = [], [e]
+        while pending:      # the whole sum: fast math may add its terms in any order
+            x = pending.pop()
+            if type(x) in (Add, Sub) and x.type == t:
+                pending += [x.a, x.b]
+            else:
+                terms.append(x)
+        if len(terms) > 64:
+            return None
+        err = mag = 0.0
+        for x in terms:
+            r = _error_and_magnitude(x, var_bounds, depth - 1)
+            if r is None:
+                return None
+            err, mag = err + r[0], mag + r[1]
+        return err + (len(terms) - 1) * (mag + err) * eps, mag + err
+    if cls is Mul:
+        a = _error_and_magnitude(e.a, var_bounds, depth - 1)
+        b = _error_and_magnitude(e.b, var_bounds, depth - 1)
+        if a is None or b is None:
+            return None
+        mag = (a[1] + a[0]) * (b[1] + b[0])
+        return a[0] * b[1] + b[0] * a[1] + a[0] * b[0] + mag * eps, mag
+    if cls is Div and type(e.b) is N.FloatImm and e.b.value != 0:
+        a = _error_and_magnitude(e.a, var_bounds, depth - 1)
+        if a is None:
+            return None
+        k = 1.0 / abs(e.b.value)
+        mag = (a[1] + a[0]) * k
+        return a[0] * k + 2 * mag * eps, mag   # maybe times a rounded reciprocal
+    if cls is Min or cls is Max or cls is Select:
+        x, y = (e.a, e.b) if cls is not Select else (e.true_value, e.false_value)
+        a = _error_and_magnitude(x, var_bounds, depth - 1)
+        b = _error_and_magnitude(y, var_bounds, depth - 1)
+        if a is None or b is None:
+            return None
+        return max(a[0], b[0]), max(a[1], b[1])
+    return None

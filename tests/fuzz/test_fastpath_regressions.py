@@ -1,0 +1,39 @@
+"""Wrong results the focused fuzzing of the fast paths found, each against
+numpy and real Halide."""
+import numpy as np
+import pytest
+
+import pipelang
+
+
+def _cancelling_clamp(hl, vectorize):
+    # uint8(clamp(min(u + 0.99 + 1e7, 2e7) - 1e7, 0, 255)): the real value is
+    # below 256, but float32 rounds u + 0.99 + 1e7 up to a whole number, so
+    # u = 255 computes 256.0; the clamp must stay (175c52c dropped it from
+    # the real-number bounds alone: 0 instead of 255).
+    a = hl.ImageParam(hl.UInt(8), 1, "a")
+    x = hl.Var("x")
+    f = hl.Func("f")
+    v = hl.min(hl.cast(hl.Float(32), a[x]) + hl.f32(0.99) + hl.f32(1e7), hl.f32(2e7)) - hl.f32(1e7)
+    f[x] = hl.cast(hl.UInt(8), hl.clamp(v, 0.0, 255.0))
+    if vectorize:
+        f.vectorize(x, 8)
+    av = np.arange(256, dtype=np.uint8)
+    a.set(hl.Buffer(av))
+    return np.asarray(f.realize([256]))
+
+
+def _expected():
+    v = np.minimum(np.arange(256, dtype=np.float32) + np.float32(0.99) + np.float32(1e7),
+                   np.float32(2e7)) - np.float32(1e7)
+    return np.trunc(np.clip(v, 0, 255)).astype(np.uint8)
+
+
+@pytest.mark.parametrize("vectorize", [False, True])
+def test_float_clamp_kept_when_rounding_can_pass_its_end(vectorize):
+    np.testing.assert_array_equal(_cancelling_clamp(pipelang, vectorize), _expected())
+
+
+def test_float_clamp_rounding_case_matches_halide():
+    hl = pytest.importorskip("halide")
+    np.testing.assert_array_equal(_cancelling_clamp(hl, True), _expected())

@@ -393,11 +393,18 @@ def _slide_program(c: _Case):
     p, arr = img
     g[x, y] = p[x + PAD, y + PAD] + p[x + PAD, y + PAD + 1]
     grow = lambda dy: arr[PAD + dy:PAD + dy + c.h, PAD:PAD + c.w] + arr[PAD + dy + 1:PAD + dy + 1 + c.h, PAD:PAD + c.w]
-    dys = sorted(set(r.randint(-2, 2) for _ in range(3)))
     h, n = None, None
-    for dy in dys:
-        h = g[x, y + dy] if h is None else h + g[x, y + dy]
-        n = grow(dy) if n is None else n + grow(dy)
+    if r.random() < 0.35:
+        # Upsampling: rows (y + k)/2 (min/max of quotients in the bounds).
+        ys = np.arange(c.h)
+        rows = lambda k: arr[PAD + (ys + k) // 2][:, PAD:PAD + c.w] + arr[PAD + (ys + k) // 2 + 1][:, PAD:PAD + c.w]
+        for k in sorted(set(r.randint(-1, 2) for _ in range(2))):
+            h = g[x, (y + k) / 2] if h is None else h + g[x, (y + k) / 2]
+            n = rows(k) if n is None else n + rows(k)
+    else:
+        for dy in sorted(set(r.randint(-2, 2) for _ in range(3))):
+            h = g[x, y + dy] if h is None else h + g[x, y + dy]
+            n = grow(dy) if n is None else n + grow(dy)
     c.producers = [g]
     c.slide = True
     return V(h, n)
@@ -446,6 +453,14 @@ def _schedule(c: _Case, f, update=None):
                 gv = r.choice([8, 16])
                 g.vectorize(x, gv)
                 said.append(f"g.vectorize(x, {gv})")
+        elif slide and roll < 0.7:
+            # Sliding within strips of rows.
+            yo, yi = hl.Var("yo"), hl.Var("yi")
+            k = r.choice([2, 3, 4])
+            tail = hl.TailStrategy.ShiftInwards if c.h >= k and r.random() < 0.5 else hl.TailStrategy.GuardWithIf
+            f.split(y, yo, yi, k, tail)
+            g.store_at(f, yo).compute_at(f, yi)
+            said.append(f"f.split(y, yo, yi, {k}, {tail}); g.store_at(f, yo).compute_at(f, yi)")
         elif slide and roll < 0.85:
             yo, yi = hl.Var("yo"), hl.Var("yi")
             k = r.choice([2, 4, 8])

@@ -426,9 +426,13 @@ def _schedule(c: _Case, f, update=None):
     x, y = c.x, c.y
     said = []
     lanes = r.choice([1, 8, 16, 32, 64, 64, 40, 12])
-    tails = [hl.TailStrategy.GuardWithIf, hl.TailStrategy.ShiftInwards]
+    # (Not PredicateLoads/PredicateStores: real Halide reads the inputs a
+    # whole vector past the end with them, beyond these inputs' padding.)
+    tails = [hl.TailStrategy.GuardWithIf, hl.TailStrategy.GuardWithIf, hl.TailStrategy.Predicate]
+    if c.w >= lanes:
+        tails += [hl.TailStrategy.ShiftInwards, hl.TailStrategy.ShiftInwards]
     if lanes > 1:
-        tail = r.choice(tails) if c.w >= lanes else hl.TailStrategy.GuardWithIf
+        tail = r.choice(tails)
         xo, xi = hl.Var("xo"), hl.Var("xi")
         f.split(x, xo, xi, lanes, tail).vectorize(xi)
         said.append(f"f.split(x, xo, xi, {lanes}, {tail}).vectorize(xi)")

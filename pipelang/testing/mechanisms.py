@@ -449,7 +449,7 @@ def _schedule(c: _Case, f, update=None):
         said.append("f.parallel(y)")
     for g in getattr(c, "producers", []):
         roll = r.random()
-        if slide and roll < 0.6:
+        if slide and roll < 0.5:
             # A sliding window over y, folded; maybe rows split with RoundUp.
             g.store_root().compute_at(f, y)
             said.append("g.store_root().compute_at(f, y)")
@@ -465,6 +465,17 @@ def _schedule(c: _Case, f, update=None):
             f.split(y, yo, yi, k, tail)
             g.store_at(f, yo).compute_at(f, yi)
             said.append(f"f.split(y, yo, yi, {k}, {tail}); g.store_at(f, yo).compute_at(f, yi)")
+        elif slide and roll < 0.78:
+            # Sliding over strips into folded storage, the producer's rows
+            # split with RoundUp (whole spans or not).
+            yo, yi = hl.Var("yo"), hl.Var("yi")
+            k, k2 = r.choice([2, 4]), r.choice([1, 2, 3, 4])
+            f.split(y, yo, yi, k, hl.TailStrategy.GuardWithIf)
+            g.store_root().compute_at(f, yo)
+            gy_o, gy_i = hl.Var("gyo"), hl.Var("gyi")
+            g.split(y, gy_o, gy_i, k2, hl.TailStrategy.RoundUp)
+            said.append(f"f.split(y, yo, yi, {k}, GuardWithIf); g.store_root().compute_at(f, yo)"
+                        f".split(y, gyo, gyi, {k2}, RoundUp)")
         elif slide and roll < 0.85:
             yo, yi = hl.Var("yo"), hl.Var("yi")
             k = r.choice([2, 4, 8])

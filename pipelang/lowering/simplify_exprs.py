@@ -533,6 +533,13 @@ class ExprSimplifier:
             rhs.const = -d.const
         else:
             lhs.const = d.const
+        if no_overflow(t) and cls in (LT, LE):
+            # The moved constant is exact (a Python int); past the type's
+            # range it would wrap, and an order comparison with a wrapped
+            # constant is wrong (x - 2 < 2147483647 is not x < -2147483647).
+            limit = 1 << (t.bits() - 1)
+            if not -limit <= lhs.const + rhs.const < limit:
+                return _rebuild_cmp(e, cls, a, b)
         new_a, new_b = lhs.normalize().build(), rhs.normalize().build()
         if not lhs.terms and cls in (EQ, NE):
             new_a, new_b = new_b, new_a

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import keyword
+import weakref
 from dataclasses import dataclass, field
 
 from pipelang.schedule import FuncSchedule, StageSchedule, Dim
@@ -195,9 +196,25 @@ def funcs_by_name(pipeline) -> dict:
     return funcs
 
 
+# Each Function's update definitions as the autoscheduler first saw them:
+# `rfactor` replaces an update by one merging its intermediate, so a candidate
+# tried and rejected must not leave its rfactor behind for the next one.
+_ORIGINAL_UPDATES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def reset_schedules(pipeline) -> None:
-    """Every Func back to Halide's default schedule (inlined, loops in definition order)."""
+    """Every Func back to Halide's default schedule (inlined, loops in definition
+    order), and its update definitions as they were before any schedule this
+    module applied (undoing an rfactor)."""
     from pipelang.function import touch
+    for f in {id(f): f for f in funcs_by_name(pipeline).values()}.values():
+        fn = f.function
+        original = _ORIGINAL_UPDATES.get(fn)
+        if original is None:
+            _ORIGINAL_UPDATES[fn] = tuple(fn.updates)
+        elif len(fn.updates) != len(original) or any(
+                a is not b for a, b in zip(fn.updates, original)):
+            fn.updates[:] = list(original)
     for f in {id(f): f for f in funcs_by_name(pipeline).values()}.values():
         fn = f.function
         fn.schedule = FuncSchedule(storage_dims=list(fn.args))

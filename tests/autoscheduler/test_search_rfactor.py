@@ -87,3 +87,29 @@ def test_rfactor_not_offered_where_it_does_not_apply():
         node = dag.node(name)
         assert rfactor_stage(dag, node) is None
         assert all(c.tiling != ("rfactor",) for c in root_options(dag, node))
+
+
+def test_a_rejected_rfactor_candidate_leaves_the_definition_as_it_was():
+    """Candidates are applied to the user's pipeline one after another (each
+    checked, the rejected ones reset): rfactor replaces the update it splits,
+    so the reset restores it, and the next candidate schedules the original."""
+    from autoscheduler.plan import apply_source, render, reset_schedules
+    from autoscheduler.space import Choice, build_plan
+    a = np.random.default_rng(4).random((512, 768), dtype=np.float32)
+    r = hl.RDom([(0, 768), (0, 512)], "r")
+    total = hl.Func("total")
+    total[()] = hl.f32(0)
+    total[()] += hl.Buffer(a)[r.x, r.y]
+    p = hl.Pipeline(total)
+    reset_schedules(p)
+    original = list(total.function.updates)
+    dag = DAG.build(p, hl.get_host_target(), 2)
+    name = dag.nodes[-1].name
+    apply_source(render(build_plan(dag, {name: Choice("root", ("rfactor",))}), "t"), p)
+    assert total.function.updates[0] is not original[0]          # rfactor replaced it
+    reset_schedules(p)
+    assert all(u is o for u, o in zip(total.function.updates, original))
+    # A plain schedule splitting the original RVars now compiles and is right.
+    apply_source(render(build_plan(dag, {name: Choice("root", ("flat",))}), "t"), p)
+    got = float(np.asarray(p.realize([])))
+    assert got == pytest.approx(float(a.astype(np.float64).sum()), rel=1e-4)

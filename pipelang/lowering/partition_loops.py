@@ -96,10 +96,16 @@ class _FindClamp(ir.IRVisitor):
     """The first min/max in the body that is a clamp of an increasing value,
     with the condition on the loop variable under which it is inactive."""
 
-    def __init__(self, var, variant, rebound, ranges=None):
+    def __init__(self, var, variant, rebound, ranges=None, inner_lets=frozenset()):
         self.var = var
         self.variant = variant
         self.rebound = rebound
+        # Names of the lets bound inside the loop: a limit that still names
+        # one after expansion (a rebound let, or one in an inner loop's
+        # recorded whole range, whose copies were renamed) has no value where
+        # the limit is computed, outside the loop. Compared by name, as the
+        # copies of a partitioned inner loop bind their own symbols.
+        self.inner_lets = frozenset(s.name for s in inner_lets)
         self.lets: dict = {}        # let symbol -> its value as written
         self.expanded: dict = {}    # let symbol -> its value with the lets it uses expanded
         self.found = None           # (node, unclamped value, ("lo"|"hi", bound expr))
@@ -153,6 +159,8 @@ class _FindClamp(ir.IRVisitor):
             if lin is None or _uses_loads(edge) or (ir.free_symbols(edge) - {self.var}) & self.variant:
                 continue
             c, k = lin
+            if any(sym.name in self.inner_lets for sym in ir.free_symbols(bs) | ir.free_symbols(k)):
+                continue
             if is_min:   # c*v + k <= b  <=>  v <= (b - k)/c
                 self.found = (node, a, ("hi", ir.Div(ir.Sub(bs, k), ir.i32(c))))
             else:        # c*v + k >= b  <=>  v >= ceil((b - k)/c) = -((k - b)/c)
@@ -285,7 +293,7 @@ class _Partition(ir.IRMutator):
         variant = bound.syms | {node.sym}
         steady, los, his = body, [], []
         for _ in range(_MAX_CLAMPS):
-            finder = _FindClamp(node.sym, variant, bound.rebound, self.ranges)
+            finder = _FindClamp(node.sym, variant, bound.rebound, self.ranges, bound.lets)
             finder.visit(steady)
             if finder.found is None:
                 break

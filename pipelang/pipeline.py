@@ -165,15 +165,22 @@ def _identity_of(env_functions, outputs, arguments, name, fp=None):
             tuple((sym, id(p)) for sym, p in arguments.params.items()))
 
 
-def _identity(outputs, name):
-    """`_identity_of` the pipeline of `outputs` as its Functions are now."""
+def _environment_of(outputs):
+    """(env, the Functions the outputs reach, their Arguments), as lowering
+    sees them: consumers of in_() wrappers are seen calling them."""
     from pipelang.function import registry
     from pipelang.lowering.analysis.arguments import find_arguments
     from pipelang.lowering.analysis.environment import find_environment
     from pipelang.lowering.wrap_calls import wrap_calls
     wrapped, functions = wrap_calls(outputs, registry)
     env, env_functions = find_environment(wrapped, functions)
-    return _identity_of(env_functions, outputs, find_arguments(env, wrapped), name)
+    return env, env_functions, find_arguments(env, wrapped)
+
+
+def _identity(outputs, name):
+    """`_identity_of` the pipeline of `outputs` as its Functions are now."""
+    _, env_functions, arguments = _environment_of(outputs)
+    return _identity_of(env_functions, outputs, arguments, name)
 
 
 class _Compiled:
@@ -189,10 +196,6 @@ class _Compiled:
     output_bounds: bool = False  # an output Func has a bound(): checked in Python on given buffers
 
     def __init__(self, outputs, name, target=None):
-        from pipelang.function import registry
-        from pipelang.lowering.analysis.arguments import find_arguments
-        from pipelang.lowering.analysis.environment import find_environment
-        from pipelang.lowering.wrap_calls import wrap_calls
         from pipelang.lowering.schedule_functions import is_inlined
         from pipelang.backends.llvm.jit import pack_scalar
         self.pack_scalar = pack_scalar
@@ -202,9 +205,7 @@ class _Compiled:
         self.device = None              # a cuda target run on a device (pipelang.backends.cuda.host)
         self.query_cache: dict = {}     # realize(sizes)'s bounds query, by its inputs
         start = time.process_time()
-        # As lowering does: consumers of in_() wrappers are seen calling them.
-        wrapped, functions = wrap_calls(outputs, registry)
-        env, self.env_functions = find_environment(wrapped, functions)
+        env, self.env_functions, self.arguments = _environment_of(outputs)
         self.traced = [fn for fn in self.env_functions
                        if (fn.schedule.trace_stores or fn.schedule.trace_loads
                            or fn.schedule.trace_realizations)
@@ -213,7 +214,6 @@ class _Compiled:
         self._regions = None
         self.timings: list = []
         self.cache_hit = False
-        self.arguments = find_arguments(env, wrapped)
         found = time.process_time()
         cache, fp, key = self._cache_key(env)
         keyed = time.process_time()
@@ -772,13 +772,10 @@ class Pipeline:
         self._compiled = None
 
     def print_loop_nest(self) -> None:
-        from pipelang.function import registry
         from pipelang.loop_nest import loop_nest_text
-        from pipelang.lowering.analysis.environment import find_environment
-        from pipelang.lowering.wrap_calls import wrap_calls
         fns = _functions(self._funcs)
         # Lowering for the loop nest warns as compiling does.
-        _warn_unscheduled(find_environment(*wrap_calls(fns, registry))[1])
+        _warn_unscheduled(_environment_of(fns)[1])
         # Halide prints the loop nest to stderr.
         print(loop_nest_text(fns), end="", file=sys.stderr)
 

@@ -251,6 +251,16 @@ def fresh(node: FuncNode, base: str, taken: set) -> str:
     return name
 
 
+def _fuse_outer(node: FuncNode, outer: str, rest: list, taken: set, s0: list) -> str:
+    """Fuse the dims `rest` into `outer`, one after another (appending the
+    directives to `s0`); the fused loop's name."""
+    for a in rest:
+        fused = fresh(node, outer + a, taken)
+        s0.append(("fuse", outer, a, fused))
+        outer = fused
+    return outer
+
+
 def build_plan(dag: DAG, state: dict, safe: bool = False) -> Plan:
     plan = Plan()
     tails = Tails(safe, dag)
@@ -338,11 +348,7 @@ def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple, tails: Tails) -
         s0 += [("split", y, y, yi, S, GUARD), ("reorder", [x, yi, y] + args[2:])]
         vd = _vectorize(dag, node, x, ext[0], tails.leader(node, ext[0], dag.vector_width(node)),
                         used=s0)
-        outer = y
-        for a in args[2:]:
-            fused = fresh(node, outer + a, taken)
-            s0.append(("fuse", outer, a, fused))
-            outer = fused
+        outer = _fuse_outer(node, y, args[2:], taken, s0)
         s0 += vd + [("parallel", outer)]
         out = {"row": (outer, yi), "tile": outer, **({"vector": x} if vd else {})}
     elif kind == "strips" and len(args) >= 2:
@@ -385,11 +391,7 @@ def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple, tails: Tails) -
                ("reorder", [xi, args[1], x] + args[2:])]
         vd = _vectorize(dag, node, xi, min(W, ext[0]),
                         tails.leader(node, min(W, ext[0]), dag.vector_width(node)), used=s0)
-        outer = x
-        for a in args[2:]:
-            fused = fresh(node, outer + a, taken)
-            s0.append(("fuse", outer, a, fused))
-            outer = fused
+        outer = _fuse_outer(node, x, args[2:], taken, s0)
         s0 += vd + [("parallel", outer)]
         out = {"tile": outer, **({"vector": xi} if vd else {})}
     elif kind == "regblock" and len(args) >= 2:

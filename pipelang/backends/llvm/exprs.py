@@ -21,6 +21,7 @@ from pipelang.ir import nodes as N
 from pipelang.ir.nodes import Op
 from pipelang.ir.types import Int, Type, TypeCode
 from pipelang.lowering.analysis.const_bounds import float_bounds
+from pipelang.lowering.analysis.linear import _field_names
 
 I1, I32, I64 = ll.IntType(1), ll.IntType(32), ll.IntType(64)
 PTR = ll.PointerType()
@@ -191,7 +192,7 @@ class ExprCodeGen:
             elif cls not in _EXPR_METHODS or (cls is N.Intrinsic and e.op in _IMPURE_OPS):
                 kind = _IMPURE
             parts = [cls]
-            for name in _fields(cls):
+            for name in _field_names(cls):
                 v = getattr(e, name)
                 if isinstance(v, N.Expr):
                     number, k = self._value_number(v)
@@ -990,12 +991,3 @@ _EXPR_METHODS = {getattr(N, name): getattr(ExprCodeGen, "_" + name)
                               "Broadcast", "Shuffle", "Load", "Intrinsic")}
 _IMPURE_OPS = frozenset((Op.PRINT, Op.GPU_BARRIER, Op.UNDEF))
 _PURE, _READS, _IMPURE = 0, 1, 2
-_FIELDS: dict = {}
-
-
-def _fields(cls) -> tuple:
-    names = _FIELDS.get(cls)
-    if names is None:
-        import dataclasses
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names

@@ -193,8 +193,8 @@ class ArgPacker:
         last = st.last
         k = _REC * i
         last[k] = _UNSET                        # until it has been checked and written
-        if i == 0:
-            st.sizes = None
+        if slot.role is Role.OUTPUT:
+            st.sizes = None                     # the outputs are no longer all new ones of st.sizes
         argv, off = st.argv, slot.offset
         if slot.role is Role.SCALAR:
             argv[off] = self.check_scalar(slot, v)
@@ -237,48 +237,57 @@ class ArgPacker:
 
     # ------------------------------------------------------------ realize's repeat calls
 
-    def realize_runners(self, sources: list, output):
-        """`(run(out), run_sizes(sizes))`: realize's calls of the code with
-        one output, of Func `output`: in each slot after the output's, the
-        value of its source, ("image", an ImageParam), ("param", a Param) or
-        ("buffer", a Buffer used in the algorithm).
+    def realize_runners(self, sources: list):
+        """`(run(out), run_sizes(sizes))`: realize's calls of the code, whose
+        first slots are its outputs (one per Func output and Tuple element);
+        in each slot after those, the value of its source, ("image", an
+        ImageParam), ("param", a Param) or ("buffer", a Buffer used in the
+        algorithm).
 
-        `run(out)` runs into output Buffer `out`. `run_sizes(sizes)` makes a
-        new output Buffer of these sizes (dense, zero mins, not zeroed: for an
-        output whose code writes exactly its buffer), runs into it and returns
-        it; or returns None for sizes it doesn't take (not a list of
-        non-negative ints of the output's dimensions, too large), leaving
+        `run(out)` runs into output Buffer `out` (one output: returns
+        nothing, packing anything new); with several outputs `out` is their
+        list of Buffers, and `run` returns whether it ran: only when every
+        Buffer and value is the one packed last (anything else goes through
+        realize's general path, which checks that a Tuple's Buffers cover one
+        region). `run_sizes(sizes)` makes new output Buffers of these sizes
+        (dense, zero mins, not zeroed: for outputs whose code writes exactly
+        their buffers), runs into them and returns the Buffer (one output) or
+        their tuple; or returns None for sizes it doesn't take (not a list of
+        non-negative ints of the outputs' dimensions, too large), leaving
         them to realize's general path and its errors. When the sizes are
-        those of the output packed last, only the new output's address is
+        those of the outputs packed last, only the new outputs' addresses are
         written. Both check that every other value is the one packed last
         (as `pack` does) before calling, and otherwise pack them all."""
         from pipelang.backends.llvm.jit import ffi
         from pipelang.buffer import _counter
         from pipelang.param import ImageParam, Param
-        dims = len(output.args)
-        t = output.output_types[0]
+        outs = [s for s in self.slots if s.role is Role.OUTPUT]
+        n = len(outs)
+        assert all(s is self.slots[i] for i, s in enumerate(outs)), "outputs come first"
+        dims = outs[0].dims
         scope = {"local": self._local, "fn": self._fn, "err": self._err,
                  "raise_": self.jit._raise, "packer": self, "from_buffer": ffi.from_buffer,
-                 "empty": np.empty,
-                 "DTYPE": t.numpy_dtype(), "BYTES": t.bytes(), "LIMIT": 1 << 40,
-                 "counter": _counter, "Buffer": Buffer, "new": object.__new__}
+                 "empty": np.empty, "LIMIT": 1 << 40,
+                 "BYTES": max(s.type.bytes() for s in outs),
+                 "counter": _counter, "Buffer": Buffer, "new": object.__new__, "copy": copy.copy}
         # A new output's state is that of a Buffer made the ordinary way (whose
         # general constructor costs more than the call itself), with its own
         # array, mins and name; the other values are immutable and shared.
-        template = Buffer(t, [0] * dims).__dict__
-        fresh = {"_array": "arr", "_mins": f"[{', '.join(['0'] * dims)}]",
-                 "_name": "f'b{next(counter)}'"}
-        items = []
-        scope["copy"] = copy.copy
-        for i, (key, value) in enumerate(template.items()):
-            if key not in fresh:
-                scope[f"T{i}"] = value
-                shared = value is None or isinstance(value, (bool, int, str, ir.Type))
-                fresh[key] = f"T{i}" if shared else f"copy(T{i})"
-            items.append(f"{key!r}: {fresh[key]}")
-        state = ", ".join(items)
+        states = []
+        for j, slot in enumerate(outs):
+            scope[f"DTYPE{j}"] = slot.type.numpy_dtype()
+            fresh = {"_array": f"a{j}", "_mins": f"[{', '.join(['0'] * dims)}]",
+                     "_name": "f'b{next(counter)}'"}
+            items = []
+            for i, (key, value) in enumerate(Buffer(slot.type, [0] * dims).__dict__.items()):
+                if key not in fresh:
+                    scope[f"T{j}_{i}"] = value
+                    shared = value is None or isinstance(value, (bool, int, str, ir.Type))
+                    fresh[key] = f"T{j}_{i}" if shared else f"copy(T{j}_{i})"
+                items.append(f"{key!r}: {fresh[key]}")
+            states.append(", ".join(items))
         checks, reads = [], []
-        for i, (kind, owner) in enumerate(sources, start=1):
+        for i, (kind, owner) in enumerate(sources, start=n):
             k, v = _REC * i, f"v{i}"
             scope[f"O{i}"] = owner
             if kind == "image" and type(owner).get is ImageParam.get:
@@ -292,62 +301,93 @@ class ArgPacker:
             same = _same_scalar if kind == "param" else _same_buffer
             checks.append(same(k, v, f"({v} := {reads[-1]})"))
         rest = "".join(f" and {c}" for c in checks)
-        values = "[" + ", ".join(["out"] + reads) + "]"
+        o = [f"o{j}" for j in range(n)]
+        values = "[" + ", ".join(o + reads) + "]"
+        result = o[0] if n == 1 else f"({', '.join(o)},)"
+        if n == 1:
+            lines = [
+                "def run(o0):",
+                "    try:",
+                "        st = local.st",
+                "    except AttributeError:",
+                f"        return packer.call({values})",
+                "    L = st.last",
+                f"    if {_same_buffer(0, 'o0')}{rest}:",
+                "        rc = fn(st.ptr, err)",
+                "        if rc:",
+                "            raise_(rc)",
+                "        return",
+                f"    packer.call({values})"]
+        else:
+            same_outs = " and ".join(f"type({v}) is Buffer and {_same_buffer(_REC * j, v)}"
+                                     for j, v in enumerate(o))
+            lines = [
+                "def run(outs):",
+                f"    if len(outs) != {n}:",
+                "        return False",
+                f"    {', '.join(o)}, = outs",
+                "    try:",
+                "        L = local.st.last",
+                "    except AttributeError:",
+                "        return False",
+                f"    if {same_outs}{rest}:",
+                "        rc = fn(local.st.ptr, err)",
+                "        if rc:",
+                "            raise_(rc)",
+                "        return True",
+                "    return False"]
         names = [f"s{d}" for d in range(dims)]
-        lines = [
-            "def run(out):",
-            "    try:",
-            "        st = local.st",
-            "    except AttributeError:",
-            f"        return packer.call({values})",
-            "    L = st.last",
-            f"    if {_same_buffer(0, 'out')}{rest}:",
-            "        rc = fn(st.ptr, err)",
-            "        if rc:",
-            "            raise_(rc)",
-            "        return",
-            f"    packer.call({values})",
+        lines += [
             "",
             "def run_sizes(sizes):",
             f"    if len(sizes) != {dims}:",
             "        return None"]
+        if any(s.dims != dims for s in outs):
+            lines.append("    return None     # outputs of different dimensions: an error")
         if dims:
             lines += [
                 f"    {', '.join(names)}, = sizes",
-                f"    if {' or '.join(f'type({n}) is not int or {n} < 0' for n in names)} "
+                f"    if {' or '.join(f'type({s}) is not int or {s} < 0' for s in names)} "
                 f"or {' * '.join(names)} * BYTES > LIMIT:",
                 "        return None"]
+        shape = f"({', '.join(reversed(names))}{',' if dims == 1 else ''})"
+        for j in range(n):
+            lines += [
+                f"    a{j} = empty({shape}, DTYPE{j})",
+                f"    o{j} = new(Buffer)",
+                f"    o{j}.__dict__ = {{{states[j]}}}"]
         lines += [
-            f"    arr = empty(({', '.join(reversed(names))}{',' if dims == 1 else ''}), DTYPE)",
-            "    out = new(Buffer)",
-            f"    out.__dict__ = {{{state}}}",
             "    try:",
             "        st = local.st",
             "    except AttributeError:",
-            f"        packer._call_new({values}, sizes)",
-            "        return out",
+            f"        packer._call_new({values}, sizes, {n})",
+            f"        return {result}",
             "    L = st.last",
-            f"    if sizes == st.sizes{rest}:",
-            f"        st.pointers[{self.slots[0].offset}] = from_buffer(arr)",
-            "        L[0] = out",
-            "        L[1] = arr",
-            f"        L[2] = [{', '.join(['0'] * dims)}]",
+            f"    if sizes == st.sizes{rest}:"]
+        for j, slot in enumerate(outs):
+            k = _REC * j
+            lines += [
+                f"        st.pointers[{slot.offset}] = from_buffer(a{j})",
+                f"        L[{k}] = o{j}",
+                f"        L[{k + 1}] = a{j}",
+                f"        L[{k + 2}] = [{', '.join(['0'] * dims)}]"]
+        lines += [
             "        rc = fn(st.ptr, err)",
             "        if rc:",
             "            raise_(rc)",
-            "        return out",
-            f"    packer._call_new({values}, sizes)",
-            "    return out",
+            f"        return {result}",
+            f"    packer._call_new({values}, sizes, {n})",
+            f"    return {result}",
         ]
         _compile(lines, scope, "run")
         return _functions_from(scope, "run", "run_sizes")
 
-    def _call_new(self, values, sizes) -> None:
-        """`run_new`'s general case: pack everything (the output without
-        checks), and remember the sizes if the next call may write only the
-        output's address (an empty output has none)."""
+    def _call_new(self, values, sizes, n: int = 1) -> None:
+        """`run_sizes`'s general case: pack everything (the `n` new outputs
+        without checks), and remember the sizes if the next call may write
+        only the outputs' addresses (an empty output has none)."""
         st = self._state()
-        ptr = self.pack(values, fresh=1)
+        ptr = self.pack(values, fresh=n)
         if values[0]._array.size:
             st.sizes = list(sizes)
         rc = self._fn(ptr, self._err)

@@ -275,52 +275,56 @@ class _Compiled:
         self._sources = sources
         self.fixed_region = self._stored_fixed if self.cache_hit else _fixed_region(self)
 
-    fast_buffer = fast_sizes = False
+    fast_buffer = fast_buffers = fast_sizes = fast_grow = False
 
-    # realize(buffer) and realize(sizes) of a single output, generated for
-    # these arguments (see `calling`) on first use: made at compile time,
-    # they would cost a cache hit a millisecond.
-    def run_buffer(self, out) -> None:
+    # realize(buffer) (realize([buffers]) for several outputs) and
+    # realize(sizes), generated for these arguments (see `calling`) on first
+    # use: made at compile time, they would cost a cache hit a millisecond.
+    def run_buffer(self, out):
         self._make_runners()
-        self.run_buffer(out)
+        return self.run_buffer(out)
 
     def run_sizes(self, sizes):
         self._make_runners()
         return self.run_sizes(sizes)
 
     def _make_runners(self) -> None:
-        self.run_buffer, self.run_sizes = self.packer.realize_runners(self._sources,
-                                                                      self.outputs[0])
+        self.run_buffer, self.run_sizes = self.packer.realize_runners(self._sources)
 
     def update_fast_paths(self) -> None:
-        """Which calls `realize` may take its short paths for: one output, run
-        on the CPU, untraced, with no requirement or output bound to check in
-        Python (`fast_buffer`: realize(buffer)); `fast_sizes`
-        (realize(sizes)) also needs an output that never grows."""
-        simple = (self.n_outputs == 1 and not self.traced and self.device is None
-                  and not self.requirements)
-        self.fast_buffer = simple and not self.output_bounds
+        """Which calls `realize` may take its short paths for: run on the
+        CPU, untraced, with no requirement or output bound to check in Python
+        (`fast_buffer`: realize(buffer) of one output; `fast_buffers`:
+        realize([buffers]) of several, Func outputs or Tuple elements);
+        `fast_sizes` (realize(sizes)) also needs outputs that never grow;
+        `fast_grow`, realize(sizes) of outputs that may grow, is taken for
+        sizes they were seen not to grow at."""
+        simple = not self.traced and self.device is None and not self.requirements
+        one = self.n_outputs == 1
+        self.fast_buffer = simple and one and not self.output_bounds
+        self.fast_buffers = simple and not one and not self.output_bounds
         self.fast_sizes = simple and self.fixed_region
         self.fast_grow = simple and not self.fixed_region
 
     @functools.cached_property
     def growth_by_sizes(self):
-        """For realize(sizes) of a single output that may grow: whether it
-        grows, by sizes, filled in as realize finds out (a dict); or None
-        when the region the output writes depends on more than its own sizes
-        (inputs, Params), so that sizes alone don't tell."""
+        """For realize(sizes) of outputs that may grow: whether they grow,
+        by sizes, filled in as realize finds out (a dict); or None when the
+        region an output writes depends on more than the outputs' own sizes
+        (inputs, Params), so that sizes alone don't tell. (realize(sizes)
+        gives every output, and every Tuple element, the same sizes.)"""
         from pipelang.lowering.names import buffer as buffer_of
-        fn = self.outputs[0]
-        box = self.regions.get(fn.sym)
-        if len(fn.output_types) != 1 or fn.output_constraints or box is None:
-            return None
-        sym = buffer_of(fn, 0)
-        own = {f(sym, d) for d in range(len(fn.args))
+        own = {f(buffer_of(fn, k), d) for fn in self.outputs for k in range(len(fn.output_types))
+               for d in range(len(fn.args))
                for f in (ir.buffer_min, ir.buffer_extent, ir.buffer_stride)}
-        for iv in box:
-            for e in (iv.min, iv.max):
-                if e is None or not _free_symbols(e) <= own:
-                    return None
+        for fn in self.outputs:
+            box = self.regions.get(fn.sym)
+            if fn.output_constraints or box is None:
+                return None
+            for iv in box:
+                for e in (iv.min, iv.max):
+                    if e is None or not _free_symbols(e) <= own:
+                        return None
         return {}
 
     def values(self, outs) -> list:
@@ -451,9 +455,9 @@ class _Compiled:
 
 
 def _known_not_to_grow(c, sizes) -> bool:
-    """Whether an output of these sizes was seen not to grow (its region
-    depending on its sizes alone): realize(sizes) may then run on an output
-    of exactly these sizes, as for an output that never grows."""
+    """Whether outputs of these sizes were seen not to grow (their regions
+    depending on their sizes alone): realize(sizes) may then run on outputs
+    of exactly these sizes, as for outputs that never grow."""
     grows = c.growth_by_sizes
     if grows is None:
         return False
@@ -535,17 +539,18 @@ def _fixed_region(c) -> bool:
         box = c.regions.get(fn.sym)
         if box is None:
             continue
-        for k in range(len(fn.output_types)):
-            sym = buffer_of(fn, k)
-            for d, iv in enumerate(box):
-                lo = ir.Variable(ir.Int(32), ir.buffer_min(sym, d))
-                hi = ir.Sub(ir.Add(lo, ir.Variable(ir.Int(32), ir.buffer_extent(sym, d))), ir.i32(1))
-                if iv.min is None or iv.max is None or iv.min.type != ir.Int(32) \
-                        or iv.max.type != ir.Int(32):
-                    return False
-                if not (ir.is_const(simplify(ir.Sub(iv.min, lo)), 0)
-                        and ir.is_const(simplify(ir.Sub(iv.max, hi)), 0)):
-                    return False
+        # A Tuple's box is its first element's buffer's (the elements must
+        # cover one region).
+        sym = buffer_of(fn, 0)
+        for d, iv in enumerate(box):
+            lo = ir.Variable(ir.Int(32), ir.buffer_min(sym, d))
+            hi = ir.Sub(ir.Add(lo, ir.Variable(ir.Int(32), ir.buffer_extent(sym, d))), ir.i32(1))
+            if iv.min is None or iv.max is None or iv.min.type != ir.Int(32) \
+                    or iv.max.type != ir.Int(32):
+                return False
+            if not (ir.is_const(simplify(ir.Sub(iv.min, lo)), 0)
+                    and ir.is_const(simplify(ir.Sub(iv.max, hi)), 0)):
+                return False
     return True
 
 
@@ -636,11 +641,13 @@ class Pipeline:
                 c.generation = generation()
         if c is None or c.generation != generation() or c.target_key != key:
             fns = _functions(self._funcs)
-            c = self._compiled = _Compiled(fns, fns[0].name, target)
+            c = _Compiled(fns, fns[0].name, target)
             c.requirements = tuple(self.__dict__.get("_requirements", ()))
             c.output_bounds = any(b.extent is not None for fn in fns for b in fn.schedule.bounds)
             c.target_key = key
             c.update_fast_paths()
+            # Published whole: another thread's realize may read it at once.
+            self._compiled = c
             _warn_unscheduled(c.env_functions)
             _warn_inlined_schedules(c.env_functions, fns)
         if self._target is None:
@@ -877,6 +884,10 @@ class Pipeline:
                         buf = c.run_sizes(arg)
                         if buf is not None:
                             return buf
+                    if c.fast_buffers and c.run_buffer(arg):
+                        return None
+                elif type(arg) is tuple and c.fast_buffers and c.run_buffer(arg):
+                    return None
             args = rest if arg is _NO_ARG else (arg,) + rest
             args = _dlpack_outputs(args)
             if args and not isinstance(args[-1], (int, np.integer, list, tuple, Buffer, np.ndarray)):
@@ -956,11 +967,11 @@ class Pipeline:
         grows = c.growth_by_sizes if c.fast_grow else None
         if grows is not None:
             # realize(sizes) of these sizes can take the short path from now on
-            # if the output did not grow (see `_known_not_to_grow`).
+            # if no output grew (see `_known_not_to_grow`).
             if len(grows) > 256:
                 grows.clear()
             grows[tuple(outs[0].dim(d).extent() for d in range(outs[0].dimensions()))] = \
-                result[0] is not outs[0]
+                any(r is not o for r, o in zip(result, outs))
         return result
 
     @staticmethod

@@ -3,7 +3,9 @@
 Times, for pipelang and real Halide side by side in one process, the three
 ways of running an already compiled pipeline on a tiny (4 x 4) problem, so
 the figure is the Python-side overhead: `Pipeline.realize(buffer)`,
-`Pipeline.realize([sizes])` and a `Callable` from `compile_to_callable`.
+`Pipeline.realize([sizes])` and a `Callable` from `compile_to_callable`;
+and the two realizes of a Func whose value is a Tuple of two (its two
+output buffers).
 Each figure is the best of many repeats of a few hundred calls, pipelang's
 and Halide's repeats taking turns. (Short repeats: on a shared machine with
 a CPU quota, repeats of tens of thousands of calls were throttled alike on
@@ -31,16 +33,29 @@ def _pipeline(hl):
     return p, inp
 
 
+def _tuple_pipeline(hl):
+    x, y = hl.Var("x"), hl.Var("y")
+    f = hl.Func("call_overhead_tuple")
+    f[x, y] = (x + y, hl.f32(x) * 2)
+    p = hl.Pipeline(f)
+    p.compile_jit()
+    return p
+
+
 def _cases(module: str) -> dict:
     """The calls to time, under `module`, each made once already."""
     hl = importlib.import_module(module)
     p, inp = _pipeline(hl)
     out = hl.Buffer(hl.Int(32), [4, 4])
     c = p.compile_to_callable(p.infer_arguments())
+    pt = _tuple_pipeline(hl)
+    outs = [hl.Buffer(hl.Int(32), [4, 4]), hl.Buffer(hl.Float(32), [4, 4])]
     cases = {
         "realize(buffer)": lambda: p.realize(out),
         "realize(sizes)": lambda: p.realize([4, 4]),
         "Callable": lambda: c(inp, 3, out),
+        "Tuple realize(buffers)": lambda: pt.realize(outs),
+        "Tuple realize(sizes)": lambda: pt.realize([4, 4]),
     }
     for fn in cases.values():
         fn()
@@ -73,12 +88,12 @@ def main(argv=None) -> None:
     ap.add_argument("--repeat", type=int, default=200, help="repeats (the best one counts)")
     args = ap.parse_args(argv)
     results = measure(number=args.number, repeat=args.repeat)
-    print(f"{'call':18s} {'pipelang us':>12s} {'halide us':>10s} {'ratio':>6s}")
+    print(f"{'call':24s} {'pipelang us':>12s} {'halide us':>10s} {'ratio':>6s}")
     for name, ours in results["pipelang"].items():
         theirs = results.get("halide", {}).get(name)
         ratio = f"{ours / theirs:6.2f}" if theirs else "     -"
         theirs_s = f"{theirs:10.2f}" if theirs else "         -"
-        print(f"{name:18s} {ours:12.2f} {theirs_s} {ratio}")
+        print(f"{name:24s} {ours:12.2f} {theirs_s} {ratio}")
 
 
 if __name__ == "__main__":

@@ -156,7 +156,7 @@ def test_threads_have_their_own_arguments():
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    assert errors == [], [repr(e) for e in errors]
     for t, (out, sized) in results.items():
         np.testing.assert_array_equal(out, _expected(3, a, t % 3, 0))
         np.testing.assert_array_equal(sized, _expected(3, a))

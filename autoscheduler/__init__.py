@@ -68,7 +68,7 @@ def autoschedule(pipeline, target=None, params=None):
         candidates = autotune(pipeline, dag, p, candidates, report) + candidates
     report["search_s"] = time.perf_counter() - t0
     seen = set()
-    from autoscheduler.space import build_plan
+    from autoscheduler.autotune import plan_for
     from autoscheduler.validate import probes
     probe_dags = probes(pipeline, dag)
     # Each state with fast tails, then with GuardWithIf everywhere (see space.Tails).
@@ -76,7 +76,7 @@ def autoschedule(pipeline, target=None, params=None):
              for label, state, cost in candidates for safe in (False, True)]
     for label, state, cost, safe in tries:
         try:
-            plan = build_plan(dag, state, safe)
+            plan = plan_for(dag, state, safe)       # build_plan, plus an autotuned state's edits
             if plan.key() in seen:
                 continue
             seen.add(plan.key())

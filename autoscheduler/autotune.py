@@ -1,11 +1,27 @@
 """Autotuning: compile and time candidates for real, keep the fastest measured.
 
-Within `autotune_budget_s`: first the search's best states and the baseline,
-then mutations of the fastest so far (one Func's choice redrawn from its legal
-options, the rest repaired), each compiled and run on inputs of the estimated
-sizes (random data for unbound ImageParams, Params at their estimates). A
-candidate that fails to compile or run is dropped. Progress goes to stderr on
-a terminal (or with verbose).
+Within `autotune_budget_s`:
+
+1. the search's best states and the baseline are timed first;
+2. then, around the fastest measured so far, two kinds of mutations:
+   - *state* mutations: one Func's choice redrawn from its legal options (the
+     rest repaired): inline/root flips, a member moved to another loop level
+     (row, tile, vector), another tiling kind or size, rfactor on or off;
+   - *plan* mutations (`Tuned` edits of the directives the state builds): one
+     split factor doubled or halved (a tile or strip size), a vector width
+     doubled, the loop just outside a vector unrolled by 2 or 4;
+3. the fastest few are re-timed in alternating rounds and ranked by median.
+
+Every candidate passes the same checks as the search's own (`validate.check`:
+it compiles, and reads no input outside what the algorithm needs, at the
+estimates and at an odd larger size), and its output must equal the first
+measured candidate's (exactly for integer outputs, to 1e-3 relative for
+floats); a candidate that fails either is dropped. Timing rejects slow
+candidates early: the warm-up run alone decides when it takes more than
+`SLOW` times the best so far, otherwise a few runs (the minimum counts). A
+single run can't be interrupted in-process, so a very slow candidate costs one
+run. Inputs are random data at the estimated sizes (Params at their
+estimates). Progress goes to stderr on a terminal (or with verbose).
 """
 from __future__ import annotations
 
@@ -17,6 +33,107 @@ import numpy as np
 
 from autoscheduler.plan import apply_source, render, reset_schedules
 
+# A candidate whose warm-up run takes this many times the best measured time is
+# not timed further.
+SLOW = 2.0
+# Of the exploration after the first candidates, the share spent on plan mutations.
+PLAN_SHARE = 0.5
+
+
+class Tuned(dict):
+    """A state (Func name -> Choice) plus edits of the plan it builds
+    (`apply_edit`); the cost model and the search see the state alone."""
+
+    def __init__(self, state: dict, edits: tuple = ()):
+        super().__init__(state)
+        self.edits = tuple(edits)
+
+
+def plan_for(dag, state, safe: bool = False):
+    """The Plan of `state` (with GuardWithIf tails everywhere if `safe`), with
+    a `Tuned` state's edits applied. Raises space.Invalid if an edit no longer fits."""
+    from autoscheduler.space import build_plan
+    plan = build_plan(dag, state, safe)
+    for e in getattr(state, "edits", ()):
+        apply_edit(plan, e)
+    return plan
+
+
+# ---------------------------------------------------------------- plan edits
+
+def _names_in(fp) -> set:
+    out = set()
+    for ds in fp.stages.values():
+        for d in ds:
+            for x in d[1:]:
+                if isinstance(x, str):
+                    out.add(x)
+                elif isinstance(x, (list, tuple)):
+                    out |= {y for y in x if isinstance(y, str)}
+    return out
+
+
+def apply_edit(plan, edit) -> None:
+    """Apply one edit to `plan` in place:
+
+    ("factor", func, stage, i, n): the split at directive i of that stage's chain
+        gets factor n (its tail strategy kept);
+    ("unroll", func, stage, var, k): `var` split by k (the vector split's tail
+        strategy) and its inner part unrolled, appended to the chain.
+    """
+    from autoscheduler.space import Invalid
+    kind, fname, stage = edit[0], edit[1], edit[2]
+    fp = plan.funcs.get(fname)
+    ds = fp.stages.get(stage) if fp is not None else None
+    if ds is None:
+        raise Invalid(f"edit {edit!r}: no stage {stage} of {fname}")
+    if kind == "factor":
+        i, n = edit[3], edit[4]
+        if i >= len(ds) or ds[i][0] != "split":
+            raise Invalid(f"edit {edit!r}: directive {i} of {fname} is not a split")
+        ds[i] = ds[i][:4] + (n,) + ds[i][5:]
+    elif kind == "unroll":
+        var, k = edit[3], edit[4]
+        splits = [d for d in ds if d[0] == "split" and d[1] == var]
+        if not splits:
+            raise Invalid(f"edit {edit!r}: {fname} has no split of {var}")
+        taken = _names_in(fp)
+        inner = var + "u"
+        while inner in taken:
+            inner += "_"
+        ds += [("split", var, var, inner, k, splits[-1][5]), ("unroll", inner)]
+    else:
+        raise Invalid(f"unknown edit {edit!r}")
+
+
+def plan_edits(plan) -> list:
+    """The single edits that make sense on `plan`: each split's factor doubled
+    or halved (vector widths only doubled, up to 64 lanes), and the loop outside
+    each vector unrolled by 2 or 4 (where nothing unrolls it yet)."""
+    out = []
+    for fp in plan.funcs.values():
+        for stage, ds in fp.stages.items():
+            unrolled = {d[1] for d in ds if d[0] == "unroll"}
+            vectors = {d[1] for d in ds if d[0] == "vectorize"}
+            for i, d in enumerate(ds):
+                if d[0] != "split":
+                    continue
+                _, old, outer, inner, f, _tail = d
+                if inner in vectors:
+                    if f * 2 <= 64:
+                        out.append(("factor", fp.name, stage, i, f * 2))
+                    if outer not in unrolled and inner not in unrolled:
+                        out += [("unroll", fp.name, stage, outer, k) for k in (2, 4)]
+                elif inner in unrolled:
+                    continue                  # a register block's shape: keep it
+                else:
+                    out.append(("factor", fp.name, stage, i, f * 2))
+                    if f >= 4:
+                        out.append(("factor", fp.name, stage, i, f // 2))
+    return out
+
+
+# ---------------------------------------------------------------- timing
 
 def _bind_inputs(dag):
     """Bind unbound ImageParams to random buffers at their estimates; returns an undo."""
@@ -50,127 +167,215 @@ def _outputs(dag):
     return bufs
 
 
-def measure(pipeline, dag, source: str | None, budget_s: float = 0.3) -> float:
-    """Best-of-runs milliseconds of `source` applied to `pipeline` (None: the schedule
-    already applied); raises if it fails."""
+def _run(pipeline, dag, source, budget_s: float, cutoff_ms: float | None):
+    """(best ms, output arrays, runs timed) of `source` applied (None: the
+    schedule already applied). The warm-up run counts as a time; when it alone
+    exceeds `cutoff_ms`, no more runs are made."""
     if source is not None:
         apply_source(source, pipeline)
     outs = _outputs(dag)
-    pipeline.realize(outs)                    # compiles, warms up
-    times = []
+    pipeline.compile_jit()
+    t0 = time.perf_counter()
+    pipeline.realize(outs)                    # warm-up (first touch of the outputs)
+    times = [time.perf_counter() - t0]
+    arrays = [np.array(b, copy=True) for b in outs]
+    if cutoff_ms is not None and times[0] * 1e3 > cutoff_ms:
+        return times[0] * 1e3, arrays, 1
     start = time.perf_counter()
-    while len(times) < 3 or (time.perf_counter() - start < budget_s and len(times) < 20):
+    while len(times) < 4 or (time.perf_counter() - start < budget_s and len(times) < 21):
         t0 = time.perf_counter()
         pipeline.realize(outs)
         times.append(time.perf_counter() - t0)
-    return min(times) * 1e3
+    return min(times) * 1e3, arrays, len(times)
 
 
-def autotune(pipeline, dag, params, candidates, report) -> list:
-    """[("autotuned", state, predicted cost)] for the fastest measured state (or [])."""
-    from autoscheduler.cost_model import CostModel, load_model
-    from autoscheduler.search import complete, options
-    from autoscheduler.space import build_plan
-    start = time.perf_counter()
-    deadline = start + params.autotune_budget_s
-    # The last part of the budget re-times the fastest few (`_confirm`).
-    explore_until = start + 0.85 * params.autotune_budget_s
-    show = params.verbose or sys.stderr.isatty()
-    rng = random.Random(params.seed)
-    model = CostModel(dag, load_model(params.weights), params)
-    from autoscheduler.validate import check, probes
-    probe_dags = probes(pipeline, dag)
-    undo = _bind_inputs(dag)
-    measured: dict = {}                        # plan key -> (ms, state)
-    title = ", ".join(fn.name for fn in dag.output_fns)
+def measure(pipeline, dag, source: str | None, budget_s: float = 0.3) -> float:
+    """Best-of-runs milliseconds of `source` applied to `pipeline` (None: the schedule
+    already applied); raises if it fails."""
+    return _run(pipeline, dag, source, budget_s, None)[0]
 
-    def try_state(state, label):
+
+def _same(a: list, b: list) -> str | None:
+    """None if the outputs agree; otherwise how they differ."""
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x.shape != y.shape:
+            return f"output {i} has shape {x.shape}, not {y.shape}"
+        if np.issubdtype(x.dtype, np.floating):
+            scale = float(np.nanmax(np.abs(y))) if y.size else 0.0
+            if not np.allclose(x, y, rtol=1e-3, atol=1e-3 * max(scale, 1e-6), equal_nan=True):
+                return f"output {i} differs by up to {float(np.nanmax(np.abs(x - y))):.3g}"
+        elif not np.array_equal(x, y):
+            return f"output {i} differs at {int(np.count_nonzero(x != y))} points"
+    return None
+
+
+# ---------------------------------------------------------------- the tuner
+
+class _Tuner:
+    def __init__(self, pipeline, dag, params, report):
+        from autoscheduler.cost_model import CostModel, load_model
+        from autoscheduler.validate import probes
+        self.pipeline, self.dag, self.params, self.report = pipeline, dag, params, report
+        self.model = CostModel(dag, load_model(params.weights), params)
+        self.probe_dags = probes(pipeline, dag)
+        self.title = ", ".join(fn.name for fn in dag.output_fns)
+        self.show = params.verbose or sys.stderr.isatty()
+        self.measured: dict = {}          # plan key -> (ms, Tuned state, safe, source)
+        self.reference = None             # the first measured candidate's outputs
+        self.rejected = {"slow": 0, "failed": 0, "mismatch": 0}
+        self.by_kind: dict = {}           # label -> [timed, improved the best]
+
+    def best_ms(self) -> float:
+        return min((v[0] for v in self.measured.values()), default=float("inf"))
+
+    def ranked(self) -> list:
+        return sorted((v for v in self.measured.values() if v[0] < float("inf")),
+                      key=lambda v: v[0])
+
+    def say(self, text: str) -> None:
+        if self.show:
+            print(f"autotune: {text}", file=sys.stderr, flush=True)
+
+    def try_state(self, state, label: str) -> bool:
+        """Build, check, time `state`; False if it was a duplicate or unbuildable."""
+        from autoscheduler.validate import check
+        state = state if isinstance(state, Tuned) else Tuned(state)
         try:
-            plans = [build_plan(dag, state, safe) for safe in (False, True)]
-        except Exception:                      # noqa: BLE001 - an illegal mutation
-            return
+            plans = [plan_for(self.dag, state, safe) for safe in (False, True)]
+        except Exception:                     # noqa: BLE001 - an illegal mutation
+            return False
         key = plans[0].key()
-        if key in measured:
-            return
+        if key in self.measured:
+            return False
+        stats = self.by_kind.setdefault(label, [0, 0])
+        before = self.best_ms()
         try:
-            for plan in plans:                 # fast tails, unless they read past an input
-                problem = check(pipeline, dag, render(plan, title), params, probe_dags)
+            problem, source, safe = None, None, False
+            for safe, plan in zip((False, True), plans):    # fast tails, unless they read past an input
+                source = render(plan, self.title)
+                problem = check(self.pipeline, self.dag, source, self.params, self.probe_dags)
                 if problem is None:
                     break
             if problem is not None:
                 raise RuntimeError(problem)
-            ms = measure(pipeline, dag, None)
-        except Exception as e:                 # noqa: BLE001 - a failing candidate is dropped
-            measured[key] = (float("inf"), state)
-            if show:
-                print(f"autotune: {label}: failed ({type(e).__name__})", file=sys.stderr)
-            return
-        measured[key] = (ms, state)
-        if show:
-            best = min(v[0] for v in measured.values())
-            print(f"autotune: {len(measured):3d} {label:14s} {ms:9.3f} ms  "
-                  f"(predicted {model.cost(state):.3g}; best {best:.3f} ms)", file=sys.stderr)
+            cutoff = SLOW * before if before < float("inf") else None
+            ms, arrays, runs = _run(self.pipeline, self.dag, None, 0.3, cutoff)
+        except Exception as e:                # noqa: BLE001 - a failing candidate is dropped
+            self.measured[key] = (float("inf"), state, False, None)
+            self.rejected["failed"] += 1
+            self.say(f"{label}: failed ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})")
+            return True
+        if self.reference is None:
+            self.reference = arrays
+        else:
+            differs = _same(arrays, self.reference)
+            if differs is not None:
+                self.measured[key] = (float("inf"), state, safe, None)
+                self.rejected["mismatch"] += 1
+                self.say(f"{label}: rejected, its output differs from the first candidate's ({differs})")
+                return True
+        stats[0] += 1
+        if runs == 1 and cutoff is not None and ms > cutoff:
+            self.rejected["slow"] += 1
+        if ms < before:
+            stats[1] += 1
+        self.measured[key] = (ms, state, safe, source)
+        self.say(f"{len(self.measured):3d} {label:16s} {ms:9.3f} ms{' (slow)' if runs == 1 else ''}"
+                 f"  (predicted {self.model.cost(state):.3g}; best {min(ms, before):.3f} ms)")
+        return True
 
+    def state_mutation(self, base: Tuned, default: dict, rng) -> Tuned | None:
+        from autoscheduler.search import complete, options
+        dag = self.dag
+        node = rng.choice(dag.nodes)
+        decided = {n.name: base[n.name] for n in reversed(dag.nodes)
+                   if n is not node and _decided_before(dag, n, node)}
+        opts = [o for o in options(dag, decided, node) if o != base[node.name]]
+        if not opts:
+            return None
+        decided[node.name] = rng.choice(opts)
+        rest = {n.name: base[n.name] for n in dag.nodes if n.name not in decided}
+        return Tuned(complete(dag, decided, {**default, **rest}))
+
+    def plan_mutation(self, base: Tuned, rng) -> Tuned | None:
+        try:
+            edits = plan_edits(plan_for(self.dag, base))
+        except Exception:                     # noqa: BLE001
+            return None
+        if not edits:
+            return None
+        return Tuned(base, base.edits + (rng.choice(edits),))
+
+    def confirm(self, deadline: float) -> None:
+        """Timing on a shared machine is noisy: time the four fastest twice more in
+        alternating rounds (while the budget lasts) and rank them by their median, so
+        one lucky run doesn't win."""
+        top = sorted(((k, v) for k, v in self.measured.items() if v[0] < float("inf")),
+                     key=lambda kv: kv[1][0])[:4]
+        if len(top) < 2:
+            return
+        times = {k: [v[0]] for k, v in top}
+        for _ in range(2):
+            for key, (_, _, _, src) in top:
+                if time.perf_counter() > deadline:
+                    break
+                try:
+                    times[key].append(_run(self.pipeline, self.dag, src, 0.3, None)[0])
+                except Exception:             # noqa: BLE001 - it ran before; keep its times
+                    pass
+        for key, ts in times.items():
+            self.measured[key] = (sorted(ts)[(len(ts) - 1) // 2],) + self.measured[key][1:]
+
+
+def autotune(pipeline, dag, params, candidates, report) -> list:
+    """[("autotuned", state, predicted cost)] for the fastest measured states (or []);
+    a state may be a `Tuned` one (build it with `plan_for`)."""
+    start = time.perf_counter()
+    deadline = start + params.autotune_budget_s
+    # The last part of the budget re-times the fastest few (`confirm`).
+    explore_until = start + 0.85 * params.autotune_budget_s
+    rng = random.Random(params.seed)
+    tuner = _Tuner(pipeline, dag, params, report)
+    undo = _bind_inputs(dag)
     try:
         for label, state, _ in candidates:
             if time.perf_counter() > explore_until:
                 break
-            try_state(state, label)
+            tuner.try_state(state, label.replace(" ", "-"))
         default = candidates[-1][1]
-        while time.perf_counter() < explore_until and measured:
-            ranked = sorted((v for v in measured.values() if v[0] < float("inf")),
-                            key=lambda v: v[0])
+        misses = 0
+        while time.perf_counter() < explore_until and misses < 500:
+            ranked = tuner.ranked()
             if not ranked:
                 break
+            # Mostly the fastest; sometimes one of the next three.
             base = ranked[0][1] if rng.random() < 0.8 or len(ranked) == 1 else \
                 ranked[rng.randrange(1, min(4, len(ranked)))][1]
-            node = rng.choice(dag.nodes)
-            decided = {n.name: base[n.name] for n in reversed(dag.nodes)
-                       if n is not node and _decided_before(dag, n, node)}
-            opts = options(dag, decided, node)
-            if not opts:
+            if rng.random() < PLAN_SHARE:
+                label, cand = "plan-mutation", tuner.plan_mutation(base, rng)
+            else:
+                label, cand = "state-mutation", tuner.state_mutation(base, default, rng)
+            if cand is None or not tuner.try_state(cand, label):
+                misses += 1
                 continue
-            decided[node.name] = rng.choice(opts)
-            rest = {n.name: base[n.name] for n in dag.nodes if n.name not in decided}
-            try_state(complete(dag, decided, {**default, **rest}), "mutation")
-        _confirm(pipeline, dag, params, measured, title, check, probe_dags, deadline)
+            misses = 0
+        tuner.confirm(deadline)
     finally:
         undo()
         reset_schedules(pipeline)
-    ok = sorted((v for v in measured.values() if v[0] < float("inf")), key=lambda v: v[0])
-    report["autotune_measured"] = len(measured)
+    ok = tuner.ranked()
+    report["autotune_measured"] = len(tuner.measured)
+    report["autotune_rejected"] = dict(tuner.rejected)
+    report["autotune_by_kind"] = {k: {"timed": v[0], "improved": v[1]}
+                                  for k, v in tuner.by_kind.items()}
+    report["autotune_s"] = time.perf_counter() - start
     if not ok:
         return []
     report["measured_ms"] = ok[0][0]
-    return [("autotuned", st, model.cost(st)) for _, st in ok[:3]]
-
-
-def _confirm(pipeline, dag, params, measured, title, check, probe_dags, deadline) -> None:
-    """Timing on a shared machine is noisy: time the four fastest twice more in
-    alternating rounds (while the budget lasts) and rank them by their median, so
-    one lucky run doesn't win."""
-    from autoscheduler.space import build_plan
-    top = sorted(((k, v) for k, v in measured.items() if v[0] < float("inf")),
-                 key=lambda kv: kv[1][0])[:4]
-    if len(top) < 2:
-        return
-    sources, times = {}, {}
-    for key, (ms, state) in top:
-        for safe in (False, True):
-            src = render(build_plan(dag, state, safe), title)
-            if check(pipeline, dag, src, params, probe_dags) is None:
-                sources[key], times[key] = src, [ms]
-                break
-    for _ in range(2):
-        for key, src in sources.items():
-            if time.perf_counter() > deadline:
-                break
-            try:
-                times[key].append(measure(pipeline, dag, src))
-            except Exception:              # noqa: BLE001 - it ran before; keep its times
-                pass
-    for key, ts in times.items():
-        measured[key] = (sorted(ts)[(len(ts) - 1) // 2], measured[key][1])
+    report["autotune_edits"] = list(ok[0][1].edits)
+    tuner.say(f"{len(tuner.measured)} candidates in {report['autotune_s']:.1f} s; best "
+              f"{ok[0][0]:.3f} ms; rejected {tuner.rejected}")
+    return [("autotuned", st, tuner.model.cost(st)) for _, st, _, _ in ok[:3]]
 
 
 def _decided_before(dag, n, node) -> bool:

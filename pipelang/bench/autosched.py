@@ -8,6 +8,22 @@ with a time limit, since Adams2019 can search for minutes).
 
     python -m pipelang.bench.autosched --size small
     python -m pipelang.bench.autosched --size small --autotune 300 --benchmarks matmul
+
+The autotuning table (hand, autoscheduled without tuning, autotuned; one record
+per benchmark) runs resumably, in chunks across sessions: each finished
+benchmark is appended to FILE at once, and benchmarks already in FILE (same
+size and budget) are skipped:
+
+    nice python -m pipelang.bench.autosched --size full --autotune 300 \
+        --resume pipelang/bench/results/autotune_full_300.json --benchmarks hist,iir_blur
+    python -m pipelang.bench.autosched --summary pipelang/bench/results/autotune_full_300.json
+    python -m pipelang.bench.autosched --retime pipelang/bench/results/autotune_full_300.json
+
+A record holds the benchmark, size, budget, hand / auto / tuned ms (timed in
+alternating rounds in one process), the candidates the tuner timed, the
+machine's load average before and after, the commit, and the tuned schedule's
+source (`--retime` applies it to the bare algorithm again and times it beside
+the hand schedule).
 """
 from __future__ import annotations
 
@@ -106,6 +122,9 @@ def run_pipelang(bench, size, params, reps, budget, hand: bool):
         row["chosen"] = r.report.get("chosen")
         row["fallbacks"] = r.report.get("fallbacks")
         row["source"] = r.schedule_source
+        row["report"] = {k: r.report.get(k) for k in (
+            "autotune_measured", "autotune_rejected", "autotune_by_kind", "autotune_s",
+            "measured_ms", "autotune_edits") if k in r.report}
     t0 = time.perf_counter()
     p.compile_jit()
     row["compile_s"] = time.perf_counter() - t0
@@ -162,6 +181,130 @@ def geomean(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
 
 
+# ---------------------------------------------------------------- the resumable autotuning table
+
+def load_records(path: str) -> list:
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        text = f.read().strip()
+    return json.loads(text) if text else []
+
+
+def save_records(path: str, records: list) -> None:
+    """A JSON list, one record per line (compact, and diffs stay readable);
+    written to a temporary file and renamed, so an interrupted run loses nothing."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("[\n" + ",\n".join(json.dumps(r, separators=(",", ":"), default=str)
+                                    for r in records) + "\n]\n")
+    os.replace(tmp, path)
+
+
+def _commit() -> str:
+    import subprocess
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, cwd=os.path.dirname(__file__), timeout=10).stdout.strip()
+    except Exception:  # noqa: BLE001 - not a checkout
+        return ""
+
+
+def tune_record(name: str, size: str, params: dict, reps: int, budget: float) -> dict:
+    """One benchmark's record: hand, auto (no tuning) and tuned, timed side by side."""
+    bench = suite.BENCHMARKS[name]
+    load0 = os.getloadavg()
+    rec = {"benchmark": name, "size": size, "budget_s": params["autotune_budget_s"],
+           "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": _commit()}
+    rows = {"hand": run_pipelang(bench, size, params, reps, budget, hand=True),
+            "auto": run_pipelang(bench, size, {**params, "autotune_budget_s": 0.0}, reps, budget,
+                                 hand=False),
+            "tuned": run_pipelang(bench, size, params, reps, budget, hand=False)}
+    ok = {k: r.pop("run") for k, r in rows.items() if r["ms"] is not None}
+    for k, ms in _interleaved(ok, 3, reps, budget).items():
+        rows[k]["ms"] = ms
+    for k, r in rows.items():
+        r.pop("run", None)
+        rec[f"{k}_ms"] = r["ms"]
+        if r.get("message"):
+            rec[f"{k}_message"] = r["message"]
+    hand = rec["hand_ms"]
+    for k in ("auto", "tuned"):
+        rec[f"{k}_ratio"] = rec[f"{k}_ms"] / hand if hand and rec[f"{k}_ms"] else None
+    rep = rows["tuned"].get("report", {})
+    rec.update(candidates=rep.get("autotune_measured"), rejected=rep.get("autotune_rejected"),
+               by_kind=rep.get("autotune_by_kind"), tuner_best_ms=rep.get("measured_ms"),
+               edits=rep.get("autotune_edits"), search_s=rows["auto"].get("search_s"),
+               tune_total_s=rows["tuned"].get("search_s"), chosen=rows["tuned"].get("chosen"),
+               load=[round(load0[0], 2), round(os.getloadavg()[0], 2)],
+               auto_source=rows["auto"].get("source"), schedule_source=rows["tuned"].get("source"))
+    return rec
+
+
+def summarize(records: list) -> str:
+    lines = [f"{'benchmark':24s} {'size':6s} {'budget':>6s} {'hand ms':>10s} {'auto':>7s} "
+             f"{'tuned':>7s} {'cands':>6s} {'load':>11s}"]
+    for r in records:
+        def x(v):
+            return f"{v:7.2f}" if v else f"{'FAIL':>7s}"
+        lines.append(f"{r['benchmark']:24s} {r['size']:6s} {r['budget_s']:6.0f} "
+                     f"{r['hand_ms'] or float('nan'):10.3f} {x(r['auto_ratio'])} "
+                     f"{x(r['tuned_ratio'])} {r.get('candidates') or 0:6d} "
+                     f"{'/'.join(str(v) for v in r.get('load', [])):>11s}")
+    for k in ("auto", "tuned"):
+        ratios = [r[f"{k}_ratio"] for r in records if r.get(f"{k}_ratio")]
+        fails = sum(1 for r in records if not r.get(f"{k}_ratio"))
+        lines.append(f"geomean {k} / hand: {geomean(ratios):.3f}x over {len(ratios)} benchmarks, "
+                     f"max {max(ratios, default=float('nan')):.2f}x, {fails} failures")
+    return "\n".join(lines)
+
+
+def retime(records: list, reps: int, budget: float) -> None:
+    """Apply each record's tuned schedule to the bare algorithm again; time it beside hand."""
+    import pipelang as hl
+    from autoscheduler.plan import apply_source, reset_schedules
+    for r in records:
+        bench = suite.BENCHMARKS[r["benchmark"]]
+        inputs = bench.inputs(r["size"])
+        ref = bench.reference(inputs)
+        runs = {}
+        for k in ("hand", "tuned"):
+            out = bench.build(hl if k == "hand" else unscheduled_module(hl), inputs)
+            p = hl.Pipeline(out)
+            if k == "tuned":
+                reset_schedules(p)
+                apply_source(r["schedule_source"], p)
+            p.compile_jit()
+            ms, msg = _time(p, hl, ref, bench.tolerance, 1, 0.0)
+            if ms is None:
+                print(f"{r['benchmark']}: {k}: {msg}")
+                break
+            buf = hl.Buffer(np.empty_like(ref))
+            runs[k] = (lambda p=p, buf=buf: p.realize(buf))
+        if len(runs) < 2:
+            continue
+        best = _interleaved(runs, 3, reps, budget)
+        print(f"{r['benchmark']:24s} hand {best['hand']:10.3f} ms  tuned {best['tuned']:10.3f} ms  "
+              f"({best['tuned'] / best['hand']:.2f}x; recorded {r['tuned_ratio'] or float('nan'):.2f}x)",
+              flush=True)
+
+
+def main_resume(a, params) -> int:
+    records = load_records(a.resume)
+    done = {(r["benchmark"], r["size"], r["budget_s"]) for r in records}
+    for name in a.benchmarks.split(","):
+        if (name, a.size, a.autotune) in done:
+            print(f"{name}: already in {a.resume}, skipped", flush=True)
+            continue
+        rec = tune_record(name, a.size, params, a.reps, a.budget)
+        records = load_records(a.resume) + [rec]        # another run may have appended meanwhile
+        save_records(a.resume, records)
+        print(summarize([rec]).splitlines()[1], flush=True)
+    print(summarize(records))
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="small", choices=suite.SIZE_LEVELS)
@@ -175,10 +318,26 @@ def main(argv=None) -> int:
     ap.add_argument("--budget", type=float, default=1.0, help="timing budget per entry, seconds")
     ap.add_argument("--json", help="write the rows here")
     ap.add_argument("--show-schedules", action="store_true")
+    ap.add_argument("--resume", metavar="FILE",
+                    help="the autotuning table (needs --autotune): hand, auto and tuned per "
+                         "benchmark, each appended to FILE; benchmarks already there are skipped")
+    ap.add_argument("--summary", metavar="FILE", help="print the autotuning table in FILE")
+    ap.add_argument("--retime", metavar="FILE",
+                    help="re-time the tuned schedules recorded in FILE beside the hand ones")
     a = ap.parse_args(argv)
+    if a.summary:
+        print(summarize(load_records(a.summary)))
+        return 0
+    if a.retime:
+        retime(load_records(a.retime), a.reps, a.budget)
+        return 0
     from autoscheduler.params import Params
     par = a.parallelism or Params().parallelism
     params = {"parallelism": par, "time_budget_s": a.time_budget, "autotune_budget_s": a.autotune}
+    if a.resume:
+        if a.autotune <= 0:
+            ap.error("--resume needs an --autotune budget")
+        return main_resume(a, params)
     rows = []
     cols = ["hand", "auto"] + (list(HALIDE_AUTOSCHEDULERS) if a.halide else [])
     print(f"size {a.size}, parallelism {par}; times in ms (ratio to pipelang's hand schedule)")

@@ -15,9 +15,9 @@ Within `autotune_budget_s`:
 Every candidate passes the same checks as the search's own (`validate.check`:
 it compiles, and reads no input outside what the algorithm needs, at the
 estimates and at an odd larger size), and its output must equal the first
-measured candidate's (exactly for integer outputs, to 1e-3 relative for
-floats); a candidate that fails either is dropped. Timing rejects slow
-candidates early: the warm-up run alone decides when it takes more than
+measured candidate's (integers to within 1, as float math rounds either
+way; floats to 1e-3 relative); a candidate that fails either is dropped. Timing rejects slow
+candidates early: after a warm-up run, two timed runs decide when both take more than
 `SLOW` times the best so far, otherwise a few runs (the minimum counts). A
 single run can't be interrupted in-process, so a very slow candidate costs one
 run. Inputs are random data at the estimated sizes (Params at their
@@ -55,7 +55,7 @@ def plan_for(dag, state, safe: bool = False):
     from autoscheduler.space import build_plan
     plan = build_plan(dag, state, safe)
     for e in getattr(state, "edits", ()):
-        apply_edit(plan, e)
+        apply_edit(plan, e, dag)
     return plan
 
 
@@ -73,13 +73,16 @@ def _names_in(fp) -> set:
     return out
 
 
-def apply_edit(plan, edit) -> None:
+def apply_edit(plan, edit, dag=None) -> None:
     """Apply one edit to `plan` in place:
 
     ("factor", func, stage, i, n): the split at directive i of that stage's chain
         gets factor n (its tail strategy kept);
     ("unroll", func, stage, var, k): `var` split by k (the vector split's tail
-        strategy) and its inner part unrolled, appended to the chain.
+        strategy) and its inner part unrolled, appended to the chain;
+    ("unroll_dim", func, 0, dim, k): a short pure loop `dim` (colour channels)
+        split by k and its inner part unrolled just outside the vector loop, so
+        the channels share the values their Funcs compute (`dag` gives the args).
     """
     from autoscheduler.space import Invalid
     kind, fname, stage = edit[0], edit[1], edit[2]
@@ -102,16 +105,67 @@ def apply_edit(plan, edit) -> None:
         while inner in taken:
             inner += "_"
         ds += [("split", var, var, inner, k, splits[-1][5]), ("unroll", inner)]
+    elif kind == "unroll_dim":
+        dim, k = edit[3], edit[4]
+        order = loop_order(ds, dag.node(fname).args) if stage == 0 and dag is not None else None
+        vectors = [d[1] for d in ds if d[0] == "vectorize"]
+        if order is None or dim not in order or not vectors or order[0] != vectors[-1]:
+            raise Invalid(f"edit {edit!r}: {fname} has no loop {dim} outside a vector")
+        vsplit = [d for d in ds if d[0] == "split" and d[3] == vectors[-1]]
+        tail = vsplit[-1][5] if vsplit else "GuardWithIf"
+        taken = _names_in(fp)
+        inner = dim + "u"
+        while inner in taken:
+            inner += "_"
+        rest = [v for v in order[1:] if v != dim]
+        ds += [("split", dim, dim, inner, k, tail), ("reorder", [order[0], inner] + rest + [dim]),
+               ("unroll", inner)]
     else:
         raise Invalid(f"unknown edit {edit!r}")
 
 
-def plan_edits(plan) -> list:
+def loop_order(directives: list, args: list) -> list | None:
+    """The loops of a pure stage (over `args`) after its chain's splits, fuses
+    and reorders, innermost first (None if the chain names a loop it lacks)."""
+    dims = list(args)
+    for d in directives:
+        try:
+            if d[0] == "split":
+                i = dims.index(d[1])
+                dims[i:i + 1] = [d[3], d[2]]
+            elif d[0] == "fuse":
+                dims[dims.index(d[1])] = d[3]
+                dims.remove(d[2])
+            elif d[0] == "reorder":
+                pos = sorted(dims.index(v) for v in d[1])
+                for i, v in zip(pos, d[1]):
+                    dims[i] = v
+        except ValueError:
+            return None
+    return dims
+
+
+# A pure loop this short (at the estimates) may be unrolled outside the vector.
+UNROLL_DIM_MAX = 4
+
+
+def plan_edits(plan, dag=None) -> list:
     """The single edits that make sense on `plan`: each split's factor doubled
-    or halved (vector widths only doubled, up to 64 lanes), and the loop outside
-    each vector unrolled by 2 or 4 (where nothing unrolls it yet)."""
-    out = []
+    or halved (vector widths only doubled, up to 64 lanes), the loop outside
+    each vector unrolled by 2 or 4 (where nothing unrolls it yet), and a short
+    pure loop beyond x (2 to UNROLL_DIM_MAX) unrolled just outside the vector."""
+    out, vector, unroll, sizes = [], [], [], []     # in the order they are tried
     for fp in plan.funcs.values():
+        node = dag.node(fp.name) if dag is not None else None
+        ds0 = fp.stages.get(0)
+        if node is not None and ds0 and fp.compute != ("inline",) and \
+                not any(d[0] == "unroll" for d in ds0):
+            order = loop_order(ds0, node.args)
+            vectors = [d[1] for d in ds0 if d[0] == "vectorize"]
+            if order and vectors and order[0] == vectors[-1]:
+                for a, (_, e) in list(zip(node.args, node.region))[1:]:
+                    if a in order and 2 <= e <= UNROLL_DIM_MAX:
+                        out.append(("unroll_dim", fp.name, 0, a, e))
         for stage, ds in fp.stages.items():
             unrolled = {d[1] for d in ds if d[0] == "unroll"}
             vectors = {d[1] for d in ds if d[0] == "vectorize"}
@@ -121,16 +175,16 @@ def plan_edits(plan) -> list:
                 _, old, outer, inner, f, _tail = d
                 if inner in vectors:
                     if f * 2 <= 64:
-                        out.append(("factor", fp.name, stage, i, f * 2))
+                        vector.append(("factor", fp.name, stage, i, f * 2))
                     if outer not in unrolled and inner not in unrolled:
-                        out += [("unroll", fp.name, stage, outer, k) for k in (2, 4)]
+                        unroll += [("unroll", fp.name, stage, outer, k) for k in (2, 4)]
                 elif inner in unrolled:
                     continue                  # a register block's shape: keep it
                 else:
-                    out.append(("factor", fp.name, stage, i, f * 2))
+                    sizes.append(("factor", fp.name, stage, i, f * 2))
                     if f >= 4:
-                        out.append(("factor", fp.name, stage, i, f // 2))
-    return out
+                        sizes.append(("factor", fp.name, stage, i, f // 2))
+    return out + vector + unroll + sizes
 
 
 # ---------------------------------------------------------------- timing
@@ -169,18 +223,23 @@ def _outputs(dag):
 
 def _run(pipeline, dag, source, budget_s: float, cutoff_ms: float | None):
     """(best ms, output arrays, runs timed) of `source` applied (None: the
-    schedule already applied). The warm-up run counts as a time; when it alone
-    exceeds `cutoff_ms`, no more runs are made."""
+    schedule already applied). After a warm-up run, when the first two timed
+    runs both exceed `cutoff_ms`, no more runs are made."""
     if source is not None:
         apply_source(source, pipeline)
     outs = _outputs(dag)
     pipeline.compile_jit()
-    t0 = time.perf_counter()
     pipeline.realize(outs)                    # warm-up (first touch of the outputs)
-    times = [time.perf_counter() - t0]
     arrays = [np.array(b, copy=True) for b in outs]
+    t0 = time.perf_counter()
+    pipeline.realize(outs)
+    times = [time.perf_counter() - t0]
     if cutoff_ms is not None and times[0] * 1e3 > cutoff_ms:
-        return times[0] * 1e3, arrays, 1
+        t0 = time.perf_counter()             # a second chance: one run may be unlucky
+        pipeline.realize(outs)
+        times.append(time.perf_counter() - t0)
+        if min(times) * 1e3 > cutoff_ms:
+            return min(times) * 1e3, arrays, len(times)
     start = time.perf_counter()
     while len(times) < 4 or (time.perf_counter() - start < budget_s and len(times) < 21):
         t0 = time.perf_counter()
@@ -204,8 +263,15 @@ def _same(a: list, b: list) -> str | None:
             scale = float(np.nanmax(np.abs(y))) if y.size else 0.0
             if not np.allclose(x, y, rtol=1e-3, atol=1e-3 * max(scale, 1e-6), equal_nan=True):
                 return f"output {i} differs by up to {float(np.nanmax(np.abs(x - y))):.3g}"
-        elif not np.array_equal(x, y):
-            return f"output {i} differs at {int(np.count_nonzero(x != y))} points"
+        elif x.dtype == np.bool_:
+            if not np.array_equal(x, y):
+                return f"output {i} differs at {int(np.count_nonzero(x != y))} points"
+        else:
+            # Integers computed through floats may round the other way where a
+            # schedule reassociates or vectorizes the float math: 1 apart is allowed.
+            d = np.abs(x.astype(np.int64) - y.astype(np.int64))
+            if d.size and int(d.max()) > 1:
+                return f"output {i} differs by up to {int(d.max())} at {int(np.count_nonzero(d))} points"
     return None
 
 
@@ -224,6 +290,7 @@ class _Tuner:
         self.reference = None             # the first measured candidate's outputs
         self.rejected = {"slow": 0, "failed": 0, "mismatch": 0}
         self.by_kind: dict = {}           # label -> [timed, improved the best]
+        self.tried: set = set()           # (base state, edit) pairs proposed
 
     def best_ms(self) -> float:
         return min((v[0] for v in self.measured.values()), default=float("inf"))
@@ -273,14 +340,17 @@ class _Tuner:
                 self.measured[key] = (float("inf"), state, safe, None)
                 self.rejected["mismatch"] += 1
                 self.say(f"{label}: rejected, its output differs from the first candidate's ({differs})")
+                if self.params.verbose > 1:
+                    print(source, file=sys.stderr)
                 return True
         stats[0] += 1
-        if runs == 1 and cutoff is not None and ms > cutoff:
+        slow = runs <= 2 and cutoff is not None and ms > cutoff
+        if slow:
             self.rejected["slow"] += 1
         if ms < before:
             stats[1] += 1
         self.measured[key] = (ms, state, safe, source)
-        self.say(f"{len(self.measured):3d} {label:16s} {ms:9.3f} ms{' (slow)' if runs == 1 else ''}"
+        self.say(f"{len(self.measured):3d} {label:16s} {ms:9.3f} ms{' (slow)' if slow else ''}"
                  f"  (predicted {self.model.cost(state):.3g}; best {min(ms, before):.3f} ms)")
         return True
 
@@ -298,12 +368,19 @@ class _Tuner:
         return Tuned(complete(dag, decided, {**default, **rest}))
 
     def plan_mutation(self, base: Tuned, rng) -> Tuned | None:
+        """The next untried single edit of `base` (channel unrolls, vector widths,
+        unrolls, then sizes), or, when all were tried, a random one."""
         try:
-            edits = plan_edits(plan_for(self.dag, base))
+            edits = plan_edits(plan_for(self.dag, base), self.dag)
         except Exception:                     # noqa: BLE001
             return None
         if not edits:
             return None
+        bkey = (tuple(sorted(dict(base).items())), base.edits)
+        for e in edits:
+            if (bkey, e) not in self.tried:
+                self.tried.add((bkey, e))
+                return Tuned(base, base.edits + (e,))
         return Tuned(base, base.edits + (rng.choice(edits),))
 
     def confirm(self, deadline: float) -> None:

@@ -80,6 +80,11 @@ def apply_edit(plan, edit, dag=None) -> None:
         gets factor n (its tail strategy kept);
     ("unroll", func, stage, var, k): `var` split by k (the vector split's tail
         strategy) and its inner part unrolled, appended to the chain;
+    ("tail", func, 0, i, tail): the pure split at directive i gets that tail
+        strategy (ShiftInwards for GuardWithIf: the loops inside get constant
+        extents, and so do the regions of the Funcs computed there);
+    ("swap", func, 0, a, b): pure loops a and b interchanged (the two just
+        outside the vector: a tile's rows inside its columns);
     ("unroll_dim", func, 0, dim, k): a short pure loop `dim` (colour channels)
         split by k and its inner part unrolled just outside the vector loop, so
         the channels share the values their Funcs compute (`dag` gives the args).
@@ -105,6 +110,17 @@ def apply_edit(plan, edit, dag=None) -> None:
         while inner in taken:
             inner += "_"
         ds += [("split", var, var, inner, k, splits[-1][5]), ("unroll", inner)]
+    elif kind == "tail":
+        i, tail = edit[3], edit[4]
+        if stage != 0 or i >= len(ds) or ds[i][0] != "split":
+            raise Invalid(f"edit {edit!r}: directive {i} of {fname} is not a pure split")
+        ds[i] = ds[i][:5] + (tail,)
+    elif kind == "swap":
+        a, b = edit[3], edit[4]
+        order = loop_order(ds, dag.node(fname).args) if stage == 0 and dag is not None else None
+        if order is None or a not in order or b not in order:
+            raise Invalid(f"edit {edit!r}: {fname} has no loops {a}, {b}")
+        ds.append(("reorder", [b if v == a else a if v == b else v for v in order]))
     elif kind == "unroll_dim":
         dim, k = edit[3], edit[4]
         order = loop_order(ds, dag.node(fname).args) if stage == 0 and dag is not None else None
@@ -150,11 +166,14 @@ UNROLL_DIM_MAX = 4
 
 
 def plan_edits(plan, dag=None) -> list:
-    """The single edits that make sense on `plan`: each split's factor doubled
-    or halved (vector widths only doubled, up to 64 lanes), the loop outside
-    each vector unrolled by 2 or 4 (where nothing unrolls it yet), and a short
-    pure loop beyond x (2 to UNROLL_DIM_MAX) unrolled just outside the vector."""
-    out, vector, unroll, sizes = [], [], [], []     # in the order they are tried
+    """The single edits that make sense on `plan`, in the order the tuner tries
+    them: a short pure loop beyond x (2 to UNROLL_DIM_MAX) unrolled just outside
+    the vector; a GuardWithIf split of a Func without updates made ShiftInwards;
+    the two loops outside the vector interchanged (neither parallel); each
+    vector width doubled (up to 64 lanes); the loop outside each vector unrolled
+    by 2 or 4 (where nothing unrolls it yet); each other split's factor doubled
+    or halved."""
+    out, tails, swaps, vector, unroll, sizes = [], [], [], [], [], []   # in the order they are tried
     for fp in plan.funcs.values():
         node = dag.node(fp.name) if dag is not None else None
         ds0 = fp.stages.get(0)
@@ -166,6 +185,12 @@ def plan_edits(plan, dag=None) -> list:
                 for a, (_, e) in list(zip(node.args, node.region))[1:]:
                     if a in order and 2 <= e <= UNROLL_DIM_MAX:
                         out.append(("unroll_dim", fp.name, 0, a, e))
+                parallel = {d[1] for d in ds0 if d[0] == "parallel"}
+                if len(order) >= 3 and not parallel & set(order[1:3]):
+                    swaps.append(("swap", fp.name, 0, order[1], order[2]))
+            if not node.has_updates:     # (an update would see a shifted tail twice)
+                tails += [("tail", fp.name, 0, i, "ShiftInwards") for i, d in enumerate(ds0)
+                          if d[0] == "split" and d[5] == "GuardWithIf"]
         for stage, ds in fp.stages.items():
             unrolled = {d[1] for d in ds if d[0] == "unroll"}
             vectors = {d[1] for d in ds if d[0] == "vectorize"}
@@ -184,7 +209,7 @@ def plan_edits(plan, dag=None) -> list:
                     sizes.append(("factor", fp.name, stage, i, f * 2))
                     if f >= 4:
                         sizes.append(("factor", fp.name, stage, i, f // 2))
-    return out + vector + unroll + sizes
+    return out + tails + swaps + vector + unroll + sizes
 
 
 # ---------------------------------------------------------------- timing

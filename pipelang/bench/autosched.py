@@ -28,6 +28,7 @@ the hand schedule).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import multiprocessing as mp
@@ -202,7 +203,9 @@ def save_records(path: str, records: list) -> None:
     os.replace(tmp, path)
 
 
+@functools.lru_cache(maxsize=None)
 def _commit() -> str:
+    """The checkout's commit (asked once: a run keeps the code it started with)."""
     import subprocess
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -291,6 +294,7 @@ def retime(records: list, reps: int, budget: float) -> None:
 
 
 def main_resume(a, params) -> int:
+    _commit()
     records = load_records(a.resume)
     done = {(r["benchmark"], r["size"], r["budget_s"]) for r in records}
     for name in a.benchmarks.split(","):

@@ -2,7 +2,8 @@
 
 Within `autotune_budget_s`:
 
-1. the search's best states and the baseline are timed first;
+1. the search's best states and the baseline are timed first (for at most
+   half the budget);
 2. then, around the fastest measured so far, two kinds of mutations:
    - *state* mutations: one Func's choice redrawn from its legal options (the
      rest repaired): inline/root flips, a member moved to another loop level
@@ -503,8 +504,9 @@ def autotune(pipeline, dag, params, candidates, report) -> list:
     tuner = _Tuner(pipeline, dag, params, report)
     undo = _bind_inputs(dag)
     try:
-        for label, state, _ in candidates:
-            if time.perf_counter() > explore_until:
+        first_until = start + 0.5 * params.autotune_budget_s   # leave the mutations room
+        for i, (label, state, _) in enumerate(candidates):
+            if i and time.perf_counter() > first_until:
                 break
             tuner.try_state(state, label.replace(" ", "-"))
         default = candidates[-1][1]

@@ -38,7 +38,7 @@ from autoscheduler.plan import apply_source, render, reset_schedules
 # not timed further.
 SLOW = 2.0
 # Of the exploration after the first candidates, the share spent on plan mutations.
-PLAN_SHARE = 0.5
+PLAN_SHARE = 0.65
 
 
 class Tuned(dict):
@@ -342,6 +342,7 @@ class _Tuner:
         self.rejected = {"slow": 0, "failed": 0, "mismatch": 0}
         self.by_kind: dict = {}           # label -> [timed, improved the best]
         self.tried: set = set()           # (base state, edit) pairs proposed
+        self.edit_uses: dict = {}         # edit -> bases it was proposed on
         self.runs: dict = {}              # plan key -> a run of its compiled code (the fastest few)
         self.best_key = None
         self.final: list | None = None    # keys in the order `confirm` ranked them
@@ -424,8 +425,9 @@ class _Tuner:
         return Tuned(complete(dag, decided, {**default, **rest}))
 
     def plan_mutation(self, base: Tuned, rng) -> Tuned | None:
-        """The next untried single edit of `base` (channel unrolls, vector widths,
-        unrolls, then sizes), or, when all were tried, a random one."""
+        """The next untried single edit of `base` (those tried on the fewest
+        other bases first, then in `plan_edits`' order), or, when all were
+        tried, a random one stacked on its edits."""
         try:
             edits = plan_edits(plan_for(self.dag, base), self.dag)
         except Exception:                     # noqa: BLE001
@@ -433,10 +435,14 @@ class _Tuner:
         if not edits:
             return None
         bkey = (tuple(sorted(dict(base).items())), base.edits)
-        for e in edits:
-            if (bkey, e) not in self.tried:
-                self.tried.add((bkey, e))
-                return Tuned(base, base.edits + (e,))
+        # Edits tried on fewer bases first (one that didn't help the last best
+        # waits its turn on this one), then in plan_edits' order.
+        fresh = [e for e in edits if (bkey, e) not in self.tried]
+        if fresh:
+            e = min(fresh, key=lambda e: self.edit_uses.get(e, 0))
+            self.tried.add((bkey, e))
+            self.edit_uses[e] = self.edit_uses.get(e, 0) + 1
+            return Tuned(base, base.edits + (e,))
         return Tuned(base, base.edits + (rng.choice(edits),))
 
     def time_against_best(self, run):

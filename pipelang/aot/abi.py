@@ -1,8 +1,9 @@
 """Halide's calling convention around a lowered pipeline.
 
 The LLVM backend's entry point takes one packed int64 argv (see
-`backends/llvm/jit.py`). For ahead-of-time use this module adds, in the same
-LLVM module, what Halide's generated objects export:
+`backends/llvm/jit.py`). For ahead-of-time use this module builds, in a
+module of its own that calls the pipeline's (linked into one by
+`aot/module.py`), what Halide's generated objects export:
 
     int NAME(halide_buffer_t *in..., T scalar..., halide_buffer_t *out...)
     int NAME_argv(void **args)
@@ -21,7 +22,6 @@ import llvmlite.ir as ll
 import numpy as np
 
 from pipelang import ir
-from pipelang.backends.llvm.exprs import llvm_type
 
 I1, I8, I16, I32, I64 = ll.IntType(1), ll.IntType(8), ll.IntType(16), ll.IntType(32), ll.IntType(64)
 PTR = ll.PointerType()
@@ -32,6 +32,15 @@ DIM_T = ll.LiteralStructType([I32, I32, I32, I32])
 ARGUMENT_T = ll.LiteralStructType([PTR, I32, I32, TYPE_T, PTR, PTR, PTR, PTR, PTR])
 METADATA_T = ll.LiteralStructType([I32, I32, PTR, PTR, PTR])
 MESSAGE_BYTES = 1024
+
+
+def llvm_type(t: ir.Type):
+    """The llvmlite.ir type of a scalar argument of type `t` (bool is i1)."""
+    if t.is_handle():
+        return PTR
+    if t.is_float():
+        return {16: ll.HalfType(), 32: ll.FloatType(), 64: ll.DoubleType()}[t.bits()]
+    return ll.IntType(t.bits())
 
 # halide_error_code_t values used here.
 GENERIC_ERROR = -1
@@ -93,14 +102,16 @@ def _c(t, v):
 
 
 class AbiBuilder:
-    """Adds the exported functions for `cg` (a finished `CodeGen`) to its module."""
+    """The exported functions for `cg` (a finished `CodeGen`), in the
+    llvmlite module `self.m`, which declares the pipeline's function: link it
+    with `cg.module` and make that function internal."""
 
     def __init__(self, cg, fn_name: str, arguments: list, embedded: dict, target_string: str,
                  user_context: bool, bounds=None):
         self.cg = cg
         # (function name, dims per argument, [argument has a region]) of the bounds query.
         self.bounds = bounds
-        self.m = cg.module
+        self.m = ll.Module(f"{fn_name}_abi")
         self.fn_name = fn_name
         self.arguments = arguments
         self.embedded = embedded        # Symbol -> Buffer compiled into the object
@@ -109,8 +120,7 @@ class AbiBuilder:
         self._strings = {}
 
     def build(self) -> None:
-        inner = self.m.globals[self.cg.name]
-        inner.linkage = "internal"
+        inner = ll.Function(self.m, ll.FunctionType(I32, [PTR, PTR]), self.cg.name)
         self.halide_error = self._declare("halide_error", ll.VoidType(), PTR, PTR)
         self.snprintf = ll.Function(self.m, ll.FunctionType(I32, [PTR, I64, PTR], var_arg=True),
                                     "snprintf") if "snprintf" not in self.m.globals else \

@@ -177,10 +177,13 @@ class AotModule:
                                                                 fns)
             query_cg = generate_module(query, self.spec.triple, self.spec.features)
             bounds = (query_cg.name, max_dims, has_region)
-        AbiBuilder(cg, fn_name, self.arguments, embedded, target.to_string(),
-                   target.has_feature("user_context"), bounds).build()
+        abi = AbiBuilder(cg, fn_name, self.arguments, embedded, target.to_string(),
+                         target.has_feature("user_context"), bounds)
+        abi.build()
         with _llvm_lock():
             mod = llvm.parse_assembly(str(cg.module))
+            mod.link_in(llvm.parse_assembly(str(abi.m)))
+            mod.get_function(cg.name).linkage = "internal"
             if bounds is not None:
                 mod.link_in(llvm.parse_assembly(str(query_cg.module)))
                 mod.get_function(query_cg.name).linkage = "internal"

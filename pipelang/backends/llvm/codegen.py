@@ -1,4 +1,4 @@
-"""Lowered IR -> an llvmlite.ir module.
+"""Lowered IR -> an LLVM module (text, built through `textir`).
 
 The module defines `i32 <name>(i64* argv, i64* err)` (see `jit.py` for the
 argv layout). Each parallel loop becomes an internal task function
@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import re
 
-import llvmlite.ir as ll
 
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import ArgKind, ForKind, MemoryType
 from pipelang.ir.types import Type
 from pipelang.ir.visitor import IRMutator, IRVisitor, free_symbols, uses_symbol
 from pipelang.lowering.analysis.const_bounds import constant_bounds, float_bounds
+from pipelang.backends.llvm import textir as ll
 from pipelang.backends.llvm.exprs import ExprCodeGen, llvm_type, mem_type, splat, x86_vector_bits
 
 I8, I32, I64 = ll.IntType(8), ll.IntType(32), ll.IntType(64)

@@ -15,7 +15,7 @@ source order, rounded after every step.
 """
 from __future__ import annotations
 
-import llvmlite.ir as ll
+from pipelang.backends.llvm import textir as ll
 
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import Op
@@ -76,30 +76,15 @@ def type_suffix(typ) -> str:
     return {ll.HalfType: "f16", ll.FloatType: "f32", ll.DoubleType: "f64"}[type(typ)]
 
 
-class TextConstant(ll.Constant):
-    """A vector constant written as LLVM text of one term, whatever the
-    lanes: `splat (T v)` or `poison`, where llvmlite would format (and LLVM
-    parse) every lane of a 64-lane constant."""
-
-    def __init__(self, vt, text: str):
-        ll.Constant.__init__(self, vt, None)
-        self.text = text
-
-    def _to_string(self):
-        return f"{self.type} {self.text}"
-
-    def _get_reference(self):
-        return self.text
-
-
 def SplatConstant(vt, value):
-    """Every lane of vector type `vt` the scalar ll.Constant `value`."""
-    return TextConstant(vt, f"splat ({value})")
+    """Every lane of vector type `vt` the scalar ll.Constant `value`, as one
+    term (`splat (T v)`): LLVM parses it once, not once per lane."""
+    return ll.Constant.text(vt, f"splat ({value})")
 
 
 def poison(vt):
     """A vector whose lanes are never used (a shuffle's unused operand)."""
-    return TextConstant(vt, "poison")
+    return ll.Constant.text(vt, "poison")
 
 
 def splat(builder, value, lanes: int):

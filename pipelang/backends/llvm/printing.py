@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 
-from llvmlite import ir as ll
+from pipelang.backends.llvm import textir as ll
 
 from pipelang.ir import StringImm
 

@@ -8,20 +8,23 @@ Within `autotune_budget_s`:
    - *state* mutations: one Func's choice redrawn from its legal options (the
      rest repaired): inline/root flips, a member moved to another loop level
      (row, tile, vector), another tiling kind or size, rfactor on or off;
-   - *plan* mutations (`Tuned` edits of the directives the state builds): one
-     split factor doubled or halved (a tile or strip size), a vector width
-     doubled, the loop just outside a vector unrolled by 2 or 4;
-3. the fastest few are re-timed in alternating rounds and ranked by median.
+   - *plan* mutations (`Tuned` edits of the directives a state builds, see
+     `plan_edits`): a colour loop unrolled outside the vector, a GuardWithIf
+     split made ShiftInwards, two loops interchanged, a vector width doubled,
+     an unroll, a split factor doubled or halved;
+3. the last 15% of the budget re-times the fastest four in alternating rounds
+   and ranks them by median.
 
 Every candidate passes the same checks as the search's own (`validate.check`:
 it compiles, and reads no input outside what the algorithm needs, at the
 estimates and at an odd larger size), and its output must equal the first
-measured candidate's (integers to within 1, as float math rounds either
-way; floats to 1e-3 relative); a candidate that fails either is dropped. Timing rejects slow
-candidates early: after a warm-up run, two timed runs decide when both take more than
-`SLOW` times the best so far, otherwise a few runs (the minimum counts). A
-single run can't be interrupted in-process, so a very slow candidate costs one
-run. Inputs are random data at the estimated sizes (Params at their
+measured candidate's (integers to within 1, as float math rounds either way;
+floats to 1e-3 relative); a candidate that fails either is dropped. Each is
+timed in alternating runs with the fastest so far (both compiled with
+`compile_to_callable`), so a shared machine's load weighs on both alike; after
+two pairs, one more than `SLOW` times slower is not timed further (a single run
+can't be interrupted in-process, so a very slow candidate still costs those
+runs). Inputs are random data at the estimated sizes (Params at their
 estimates). Progress goes to stderr on a terminal (or with verbose).
 """
 from __future__ import annotations
@@ -34,7 +37,7 @@ import numpy as np
 
 from autoscheduler.plan import apply_source, render, reset_schedules
 
-# A candidate whose warm-up run takes this many times the best measured time is
+# A candidate this many times slower than the best in two alternating runs is
 # not timed further.
 SLOW = 2.0
 # Of the exploration after the first candidates, the share spent on plan mutations.
@@ -247,31 +250,20 @@ def _outputs(dag):
     return bufs
 
 
-def _run(pipeline, dag, source, budget_s: float, cutoff_ms: float | None):
-    """(best ms, output arrays, runs timed) of `source` applied (None: the
-    schedule already applied). After a warm-up run, when the first two timed
-    runs both exceed `cutoff_ms`, no more runs are made."""
+def _run(pipeline, dag, source, budget_s: float) -> float:
+    """Best-of-runs ms of `source` applied (None: the schedule already applied)."""
     if source is not None:
         apply_source(source, pipeline)
     outs = _outputs(dag)
     pipeline.compile_jit()
     pipeline.realize(outs)                    # warm-up (first touch of the outputs)
-    arrays = [np.array(b, copy=True) for b in outs]
-    t0 = time.perf_counter()
-    pipeline.realize(outs)
-    times = [time.perf_counter() - t0]
-    if cutoff_ms is not None and times[0] * 1e3 > cutoff_ms:
-        t0 = time.perf_counter()             # a second chance: one run may be unlucky
-        pipeline.realize(outs)
-        times.append(time.perf_counter() - t0)
-        if min(times) * 1e3 > cutoff_ms:
-            return min(times) * 1e3, arrays, len(times)
+    times = []
     start = time.perf_counter()
-    while len(times) < 4 or (time.perf_counter() - start < budget_s and len(times) < 21):
+    while len(times) < 3 or (time.perf_counter() - start < budget_s and len(times) < 20):
         t0 = time.perf_counter()
         pipeline.realize(outs)
         times.append(time.perf_counter() - t0)
-    return min(times) * 1e3, arrays, len(times)
+    return min(times) * 1e3
 
 
 class _Run:
@@ -289,10 +281,6 @@ class _Run:
         self.fn(*self.values, *self.outputs)
 
 
-def _callable(pipeline, dag) -> _Run:
-    return _Run(pipeline, dag)
-
-
 def _timed(run) -> float:
     t0 = time.perf_counter()
     run()
@@ -302,7 +290,7 @@ def _timed(run) -> float:
 def measure(pipeline, dag, source: str | None, budget_s: float = 0.3) -> float:
     """Best-of-runs milliseconds of `source` applied to `pipeline` (None: the schedule
     already applied); raises if it fails."""
-    return _run(pipeline, dag, source, budget_s, None)[0]
+    return _run(pipeline, dag, source, budget_s)
 
 
 def _same(a: list, b: list) -> str | None:
@@ -380,7 +368,7 @@ class _Tuner:
                     break
             if problem is not None:
                 raise RuntimeError(problem)
-            run = _callable(self.pipeline, self.dag)
+            run = _Run(self.pipeline, self.dag)
             ms, arrays, slow = self.time_against_best(run)
         except Exception as e:                # noqa: BLE001 - a failing candidate is dropped
             self.measured[key] = (float("inf"), state, False, None)

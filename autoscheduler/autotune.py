@@ -173,7 +173,8 @@ def plan_edits(plan, dag=None) -> list:
     """The single edits that make sense on `plan`, in the order the tuner tries
     them: a short pure loop beyond x (2 to UNROLL_DIM_MAX) unrolled just outside
     the vector; a GuardWithIf split of a Func without updates made ShiftInwards;
-    the two loops outside the vector interchanged (neither parallel); each
+    the two loops outside the vector interchanged (neither parallel), or the
+    second of them split by 2 and unrolled just outside the vector; each
     vector width doubled (up to 64 lanes); the loop outside each vector unrolled
     by 2 or 4 (where nothing unrolls it yet); each other split's factor doubled
     or halved."""
@@ -192,6 +193,11 @@ def plan_edits(plan, dag=None) -> list:
                 parallel = {d[1] for d in ds0 if d[0] == "parallel"}
                 if len(order) >= 3 and not parallel & set(order[1:3]):
                     swaps.append(("swap", fp.name, 0, order[1], order[2]))
+                    # Two rows per vector step (a 2-row register tile), unless that
+                    # loop is x's or a short one unrolled whole above.
+                    short = {a for a, (_, e) in zip(node.args, node.region) if e <= UNROLL_DIM_MAX}
+                    if order[2] != node.args[0] and order[2] not in short:
+                        swaps.append(("unroll_dim", fp.name, 0, order[2], 2))
             if not node.has_updates:     # (an update would see a shifted tail twice)
                 tails += [("tail", fp.name, 0, i, "ShiftInwards") for i, d in enumerate(ds0)
                           if d[0] == "split" and d[5] == "GuardWithIf"]

@@ -107,12 +107,39 @@ def _tune(budget, monkeypatch=None, **extra):
     return inp, p, arr, r
 
 
-def test_short_tune_explores_plan_edits_and_stays_correct(monkeypatch):
-    monkeypatch.setattr(at, "PLAN_SHARE", 1.0)        # every mutation edits the plan
-    inp, p, arr, r = _tune(6)
-    kinds = r.report["autotune_by_kind"]
-    assert kinds["plan-mutation"]["timed"] >= 1
-    assert r.report["autotune_measured"] >= 3
+def test_plan_mutations_go_in_priority_order_without_repeats():
+    """Driven step by step (no time budget): each plan mutation of the best is
+    an edit not yet tried on it, in `plan_edits`' order; each is checked and
+    timed, and the output stays right."""
+    from autoscheduler.params import parse_params
+    import random
+    inp, out, arr = _rgb()
+    p, dag = _dag(out)
+    undo = at._bind_inputs(dag)
+    try:
+        tuner = at._Tuner(p, dag, parse_params({"parallelism": 2}), {})
+        state = at.Tuned(heuristic_state(dag))
+        assert tuner.try_state(state, "baseline")
+        edits = at.plan_edits(at.plan_for(dag, state), dag)
+        rng = random.Random(0)
+        proposed = [tuner.plan_mutation(state, rng) for _ in range(2)]
+        assert [c.edits for c in proposed] == [(e,) for e in edits[:2]]
+        for c in proposed:
+            tuner.try_state(c, "plan-mutation")
+    finally:
+        undo()
+        reset_schedules(p)
+    assert tuner.by_kind["plan-mutation"][0] + tuner.rejected["failed"] == 2
+    best = tuner.ranked()[0][1]
+    inp.set(hl.Buffer(arr))
+    apply_source(render(at.plan_for(dag, best), "mix"), p)
+    np.testing.assert_allclose(np.asarray(p.realize([W, H, 3])), _ref(arr), rtol=1e-5)
+
+
+def test_short_tune_end_to_end_is_correct_and_reproducible():
+    inp, p, arr, r = _tune(4)
+    assert r.report["autotune_measured"] >= 1
+    assert set(r.report["autotune_rejected"]) == {"slow", "failed", "mismatch"}
     assert inp.get() is None                          # the random inputs were unbound again
     inp.set(hl.Buffer(arr))
     np.testing.assert_allclose(np.asarray(p.realize([W, H, 3])), _ref(arr), rtol=1e-5)
@@ -122,8 +149,6 @@ def test_short_tune_explores_plan_edits_and_stays_correct(monkeypatch):
     apply_source(r.schedule_source, p2)
     inp2.set(hl.Buffer(arr))
     np.testing.assert_allclose(np.asarray(p2.realize([W, H, 3])), _ref(arr), rtol=1e-5)
-    if r.report["autotune_edits"] and r.report["chosen"] == "autotuned":
-        assert any(d in r.schedule_source for d in (".unroll(", "ShiftInwards", ".reorder("))
 
 
 def test_a_candidate_with_wrong_output_is_dropped(monkeypatch):

@@ -88,7 +88,6 @@ class ExprSimplifier:
         # scope (`var_bounds` counts its own).
         self._scope_version = 0
         self._purity: dict = {}     # id(e) -> (e, whether e reads no memory)
-        self._linear: dict = {}     # see `linear_form`'s memo
         self._scoped: dict = {}
         self._scoped_at = None
 
@@ -252,7 +251,7 @@ class ExprSimplifier:
 
     def _canonical_sum(self, e, a, b):
         old = _rebuild2(e, a, b)
-        new = linear_form(old, self._linear).build()
+        new = linear_form(old).build()
         return old if same_shape(new, old) else new
 
     def s_Mul(self, e):
@@ -274,7 +273,7 @@ class ExprSimplifier:
         if cb == 1:
             return a
         if cb is not None and t.is_scalar():
-            lin = linear_form(a, self._linear)
+            lin = linear_form(a)
             if lin.const != 0 or type(a) is Mul or len(lin.terms) <= 1:
                 # Distribute into sums with a constant: (x + 2)*3 -> x*3 + 6.
                 for pair in lin.terms:
@@ -314,7 +313,7 @@ class ExprSimplifier:
         t = e.type
         if type(a) is Div and _const(a.b) is not None and _const(a.b) > 0:
             return self.expr(Div(a.a, make_const(t, _const(a.b) * c)))
-        lin = linear_form(a, self._linear)
+        lin = linear_form(a)
         if len(lin.terms) == 1 and lin.terms[0][1] == 1 and type(lin.terms[0][0]) is Div:
             # (u/c1 + k)/c -> (u + k*c1)/(c1*c): both round down (c1, c > 0).
             inner = lin.terms[0][0]
@@ -381,7 +380,7 @@ class ExprSimplifier:
                 if modulus % m == 0:     # a == modulus * k + rem (modulus 0: a == rem)
                     return make_const(t, rem % m)
             if no_overflow(t) and t.is_scalar():
-                lin = linear_form(a, self._linear)
+                lin = linear_form(a)
                 rest = LinearForm(t)
                 rest.terms = [[x, k] for x, k in lin.terms if k % m != 0]
                 rest.const = lin.const % m
@@ -455,7 +454,7 @@ class ExprSimplifier:
         if first is not None:
             return (a if first else b) if cls is Min else (b if first else a)
         if no_overflow(t) and t.is_scalar():
-            d = linear_difference(a, b, self._linear)
+            d = linear_difference(a, b)
             if d.is_const():
                 return (a if d.const <= 0 else b) if cls is Min else (b if d.const <= 0 else a)
             lo, hi = self._sign_of_linear(d)
@@ -474,7 +473,7 @@ class ExprSimplifier:
             if type(a) is Div and type(b) is Div:
                 c = _const(a.b)
                 if c is not None and c > 0 and _const(b.b) == c:
-                    lo, hi = self._sign_of_linear(linear_difference(a.a, b.a, self._linear))
+                    lo, hi = self._sign_of_linear(linear_difference(a.a, b.a))
                     if hi is not None and hi <= 0:
                         return a if cls is Min else b
                     if lo is not None and lo >= 0:
@@ -511,7 +510,7 @@ class ExprSimplifier:
         if known is not None:
             return make_const(out, known)
         if t.is_scalar() and _is_int(t) and (no_overflow(t) or cls is EQ or cls is NE):
-            d = linear_difference(a, b, self._linear)
+            d = linear_difference(a, b)
             if d.is_const():
                 return make_const(out, fold_compare(cls, d.const, 0))
             if no_overflow(t):
@@ -732,7 +731,7 @@ class ExprSimplifier:
             return Broadcast(self.expr(Mod(a.base, b.value)), a.lanes)
         if s > 0:
             # ramp(x*c + r, s) with r + s*(lanes-1) < c stays inside one multiple of c.
-            lin = linear_form(a.base, self._linear)
+            lin = linear_form(a.base)
             if all(k % c == 0 for _, k in lin.terms):
                 r = lin.const % c
                 if r + s * (a.lanes - 1) < c:

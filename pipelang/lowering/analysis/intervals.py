@@ -203,7 +203,7 @@ class _Bounds:
         e = cls(a, b)
         if t.is_float():
             return self.s(e)
-        lin = linear_form(e, self.simp._linear)   # exact: Int(32)/Int(64) coefficients never wrap here
+        lin = linear_form(e)       # exact: Int(32)/Int(64) coefficients never wrap here
         if lin.is_const():
             if not (t.min_value() <= lin.const <= t.max_value()):
                 return None

@@ -152,76 +152,17 @@ class LinearForm:
         return acc
 
 
-def linear_form(e: N.Expr, memo: dict | None = None) -> LinearForm:
-    """The normalized linear form of `e`. With `memo` (a dict the caller keeps
-    while the nodes it has seen stay alive), the forms of sums met before are
-    reused: the simplifier asks for the form of every `+` and `-` of a long
-    sum, each of which would otherwise walk the whole sum below it again."""
+def linear_form(e: N.Expr) -> LinearForm:
     lin = LinearForm(e.type)
-    if memo is None:
-        lin.add(e, 1)
-    else:
-        terms, lin.const = _raw_form(e, memo)
-        lin.terms = [[t, k] for t, k in terms]
+    lin.add(e, 1)
     return lin.normalize()
 
 
-def linear_difference(a: N.Expr, b: N.Expr, memo: dict | None = None) -> LinearForm:
+def linear_difference(a: N.Expr, b: N.Expr) -> LinearForm:
     lin = LinearForm(a.type)
-    if memo is None:
-        lin.add(a, 1)
-        lin.add(b, -1)
-    else:
-        terms, lin.const = _merged(_raw_form(a, memo), _raw_form(b, memo), -1)
-        lin.terms = [[t, k] for t, k in terms]
+    lin.add(a, 1)
+    lin.add(b, -1)
     return lin.normalize()
-
-
-# Sums with more terms than this are not remembered (a chain of n additions
-# would keep n^2 terms); their parts still are.
-_MEMO_TERMS = 256
-
-
-def _raw_form(e, memo: dict) -> tuple:
-    """((term, k), ...), const: what `LinearForm.add(e, 1)` builds from an empty
-    form, before `normalize` (terms in order of first appearance, zero
-    coefficients kept), from the remembered forms of e's operands: adding a
-    sum term by term merges the form of its second operand into the first's."""
-    cls = type(e)
-    if cls is N.IntImm or cls is N.UIntImm:
-        return (), e.value
-    if cls is Add or cls is Sub:
-        hit = memo.get(id(e))
-        if hit is not None and hit[0] is e:
-            return hit[1]
-        form = _merged(_raw_form(e.a, memo), _raw_form(e.b, memo), 1 if cls is Add else -1)
-    elif cls is Mul and (type(e.b) in _INT_CONSTS or type(e.a) in _INT_CONSTS):
-        hit = memo.get(id(e))
-        if hit is not None and hit[0] is e:
-            return hit[1]
-        x, c = (e.a, e.b.value) if type(e.b) in _INT_CONSTS else (e.b, e.a.value)
-        terms, const = _raw_form(x, memo)
-        form = tuple((t, k * c) for t, k in terms), const * c
-    else:
-        return ((e, 1),), 0
-    if len(form[0]) <= _MEMO_TERMS:
-        memo[id(e)] = (e, form)
-    return form
-
-
-def _merged(a: tuple, b: tuple, kb: int) -> tuple:
-    """The raw form of a's terms followed by kb times b's, equal terms merged
-    into their first appearance."""
-    out = [[t, k] for t, k in a[0]]
-    for t, k in b[0]:
-        k *= kb
-        for pair in out:
-            if same_expr(pair[0], t):
-                pair[1] += k
-                break
-        else:
-            out.append([t, k])
-    return tuple((t, k) for t, k in out), a[1] + kb * b[1]
 
 
 def same_shape(new, old) -> bool:

@@ -7,6 +7,8 @@ Halide's Lower.cpp; the comments say why.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import time
 
@@ -55,9 +57,30 @@ class _Runner:
         return out
 
 
+@contextlib.contextmanager
+def _cyclic_gc_paused():
+    """Python's cycle collector paused for the duration. Lowering allocates
+    millions of short-lived, acyclic IR nodes (reference counting frees
+    them); each few hundred allocations would start a collection that walks
+    the young objects, and now and then all of them: a tenth of lowering's
+    time. Cycles made meanwhile wait for the next collection after it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def lower_to_loop_nest(outputs: list, log=None):
     """The first half of lowering: loops placed and bounded, storage still
     multi-dimensional. `print_loop_nest` and `lower` both start here."""
+    with _cyclic_gc_paused():
+        return _lower_to_loop_nest(outputs, log)
+
+
+def _lower_to_loop_nest(outputs: list, log=None):
     run = _Runner(log or (print if os.environ.get("PIPELANG_LOG_LOWERING") else None))
     # First: the rest of lowering sees consumers that call their wrappers.
     outputs, functions = wrap_calls(outputs, registry)
@@ -93,6 +116,11 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
     its buffer's min and extent: `realize(sizes)` evaluates them to grow an
     output that a RoundUp or ShiftInwards split writes beyond (Halide's
     bounds query)."""
+    with _cyclic_gc_paused():
+        return _lower(outputs, name, log, target, emulate_gpu)
+
+
+def _lower(outputs, name, log, target, emulate_gpu) -> tuple:
     s, env, order, args, run, outputs = lower_to_loop_nest(outputs, log)
     # One walk of the whole pipeline gives what it touches of the inputs and
     # outputs (and traced Funcs): for the entry checks, and for realize(sizes)'s

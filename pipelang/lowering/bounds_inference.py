@@ -132,6 +132,7 @@ class _RealizeBounds(ir.IRMutator):
     def mutate_Realize(self, node):
         body = self.mutate(node.body)
         fn = self.env[node.fn]
+        region, body = _own_region_lets(fn, body)
         box = boxes_touched(body, [fn.sym], calls=False, provides=True, memo=self.memo).get(fn.sym)
         if box is None:
             box = [Interval(ir.i32(0), ir.i32(0))] * len(fn.args)
@@ -143,7 +144,30 @@ class _RealizeBounds(ir.IRMutator):
             ext = simplify(ir.Add(ir.Sub(iv.max, iv.min), ir.i32(1)))
             out = ir.LetStmt(L.realized_extent(fn, x), ext, out)
             out = ir.LetStmt(L.realized_min(fn, x), iv.min, out)
+        for let in reversed(region):
+            out = ir.LetStmt(let.sym, let.value, out)
         return out
+
+
+def _own_region_lets(fn, body):
+    """([LetStmt], rest): the lets of `fn`'s own region at the top of its
+    Realize's body, where it is computed right where it is stored, taken out
+    of it. Defined above the Realize instead, they are names to the box of
+    what the body writes (`f.s0.x.max - f.s0.x.min + 1` where the split has
+    no tail), not expressions in the consumers' loops expanded again for
+    the storage of every Func of a deep pipeline. (A Func stored outside the
+    loop it is computed in keeps them next to its produce, for sliding
+    window and storage folding; so does one with an explicit fold, whose
+    footprint folding reads there.)"""
+    if fn.schedule.fold_factors:
+        return [], body
+    own = {sym for k in range(len(fn.stages())) for x in fn.args
+           for sym in (L.region_min(fn, k, x), L.region_max(fn, k, x))}
+    lets = []
+    while isinstance(body, ir.LetStmt) and body.sym in own:
+        lets.append(body)
+        body = body.body
+    return lets, body
 
 
 def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:

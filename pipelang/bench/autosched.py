@@ -255,6 +255,10 @@ def summarize(records: list) -> str:
                      f"{r['hand_ms'] or float('nan'):10.3f} {x(r['auto_ratio'])} "
                      f"{x(r['tuned_ratio'])} {r.get('candidates') or 0:6d} "
                      f"{'/'.join(str(v) for v in r.get('load', [])):>11s}")
+    missing = [b for b in suite.BENCHMARKS if b not in {r["benchmark"] for r in records}]
+    if missing:
+        lines.append(f"not in the table yet ({len(missing)} of {len(suite.BENCHMARKS)}): "
+                     f"{', '.join(missing)}")
     for k in ("auto", "tuned"):
         ratios = [r[f"{k}_ratio"] for r in records if r.get(f"{k}_ratio")]
         fails = sum(1 for r in records if not r.get(f"{k}_ratio"))

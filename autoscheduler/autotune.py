@@ -12,19 +12,20 @@ Within `autotune_budget_s`:
      `plan_edits`): a colour loop unrolled outside the vector, a GuardWithIf
      split made ShiftInwards, two loops interchanged, a vector width doubled,
      an unroll, a split factor doubled or halved;
-3. the last 15% of the budget re-times the fastest four in alternating rounds
-   and ranks them by median.
+3. the last 15% of the budget times the fastest few against the incumbent
+   once more (it stays unless one is faster by MARGIN over all its runs).
 
 Every candidate passes the same checks as the search's own (`validate.check`:
 it compiles, and reads no input outside what the algorithm needs, at the
 estimates and at an odd larger size), and its output must equal the first
 measured candidate's (integers to within 1, as float math rounds either way;
 floats to 1e-3 relative); a candidate that fails either is dropped. Each is
-timed in alternating runs with the fastest so far (both compiled with
-`compile_to_callable`), so a shared machine's load weighs on both alike; after
-two pairs, one more than `SLOW` times slower is not timed further (a single run
-can't be interrupted in-process, so a very slow candidate still costs those
-runs). Inputs are random data at the estimated sizes (Params at their
+timed in alternating runs with the incumbent (both compiled with
+`compile_to_callable`), so a shared machine's load weighs on both alike, and
+scored by the median ratio of the pairs; it replaces the incumbent only when
+faster by MARGIN over a second round too. After two pairs, one more than
+`SLOW` times slower is not timed further (a single run can't be interrupted
+in-process, so a very slow candidate still costs those runs). Inputs are random data at the estimated sizes (Params at their
 estimates). Progress goes to stderr on a terminal (or with verbose).
 """
 from __future__ import annotations
@@ -42,7 +43,7 @@ from autoscheduler.plan import apply_source, render, reset_schedules
 SLOW = 2.0
 # A candidate replaces the incumbent only when faster by this fraction (timing
 # noise otherwise walks the search through equivalent schedules, each "faster").
-MARGIN = 0.03
+MARGIN = 0.05
 # Of the exploration after the first candidates, the share spent on plan mutations.
 PLAN_SHARE = 0.65
 
@@ -290,6 +291,26 @@ class _Run:
         self.fn(*self.values, *self.outputs)
 
 
+def _pairs(run, other, n: int, budget_s: float, stop_if_slower: float = 0.0) -> list:
+    """Ratios run/other of alternating runs: at least n pairs, more while
+    `budget_s` lasts (up to 4n); after two pairs, stops when both ratios exceed
+    `stop_if_slower` (if given)."""
+    out = []
+    start = time.perf_counter()
+    while len(out) < n or (time.perf_counter() - start < budget_s and len(out) < 4 * n):
+        mine = _timed(run)
+        out.append(mine / max(_timed(other), 1e-9))
+        if stop_if_slower and len(out) == 2 and min(out) > stop_if_slower:
+            break
+    return out
+
+
+def _median(xs: list) -> float:
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else 0.5 * (xs[n // 2 - 1] + xs[n // 2])
+
+
 def _timed(run) -> float:
     t0 = time.perf_counter()
     run()
@@ -341,8 +362,7 @@ class _Tuner:
         self.tried: set = set()           # (base state, edit) pairs proposed
         self.edit_uses: dict = {}         # edit -> bases it was proposed on
         self.runs: dict = {}              # plan key -> a run of its compiled code (the fastest few)
-        self.best_key = None
-        self.final: list | None = None    # keys in the order `confirm` ranked them
+        self.best_key = None              # the incumbent
 
     def best_ms(self) -> float:
         """The incumbent's time (the fastest by at least MARGIN each time it changed)."""
@@ -450,10 +470,12 @@ class _Tuner:
 
     def time_against_best(self, run):
         """(ms, output arrays, rejected as slow) of a compiled candidate. Timed in
-        alternating runs with the fastest so far (the load of a shared machine then
-        weighs on both alike), its time is the best's recorded time scaled by the
-        ratio of their best runs. After two pairs, a candidate more than SLOW
-        times slower than the best is not timed further."""
+        alternating runs with the incumbent (the load of a shared machine then
+        weighs on both alike), its time is the incumbent's scaled by the median
+        ratio of their paired runs (at a load of several tasks per core the
+        minimum of a few runs swings by 2x; the median of paired ratios holds).
+        After two pairs, a candidate more than SLOW times slower is not timed
+        further; one that seems faster by MARGIN gets a second round."""
         run()                                  # warm-up (first touch of the outputs)
         arrays = [np.array(b, copy=True) for b in run.outputs]
         best = self.runs.get(self.best_key)
@@ -463,15 +485,14 @@ class _Tuner:
             while len(times) < 4 or (time.perf_counter() - start < 0.3 and len(times) < 21):
                 times.append(_timed(run))
             return min(times) * 1e3, arrays, False
-        mine, theirs = [], []
-        start = time.perf_counter()
-        while len(mine) < 3 or (time.perf_counter() - start < 0.4 and len(mine) < 12):
-            mine.append(_timed(run))
-            theirs.append(_timed(best))
-            if len(mine) == 2 and min(mine) > SLOW * min(theirs):
-                break
-        ms = min(mine) / min(theirs) * self.measured[self.best_key][0]
-        return ms, arrays, len(mine) == 2 and min(mine) > SLOW * min(theirs)
+        ratios = _pairs(run, best, 5, 0.5, stop_if_slower=SLOW)
+        if len(ratios) <= 2 and min(ratios) > SLOW:
+            return _median(ratios) * self.best_ms(), arrays, True
+        if _median(ratios) < 1 - MARGIN:
+            # Faster, it seems: a second round decides (a lucky run under load
+            # otherwise crowns an equivalent schedule).
+            ratios += _pairs(run, best, 5, 0.5)
+        return _median(ratios) * self.best_ms(), arrays, False
 
     def keep_runs(self, n: int = 4) -> None:
         """Keep the compiled code of the n fastest (and the best) only."""
@@ -481,25 +502,20 @@ class _Tuner:
             del self.runs[k]
 
     def confirm(self, deadline: float) -> None:
-        """Timing on a shared machine is noisy: the fastest few (their compiled
-        code kept) are timed again in alternating rounds while the budget lasts,
-        and ranked by their median round, so one lucky run doesn't win."""
-        keys = sorted(self.runs, key=lambda k: self.measured[k][0])
-        if len(keys) < 2:
+        """The fastest few besides the incumbent (their compiled code kept) are
+        timed against it once more while the budget lasts; one faster by the
+        median of all its paired runs, MARGIN included, takes its place."""
+        best = self.runs.get(self.best_key)
+        if best is None:
             return
-        times: dict = {k: [] for k in keys}
-        for _ in range(3):
-            if time.perf_counter() > deadline:
-                break
-            for k in keys:
-                times[k].append(min(_timed(self.runs[k]) for _ in range(3)))
-        if not all(times.values()):
-            return
-        med = {k: sorted(ts)[(len(ts) - 1) // 2] for k, ts in times.items()}
-        self.final = sorted(keys, key=lambda k: med[k])
-        scale = self.measured[keys[0]][0] / med[keys[0]]
-        for k in keys:
-            self.measured[k] = (med[k] * 1e3 * scale / 1e3,) + self.measured[k][1:]
+        for k in sorted(self.runs, key=lambda k: self.measured[k][0]):
+            if k == self.best_key or time.perf_counter() > deadline:
+                continue
+            ratio = _median(_pairs(self.runs[k], best, 5, 0.5))
+            self.measured[k] = (ratio * self.best_ms(),) + self.measured[k][1:]
+        top = min(self.runs, key=lambda k: self.measured[k][0])
+        if self.measured[top][0] < self.best_ms() * (1 - MARGIN):
+            self.best_key = top
 
 
 def autotune(pipeline, dag, params, candidates, report) -> list:
@@ -540,9 +556,6 @@ def autotune(pipeline, dag, params, candidates, report) -> list:
         undo()
         reset_schedules(pipeline)
     ok = tuner.ranked()
-    if tuner.final:
-        first = [tuner.measured[k] for k in tuner.final]
-        ok = first + [v for v in ok if not any(v is f for f in first)]
     report["autotune_measured"] = len(tuner.measured)
     report["autotune_rejected"] = dict(tuner.rejected)
     report["autotune_by_kind"] = {k: {"timed": v[0], "improved": v[1]}

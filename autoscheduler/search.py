@@ -110,7 +110,36 @@ def member_ok(dag: DAG, state: dict, node: FuncNode, place: str, leaders: set | 
             return False
     elif kind not in ("strips", "tiles", "columns"):     # computed per strip, tile or column
         return False
+    if place == "tile" and kind == "tiles" and not _wide_enough(dag, state, node, leader, lc.tiling):
+        return False
     return _tiles_free_dims(dag, state, node, leader, lc.tiling)
+
+
+def _wide_enough(dag, state, node, leader, tiling) -> bool:
+    """Whether `node`, computed per tile of `leader`, computes at least a few
+    vectors of x per tile. A coarser pyramid level computed per tile of a finer
+    one is not: its per-tile region is a sliver plus a halo that doubles at
+    each level below it, and its tails reach past the region; such levels are
+    computed at root, each over its whole (small) extent (Halide's
+    local_laplacian and interpolate schedules)."""
+    from autoscheduler.space import MEMBER_SHIFT_VECTORS
+    key = ("wide", node.name, leader.name, tiling,
+           tuple(c.place if (c := state.get(n)) else None for n in _downstream(dag, node)))
+    hit = dag.memo.get(key)
+    if hit is None:
+        box, _ = leader_box(dag, leader, tiling, "tile")
+        try:
+            reg = group_region(dag, state, node, leader, box)
+        except Exception:      # noqa: BLE001 - bounds the DAG can't evaluate: don't join
+            reg = None
+        if reg is None:
+            hit = False
+        else:
+            lo, hi = reg[0]
+            need = min(node.region[0][1], MEMBER_SHIFT_VECTORS * dag.vector_width(node))
+            hit = hi - lo + 1 >= need
+        dag.memo[key] = hit
+    return hit
 
 
 def _tiles_free_dims(dag, state, node, leader, tiling) -> bool:

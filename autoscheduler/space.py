@@ -32,18 +32,24 @@ from autoscheduler.dag import DAG, FuncNode
 from autoscheduler.plan import INLINE, ROOT, Plan
 
 GUARD, SHIFT, ROUNDUP = "GuardWithIf", "ShiftInwards", "RoundUp"
+# A member's pure stage shifts its last vector inwards only when it computes at
+# least this many vectors per iteration of its leader's loop.
+MEMBER_SHIFT_VECTORS = 4
 
 
 class Tails:
-    """Tail strategies. Fast (the default): outputs ShiftInwards where the estimate
-    covers the factor (GuardWithIf otherwise); intermediates that read an input
-    ShiftInwards too (a rounded-up tail would read past the input at sizes no
-    factor divides, as Adams2019 rules); other intermediates RoundUp, so members'
-    extents stay constant and vector loops clean. This holds for outputs at least
-    as large as the factors (Halide's rule, #4512), and the region check catches
-    the rest. Safe: GuardWithIf everywhere (never reads or writes beyond what the
-    algorithm needs, at any size). Updates never ShiftInwards (it would apply an
-    update twice to the overlapped points)."""
+    """Tail strategies. Fast (the default): ShiftInwards wherever the extent a
+    loop covers is at least the split factor, GuardWithIf where it is not. A
+    rounded-up tail would compute past the region its consumers need, and in a
+    pyramid that excess compounds: each coarser level's extra points double
+    the region of the finer level computed from it (local_laplacian's first
+    level came out 5x its size). RoundUp stays only for pure stages of
+    members too narrow for a vector that read no input (their extents stay
+    constant), and for updates (ShiftInwards would apply an update twice to
+    the overlapped points). ShiftInwards needs outputs at least as large as
+    the factors (Halide's rule, #4512); the region check catches the rest.
+    Safe: GuardWithIf everywhere (never reads or writes beyond what the
+    algorithm needs, at any size)."""
 
     def __init__(self, safe: bool = False, dag: DAG | None = None):
         self.safe = safe
@@ -67,18 +73,19 @@ class Tails:
     def leader(self, node: FuncNode, extent: int, factor: int) -> str:
         if self.safe:
             return GUARD
-        if node.is_output or self._reads_input(node):
-            return SHIFT if extent >= factor else GUARD
-        return ROUNDUP
+        return SHIFT if extent >= factor else GUARD
 
     def inner(self, node: FuncNode, pure: bool = False, extent: int = 0) -> str:
         if self.safe or node.is_output:
             return GUARD
-        if self._reads_input(node):
-            if not pure:
-                return GUARD                # an update reading an input (Adams2019's rule)
-            return SHIFT if extent >= self.dag.vector_width(node) else GUARD
-        return ROUNDUP
+        if not pure:
+            # An update: ShiftInwards would apply it twice to the overlapped points.
+            return GUARD if self._reads_input(node) else ROUNDUP
+        # The estimate of the extent per iteration of the leader's loop is of an
+        # interior iteration: a shifted vector must fit well inside it, else it
+        # reaches before the region (and, in a pyramid, so does every coarser
+        # level's region, doubling per level).
+        return SHIFT if extent >= MEMBER_SHIFT_VECTORS * self.dag.vector_width(node) else GUARD
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,12 @@ class Tails:
     rounded-up tail would compute past the region its consumers need, and in a
     pyramid that excess compounds: each coarser level's extra points double
     the region of the finer level computed from it (local_laplacian's first
-    level came out 5x its size). RoundUp stays only for pure stages of
-    members too narrow for a vector that read no input (their extents stay
-    constant), and for updates (ShiftInwards would apply an update twice to
-    the overlapped points). ShiftInwards needs outputs at least as large as
-    the factors (Halide's rule, #4512); the region check catches the rest.
+    level came out 5x its size). A member shifts only where it computes a
+    few vectors per iteration of its leader's loop (`MEMBER_SHIFT_VECTORS`).
+    RoundUp stays for updates that read no input, and for their pure stage
+    (ShiftInwards would apply an update twice to the overlapped points).
+    ShiftInwards needs outputs at least as large as the factors (Halide's
+    rule, #4512); the region check catches the rest.
     Safe: GuardWithIf everywhere (never reads or writes beyond what the
     algorithm needs, at any size)."""
 

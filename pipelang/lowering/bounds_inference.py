@@ -20,7 +20,7 @@ from __future__ import annotations
 from pipelang import ir
 from pipelang.errors import CompileError
 from pipelang.lowering import names as L
-from pipelang.lowering.analysis.boxes import box_union, boxes_touched
+from pipelang.lowering.analysis.boxes import reads_memory, box_union, boxes_touched
 from pipelang.lowering.analysis.intervals import Interval
 from pipelang.lowering.simplify import simplify
 
@@ -34,7 +34,7 @@ def _buffer_box(sym, dims):
     return box
 
 
-def _stage_regions(fn, consumer_box, stages_stmts, memo=None) -> list:
+def _stage_regions(fn, consumer_box, stages_stmts, memo=None, outer=None) -> list:
     """The box each stage of `fn` computes, last stage first, then reversed."""
     n = len(fn.stages())
     regions = [None] * n
@@ -43,7 +43,7 @@ def _stage_regions(fn, consumer_box, stages_stmts, memo=None) -> list:
         regions[k] = needed
         # What stage k itself reads of fn (and, for stage 0, what later stages write)
         # must have been computed by the stages before it.
-        lets = {}
+        lets = dict(outer or {})
         for x, iv in zip(fn.args, regions[k]):
             if iv.min is not None and iv.max is not None:
                 lets[L.region_min(fn, k, x)] = iv.min
@@ -97,11 +97,39 @@ def _region_lets(fn, regions, body):
 
 
 class _DefineRegions(ir.IRMutator):
-    """Put the region lets of one Func above its produce/consume pair."""
+    """Put the region lets of one Func above its produce/consume pair.
 
-    def __init__(self, fn, memo=None):
+    The consumers' region lets that `_lift_region_lets` took up to the top of
+    their loop level are names here: the box is in terms of them. For a Func
+    stored outside the loop it is computed in (`expand`), those inside its
+    Realize are expanded instead, as if still in place: sliding window and
+    storage folding read how its region moves with the loop."""
+
+    def __init__(self, fn, memo=None, expand: set | None = None):
         self.fn = fn
         self.memo = memo
+        self.expand = expand        # symbols of lifted lets to expand, or None
+        self.inside = False         # within fn's Realize
+        self.scope: dict = {}       # lifted lets in scope within it
+
+    def mutate_Realize(self, node):
+        if self.expand is None or node.fn is not self.fn.sym:
+            return self.generic_mutate(node)
+        self.inside = True
+        try:
+            return self.generic_mutate(node)
+        finally:
+            self.inside = False
+
+    def mutate_LetStmt(self, node):
+        if not (self.inside and node.sym in self.expand):
+            return self.generic_mutate(node)
+        self.scope[node.sym] = node.value
+        try:
+            body = self.mutate(node.body)
+        finally:
+            del self.scope[node.sym]
+        return node if body is node.body else ir.LetStmt(node.sym, node.value, body)
 
     def mutate_Block(self, node):
         stmts = list(node.stmts)
@@ -109,7 +137,9 @@ class _DefineRegions(ir.IRMutator):
             nxt = stmts[i + 1]
             if (isinstance(s, ir.ProducerConsumer) and s.is_producer and s.fn is self.fn.sym
                     and isinstance(nxt, ir.ProducerConsumer) and nxt.fn is self.fn.sym):
-                box = boxes_touched(nxt.body, [self.fn.sym], memo=self.memo).get(self.fn.sym)
+                outer = dict(self.scope) or None
+                box = boxes_touched(nxt.body, [self.fn.sym], lets=outer,
+                                    memo=self.memo).get(self.fn.sym)
                 if box is None:
                     box = [Interval(ir.i32(0), ir.i32(-1))] * len(self.fn.args)
                 checks = _bound_checks(self.fn, box)
@@ -117,7 +147,7 @@ class _DefineRegions(ir.IRMutator):
                 produce = s.body
                 stage_stmts = list(produce.stmts) if isinstance(produce, ir.Block) else [produce]
                 assert len(stage_stmts) == len(self.fn.stages()), self.fn.name
-                regions = _stage_regions(self.fn, box, stage_stmts, self.memo)
+                regions = _stage_regions(self.fn, box, stage_stmts, self.memo, outer)
                 pair = ir.block(*checks, s, nxt)
                 stmts[i:i + 2] = [_region_lets(self.fn, regions, pair)]
                 return ir.block(*stmts)
@@ -174,12 +204,132 @@ def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:
     # Which Funcs each statement touches, over all the walks below: each
     # Func's walk changes only the statements above its own produce.
     memo: dict = {}
+    in_loop = _stored_outside_compute_loop(s)
+    lifted: set = set()         # the region let symbols taken to their loop level's top
     for fn in reversed(order):
         if fn in outputs or fn.sym not in env:
             continue
-        s = _DefineRegions(fn, memo).mutate(s)
+        s = _DefineRegions(fn, memo, lifted if fn.sym in in_loop else None).mutate(s)
+        if fn.sym not in in_loop and not fn.schedule.fold_factors:
+            s = _RegionLifter(fn, memo, lifted).lift_to_top(s)
     s = _RealizeBounds(env, memo).mutate(s)
     for out in reversed(outputs):
         regions = [_apply_bounds(out, _buffer_box(L.buffer(out), len(out.args)))] * len(out.stages())
         s = _region_lets(out, regions, s)
+    return s
+
+
+def _own_region_symbols(fn) -> set:
+    return {sym for k in range(len(fn.stages())) for x in fn.args
+            for sym in (L.region_min(fn, k, x), L.region_max(fn, k, x))}
+
+
+class _LoopBetween(ir.IRVisitor):
+    """The Funcs with a loop between their Realize and their produce."""
+
+    def __init__(self):
+        self.realized: dict = {}    # fn symbol -> loop depth at its Realize
+        self.depth = 0
+        self.found: set = set()
+
+    def visit_Realize(self, node):
+        self.realized[node.fn] = self.depth
+        self.visit(node.body)
+
+    def visit_For(self, node):
+        self.depth += 1
+        self.visit(node.body)
+        self.depth -= 1
+
+    def visit_ProducerConsumer(self, node):
+        if node.is_producer and self.depth > self.realized.get(node.fn, self.depth):
+            self.found.add(node.fn)
+        self.visit(node.body)
+
+    def visit_Provide(self, node):
+        pass
+
+    def visit_Evaluate(self, node):
+        pass
+
+
+def _stored_outside_compute_loop(s) -> set:
+    v = _LoopBetween()
+    v.visit(s)
+    return v.found
+
+
+class _RegionLifter:
+    """Take the region lets of a Func computed where it is stored (which
+    `_DefineRegions` put at the top of its Realize's body) up to the top of
+    the loop body, specialization branch or pipeline it is computed in, past
+    the Realizes, produce/consume markers and other lets there, as Halide
+    defines the regions of all the Funcs of a loop level at its top. The
+    Funcs it feeds, bounded after it, then read its region by name instead
+    of expanding its consumers' loops once more per Func of the pipeline.
+    A let stops below a let it uses, and at a loop or branch."""
+
+    def __init__(self, fn, memo: dict, lifted: set):
+        self.fn = fn
+        self.own = _own_region_symbols(fn)
+        self.memo = memo
+        self.lifted = lifted
+
+    def lift_to_top(self, s):
+        lets, s = self.lift(s)
+        return _wrap(lets, s)
+
+    def _untouched(self, s) -> bool:
+        hit = self.memo.get(id(s))
+        return hit is not None and hit[0] is s and self.fn.sym not in hit[1]
+
+    def lift(self, s):
+        """([(LetStmt, its free symbols)] to define above `s`, `s` without them)."""
+        cls = type(s)
+        if cls is ir.Realize:
+            if s.fn is self.fn.sym:
+                lets, body = [], s.body
+                while isinstance(body, ir.LetStmt) and body.sym in self.own:
+                    lets.append((body, ir.free_symbols(body.value)))
+                    body = body.body
+                if not lets or any(reads_memory(let.value) for let, _ in lets):
+                    return [], s
+                self.lifted.update(let.sym for let, _ in lets)
+                return lets, ir.Realize(s.fn, s.types, s.bounds, body)
+            lets, body = self.lift(s.body)
+            return lets, (s if body is s.body else ir.Realize(s.fn, s.types, s.bounds, body))
+        if cls is ir.ProducerConsumer:
+            lets, body = self.lift(s.body)
+            return lets, (s if body is s.body else ir.ProducerConsumer(s.fn, s.is_producer, body))
+        if cls is ir.Block:
+            out, stmts = [], []
+            for sub in s.stmts:
+                lets, new = self.lift(sub)
+                out.extend(lets)
+                stmts.append(new)
+            if not out:
+                return [], s
+            return out, ir.Block(tuple(stmts))
+        if self._untouched(s):
+            return [], s
+        if cls is ir.LetStmt:
+            lets, body = self.lift(s.body)
+            if lets and any(s.sym in syms for _, syms in lets):
+                body, lets = _wrap(lets, body), []
+            return lets, (s if body is s.body else ir.LetStmt(s.sym, s.value, body))
+        if cls is ir.For:
+            body = self.lift_to_top(s.body)
+            return [], (s if body is s.body else ir.For(s.sym, s.min, s.extent, s.kind, body))
+        if cls is ir.IfThenElse:
+            then_case = self.lift_to_top(s.then_case)
+            else_case = None if s.else_case is None else self.lift_to_top(s.else_case)
+            if then_case is s.then_case and else_case is s.else_case:
+                return [], s
+            return [], ir.IfThenElse(s.condition, then_case, else_case)
+        return [], s
+
+
+def _wrap(lets: list, s):
+    for let, _ in reversed(lets):
+        s = ir.LetStmt(let.sym, let.value, s)
     return s

@@ -29,7 +29,7 @@ class _Reads(ir.IRVisitor):
         self.found = True
 
 
-def _reads_memory(e) -> bool:
+def reads_memory(e) -> bool:
     """Whether `e` reads a Func or buffer (its value is not known where bounds are)."""
     v = _Reads()
     v.visit(e)
@@ -198,7 +198,7 @@ class _BoxesTouched(ir.IRVisitor):
 
     def _name(self, sym, v):
         """A variable standing for the (large) expanded value `v` of let `sym`."""
-        if not (v.type.is_scalar() and v.type.is_int()) or _reads_memory(v):
+        if not (v.type.is_scalar() and v.type.is_int()) or reads_memory(v):
             return v
         alias = fresh_symbol(sym.name)
         if not (ir.free_symbols(v) & self.scope.keys()):
@@ -215,7 +215,7 @@ class _BoxesTouched(ir.IRVisitor):
 
     def interval(self, e) -> Interval:
         e = self.expand(e)
-        if not (ir.free_symbols(e) & self.scope.keys()) and not _reads_memory(e):
+        if not (ir.free_symbols(e) & self.scope.keys()) and not reads_memory(e):
             return Interval(e, e)        # depends on nothing that varies here: exact
         return bounds_of_expr(e, self.scope)
 
@@ -290,7 +290,7 @@ class _BoxesTouched(ir.IRVisitor):
         self.visit(node.condition)
         cond = self.expand(node.condition)
         if (node.else_case is not None and not (ir.free_symbols(cond) & self.scope.keys())
-                and not _reads_memory(cond)):
+                and not reads_memory(cond)):
             self._select_boxes(cond, node)
             return
         saved_scope, saved_lets = dict(self.scope), dict(self.lets)

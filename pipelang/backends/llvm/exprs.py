@@ -15,6 +15,8 @@ source order, rounded after every step.
 """
 from __future__ import annotations
 
+from enum import Enum
+
 from pipelang.backends.llvm import textir as ll
 
 from pipelang.ir import nodes as N
@@ -129,9 +131,10 @@ class ExprCodeGen:
         lowering writes the same index arithmetic into every load and store,
         and generating each copy cost codegen time and then LLVM's time to
         fold them again (three times the instructions on the pyramids). A
-        value is reused in the block that computed it (which it dominates),
-        while the variables it uses keep their binding; one that reads
-        memory only within its statement (a store may follow)."""
+        value is reused in the blocks that the block computing it dominates
+        (a loop's body uses what its preheader computed), while the
+        variables it uses keep their binding; one that reads memory only
+        within its statement (a store may follow)."""
         cls = type(e)
         method = _EXPR_METHODS.get(cls)
         if method is None:
@@ -141,11 +144,27 @@ class ExprCodeGen:
             return method(self, e)
         values = self._values if kind == _PURE else self._stmt_values
         hit = values.get(number)
-        if hit is not None and hit[1] is self.st.builder.block and hit[2] is self.strict_float:
+        block = self.st.builder.block
+        if hit is not None and hit[2] is self.strict_float and (
+                hit[1] is block or block.dominated_by(hit[1])):
             return hit[0]
         v = method(self, e)
         values[number] = (v, self.st.builder.block, self.strict_float)
         return v
+
+    def _reuse(self, e):
+        """(table, key, value or None) for the 64-bit index of `e` (see
+        `index64`), reused under `expr`'s rules; table None: not reusable."""
+        number, kind = self._value_number(e)
+        if kind == _IMPURE:
+            return None, None, None
+        values = self._values if kind == _PURE else self._stmt_values
+        key = -1 - number           # apart from the numbers of 32-bit values
+        hit = values.get(key)
+        block = self.st.builder.block
+        if hit is not None and (hit[1] is block or block.dominated_by(hit[1])):
+            return values, key, hit[0]
+        return values, key, None
 
     def forget_values(self, statement_only: bool = False) -> None:
         """Forget the values `expr` computed: those that read memory at each
@@ -165,12 +184,23 @@ class ExprCodeGen:
             return hit[1]
         cls = type(e)
         kind = _PURE
-        if cls is N.FloatImm:
-            key = (cls, e.type, e.value.hex())   # tells -0.0 from 0.0; one NaN
-        elif cls is N.IntImm or cls is N.UIntImm:
-            key = (cls, e.type, e.value)
+        # Keys hold types as plain ints (a Type's and an enum's hashes are
+        # Python calls); an operator's type follows from its operands'.
+        if cls in _OPERATORS:
+            na, kind = self._value_number(e.a)
+            nb, kb = self._value_number(e.b)
+            key = (cls, na, nb)
+            if kb > kind:
+                kind = kb
         elif cls is N.Variable:
-            key = (cls, e.type, e.sym)
+            t = e.type
+            key = (cls, t._code._value_, t.nbits, t.nlanes, e.sym)
+        elif cls is N.IntImm or cls is N.UIntImm:
+            t = e.type
+            key = (cls, t._code._value_, t.nbits, t.nlanes, e.value)
+        elif cls is N.FloatImm:
+            t = e.type
+            key = (cls, t.nbits, t.nlanes, e.value.hex())   # tells -0.0 from 0.0; one NaN
         else:
             if cls is N.Load:
                 kind = _READS
@@ -181,20 +211,24 @@ class ExprCodeGen:
                 v = getattr(e, name)
                 if isinstance(v, N.Expr):
                     number, k = self._value_number(v)
-                    kind = max(kind, k)
+                    if k > kind:
+                        kind = k
                     parts.append(number)
                 elif type(v) is tuple:
                     items = []
                     for x in v:
                         if isinstance(x, N.Expr):
                             number, k = self._value_number(x)
-                            kind = max(kind, k)
+                            if k > kind:
+                                kind = k
                             items.append(number)
                         else:
                             items.append(x)
                     parts.append(tuple(items))
+                elif type(v) is Type:
+                    parts += (v._code._value_, v.nbits, v.nlanes)
                 else:
-                    parts.append(v)
+                    parts.append(v._value_ if isinstance(v, Enum) else v)
             key = tuple(parts)
         table = self._numbers
         number = table.get(key)
@@ -637,12 +671,21 @@ class ExprCodeGen:
         cls = type(e)
         if cls is N.IntImm:
             return ll.Constant(I64, e.value)
-        if cls in (N.Add, N.Sub, N.Mul) and e.type == _INT32:
+        if e.type != _INT32:
+            v = self.expr(e)
+            return v if v.type == I64 else b.sext(v, I64)
+        table, key, v = self._reuse(e)
+        if v is not None:
+            return v
+        if cls is N.Add or cls is N.Sub or cls is N.Mul:
             x, y = self.index64(e.a), self.index64(e.b)
-            op = {N.Add: b.add, N.Sub: b.sub, N.Mul: b.mul}[cls]
-            return op(x, y, flags=("nsw",))
-        v = self.expr(e)
-        return v if v.type == I64 else b.sext(v, I64)
+            op = b.add if cls is N.Add else b.sub if cls is N.Sub else b.mul
+            v = op(x, y, flags=("nsw",))
+        else:
+            v = b.sext(self.expr(e), I64)
+        if table is not None:
+            table[key] = (v, b.block, None)
+        return v
 
     def _tag(self, inst, buf):
         """Give each buffer its own TBAA type, as Halide does, so LLVM knows
@@ -975,4 +1018,7 @@ _EXPR_METHODS = {getattr(N, name): getattr(ExprCodeGen, "_" + name)
                               "LE", "GT", "GE", "And", "Or", "Not", "Select", "Cast", "Ramp",
                               "Broadcast", "Shuffle", "Load", "Intrinsic")}
 _IMPURE_OPS = frozenset((Op.PRINT, Op.GPU_BARRIER, Op.UNDEF))
+# Two-operand nodes whose type follows from their operands' (`_value_number`).
+_OPERATORS = frozenset((N.Add, N.Sub, N.Mul, N.Div, N.Mod, N.Min, N.Max, N.EQ, N.NE, N.LT, N.LE,
+                        N.GT, N.GE, N.And, N.Or))
 _PURE, _READS, _IMPURE = 0, 1, 2

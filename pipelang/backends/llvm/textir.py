@@ -277,10 +277,47 @@ class Alloca(Value):
 
 
 class Block:
-    __slots__ = ("label", "lines", "is_terminated", "name", "fn")
+    """A basic block. `idom` (its immediate dominator) and `depth` (in the
+    dominator tree) are set when the builder first enters it: codegen's
+    control flow is structured, so by then every edge into it except loop
+    back edges (which come from blocks it dominates) exists, and its
+    immediate dominator is the nearest common dominator of those."""
+    __slots__ = ("label", "lines", "is_terminated", "name", "fn", "preds", "idom", "depth")
 
     def __init__(self, fn: "Function", label: str, name: str):
         self.fn, self.label, self.name, self.lines, self.is_terminated = fn, label, name, [], False
+        self.preds: list = []
+        self.idom = None
+        self.depth = -1         # not entered yet
+
+    def _enter(self) -> None:
+        idom = None
+        for p in self.preds:
+            if p.depth < 0:
+                continue        # (a block never entered cannot branch here)
+            if idom is None:
+                idom = p
+                continue
+            a, b = idom, p
+            while a is not b:
+                if a.depth >= b.depth:
+                    a = a.idom
+                else:
+                    b = b.idom
+                if a is None or b is None:
+                    break
+            idom = a if a is b else None
+            if idom is None:
+                break
+        self.idom = idom
+        self.depth = 0 if idom is None else idom.depth + 1
+
+    def dominated_by(self, other: "Block") -> bool:
+        """Whether every path from the function's first block here passes `other`."""
+        b, depth = self, other.depth
+        while b is not None and b.depth > depth:
+            b = b.idom
+        return b is other
 
 
 class Argument(Value):
@@ -467,6 +504,8 @@ class IRBuilder:
 
     def __init__(self, block: Block | None = None):
         self.block = block
+        if block is not None and block.depth < 0:
+            block._enter()
 
     @property
     def basic_block(self):
@@ -478,6 +517,8 @@ class IRBuilder:
 
     def position_at_end(self, block: Block) -> None:
         self.block = block
+        if block.depth < 0:
+            block._enter()
 
     def _emit(self, typ: Type, text: str, name: str = "") -> Value:
         fn = self.function
@@ -704,11 +745,14 @@ class IRBuilder:
     def branch(self, target: Block):
         self.block.lines.append(f"br label %{target.label}")
         self.block.is_terminated = True
+        target.preds.append(self.block)
 
     def cbranch(self, cond, then: Block, otherwise: Block):
         inst = self._emit_inst(VoidType(), f"br {cond.type.s} {cond.ref}, label %{then.label}, "
                                            f"label %{otherwise.label}")
         self.block.is_terminated = True
+        then.preds.append(self.block)
+        otherwise.preds.append(self.block)
         return inst
 
     def ret(self, value):

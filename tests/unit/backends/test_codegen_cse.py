@@ -75,3 +75,31 @@ def test_values_of_one_branch_are_not_used_in_another_block():
     xs = np.arange(8)
     s = (xs + 3) * xs
     np.testing.assert_array_equal(result, np.where(xs < 4, s, s + 1) + s)
+
+
+def test_a_loop_body_reuses_what_its_preheader_computed():
+    # `n * 3` is computed before the loop (for the first store) and again in
+    # the loop body, which the block before the loop dominates: one multiply.
+    out, x = Symbol("out"), Symbol("x")
+    n = Variable(Int(32), buffer_extent(out, 0))
+    scaled = lambda: Mul(n, i32(3))
+    body = Block((Store(out, scaled(), i32(0)),
+                  For(x, i32(1), Add(n, i32(-1)), ForKind.SERIAL,
+                      Store(out, Add(scaled(), var(x)), var(x)))))
+    assert _count(body, (_buffer(out),), "mul") == 1
+    result = np.zeros(6, np.int32)
+    _run(body, (_buffer(out),), [result])
+    np.testing.assert_array_equal(result, [18, 19, 20, 21, 22, 23])
+
+
+def test_values_of_a_loop_body_are_not_used_after_the_loop():
+    # `x * 5` is computed in the body; after the loop (whose body may not
+    # run) it is computed again, with x bound again to another value.
+    out, x = Symbol("out"), Symbol("x")
+    n = Variable(Int(32), buffer_extent(out, 0))
+    body = Block((For(x, i32(0), Add(n, i32(-1)), ForKind.SERIAL,
+                      Store(out, Mul(var(x), i32(5)), var(x))),
+                  LetStmt(x, Add(n, i32(-1)), Store(out, Mul(var(x), i32(5)), var(x)))))
+    result = np.zeros(5, np.int32)
+    _run(body, (_buffer(out),), [result])
+    np.testing.assert_array_equal(result, np.arange(5) * 5)

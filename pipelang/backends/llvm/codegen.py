@@ -26,7 +26,8 @@ import re
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import ArgKind, ForKind, MemoryType
 from pipelang.ir.types import Type
-from pipelang.ir.visitor import IRMutator, IRVisitor, free_symbols, uses_symbol
+from pipelang.ir.visitor import IRMutator, IRVisitor, uses_symbol
+from pipelang.lowering.analysis.linear import _field_names
 from pipelang.lowering.analysis.const_bounds import constant_bounds, float_bounds
 from pipelang.backends.llvm import textir as ll
 from pipelang.backends.llvm.exprs import ExprCodeGen, llvm_type, mem_type, splat, x86_vector_bits
@@ -49,24 +50,49 @@ class ErrorInfo:
         self.arg_types = arg_types
 
 
-class _Collect(IRVisitor):
-    """AssertStmts in pre-order, and the buffers read or written by Load/Store."""
+def _asserts(s, found: list) -> list:
+    """The AssertStmts in `s`, in the order codegen meets them (a statement
+    shared by two places counts twice, as it is generated twice)."""
+    cls = type(s)
+    if cls is N.AssertStmt:
+        found.append(s)
+        return found
+    for name in _field_names(cls):
+        v = getattr(s, name)
+        if isinstance(v, N.Stmt):
+            _asserts(v, found)
+        elif type(v) is tuple:
+            for x in v:
+                if isinstance(x, N.Stmt):
+                    _asserts(x, found)
+    return found
 
-    def __init__(self):
-        self.asserts = []
-        self.buffers = set()
 
-    def visit_AssertStmt(self, node):
-        self.asserts.append(node)
-        self.generic_visit(node)
-
-    def visit_Load(self, node):
-        self.buffers.add(node.buf)
-        self.generic_visit(node)
-
-    def visit_Store(self, node):
-        self.buffers.add(node.buf)
-        self.generic_visit(node)
+def _uses(node) -> tuple:
+    """(symbols of the Variables, buffers loaded or stored) in `node`. Each
+    node is walked once, however many places share it (a tree walk
+    re-walks every shared subexpression: most of codegen's time on the
+    deep pyramids, whose parallel loops each needed two)."""
+    syms, bufs, seen = set(), set(), set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        cls = type(n)
+        if cls is N.Variable:
+            syms.add(n.sym)
+            continue
+        if cls is N.Load or cls is N.Store:
+            bufs.add(n.buf)
+        for name in _field_names(cls):
+            v = getattr(n, name)
+            if isinstance(v, (N.Expr, N.Stmt)):
+                stack.append(v)
+            elif type(v) is tuple:
+                stack.extend(x for x in v if isinstance(x, (N.Expr, N.Stmt)))
+    return syms, bufs
 
 
 def _is_const_int(e):
@@ -119,9 +145,7 @@ class CodeGen(ExprCodeGen):
     # ------------------------------------------------------------ entry point
 
     def generate(self) -> ll.Module:
-        collect = _Collect()
-        collect.visit(self.lowered.body)
-        for a in collect.asserts:
+        for a in _asserts(self.lowered.body, []):
             self.errors.append(ErrorInfo(a.message, tuple(x.type for x in a.args)))
             self.err_slots = max(self.err_slots, len(a.args))
 
@@ -271,11 +295,9 @@ class CodeGen(ExprCodeGen):
 
     def _parallel_for(self, s):
         outer = self.st
-        used = free_symbols(s.body)
-        collect = _Collect()
-        collect.visit(s.body)
+        used, buffers = _uses(s.body)
         values = [(sym, v) for sym, v in outer.env.items() if sym in used and sym is not s.sym]
-        bufs = [(sym, p) for sym, p in outer.buffers.items() if sym in collect.buffers]
+        bufs = [(sym, p) for sym, p in outer.buffers.items() if sym in buffers]
         captured = [outer.err, outer.flag] + [v for _, v in values] + [p for _, p in bufs]
         closure_type = ll.LiteralStructType([v.type for v in captured])
 

@@ -11,8 +11,9 @@ is its type and the text that refers to it.
 The API mirrors llvmlite.ir's names and arguments (types, `Constant`,
 `Module`, `Function`, `GlobalVariable`, `IRBuilder` with `if_then` and
 `if_else`), so the code generator reads as llvmlite code, and the text is
-what llvmlite would print up to value names. Types are interned: compare
-them with `==` or `is`.
+what llvmlite would print up to value names. Types are interned (one
+instance per type, also when threads compile at once): compare them with
+`==` or `is`.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ class IntType(Type):
         if t is None:
             t = object.__new__(cls)
             t.width, t.s = width, f"i{width}"
-            cls._cache[width] = t
+            t = cls._cache.setdefault(width, t)
         return t
 
 
@@ -54,7 +55,7 @@ class _FloatBase(Type):
         if t is None:
             t = object.__new__(cls)
             t.s = cls._text
-            cls._instances[cls] = t
+            t = cls._instances.setdefault(cls, t)
         return t
 
 
@@ -106,7 +107,7 @@ class VectorType(Type):
         if t is None:
             t = object.__new__(cls)
             t.element, t.count, t.s = element, count, f"<{count} x {element.s}>"
-            cls._cache[key] = t
+            t = cls._cache.setdefault(key, t)
         return t
 
 
@@ -120,7 +121,7 @@ class ArrayType(Type):
         if t is None:
             t = object.__new__(cls)
             t.element, t.count, t.s = element, count, f"[{count} x {element.s}]"
-            cls._cache[key] = t
+            t = cls._cache.setdefault(key, t)
         return t
 
 
@@ -135,7 +136,7 @@ class LiteralStructType(Type):
             t = object.__new__(cls)
             t.elements = key
             t.s = "{" + ", ".join(e.s for e in key) + "}"
-            cls._cache[key] = t
+            t = cls._cache.setdefault(key, t)
         return t
 
 
@@ -150,6 +151,9 @@ class FunctionType(Type):
 
 _I1, _I32 = IntType(1), IntType(32)
 _PTR = PointerType()
+VoidType()
+for _t in (HalfType, FloatType, DoubleType):
+    _t()
 
 
 # ------------------------------------------------------------------ values

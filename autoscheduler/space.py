@@ -74,6 +74,8 @@ class Tails:
     def leader(self, node: FuncNode, extent: int, factor: int) -> str:
         if self.safe:
             return GUARD
+        if node.has_updates and not node.is_output and not self._reads_input(node):
+            return ROUNDUP          # as its updates (see `inner`)
         return SHIFT if extent >= factor else GUARD
 
     def inner(self, node: FuncNode, pure: bool = False, extent: int = 0) -> str:

@@ -12,7 +12,7 @@ search starts from and the fallback when a search's winner fails its checks.
 from __future__ import annotations
 
 from autoscheduler.dag import DAG, FuncNode
-from autoscheduler.space import Choice, can_inline, leaders_of
+from autoscheduler.space import Choice, can_inline, leaders_of, transposed_tiles
 
 
 def reads_per_point(dag: DAG, node: FuncNode) -> float:
@@ -158,6 +158,7 @@ def heuristic_state(dag: DAG) -> dict:
             leaders = leaders_of(dag, {**state, node.name: Choice("inline")}, node)
             lead = state[next(iter(leaders))] if len(leaders) == 1 else None
             if lead is None or not lead.tiling or lead.tiling[0] != "strips" or \
+                    transposed_tiles(dag, dag.node(next(iter(leaders)))) or \
                     member_redundancy(dag, state, node, dag.node(next(iter(leaders)))) > \
                     MEMBER_REDUNDANCY_MAX:
                 state[node.name] = _root(dag, node)

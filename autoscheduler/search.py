@@ -20,7 +20,7 @@ from pipelang import ir
 from autoscheduler.heuristic import (cheap_to_inline, heuristic_state, is_wrapper, regblock_member,
                                      strip_size, strips_ok)
 from autoscheduler.space import (Choice, can_inline, group_region, leader_box, leaders_of,
-                                 rfactor_stage)
+                                 rfactor_stage, transposed_tiles)
 
 STRIPS = (4, 8, 16, 32, 64, 128)
 TILES = ((64, 16), (128, 32), (256, 32), (256, 64), (512, 16))
@@ -104,7 +104,8 @@ def member_ok(dag: DAG, state: dict, node: FuncNode, place: str, leaders: set | 
     elif node.has_updates and place == "row":
         return False
     elif place == "row":
-        if kind != "strips" or len(leader.args) < 2 or len(node.args) < 2:
+        if kind != "strips" or len(leader.args) < 2 or len(node.args) < 2 or \
+                transposed_tiles(dag, leader):
             return False
         if not all(_member_consumers_are(dag, state, node, {"row", "root"})):
             return False

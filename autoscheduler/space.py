@@ -202,6 +202,30 @@ def leader_box(dag: DAG, leader: FuncNode, tiling: tuple, what: str) -> tuple:
     return box, 1
 
 
+TRANSPOSE_TILE_VECTORS = 4
+
+
+def transposed_tiles(dag: DAG, node: FuncNode) -> bool:
+    """Whether `node`'s strips tile x: its definition reads a Func or input
+    along another dim than the first with its own x (a transpose), and x spans
+    a few tiles."""
+    key = ("transposed", node.name)
+    hit = dag.memo.get(key)
+    if hit is None:
+        hit = False
+        if len(node.args) >= 2 and \
+                node.region[0][1] >= 2 * TRANSPOSE_TILE_VECTORS * dag.vector_width(node):
+            from pipelang.var import var_symbol
+            xs = var_symbol(node.args[0])
+            for cs in node.stages[0].calls.values():
+                for c in cs:
+                    if c.args and xs not in ir.free_symbols(c.args[0]) and any(
+                            xs in ir.free_symbols(a) for a in c.args[1:]):
+                        hit = True
+        dag.memo[key] = hit
+    return hit
+
+
 def planes_outside(tiling: tuple) -> bool:
     """("strips", S, "planes"): the dims beyond the second run outside the strips."""
     return len(tiling) > 2 and tiling[2] == "planes"
@@ -351,7 +375,22 @@ def _leader(dag: DAG, plan: Plan, node: FuncNode, tiling: tuple, tails: Tails) -
         return out
     x = args[0]
     ext = [e for _, e in node.region]
-    if kind == "strips" and len(args) >= 2 and planes_outside(tiling) and len(args) > 2:
+    if kind == "strips" and len(args) >= 2 and transposed_tiles(dag, node):
+        # A transpose: x tiled within the strip, so the lines of the producer
+        # each tile's gathers touch are reused down the strip's rows (Halide's
+        # iir_blur schedule); members only per strip (no rows: yi is per tile).
+        y, S = args[1], tiling[1]
+        TX = TRANSPOSE_TILE_VECTORS * dag.vector_width(node)
+        yi, xi = fresh(node, y + "i", taken), fresh(node, x + "i", taken)
+        s0 += [("split", y, y, yi, S, GUARD),
+               ("split", x, x, xi, TX, tails.leader(node, ext[0], TX))]
+        planes = args[2:] if planes_outside(tiling) else []
+        s0.append(("reorder", [xi] + [a for a in args[2:] if a not in planes] + [yi, x, y] + planes))
+        vd = _vectorize(dag, node, xi, TX, tails.leader(node, TX, dag.vector_width(node)), used=s0)
+        outer = _fuse_outer(node, y, planes, taken, s0)
+        s0 += vd + [("parallel", outer)]
+        out = {"tile": outer, **({"vector": xi} if vd else {})}
+    elif kind == "strips" and len(args) >= 2 and planes_outside(tiling) and len(args) > 2:
         # Strips of one plane at a time (members then hold one plane: a
         # column scan's working set stays in cache), strips and planes fused
         # into the parallel loop.

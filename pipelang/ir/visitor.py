@@ -309,6 +309,25 @@ def free_symbols(node) -> set:
     return v.syms
 
 
+class _Reads(IRVisitor):
+    def __init__(self):
+        self.found = False
+
+    def visit_Call(self, node):
+        self.found = True
+
+    def visit_Load(self, node):
+        self.found = True
+
+
+def reads_memory(e) -> bool:
+    """Whether `e` reads a Func or buffer: a value no bounds or assumption
+    constrains (it may be its type's extreme: argmin's initial value)."""
+    v = _Reads()
+    v.visit(e)
+    return v.found
+
+
 def tree_size_over(node, limit: int) -> bool:
     """Whether `node`, counted as a tree (shared subtrees once per use), has
     more than `limit` nodes; stops counting there."""

@@ -24,7 +24,7 @@ from pipelang.ir import nodes as N
 from pipelang.ir.nodes import (Add, Broadcast, Cast, Div, EQ, Max, Min, Mod, Mul, NE, LE,
                                LT, Ramp, Select, Sub, make_const)
 from pipelang.ir.types import Type
-from pipelang.ir.visitor import free_symbols
+from pipelang.ir.visitor import free_symbols, reads_memory
 from pipelang.lowering.analysis.const_bounds import constant_bounds, float_bounds
 from pipelang.lowering.analysis.evaluate import (fold_binary, fold_cast, fold_compare,
                                                  fold_intrinsic, is_lossless_cast, no_overflow)
@@ -539,6 +539,14 @@ class ExprSimplifier:
             # constant is wrong (x - 2 < 2147483647 is not x < -2147483647).
             limit = 1 << (t.bits() - 1)
             if not -limit <= lhs.const + rhs.const < limit:
+                return _rebuild_cmp(e, cls, a, b)
+            # Nor may anything move onto the side of a value read from memory,
+            # which may be its type's extreme: argmin's `x - 2 < best`, best
+            # starting at INT_MAX, is not `x < best + 2`, nor argmax's
+            # `best < -x - k` (best from INT_MIN) `best + x + k < 0` (Halide
+            # 21 makes such rewrites: its argmin over k in [-2, 0] of x + k
+            # gives index 0). Such a comparison keeps its two sides.
+            if any(reads_memory(term) for term, _ in d.terms):
                 return _rebuild_cmp(e, cls, a, b)
         new_a, new_b = lhs.normalize().build(), rhs.normalize().build()
         if not lhs.terms and cls in (EQ, NE):

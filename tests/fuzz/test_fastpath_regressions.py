@@ -52,3 +52,41 @@ def test_comparison_with_a_constant_past_int32_is_not_wrapped(form):
     f = hl.Func("f")
     f[x] = hl.select(e < hl.Int(32).max(), 1, 0) + hl.select(e <= hl.Int(32).max() - 1, 2, 0)
     np.testing.assert_array_equal(np.asarray(f.realize([4])), [3, 3, 3, 3])
+
+
+@pytest.mark.parametrize("extent", [1, 2, 3])
+@pytest.mark.parametrize("which", ["argmin", "argmax"])
+def test_inline_argmin_over_negative_coordinates(which, extent):
+    # argmin's update compares x + k with its best so far, which starts at
+    # INT_MAX: canonicalizing `x - 2 < best` to `x < best + 2` wrapped, so the
+    # update never fired (long-run seeds 13024 and 20992: index 0 and value
+    # INT_MAX; real Halide 21 makes the same rewrite and gives index 0).
+    hl = pipelang
+    x = hl.Var("x")
+    k = hl.RDom([hl.Range(-2, extent)], f"k_{which}_{extent}")
+    sign = 1 if which == "argmin" else -1
+    t = getattr(hl, which)(sign * (x + k.x), f"best_{which}_{extent}")
+    f = hl.Func(f"arg_{which}_{extent}")
+    f[x] = (t[0], t[1])
+    index, value = (np.asarray(b) for b in f.realize([4]))
+    xs = np.arange(4)
+    np.testing.assert_array_equal(index, np.full(4, -2))
+    np.testing.assert_array_equal(value, sign * (xs - 2))
+
+
+@pytest.mark.parametrize("vectorize", [False, True])
+def test_comparison_with_a_loaded_extreme(vectorize):
+    # x - 2 < a[x] and x + 3 > b[x] where a holds INT_MAX and b INT_MIN: the
+    # constants must not move onto the loaded side.
+    hl = pipelang
+    a = hl.ImageParam(hl.Int(32), 1, "cmp_a")
+    b = hl.ImageParam(hl.Int(32), 1, "cmp_b")
+    x = hl.Var("x")
+    f = hl.Func("cmp_loaded")
+    f[x] = hl.select(x - 2 < a[x], 1, 0) + hl.select(x + 3 > b[x], 2, 0) + \
+        hl.select(a[x] - 1 >= b[x] + 1, 4, 0)
+    if vectorize:
+        f.vectorize(x, 8)
+    a.set(hl.Buffer(np.full(16, np.iinfo(np.int32).max, np.int32)))
+    b.set(hl.Buffer(np.full(16, np.iinfo(np.int32).min, np.int32)))
+    np.testing.assert_array_equal(np.asarray(f.realize([16])), np.full(16, 7))

@@ -10,30 +10,12 @@ so a GuardWithIf tail does not widen the box.
 from __future__ import annotations
 
 from pipelang import ir
-from pipelang.ir.visitor import tree_size_over
+from pipelang.ir.visitor import reads_memory, tree_size_over  # noqa: F401  (reads_memory: bounds_inference's too)
 from pipelang.lowering.analysis.linear import same_expr
 from pipelang.lowering.analysis.intervals import (NAME_ABOVE, Interval, bounds_of_expr, fresh_symbol,
                                                   interval_union, wrap_lets)
 from pipelang.lowering.simplify import simplify
 from pipelang.lowering.simplify_exprs import ExprSimplifier
-
-
-class _Reads(ir.IRVisitor):
-    def __init__(self):
-        self.found = False
-
-    def visit_Call(self, node):
-        self.found = True
-
-    def visit_Load(self, node):
-        self.found = True
-
-
-def reads_memory(e) -> bool:
-    """Whether `e` reads a Func or buffer (its value is not known where bounds are)."""
-    v = _Reads()
-    v.visit(e)
-    return v.found
 
 
 def box_union(a, b):

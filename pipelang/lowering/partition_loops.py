@@ -108,6 +108,7 @@ class _FindClamp(ir.IRVisitor):
         self.inner_lets = frozenset(s.name for s in inner_lets)
         self.lets: dict = {}        # let symbol -> its value as written
         self.expanded: dict = {}    # let symbol -> its value with the lets it uses expanded
+        self.moves: dict = {}       # let symbol -> whether its value may move with the loop
         self.found = None           # (node, unclamped value, ("lo"|"hi", bound expr))
         self.depth = 0              # inner loops entered
         self.inner: dict = {}       # inner loop symbol -> (min, extent, depth), lets expanded
@@ -130,10 +131,30 @@ class _FindClamp(ir.IRVisitor):
             v = self.expanded[sym] = self._expand(self.lets[sym])
         return v
 
+    def _may_move(self, e) -> bool:
+        """Whether `e` may vary with the loop variable, through the lets it
+        uses and the bounds of the inner loops it names. Expanding and
+        simplifying never adds a variable, so an `e` that can't is no clamp
+        of the loop's variable, found without the cost of expanding it."""
+        for sym in ir.free_symbols(e):
+            if sym is self.var:
+                return True
+            inner = self.inner.get(sym)
+            if inner is not None and (self._may_move(inner[0]) or self._may_move(inner[1])):
+                return True
+            if sym in self.lets:
+                moves = self.moves.get(sym)
+                if moves is None:
+                    moves = self.moves[sym] = self._may_move(self.lets[sym])
+                if moves:
+                    return True
+        return False
+
     def visit_LetStmt(self, node):
         self.visit(node.value)
         if node.sym in self.lets:
             self.expanded.clear()       # bound again (another specialization's copy)
+            self.moves.clear()
         self.lets[node.sym] = node.value
         self.visit(node.body)
 
@@ -147,6 +168,8 @@ class _FindClamp(ir.IRVisitor):
                 continue
             if self.depth and a.type.is_scalar():
                 continue            # LLVM hoists a scalar clamp out of the inner loop
+            if not self._may_move(a):
+                continue
             ea = self._expand(a)
             bs = _scalar(self._expand(b))
             lanes = _lane_range(ea)
@@ -214,8 +237,10 @@ class _FindClamp(ir.IRVisitor):
         rec = self.ranges.get(node.sym)
         mn, extent = rec if rec is not None else (node.min, node.extent)
         self.inner[node.sym] = (self._expand(mn), self._expand(extent), self.depth)
+        self.moves.clear()
         self.visit(node.body)
         del self.inner[node.sym]
+        self.moves.clear()
         self.depth -= 1
 
 

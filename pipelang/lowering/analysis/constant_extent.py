@@ -62,32 +62,42 @@ class LetScope:
         """The Python value of `e` with the lets expanded, or None.
 
         With `max_nodes`, a cheap guess: None, without expanding anything,
-        when the lets `e` depends on (each counted once, as written) hold
-        more than `max_nodes` nodes in all -- for questions such as "is this
-        loop's extent 1?" asked of every loop, where the deep bounds chains
-        of a pipeline's outer loops are never constant but cost most of
-        lowering to expand."""
+        when `e` with the lets it uses expanded would be a tree of more than
+        `max_nodes` nodes -- for questions such as "is this loop's extent 1?"
+        asked of every loop, where the deep bounds chains of a pipeline's
+        outer loops are never constant but cost most of lowering to expand.
+        (Counted as a tree: lets written in terms of other lets, each small,
+        can still expand to a large tree.)"""
         v = ir.const_value(e)
         if v is None and self.values:
-            if max_nodes is not None and self._depends_on_over(e, max_nodes):
+            if max_nodes is not None and self._expanded_size(e, max_nodes, {}) > max_nodes:
                 return None
             v = ir.const_value(self._expand(e))
         return v
 
-    def _depends_on_over(self, e, limit: int) -> bool:
-        seen = set()
+    def _expanded_size(self, e, limit: int, sizes: dict) -> int:
+        """Nodes of `e` as a tree with the lets in scope expanded, counted up
+        to `limit + 1`; `sizes` remembers each let's."""
+        count = 0
         stack = [e]
-        total = 0
         while stack:
-            x = stack.pop()
-            total += _size(x, limit - total + 1)
-            if total > limit:
-                return True
-            for s in ir.free_symbols(x):
-                if s in self.values and s not in seen:
-                    seen.add(s)
-                    stack.append(self.values[s])
-        return False
+            n = stack.pop()
+            if type(n) is ir.Variable and n.sym in self.values:
+                size = sizes.get(n.sym)
+                if size is None:
+                    size = sizes[n.sym] = self._expanded_size(self.values[n.sym], limit, sizes)
+                count += size
+            else:
+                count += 1
+                for name in _child_fields(type(n)):
+                    v = getattr(n, name)
+                    if isinstance(v, tuple):
+                        stack.extend(i for i in v if isinstance(i, ir.Expr))
+                    elif isinstance(v, ir.Expr):
+                        stack.append(v)
+            if count > limit:
+                return limit + 1
+        return count
 
     def _expand(self, e):
         used = ir.free_symbols(e) & self.values.keys()
@@ -103,22 +113,6 @@ class LetScope:
                 v = ir.Variable(v.type, sym)
             self._expanded[sym] = v
         return v
-
-
-def _size(e, limit: int) -> int:
-    """Nodes in `e` as a tree, counted up to `limit`."""
-    count = 0
-    stack = [e]
-    while stack and count < limit:
-        n = stack.pop()
-        count += 1
-        for name in _child_fields(type(n)):
-            v = getattr(n, name)
-            if isinstance(v, tuple):
-                stack.extend(i for i in v if isinstance(i, (ir.Expr, ir.Stmt)))
-            elif isinstance(v, (ir.Expr, ir.Stmt)):
-                stack.append(v)
-    return count
 
 
 class LetTrackingMutator(ir.IRMutator):

@@ -9,6 +9,15 @@ writes (`f.x.min_realized`, `f.x.extent_realized`). Outputs compute exactly
 their output buffer. (`entry_checks` then asserts that the buffers passed
 in cover all of this.)
 
+A Func computed where it is stored has its region lets taken up to the top
+of the loop level it is computed at (as Halide defines the regions of a
+level's Funcs there), so the Funcs it reads are bounded in terms of its
+region by name rather than by its consumers' loops expanded once more per
+Func: the expressions stay small however deep the pipeline. A Func stored
+outside the loop it is computed in keeps its lets next to its produce,
+written in its consumers' loop variables: sliding window and storage
+folding read there how its region moves with the loop.
+
     produce f {..}; consume f {.. f(x - 1) .. f(x + 1) ..}
   =>
     let f.s0.x.min = g.s0.x.loop_min - 1

@@ -205,6 +205,11 @@ class _GuardConsumers(ir.IRMutator):
         self.fn_sym, self.feeds, self.cond = fn_sym, feeds, cond
 
     def mutate_ProducerConsumer(self, node):
+        if node.is_producer and node.fn is self.fn_sym:
+            # All of it computes the slid Func: a Func computed inside its
+            # produce (at one of its loops) has a consume there that wraps
+            # the slid Func's own stores.
+            return node
         if _produces(node, self.fn_sym):
             return self.generic_mutate(node)
         if node.is_producer and node.fn in self.feeds:

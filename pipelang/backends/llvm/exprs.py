@@ -22,7 +22,7 @@ from pipelang.backends.llvm import textir as ll
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import Op
 from pipelang.ir.types import Int, Type, TypeCode
-from pipelang.lowering.analysis.const_bounds import float_bounds
+from pipelang.lowering.analysis.const_bounds import constant_bounds, float_bounds
 from pipelang.lowering.analysis.linear import _field_names
 
 I1, I32, I64 = ll.IntType(1), ll.IntType(32), ll.IntType(64)
@@ -385,6 +385,20 @@ class ExprCodeGen:
                 return b.urem(x, safe)
             q = b.udiv(x, safe)
             return b.select(is_zero, zero, q) if guard_zero else q
+        ylo = divisor if divisor is not None else constant_bounds(e.b, self.bounds)[0]
+        if ylo is not None and ylo >= 1:
+            # A divisor known positive (a constant, a task count `max(n, 1)`)
+            # needs no guards and rounds one way; with a numerator known
+            # non-negative, truncation is the Euclidean result.
+            q_or_r = b.sdiv(x, y) if is_div else b.srem(x, y)
+            alo = constant_bounds(e.a, self.bounds)[0]
+            if alo is not None and alo >= 0:
+                return q_or_r
+            r = b.srem(x, y) if is_div else q_or_r
+            r_neg = b.icmp_signed("<", r, zero)
+            if is_div:
+                return b.select(r_neg, b.sub(q_or_r, one), q_or_r)
+            return b.select(r_neg, b.add(r, y), r)
         minus_one = splat(b, _const(t.element_of(), -1), t.lanes())
         guard_m1 = divisor is None or divisor == -1
         is_zero = b.icmp_signed("==", y, zero)

@@ -5,10 +5,11 @@ import pytest
 
 import pipelang as hl
 from pipelang.backends.llvm import compile_lowered
+from pipelang.backends.llvm.codegen import generate_module
 from pipelang.backends.llvm.jit import X86_TUNING, host_description
 from pipelang.ir import Float, Int, UInt, type_of_dtype
 from pipelang.ir.nodes import (
-    Argument, ArgKind, Broadcast, Cast, Div, FloatImm, For, ForKind, LoweredFunc, Max, Min,
+    Add, Block, Mod, Argument, ArgKind, Broadcast, Cast, Div, FloatImm, For, ForKind, LoweredFunc, Max, Min,
     Mul, Ramp, Select, Store, Symbol, Variable, Load, LT, buffer_extent, i32, var,
 )
 from pipelang.lowering.analysis.const_bounds import float_bounds
@@ -217,3 +218,35 @@ def test_narrow_gathers_load_lane_by_lane(lanes):
     ir = p.llvm_ir()
     assert ("masked.gather" in ir) == (lanes > LANE_GATHER_MAX)
     np.testing.assert_array_equal(np.asarray(p.realize([128])), table[idx] * 3)
+
+
+@pytest.mark.parametrize("lanes", [1, 8])
+@pytest.mark.parametrize("offset", [0, -40])
+def test_division_by_a_divisor_known_positive(lanes, offset):
+    # out[x] = (in[x] + offset) / max(n - 57, 1) and % max(n - 57, 1), n the output's
+    # extent (unknown, but the max bounds it below by 1): no zero or -1
+    # guards, Euclidean (floor) rounding of negative numerators, and plain
+    # truncation when the numerator is known non-negative (a uint8 input).
+    out_q, out_r, a_, x = Symbol("q"), Symbol("r"), Symbol("a"), Symbol("x")
+    idx = Ramp(Mul(var(x), i32(lanes)), i32(1), lanes) if lanes > 1 else var(x)
+    n = Variable(Int(32), buffer_extent(out_q, 0))
+    wide = lambda e: Broadcast(e, lanes) if lanes > 1 else e
+    num = Cast(Int(32, lanes), Load(UInt(8, lanes), a_, idx))
+    if offset:
+        num = Add(num, wide(i32(offset)))
+    divisor = wide(Max(Add(n, i32(-57)), i32(1)))
+    body = For(x, i32(0), Div(n, i32(lanes)), ForKind.SERIAL,
+               Block((Store(out_q, Div(num, divisor), idx), Store(out_r, Mod(num, divisor), idx))))
+    args = tuple(Argument(s, ArgKind.BUFFER, t, 1) for s, t in
+                 ((a_, UInt(8)), (out_q, Int(32)), (out_r, Int(32))))
+    jf = compile_lowered(LoweredFunc("div_positive", args, body), loop_opt=False)
+    text = str(generate_module(LoweredFunc("div_positive", args, body)).module)
+    assert "icmp eq" not in text            # no divisor guards
+    if offset == 0:
+        assert "select" not in text         # truncation is the answer
+    a = np.random.default_rng(lanes).integers(0, 256, 64).astype(np.uint8)
+    q, r = np.zeros(64, np.int32), np.zeros(64, np.int32)
+    jf(jf.make_argv(a, q, r))
+    d = max(64 - 57, 1)
+    np.testing.assert_array_equal(q, (a.astype(np.int64) + offset) // d)
+    np.testing.assert_array_equal(r, (a.astype(np.int64) + offset) % d)

@@ -32,7 +32,7 @@ import sys
 import numpy as np
 
 PAD = 8
-KINDS = ("avg", "madd", "fclamp", "cse", "quot", "gather", "slide")
+KINDS = ("avg", "madd", "fclamp", "cse", "quot", "gather", "slide", "slidein")
 _NARROW = (np.uint8, np.int8, np.uint16, np.int16)
 
 
@@ -410,9 +410,38 @@ def _slide_program(c: _Case):
     return V(h, n)
 
 
+def _slide_inner_program(c: _Case):
+    """As "slide", with g reading a Func e of its own, which the schedule
+    may compute inside g (at g's rows or columns) while g slides: on a
+    rewound loop's warm-up iterations e's consume wraps g's stores (the
+    sliding-window bug fixed in e63ca1e)."""
+    r = c.rng
+    hl = c.hl
+    x, y = c.x, c.y
+    t = r.choice([np.uint8, np.uint16, np.int16])
+    p, arr = c.image(t)
+    k = r.randint(1, 3)
+    e = hl.Func("e")
+    e[x, y] = p[x + PAD, y + PAD] * k + p[x + PAD + 1, y + PAD]
+    g = hl.Func("g")
+    g[x, y] = e[x, y] + e[x, y + 1]
+    wide = arr.astype(np.int64)
+    rows = lambda dy: wide[PAD + dy:PAD + dy + c.h]
+    e_at = lambda dy: rows(dy)[:, PAD:PAD + c.w] * k + rows(dy)[:, PAD + 1:PAD + 1 + c.w]
+    g_at = lambda dy: e_at(dy) + e_at(dy + 1)
+    h, n = None, None
+    for dy in sorted(set(r.randint(-2, 1) for _ in range(3))):
+        h = g[x, y + dy] if h is None else h + g[x, y + dy]
+        n = g_at(dy) if n is None else n + g_at(dy)
+    c.producers = [g]
+    c.inner = e
+    c.slide = True
+    return V(h, n.astype(t))
+
+
 PROGRAMS = {"avg": _avg_program, "madd": _madd_program, "fclamp": _fclamp_program,
             "cse": _cse_program, "quot": _quot_program, "gather": _gather_program,
-            "slide": _slide_program}
+            "slide": _slide_program, "slidein": _slide_inner_program}
 
 
 # --------------------------------------------------------------- schedules
@@ -496,6 +525,21 @@ def _schedule(c: _Case, f, update=None):
             said.append("g.compute_at(f, xo)")
         else:
             said.append("g inline")
+        inner = getattr(c, "inner", None)
+        if inner is not None:
+            # The inner producer: inside g (at its rows or columns) when g
+            # has them, at root, or inlined.
+            sites = [] if said[-1] == "g inline" or "gyo" in said[-1] else ["y", "y", "x"]
+            where = r.choice(sites + ["root", "inline"])
+            if where in ("x", "y"):
+                inner.compute_at(g, x if where == "x" else y)
+                said.append(f"e.compute_at(g, {where})")
+                if where == "y" and r.random() < 0.5:
+                    inner.vectorize(x, 8)
+                    said.append("e.vectorize(x, 8)")
+            elif where == "root":
+                inner.compute_root()
+                said.append("e.compute_root()")
     return "; ".join(said) or "default"
 
 

@@ -1,8 +1,9 @@
 """Focused random differential tests of the code generator's fast paths
 (pipelang/testing/mechanisms.py): narrow averages (pavgb/pavgw), int32 sums
 of 16-bit products (pmaddwd), float clamps before integer casts, reuse of
-equal subexpressions, min/max of quotients, 32-64-lane lookups and sliding
-windows with RoundUp splits, each under a random schedule (8-64 lanes,
+equal subexpressions, min/max of quotients, 32-64-lane lookups, sliding
+windows with RoundUp splits and sliding windows with a producer computed
+inside the sliding Func, each under a random schedule (8-64 lanes,
 GuardWithIf/ShiftInwards tails, unrolling, parallel rows), compared with
 numpy bit for bit on inputs with the types' extremes.
 

@@ -430,7 +430,10 @@ def test_header_matches_halide_prototype(tmp_path):
     f.compile_to_header(str(tmp_path / "p.h"), [inp, k], "scaled")
 
     def prototypes(path):
-        return [line for line in open(path) if line.startswith(("int scaled", "const struct"))]
+        # (A Func named like an earlier one of the same process is proto_scaled$n,
+        # its buffer _proto_scaled__n_buffer: each compiler counts its own.)
+        return [re.sub(r"__\d+_buffer", "_buffer", line) for line in open(path)
+                if line.startswith(("int scaled", "const struct"))]
     assert len(prototypes(tmp_path / "h.h")) == 3
     assert prototypes(tmp_path / "p.h") == prototypes(tmp_path / "h.h")
 

@@ -7,10 +7,8 @@ the regions read and written before it writes anything.
 """
 from __future__ import annotations
 
-import contextlib
 import enum
 import functools
-import gc
 import json
 import os
 import sys
@@ -185,24 +183,6 @@ def _identity(outputs, name):
     return _identity_of(env_functions, outputs, arguments, name)
 
 
-@contextlib.contextmanager
-def _gc_paused():
-    """Python's cyclic garbage collector off while compiling. Lowering and
-    code generation allocate millions of short-lived objects, nearly all
-    freed by reference counting as they go; their count alone started
-    collections over the whole heap, 3-6% of a deep pipeline's compile
-    (stencil_chain 60-140 ms, local_laplacian 220-360 ms). Whatever cyclic
-    garbage a compile leaves is collected once the collector is back on."""
-    if not gc.isenabled():          # (another thread's compile paused it)
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 class _Compiled:
     """A pipeline's compiled code and what calling it needs.
 
@@ -239,7 +219,8 @@ class _Compiled:
         keyed = time.process_time()
         self.identity = _identity_of(self.env_functions, outputs, self.arguments, name, fp)
         if key is None or not self._load(cache, fp, key):
-            with _gc_paused():
+            from pipelang.lowering.lower import gc_paused
+            with gc_paused():
                 self._compile(cache, fp, key)
         else:
             # (step, processor seconds) of a hit, as lowering's steps for a compile.

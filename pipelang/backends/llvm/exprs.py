@@ -389,10 +389,14 @@ class ExprCodeGen:
         if ylo is not None and ylo >= 1:
             # A divisor known positive (a constant, a task count `max(n, 1)`)
             # needs no guards and rounds one way; with a numerator known
-            # non-negative, truncation is the Euclidean result.
+            # non-negative, truncation is the Euclidean result. Known means
+            # both bounds: bounds assume no overflow, and one whose upper
+            # bound passes the type's may wrap negative (`(x*x + 3*x) % 7`
+            # at x = 2e5 took a negative remainder: a histogram stored out
+            # of bounds).
             q_or_r = b.sdiv(x, y) if is_div else b.srem(x, y)
-            alo = constant_bounds(e.a, self.bounds)[0]
-            if alo is not None and alo >= 0:
+            alo, ahi = constant_bounds(e.a, self.bounds)
+            if alo is not None and alo >= 0 and ahi is not None and ahi <= t.element_of().max_value():
                 return q_or_r
             r = b.srem(x, y) if is_div else q_or_r
             r_neg = b.icmp_signed("<", r, zero)

@@ -20,20 +20,20 @@ kernel_golden_blur_y_s0_y_yo(uint16_t *__restrict__ golden_blur_y, const uint16_
     extern __shared__ __align__(16) unsigned char pl_shared[];
     const int32_t golden_blur_y_s0_y_yo = (int32_t)blockIdx.y;
     const int32_t golden_blur_y_s0_x_xo = (int32_t)blockIdx.x;
-    const int32_t golden_blur_x_x_min_realized = (pl_min_int32((golden_blur_y_s0_x_xo * 32), (golden_blur_y_s0_x_loop_extent - 32)) + golden_blur_y_min_0);
-    const int32_t golden_blur_x_y_min_realized = (pl_min_int32((golden_blur_y_s0_y_yo * 8), (golden_blur_y_s0_y_loop_extent - 8)) + golden_blur_y_min_1);
+    const int32_t golden_blur_x_s0_x_min = (pl_min_int32((golden_blur_y_s0_x_xo * 32), (golden_blur_y_s0_x_loop_extent - 32)) + golden_blur_y_min_0);
+    const int32_t golden_blur_x_s0_y_min = (pl_min_int32((golden_blur_y_s0_y_yo * 8), (golden_blur_y_s0_y_loop_extent - 8)) + golden_blur_y_min_1);
     uint16_t *__restrict__ golden_blur_x = (uint16_t *)(pl_shared + 0);
     const int32_t golden_blur_y_s0_y_yo_thread_id_y = (int32_t)threadIdx.y;
     const int32_t golden_blur_y_s0_y_yo_thread_id_x = (int32_t)threadIdx.x;
-    const int32_t golden_blur_x_s0_y = (golden_blur_y_s0_y_yo_thread_id_y + golden_blur_x_y_min_realized);
-    const int32_t golden_blur_x_s0_x = (golden_blur_y_s0_y_yo_thread_id_x + golden_blur_x_x_min_realized);
-    golden_blur_x[(((golden_blur_x_s0_x + (golden_blur_x_s0_y * 32)) - golden_blur_x_x_min_realized) - (golden_blur_x_y_min_realized * 32))] = pl_div_uint16(((uint16_t)((uint32_t)((uint16_t)((uint32_t)golden_input[((golden_blur_x_s0_x + ((golden_blur_x_s0_y - golden_input_min_1) * golden_input_stride_1)) - golden_input_min_0)] + (uint32_t)golden_input[(((golden_blur_x_s0_x + ((golden_blur_x_s0_y - golden_input_min_1) * golden_input_stride_1)) - golden_input_min_0) + 1)])) + (uint32_t)golden_input[(((golden_blur_x_s0_x + ((golden_blur_x_s0_y - golden_input_min_1) * golden_input_stride_1)) - golden_input_min_0) + 2)])), ((uint16_t)3));
+    const int32_t golden_blur_x_s0_y = (golden_blur_y_s0_y_yo_thread_id_y + golden_blur_x_s0_y_min);
+    const int32_t golden_blur_x_s0_x = (golden_blur_y_s0_y_yo_thread_id_x + golden_blur_x_s0_x_min);
+    golden_blur_x[(((golden_blur_x_s0_x + (golden_blur_x_s0_y * 32)) - golden_blur_x_s0_x_min) - (golden_blur_x_s0_y_min * 32))] = pl_div_uint16(((uint16_t)((uint32_t)((uint16_t)((uint32_t)golden_input[((golden_blur_x_s0_x + ((golden_blur_x_s0_y - golden_input_min_1) * golden_input_stride_1)) - golden_input_min_0)] + (uint32_t)golden_input[(((golden_blur_x_s0_x + ((golden_blur_x_s0_y - golden_input_min_1) * golden_input_stride_1)) - golden_input_min_0) + 1)])) + (uint32_t)golden_input[(((golden_blur_x_s0_x + ((golden_blur_x_s0_y - golden_input_min_1) * golden_input_stride_1)) - golden_input_min_0) + 2)])), ((uint16_t)3));
     __syncthreads();
     if ((golden_blur_y_s0_y_yo_thread_id_y < 8)) {
         const int32_t golden_blur_y_s0_y_yi = golden_blur_y_s0_y_yo_thread_id_y;
         const int32_t golden_blur_y_s0_x_xi = golden_blur_y_s0_y_yo_thread_id_x;
         const int32_t golden_blur_y_s0_y = ((pl_min_int32((golden_blur_y_s0_y_yo * 8), (golden_blur_y_s0_y_loop_extent - 8)) + golden_blur_y_s0_y_yi) + golden_blur_y_min_1);
         const int32_t golden_blur_y_s0_x = ((pl_min_int32((golden_blur_y_s0_x_xo * 32), (golden_blur_y_s0_x_loop_extent - 32)) + golden_blur_y_s0_x_xi) + golden_blur_y_min_0);
-        golden_blur_y[((golden_blur_y_s0_x + ((golden_blur_y_s0_y - golden_blur_y_min_1) * golden_blur_y_stride_1)) - golden_blur_y_min_0)] = pl_div_uint16(((uint16_t)((uint32_t)((uint16_t)((uint32_t)golden_blur_x[(((golden_blur_y_s0_x + (golden_blur_y_s0_y * 32)) - golden_blur_x_x_min_realized) - (golden_blur_x_y_min_realized * 32))] + (uint32_t)golden_blur_x[((((golden_blur_y_s0_x + (golden_blur_y_s0_y * 32)) - golden_blur_x_x_min_realized) - (golden_blur_x_y_min_realized * 32)) + 32)])) + (uint32_t)golden_blur_x[((((golden_blur_y_s0_x + (golden_blur_y_s0_y * 32)) - golden_blur_x_x_min_realized) - (golden_blur_x_y_min_realized * 32)) + 64)])), ((uint16_t)3));
+        golden_blur_y[((golden_blur_y_s0_x + ((golden_blur_y_s0_y - golden_blur_y_min_1) * golden_blur_y_stride_1)) - golden_blur_y_min_0)] = pl_div_uint16(((uint16_t)((uint32_t)((uint16_t)((uint32_t)golden_blur_x[(((golden_blur_y_s0_x + (golden_blur_y_s0_y * 32)) - golden_blur_x_s0_x_min) - (golden_blur_x_s0_y_min * 32))] + (uint32_t)golden_blur_x[((((golden_blur_y_s0_x + (golden_blur_y_s0_y * 32)) - golden_blur_x_s0_x_min) - (golden_blur_x_s0_y_min * 32)) + 32)])) + (uint32_t)golden_blur_x[((((golden_blur_y_s0_x + (golden_blur_y_s0_y * 32)) - golden_blur_x_s0_x_min) - (golden_blur_x_s0_y_min * 32)) + 64)])), ((uint16_t)3));
     }
 }

@@ -124,23 +124,11 @@ def _wide_enough(dag, state, node, leader, tiling) -> bool:
     computed at root, each over its whole (small) extent (Halide's
     local_laplacian and interpolate schedules)."""
     from autoscheduler.space import MEMBER_SHIFT_VECTORS
-    key = ("wide", node.name, leader.name, tiling,
-           tuple(c.place if (c := state.get(n)) else None for n in _downstream(dag, node)))
-    hit = dag.memo.get(key)
-    if hit is None:
-        box, _ = leader_box(dag, leader, tiling, "tile")
-        try:
-            reg = group_region(dag, state, node, leader, box)
-        except Exception:      # noqa: BLE001 - bounds the DAG can't evaluate: don't join
-            reg = None
-        if reg is None:
-            hit = False
-        else:
-            lo, hi = reg[0]
-            need = min(node.region[0][1], MEMBER_SHIFT_VECTORS * dag.vector_width(node))
-            hit = hi - lo + 1 >= need
-        dag.memo[key] = hit
-    return hit
+    reg = _tile_region(dag, state, node, leader, tiling)
+    if reg is None:
+        return False
+    lo, hi = reg[0]
+    return hi - lo + 1 >= min(node.region[0][1], MEMBER_SHIFT_VECTORS * dag.vector_width(node))
 
 
 def _tiles_free_dims(dag, state, node, leader, tiling) -> bool:
@@ -149,19 +137,26 @@ def _tiles_free_dims(dag, state, node, leader, tiling) -> bool:
     histogram per row of its consumer is fine; a scan per tile redoes the scan)."""
     if not node.has_updates:
         return True
-    key = ("free_dims", node.name, leader.name, tiling,
+    reg = _tile_region(dag, state, node, leader, tiling)
+    if reg is None:
+        return False
+    cut = {a for a, (lo, hi), (_, e) in zip(node.args, reg, node.region) if hi - lo + 1 < e}
+    return all(cut <= set(st.free_pure) for st in node.stages[1:])
+
+
+def _tile_region(dag, state, node, leader, tiling):
+    """`node`'s region computed per tile of `leader` (under the decisions of
+    the Funcs that read it), or None where the DAG's bounds can't evaluate
+    it; memoized."""
+    key = ("tile_region", node.name, leader.name, tiling,
            tuple(c.place if (c := state.get(n)) else None for n in _downstream(dag, node)))
-    hit = dag.memo.get(key)
-    if hit is None:
+    if key not in dag.memo:
         box, _ = leader_box(dag, leader, tiling, "tile")
         try:
-            reg = group_region(dag, state, node, leader, box)
-        except Exception:      # noqa: BLE001 - bounds the DAG can't evaluate: don't cut
-            hit = dag.memo[key] = False
-            return hit
-        cut = {a for a, (lo, hi), (_, e) in zip(node.args, reg, node.region) if hi - lo + 1 < e}
-        hit = dag.memo[key] = all(cut <= set(st.free_pure) for st in node.stages[1:])
-    return hit
+            dag.memo[key] = group_region(dag, state, node, leader, box)
+        except Exception:      # noqa: BLE001 - bounds the DAG can't evaluate: don't join or cut
+            dag.memo[key] = None
+    return dag.memo[key]
 
 
 def _downstream(dag: DAG, node: FuncNode) -> tuple:

@@ -97,32 +97,31 @@ class VoidType(Type):
         return cls._instance
 
 
-class VectorType(Type):
+class _SequenceType(Type):
+    """A vector or array type: `count` of `element`, interned per class."""
     __slots__ = ("element", "count")
-    _cache: dict = {}
 
     def __new__(cls, element: Type, count: int):
         key = (element, count)
         t = cls._cache.get(key)
         if t is None:
             t = object.__new__(cls)
-            t.element, t.count, t.s = element, count, f"<{count} x {element.s}>"
+            t.element, t.count = element, count
+            t.s = cls._format.format(count=count, element=element.s)
             t = cls._cache.setdefault(key, t)
         return t
 
 
-class ArrayType(Type):
-    __slots__ = ("element", "count")
+class VectorType(_SequenceType):
+    __slots__ = ()
     _cache: dict = {}
+    _format = "<{count} x {element}>"
 
-    def __new__(cls, element: Type, count: int):
-        key = (element, count)
-        t = cls._cache.get(key)
-        if t is None:
-            t = object.__new__(cls)
-            t.element, t.count, t.s = element, count, f"[{count} x {element.s}]"
-            t = cls._cache.setdefault(key, t)
-        return t
+
+class ArrayType(_SequenceType):
+    __slots__ = ()
+    _cache: dict = {}
+    _format = "[{count} x {element}]"
 
 
 class LiteralStructType(Type):

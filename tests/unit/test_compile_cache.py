@@ -97,17 +97,32 @@ def test_put_get_and_checksum(tmp_path):
 
 
 def test_lru_eviction(tmp_path):
-    c = C.CompileCache(str(tmp_path), max_bytes=10_000)
+    c = C.CompileCache(str(tmp_path), max_bytes=12_000)
     keys = [C.make_key(i) for i in range(4)]
     for i, k in enumerate(keys):
         c.put(k, bytes(3000))
         os.utime(tmp_path / (k + ".plc"), ns=(i * 10**9, i * 10**9))
-    # Four 3 KB entries exceed 10 KB: the least recently used went first.
+    # Four 3 KB entries exceed 12 KB: the least recently used went first, down
+    # to LOW_WATER of the bound.
     assert len(_entries(tmp_path)) == 3 and c.get(keys[0]) is None
+    assert c.size_bytes() <= 12_000 * C.LOW_WATER
     c.get(keys[1])                     # now the most recently used
     c.put(C.make_key("new"), bytes(3000))
     assert c.get(keys[1]) is not None and c.get(keys[2]) is None
-    assert c.size_bytes() <= 10_000
+    assert c.size_bytes() <= 12_000
+
+
+def test_a_full_cache_does_not_scan_on_every_store(tmp_path, monkeypatch):
+    # At the bound, each store used to pass it again and scan the whole
+    # directory; evicting down to LOW_WATER leaves room for many stores.
+    scans = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(C.os, "scandir", lambda d: scans.append(d) or real_scandir(d))
+    c = C.CompileCache(str(tmp_path), max_bytes=100_000)
+    for i in range(200):               # 200 * 1044 bytes: twice the bound
+        c.put(C.make_key("entry", i), bytes(1000))
+    assert c.size_bytes() <= 100_000
+    assert len(scans) <= 1 + 200 * 1044 // (100_000 * (1 - C.LOW_WATER))
 
 
 def test_unsafe_directories_are_refused(tmp_path, monkeypatch):

@@ -19,6 +19,12 @@ size and budget) are skipped:
     python -m pipelang.bench.autosched --summary pipelang/bench/results/autotune_full_300.json
     python -m pipelang.bench.autosched --retime pipelang/bench/results/autotune_full_300.json
 
+`--redo` (with `--resume`) runs the named benchmarks again even if FILE has
+them, replacing their records (e.g. one recorded before a fix):
+
+    nice python -m pipelang.bench.autosched --size full --autotune 300 \
+        --resume pipelang/bench/results/autotune_full_300.json --redo --benchmarks local_laplacian
+
 A record holds the benchmark, size, budget, hand / auto / tuned ms (timed in
 alternating rounds in one process), the candidates the tuner timed, the
 machine's load average before and after, the commit, and the tuned schedule's
@@ -297,16 +303,27 @@ def retime(records: list, reps: int, budget: float) -> None:
               flush=True)
 
 
+def replace_record(records: list, rec: dict) -> list:
+    """`records` with `rec` in place of any record of the same benchmark, size and
+    budget (in its position), or appended."""
+    key = (rec["benchmark"], rec["size"], rec["budget_s"])
+    same = [i for i, r in enumerate(records) if (r["benchmark"], r["size"], r["budget_s"]) == key]
+    if not same:
+        return records + [rec]
+    return [rec if i == same[0] else r for i, r in enumerate(records) if i == same[0] or i not in same]
+
+
 def main_resume(a, params) -> int:
     _commit()
     records = load_records(a.resume)
     done = {(r["benchmark"], r["size"], r["budget_s"]) for r in records}
     for name in a.benchmarks.split(","):
-        if (name, a.size, a.autotune) in done:
+        key = (name, a.size, a.autotune)
+        if key in done and not a.redo:
             print(f"{name}: already in {a.resume}, skipped", flush=True)
             continue
         rec = tune_record(name, a.size, params, a.reps, a.budget)
-        records = load_records(a.resume) + [rec]        # another run may have appended meanwhile
+        records = replace_record(load_records(a.resume), rec)   # another run may have appended
         save_records(a.resume, records)
         print(summarize([rec]).splitlines()[1], flush=True)
     print(summarize(records))
@@ -329,6 +346,8 @@ def main(argv=None) -> int:
     ap.add_argument("--resume", metavar="FILE",
                     help="the autotuning table (needs --autotune): hand, auto and tuned per "
                          "benchmark, each appended to FILE; benchmarks already there are skipped")
+    ap.add_argument("--redo", action="store_true",
+                    help="with --resume: run the named benchmarks again, replacing their records")
     ap.add_argument("--summary", metavar="FILE", help="print the autotuning table in FILE")
     ap.add_argument("--retime", metavar="FILE",
                     help="re-time the tuned schedules recorded in FILE beside the hand ones")
@@ -345,6 +364,8 @@ def main(argv=None) -> int:
     if a.resume:
         if a.autotune <= 0:
             ap.error("--resume needs an --autotune budget")
+    elif a.redo:
+        ap.error("--redo needs --resume FILE")
         return main_resume(a, params)
     rows = []
     cols = ["hand", "auto"] + (list(HALIDE_AUTOSCHEDULERS) if a.halide else [])

@@ -40,3 +40,21 @@ def test_resume_needs_a_budget(tmp_path, capsys):
     with pytest.raises(SystemExit):
         autosched.main(["--resume", str(tmp_path / "t.json"), "--benchmarks", "box_blur"])
     assert "--resume needs an --autotune budget" in capsys.readouterr().err
+
+
+def test_redo_replaces_a_benchmarks_record_in_place():
+    old = [{"benchmark": b, "size": "full", "budget_s": 300.0, "tuned_ms": 1.0}
+           for b in ("hist", "local_laplacian", "blur")]
+    new = {"benchmark": "local_laplacian", "size": "full", "budget_s": 300.0, "tuned_ms": 2.0}
+    out = autosched.replace_record(old, new)
+    assert [r["benchmark"] for r in out] == ["hist", "local_laplacian", "blur"]
+    assert out[1] is new and out[0] is old[0] and out[2] is old[2]
+    other_size = {**new, "size": "small"}                       # another table row: appended
+    assert autosched.replace_record(old, other_size) == old + [other_size]
+
+
+def test_redo_needs_resume(tmp_path, capsys):
+    import pytest
+    with pytest.raises(SystemExit):
+        autosched.main(["--redo", "--benchmarks", "box_blur"])
+    assert "--redo needs --resume" in capsys.readouterr().err

@@ -364,9 +364,9 @@ def main(argv=None) -> int:
     if a.resume:
         if a.autotune <= 0:
             ap.error("--resume needs an --autotune budget")
-    elif a.redo:
-        ap.error("--redo needs --resume FILE")
         return main_resume(a, params)
+    if a.redo:
+        ap.error("--redo needs --resume FILE")
     rows = []
     cols = ["hand", "auto"] + (list(HALIDE_AUTOSCHEDULERS) if a.halide else [])
     print(f"size {a.size}, parallelism {par}; times in ms (ratio to pipelang's hand schedule)")

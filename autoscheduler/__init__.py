@@ -54,7 +54,11 @@ def autoschedule(pipeline, target=None, params=None):
         try:
             from autoscheduler.search import beam_search
             for state, cost in beam_search(dag, p, report):
-                candidates.append(("beam search", state, cost))
+                unrolled = _short_loops_unrolled(dag, state)
+                if unrolled is not None:        # first: the search's answer, its short loops
+                    candidates.append(("beam search", unrolled, cost))     # unrolled
+                candidates.append(("beam search" + (" (short loops rolled)" if unrolled else ""),
+                                   state, cost))
         except Exception as e:   # noqa: BLE001 - a search bug must not cost the user a schedule
             report["fallbacks"].append(f"beam search failed: {type(e).__name__}: {e}")
             warnings.warn(f"autoscheduler: beam search failed ({type(e).__name__}: {e}); "
@@ -104,6 +108,17 @@ def autoschedule(pipeline, target=None, params=None):
                   AutoscheduleWarning, stacklevel=2)
     return render(Plan(notes=["Every candidate failed its checks: the default schedule."]),
                   title), report
+
+
+def _short_loops_unrolled(dag, state):
+    """`state` with its short pure loops unrolled outside the vector
+    (`autotune.short_loops_unrolled`), or None if it has none."""
+    from autoscheduler.autotune import Tuned, plan_for, short_loops_unrolled
+    try:
+        edits = short_loops_unrolled(plan_for(dag, state), dag)
+    except Exception:        # noqa: BLE001 - an unbuildable state is the checks' to reject
+        return None
+    return Tuned(state, tuple(edits)) if edits else None
 
 
 def _over_memory(dag, state, p: Params) -> str | None:

@@ -316,7 +316,7 @@ class _RegionLifter:
                 lets, new = self.lift(sub)
                 out.extend(lets)
                 stmts.append(new)
-            if not out:
+            if not out and all(a is b for a, b in zip(stmts, s.stmts)):
                 return [], s
             return out, ir.Block(tuple(stmts))
         if self._untouched(s):

@@ -13,10 +13,12 @@ A Func computed where it is stored has its region lets taken up to the top
 of the loop level it is computed at (as Halide defines the regions of a
 level's Funcs there), so the Funcs it reads are bounded in terms of its
 region by name rather than by its consumers' loops expanded once more per
-Func: the expressions stay small however deep the pipeline. A Func stored
-outside the loop it is computed in keeps its lets next to its produce,
-written in its consumers' loop variables: sliding window and storage
-folding read there how its region moves with the loop.
+Func: the expressions stay small however deep the pipeline. So does a Func
+stored outside the loop it is computed in (sliding window expands the lets
+in scope to see how its region moves with the loop, as Halide's does),
+except one with an explicit `fold_storage`: its lets stay next to its
+produce, written in its consumers' loop variables, where storage folding
+reads its footprint.
 
     produce f {..}; consume f {.. f(x - 1) .. f(x + 1) ..}
   =>
@@ -108,11 +110,11 @@ def _region_lets(fn, regions, body):
 class _DefineRegions(ir.IRMutator):
     """Put the region lets of one Func above its produce/consume pair.
 
-    The consumers' region lets that `_lift_region_lets` took up to the top of
+    The consumers' region lets that `_RegionLifter` took up to the top of
     their loop level are names here: the box is in terms of them. For a Func
-    stored outside the loop it is computed in (`expand`), those inside its
-    Realize are expanded instead, as if still in place: sliding window and
-    storage folding read how its region moves with the loop."""
+    with an explicit fold stored outside the loop it is computed in
+    (`expand`), those inside its Realize are expanded instead, as if still in
+    place: storage folding reads its footprint in the loops' terms."""
 
     def __init__(self, fn, memo=None, expand: set | None = None):
         self.fn = fn
@@ -218,8 +220,11 @@ def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:
     for fn in reversed(order):
         if fn in outputs or fn.sym not in env:
             continue
-        s = _DefineRegions(fn, memo, lifted if fn.sym in in_loop else None).mutate(s)
-        if fn.sym not in in_loop and not fn.schedule.fold_factors:
+        # A Func with an explicit fold keeps its lets by its produce, in terms
+        # of the loops (the lifted lets expanded): folding reads its footprint there.
+        folded = fn.schedule.fold_factors and fn.sym in in_loop
+        s = _DefineRegions(fn, memo, lifted if folded else None).mutate(s)
+        if not fn.schedule.fold_factors:
             s = _RegionLifter(fn, memo, lifted).lift_to_top(s)
     s = _RealizeBounds(env, memo).mutate(s)
     for out in reversed(outputs):
@@ -269,9 +274,10 @@ def _stored_outside_compute_loop(s) -> set:
 
 
 class _RegionLifter:
-    """Take the region lets of a Func computed where it is stored (which
-    `_DefineRegions` put at the top of its Realize's body) up to the top of
-    the loop body, specialization branch or pipeline it is computed in, past
+    """Take the region lets of a Func, which `_DefineRegions` put above its
+    produce (the top of its Realize's body where it is computed where it is
+    stored), up to the top of the loop body, specialization branch or
+    pipeline it is computed in, past
     the Realizes, produce/consume markers and other lets there, as Halide
     defines the regions of all the Funcs of a loop level at its top. The
     Funcs it feeds, bounded after it, then read its region by name instead
@@ -301,10 +307,11 @@ class _RegionLifter:
                 while isinstance(body, ir.LetStmt) and body.sym in self.own:
                     lets.append((body, ir.free_symbols(body.value)))
                     body = body.body
-                if not lets or any(reads_memory(let.value) for let, _ in lets):
-                    return [], s
-                self.lifted.update(let.sym for let, _ in lets)
-                return lets, ir.Realize(s.fn, s.types, s.bounds, body)
+                if lets:
+                    if any(reads_memory(let.value) for let, _ in lets):
+                        return [], s
+                    self.lifted.update(let.sym for let, _ in lets)
+                    return lets, ir.Realize(s.fn, s.types, s.bounds, body)
             lets, body = self.lift(s.body)
             return lets, (s if body is s.body else ir.Realize(s.fn, s.types, s.bounds, body))
         if cls is ir.ProducerConsumer:
@@ -322,6 +329,16 @@ class _RegionLifter:
         if self._untouched(s):
             return [], s
         if cls is ir.LetStmt:
+            if s.sym in self.own:
+                # A Func stored outside its compute loop: its lets sit by its produce.
+                lets, body = [], s
+                while isinstance(body, ir.LetStmt) and body.sym in self.own:
+                    lets.append((body, ir.free_symbols(body.value)))
+                    body = body.body
+                if any(reads_memory(let.value) for let, _ in lets):
+                    return [], s
+                self.lifted.update(let.sym for let, _ in lets)
+                return lets, body
             lets, body = self.lift(s.body)
             if lets and any(s.sym in syms for _, syms in lets):
                 body, lets = _wrap(lets, body), []

@@ -49,6 +49,20 @@ def slid_window(fn, dim: str) -> ir.Symbol:
     return L.loop(fn, 0, dim).field("slid")
 
 
+def slid_min(fn, dim: str) -> ir.Symbol:
+    """The min of `fn`'s region in `dim` that its produce computes from, once slid."""
+    return L.loop(fn, 0, dim).field("slid_min")
+
+
+def slid_window_max(fn, dim: str) -> ir.Symbol:
+    """The max of `fn`'s region in `dim` in terms of the loops (its region
+    let names its consumers' regions), beside `slid_window` for storage folding."""
+    return L.loop(fn, 0, dim).field("slid_max")
+
+
+_MISSING = object()
+
+
 def split_overshoot(fn, dim: str):
     """(before, after): how many points of `dim` the splits of `fn`'s pure
     definition may compute before and after the region asked for (a
@@ -92,18 +106,28 @@ def _var(sym) -> ir.Expr:
 class _Slide(ir.IRMutator):
     """Slide `fn`'s region along every serial loop between its storage and
     the place it is computed: along each loop, the one dimension whose region
-    moves forward with that loop starts after the previous iteration's end."""
+    moves forward with that loop starts after the previous iteration's end.
 
-    def __init__(self, fn, feeds: set, may_rewind: set):
+    Bounds inference defines the region lets at the top of the loop level
+    `fn` is computed at, in terms of its consumers' region lets by name (as
+    Halide does). Here, as in Halide's sliding window, the region lets in
+    scope are expanded into the loop variables where a dimension's region
+    depends on a loop; the slid min is defined just above the produce (`f.s0.y.slid_min`, which the produce then reads for
+    its min: the Funcs it reads keep being bounded by the region asked), and
+    `f.s0.y.slid` / `f.s0.y.slid_max` there tell storage folding the window."""
+
+    def __init__(self, fn, feeds: set, may_rewind: set, region_syms: frozenset):
         self.fn = fn
         self.feeds = feeds             # Funcs fn reads, directly or not
         self.may_rewind = may_rewind   # loops along which only fn slides
+        self.region_syms = region_syms  # every Func's region let symbols (expanded here)
         self.slid_loops: list = []
         self.slid_dims: set = set()    # dims slid at some compute site
-        self.mins = {L.region_min(fn, 0, a): a for a in fn.args}
-        self.maxs = {L.region_max(fn, 0, a): a for a in fn.args}
         self.loops: list = []          # enclosing serial loops, outermost first
         self.rewound: dict = {}        # loop symbol -> iterations to start early
+        self.scope: dict = {}          # region lets in scope: symbol -> value
+        self.memo: dict = {}           # symbol -> (value, expanded value)
+        self.deps: dict = {}           # symbol -> (value, region-let-free symbols it depends on)
 
     def mutate_For(self, node):
         serial = node.kind is ir.ForKind.SERIAL
@@ -125,50 +149,101 @@ class _Slide(ir.IRMutator):
                       simplify(ir.Add(node.extent, ir.i32(k))), node.kind, body)
 
     def mutate_LetStmt(self, node):
-        lets = []
-        s = node
-        while isinstance(s, ir.LetStmt):
-            lets.append(s)
-            s = s.body
-        if not (isinstance(s, ir.Block) and isinstance(s.stmts[0], ir.ProducerConsumer)
-                and s.stmts[0].fn is self.fn.sym and s.stmts[0].is_producer):
+        if node.sym not in self.region_syms:
             return self.generic_mutate(node)
-        self.slid_along = {}
-        mins = {self.mins[l.sym]: l.value for l in lets if l.sym in self.mins}
-        maxs = {self.maxs[l.sym]: l.value for l in lets if l.sym in self.maxs}
-        if len(mins) != len(self.fn.args) or len(maxs) != len(self.fn.args):
+        had = self.scope.get(node.sym, _MISSING)
+        self.scope[node.sym] = node.value
+        try:
+            body = self.mutate(node.body)
+        finally:
+            if had is _MISSING:
+                del self.scope[node.sym]
+            else:
+                self.scope[node.sym] = had
+        return node if body is node.body else ir.LetStmt(node.sym, node.value, body)
+
+    def _depends(self, sym) -> frozenset:
+        """The symbols other than region lets that region let `sym` depends on."""
+        value = self.scope[sym]
+        hit = self.deps.get(sym)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        out = set()
+        for u in ir.free_symbols(value):
+            if u in self.scope:
+                out |= self._depends(u)
+            else:
+                out.add(u)
+        out = frozenset(out)
+        self.deps[sym] = (value, out)
+        return out
+
+    def _expanded(self, sym):
+        """Region let `sym`'s value with the region lets in scope expanded, simplified."""
+        value = self.scope[sym]
+        hit = self.memo.get(sym)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        used = ir.free_symbols(value) & self.scope.keys()
+        out = value
+        if used:
+            out = simplify(ir.substitute({u: self._expanded(u) for u in used}, value))
+        self.memo[sym] = (value, out)
+        return out
+
+    def mutate_ProducerConsumer(self, node):
+        if not (node.is_producer and node.fn is self.fn.sym and self.loops):
             return self.generic_mutate(node)
-        new_mins = dict(mins)
+        fn = self.fn
+        syms = {a: (L.region_min(fn, 0, a), L.region_max(fn, 0, a)) for a in fn.args}
+        if any(lo not in self.scope or hi not in self.scope for lo, hi in syms.values()):
+            return self.generic_mutate(node)
+        slid_along = {}
+        new_mins: dict = {}
+        mins: dict = {}
+        maxs: dict = {}
         for loop in reversed(self.loops):
-            moving = [a for a in self.fn.args
-                      if is_monotonic(mins[a], loop.sym) is not Monotonic.CONSTANT
-                      or is_monotonic(maxs[a], loop.sym) is not Monotonic.CONSTANT]
+            moving = [a for a in fn.args
+                      if loop.sym in self._depends(syms[a][0]) or loop.sym in self._depends(syms[a][1])]
+            if moving:
+                for a in moving:
+                    if a not in mins:
+                        mins[a] = self._expanded(syms[a][0])
+                        maxs[a] = self._expanded(syms[a][1])
+                moving = [a for a in moving
+                          if is_monotonic(mins[a], loop.sym) is not Monotonic.CONSTANT
+                          or is_monotonic(maxs[a], loop.sym) is not Monotonic.CONSTANT]
             if len(moving) != 1:
                 continue
             a = moving[0]
-            if split_overshoot(self.fn, a) is None:
+            if split_overshoot(fn, a) is None:
                 continue
             if (is_monotonic(mins[a], loop.sym) is not Monotonic.INCREASING
                     or is_monotonic(maxs[a], loop.sym) is not Monotonic.INCREASING):
                 continue
-            if new_mins[a] is not mins[a]:
+            if a in new_mins:
                 continue                         # already slid along an inner loop
             prev_max = ir.substitute({loop.sym: ir.Sub(_var(loop.sym), ir.i32(1))}, maxs[a])
             if _proves(ir.GT(mins[a], prev_max)):
                 continue                         # no overlap between iterations: nothing to reuse
             new_mins[a] = self._slid_min(loop, mins[a], maxs[a])
-            self.slid_along[a] = loop
+            slid_along[a] = loop
             self.slid_loops.append(loop.sym)
             self.slid_dims.add(a)
-        replace = {L.region_min(self.fn, 0, a): v for a, v in new_mins.items() if v is not mins[a]}
-        out = self.mutate(s)
-        for a in self.fn.args:
-            loop = self.slid_along.get(a)
-            if loop is not None:    # for storage folding: the window along that loop
+        out = self.generic_mutate(node)
+        if not slid_along:
+            return out
+        # The produce computes from the slid min; the Funcs it reads keep
+        # theirs in terms of the region asked (its min let, unchanged).
+        out = ir.substitute({syms[a][0]: _var(slid_min(fn, a)) for a in slid_along}, out)
+        for a in reversed(fn.args):
+            loop = slid_along.get(a)
+            if loop is not None:
+                out = ir.LetStmt(slid_min(fn, a), new_mins[a], out)
+                # For storage folding: the window along that loop.
                 first = ir.LE(_var(loop.sym), loop.min)
-                out = ir.LetStmt(slid_window(self.fn, a), ir.Select(first, mins[a], new_mins[a]), out)
-        for l in reversed(lets):
-            out = ir.LetStmt(l.sym, replace.get(l.sym, l.value), out)
+                out = ir.LetStmt(slid_window_max(fn, a), maxs[a], out)
+                out = ir.LetStmt(slid_window(fn, a), ir.Select(first, mins[a], new_mins[a]), out)
         return out
 
     def _slid_min(self, loop, lo, hi):
@@ -251,12 +326,15 @@ class _FindRealizes(ir.IRMutator):
         self.env = env
         self.may_rewind = may_rewind
         self.slid: list = []
+        self.region_syms = frozenset(
+            sym for f in env.values() if f.defined() for k in range(len(f.stages())) for x in f.args
+            for sym in (L.region_min(f, k, x), L.region_max(f, k, x)))
 
     def mutate_Realize(self, node):
         body = self.mutate(node.body)
         fn = self.env[node.fn]
         if not fn.updates:
-            slider = _Slide(fn, _feeds(fn, self.env), self.may_rewind or set())
+            slider = _Slide(fn, _feeds(fn, self.env), self.may_rewind or set(), self.region_syms)
             slid = slider.mutate(body)
             self.slid.extend(slider.slid_loops)
             if self.may_rewind is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pipelang import ir
 from pipelang.lowering import names as L
 from pipelang.lowering.simplify import simplify
-from pipelang.lowering.sliding_window import slid_window, split_overshoot
+from pipelang.lowering.sliding_window import slid_window, slid_window_max, split_overshoot
 
 
 def _terms(e, sign, out):
@@ -59,9 +59,10 @@ def _let_chain(node):
 
 def _region_lets(fn, dim: str, lets: dict):
     """(min, max) that a compute site of `fn` binds for `dim` among `lets`
-    (the min may be sliding window's select), or None."""
+    (sliding window's select and max, in terms of the loops, where it slid),
+    or None."""
     lo = lets.get(slid_window(fn, dim), lets.get(L.region_min(fn, 0, dim)))
-    hi = lets.get(L.region_max(fn, 0, dim))
+    hi = lets.get(slid_window_max(fn, dim), lets.get(L.region_max(fn, 0, dim)))
     return None if lo is None or hi is None else (lo, hi)
 
 

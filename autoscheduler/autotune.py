@@ -171,6 +171,9 @@ def loop_order(directives: list, args: list) -> list | None:
 
 # A pure loop this short (at the estimates) may be unrolled outside the vector.
 UNROLL_DIM_MAX = 4
+# The search unrolls short loops only in Funcs at least this share of the
+# largest Func's points (`short_loops_unrolled`).
+UNROLL_DIM_SHARE = 0.25
 
 
 def _short_loops(fp, node, order) -> list:
@@ -190,15 +193,21 @@ def short_loops_unrolled(plan, dag) -> list:
     `reorder(c, x, y).unroll(c)` after `bound(c, 0, 3)`; here the channel
     split takes the vector's tail strategy, so any extent stays valid.) An
     update's pure stage alone would gain nothing: Funcs with updates keep
-    their loops. Measured against the same states without it (in-process
-    alternation, full size): hist 0.62x, unsharp 0.78x, camera_pipe 0.85x,
-    interpolate 0.88x."""
+    their loops. Only Funcs of at least UNROLL_DIM_SHARE of the largest
+    Func's points: unrolled code compiles slower, and a coarse pyramid level
+    gains little (interpolate's 21 unrolled Funcs took 4x the compile time).
+    Measured against the same states without it (in-process alternation,
+    full size): hist 0.62x, unsharp 0.78x, camera_pipe 0.85x, interpolate 0.88x."""
+    import math
+    points = {n.name: math.prod(e for _, e in n.region) for n in dag.nodes}
     out = []
+    most = max(points.values(), default=0)
     for fp in plan.funcs.values():
         node = dag.node(fp.name)
         ds0 = fp.stages.get(0)
         if node.has_updates or not ds0 or fp.compute == ("inline",) or \
-                any(d[0] == "unroll" for d in ds0):
+                any(d[0] == "unroll" for d in ds0) or \
+                points[node.name] < UNROLL_DIM_SHARE * most:
             continue
         order = loop_order(ds0, node.args)
         vectors = [d[1] for d in ds0 if d[0] == "vectorize"]

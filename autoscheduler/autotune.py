@@ -178,9 +178,13 @@ UNROLL_DIM_SHARE = 0.25
 
 def _short_loops(fp, node, order) -> list:
     """unroll_dim edits of `fp`'s pure loops beyond x that are 2 to
-    UNROLL_DIM_MAX long at the estimates (`order`: its loops, the vector first)."""
+    UNROLL_DIM_MAX long at the estimates (`order`: its loops, the vector first).
+    A dim the chain already splits or fuses is no such loop: its name then
+    stands for the outer loop (a strip's y), whose extent is not the dim's."""
+    ds0 = fp.stages.get(0) or []
+    reshaped = {v for d in ds0 if d[0] in ("split", "fuse") for v in d[1:3]}
     return [("unroll_dim", fp.name, 0, a, e) for a, (_, e) in list(zip(node.args, node.region))[1:]
-            if a in order and 2 <= e <= UNROLL_DIM_MAX]
+            if a in order and a not in reshaped and 2 <= e <= UNROLL_DIM_MAX]
 
 
 def short_loops_unrolled(plan, dag) -> list:

@@ -32,3 +32,13 @@ def test_200_random_pipelines():
         if msg is not None:
             bad.append(msg)
     assert not bad, "\n".join(bad[:5])
+
+
+@pytest.mark.parametrize("seed", (1064, 1081, 1130))
+def test_short_dim_split_already_is_not_unrolled_again(seed):
+    """Outputs whose y is 2-4 long and already split into strips: the search's
+    short-loop unroll must leave that y alone (splitting the strip loop by y's
+    extent wrote before the output's min)."""
+    msg, report = autoschedule_random(seed, PARAMS)
+    assert msg is None, msg
+    assert report["chosen"] != "default", report["fallbacks"]

@@ -73,15 +73,20 @@ def _output_buffers(compiled) -> list:
 
 
 def _regions_ok(dag, compiled) -> str | None:
+    """None if, at `dag`'s estimates, the compiled pipeline reads no input outside
+    what the algorithm needs and writes each output only within its buffer."""
     env = dict(dag.env)
+    need = input_regions(dag)
     for fn, b in _output_buffers(compiled):
         stride = 1
+        need[b] = []
         for d, (lo, e) in enumerate(dag.by_sym[fn.sym].region):
             env[ir.buffer_min(b, d)] = lo
             env[ir.buffer_extent(b, d)] = e
             env[ir.buffer_stride(b, d)] = stride
             stride *= max(e, 1)
-    need = input_regions(dag)
+            need[b].append((lo, lo + e - 1))
+    outputs = {b for _, b in _output_buffers(compiled)}
     for sym, box in compiled.regions.items():
         if sym not in need or box is None:
             continue
@@ -94,6 +99,9 @@ def _regions_ok(dag, compiled) -> str | None:
                 continue
             if lo < want[0] or hi > want[1]:
                 size = "x".join(str(e) for _, e in dag.by_sym[compiled.outputs[0].sym].region)
+                if sym in outputs:         # (a split's tail shifted past the output's min)
+                    return (f"at output size {size} it writes output {sym.name} over [{lo}, {hi}] "
+                            f"in dimension {d}, outside its buffer's [{want[0]}, {want[1]}]")
                 return (f"at output size {size} it reads input {sym.name} over [{lo}, {hi}] in "
                         f"dimension {d}, outside the [{want[0]}, {want[1]}] the algorithm needs")
     return None

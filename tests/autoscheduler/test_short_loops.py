@@ -80,3 +80,27 @@ def test_funcs_with_updates_keep_their_loops():
     dag = DAG.build(p, hl.get_host_target(), 2)
     state = {n.name: Choice("root", ("strips", 16)) for n in dag.nodes}
     assert short_loops_unrolled(plan_for(dag, state), dag) == []
+
+
+def test_check_rejects_a_schedule_that_writes_before_the_outputs_min():
+    """The winner's check covers the outputs too: a ShiftInwards split of a
+    dim shorter than its factor writes before the output buffer's min."""
+    from autoscheduler.params import parse_params
+    from autoscheduler.validate import check
+    x, y = hl.Var("x"), hl.Var("y")
+    inp = hl.Buffer(np.ones((3, 64), np.float32), "so_in")
+    f = hl.Func("so_out")
+    f[x, y] = inp[x, hl.clamp(y, 0, 2)] * hl.f32(2)
+    f.set_estimates([hl.Range(0, 64), hl.Range(0, 3)])
+    p = hl.Pipeline(f)
+    reset_schedules(p)
+    dag = DAG.build(p, hl.get_host_target(), 2)
+    good = ("import pipelang as hl\nfrom autoscheduler import funcs_by_name\n"
+            "def apply_schedule(pipeline):\n    f = funcs_by_name(pipeline)['so_out']\n"
+            "    y, yi = hl.Var('y'), hl.Var('yi')\n"
+            "    f.split(y, y, yi, {}, hl.TailStrategy.ShiftInwards)\n")
+    params = parse_params({"parallelism": 2})
+    assert check(p, dag, good.format(3), params) is None
+    problem = check(p, dag, good.format(4), params)
+    assert problem is not None and "writes output so_out" in problem and "dimension 1" in problem, \
+        problem

@@ -305,12 +305,25 @@ class _Fresh(ir.IRMutator):
 
 
 class _Partition(ir.IRMutator):
-    def __init__(self, never=frozenset(), always=frozenset()):
-        self.never, self.always = never, always
-        self.ranges: dict = {}
+    """In the prologue and epilogue of a partitioned loop (`tail`), only
+    loops whose schedule says Partition.Always are partitioned, as in
+    Halide: the peeled copies keep their inner loops whole, so the code
+    grows by the outer loop's two copies, not by three per nesting level
+    (nl_means: 3 x 3 x 3 copies of a tile's inner loops)."""
+
+    def __init__(self, never=frozenset(), always=frozenset(), tail=False, ranges=None):
+        self.never, self.always, self.tail = never, always, tail
+        self.ranges: dict = {} if ranges is None else ranges
+
+    def _tail_body(self, body):
+        if not self.always:
+            return body
+        return _Partition(self.never, self.always, True, self.ranges).mutate(body)
 
     def mutate_For(self, node):
         body = self.mutate(node.body)
+        if self.tail and node.sym not in self.always:
+            return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
         if node.kind is not ir.ForKind.SERIAL or node.sym in self.never:
             return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
         bound = _Bound()
@@ -342,10 +355,11 @@ class _Partition(ir.IRMutator):
         for limit in his:
             hi = ir.Min(hi, ir.Add(limit, ir.i32(1)))
         hi = ir.Max(hi, lo_v)
-        loops = [ir.For(node.sym, node.min, ir.Sub(lo_v, node.min), node.kind, _Fresh(self.ranges).mutate(body))
+        tail = self._tail_body(node.body)
+        loops = [ir.For(node.sym, node.min, ir.Sub(lo_v, node.min), node.kind, _Fresh(self.ranges).mutate(tail))
                  if los else None,
                  ir.For(node.sym, lo_v, ir.Sub(hi_v, lo_v), node.kind, simplify(steady)),
-                 ir.For(node.sym, hi_v, ir.Sub(end, hi_v), node.kind, _Fresh(self.ranges).mutate(body))
+                 ir.For(node.sym, hi_v, ir.Sub(end, hi_v), node.kind, _Fresh(self.ranges).mutate(tail))
                  if his else None]
         _record(self.ranges, node.sym, (node.min, node.extent))
         out = ir.block(*loops)

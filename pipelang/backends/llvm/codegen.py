@@ -129,6 +129,7 @@ class CodeGen(ExprCodeGen):
         self._values: dict = {}
         self._stmt_values: dict = {}
         self._bound_once: set = set()     # (scope, symbol) bound by a _Binding
+        self._last_bound: dict = {}       # (scope, symbol): the value bound last
         self.name = re.sub(r"[^A-Za-z0-9_]", "_", lowered.name) or "pipeline"
         self.module = ll.Module(self.name)
         self.errors: list[ErrorInfo] = []
@@ -488,14 +489,20 @@ class CodeGen(ExprCodeGen):
         }
         return self._declare(name, types[name])
 
-    def _rebinding(self, scope: dict, sym, old) -> None:
-        """A binding of `sym` in `scope` starts (`old`: what it replaces) or
-        ends: values `expr` computed may use an earlier binding of `sym`, so
-        they are forgotten when `sym` is bound again."""
+    def _rebinding(self, scope: dict, sym, old, new) -> None:
+        """A binding of `sym` in `scope` to `new` starts (`old`: what it
+        replaces) or ends: values `expr` computed may use an earlier binding
+        of `sym`, so they are forgotten when `sym` is bound again to another
+        value. Bound again to the value it had last (an unrolled body's copies
+        each bind the same let to the same sum, invariant in the unrolled
+        variable), they stay: each copy's index arithmetic is generated
+        once, not once per copy."""
         key = (id(scope), sym)
-        if old is not _MISSING or key in self._bound_once:
+        last = self._last_bound.get(key, _MISSING)
+        if (old is not _MISSING or key in self._bound_once) and not _same_value(last, new):
             self.forget_values()
         self._bound_once.add(key)
+        self._last_bound[key] = new
 
     def bind_buffer(self, sym, ptr):
         return _Binding(self.st.buffers, sym, ptr, self._rebinding)
@@ -557,17 +564,17 @@ class _Binding:
 
     def __init__(self, scope, sym, value, changed=None):
         self.scope, self.sym, self.value = scope, sym, value
-        self.changed = changed      # called with (scope, sym, old) as the binding starts
+        self.changed = changed      # called with (scope, sym, old, new) as a binding starts or ends
 
     def __enter__(self):
         self.old = self.scope.get(self.sym, _MISSING)
         if self.changed is not None:
-            self.changed(self.scope, self.sym, self.old)
+            self.changed(self.scope, self.sym, self.old, self.value)
         self.scope[self.sym] = self.value
 
     def __exit__(self, *exc):
         if self.changed is not None and self.old is not _MISSING:
-            self.changed(self.scope, self.sym, self.old)     # the old binding is back
+            self.changed(self.scope, self.sym, self.value, self.old)     # the old binding is back
         if self.old is _MISSING:
             del self.scope[self.sym]
         else:
@@ -575,6 +582,18 @@ class _Binding:
 
 
 _MISSING = object()
+
+
+def _same_value(a, b) -> bool:
+    """Whether bound values `a` and `b` are one value: LLVM values (an
+    instruction's result is one object; equal constants may be two) or
+    constant bounds (tuples of numbers)."""
+    if a is b:
+        return True
+    if type(a) is tuple:
+        return a == b
+    return (type(a) is ll.Constant and type(b) is ll.Constant and a.ref == b.ref
+            and str(a.type) == str(b.type))
 
 
 def generate_module(lowered: N.LoweredFunc, triple: str = "", features: str = "") -> CodeGen:

@@ -128,6 +128,10 @@ class CodeGen(ExprCodeGen):
         self._numbers_by_id: dict = {}
         self._values: dict = {}
         self._stmt_values: dict = {}
+        self._masks: list = []            # by value number: the bits of the variables it uses
+        self._sym_bits: dict = {}         # variable symbol: its bit
+        self._keys_by_mask: dict = {}     # mask: the keys of `_values` with that mask
+        self._geps: dict = {}             # (buffer pointer, index, type): (address, its block)
         self._bound_once: set = set()     # (scope, symbol) bound by a _Binding
         self._last_bound: dict = {}       # (scope, symbol): the value bound last
         self.name = re.sub(r"[^A-Za-z0-9_]", "_", lowered.name) or "pipeline"
@@ -500,7 +504,10 @@ class CodeGen(ExprCodeGen):
         key = (id(scope), sym)
         last = self._last_bound.get(key, _MISSING)
         if (old is not _MISSING or key in self._bound_once) and not _same_value(last, new):
-            self.forget_values()
+            if scope is self.st.buffers:
+                self.forget_values()
+            else:
+                self.forget_uses(sym)      # a variable's value or its constant bounds
         self._bound_once.add(key)
         self._last_bound[key] = new
 

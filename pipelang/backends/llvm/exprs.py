@@ -100,6 +100,31 @@ def splat(builder, value, lanes: int):
                                   SplatConstant(ll.VectorType(I32, lanes), ll.Constant(I32, 0)))
 
 
+class _StridedLanes:
+    """The lane pointers of a constant-stride access, each made when asked
+    for: a load with a small stride reads one or two dense vectors from lane
+    0's pointer and never uses the others (interpolate's stride-2 loads
+    made 15 dead getelementptrs each, a third of its IR)."""
+    __slots__ = ("builder", "first", "step", "lanes", "elem")
+
+    def __init__(self, builder, first, step, lanes, elem):
+        self.builder, self.first, self.step, self.lanes, self.elem = builder, first, step, lanes, elem
+
+    def __len__(self):
+        return self.lanes
+
+    def __getitem__(self, k):
+        if not 0 <= k < self.lanes:
+            raise IndexError(k)
+        if k == 0:
+            return self.first
+        return self.builder.gep(self.first, [ll.Constant(I64, self.step * k)], inbounds=True,
+                                source_etype=self.elem)
+
+    def __iter__(self):
+        return (self[k] for k in range(self.lanes))
+
+
 def _wrap(t: Type, value):
     """`value` wrapped to the signed range of an int type of `t`'s width."""
     if t.is_float():
@@ -150,7 +175,20 @@ class ExprCodeGen:
             return hit[0]
         v = method(self, e)
         values[number] = (v, self.st.builder.block, self.strict_float)
+        if kind == _PURE:
+            self._remember(number, number)
         return v
+
+    def _remember(self, key, number) -> None:
+        """File `_values[key]` under the variables its expression (`number`)
+        uses, so that binding one of them again forgets only what used it."""
+        mask = self._masks[number]
+        if mask:
+            keys = self._keys_by_mask.get(mask)
+            if keys is None:
+                self._keys_by_mask[mask] = [key]
+            else:
+                keys.append(key)
 
     def _reuse(self, e):
         """(table, key, value or None) for the 64-bit index of `e` (see
@@ -168,10 +206,24 @@ class ExprCodeGen:
 
     def forget_values(self, statement_only: bool = False) -> None:
         """Forget the values `expr` computed: those that read memory at each
-        statement, all of them when a variable is bound again."""
+        statement, all of them when a buffer is bound again."""
         self._stmt_values = {}
         if not statement_only:
             self._values = {}
+            self._keys_by_mask = {}
+
+    def forget_uses(self, sym) -> None:
+        """Forget the values computed from variable `sym` (it is bound
+        again), and those that read memory; the rest stay valid."""
+        self._stmt_values = {}
+        bit = self._sym_bits.get(sym)
+        if bit is None:
+            return                      # no expression numbered so far uses it
+        values = self._values
+        by_mask = self._keys_by_mask
+        for mask in [m for m in by_mask if m & bit]:
+            for key in by_mask.pop(mask):
+                values.pop(key, None)
 
     def _value_number(self, e) -> tuple:
         """(number, kind): the number is equal for expressions equal in
@@ -184,24 +236,33 @@ class ExprCodeGen:
             return hit[1]
         cls = type(e)
         kind = _PURE
+        masks = self._masks
         # Keys hold types as plain ints (a Type's and an enum's hashes are
         # Python calls); an operator's type follows from its operands'.
+        # `mask`: a bit for each variable the expression uses.
         if cls in _OPERATORS:
             na, kind = self._value_number(e.a)
             nb, kb = self._value_number(e.b)
             key = (cls, na, nb)
+            mask = masks[na] | masks[nb]
             if kb > kind:
                 kind = kb
         elif cls is N.Variable:
             t = e.type
             key = (cls, t._code._value_, t.nbits, t.nlanes, e.sym)
+            mask = self._sym_bits.get(e.sym)
+            if mask is None:
+                mask = self._sym_bits[e.sym] = 1 << len(self._sym_bits)
         elif cls is N.IntImm or cls is N.UIntImm:
             t = e.type
             key = (cls, t._code._value_, t.nbits, t.nlanes, e.value)
+            mask = 0
         elif cls is N.FloatImm:
             t = e.type
             key = (cls, t.nbits, t.nlanes, e.value.hex())   # tells -0.0 from 0.0; one NaN
+            mask = 0
         else:
+            mask = 0
             if cls is N.Load:
                 kind = _READS
             elif cls not in _EXPR_METHODS or (cls is N.Intrinsic and e.op in _IMPURE_OPS):
@@ -213,6 +274,7 @@ class ExprCodeGen:
                     number, k = self._value_number(v)
                     if k > kind:
                         kind = k
+                    mask |= masks[number]
                     parts.append(number)
                 elif type(v) is tuple:
                     items = []
@@ -221,6 +283,7 @@ class ExprCodeGen:
                             number, k = self._value_number(x)
                             if k > kind:
                                 kind = k
+                            mask |= masks[number]
                             items.append(number)
                         else:
                             items.append(x)
@@ -234,6 +297,7 @@ class ExprCodeGen:
         number = table.get(key)
         if number is None:
             number = table[key] = len(table)
+            masks.append(mask)
         by_id[id(e)] = (e, (number, kind))
         return number, kind
 
@@ -652,8 +716,19 @@ class ExprCodeGen:
         elem = mem_type(t.element_of())
 
         def at(i):
-            return b.gep(base, [i if i.type == I64 else b.sext(i, I64)], inbounds=True,
-                         source_etype=elem)
+            if i.type != I64:
+                i = b.sext(i, I64)
+            # One address for a load and the store after it (an update's
+            # `f[x] = f[x] + ..`), wherever the first one's block dominates.
+            key = (base, i.ref if type(i) is ll.Constant else i, str(elem))
+            geps = self._geps
+            hit = geps.get(key)
+            block = b.block
+            if hit is not None and (hit[1] is block or block.dominated_by(hit[1])):
+                return hit[0]
+            ptr = b.gep(base, [i], inbounds=True, source_etype=elem)
+            geps[key] = (ptr, block)
+            return ptr
         if t.is_scalar():
             return "dense", at(self.index64(index))
         if isinstance(index, N.Ramp) and N.const_value(index.stride) in (1, -1):
@@ -668,8 +743,7 @@ class ExprCodeGen:
             # offset from lane 0, which LLVM can combine, rather than an index
             # vector taken apart lane by lane.
             first, step = at(self.index64(index.base)), N.const_value(index.stride)
-            return "lanes", [b.gep(first, [ll.Constant(I64, step * k)], inbounds=True,
-                                   source_etype=elem) for k in range(t.lanes())]
+            return "lanes", _StridedLanes(b, first, step, t.lanes(), elem)
         v = self.expr(index)
         if gather:
             ptrs = b.gep(base, [v], inbounds=True, source_etype=elem)
@@ -703,6 +777,8 @@ class ExprCodeGen:
             v = b.sext(self.expr(e), I64)
         if table is not None:
             table[key] = (v, b.block, None)
+            if table is self._values:
+                self._remember(key, -1 - key)
         return v
 
     def _tag(self, inst, buf):
@@ -773,7 +849,7 @@ class ExprCodeGen:
                                       SplatConstant(mask_t, ll.Constant(ll.IntType(1), 1)),
                                       poison(vt)]), e.buf)
         else:
-            v = self._build_vector([load(p, elem) for p in ptr])
+            v = self._build_vector([load(p, elem) for p in list(ptr)])
         return b.trunc(v, llvm_type(t)) if t.is_bool() else v
 
     def _build_vector(self, scalars):
@@ -807,7 +883,7 @@ class ExprCodeGen:
         elif how == "same":  # lanes are stored in order, so the last one wins
             store(b.extract_element(value, ll.Constant(I32, t.lanes() - 1)), ptr)
         else:
-            for k, p in enumerate(ptr):
+            for k, p in enumerate(list(ptr)):
                 store(b.extract_element(value, ll.Constant(I32, k)), p)
 
     # ------------------------------------------------------------ intrinsics

@@ -20,7 +20,7 @@ from pipelang import ir
 from autoscheduler.heuristic import (cheap_to_inline, heuristic_state, is_wrapper, regblock_member,
                                      strip_size, strips_ok)
 from autoscheduler.space import (Choice, can_inline, group_region, leader_box, leaders_of,
-                                 rfactor_stage, transposed_tiles)
+                                 rfactor_stage, too_much_inlined, transposed_tiles)
 
 STRIPS = (4, 8, 16, 32, 64, 128)
 TILES = ((64, 16), (128, 32), (256, 32), (256, 64), (512, 16))
@@ -323,6 +323,8 @@ def beam_search(dag: DAG, params, report) -> list:
         try:
             if params.memory_limit >= 0 and model.allocated_bytes(st) > params.memory_limit:
                 return float("inf")          # pruned: allocates more than memory_limit
+            if too_much_inlined(dag, st):
+                return float("inf")          # pruned: an inlined tree too large to compile
             return model.cost(st)
         except Exception:        # noqa: BLE001 - an unpriceable state is dropped
             return float("inf")

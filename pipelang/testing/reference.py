@@ -354,13 +354,17 @@ def _binary(op, a, b, src, t):
     elif op is BinOp.MUL:
         r = a * b
     elif op in (BinOp.DIV, BinOp.MOD):
+        # Python ints stay objects: on 0-d operands the ufuncs give Python
+        # ints, which np.where would turn into int64 (fuzz seed 21175:
+        # 2 / (2**64 - 12) in uint64 overflowed the reference).
+        obj = (lambda v: np.asarray(v, dtype=object)) if wide else np.asarray
         zero = b == 0
-        bs = np.where(zero, 1, b)
-        q = np.floor_divide(a, bs)
-        r = a - q * bs
+        bs = obj(np.where(zero, 1, b))
+        q = obj(np.floor_divide(a, bs))
+        r = obj(a - q * bs)
         neg = r < 0  # only for negative divisors: make the remainder Euclidean
-        r = np.where(neg, r - bs, r)
-        q = np.where(neg, q + 1, q)
+        r = obj(np.where(neg, obj(r - bs), r))
+        q = obj(np.where(neg, obj(q + 1), q))
         r = np.where(zero, 0, q if op is BinOp.DIV else r)
     elif op is BinOp.AND:
         r = a & b

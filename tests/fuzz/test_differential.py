@@ -150,3 +150,20 @@ def test_reference_abs_of_unsigned_is_the_value():
     i8, u8 = Ty(TypeCode.INT, 8), Ty(TypeCode.UINT, 8)
     got = reference._unary(reference.UnOp.ABS, np.array([-128, -3, 5], np.int8), i8, u8)
     assert got.tolist() == [128, 3, 5]
+
+
+def test_reference_divides_64_bit_scalars_exactly():
+    # Fuzz seed 21175: 2 / (2**64 - 12) in uint64 on 0-d operands crashed the
+    # reference (its ufuncs gave Python ints, which np.where made int64).
+    from pipelang.testing.desc import I64, U64, BinOp
+    from pipelang.testing.reference import _binary
+    a, b = np.asarray(np.uint64(2)), np.asarray(np.uint64(2**64 - 12))
+    assert int(_binary(BinOp.DIV, a, b, U64, U64)) == 0
+    assert int(_binary(BinOp.MOD, a, b, U64, U64)) == 2
+    assert int(_binary(BinOp.MOD, b, a, U64, U64)) == 0
+    # Euclidean on int64, as Halide: -7 = -2 * 4 + 1.
+    n, d = np.asarray(np.int64(-7)), np.asarray(np.int64(-2))
+    assert int(_binary(BinOp.DIV, n, d, I64, I64)) == 4
+    assert int(_binary(BinOp.MOD, n, d, I64, I64)) == 1
+    big = np.asarray(np.int64(-2**63))
+    assert int(_binary(BinOp.DIV, big, np.asarray(np.int64(3)), I64, I64)) == -(2**63) // 3

@@ -274,33 +274,52 @@ def summarize(records: list) -> str:
 
 
 def retime(records: list, reps: int, budget: float) -> None:
-    """Apply each record's tuned schedule to the bare algorithm again; time it beside hand."""
+    """Apply each record's tuned schedule to the bare algorithm again; time it
+    beside hand. Each record runs in a fresh process that builds the
+    benchmark as `tune_record` did (hand, then the bare algorithm twice):
+    a schedule names anonymous Funcs (`f139`) by a process-wide count."""
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")
+    for r in records:
+        child = ctx.Process(target=_retime_one, args=(r, reps, budget))
+        child.start()
+        child.join()
+        if child.exitcode:
+            print(f"{r['benchmark']}: re-timing failed (exit status {child.exitcode})", flush=True)
+
+
+def _retime_one(r: dict, reps: int, budget: float) -> None:
     import pipelang as hl
     from autoscheduler.plan import apply_source, reset_schedules
-    for r in records:
-        bench = suite.BENCHMARKS[r["benchmark"]]
-        inputs = bench.inputs(r["size"])
-        ref = bench.reference(inputs)
-        runs = {}
-        for k in ("hand", "tuned"):
-            out = bench.build(hl if k == "hand" else unscheduled_module(hl), inputs)
-            p = hl.Pipeline(out)
-            if k == "tuned":
-                reset_schedules(p)
+    bench = suite.BENCHMARKS[r["benchmark"]]
+    inputs = bench.inputs(r["size"])
+    ref = bench.reference(inputs)
+    runs = {}
+    for k in ("hand", "auto", "tuned"):
+        out = bench.build(hl if k == "hand" else unscheduled_module(hl), inputs)
+        if k == "auto":
+            continue                  # built only to number the Funcs as the record did
+        p = hl.Pipeline(out)
+        if k == "tuned":
+            reset_schedules(p)
+            try:
                 apply_source(r["schedule_source"], p)
-            p.compile_jit()
-            ms, msg = _time(p, hl, ref, bench.tolerance, 1, 0.0)
-            if ms is None:
-                print(f"{r['benchmark']}: {k}: {msg}")
-                break
-            buf = hl.Buffer(np.empty_like(ref))
-            runs[k] = (lambda p=p, buf=buf: p.realize(buf))
-        if len(runs) < 2:
-            continue
-        best = _interleaved(runs, 3, reps, budget)
-        print(f"{r['benchmark']:24s} hand {best['hand']:10.3f} ms  tuned {best['tuned']:10.3f} ms  "
-              f"({best['tuned'] / best['hand']:.2f}x; recorded {r['tuned_ratio'] or float('nan'):.2f}x)",
-              flush=True)
+            except KeyError as e:
+                print(f"{r['benchmark']}: the recorded schedule names Func {e} that this build "
+                      f"numbers otherwise (recorded after other benchmarks in one process)",
+                      flush=True)
+                return
+        p.compile_jit()
+        ms, msg = _time(p, hl, ref, bench.tolerance, 1, 0.0)
+        if ms is None:
+            print(f"{r['benchmark']}: {k}: {msg}", flush=True)
+            return
+        buf = hl.Buffer(np.empty_like(ref))
+        runs[k] = (lambda p=p, buf=buf: p.realize(buf))
+    best = _interleaved(runs, 3, reps, budget)
+    print(f"{r['benchmark']:24s} hand {best['hand']:10.3f} ms  tuned {best['tuned']:10.3f} ms  "
+          f"({best['tuned'] / best['hand']:.2f}x; recorded {r['tuned_ratio'] or float('nan'):.2f}x)",
+          flush=True)
 
 
 def replace_record(records: list, rec: dict) -> list:
@@ -356,7 +375,8 @@ def main(argv=None) -> int:
         print(summarize(load_records(a.summary)))
         return 0
     if a.retime:
-        retime(load_records(a.retime), a.reps, a.budget)
+        names = set(a.benchmarks.split(","))
+        retime([r for r in load_records(a.retime) if r["benchmark"] in names], a.reps, a.budget)
         return 0
     from autoscheduler.params import Params
     par = a.parallelism or Params().parallelism

@@ -76,6 +76,10 @@ def _extreme(exprs: list, op):
     return simplify(result)
 
 
+
+def _symbol_name(sym) -> str:
+    return sym.name
+
 class _Accessed(ir.IRVisitor):
     """The Funcs and buffers called or provided to inside each loop, let and
     if statement, and in each let's value: {id(node): (node, symbols)}.
@@ -167,7 +171,11 @@ class _BoxesTouched(ir.IRVisitor):
         used = ir.free_symbols(e) & self.lets.keys() if self.lets else ()
         if not used:
             return self.simp.expr(e)
-        return self.simp.expr(ir.substitute({s: self._expanded(s) for s in used}, e))
+        # Expanded in name order: naming a big one makes fresh symbols, and a
+        # set of Symbols iterates in memory-address order (lens_blur's entry
+        # checks came out with differently numbered lets in each process).
+        return self.simp.expr(ir.substitute({s: self._expanded(s) for s in
+                                             sorted(used, key=_symbol_name)}, e))
 
     def _expanded(self, sym):
         v = self.expanded.get(sym)

@@ -35,9 +35,11 @@ def _is_ir(v) -> bool:
     return isinstance(v, _IR)
 
 
-# The method a visitor or mutator class has for a node class (or None), found
-# once per pair: looking it up by name on every node cost more than the walk.
-_METHODS: dict = {}
+# The method a visitor or mutator class has for a node class (or None) is found
+# once per pair (looking it up by name on every node cost more than the walk)
+# and kept in a table on the class itself, so a class made inside a function
+# (one per call) is freed with its table: global tables keyed by class kept
+# every such class alive, 25 KB a compile.
 _INIT_FIELDS: dict = {}
 _EXPR_NAMES = frozenset(name for name, c in vars(N).items()
                         if isinstance(c, type) and issubclass(c, N.Expr))
@@ -52,17 +54,14 @@ def _skip_mutate(self, node):
     return node
 
 
-_SEES_EXPRS: dict = {}
-
-
 def _sees_exprs(owner: type, prefix: str) -> bool:
     """Whether a visitor or mutator class does anything with expressions: a
     handler for an Expr node, or a walk of its own. One that doesn't (a pass
     that places or rewrites statements) need not descend into them: no
     statement lies inside an expression."""
-    sees = _SEES_EXPRS.get(owner)
+    sees = owner._sees_exprs.get(prefix)
     if sees is None:
-        sees = _SEES_EXPRS[owner] = (
+        sees = owner._sees_exprs[prefix] = (
             any(k.startswith(prefix) and k[len(prefix):] in _EXPR_NAMES for k in dir(owner))
             or any(m in base.__dict__ for base in owner.__mro__
                    if base not in (IRVisitor, IRMutator, object) for m in _OWN_WALKS))
@@ -73,7 +72,6 @@ def _method(prefix: str, owner: type, cls: type):
     m = getattr(owner, prefix + cls.__name__, None)
     if m is None and issubclass(cls, N.Expr) and not _sees_exprs(owner, prefix):
         m = _skip_visit if prefix == "visit_" else _skip_mutate
-    _METHODS[prefix, owner, cls] = m
     return m
 
 
@@ -207,16 +205,10 @@ def _generic_mutate(self, node):
     return _rebuilt(node, changes)
 
 
-# Per visitor (or mutator) class: node class -> the function to call with
-# (self, node): its handler, or the class's walk of the node's children.
-_DISPATCH: dict = {}
-
-
 def _dispatch_entry(prefix: str, owner: type, cls: type):
-    table = _DISPATCH.setdefault((prefix, owner), {})
-    m = _METHODS.get((prefix, owner, cls), _MISSING)
-    if m is _MISSING:
-        m = _method(prefix, owner, cls)
+    """The function a visitor (or mutator) class calls with (self, node) for
+    node class `cls`: its handler, or the class's walk of the node's children."""
+    m = _method(prefix, owner, cls)
     if m is None:
         generic = "generic_visit" if prefix == "visit_" else "generic_mutate"
         if getattr(owner, generic) is not getattr(IRVisitor if prefix == "visit_" else IRMutator,
@@ -228,22 +220,25 @@ def _dispatch_entry(prefix: str, owner: type, cls: type):
             m = _VISIT_WALKERS.get(cls) or _visit_walker(cls)
         else:
             m = _MUTATE_WALKERS.get(cls) or _mutate_walker(cls)
-    table[cls] = m
     return m
 
 
-_MISSING = object()
-
-
 class IRVisitor:
+    # Each subclass gets its own tables (see _dispatch_entry and _sees_exprs).
+    _visit_table: dict = {}
+    _sees_exprs: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._visit_table = {}
+        cls._sees_exprs = {}
+
     def visit(self, node):
         cls = node.__class__
         try:
-            method = _VISIT_TABLES[self.__class__][cls]
+            method = self._visit_table[cls]
         except KeyError:
-            _VISIT_TABLES.setdefault(self.__class__, {})
-            method = _dispatch_entry("visit_", self.__class__, cls)
-            _VISIT_TABLES[self.__class__][cls] = method
+            method = self._visit_table[cls] = _dispatch_entry("visit_", self.__class__, cls)
         return method(self, node)
 
     def generic_visit(self, node):
@@ -256,14 +251,20 @@ class IRVisitor:
 
 
 class IRMutator:
+    _mutate_table: dict = {}
+    _sees_exprs: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._mutate_table = {}
+        cls._sees_exprs = {}
+
     def mutate(self, node):
         cls = node.__class__
         try:
-            method = _MUTATE_TABLES[self.__class__][cls]
+            method = self._mutate_table[cls]
         except KeyError:
-            _MUTATE_TABLES.setdefault(self.__class__, {})
-            method = _dispatch_entry("mutate_", self.__class__, cls)
-            _MUTATE_TABLES[self.__class__][cls] = method
+            method = self._mutate_table[cls] = _dispatch_entry("mutate_", self.__class__, cls)
         return method(self, node)
 
     def generic_mutate(self, node):
@@ -273,10 +274,6 @@ class IRMutator:
             walk = _mutate_walker(cls) if dataclasses.is_dataclass(cls) else _generic_mutate
             _MUTATE_WALKERS[cls] = walk
         return walk(self, node)
-
-
-_VISIT_TABLES: dict = {}
-_MUTATE_TABLES: dict = {}
 
 
 class _Substitute(IRMutator):

@@ -59,9 +59,9 @@ def _sees_exprs(owner: type, prefix: str) -> bool:
     handler for an Expr node, or a walk of its own. One that doesn't (a pass
     that places or rewrites statements) need not descend into them: no
     statement lies inside an expression."""
-    sees = owner._sees_exprs.get(prefix)
+    sees = owner._sees_exprs_by_prefix.get(prefix)
     if sees is None:
-        sees = owner._sees_exprs[prefix] = (
+        sees = owner._sees_exprs_by_prefix[prefix] = (
             any(k.startswith(prefix) and k[len(prefix):] in _EXPR_NAMES for k in dir(owner))
             or any(m in base.__dict__ for base in owner.__mro__
                    if base not in (IRVisitor, IRMutator, object) for m in _OWN_WALKS))
@@ -226,12 +226,12 @@ def _dispatch_entry(prefix: str, owner: type, cls: type):
 class IRVisitor:
     # Each subclass gets its own tables (see _dispatch_entry and _sees_exprs).
     _visit_table: dict = {}
-    _sees_exprs: dict = {}
+    _sees_exprs_by_prefix: dict = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._visit_table = {}
-        cls._sees_exprs = {}
+        cls._sees_exprs_by_prefix = {}
 
     def visit(self, node):
         cls = node.__class__
@@ -252,12 +252,12 @@ class IRVisitor:
 
 class IRMutator:
     _mutate_table: dict = {}
-    _sees_exprs: dict = {}
+    _sees_exprs_by_prefix: dict = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._mutate_table = {}
-        cls._sees_exprs = {}
+        cls._sees_exprs_by_prefix = {}
 
     def mutate(self, node):
         cls = node.__class__

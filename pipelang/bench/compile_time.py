@@ -5,15 +5,18 @@ For each benchmark of the suite (or `--only a,b`), in one process:
     passes (as `lowering/lower.py` runs them, `regions` being the
     whole-pipeline boxes for the entry checks), LLVM IR generation and LLVM
     (optimizer and machine code);
-  * real Halide's `compile_jit` for the same algorithm and schedule, after
-    a warm-up compile of another pipeline (Halide compiles its runtime on
-    its first compile_jit in a process; pipelang's is built before timing);
+  * real Halide's `compile_jit` for the same algorithm and schedule, in a
+    fresh process after a warm-up compile of another pipeline (Halide
+    compiles its runtime on its first compile_jit in a process; pipelang's
+    is built before timing), with the part of it its lowering passes take
+    (Halide's own HL_TIME_LOWERING_PASSES report, wall clock): the split
+    "lowering / the rest (IR generation and LLVM)" is printed for both;
   * with `--cache-hit`, a compile in a fresh process that finds the code in
     a (temporary) cache filled by a first process: the figure a second run
     of a program sees (wall and CPU time, and the hit's steps in processor
     time: finding the environment and arguments, the key, reading and
     loading the code).
-Times are processor seconds of this process (LLVM's threads included), the
+Times are processor seconds of the compiling process (LLVM's threads included), the
 minimum over `--reps` compiles of a fresh Pipeline each: a shared machine
 inflates wall time far more. Still compare ratios within one run.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -69,23 +73,40 @@ def pipelang_breakdown(name: str, size: str, reps: int = 1) -> dict:
     return best
 
 
-def halide_compile(name: str, size: str, reps: int = 1) -> float | None:
-    """Processor seconds of Halide's compile_jit, the fastest of `reps`."""
+_HALIDE_SCRIPT = """
+import json, sys, time
+import halide as hl
+from pipelang.bench import suite
+from pipelang.bench.compile_time import _warm_up
+_warm_up(hl)
+b = suite.BENCHMARKS[sys.argv[1]]
+times = []
+for _ in range(int(sys.argv[3])):
+    p = hl.Pipeline(b.build(hl, b.inputs(sys.argv[2])))
+    start = time.process_time()
+    p.compile_jit()
+    times.append(time.process_time() - start)
+print(json.dumps(times))
+"""
+
+
+def halide_compile(name: str, size: str, reps: int = 1) -> dict | None:
+    """Real Halide's compile_jit of the same benchmark, in a fresh process:
+    {"total": processor seconds, the fastest of `reps`; "lowering": its
+    lowering passes' seconds (wall clock, as Halide's HL_TIME_LOWERING_PASSES
+    reports them) in that compile}. None without Halide."""
     try:
-        import halide as hl
+        import halide  # noqa: F401
     except ImportError:
         return None
-    from pipelang.bench import suite
-    _warm_up(hl)
-    bench = suite.BENCHMARKS[name]
-    best = None
-    for _ in range(reps):
-        p = hl.Pipeline(bench.build(hl, bench.inputs(size)))
-        start = time.process_time()
-        p.compile_jit()
-        seconds = time.process_time() - start
-        best = seconds if best is None else min(best, seconds)
-    return best
+    env = dict(os.environ, HL_TIME_LOWERING_PASSES="1")
+    out = subprocess.run([sys.executable, "-c", _HALIDE_SCRIPT, name, size, str(reps)], env=env,
+                         capture_output=True, text=True, check=True)
+    times = json.loads(out.stdout.strip().splitlines()[-1])
+    # One "N ms in total" line per lowering, the warm-up's first.
+    lowerings = [float(m) / 1e3 for m in re.findall(r"([0-9.]+) ms in total", out.stderr)][1:]
+    best = min(range(len(times)), key=times.__getitem__)
+    return {"total": times[best], "lowering": lowerings[best] if len(lowerings) == len(times) else None}
 
 
 def _warm_up(hl) -> None:
@@ -112,6 +133,10 @@ def cache_hit(name: str, size: str) -> dict:
             "hit": runs[1]["hit"], "hit_steps": runs[1]["steps"] if runs[1]["hit"] else {}}
 
 
+# Steps of a compile that are not lowering passes: IR generation, LLVM, the rest.
+_NOT_LOWERING = ("codegen", "llvm", "other")
+
+
 def main(argv=None) -> None:
     from pipelang.bench import suite
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -129,7 +154,10 @@ def main(argv=None) -> None:
         except Exception as e:            # noqa: BLE001 - one broken benchmark must not stop the run
             print(f"{name}: pipelang failed: {type(e).__name__}: {e}")
             continue
-        r["halide_s"] = halide_compile(name, args.size, args.reps)
+        h = halide_compile(name, args.size, args.reps)
+        r["halide_s"] = h and h["total"]
+        r["halide_lowering_s"] = h and h["lowering"]
+        r["lowering_s"] = sum(v for k, v in r["steps"].items() if k not in _NOT_LOWERING)
         if args.cache_hit:
             r.update(cache_hit(name, args.size))
         results[name] = r
@@ -140,6 +168,10 @@ def main(argv=None) -> None:
                if "hit_s" in r else "")
         print(f"{name}: pipelang {r['total']:.3f} s, Halide {halide} s, ratio {ratio}{hit}")
         print(f"    ms: {steps}")
+        if r["halide_lowering_s"] is not None:
+            rest, h_rest = r["total"] - r["lowering_s"], r["halide_s"] - r["halide_lowering_s"]
+            print(f"    lowering {r['lowering_s'] * 1e3:.0f} ms (Halide {r['halide_lowering_s'] * 1e3:.0f}),"
+                  f" the rest {rest * 1e3:.0f} ms (Halide {h_rest * 1e3:.0f})")
         if r.get("hit_steps"):
             print("    hit ms: " + "  ".join(f"{k} {v * 1e3:.1f}" for k, v in r["hit_steps"].items()))
     if args.json:

@@ -1,7 +1,10 @@
 """The IR: immutable Expr and Stmt nodes.
 
 Every node is a frozen, slotted dataclass. `==` is structural equality (for
-tests); passes use `is` to tell whether a mutator changed anything. Variables,
+tests); passes use `is` to tell whether a mutator changed anything. Each
+Expr and Stmt caches its structural hash (computed on first use from its
+children's cached hashes), so `hash()` is O(1) after the first call and
+`==` (and `analysis.linear.same_expr`) fail fast on different trees. Variables,
 Funcs and buffers are `Symbol`s, compared by identity, never by name.
 
 Two levels share these nodes:
@@ -14,7 +17,9 @@ The backends accept only the second level (see `LoweredFunc`).
 from __future__ import annotations
 
 import enum
+import zlib
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 
 from pipelang.ir.types import Bool, Int, Type
 
@@ -79,7 +84,7 @@ class OwnerTable:
 
 class Expr:
     """Base of every expression node; each carries its `type`."""
-    __slots__ = ()
+    __slots__ = ("_shash",)      # the cached structural hash (see _node)
 
     def __repr__(self) -> str:
         from pipelang.ir.printer import to_string
@@ -88,7 +93,7 @@ class Expr:
 
 class Stmt:
     """Base of every statement node."""
-    __slots__ = ()
+    __slots__ = ("_shash",)
 
     def __repr__(self) -> str:
         from pipelang.ir.printer import to_string
@@ -96,7 +101,60 @@ class Stmt:
 
 
 def _node(cls):
-    return dataclass(frozen=True, slots=True, repr=False)(cls)
+    cls = dataclass(frozen=True, slots=True, repr=False)(cls)
+    if issubclass(cls, (Expr, Stmt)):
+        _add_structural_hash(cls)
+    return cls
+
+
+def _float_hash(v: float) -> int:
+    # Every NaN hashes alike (Python hashes a NaN by its object's identity);
+    # 0.0 and -0.0 hash alike, as `==` finds them equal.
+    return 0x7FF8 if v != v else hash(v)
+
+
+def _add_structural_hash(cls) -> None:
+    """Give node class `cls` a `__hash__` cached in the `_shash` slot, and an
+    `__eq__` that compares those hashes before walking the trees.
+
+    The hash covers the fields `==` compares (not a derived `type`), each
+    child by its own cached hash, so it agrees with `==`: equal nodes hash
+    alike. It is computed once per node, bottom-up as it is first asked for;
+    the dataclass's own hash walked the whole tree on every call."""
+    names = [f.name for f in dataclass_fields(cls) if f.compare]
+    tag = zlib.crc32(cls.__name__.encode())
+    parts = []
+    for n in names:
+        if cls.__name__ == "FloatImm" and n == "value":
+            parts.append("_float_hash(self.value)")
+        else:
+            parts.append(f"self.{n}")
+    src = (
+        "def __hash__(self):\n"
+        "    try:\n"
+        "        return self._shash\n"
+        "    except AttributeError:\n"
+        "        pass\n"
+        f"    h = hash(({tag}, {', '.join(parts)}{',' if len(parts) == 1 else ''}))\n"
+        "    _set(self, '_shash', h)\n"
+        "    return h\n")
+    namespace = {"_set": object.__setattr__, "_float_hash": _float_hash}
+    exec(src, namespace)
+    cls.__hash__ = namespace["__hash__"]
+    fields_eq = cls.__eq__
+
+    def __eq__(self, other):
+        if self is other:
+            return True
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        try:
+            if self.__hash__() != other.__hash__():
+                return False
+        except TypeError:            # a field holding something unhashable
+            pass
+        return fields_eq(self, other)
+    cls.__eq__ = __eq__
 
 
 def _typed(type_of):

@@ -27,7 +27,8 @@ _INT_CONSTS = (N.IntImm, N.UIntImm)
 
 
 def same_expr(a, b) -> bool:
-    """Structural equality, cheap when the operands share subtrees.
+    """Structural equality, cheap when the operands share subtrees or differ
+    (their cached structural hashes then differ, in all but rare collisions).
 
     Unlike `==` it tells 0.0 from -0.0 (which Python's float `==` does not),
     and it treats a NaN constant as equal to itself.
@@ -36,6 +37,8 @@ def same_expr(a, b) -> bool:
         return True
     cls = type(a)
     if cls is not type(b):
+        return False
+    if a.__hash__() != b.__hash__():     # cached per node: different trees part here
         return False
     if cls is N.Variable:
         return a.sym is b.sym and a.type == b.type

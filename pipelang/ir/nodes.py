@@ -674,17 +674,35 @@ def make_const(t: Type, value) -> Expr:
     if t.is_float():
         return FloatImm(t, float(value))
     value = int(value)
+    key = (t, value)
+    c = _INT_CONSTS.get(key)
+    if c is not None:
+        return c
     if t.is_uint():
-        return UIntImm(t, value & ((1 << t.bits()) - 1))
-    bits = t.bits()
-    value &= (1 << bits) - 1
-    if value >= 1 << (bits - 1):
-        value -= 1 << bits
-    return IntImm(t, value)
+        c = UIntImm(t, value & ((1 << t.bits()) - 1))
+    else:
+        bits = t.bits()
+        v = value & ((1 << bits) - 1)
+        if v >= 1 << (bits - 1):
+            v -= 1 << bits
+        c = IntImm(t, v)
+    if len(_INT_CONSTS) >= 4096:
+        _INT_CONSTS.clear()
+    _INT_CONSTS[key] = c
+    return c
+
+
+# Scalar integer constants made by make_const and i32, shared (nodes are
+# immutable): lowering makes them by the ten thousand.
+_INT_CONSTS: dict = {}
+_I32 = Int(32)
 
 
 def i32(value: int) -> Expr:
-    return IntImm(Int(32), int(value))
+    value = int(value)
+    if -0x80000000 <= value <= 0x7FFFFFFF:
+        return make_const(_I32, value)
+    return IntImm(_I32, value)          # (not wrapped: as written)
 
 
 def const_value(e: Expr):

@@ -38,7 +38,7 @@ _DTYPES: dict = {}     # (code, bits) -> numpy dtype, made once
 
 class Type:
     """`hl.Type(code, bits, lanes)`; `hl.Type()` is Halide's empty `handle0`."""
-    __slots__ = ("_code", "nbits", "nlanes")
+    __slots__ = ("_code", "nbits", "nlanes", "_hash")
 
     def __init__(self, code: TypeCode = TypeCode.HANDLE, bits: int = 0, lanes: int | None = None):
         if not isinstance(code, TypeCode):
@@ -51,6 +51,7 @@ class Type:
         object.__setattr__(self, "_code", code)
         object.__setattr__(self, "nbits", bits)
         object.__setattr__(self, "nlanes", lanes)
+        object.__setattr__(self, "_hash", hash((code, bits, lanes)))
 
     def __setattr__(self, name, value):
         raise AttributeError("Type is immutable")
@@ -102,7 +103,9 @@ class Type:
         return self.nlanes == 1
 
     def with_lanes(self, lanes: int) -> "Type":
-        return Type(self._code, self.nbits, lanes)
+        if lanes == self.nlanes:
+            return self
+        return _interned(self._code, self.nbits, lanes)
 
     def with_bits(self, bits: int) -> "Type":
         return Type(self._code, bits, self.nlanes)
@@ -113,7 +116,9 @@ class Type:
         return Type(code, self.nbits, self.nlanes)
 
     def element_of(self) -> "Type":
-        return Type(self._code, self.nbits, 1)
+        if self.nlanes == 1:
+            return self
+        return _interned(self._code, self.nbits, 1)
 
     def bytes(self) -> int:
         """Bytes per element (per lane)."""
@@ -202,6 +207,8 @@ class Type:
         return dt
 
     def __eq__(self, other):
+        if self is other:
+            return True
         return (isinstance(other, Type) and self._code is other._code
                 and self.nbits == other.nbits and self.nlanes == other.nlanes)
 
@@ -209,7 +216,7 @@ class Type:
         return not self == other
 
     def __hash__(self):
-        return hash((self._code, self.nbits, self.nlanes))
+        return self._hash
 
     def __str__(self) -> str:
         if self.is_bool():
@@ -222,20 +229,35 @@ class Type:
         return f"<halide.Type {self}>"
 
 
+# Types made by the constructors below are shared (they are immutable
+# values): the compiler makes and compares them by the million, and `==`
+# is then mostly `is`.
+_INTERNED: dict = {}
+
+
+def _interned(code: TypeCode, bits, lanes) -> Type:
+    t = _INTERNED.get((code, bits, lanes))
+    if t is None:
+        t = Type(code, bits, lanes)
+        if len(_INTERNED) < 4096:
+            _INTERNED[(code, bits, lanes)] = t
+    return t
+
+
 def Int(bits: int, lanes: int = 1) -> Type:
-    return Type(TypeCode.INT, bits, lanes)
+    return _interned(TypeCode.INT, bits, lanes)
 
 
 def UInt(bits: int, lanes: int = 1) -> Type:
-    return Type(TypeCode.UINT, bits, lanes)
+    return _interned(TypeCode.UINT, bits, lanes)
 
 
 def Float(bits: int, lanes: int = 1) -> Type:
-    return Type(TypeCode.FLOAT, bits, lanes)
+    return _interned(TypeCode.FLOAT, bits, lanes)
 
 
 def Bool(lanes: int = 1) -> Type:
-    return Type(TypeCode.UINT, 1, lanes)
+    return _interned(TypeCode.UINT, 1, lanes)
 
 
 def Handle() -> Type:

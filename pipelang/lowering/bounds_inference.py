@@ -28,6 +28,8 @@ reads its footprint.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from pipelang import ir
 from pipelang.errors import CompileError
 from pipelang.lowering import names as L
@@ -116,12 +118,24 @@ class _DefineRegions(ir.IRMutator):
     (`expand`), those inside its Realize are expanded instead, as if still in
     place: storage folding reads its footprint in the loops' terms."""
 
-    def __init__(self, fn, memo=None, expand: set | None = None):
+    def __init__(self, fn, memo=None, expand: set | None = None, producers: dict | None = None):
         self.fn = fn
         self.memo = memo
+        self.producers = producers  # see _producers_in
         self.expand = expand        # symbols of lifted lets to expand, or None
         self.inside = False         # within fn's Realize
         self.scope: dict = {}       # lifted lets in scope within it
+
+    def _untouched(self, node) -> bool:
+        """Whether the produce of this Func is not inside `node`: the walk
+        need not go in (the statement is walked once per Func of the
+        pipeline, and changes only along the path to each Func's produce)."""
+        return self.producers is not None and self.fn.sym not in _producers_in(node, self.producers)
+
+    def mutate_For(self, node):
+        return node if self._untouched(node) else self.generic_mutate(node)
+
+    mutate_IfThenElse = mutate_For
 
     def mutate_Realize(self, node):
         if self.expand is None or node.fn is not self.fn.sym:
@@ -133,6 +147,8 @@ class _DefineRegions(ir.IRMutator):
             self.inside = False
 
     def mutate_LetStmt(self, node):
+        if self._untouched(node):
+            return node
         if not (self.inside and node.sym in self.expand):
             return self.generic_mutate(node)
         self.scope[node.sym] = node.value
@@ -215,6 +231,7 @@ def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:
     # Which Funcs each statement touches, over all the walks below: each
     # Func's walk changes only the statements above its own produce.
     memo: dict = {}
+    producers: dict = {}        # see _producers_in
     in_loop = _stored_outside_compute_loop(s)
     lifted: set = set()         # the region let symbols taken to their loop level's top
     for fn in reversed(order):
@@ -223,7 +240,7 @@ def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:
         # A Func with an explicit fold keeps its lets by its produce, in terms
         # of the loops (the lifted lets expanded): folding reads its footprint there.
         folded = fn.schedule.fold_factors and fn.sym in in_loop
-        s = _DefineRegions(fn, memo, lifted if folded else None).mutate(s)
+        s = _DefineRegions(fn, memo, lifted if folded else None, producers).mutate(s)
         if not fn.schedule.fold_factors:
             s = _RegionLifter(fn, memo, lifted).lift_to_top(s)
     s = _RealizeBounds(env, memo).mutate(s)
@@ -231,6 +248,44 @@ def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:
         regions = [_apply_bounds(out, _buffer_box(L.buffer(out), len(out.args)))] * len(out.stages())
         s = _region_lets(out, regions, s)
     return s
+
+
+_NONE = frozenset()
+_ONE_BODY = (ir.ProducerConsumer, ir.For, ir.LetStmt, ir.Realize, ir.Allocate, ir.Atomic, ir.Memoized)
+
+
+def _producers_in(s, memo: dict) -> frozenset:
+    """The Funcs whose produce node lies in statement `s`, remembered by
+    node in `memo` ({id: (node, set)}) over the walks of one pass."""
+    hit = memo.get(id(s))
+    if hit is not None and hit[0] is s:
+        return hit[1]
+    cls = type(s)
+    if cls is ir.Block:
+        out = _NONE
+        for sub in s.stmts:
+            found = _producers_in(sub, memo)
+            if found:
+                out = found if not out else out | found
+    elif cls is ir.IfThenElse:
+        out = _producers_in(s.then_case, memo)
+        if s.else_case is not None:
+            out = out | _producers_in(s.else_case, memo)
+    elif cls in (ir.Provide, ir.Store, ir.Evaluate, ir.AssertStmt):
+        out = _NONE
+    elif cls in _ONE_BODY:
+        out = _producers_in(s.body, memo)
+        if cls is ir.ProducerConsumer and s.is_producer:
+            out = out | {s.fn}
+    else:                           # any other statement: all its statements
+        out = _NONE
+        for f in dataclasses.fields(s):
+            v = getattr(s, f.name)
+            for sub in (v if isinstance(v, tuple) else (v,)):
+                if isinstance(sub, ir.Stmt):
+                    out = out | _producers_in(sub, memo)
+    memo[id(s)] = (s, out)
+    return out
 
 
 def _own_region_symbols(fn) -> set:

@@ -31,6 +31,7 @@ from pipelang.lowering.memoization import inject_memoization
 from pipelang.lowering.partition_loops import partition_loops
 from pipelang.lowering.schedule_functions import schedule_functions
 from pipelang.lowering.simplify import simplify
+from pipelang.lowering.simplify_exprs import clear_unscoped_memo
 from pipelang.lowering.sliding_window import sliding_window
 from pipelang.lowering.storage_flattening import flatten_storage, strip_producer_consumer
 from pipelang.lowering.storage_folding import fold_storage
@@ -81,7 +82,10 @@ def lower_to_loop_nest(outputs: list, log=None):
     """The first half of lowering: loops placed and bounded, storage still
     multi-dimensional. `print_loop_nest` and `lower` both start here."""
     with gc_paused():
-        return _lower_to_loop_nest(outputs, log)
+        try:
+            return _lower_to_loop_nest(outputs, log)
+        finally:
+            clear_unscoped_memo()
 
 
 def _lower_to_loop_nest(outputs: list, log=None):
@@ -121,11 +125,14 @@ def lower(outputs: list, name: str = "pipeline", log=None, target=None,
     output that a RoundUp or ShiftInwards split writes beyond (Halide's
     bounds query)."""
     with gc_paused():
-        return _lower(outputs, name, log, target, emulate_gpu)
+        try:
+            return _lower(outputs, name, log, target, emulate_gpu)
+        finally:
+            clear_unscoped_memo()
 
 
 def _lower(outputs, name, log, target, emulate_gpu) -> tuple:
-    s, env, order, args, run, outputs = lower_to_loop_nest(outputs, log)
+    s, env, order, args, run, outputs = _lower_to_loop_nest(outputs, log)
     # One walk of the whole pipeline gives what it touches of the inputs and
     # outputs (and traced Funcs): for the entry checks, and for realize(sizes)'s
     # bounds query and tracing. Only those: boxes of every intermediate Func

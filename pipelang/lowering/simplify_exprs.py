@@ -62,6 +62,21 @@ class _Scope(dict):
         return super().pop(*args)
 
 
+# Results of simplifying a node outside any let, loop or binding (id(e) ->
+# (e, result)), shared by every simplifier that is not in `memo` mode: passes
+# simplify the same expressions (bounds, region lets) in many separate calls,
+# each with a fresh simplifier. Such a result is a function of the node alone
+# (the let and bound scopes are empty; `used` matters only to enclosing lets).
+# Lowering empties it when done (`clear_unscoped_memo`), so it keeps no IR
+# alive between compiles; the limit bounds it for other callers.
+_UNSCOPED: dict = {}
+_UNSCOPED_LIMIT = 200_000
+
+
+def clear_unscoped_memo() -> None:
+    _UNSCOPED.clear()
+
+
 class ExprSimplifier:
     """Simplifies Exprs; `bindings` replaces variables, `var_bounds` knows constant ranges."""
 
@@ -93,7 +108,20 @@ class ExprSimplifier:
 
     def expr(self, e: N.Expr) -> N.Expr:
         memo = self._memo
-        if memo is None or self.bindings or self.var_bounds:
+        if memo is None:
+            if self.bindings or self.var_bounds or self.enclosing_lets:
+                return self._scoped_expr(e)
+            # Outside every let and loop, a result depends on the node alone:
+            # kept for every simplifier of this lowering (see _UNSCOPED).
+            hit = _UNSCOPED.get(id(e))
+            if hit is not None and hit[0] is e:
+                return hit[1]
+            r = self._scoped_expr(e)
+            if len(_UNSCOPED) >= _UNSCOPED_LIMIT:
+                _UNSCOPED.clear()
+            _UNSCOPED[id(e)] = (e, r)
+            return r
+        if self.bindings or self.var_bounds:
             return self._scoped_expr(e)
         hit = memo.get(id(e))
         if hit is not None and hit[0] is e:

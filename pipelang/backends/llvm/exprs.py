@@ -22,6 +22,7 @@ from pipelang.backends.llvm import textir as ll
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import Op
 from pipelang.ir.types import Int, Type, TypeCode
+from pipelang.ir.visitor import IRVisitor
 from pipelang.lowering.analysis.const_bounds import constant_bounds, float_bounds
 from pipelang.lowering.analysis.linear import _field_names
 
@@ -38,13 +39,21 @@ _INT_BITS = {Op.POPCOUNT: "ctpop", Op.COUNT_LEADING_ZEROS: "ctlz",
              Op.COUNT_TRAILING_ZEROS: "cttz"}
 _CMP = {N.EQ: "==", N.NE: "!=", N.LT: "<", N.LE: "<=", N.GT: ">", N.GE: ">="}
 _INT32 = Int(32)
-# Gathers of at most this many lanes are loaded lane by lane, as Halide does:
-# a 32-bit index extracted per lane and a scaled-index address. x86 targets
-# prefer no hardware gathers (jit.X86_TUNING), so an `llvm.masked.gather` is
-# scalarized by LLVM through a vector of 64-bit pointers instead (about 9%
-# slower in apps/hist, whose cdf lookup is a 32-lane gather). Wider gathers
-# keep the one-instruction form: lane by lane, camera_pipe's 64-lane demosaic
-# made megabytes of IR.
+# Gathers whose index depends on loaded data (a lookup table, a histogram
+# bin) and of at most this many lanes are loaded lane by lane, as Halide
+# does: a 32-bit index extracted per lane and a scaled-index address. x86
+# targets prefer no hardware gathers (jit.X86_TUNING), so an
+# `llvm.masked.gather` is scalarized by LLVM through a vector of 64-bit
+# pointers instead (about 6-9% slower in apps/hist, whose cdf lookup is a
+# 32-lane gather). Every other gather is one `llvm.masked.gather`, which
+# LLVM scalarizes after its optimizer: wider ones (lane by lane,
+# camera_pipe's 64-lane demosaic made megabytes of IR) and those whose index
+# is arithmetic of loop variables and parameters alone -- mostly clamped
+# ramps of boundary conditions in the partitioned edges of a loop. Lane by
+# lane, those were half of the LLVM IR of lens_blur and interpolate and a
+# third of nl_means's, and most of the optimizer's work on it (LLVM time of
+# lens_blur 3.3 -> 2.2 s, interpolate 0.64 -> 0.40, nl_means 0.85 -> 0.63),
+# for the same outputs and run times.
 LANE_GATHER_MAX = 64
 BUILD_CHUNK = 16
 # Floats within this of zero convert to int32 exactly, with room for rounding
@@ -136,6 +145,29 @@ def _wrap(t: Type, value):
 
 def _const(t: Type, value):
     return ll.Constant(llvm_type(t), value)
+
+
+class _ReadsData(IRVisitor):
+    found = False
+
+    def visit_Load(self, node):
+        self.found = True
+
+    def visit_Call(self, node):
+        self.found = True
+
+    def visit_Variable(self, node):
+        # A vector let's value is not seen here: it may hold loaded values.
+        if not node.type.is_scalar():
+            self.found = True
+
+
+def _reads_data(index) -> bool:
+    """Whether gather index `index` may depend on values read from memory
+    (see LANE_GATHER_MAX)."""
+    v = _ReadsData()
+    v.visit(index)
+    return v.found
 
 
 class ExprCodeGen:
@@ -440,15 +472,16 @@ class ExprCodeGen:
             shift = splat(b, _const(t.element_of(), divisor.bit_length() - 1), t.lanes())
             if is_div:
                 return b.ashr(x, shift) if t.is_int() else b.lshr(x, shift)
-            return b.and_(x, b.sub(y, one))
+            return b.and_(x, splat(b, _const(t.element_of(), divisor - 1), t.lanes()))
         guard_zero = divisor is None or divisor == 0
         if t.is_uint():
+            if not guard_zero:
+                return b.udiv(x, y) if is_div else b.urem(x, y)
             is_zero = b.icmp_unsigned("==", y, zero)
-            safe = b.select(is_zero, one, y) if guard_zero else y
+            safe = b.select(is_zero, one, y)
             if not is_div:
                 return b.urem(x, safe)
-            q = b.udiv(x, safe)
-            return b.select(is_zero, zero, q) if guard_zero else q
+            return b.select(is_zero, zero, b.udiv(x, safe))
         ylo = divisor if divisor is not None else constant_bounds(e.b, self.bounds)[0]
         if ylo is not None and ylo >= 1:
             # A divisor known positive (a constant, a task count `max(n, 1)`)
@@ -469,8 +502,8 @@ class ExprCodeGen:
             return b.select(r_neg, b.add(r, y), r)
         minus_one = splat(b, _const(t.element_of(), -1), t.lanes())
         guard_m1 = divisor is None or divisor == -1
-        is_zero = b.icmp_signed("==", y, zero)
-        is_m1 = b.icmp_signed("==", y, minus_one)
+        is_zero = b.icmp_signed("==", y, zero) if guard_zero else None
+        is_m1 = b.icmp_signed("==", y, minus_one) if guard_m1 else None
         safe = y
         if guard_zero or guard_m1:
             if guard_zero and guard_m1:
@@ -804,7 +837,9 @@ class ExprCodeGen:
     def _Load(self, e):
         b = self.st.builder
         t = e.type
-        how, ptr = self._address(e.buf, t, e.index, gather=t.lanes() > LANE_GATHER_MAX)
+        gather = t.lanes() > LANE_GATHER_MAX or (
+            t.is_vector() and not isinstance(e.index, (N.Ramp, N.Broadcast)) and not _reads_data(e.index))
+        how, ptr = self._address(e.buf, t, e.index, gather=gather)
         align = t.element_of().bytes()
         elem = mem_type(t.element_of())
         load = lambda p, typ: self._tag(b.load(p, typ=typ, align=align), e.buf)

@@ -502,6 +502,31 @@ def _flags(flags) -> str:
     return "".join(f" {f}" for f in flags)
 
 
+# Integer operations on two constants are folded as they are built (index
+# arithmetic of constant loop bounds, `sext i32 0`): lines LLVM would
+# otherwise parse and fold. Wrapping as LLVM wraps (a flagged overflow is
+# poison, which the wrapped value refines).
+_FOLD = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y}
+
+
+def _int_value(c: Constant):
+    """The value of a scalar integer constant (None for true/false/poison)."""
+    r = c.ref
+    if r.isdigit() or (r[:1] == "-" and r[1:].isdigit()):
+        return int(r)
+    return None
+
+
+def _int_constant(typ: IntType, value: int) -> Constant:
+    bits = typ.width
+    value &= (1 << bits) - 1
+    if bits == 1:
+        return Constant(typ, bool(value))
+    if bits > 1 and value >> (bits - 1):
+        value -= 1 << bits
+    return Constant(typ, value)
+
+
 class IRBuilder:
     """Appends instructions at the end of a block (llvmlite.ir.IRBuilder's calls)."""
 
@@ -545,6 +570,10 @@ class IRBuilder:
 
     # arithmetic
     def _binop(self, op, a, b, name, flags):
+        if op in _FOLD and type(a) is Constant is type(b) and type(a.type) is IntType:
+            x, y = _int_value(a), _int_value(b)
+            if x is not None and y is not None:
+                return _int_constant(a.type, _FOLD[op](x, y))
         return self._emit(a.type, f"{op}{_flags(flags)} {a.type.s} {a.ref}, {b.ref}", name)
 
     def add(self, a, b, name="", flags=()):
@@ -624,6 +653,12 @@ class IRBuilder:
 
     # casts
     def _cast(self, op, v, typ, name):
+        if op in ("sext", "zext", "trunc") and type(v) is Constant and type(v.type) is IntType:
+            x = _int_value(v)
+            if x is not None:
+                if op == "zext":
+                    x &= (1 << v.type.width) - 1
+                return _int_constant(typ, x)
         return self._emit(typ, f"{op} {v.type.s} {v.ref} to {typ.s}", name)
 
     def trunc(self, v, typ, name=""):

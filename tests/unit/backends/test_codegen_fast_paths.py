@@ -250,3 +250,23 @@ def test_division_by_a_divisor_known_positive(lanes, offset):
     d = max(64 - 57, 1)
     np.testing.assert_array_equal(q, (a.astype(np.int64) + offset) // d)
     np.testing.assert_array_equal(r, (a.astype(np.int64) + offset) % d)
+
+
+def test_gathers_at_computed_indices_are_one_masked_gather():
+    # A gather whose index is arithmetic of the loop variable alone (a clamped
+    # ramp: a boundary condition at a stride of 3) is one llvm.masked.gather,
+    # scalarized by LLVM after its optimizer, not five instructions a lane
+    # (most of the IR of the pyramid apps' partitioned edges). An index read
+    # from memory stays lane by lane (see test_narrow_gathers_load_lane_by_lane).
+    rng = np.random.default_rng(4)
+    data = rng.integers(-1000, 1000, 300).astype(np.int32)
+    x = hl.Var("x")
+    f = hl.Func("f")
+    f[x] = hl.Buffer(data)[hl.clamp(3 * x - 40, 0, 299)] + 1
+    f.vectorize(x, 16)
+    p = hl.Pipeline(f)
+    ir = p.llvm_ir()
+    assert "masked.gather" in ir
+    assert "extractelement" not in ir
+    xs = np.arange(128)
+    np.testing.assert_array_equal(np.asarray(p.realize([128])), data[np.clip(3 * xs - 40, 0, 299)] + 1)

@@ -82,3 +82,20 @@ def test_a_function_with_a_loop_parses_verifies_and_runs():
     engine.finalize_object()
     sum_to = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_int32)(engine.get_function_address("sum_to"))
     assert [sum_to(n) for n in (-3, 0, 1, 5, 100)] == [-1, 0, 0, 10, 4950]
+
+
+def test_integer_operations_on_constants_fold_as_llvm_wraps():
+    # Folded while building (no instruction written), wrapping at the width.
+    i1, i8, i32, i64 = ll.IntType(1), ll.IntType(8), ll.IntType(32), ll.IntType(64)
+    fn = ll.Function(ll.Module("m"), ll.FunctionType(i32, []), "f")
+    b = ll.IRBuilder(fn.append_basic_block("entry"))
+    c = ll.Constant
+    assert b.add(c(i32, 2**31 - 1), c(i32, 1), flags=("nsw",)).ref == str(-2**31)
+    assert b.sub(c(i32, 4), c(i32, 1)).ref == "3"
+    assert b.mul(c(i8, 16), c(i8, 17)).ref == "16"
+    assert b.sext(c(i32, -1), i64).ref == "-1"
+    assert b.zext(c(i8, -1), i32).ref == "255"
+    assert b.trunc(c(i32, 257), i8).ref == "1"
+    assert b.trunc(c(i32, 3), i1).ref == "true"
+    assert b.zext(c(i1, True), i32).ref == "%.1"      # true/false are not folded
+    assert fn.blocks[0].lines == ["%.1 = zext i1 true to i32"]

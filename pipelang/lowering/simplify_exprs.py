@@ -28,8 +28,9 @@ from pipelang.ir.visitor import free_symbols, reads_memory
 from pipelang.lowering.analysis.const_bounds import constant_bounds, float_bounds
 from pipelang.lowering.analysis.evaluate import (fold_binary, fold_cast, fold_compare,
                                                  fold_intrinsic, is_lossless_cast, no_overflow)
-from pipelang.lowering.analysis.linear import (LinearForm, _field_names, linear_difference,
-                                               linear_form, same_expr, same_shape)
+from pipelang.lowering.analysis.linear import (LinearForm, _field_names, is_canonical_sum,
+                                               linear_difference, linear_form, same_expr,
+                                               same_shape)
 
 _CONSTS = (N.IntImm, N.UIntImm, N.FloatImm)
 
@@ -279,6 +280,8 @@ class ExprSimplifier:
 
     def _canonical_sum(self, e, a, b):
         old = _rebuild2(e, a, b)
+        if is_canonical_sum(old):       # (most sums are: their parts were simplified)
+            return old
         new = linear_form(old).build()
         return old if same_shape(new, old) else new
 

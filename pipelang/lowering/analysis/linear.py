@@ -168,6 +168,64 @@ def linear_difference(a: N.Expr, b: N.Expr) -> LinearForm:
     return lin.normalize()
 
 
+def _canonical_term(e):
+    """(atom, k) when `e` is a term as `LinearForm.build` writes it with
+    coefficient k >= 1 (`atom` or `atom * k`), else None."""
+    cls = type(e)
+    if cls is Mul:
+        b = e.b
+        if type(b) is not N.IntImm or b.value <= 1:
+            return None
+        e = e.a
+        cls = type(e)
+    if cls is Add or cls is Sub or cls is N.IntImm or cls is N.UIntImm:
+        return None
+    if cls is Mul and (type(e.a) in _INT_CONSTS or type(e.b) in _INT_CONSTS):
+        return None
+    return e
+
+
+def is_canonical_sum(e) -> bool:
+    """Whether `linear_form(e).build()` would give `e` back (same shape):
+    positive terms, then negative ones, then a nonzero constant, the terms'
+    atoms all different. Read off `e` without building anything; False
+    also where unsure (a constant first, wrapping types): the caller then
+    builds and compares. For Int(32)/Int(64) sums only."""
+    if not no_overflow(e.type):
+        return False
+    node = e
+    cls = type(node)
+    if (cls is Add or cls is Sub) and type(node.b) is N.IntImm:
+        if node.b.value <= 0:
+            return False
+        node = node.a
+        cls = type(node)
+    atoms = []
+    while cls is Sub:
+        atom = _canonical_term(node.b)
+        if atom is None:
+            return False
+        atoms.append(atom)
+        node = node.a
+        cls = type(node)
+    while cls is Add:
+        atom = _canonical_term(node.b)
+        if atom is None:
+            return False
+        atoms.append(atom)
+        node = node.a
+        cls = type(node)
+    atom = _canonical_term(node)        # the first term: positive
+    if atom is None:
+        return False
+    atoms.append(atom)
+    if len(atoms) == 1:
+        return True
+    if len(atoms) == 2:
+        return not same_expr(atoms[0], atoms[1])
+    return len({a.__hash__() for a in atoms}) == len(atoms)
+
+
 def same_shape(new, old) -> bool:
     """Whether a rebuilt sum is the one we started from (its atoms are shared)."""
     if new is old:

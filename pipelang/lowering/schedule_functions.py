@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pipelang import ir
 from pipelang.errors import ScheduleError
+from pipelang.ir.visitor import _child_fields
 from pipelang.lowering import names as L
 from pipelang.lowering.simplify import simplify as simplify_expr
 from pipelang.schedule import LoopLevel, SplitKind, TailStrategy, stems_from_inner
@@ -235,20 +236,34 @@ def build_produce(fn, inliner, is_output: bool) -> ir.Stmt:
 class _Sites(ir.IRVisitor):
     """The loops enclosing each use of one Func, to find where it may be computed."""
 
-    def __init__(self, target):
+    def __init__(self, target, mentions=None):
         self.target = target
+        self.mentions = mentions    # a _Mentions: subtrees without the target are skipped
         self.stack: list = []
         self.common: list | None = None
         self.users: list = []
         self.kinds: dict = {}
 
+    def _skip(self, node) -> bool:
+        return self.mentions is not None and self.target not in self.mentions.of(node)
+
     def visit_For(self, node):
+        if self._skip(node):
+            return
         self.kinds[node.sym] = node.kind
         self.stack.append(node.sym)
         self.generic_visit(node)
         self.stack.pop()
 
+    def visit_LetStmt(self, node):
+        if not self._skip(node):
+            self.generic_visit(node)
+
+    visit_IfThenElse = visit_Realize = visit_LetStmt
+
     def visit_ProducerConsumer(self, node):
+        if self._skip(node):
+            return
         if node.is_producer:
             self.stack.append(node)
             self.generic_visit(node)
@@ -350,14 +365,22 @@ def _with_body(node, body):
 class _InjectAt(ir.IRMutator):
     """Wrap the body of each target loop that `wanted(body)` accepts."""
 
-    def __init__(self, targets, wrap, wanted, inside_vector=False):
+    def __init__(self, targets, wrap, wanted, inside_vector=False, sym=None, mentions=None):
         self.targets = targets
         self.wrap = wrap
         self.wanted = wanted
         self.count = 0
         self.inside_vector = inside_vector
+        # With `mentions`, statements that don't name Func `sym` are left as
+        # they are: `wanted` accepts only bodies that do.
+        self.sym = sym
+        self.mentions = mentions
 
     def generic_mutate(self, node):
+        if isinstance(node, ir.Expr):
+            return node             # (no statement lies inside an expression)
+        if self.mentions is not None and self.sym not in self.mentions.of(node):
+            return node
         if _is_site(node, self.targets) and self.wanted(node.body):
             self.count += 1
             if (isinstance(node, ir.For) and node.kind is ir.ForKind.VECTORIZED
@@ -372,15 +395,27 @@ class _InjectAt(ir.IRMutator):
 class _Count(ir.IRVisitor):
     """Calls of one Func, and how many are outside its consume blocks."""
 
-    def __init__(self, sym):
+    def __init__(self, sym, mentions=None):
         self.sym = sym
+        self.mentions = mentions    # a _Mentions: subtrees without sym are skipped
         self.calls = 0
         self.outside = 0
         self.depth = 0
         self.produces_outside_realize = 0
         self.realize_depth = 0
 
+    def _skip(self, node) -> bool:
+        return self.mentions is not None and self.sym not in self.mentions.of(node)
+
+    def visit_For(self, node):
+        if not self._skip(node):
+            self.generic_visit(node)
+
+    visit_LetStmt = visit_IfThenElse = visit_For
+
     def visit_ProducerConsumer(self, node):
+        if self._skip(node):
+            return
         if node.fn is self.sym and not node.is_producer:
             self.depth += 1
             self.generic_visit(node)
@@ -393,6 +428,8 @@ class _Count(ir.IRVisitor):
         self.generic_visit(node)
 
     def visit_Realize(self, node):
+        if self._skip(node):
+            return
         mine = node.fn is self.sym
         self.realize_depth += mine
         self.generic_visit(node)
@@ -405,18 +442,63 @@ class _Count(ir.IRVisitor):
         self.generic_visit(node)
 
 
-def _count(s, sym) -> _Count:
-    c = _Count(sym)
+def _count(s, sym, mentions=None) -> _Count:
+    c = _Count(sym, mentions)
     c.visit(s)
     return c
 
 
-def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
+class _Mentions:
+    """The Funcs each statement names (calls, provides to, produces or
+    realizes), remembered by node over the whole pass: each Func's
+    placement walks the statement, which changes only along the path to
+    where the Func goes, and may skip every part that doesn't name it."""
+
+    def __init__(self):
+        self.memo: dict = {}        # id(node) -> (node, frozenset of Func symbols)
+
+    def of(self, node) -> frozenset:
+        hit = self.memo.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        if isinstance(node, ir.Expr):
+            v = _Called()
+            v.visit(node)
+            found = frozenset(v.found)
+        else:
+            found = set()
+            fn = getattr(node, "fn", None)
+            if isinstance(fn, ir.Symbol):
+                found.add(fn)
+            for name in _child_fields(type(node)):
+                v = getattr(node, name)
+                for item in (v if isinstance(v, tuple) else (v,)):
+                    if isinstance(item, (ir.Expr, ir.Stmt)):
+                        found |= self.of(item)
+                    elif isinstance(item, ir.Range):
+                        found |= self.of(item.min) | self.of(item.extent)
+            found = frozenset(found)
+        self.memo[id(node)] = (node, found)
+        return found
+
+
+class _Called(ir.IRVisitor):
+    def __init__(self):
+        self.found = set()
+
+    def visit_Call(self, node):
+        self.found.add(node.fn)
+        self.generic_visit(node)
+
+
+def _inject(s: ir.Stmt, fn, env, inliner, mentions=None) -> ir.Stmt:
     sched = fn.schedule
     compute, store = sched.compute_level, sched.store_level
-    if _count(s, fn.sym).calls == 0:
+    if mentions is not None and fn.sym not in mentions.of(s):
         return s                      # nothing uses it
-    sites = _Sites(fn.sym)
+    if _count(s, fn.sym, mentions).calls == 0:
+        return s                      # nothing uses it
+    sites = _Sites(fn.sym, mentions)
     sites.visit(s)
     inside_vector = False
     if compute.is_inlined():
@@ -443,7 +525,7 @@ def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
     produce = ir.ProducerConsumer(fn.sym, True, build_produce(fn, inliner, False))
 
     def uses(body):
-        return _count(body, fn.sym).calls > 0
+        return _count(body, fn.sym, mentions).calls > 0
 
     def computed(body):
         return ir.block(produce, ir.ProducerConsumer(fn.sym, False, body))
@@ -457,9 +539,10 @@ def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
         return realized(computed(s))
     same = store == compute
     inject = _InjectAt(_candidates(compute, env),
-                       (lambda b: realized(computed(b))) if same else computed, uses, inside_vector)
+                       (lambda b: realized(computed(b))) if same else computed, uses, inside_vector,
+                       fn.sym, mentions)
     out = inject.mutate(s)
-    if inject.count == 0 or _count(out, fn.sym).outside:
+    if inject.count == 0 or _count(out, fn.sym, mentions).outside:
         raise ScheduleError(_legal_message(fn, sites, env, directive()))
     if same:
         return out
@@ -467,9 +550,10 @@ def _inject(s: ir.Stmt, fn, env, inliner) -> ir.Stmt:
         return realized(out)
 
     def holds_produce(body):
-        return bool(_count(body, fn.sym).produces_outside_realize)
-    out = _InjectAt(_candidates(store, env), realized, holds_produce).mutate(out)
-    if _count(out, fn.sym).produces_outside_realize:
+        return bool(_count(body, fn.sym, mentions).produces_outside_realize)
+    out = _InjectAt(_candidates(store, env), realized, holds_produce, False,
+                    fn.sym, mentions).mutate(out)
+    if _count(out, fn.sym, mentions).produces_outside_realize:
         raise ScheduleError(f'Func "{fn.name}" is stored inside the loop where it is computed '
                             f'({directive()}): store_at must be at or outside compute_at.\n'
                             + _legal_message(fn, sites, env, directive()))
@@ -493,8 +577,9 @@ def schedule_functions(outputs: list, env: dict, order: list) -> ir.Stmt:
     inliner = _Inliner(env, outputs)
     s = ir.block(*[ir.ProducerConsumer(out.sym, True, build_produce(out, inliner, True))
                    for out in outputs])
+    mentions = _Mentions()
     for fn in reversed(order):
         if fn in outputs or is_inlined(fn, outputs):
             continue
-        s = _inject(s, fn, env, inliner)
+        s = _inject(s, fn, env, inliner, mentions)
     return s

@@ -84,7 +84,9 @@ class OwnerTable:
 
 class Expr:
     """Base of every expression node; each carries its `type`."""
-    __slots__ = ("_shash",)      # the cached structural hash (see _node)
+    # Caches: the structural hash (see _node) and the free symbols
+    # (visitor.free_symbols), filled on first use.
+    __slots__ = ("_shash", "_fsyms")
 
     def __repr__(self) -> str:
         from pipelang.ir.printer import to_string
@@ -93,7 +95,7 @@ class Expr:
 
 class Stmt:
     """Base of every statement node."""
-    __slots__ = ("_shash",)
+    __slots__ = ("_shash", "_fsyms")
 
     def __repr__(self) -> str:
         from pipelang.ir.printer import to_string

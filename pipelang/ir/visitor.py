@@ -291,19 +291,49 @@ def substitute(mapping: dict, node):
     return _Substitute(mapping).mutate(node)
 
 
-class _Uses(IRVisitor):
-    def __init__(self):
-        self.syms = set()
-
-    def visit_Variable(self, node):
-        self.syms.add(node.sym)
-
-
 def free_symbols(node) -> set:
-    """Symbols of every Variable in `node` (bound ones included)."""
-    v = _Uses()
-    v.visit(node)
-    return v.syms
+    """Symbols of every Variable in `node` (bound ones included).
+
+    Each node remembers its symbols (in the order a walk meets them first,
+    so the set is built, and iterates, as a walk would build it): passes
+    ask about the same subtrees over and over."""
+    return set(_symbols_of(node))
+
+
+_NO_SYMBOLS = ()
+_SYMBOL_SLOTS = (N.Expr, N.Stmt)
+
+
+def _symbols_of(node) -> tuple:
+    """The distinct symbols of the Variables in `node`, in walk order (cached
+    in the node's `_fsyms` slot)."""
+    try:
+        return node._fsyms
+    except AttributeError:
+        pass
+    cls = node.__class__
+    if cls is N.Variable:
+        found = (node.sym,)
+    else:
+        found = _NO_SYMBOLS
+        for name in _child_fields(cls):
+            v = getattr(node, name)
+            for item in (v if v.__class__ is tuple else (v,)):
+                if isinstance(item, _IR):
+                    more = _symbols_of(item)
+                    if more and more is not found:
+                        found = _merged(found, more) if found else more
+    if isinstance(node, _SYMBOL_SLOTS):
+        object.__setattr__(node, "_fsyms", found)
+    return found
+
+
+def _merged(a: tuple, b: tuple) -> tuple:
+    if len(b) == 1:
+        return a if b[0] in a else a + b
+    seen = set(a)
+    extra = tuple(x for x in b if x not in seen)
+    return a + extra if extra else a
 
 
 class _Reads(IRVisitor):

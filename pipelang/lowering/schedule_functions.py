@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from pipelang import ir
 from pipelang.errors import ScheduleError
-from pipelang.ir.visitor import _child_fields
 from pipelang.lowering import names as L
+from pipelang.lowering.analysis.mentions import Mentions as _Mentions
 from pipelang.lowering.simplify import simplify as simplify_expr
 from pipelang.schedule import LoopLevel, SplitKind, TailStrategy, stems_from_inner
 from pipelang.var import var_symbol
@@ -446,49 +446,6 @@ def _count(s, sym, mentions=None) -> _Count:
     c = _Count(sym, mentions)
     c.visit(s)
     return c
-
-
-class _Mentions:
-    """The Funcs each statement names (calls, provides to, produces or
-    realizes), remembered by node over the whole pass: each Func's
-    placement walks the statement, which changes only along the path to
-    where the Func goes, and may skip every part that doesn't name it."""
-
-    def __init__(self):
-        self.memo: dict = {}        # id(node) -> (node, frozenset of Func symbols)
-
-    def of(self, node) -> frozenset:
-        hit = self.memo.get(id(node))
-        if hit is not None and hit[0] is node:
-            return hit[1]
-        if isinstance(node, ir.Expr):
-            v = _Called()
-            v.visit(node)
-            found = frozenset(v.found)
-        else:
-            found = set()
-            fn = getattr(node, "fn", None)
-            if isinstance(fn, ir.Symbol):
-                found.add(fn)
-            for name in _child_fields(type(node)):
-                v = getattr(node, name)
-                for item in (v if isinstance(v, tuple) else (v,)):
-                    if isinstance(item, (ir.Expr, ir.Stmt)):
-                        found |= self.of(item)
-                    elif isinstance(item, ir.Range):
-                        found |= self.of(item.min) | self.of(item.extent)
-            found = frozenset(found)
-        self.memo[id(node)] = (node, found)
-        return found
-
-
-class _Called(ir.IRVisitor):
-    def __init__(self):
-        self.found = set()
-
-    def visit_Call(self, node):
-        self.found.add(node.fn)
-        self.generic_visit(node)
 
 
 def _inject(s: ir.Stmt, fn, env, inliner, mentions=None) -> ir.Stmt:

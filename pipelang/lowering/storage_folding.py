@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pipelang import ir
 from pipelang.lowering import names as L
+from pipelang.lowering.analysis.mentions import Mentions
 from pipelang.lowering.simplify import simplify
 from pipelang.lowering.sliding_window import slid_window, slid_window_max, split_overshoot
 
@@ -257,9 +258,18 @@ class _AssertFits(ir.IRMutator):
 
 
 class _FoldAccesses(ir.IRMutator):
-    def __init__(self, sym, folds: dict):
+    def __init__(self, sym, folds: dict, mentions=None):
         self.sym = sym
         self.folds = folds
+        self.mentions = mentions    # a Mentions: statements not naming sym are left alone
+
+    def _statement(self, node):
+        if self.mentions is not None and self.sym not in self.mentions.of(node):
+            return node
+        return self.generic_mutate(node)
+
+    mutate_For = mutate_LetStmt = mutate_IfThenElse = mutate_Realize = _statement
+    mutate_ProducerConsumer = mutate_Block = _statement
 
     def _args(self, args):
         return tuple(ir.Mod(a, ir.i32(self.folds[i])) if i in self.folds else a
@@ -282,6 +292,7 @@ class _Fold(ir.IRMutator):
     def __init__(self, env):
         self.env = env
         self.consts: dict = {}      # lets around the current point with constant values
+        self.mentions = Mentions()  # over the whole pass (each fold walks its Realize)
 
     def mutate_LetStmt(self, node):
         value = ir.substitute(self.consts, node.value) if self.consts else node.value
@@ -326,7 +337,7 @@ class _Fold(ir.IRMutator):
                                {i: overshoot[fn.args[i]] for i in checked_at_run_time}).mutate(body)
         if not folds:
             return node if body is node.body else ir.Realize(node.fn, node.types, node.bounds, body)
-        body = _FoldAccesses(node.fn, folds).mutate(body)
+        body = _FoldAccesses(node.fn, folds, self.mentions).mutate(body)
         bounds = tuple(ir.Range(ir.i32(0), ir.i32(folds[i])) if i in folds else r
                        for i, r in enumerate(node.bounds))
         return ir.Realize(node.fn, node.types, bounds, body)

@@ -11,6 +11,11 @@ prologue and an epilogue that keep the clamps and a steady state where
 every such clamp is just `a` (as Halide's PartitionLoops does). Clamps of
 ramps in inner loops count too, when only this loop's variable moves them.
 
+Loops are partitioned outermost first, as in Halide: the steady state of a
+tile loop has its inner loops' boundary clamps removed before those inner
+loops are looked at, so they stay one loop each there instead of being
+split into three copies that the tile's steady state then makes identical.
+
     for (xo, 0, n) { f[min(xo*8, e - 8)] = .. }
   =>
     for (xo, 0, lo) { ..clamped.. }   (lo = 0 here)
@@ -100,25 +105,24 @@ class _FindClamp(ir.IRVisitor):
     """The first min/max in the body that is a clamp of an increasing value,
     with the condition on the loop variable under which it is inactive."""
 
-    def __init__(self, var, variant, rebound, ranges=None, inner_lets=frozenset()):
+    def __init__(self, var, variant, rebound, inner_lets=frozenset(), keep=frozenset()):
         self.var = var
         self.variant = variant
         self.rebound = rebound
         # Names of the lets bound inside the loop: a limit that still names
-        # one after expansion (a rebound let, or one in an inner loop's
-        # recorded whole range, whose copies were renamed) has no value where
-        # the limit is computed, outside the loop. Compared by name, as the
-        # copies of a partitioned inner loop bind their own symbols.
+        # one after expansion (a rebound let) has no value where the limit is
+        # computed, outside the loop.
         self.inner_lets = frozenset(s.name for s in inner_lets)
+        # Inner loops scheduled Partition.Always: clamps they move are left
+        # for them to partition on (else the steady state of this loop would
+        # leave them nothing to do).
+        self.keep = keep
         self.lets: dict = {}        # let symbol -> its value as written
         self.expanded: dict = {}    # let symbol -> its value with the lets it uses expanded
         self.moves: dict = {}       # let symbol -> whether its value may move with the loop
         self.found = None           # (node, unclamped value, ("lo"|"hi", bound expr))
         self.depth = 0              # inner loops entered
         self.inner: dict = {}       # inner loop symbol -> (min, extent, depth), lets expanded
-        # loop symbol -> (min, extent): the whole range of a loop that was
-        # partitioned, for each of its pieces (a simpler superset of the piece's).
-        self.ranges = ranges if ranges is not None else {}
 
     def _expand(self, e):
         """`e` with every let it uses expanded, simplified. A let's value is
@@ -175,6 +179,8 @@ class _FindClamp(ir.IRVisitor):
             if not self._may_move(a):
                 continue
             ea = self._expand(a)
+            if self.keep and ir.free_symbols(ea) & self.keep:
+                continue
             bs = _scalar(self._expand(b))
             lanes = _lane_range(ea)
             if bs is None or lanes is None or _uses_loads(bs) or (ir.free_symbols(bs) & self.variant):
@@ -238,9 +244,7 @@ class _FindClamp(ir.IRVisitor):
         self.visit(node.min)
         self.visit(node.extent)
         self.depth += 1
-        rec = self.ranges.get(node.sym)
-        mn, extent = rec if rec is not None else (node.min, node.extent)
-        self.inner[node.sym] = (self._expand(mn), self._expand(extent), self.depth)
+        self.inner[node.sym] = (self._expand(node.min), self._expand(node.extent), self.depth)
         self.moves.clear()
         self.visit(node.body)
         del self.inner[node.sym]
@@ -261,25 +265,13 @@ class _Replace(ir.IRMutator):
     mutate_Min = mutate_Max = _either
 
 
-def _record(ranges, sym, whole):
-    """Remember a partitioned loop's whole range; a symbol seen with two
-    different ranges (loops of two specializations) is remembered as none."""
-    if sym in ranges:
-        old = ranges[sym]
-        if old is not None and not (old[0] == whole[0] and old[1] == whole[1]):
-            ranges[sym] = None
-        return
-    ranges[sym] = whole
-
-
 class _Fresh(ir.IRMutator):
-    """A copy of a loop body with its own let and loop symbols, so that a
-    clamp in the peeled copies is a different node from the same clamp in the
-    steady state, and an outer loop can partition on each separately."""
+    """A copy of a loop body with its own let and loop symbols (symbols are
+    unique in lowered code: the prologue, the steady state and the epilogue
+    each bind their own)."""
 
-    def __init__(self, ranges):
+    def __init__(self):
         self.map: dict = {}
-        self.ranges = ranges
 
     def _rename(self, sym, typ):
         new = ir.Symbol(sym.name)
@@ -301,10 +293,7 @@ class _Fresh(ir.IRMutator):
 
     def mutate_For(self, node):
         mn, extent = self.mutate(node.min), self.mutate(node.extent)
-        whole = self.ranges.get(node.sym)
         sym = self._rename(node.sym, ir.Int(32))
-        if whole is not None:
-            _record(self.ranges, sym, (self.mutate(whole[0]), self.mutate(whole[1])))
         return ir.For(sym, mn, extent, node.kind, self.mutate(node.body))
 
 
@@ -318,26 +307,30 @@ class _Partition(ir.IRMutator):
     state (enhance's and nl_means's first and last tiles stay dense loads:
     20-30% of their run time otherwise)."""
 
-    def __init__(self, never=frozenset(), always=frozenset(), tail=0, ranges=None):
+    def __init__(self, never=frozenset(), always=frozenset(), tail=0):
         self.never, self.always, self.tail = never, always, tail
-        self.ranges: dict = {} if ranges is None else ranges
 
     def _tail_body(self, body):
         """`body` for a prologue or epilogue: partitioned within the limit."""
-        return _Partition(self.never, self.always, self.tail + 1, self.ranges).mutate(body)
+        return _Partition(self.never, self.always, self.tail + 1).mutate(body)
+
+    def _inner(self, node):
+        """`node` with only the loops in its body partitioned."""
+        body = self.mutate(node.body)
+        return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
 
     def mutate_For(self, node):
-        body = self.mutate(node.body)
-        if self.tail > _MAX_TAIL_DEPTH and node.sym not in self.always:
-            return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
-        if node.kind is not ir.ForKind.SERIAL or node.sym in self.never:
-            return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
+        if ((self.tail > _MAX_TAIL_DEPTH and node.sym not in self.always)
+                or node.kind is not ir.ForKind.SERIAL or node.sym in self.never):
+            return self._inner(node)
+        # This loop first, on its body as it is; then the loops inside each piece.
+        body = node.body
         bound = _Bound()
         bound.visit(body)
         variant = bound.syms | {node.sym}
         steady, los, his = body, [], []
         for _ in range(_MAX_CLAMPS):
-            finder = _FindClamp(node.sym, variant, bound.rebound, self.ranges, bound.lets)
+            finder = _FindClamp(node.sym, variant, bound.rebound, bound.lets, self.always & bound.syms)
             finder.visit(steady)
             if finder.found is None:
                 break
@@ -348,28 +341,39 @@ class _Partition(ir.IRMutator):
             if node.sym in self.always:
                 raise ScheduleError(f"Loop Partition Policy is set to Always for {node.sym.name}, but no "
                                     f"loop partitioning was performed.")
-            return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
+            return self._inner(node)
         end = ir.Add(node.min, node.extent)
-        lo_sym = ir.Symbol(f"{node.sym.name}.steady_min")
-        hi_sym = ir.Symbol(f"{node.sym.name}.steady_max")
-        lo_v, hi_v = ir.Variable(ir.Int(32), lo_sym), ir.Variable(ir.Int(32), hi_sym)
         lo = node.min
         for limit in los:
             lo = ir.Max(lo, limit)
-        lo = ir.Min(lo, end)
+        lo = simplify(ir.Min(lo, end))
+        lets = []
+        if ir.const_value(lo) is None:
+            lo_sym = ir.Symbol(f"{node.sym.name}.steady_min")
+            lets.append((lo_sym, lo))
+            lo = ir.Variable(ir.Int(32), lo_sym)
         hi = end
         for limit in his:
             hi = ir.Min(hi, ir.Add(limit, ir.i32(1)))
-        hi = ir.Max(hi, lo_v)
-        tail = self._tail_body(node.body)
-        loops = [ir.For(node.sym, node.min, ir.Sub(lo_v, node.min), node.kind, _Fresh(self.ranges).mutate(tail))
-                 if los else None,
-                 ir.For(node.sym, lo_v, ir.Sub(hi_v, lo_v), node.kind, simplify(steady)),
-                 ir.For(node.sym, hi_v, ir.Sub(end, hi_v), node.kind, _Fresh(self.ranges).mutate(tail))
-                 if his else None]
-        _record(self.ranges, node.sym, (node.min, node.extent))
+        hi = simplify(ir.Max(hi, lo))
+        if ir.const_value(hi) is None:
+            hi_sym = ir.Symbol(f"{node.sym.name}.steady_max")
+            lets.append((hi_sym, hi))
+            hi = ir.Variable(ir.Int(32), hi_sym)
+        # Pieces that constant bounds (an inner loop of constant extent) show
+        # to be empty are left out, and their bodies never made.
+        pieces = [(node.min, lo, bool(los)), (lo, hi, True), (hi, end, bool(his))]
+        extents = [simplify(ir.Sub(b, a)) if keep else None for a, b, keep in pieces]
+        nonempty = [e is not None and not (ir.const_value(e) is not None and ir.const_value(e) <= 0)
+                    for e in extents]
+        tail = self._tail_body(node.body) if nonempty[0] or nonempty[2] else None
+        loops = [ir.For(node.sym, pieces[k][0], extents[k], node.kind,
+                        self.mutate(simplify(steady)) if k == 1 else _Fresh().mutate(tail))
+                 for k in range(3) if nonempty[k]]
         out = ir.block(*loops)
-        return ir.LetStmt(lo_sym, simplify(lo), ir.LetStmt(hi_sym, simplify(hi), out))
+        for sym, value in reversed(lets):
+            out = ir.LetStmt(sym, value, out)
+        return out
 
 
 def partition_loops(s: ir.Stmt, never=frozenset(), always=frozenset()) -> ir.Stmt:

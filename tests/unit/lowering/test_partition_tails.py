@@ -1,5 +1,7 @@
-"""Loop partitioning keeps the inner loops of a tail of a tail (a peeled copy
-inside a peeled copy) whole, unless their schedule says Partition.Always."""
+"""Loop partitioning goes outermost first: a tile loop's steady state keeps
+one copy of each inner loop, and a tail of a tail (a peeled copy inside a
+peeled copy) keeps its inner loops whole unless their schedule says
+Partition.Always."""
 import re
 
 import numpy as np
@@ -16,7 +18,8 @@ def _tiled(policy):
     g[x, y] = src[x - 1, y] + 2 * src[x + 1, y]
     f[x, y] = g[x, y] + g[x + 2, y]
     f.tile(x, y, xo, yo, xi, yi, 32, 4).vectorize(xi, 8)
-    g.compute_at(f, xo).split(x, gxo, gxi, 16).vectorize(gxi, 8).partition(gxi, policy)
+    # RoundUp: g's clamps move linearly with gxo, so gxo is partitioned too.
+    g.compute_at(f, xo).split(x, gxo, gxi, 16, hl.TailStrategy.RoundUp).vectorize(gxi, 8).partition(gxi, policy)
     return f, data
 
 
@@ -31,20 +34,35 @@ def _loops(stmt, name):
     return len(re.findall(r"for \(" + re.escape(name) + ",", stmt))
 
 
-@pytest.mark.parametrize("policy, inner_loops", [(hl.Partition.Auto, 19), (hl.Partition.Always, 27)])
-def test_tails_of_tails_keep_their_inner_loops_whole(policy, inner_loops):
+@pytest.mark.parametrize("policy, loops", [
+    # f's tile loop is partitioned into 3. In its steady state the boundary
+    # clamps are gone before g's loops are looked at: one gxo loop, one gxi
+    # loop. In each of its two tails gxo is partitioned into 3, and gxi stays
+    # whole in those tails of tails and in their steady state: 3 + 1 + 3.
+    (hl.Partition.Auto, (3, 7, 7)),
+    # gxi must be partitioned, so the clamps it moves are left to it: f's tile
+    # loop peels only its ShiftInwards epilogue (2 loops), gxo is not
+    # partitioned, and each of the 2 gxi loops is partitioned into 3.
+    (hl.Partition.Always, (2, 2, 6)),
+])
+def test_outer_loops_first_and_tails_of_tails_keep_their_inner_loops_whole(policy, loops):
     f, data = _tiled(policy)
     stmt = hl.Pipeline(f).lowered_stmt()
-    f_, g_ = f"f_{policy.name}.s0", f"g_{policy.name}.s0"
-    # f's tile loop is partitioned into 3 loops, g's outer x loop in each of
-    # them into 3. g's vector loop is partitioned in the 5 copies of g's
-    # outer loop that are steady or in one tail (5 x 3), and with Auto stays
-    # whole in the 4 tails of tails (4 x 1); with Always it is partitioned
-    # in all 9 (9 x 3).
-    assert _loops(stmt, f"{f_}.x.xo") == 3
-    assert _loops(stmt, f"{g_}.x.gxo") == 9
-    assert _loops(stmt, f"{g_}.x.gxi.gxi") == inner_loops
+    f_, g_ = f"{f.name()}.s0", f"{f.name().replace('f_', 'g_', 1)}.s0"
+    found = (_loops(stmt, f"{f_}.x.xo"), _loops(stmt, f"{g_}.x.gxo"), _loops(stmt, f"{g_}.x.gxi.gxi"))
+    assert found == loops, stmt
     out = hl.Buffer(hl.Int(32), [128, 40])
     out.set_min([-16, -4])
     f.realize(out)
     np.testing.assert_array_equal(np.asarray(out), _reference(data, -16, -4, 128, 40))
+
+
+def test_steady_tile_loads_are_dense():
+    """The steady state of f's tile loop has no clamp left: its loads of the
+    input are dense vectors, not gathers through max/min of a ramp."""
+    f, _ = _tiled(hl.Partition.Auto)
+    stmt = hl.Pipeline(f).lowered_stmt()
+    pieces = re.split(r"\n    for \(" + re.escape(f.name()) + r"\.s0\.x\.xo,", stmt)
+    assert len(pieces) == 4, stmt
+    steady = pieces[2]
+    assert re.search(r"b\d+\[ramp\(", steady) and "min(ramp" not in steady and "max(ramp" not in steady, steady

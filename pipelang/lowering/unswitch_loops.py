@@ -58,7 +58,9 @@ class _Bound(ir.IRVisitor):
 
 
 def _guards(s, bound, out) -> None:
-    """Conditions of the `if`s in `s` that don't depend on `bound` symbols."""
+    """Conditions of the `if`s in `s` that don't depend on `bound` symbols.
+    Both branches of an `if` that does are searched too: a loop that
+    partitioning made one loop with a steady and a clamped branch."""
     if isinstance(s, ir.Block):
         for t in s.stmts:
             _guards(t, bound, out)
@@ -70,6 +72,10 @@ def _guards(s, bound, out) -> None:
             if c not in out:
                 out.append(c)
             _guards(s.then_case, bound, out)
+        else:
+            _guards(s.then_case, bound, out)
+            if s.else_case is not None:
+                _guards(s.else_case, bound, out)
 
 
 def _assume(s, conds):
@@ -80,8 +86,14 @@ def _assume(s, conds):
     if isinstance(s, ir.LetStmt):
         body = _assume(s.body, conds)
         return s if body is s.body else ir.LetStmt(s.sym, s.value, body)
-    if isinstance(s, ir.IfThenElse) and s.condition in conds:
-        return _assume(s.then_case, conds)
+    if isinstance(s, ir.IfThenElse):
+        if s.condition in conds:
+            return _assume(s.then_case, conds)
+        then = _assume(s.then_case, conds)
+        other = None if s.else_case is None else _assume(s.else_case, conds)
+        if then is s.then_case and other is s.else_case:
+            return s
+        return ir.IfThenElse(s.condition, then, other)
     return s
 
 
@@ -93,8 +105,16 @@ def _refute(s, cond):
     if isinstance(s, ir.LetStmt):
         body = _refute(s.body, cond)
         return None if body is None else ir.LetStmt(s.sym, s.value, body)
-    if isinstance(s, ir.IfThenElse) and s.condition == cond:
-        return None if s.else_case is None else _refute(s.else_case, cond)
+    if isinstance(s, ir.IfThenElse):
+        if s.condition == cond:
+            return None if s.else_case is None else _refute(s.else_case, cond)
+        then = _refute(s.then_case, cond)
+        other = None if s.else_case is None else _refute(s.else_case, cond)
+        if then is None and other is None:
+            return None
+        if then is None:
+            return ir.IfThenElse(ir.Not(s.condition), other)
+        return ir.IfThenElse(s.condition, then, other)
     return s
 
 

@@ -1,6 +1,7 @@
 """Loop partitioning goes outermost first: a tile loop's steady state keeps
-one copy of each inner loop, and a tail of a tail (a peeled copy inside a
-peeled copy) keeps its inner loops whole unless their schedule says
+one copy of each inner loop; a loop clamped at both ends keeps one clamped
+copy (a branch in one loop); and a tail of a tail (a clamped copy inside a
+clamped copy) keeps its inner loops whole unless their schedule says
 Partition.Always."""
 import re
 
@@ -35,15 +36,18 @@ def _loops(stmt, name):
 
 
 @pytest.mark.parametrize("policy, loops", [
-    # f's tile loop is partitioned into 3. In its steady state the boundary
-    # clamps are gone before g's loops are looked at: one gxo loop, one gxi
-    # loop. In each of its two tails gxo is partitioned into 3, and gxi stays
-    # whole in those tails of tails and in their steady state: 3 + 1 + 3.
-    (hl.Partition.Auto, (3, 7, 7)),
+    # f's tile loop is clamped at both ends: one loop whose body branches to
+    # the steady state or to the clamped copy. In the steady branch the
+    # boundary clamps are gone before g's loops are looked at: one gxo loop
+    # and one gxi loop, whole. In the clamped copy gxo is partitioned the same
+    # way, and gxi stays whole in both of its branches (the clamped one is a
+    # tail of a tail): 2 gxo loops, 3 gxi loops.
+    (hl.Partition.Auto, (1, 2, 3)),
     # gxi must be partitioned, so the clamps it moves are left to it: f's tile
     # loop peels only its ShiftInwards epilogue (2 loops), gxo is not
-    # partitioned, and each of the 2 gxi loops is partitioned into 3.
-    (hl.Partition.Always, (2, 2, 6)),
+    # partitioned, and each of the 2 gxi loops is partitioned (into one
+    # loop with a steady and a clamped branch).
+    (hl.Partition.Always, (2, 2, 2)),
 ])
 def test_outer_loops_first_and_tails_of_tails_keep_their_inner_loops_whole(policy, loops):
     f, data = _tiled(policy)
@@ -51,6 +55,8 @@ def test_outer_loops_first_and_tails_of_tails_keep_their_inner_loops_whole(polic
     f_, g_ = f"{f.name()}.s0", f"{f.name().replace('f_', 'g_', 1)}.s0"
     found = (_loops(stmt, f"{f_}.x.xo"), _loops(stmt, f"{g_}.x.gxo"), _loops(stmt, f"{g_}.x.gxi.gxi"))
     assert found == loops, stmt
+    if policy is hl.Partition.Always:
+        assert stmt.count(f"{g_}.x.gxi.gxi.steady_min <= {g_}.x.gxi.gxi") == 2, stmt
     out = hl.Buffer(hl.Int(32), [128, 40])
     out.set_min([-16, -4])
     f.realize(out)
@@ -58,11 +64,12 @@ def test_outer_loops_first_and_tails_of_tails_keep_their_inner_loops_whole(polic
 
 
 def test_steady_tile_loads_are_dense():
-    """The steady state of f's tile loop has no clamp left: its loads of the
-    input are dense vectors, not gathers through max/min of a ramp."""
+    """The steady branch of f's tile loop has no clamp left: its loads of
+    the input are dense vectors, not gathers through max/min of a ramp; the
+    clamped branch keeps them."""
     f, _ = _tiled(hl.Partition.Auto)
     stmt = hl.Pipeline(f).lowered_stmt()
-    pieces = re.split(r"\n    for \(" + re.escape(f.name()) + r"\.s0\.x\.xo,", stmt)
-    assert len(pieces) == 4, stmt
-    steady = pieces[2]
-    assert re.search(r"b\d+\[ramp\(", steady) and "min(ramp" not in steady and "max(ramp" not in steady, steady
+    steady, clamped = stmt.split("} else {", 1)
+    steady = steady.split(f"{f.name()}.s0.x.xo.steady_max))) {{", 1)[1]
+    assert re.search(r"b\d+\[ramp\(", steady) and "min(ramp" not in steady and "max(ramp" not in steady, stmt
+    assert "min(ramp" in clamped, stmt

@@ -52,3 +52,18 @@ def test_a_loop_too_large_to_copy_is_left_alone():
     big = ir.Block(tuple(ir.Store(f, ir.i32(k), r) for k in range(U._MAX_STMTS)))
     s = _loop(r, ir.IfThenElse(ir.LT(xo, M), big))
     assert unswitch_loops(s) is s
+
+
+def test_guards_in_both_branches_of_a_varying_if_leave_the_loop():
+    # A loop partitioned at both ends is one loop whose body branches on the
+    # loop variable to its steady state or its clamped copy: a tail guard in
+    # either branch still leaves the loop.
+    #   for r { if (lo <= r) { if (c) A else B } else { if (c) A2 } }
+    # =>
+    #   if (c) { for r { if (lo <= r) A else A2 } } else { for r { if (lo <= r) B } }
+    r, xo, f = var("r"), var("xo"), ir.Symbol("f")
+    c, split = ir.LT(xo, M), ir.LE(M, r)
+    a, b, a2 = ir.Store(f, r, xo), ir.Store(f, xo, r), ir.Store(f, r, r)
+    s = _loop(r, ir.IfThenElse(split, ir.IfThenElse(c, a, b), ir.IfThenElse(c, a2)))
+    want = ir.IfThenElse(c, _loop(r, ir.IfThenElse(split, a, a2)), _loop(r, ir.IfThenElse(split, b)))
+    assert_same(unswitch_loops(s), want)

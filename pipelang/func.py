@@ -7,10 +7,10 @@ from __future__ import annotations
 import itertools
 
 from pipelang import ir
-from pipelang.errors import CompileError, HalideError, ScheduleError
+from pipelang.errors import ArgumentTypeError, CompileError, HalideError, ScheduleError
 from pipelang.expr import Expr, ExprOps, to_ir
 from pipelang.function import Function, touch
-from pipelang.schedule import Bound, LoopLevel
+from pipelang.schedule import Bound, LoopLevel, MemoryType
 from pipelang.stage import Stage, _var_name
 from pipelang.rdom import RVar
 from pipelang.var import Var, expand_definition_args, expand_placeholder, is_placeholder
@@ -538,6 +538,17 @@ class Func:
 
     def hoist_storage_root(self):
         return self.hoist_storage(LoopLevel.root())
+
+    def store_in(self, memory_type) -> "Func":
+        """Where this Func's storage lives: an `hl.MemoryType` (`Heap`,
+        `Stack`, `Register`, ...; see `pipelang.schedule.MemoryType`)."""
+        if not isinstance(memory_type, MemoryType):
+            raise ArgumentTypeError(f'store_in() of Func "{self.name()}" needs an hl.MemoryType, '
+                                f'not {memory_type!r}')
+        self.function.schedule.memory_type = memory_type
+        touch()
+        self._pipeline = None
+        return self
 
     # ---------------------------------------------------------------- wrappers
 

@@ -28,6 +28,26 @@ class TailStrategy(enum.Enum):
     Auto = "Auto"
 
 
+class MemoryType(enum.Enum):
+    """Where a Func's storage lives (`Func.store_in`; Halide's names).
+
+    On the CPU: `Heap` is malloc'd, `Stack` is an alloca (of its constant
+    bound when it has one), `Register` a fixed-size alloca that LLVM keeps
+    in registers where every access is at a constant index (a compile error
+    when the size has no constant bound), and `Auto` the stack for small
+    fixed sizes, the heap otherwise. The GPU and accelerator kinds
+    (`GPUShared`, `GPUTexture`, `LockedCache`, `VTCM`) mean nothing to a
+    CPU allocation: it is placed as `Auto` (as Halide's CPU backends do)."""
+    Auto = "Auto"
+    Heap = "Heap"
+    Stack = "Stack"
+    Register = "Register"
+    GPUShared = "GPUShared"
+    GPUTexture = "GPUTexture"
+    LockedCache = "LockedCache"
+    VTCM = "VTCM"
+
+
 class DeviceAPI(enum.Enum):
     """Which device runs a GPU loop (Halide's names). pipelang runs GPU
     schedules with CUDA only; `Default_GPU` resolves to it."""
@@ -188,6 +208,7 @@ class FuncSchedule:
     async_: bool = False
     hoist_storage_level: LoopLevel = field(default_factory=LoopLevel.inlined)   # inlined: unset
     ring_buffer: object = None                           # an ir.Expr, number of copies
+    memory_type: MemoryType = MemoryType.Auto            # Func.store_in()
     memoized: bool = False                               # Func.memoize()
     memoize_id: int = 0                                  # its realizations' key in the cache
     trace_stores: bool = False

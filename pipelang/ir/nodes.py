@@ -556,6 +556,7 @@ class MemoryType(enum.Enum):
     AUTO = "auto"
     STACK = "stack"
     HEAP = "heap"
+    REGISTER = "register"        # fixed size, on the stack (in registers where LLVM can)
     GPU_SHARED = "gpu_shared"    # one copy per GPU block, in the kernel's shared memory
 
 

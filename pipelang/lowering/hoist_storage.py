@@ -27,7 +27,7 @@ class _Hoist(ir.IRMutator):
         self.bufs = bufs
         self.lets: dict = {}
         self.scope: dict = {}
-        self.found: dict = {}          # buffer -> (type, bound of size)
+        self.found: dict = {}          # buffer -> (type, bound of size, memory type)
         self.parallel = 0              # parallel loops between the site and here
 
     def mutate_LetStmt(self, node):
@@ -63,7 +63,7 @@ class _Hoist(ir.IRMutator):
                                 f"{ir.to_string(node.size)} has no bound at the hoist level")
         old = self.found.get(node.buf)
         size = simplify(size if old is None else ir.Max(old[1], size))
-        self.found[node.buf] = (node.type, size)
+        self.found[node.buf] = (node.type, size, node.memory)
         return body
 
 
@@ -85,8 +85,8 @@ class _Sites(ir.IRMutator):
         if _at_site(node, self.targets):
             h = _Hoist(self.bufs)
             body = h.mutate(node.body)
-            for buf, (t, size) in h.found.items():
-                body = ir.Allocate(buf, t, size, ir.MemoryType.AUTO, body)
+            for buf, (t, size, memory) in h.found.items():
+                body = ir.Allocate(buf, t, size, memory, body)
             self.hoisted |= bool(h.found)
             if isinstance(node, ir.For):
                 return ir.For(node.sym, node.min, node.extent, node.kind, body)
@@ -103,8 +103,8 @@ def hoist_storage(s: ir.Stmt, env: dict) -> ir.Stmt:
         if level.is_root():
             h = _Hoist(bufs)
             s = h.mutate(s)
-            for buf, (t, size) in h.found.items():
-                s = ir.Allocate(buf, t, size, ir.MemoryType.AUTO, s)
+            for buf, (t, size, memory) in h.found.items():
+                s = ir.Allocate(buf, t, size, memory, s)
             continue
         s = _Sites(_candidates(level, env), bufs).mutate(s)
     return s

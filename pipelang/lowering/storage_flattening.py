@@ -20,8 +20,20 @@ from __future__ import annotations
 
 from pipelang import ir
 from pipelang.lowering.names import buffer as buffer_symbol
+from pipelang.schedule import MemoryType
 
 
+
+
+# Func.store_in's memory types as allocations: the GPU and accelerator kinds
+# are AUTO on the CPU, as in Halide's CPU backends.
+_MEMORY = {MemoryType.Heap: ir.MemoryType.HEAP, MemoryType.Stack: ir.MemoryType.STACK,
+           MemoryType.Register: ir.MemoryType.REGISTER}
+
+
+def memory_of(fn) -> ir.MemoryType:
+    """Where the allocation of Function `fn` goes (its `store_in`)."""
+    return _MEMORY.get(fn.schedule.memory_type, ir.MemoryType.AUTO)
 
 
 def _descriptor_index(sym, args, dense_x: bool = True, known=None) -> ir.Expr:
@@ -77,7 +89,7 @@ class _Flatten(ir.IRMutator):
         body = self.mutate(node.body)
         del self.layouts[node.fn]
         for i in reversed(range(len(node.types))):
-            body = ir.Allocate(buffer_symbol(fn, i), node.types[i], stride, ir.MemoryType.AUTO, body)
+            body = ir.Allocate(buffer_symbol(fn, i), node.types[i], stride, memory_of(fn), body)
         return body
 
     def mutate_Provide(self, node):

@@ -72,6 +72,7 @@ SCHEDULES = {
     "reorder_storage": lambda g, f, im, k, x, y, xo, xi, yo, yi: f.compute_root().reorder_storage(y, x),
     "fold_storage": lambda g, f, im, k, x, y, xo, xi, yo, yi: f.compute_at(g, y).store_root().fold_storage(y, 4),
     "memoize": lambda g, f, im, k, x, y, xo, xi, yo, yi: f.compute_root().memoize(),
+    "store_in": lambda g, f, im, k, x, y, xo, xi, yo, yi: f.compute_root().store_in(hl.MemoryType.Heap),
     "trace_stores": lambda g, f, im, k, x, y, xo, xi, yo, yi: g.trace_stores(),
     "trace_loads": lambda g, f, im, k, x, y, xo, xi, yo, yi: g.trace_loads(),
     "trace_realizations": lambda g, f, im, k, x, y, xo, xi, yo, yi: g.trace_realizations(),

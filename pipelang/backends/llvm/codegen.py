@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 
+from pipelang.errors import ScheduleError
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import ArgKind, ForKind, MemoryType
 from pipelang.ir.types import Type
@@ -442,10 +443,15 @@ class CodeGen(ExprCodeGen):
         b = self.st.builder
         elem_bytes = s.type.element_of().bytes() * s.type.lanes()
         const_size = s.size.value if _is_const_int(s.size) else None
-        if const_size is None and s.memory is MemoryType.AUTO:
+        if const_size is None and s.memory is not MemoryType.HEAP:
             const_size = constant_bounds(s.size, self.bounds)[1]  # an upper bound
+        register = s.memory is MemoryType.REGISTER
+        if register and const_size is None:
+            raise ScheduleError(f"Allocation {s.buf.name} has a dynamic size. Only fixed-size "
+                                f"allocations can be stored in registers. Try storing on the "
+                                f"heap or stack instead.")
         small = const_size is not None and max(const_size, 0) * elem_bytes <= STACK_LIMIT
-        if small and s.memory is not MemoryType.HEAP:
+        if (small and s.memory is not MemoryType.HEAP) or register:
             nbytes = max(const_size, 0) * elem_bytes + OVERREAD_PAD
             ptr = self._entry_alloca(ll.ArrayType(I8, nbytes), s.buf.name, align=HEAP_ALIGN)
             with self.bind_buffer(s.buf, ptr):

@@ -73,8 +73,6 @@ MATMUL = Benchmark(
 # --------------------------------------------------------------------------
 # apps/depthwise_separable_conv: a 3x3 depthwise convolution (channel
 # multiplier 1) feeding a 1x1 pointwise convolution, bias and ReLU. NHWC.
-# Left out of both schedules: store_in(Stack) (pipelang has no store_in;
-# both compilers put these small constant-size buffers on the stack anyway).
 # The filter shapes are constants here, so the app's specialize() on them
 # would always be true and is left out too.
 
@@ -123,9 +121,11 @@ def build_depthwise_separable_conv(hl, inputs):
     output.vectorize(di).unroll(xi).unroll(yi).fuse(y, b, yb).parallel(yb)
     pointwise.compute_at(output, d).vectorize(d).unroll(x).unroll(y)
     pointwise.update().reorder(d, x, y, rc.x, b).vectorize(d).unroll(x).unroll(y).split(rc.x, ro, ri, tile_d)
-    depthwise.bound_extent(d, tile_d).compute_at(pointwise, ro).vectorize(d).reorder(x, y, d).unroll(x).unroll(y)
+    depthwise.store_in(hl.MemoryType.Stack).bound_extent(d, tile_d).compute_at(pointwise, ro)
+    depthwise.vectorize(d).reorder(x, y, d).unroll(x).unroll(y)
     depthwise.update().vectorize(d).reorder(x, y, d, rd, rx, ry, b).unroll(x).unroll(y)
-    input_bounded.compute_at(pointwise, ro).tile(d, x, di, xi, vec, 4, hl.TailStrategy.RoundUp).vectorize(
+    input_bounded.store_in(hl.MemoryType.Stack).compute_at(pointwise, ro)
+    input_bounded.tile(d, x, di, xi, vec, 4, hl.TailStrategy.RoundUp).vectorize(
         di
     ).unroll(xi)
     return output

@@ -1,8 +1,7 @@
 """Halide's apps/bilateral_grid and apps/nl_means with their own CPU schedules.
 
 The apps' scalar Params (r_sigma; patch_size, search_area, sigma) are Python
-constants here, the same for both compilers. ``store_in(MemoryType.Stack)``
-is left out of both schedules (pipelang has no store_in yet).
+constants here, the same for both compilers.
 """
 
 from __future__ import annotations
@@ -78,7 +77,8 @@ def build_bilateral_grid(hl, inputs):
     histogram.compute_at(blurz, y)
     histogram.update().reorder(c, r.x, r.y, x, y).unroll(c)
     blurx.compute_root().reorder(c, x, z, y).parallel(y).vectorize(x, 8).unroll(c)
-    blury.compute_at(output, y).reorder(c, x, y, z).reorder_storage(c, z, x, y).vectorize(x, 8).unroll(c)
+    blury.compute_at(output, y).store_in(hl.MemoryType.Stack).reorder(c, x, y, z)
+    blury.reorder_storage(c, z, x, y).vectorize(x, 8).unroll(c)
     output.compute_root().parallel(y, 8).vectorize(x, 8)
     return output
 

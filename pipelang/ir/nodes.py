@@ -249,9 +249,28 @@ def _binop(cls):
         if orig:
             orig(self)
     cls.__post_init__ = check
+    logic = orig is not None            # And, Or: boolean operands
     if issubclass(cls, CmpOp):
-        return _typed(lambda n: Bool(n.a.type.lanes()))(cls)
-    return _typed(lambda n: n.a.type)(cls)
+        cls = _typed(lambda n: Bool(n.a.type.lanes()))(cls)
+    else:
+        cls = _typed(lambda n: n.a.type)(cls)
+    # The same checks and type as the dataclass's __init__ and __post_init__
+    # give, in one call: lowering makes these nodes by the hundred thousand.
+    src = (
+        "def __init__(self, a, b):\n"
+        "    ta = a.type\n"
+        "    tb = b.type\n"
+        f"    assert ta is tb or ta == tb, ({cls.__name__!r}, ta, tb)\n"
+        + ("    assert ta.is_bool(), ta\n" if logic else "")
+        + "    _set(self, 'a', a)\n"
+        "    _set(self, 'b', b)\n"
+        + ("    _set(self, 'type', _Bool(ta.nlanes))\n" if issubclass(cls, CmpOp)
+           else "    _set(self, 'type', ta)\n"))
+    namespace = {"_set": object.__setattr__, "_Bool": Bool}
+    exec(src, namespace)
+    namespace["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = namespace["__init__"]
+    return cls
 
 
 @_binop

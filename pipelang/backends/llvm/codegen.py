@@ -69,31 +69,52 @@ def _asserts(s, found: list) -> list:
     return found
 
 
-def _uses(node) -> tuple:
-    """(symbols of the Variables, buffers loaded or stored) in `node`. Each
-    node is walked once, however many places share it (a tree walk
-    re-walks every shared subexpression: most of codegen's time on the
-    deep pyramids, whose parallel loops each needed two)."""
-    syms, bufs, seen = set(), set(), set()
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        cls = type(n)
-        if cls is N.Variable:
-            syms.add(n.sym)
-            continue
-        if cls is N.Load or cls is N.Store:
-            bufs.add(n.buf)
-        for name in _field_names(cls):
-            v = getattr(n, name)
-            if isinstance(v, (N.Expr, N.Stmt)):
-                stack.append(v)
-            elif type(v) is tuple:
-                stack.extend(x for x in v if isinstance(x, (N.Expr, N.Stmt)))
-    return syms, bufs
+class _Captured(dict):
+    """A task's variables or buffers: those bound in the task itself, and
+    those of the enclosing function, each taken into the task's closure
+    the first time the task uses it (`capture(outer value)` gives the
+    task's value). So the closure holds what the task uses without a walk
+    of the task's body beforehand (a fifth of lens_blur's IR generation:
+    its parallel loops' bodies are large graphs of shared expressions)."""
+
+    def __init__(self, outer: dict, capture, rank: int):
+        super().__init__()
+        self.outer, self.capture, self.rank = outer, capture, rank
+        self.keys: dict = {}        # captured symbol: its closure field's sort key
+        self._order = None
+
+    def get(self, sym, default=None):
+        v = dict.get(self, sym, _MISSING)
+        if v is _MISSING:
+            v = self.outer.get(sym, _MISSING)
+            if v is _MISSING:
+                return default
+            key = self.keys[sym] = (self.rank, self._outer_position(sym))
+            v = self[sym] = self.capture(v, key)
+        return v
+
+    def position(self, sym):
+        """Where `sym` comes in this scope, as a plain scope's order would
+        have it: captured symbols first, in their closure's order."""
+        key = self.keys.get(sym)
+        if key is not None:
+            return (0, key)
+        return (1, list(self).index(sym))
+
+    def _outer_position(self, sym):
+        # Closure fields follow the enclosing scope's order, as a walk of
+        # the body would have found them.
+        if isinstance(self.outer, _Captured):
+            return self.outer.position(sym)
+        if self._order is None:
+            self._order = {s: i for i, s in enumerate(self.outer)}
+        return self._order[sym]
+
+    def __missing__(self, sym):
+        v = self.get(sym, _MISSING)
+        if v is _MISSING:
+            raise KeyError(sym)
+        return v
 
 
 def _is_const_int(e):
@@ -301,40 +322,42 @@ class CodeGen(ExprCodeGen):
 
     def _parallel_for(self, s):
         outer = self.st
-        used, buffers = _uses(s.body)
-        values = [(sym, v) for sym, v in outer.env.items() if sym in used and sym is not s.sym]
-        bufs = [(sym, p) for sym, p in outer.buffers.items() if sym in buffers]
-        captured = [outer.err, outer.flag] + [v for _, v in values] + [p for _, p in bufs]
-        closure_type = ll.LiteralStructType([v.type for v in captured])
-
         self._ntasks += 1
         task_name = f"{self.name}.par_for.{s.sym.name}.{self._ntasks}"
         task = ll.Function(self.module, TASK_TYPE, task_name)
         task.linkage = "internal"
         task.attributes.add("nounwind")
         st = _FunctionState(task, None, None)
-        tb = st.builder
+        # The closure: (value in the enclosing function, its value in the
+        # task), loaded in the task's entry block once its layout is known.
+        captured = []
 
-        def field(i):
-            ptr = tb.gep(task.args[0], [ll.Constant(I32, 0), ll.Constant(I32, i)],
-                         inbounds=True, source_etype=closure_type)
-            return tb.load(ptr, typ=captured[i].type)
-        st.err, st.flag = field(0), field(1)
-        for k, (sym, _) in enumerate(values):
-            st.env[sym] = field(2 + k)
-        for k, (sym, _) in enumerate(bufs):
-            st.buffers[sym] = field(2 + len(values) + k)
+        def capture(v, order):
+            inner = ll.Value(v.type, task.temp())
+            captured.append((order, len(captured), v, inner))
+            return inner
+        st.err, st.flag = capture(outer.err, (0, 0)), capture(outer.flag, (0, 1))
+        st.env = _Captured(outer.env, capture, 1)
+        st.buffers = _Captured(outer.buffers, capture, 2)
         st.env[s.sym] = task.args[1]
         self.st = st
         with self.bound_loop(s):
             self.stmt(s.body)
         st.builder.ret(ll.Constant(I32, 0))
+        captured = [(v, inner) for _, _, v, inner in sorted(captured, key=lambda c: c[:2])]
+        closure_type = ll.LiteralStructType([v.type for v, _ in captured])
+        lines = st.entry.lines
+        for i, (_, inner) in enumerate(captured):
+            ptr = task.temp()
+            lines.append(f"{ptr} = getelementptr inbounds {closure_type.s}, ptr {task.args[0].ref}, "
+                         f"i32 0, i32 {i}")
+            lines.append(f"{inner.ref} = load {inner.type.s}, ptr {ptr}")
         st.finish()
         self.st = outer
 
         b = outer.builder
         closure = self._entry_alloca(closure_type, "closure")
-        for i, v in enumerate(captured):
+        for i, (v, _) in enumerate(captured):
             b.store(v, b.gep(closure, [ll.Constant(I32, 0), ll.Constant(I32, i)],
                              inbounds=True, source_etype=closure_type))
         par_for = self._declare("pl_par_for", ll.FunctionType(I32, [PTR, PTR, I32, I32]))

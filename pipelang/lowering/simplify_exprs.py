@@ -111,7 +111,18 @@ class ExprSimplifier:
         memo = self._memo
         if memo is None:
             if self.bindings or self.var_bounds or self.enclosing_lets:
-                return self._scoped_expr(e)
+                # (_scoped_expr, written out: this runs once per node)
+                scope = (self.var_bounds.version, self._scope_version)
+                if scope != self._scoped_at:
+                    self._scoped = {}
+                    self._scoped_at = scope
+                hit = self._scoped.get(id(e))
+                if hit is not None and hit[0] is e:
+                    return hit[1]
+                r = _RULES[type(e)](self, e)
+                if scope == self._scoped_at:
+                    self._scoped[id(e)] = (e, r)
+                return r
             # Outside every let and loop, a result depends on the node alone:
             # kept for every simplifier of this lowering (see _UNSCOPED).
             hit = _UNSCOPED.get(id(e))
@@ -127,7 +138,7 @@ class ExprSimplifier:
         hit = memo.get(id(e))
         if hit is not None and hit[0] is e:
             return hit[1]
-        r = getattr(self, _METHODS[type(e)])(e)
+        r = _RULES[type(e)](self, e)
         memo[id(e)] = (e, r)
         memo[id(r)] = (r, r)
         return r
@@ -144,7 +155,7 @@ class ExprSimplifier:
         hit = self._scoped.get(id(e))
         if hit is not None and hit[0] is e:
             return hit[1]
-        r = getattr(self, _METHODS[type(e)])(e)
+        r = _RULES[type(e)](self, e)
         if scope == self._scoped_at:
             # (A nested let changed the scope, and put it back, under a new version.)
             self._scoped[id(e)] = (e, r)
@@ -1031,6 +1042,9 @@ for _name in ("Variable", "Add", "Sub", "Mul", "Div", "Mod", "Min", "Max", "EQ",
               "LE", "GT", "GE", "And", "Or", "Not", "Select", "Cast", "Ramp", "Broadcast",
               "Shuffle", "Load", "Call", "Intrinsic", "Let"):
     _METHODS[getattr(N, _name)] = "s_" + _name
+# The rule functions themselves (no subclass overrides them: the statement
+# simplifier adds st_* rules only), looked up once rather than per node.
+_RULES = {_cls: getattr(ExprSimplifier, _name) for _cls, _name in _METHODS.items()}
 
 
 def _rounding_error(e, var_bounds, depth: int = 12):

@@ -307,14 +307,24 @@ def _produces(s, sym) -> bool:
     return bool(found)
 
 
-def _feeds(fn, env) -> set:
-    out, todo = set(), list(direct_callees(fn))
+def _feeds(fn, env, callees: dict | None = None) -> set:
+    """The Funcs `fn` reads, directly or not. `callees` keeps each Func's
+    direct callees over a pass (asked for every Func slid, a walk of its
+    definitions each time)."""
+    callees = {} if callees is None else callees
+
+    def direct(f):
+        found = callees.get(f.sym)
+        if found is None:
+            found = callees[f.sym] = direct_callees(f)
+        return found
+    out, todo = set(), list(direct(fn))
     while todo:
         sym = todo.pop()
         if sym in out or sym not in env:
             continue
         out.add(sym)
-        todo.extend(direct_callees(env[sym]))
+        todo.extend(direct(env[sym]))
     return out
 
 
@@ -326,6 +336,7 @@ class _FindRealizes(ir.IRMutator):
         self.env = env
         self.may_rewind = may_rewind
         self.slid: list = []
+        self.callees: dict = {}         # see _feeds
         self.region_syms = frozenset(
             sym for f in env.values() if f.defined() for k in range(len(f.stages())) for x in f.args
             for sym in (L.region_min(f, k, x), L.region_max(f, k, x)))
@@ -334,7 +345,7 @@ class _FindRealizes(ir.IRMutator):
         body = self.mutate(node.body)
         fn = self.env[node.fn]
         if not fn.updates:
-            slider = _Slide(fn, _feeds(fn, self.env), self.may_rewind or set(), self.region_syms)
+            slider = _Slide(fn, _feeds(fn, self.env, self.callees), self.may_rewind or set(), self.region_syms)
             slid = slider.mutate(body)
             self.slid.extend(slider.slid_loops)
             if self.may_rewind is not None:

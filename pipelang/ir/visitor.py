@@ -279,9 +279,16 @@ class IRMutator:
 class _Substitute(IRMutator):
     def __init__(self, mapping):
         self.mapping = mapping
+        self.keys = mapping.keys()
 
-    def mutate_Variable(self, node):
-        return self.mapping.get(node.sym, node)
+    def mutate(self, node):
+        # A subtree none of whose variables is replaced stays as it is: its
+        # symbols are known (cached per node) without walking it.
+        if node.__class__ is N.Variable:
+            return self.mapping.get(node.sym, node)
+        if isinstance(node, _SYMBOL_SLOTS) and self.keys.isdisjoint(_symbols_of(node)):
+            return node
+        return IRMutator.mutate(self, node)
 
 
 def substitute(mapping: dict, node):

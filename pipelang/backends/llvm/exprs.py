@@ -273,8 +273,13 @@ class ExprCodeGen:
         # Python calls); an operator's type follows from its operands'.
         # `mask`: a bit for each variable the expression uses.
         if cls in _OPERATORS:
-            na, kind = self._value_number(e.a)
-            nb, kb = self._value_number(e.b)
+            # (The operands' lookups inline: most are numbered already.)
+            a = e.a
+            hit = by_id.get(id(a))
+            na, kind = hit[1] if hit is not None and hit[0] is a else self._value_number(a)
+            b = e.b
+            hit = by_id.get(id(b))
+            nb, kb = hit[1] if hit is not None and hit[0] is b else self._value_number(b)
             key = (cls, na, nb)
             mask = masks[na] | masks[nb]
             if kb > kind:

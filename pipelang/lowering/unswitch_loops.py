@@ -24,7 +24,8 @@ from pipelang import ir
 
 
 class _Readonly(ir.IRVisitor):
-    """Whether an expression is a pure function of its variables (no loads)."""
+    """Whether an expression is a pure function of its variables (no loads),
+    binding none of its own."""
 
     def __init__(self):
         self.ok = True
@@ -35,6 +36,9 @@ class _Readonly(ir.IRVisitor):
     def visit_Call(self, node):
         self.ok = False
 
+    def visit_Let(self, node):
+        self.ok = False
+
 
 def _pure(e) -> bool:
     v = _Readonly()
@@ -42,30 +46,21 @@ def _pure(e) -> bool:
     return v.ok
 
 
-class _Bound(ir.IRVisitor):
-    def __init__(self):
-        self.syms = set()
-
-    def visit_For(self, node):
-        self.syms.add(node.sym)
-        self.generic_visit(node)
-
-    def visit_LetStmt(self, node):
-        self.syms.add(node.sym)
-        self.generic_visit(node)
-
-    visit_Let = visit_LetStmt
-
-
 def _guards(s, bound, out) -> None:
-    """Conditions of the `if`s in `s` that don't depend on `bound` symbols.
-    Both branches of an `if` that does are searched too: a loop that
-    partitioning made one loop with a steady and a clamped branch."""
+    """Conditions of the `if`s in `s` that don't depend on `bound` symbols
+    (the loop's variable and the lets on the way to the `if`: whatever
+    else the loop binds is out of scope there). Both branches of an `if`
+    that does are searched too: a loop that partitioning made one loop with
+    a steady and a clamped branch."""
     if isinstance(s, ir.Block):
         for t in s.stmts:
             _guards(t, bound, out)
     elif isinstance(s, ir.LetStmt):
+        new = s.sym not in bound
+        bound.add(s.sym)
         _guards(s.body, bound, out)
+        if new:
+            bound.discard(s.sym)
     elif isinstance(s, ir.IfThenElse):
         c = s.condition
         if not (ir.free_symbols(c) & bound) and _pure(c):
@@ -146,13 +141,11 @@ class _Unswitch(ir.IRMutator):
         if node.kind.is_gpu():
             return node                      # kernels keep their shape
         node = self.generic_mutate(node)
-        if node.kind not in (ir.ForKind.SERIAL, ir.ForKind.PARALLEL) or not _small(node.body):
+        if node.kind not in (ir.ForKind.SERIAL, ir.ForKind.PARALLEL):
             return node
-        b = _Bound()
-        b.visit(node.body)
         conds = []
-        _guards(node.body, b.syms | {node.sym}, conds)
-        if not conds:
+        _guards(node.body, {node.sym}, conds)
+        if not conds or not _small(node.body):
             return node
         fast = ir.For(node.sym, node.min, node.extent, node.kind, _assume(node.body, conds))
         slow = node

@@ -71,7 +71,7 @@ class _Scope(dict):
 # Lowering empties it when done (`clear_unscoped_memo`), so it keeps no IR
 # alive between compiles; the limit bounds it for other callers.
 _UNSCOPED: dict = {}
-_UNSCOPED_LIMIT = 200_000
+_UNSCOPED_LIMIT = 50_000     # (local_laplacian fills 11k)
 
 
 def clear_unscoped_memo() -> None:

@@ -194,7 +194,7 @@ class _BoxesTouched(ir.IRVisitor):
         if not (ir.free_symbols(v) & self.scope.keys()):
             self.named[alias] = v                  # the same value all over the statement
             return ir.Variable(v.type, alias)
-        iv = bounds_of_expr(v, self.scope)
+        iv = bounds_of_expr(v, self.scope, self.simp)
         if iv.min is None or iv.max is None:
             return v
         lo, hi = fresh_symbol(sym.name + ".min"), fresh_symbol(sym.name + ".max")
@@ -207,7 +207,7 @@ class _BoxesTouched(ir.IRVisitor):
         e = self.expand(e)
         if not (ir.free_symbols(e) & self.scope.keys()) and not reads_memory(e):
             return Interval(e, e)        # depends on nothing that varies here: exact
-        return bounds_of_expr(e, self.scope)
+        return bounds_of_expr(e, self.scope, self.simp)
 
     def _record(self, sym, args):
         self.boxes.setdefault(sym, []).append([self.interval(a) for a in args])

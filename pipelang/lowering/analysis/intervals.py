@@ -92,15 +92,19 @@ def wrap_lets(e, named: dict):
     return e
 
 
-def bounds_of_expr(expr: N.Expr, scope: dict | None = None) -> Interval:
+def bounds_of_expr(expr: N.Expr, scope: dict | None = None, simplifier=None) -> Interval:
     """The range of `expr` when each Symbol in `scope` ranges over its Interval.
 
     Variables not in `scope` are symbolic points:
 
         >>> bounds_of_expr(Add(Mul(var(x), i32(2)), var(y)), {x: Interval(i32(0), i32(9))})
         Interval(min=y, max=(y + 18))
+
+    `simplifier`, a memo-mode `ExprSimplifier` the caller keeps (a box
+    query's), simplifies the ends: the parts of `expr` it made are then
+    known simplified and not walked again.
     """
-    return _Bounds(scope or {}).bounds(expr)
+    return _Bounds(scope or {}, simplifier).bounds(expr)
 
 
 _value_bounds: dict = {}   # (Func symbol, value index) -> (its pure Definition, Interval)
@@ -176,9 +180,9 @@ def _wraps(t: Type) -> bool:
 class _Bounds:
     """One bounds query: `scope` maps symbols to their intervals (lets are added as met)."""
 
-    def __init__(self, scope: dict):
+    def __init__(self, scope: dict, simplifier=None):
         self.scope = dict(scope)
-        self.simp = _simplifier()
+        self.simp = simplifier or _simplifier()
 
     def bounds(self, e: N.Expr) -> Interval:
         method = getattr(self, "b_" + type(e).__name__, None)

@@ -36,6 +36,7 @@ from pipelang.lowering import names as L
 from pipelang.lowering.analysis.boxes import reads_memory, box_union, boxes_touched
 from pipelang.lowering.analysis.intervals import Interval
 from pipelang.lowering.simplify import simplify
+from pipelang.lowering.simplify_exprs import ExprSimplifier
 
 
 def _buffer_box(sym, dims):
@@ -47,7 +48,7 @@ def _buffer_box(sym, dims):
     return box
 
 
-def _stage_regions(fn, consumer_box, stages_stmts, memo=None, outer=None) -> list:
+def _stage_regions(fn, consumer_box, stages_stmts, memo=None, outer=None, simp=None) -> list:
     """The box each stage of `fn` computes, last stage first, then reversed."""
     n = len(fn.stages())
     regions = [None] * n
@@ -62,7 +63,7 @@ def _stage_regions(fn, consumer_box, stages_stmts, memo=None, outer=None) -> lis
                 lets[L.region_min(fn, k, x)] = iv.min
                 lets[L.region_max(fn, k, x)] = iv.max
         touched = boxes_touched(stages_stmts[k], [fn.sym], calls=True, provides=k > 0, lets=lets,
-                                memo=memo)
+                                memo=memo, simplifier=simp)
         needed = box_union(needed, touched.get(fn.sym))
     return regions
 
@@ -118,9 +119,11 @@ class _DefineRegions(ir.IRMutator):
     (`expand`), those inside its Realize are expanded instead, as if still in
     place: storage folding reads its footprint in the loops' terms."""
 
-    def __init__(self, fn, memo=None, expand: set | None = None, producers: dict | None = None):
+    def __init__(self, fn, memo=None, expand: set | None = None, producers: dict | None = None,
+                 simp=None):
         self.fn = fn
         self.memo = memo
+        self.simp = simp            # the pass's memo-mode simplifier, shared by its box queries
         self.producers = producers  # see _producers_in
         self.expand = expand        # symbols of lifted lets to expand, or None
         self.inside = False         # within fn's Realize
@@ -166,7 +169,7 @@ class _DefineRegions(ir.IRMutator):
                     and isinstance(nxt, ir.ProducerConsumer) and nxt.fn is self.fn.sym):
                 outer = dict(self.scope) or None
                 box = boxes_touched(nxt.body, [self.fn.sym], lets=outer,
-                                    memo=self.memo).get(self.fn.sym)
+                                    memo=self.memo, simplifier=self.simp).get(self.fn.sym)
                 if box is None:
                     box = [Interval(ir.i32(0), ir.i32(-1))] * len(self.fn.args)
                 checks = _bound_checks(self.fn, box)
@@ -174,7 +177,7 @@ class _DefineRegions(ir.IRMutator):
                 produce = s.body
                 stage_stmts = list(produce.stmts) if isinstance(produce, ir.Block) else [produce]
                 assert len(stage_stmts) == len(self.fn.stages()), self.fn.name
-                regions = _stage_regions(self.fn, box, stage_stmts, self.memo, outer)
+                regions = _stage_regions(self.fn, box, stage_stmts, self.memo, outer, self.simp)
                 pair = ir.block(*checks, s, nxt)
                 stmts[i:i + 2] = [_region_lets(self.fn, regions, pair)]
                 return ir.block(*stmts)
@@ -182,15 +185,17 @@ class _DefineRegions(ir.IRMutator):
 
 
 class _RealizeBounds(ir.IRMutator):
-    def __init__(self, env, memo=None):
+    def __init__(self, env, memo=None, simp=None):
         self.env = env
         self.memo = memo
+        self.simp = simp
 
     def mutate_Realize(self, node):
         body = self.mutate(node.body)
         fn = self.env[node.fn]
         region, body = _own_region_lets(fn, body)
-        box = boxes_touched(body, [fn.sym], calls=False, provides=True, memo=self.memo).get(fn.sym)
+        box = boxes_touched(body, [fn.sym], calls=False, provides=True, memo=self.memo,
+                            simplifier=self.simp).get(fn.sym)
         if box is None:
             box = [Interval(ir.i32(0), ir.i32(0))] * len(fn.args)
         out = ir.Realize(node.fn, node.types, node.bounds, body)
@@ -232,6 +237,9 @@ def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:
     # Func's walk changes only the statements above its own produce.
     memo: dict = {}
     producers: dict = {}        # see _producers_in
+    # One memo-mode simplifier for all the box queries: the same lets are
+    # expanded (and their bounds simplified) in the query of every Func.
+    simp = ExprSimplifier(memo=True)
     in_loop = _stored_outside_compute_loop(s)
     lifted: set = set()         # the region let symbols taken to their loop level's top
     for fn in reversed(order):
@@ -240,10 +248,10 @@ def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:
         # A Func with an explicit fold keeps its lets by its produce, in terms
         # of the loops (the lifted lets expanded): folding reads its footprint there.
         folded = fn.schedule.fold_factors and fn.sym in in_loop
-        s = _DefineRegions(fn, memo, lifted if folded else None, producers).mutate(s)
+        s = _DefineRegions(fn, memo, lifted if folded else None, producers, simp).mutate(s)
         if not fn.schedule.fold_factors:
             s = _RegionLifter(fn, memo, lifted).lift_to_top(s)
-    s = _RealizeBounds(env, memo).mutate(s)
+    s = _RealizeBounds(env, memo, simp).mutate(s)
     for out in reversed(outputs):
         regions = [_apply_bounds(out, _buffer_box(L.buffer(out), len(out.args)))] * len(out.stages())
         s = _region_lets(out, regions, s)

@@ -132,7 +132,7 @@ class _BoxesTouched(ir.IRVisitor):
     symbols for its bounds. The boxes then come wrapped in Lets defining
     the names they use."""
 
-    def __init__(self, syms, calls: bool, provides: bool, lets: dict | None):
+    def __init__(self, syms, calls: bool, provides: bool, lets: dict | None, simplifier=None):
         self.syms = syms            # None means every Func and buffer
         self.calls = calls
         self.provides = provides
@@ -141,7 +141,8 @@ class _BoxesTouched(ir.IRVisitor):
         self.scope: dict = {}
         self.boxes: dict = {}          # symbol -> [box], one per access (see `unions`)
         simplify(ir.i32(0))                     # (raises the recursion limit for deep IR)
-        self.simp = ExprSimplifier(memo=True)   # one walk's expansions share subtrees
+        # One walk's expansions share subtrees (a pass's walks, with `simplifier`).
+        self.simp = simplifier or ExprSimplifier(memo=True)
         self.named: dict = {}           # new symbol -> its value, in order of naming
         self.accessed: dict = {}        # see `_Accessed`; empty: look everywhere
 
@@ -392,15 +393,18 @@ def _simplified(i: Interval) -> Interval:
 
 
 def boxes_touched(stmt, syms=None, *, calls: bool = True, provides: bool = False,
-                  lets: dict | None = None, memo: dict | None = None) -> dict:
+                  lets: dict | None = None, memo: dict | None = None,
+                  simplifier: ExprSimplifier | None = None) -> dict:
     """{symbol: [Interval per dimension]} of the Calls (and/or Provides) in `stmt`.
 
     `lets` gives values for variables defined outside `stmt` that should be
     expanded (as if `stmt` were wrapped in those LetStmts). `memo`, a dict
     the caller keeps over several calls (and drops after), remembers which
     Funcs each statement touches: a pass asking about one Func after another
-    over a pipeline that changes little then walks each statement once."""
-    v = _BoxesTouched(None if syms is None else set(syms), calls, provides, lets)
+    over a pipeline that changes little then walks each statement once.
+    `simplifier`, a memo-mode `ExprSimplifier` kept over such calls, lets
+    them share what they simplified (the same lets expand in each)."""
+    v = _BoxesTouched(None if syms is None else set(syms), calls, provides, lets, simplifier)
     if isinstance(stmt, ir.Stmt):
         accessed = _Accessed(memo)
         accessed.visit(stmt)

@@ -28,13 +28,12 @@ reads its footprint.
 """
 from __future__ import annotations
 
-import dataclasses
-
 from pipelang import ir
 from pipelang.errors import CompileError
 from pipelang.lowering import names as L
 from pipelang.lowering.analysis.boxes import reads_memory, box_union, boxes_touched
 from pipelang.lowering.analysis.intervals import Interval
+from pipelang.lowering.analysis.mentions import producers_in
 from pipelang.lowering.simplify import simplify
 from pipelang.lowering.simplify_exprs import ExprSimplifier
 
@@ -124,7 +123,7 @@ class _DefineRegions(ir.IRMutator):
         self.fn = fn
         self.memo = memo
         self.simp = simp            # the pass's memo-mode simplifier, shared by its box queries
-        self.producers = producers  # see _producers_in
+        self.producers = producers  # see producers_in
         self.expand = expand        # symbols of lifted lets to expand, or None
         self.inside = False         # within fn's Realize
         self.scope: dict = {}       # lifted lets in scope within it
@@ -133,7 +132,7 @@ class _DefineRegions(ir.IRMutator):
         """Whether the produce of this Func is not inside `node`: the walk
         need not go in (the statement is walked once per Func of the
         pipeline, and changes only along the path to each Func's produce)."""
-        return self.producers is not None and self.fn.sym not in _producers_in(node, self.producers)
+        return self.producers is not None and self.fn.sym not in producers_in(node, self.producers)
 
     def mutate_For(self, node):
         return node if self._untouched(node) else self.generic_mutate(node)
@@ -236,7 +235,7 @@ def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:
     # Which Funcs each statement touches, over all the walks below: each
     # Func's walk changes only the statements above its own produce.
     memo: dict = {}
-    producers: dict = {}        # see _producers_in
+    producers: dict = {}        # see producers_in
     # One memo-mode simplifier for all the box queries: the same lets are
     # expanded (and their bounds simplified) in the query of every Func.
     simp = ExprSimplifier(memo=True)
@@ -256,44 +255,6 @@ def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:
         regions = [_apply_bounds(out, _buffer_box(L.buffer(out), len(out.args)))] * len(out.stages())
         s = _region_lets(out, regions, s)
     return s
-
-
-_NONE = frozenset()
-_ONE_BODY = (ir.ProducerConsumer, ir.For, ir.LetStmt, ir.Realize, ir.Allocate, ir.Atomic, ir.Memoized)
-
-
-def _producers_in(s, memo: dict) -> frozenset:
-    """The Funcs whose produce node lies in statement `s`, remembered by
-    node in `memo` ({id: (node, set)}) over the walks of one pass."""
-    hit = memo.get(id(s))
-    if hit is not None and hit[0] is s:
-        return hit[1]
-    cls = type(s)
-    if cls is ir.Block:
-        out = _NONE
-        for sub in s.stmts:
-            found = _producers_in(sub, memo)
-            if found:
-                out = found if not out else out | found
-    elif cls is ir.IfThenElse:
-        out = _producers_in(s.then_case, memo)
-        if s.else_case is not None:
-            out = out | _producers_in(s.else_case, memo)
-    elif cls in (ir.Provide, ir.Store, ir.Evaluate, ir.AssertStmt):
-        out = _NONE
-    elif cls in _ONE_BODY:
-        out = _producers_in(s.body, memo)
-        if cls is ir.ProducerConsumer and s.is_producer:
-            out = out | {s.fn}
-    else:                           # any other statement: all its statements
-        out = _NONE
-        for f in dataclasses.fields(s):
-            v = getattr(s, f.name)
-            for sub in (v if isinstance(v, tuple) else (v,)):
-                if isinstance(sub, ir.Stmt):
-                    out = out | _producers_in(sub, memo)
-    memo[id(s)] = (s, out)
-    return out
 
 
 def _own_region_symbols(fn) -> set:

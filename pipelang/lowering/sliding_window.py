@@ -36,6 +36,7 @@ from __future__ import annotations
 from pipelang import ir
 from pipelang.lowering import names as L
 from pipelang.lowering.analysis.environment import direct_callees
+from pipelang.lowering.analysis.mentions import producers_in
 from pipelang.lowering.analysis.intervals import Monotonic, is_monotonic
 from pipelang.lowering.simplify import simplify
 
@@ -116,8 +117,12 @@ class _Slide(ir.IRMutator):
     its min: the Funcs it reads keep being bounded by the region asked), and
     `f.s0.y.slid` / `f.s0.y.slid_max` there tell storage folding the window."""
 
-    def __init__(self, fn, feeds: set, may_rewind: set, region_syms: frozenset):
+    def __init__(self, fn, feeds: set, may_rewind: set, region_syms: frozenset,
+                 producers: dict | None = None):
         self.fn = fn
+        # See producers_in: a statement without fn's produce is left as it is
+        # (nothing slides or rewinds there).
+        self.producers = producers
         self.feeds = feeds             # Funcs fn reads, directly or not
         self.may_rewind = may_rewind   # loops along which only fn slides
         self.region_syms = region_syms  # every Func's region let symbols (expanded here)
@@ -129,7 +134,15 @@ class _Slide(ir.IRMutator):
         self.memo: dict = {}           # symbol -> (value, expanded value)
         self.deps: dict = {}           # symbol -> (value, region-let-free symbols it depends on)
 
+    def _elsewhere(self, node) -> bool:
+        return self.producers is not None and self.fn.sym not in producers_in(node, self.producers)
+
+    def mutate_IfThenElse(self, node):
+        return node if self._elsewhere(node) else self.generic_mutate(node)
+
     def mutate_For(self, node):
+        if self._elsewhere(node):
+            return node
         serial = node.kind is ir.ForKind.SERIAL
         if serial:
             self.loops.append(node)
@@ -149,6 +162,8 @@ class _Slide(ir.IRMutator):
                       simplify(ir.Add(node.extent, ir.i32(k))), node.kind, body)
 
     def mutate_LetStmt(self, node):
+        if self._elsewhere(node):
+            return node
         if node.sym not in self.region_syms:
             return self.generic_mutate(node)
         had = self.scope.get(node.sym, _MISSING)
@@ -337,6 +352,7 @@ class _FindRealizes(ir.IRMutator):
         self.may_rewind = may_rewind
         self.slid: list = []
         self.callees: dict = {}         # see _feeds
+        self.producers: dict = {}       # see producers_in
         self.region_syms = frozenset(
             sym for f in env.values() if f.defined() for k in range(len(f.stages())) for x in f.args
             for sym in (L.region_min(f, k, x), L.region_max(f, k, x)))
@@ -345,7 +361,8 @@ class _FindRealizes(ir.IRMutator):
         body = self.mutate(node.body)
         fn = self.env[node.fn]
         if not fn.updates:
-            slider = _Slide(fn, _feeds(fn, self.env, self.callees), self.may_rewind or set(), self.region_syms)
+            slider = _Slide(fn, _feeds(fn, self.env, self.callees), self.may_rewind or set(),
+                            self.region_syms, self.producers)
             slid = slider.mutate(body)
             self.slid.extend(slider.slid_loops)
             if self.may_rewind is not None:

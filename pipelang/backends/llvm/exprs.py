@@ -796,7 +796,19 @@ class ExprCodeGen:
         sees `base + constant` addresses instead of 32-bit sums behind a
         sign extension. (Without this, the SLP vectorizer packs the row
         offsets of unrolled broadcast loads into a vector and extracts them
-        lane by lane.)"""
+        lane by lane.)
+
+        The price: an index that multiplies a sum by a non-constant reaches
+        SCEV as a polynomial of many unknowns, and Loop Strength Reduction
+        is local_laplacian's costliest LLVM pass (~25%). Computing such
+        indices in 32 bits with one sign extension (constant offsets still
+        added in 64 bits) was measured and not kept: for scalar accesses
+        only, local_laplacian's LSR fell ~25% (385-409 -> 243-375 ms) but
+        InstCombine, SLP, GVN, IndVarSimplify and instruction selection
+        grew by as much (LLVM total 0.94-1.00x), while conv_layer (its
+        unrolled rows of scalar loads: +107 lines of assembly), lens_blur
+        and bilateral_grid compiled 4-16% slower; for every access, its LSR
+        fell ~65% and its LLVM time 12%, but 16 other apps took 3-35% more."""
         b = self.st.builder
         cls = type(e)
         if cls is N.IntImm:

@@ -201,20 +201,14 @@ def is_canonical_sum(e) -> bool:
         node = node.a
         cls = type(node)
     atoms = []
-    while cls is Sub:
-        atom = _canonical_term(node.b)
-        if atom is None:
-            return False
-        atoms.append(atom)
-        node = node.a
-        cls = type(node)
-    while cls is Add:
-        atom = _canonical_term(node.b)
-        if atom is None:
-            return False
-        atoms.append(atom)
-        node = node.a
-        cls = type(node)
+    for op in (Sub, Add):           # the negative terms are outermost, then the positive
+        while cls is op:
+            atom = _canonical_term(node.b)
+            if atom is None:
+                return False
+            atoms.append(atom)
+            node = node.a
+            cls = type(node)
     atom = _canonical_term(node)        # the first term: positive
     if atom is None:
         return False

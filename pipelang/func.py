@@ -344,6 +344,12 @@ class Func:
         self._pipeline = None
         self._stage0().specialize_fail(message)
 
+    def compute_with(self, stage, var=None, align=None):
+        """Fuse the pure definition's loops with `stage`'s (see `Stage.compute_with`)."""
+        self._pipeline = None
+        self._stage0().compute_with(stage, var, align)
+        return self
+
     def split(self, old, outer, inner, factor, tail=None):
         args = (old, outer, inner, factor) + ((tail,) if tail is not None else ())
         self._stage0().split(*args)

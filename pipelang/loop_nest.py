@@ -49,11 +49,11 @@ class _Printer:
         elif isinstance(s, ir.Realize):
             body = s.body
             inner = body.stmts[0] if isinstance(body, ir.Block) else body
-            while isinstance(inner, ir.LetStmt):
+            while isinstance(inner, (ir.LetStmt, ir.Realize)):   # (a fused group's Realizes nest)
                 inner = inner.body
             if isinstance(inner, ir.Block):
                 inner = inner.stmts[0]
-            if isinstance(inner, ir.ProducerConsumer) and inner.fn is s.fn:
+            if isinstance(inner, ir.ProducerConsumer) and s.fn in _produced(inner):
                 self.stmt(body, depth)
             else:
                 self.emit(depth, f"store {_trim(s.fn.name)}:")
@@ -93,11 +93,22 @@ def _owner_sym(loop_sym, env):
     return None
 
 
+def _produced(s) -> set:
+    """The Funcs of the produce nodes nested directly in `s` (one, or a fused group's)."""
+    out = set()
+    while isinstance(s, ir.ProducerConsumer) and s.is_producer:
+        out.add(s.fn)
+        s = s.body
+    return out
+
+
 def loop_nest_text(outputs: list) -> str:
     from pipelang.lowering.lower import lower_to_loop_nest
     from pipelang.lowering.sliding_window import sliding_window
-    s, env, *_ = lower_to_loop_nest(outputs)
+    from pipelang.lowering.compute_with import fuse_compute_with
+    s, env, order, *_ = lower_to_loop_nest(outputs)
     s = sliding_window(s, env)     # as Halide's: rewound loops print as `y.`
+    s = fuse_compute_with(s, env, order)
     p = _Printer(env)
     p.stmt(s, 0)
     return "\n".join(p.lines) + "\n"

@@ -100,6 +100,17 @@ def stems_from_inner(old: str, prior) -> bool:
     return old in inner
 
 
+class LoopAlignStrategy(enum.Enum):
+    """How `compute_with` lines up the iterations of a fused loop of the
+    child stage with its parent's (Halide's names): shift the child so its
+    first (AlignStart) or last (AlignEnd) iteration falls on the parent's,
+    or not at all (NoAlign, and Auto, which Halide treats as NoAlign)."""
+    AlignStart = "AlignStart"
+    AlignEnd = "AlignEnd"
+    NoAlign = "NoAlign"
+    Auto = "Auto"
+
+
 class Partition(enum.Enum):
     """Halide's loop partitioning policy for one loop (`Func.partition(x, ...)`):
     Auto partitions where a clamp or boundary condition allows it, Never keeps
@@ -124,6 +135,25 @@ class Bound:
     extent: object          # ir.Expr
 
 
+@dataclass(frozen=True)
+class FuseLevel:
+    """`compute_with`: this stage shares the loops of stage `stage_index` of
+    `func` from the outermost one down to the loop over `var`, and runs after
+    it inside the innermost of them. `align` maps fused var names to their
+    LoopAlignStrategy."""
+    func: object            # the parent's Function
+    stage_index: int
+    var: str
+    align: tuple = ()       # ((var name, LoopAlignStrategy), ...)
+
+    def strategy(self, var: str) -> "LoopAlignStrategy":
+        """The strategy of a dim of the child (its full dotted name)."""
+        for name, how in self.align:
+            if var == name or var.endswith("." + name):
+                return how
+        return LoopAlignStrategy.Auto
+
+
 @dataclass
 class StageSchedule:
     dims: list = field(default_factory=list)      # Dim, innermost first
@@ -131,10 +161,11 @@ class StageSchedule:
     touched: bool = False                         # any directive applied (for Halide's warning)
     unscheduled: bool = False                     # the user said it is left alone on purpose
     atomic: bool = False                          # Stage.atomic(): updates are atomic
+    fuse_level: FuseLevel | None = None           # Stage.compute_with()
 
     def copy(self) -> "StageSchedule":
         return StageSchedule(list(self.dims), list(self.splits), self.touched, self.unscheduled,
-                             self.atomic)
+                             self.atomic, self.fuse_level)
 
 
 class LoopLevelKind(enum.Enum):

@@ -439,6 +439,77 @@ class Stage:
                     f"{', '.join(ir.to_string(a) for a in args)}), not only the point it writes "
                     f"({', '.join(ir.to_string(a) for a in d.args)})")
 
+    # ---------------------------------------------------------------- compute_with
+
+    def compute_with(self, stage, var=None, align=None):
+        """Fuse the loops of this stage with those of `stage` (a Stage or a
+        Func's pure definition) from the outermost down to the loop over
+        `var`, this stage running after `stage` in the innermost of them;
+        or `compute_with(LoopLevel(f, x, stage_index), align)`. `align` is a
+        LoopAlignStrategy for `var`, or a list of (var, LoopAlignStrategy)
+        pairs. What may be fused is checked at lowering, as Halide does."""
+        from pipelang.schedule import FuseLevel, LoopAlignStrategy, LoopLevel
+        if isinstance(stage, LoopLevel):
+            if align is None and var is not None:
+                align, var = var, None
+            if stage.is_inlined() or stage.is_root():
+                raise ScheduleError(f"Undefined loop level to compute with (in schedule for "
+                                    f"{self._stage_name()}): give a Func's loop, not {stage!r}")
+            if var is not None:
+                raise ScheduleError(f"compute_with of {self._stage_name()} takes a LoopLevel and "
+                                    f"an alignment, or a Stage and a var")
+            parent, index, name = stage.func, stage.stage_index, stage.var
+        else:
+            if var is None:
+                raise ScheduleError(f"compute_with of {self._stage_name()} needs the var of the "
+                                    f"loop to fuse down to")
+            if isinstance(stage, Stage):
+                parent, index = stage.function, stage.index
+                if stage._specialized is not None:
+                    raise ScheduleError(f"{self._stage_name()} can't be computed with a "
+                                        f"specialization of {stage._stage_name()}")
+            elif hasattr(stage, "function") and hasattr(stage, "update"):     # a Func: its pure definition
+                stage._require_defined("compute_with")
+                parent, index = stage.function, 0
+            else:
+                raise ScheduleError(f"compute_with of {self._stage_name()} takes a Stage or a "
+                                    f"Func, and a var; got {stage!r}")
+            name = _var_name(var)
+        if index < 0:
+            index = len(parent.stages()) - 1
+        if parent is self.function:
+            raise ScheduleError(f"Cannot schedule {self._stage_name()} to be computed with "
+                                f"{parent.name}.s{index}.{name}: a Func's stages are not fused "
+                                f"with each other")
+        if self._specialized is not None or self._definition.specializations:
+            raise ScheduleError(f"Func {self._stage_name()} is scheduled to be computed with "
+                                f"{parent.name}, so it must not have any specializations.")
+        if align is None:
+            align = LoopAlignStrategy.Auto
+        if isinstance(align, LoopAlignStrategy):
+            pairs = ((name, align),)
+        else:
+            try:
+                pairs = tuple((_var_name(v), how) for v, how in align)
+            except (TypeError, ValueError):
+                raise ScheduleError(f"compute_with of {self._stage_name()}: align is a "
+                                    f"LoopAlignStrategy or a list of (var, LoopAlignStrategy) "
+                                    f"pairs, not {align!r}") from None
+            for v, how in pairs:
+                if not isinstance(how, LoopAlignStrategy):
+                    raise ScheduleError(f"compute_with of {self._stage_name()}: the alignment of "
+                                        f"{v} must be a LoopAlignStrategy, not {how!r}")
+        if self._sched.fuse_level is not None:
+            import warnings
+            old = self._sched.fuse_level
+            warnings.warn(f"{self._stage_name()} already has a compute_with at {old.func.name}.s"
+                          f"{old.stage_index}.{old.var}. Replacing it with a new compute_with at "
+                          f"{parent.name}.s{index}.{name}", stacklevel=2)
+        self._sched.fuse_level = FuseLevel(parent, index, name, pairs)
+        self._sched.touched = True
+        touch()
+        return self
+
     # ---------------------------------------------------------------- specialization
 
     def specialize(self, condition) -> "Stage":

@@ -19,6 +19,7 @@ from pipelang.lowering.analysis.arguments import find_arguments
 from pipelang.lowering.analysis.boxes import boxes_touched
 from pipelang.lowering.analysis.environment import find_environment
 from pipelang.lowering.bounds_inference import infer_bounds
+from pipelang.lowering.compute_with import check_fused_groups, fuse_compute_with
 from pipelang.lowering.embed_buffers import embed_buffer_shapes
 from pipelang.lowering.entry_checks import add_entry_checks
 from pipelang.lowering.gpu_emulate import emulate_gpu_kernels
@@ -93,6 +94,9 @@ def _lower_to_loop_nest(outputs: list, log=None):
     # First: the rest of lowering sees consumers that call their wrappers.
     outputs, functions = wrap_calls(outputs, registry)
     env, order = find_environment(outputs, functions)
+    # compute_with: checked, and each fused group's Funcs made adjacent in
+    # the order, so loop synthesis computes them one right after the other.
+    order, _ = check_fused_groups(env, outputs, order)
     args = find_arguments(env, outputs)
     s = run("schedule_functions", schedule_functions, outputs, env, order)
     # Bounds inference needs every loop in place, and must precede sliding
@@ -151,6 +155,9 @@ def _lower(outputs, name, log, target, emulate_gpu) -> tuple:
     # Folding reads the region lets that sliding window wrote, before the
     # simplifier inlines the simple ones away.
     s = run("storage_folding", fold_storage, s, env)
+    # compute_with merges the loop nests of each fused group; everything
+    # before it treats the group's Funcs as computed one after the other.
+    s = run("compute_with", fuse_compute_with, s, env, order)
     s = run("simplify", simplify, s)
     # Memoization keys on the simplified Realize bounds of each memoized Func.
     s = run("memoization", inject_memoization, s, env, outputs)

@@ -152,8 +152,8 @@ UNSHARP = Benchmark(
 # --------------------------------------------------------------------------
 # apps/harris: Sobel derivatives, 3x3 structure tensor, corner response.
 # The app reads no boundary condition and writes an inset output; here the
-# input is repeat_edge'd so the output covers the image. Ix.compute_with(Iy, x)
-# is left out (pipelang has no compute_with yet).
+# input is repeat_edge'd so the output covers the image. The schedule is the
+# app's CPU schedule, Ix.compute_with(Iy, x) included.
 
 _IY = ((-1, -1, -1), (-1, 1, 1), (0, -1, -2), (0, 1, 2), (1, -1, -1), (1, 1, 1))  # (dx, dy, weight/12)
 _IX = ((-1, -1, -1), (1, -1, 1), (-1, 0, -2), (1, 0, 2), (-1, 1, -1), (1, 1, 1))
@@ -194,6 +194,7 @@ def build_harris(hl, inputs):
     gray.store_at(output, y).compute_at(output, yi).vectorize(x, vec)
     Ix.store_at(output, y).compute_at(output, yi).vectorize(x, vec)
     Iy.store_at(output, y).compute_at(output, yi).vectorize(x, vec)
+    Ix.compute_with(Iy, x)
     return output
 
 

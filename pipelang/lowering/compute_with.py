@@ -1,0 +1,679 @@
+"""compute_with: fuse the loop nests of stages computed at the same level.
+
+`g.compute_with(f, y)` makes g's stage share f's loops from the outermost
+one down to the loop over `y`, g's work running after f's in the innermost
+shared loop (Halide's fused groups). Loop synthesis, bounds inference,
+sliding window and storage folding treat the Funcs of a group as if each
+were computed on its own at their common level, one after the other
+(`check_fused_groups` orders them so, with nothing between them);
+`fuse_compute_with` then merges their stage loop nests. Each shared loop
+runs over the union of the stages' ranges (in the parent's coordinates,
+after the child's is shifted by its LoopAlignStrategy), and each stage's
+own work is guarded to its own range:
+
+    produce f { for f.s0.y in [fy0, fy1]: A }; consume f { produce g { for g.s0.y in [gy0, gy1]: B }; .. }
+  =>
+    produce f { produce g { for f.s0.y in [min(fy0, gy0), max(fy1, gy1)]:
+        let g.s0.y = f.s0.y; if (fy0 <= f.s0.y <= fy1) A; if (gy0 <= g.s0.y <= gy1) B } }
+    consume f { consume g { .. } }
+
+With AlignStart (AlignEnd) the child's loop var is the parent's plus the
+difference of their mins (maxes), so their first (last) iterations meet.
+"""
+from __future__ import annotations
+
+from pipelang import ir
+from pipelang.errors import CompileError, ScheduleError
+from pipelang.lowering import names as L
+from pipelang.lowering.analysis.environment import direct_callees
+from pipelang.lowering.simplify import simplify as simplify_expr
+from pipelang.schedule import LoopAlignStrategy
+
+
+def _matches(dim: str, var: str) -> bool:
+    return dim == var or dim.endswith("." + var)
+
+
+def _stage_name(fn, k: int) -> str:
+    return f"{fn.name}.s{k}"
+
+
+class _Stage:
+    """One stage of a fused group: its parent stage (None for the root of a
+    fused tree), how many of its outermost loops it shares, and its children."""
+
+    def __init__(self, fn, k: int):
+        self.fn = fn
+        self.k = k
+        self.sched = fn.stages()[k].schedule
+        self.parent = None
+        self.depth = 0          # loops shared with the parent, outermost first
+        self.children: list = []
+
+    def dims_outer_first(self) -> list:
+        return list(reversed(self.sched.dims))
+
+    def __repr__(self):
+        return _stage_name(self.fn, self.k)
+
+
+def _fused_stages(env) -> dict:
+    """{(fn symbol, stage index): _Stage} of every stage in a compute_with pair, linked."""
+    stages: dict = {}
+
+    def get(fn, k):
+        key = (fn.sym, k)
+        if key not in stages:
+            stages[key] = _Stage(fn, k)
+        return stages[key]
+
+    for fn in env.values():
+        if not fn.defined():
+            continue
+        for k, d in enumerate(fn.stages()):
+            fl = d.schedule.fuse_level
+            if fl is None:
+                continue
+            parent_fn = fl.func
+            if parent_fn.sym not in env:
+                raise ScheduleError(f"Invalid compute_with: {_stage_name(fn, k)} is computed with "
+                                    f"{parent_fn.name}, which this pipeline does not use")
+            if fl.stage_index >= len(parent_fn.stages()):
+                raise ScheduleError(f"Invalid compute_with: {parent_fn.name} has no stage "
+                                    f"{fl.stage_index} to compute {_stage_name(fn, k)} with")
+            child, parent = get(fn, k), get(parent_fn, fl.stage_index)
+            child.parent = parent
+            parent.children.append(child)
+    return stages
+
+
+def _groups(stages: dict) -> list:
+    """The Funcs of each fused group (connected by compute_with pairs), as lists of Functions."""
+    owner: dict = {}
+
+    def find(s):
+        while owner.get(s, s) is not s:
+            s = owner[s]
+        return s
+
+    for st in stages.values():
+        owner.setdefault(st.fn.sym, st.fn.sym)
+        if st.parent is not None:
+            a, b = find(st.fn.sym), find(st.parent.fn.sym)
+            if a is not b:
+                owner[a] = b
+    groups: dict = {}
+    fns = {st.fn.sym: st.fn for st in stages.values()}
+    for sym, fn in fns.items():
+        groups.setdefault(find(sym), []).append(fn)
+    return list(groups.values())
+
+
+def _check_pair(child: _Stage, outputs) -> None:
+    parent = child.parent
+    cname, pname = _stage_name(child.fn, child.k), _stage_name(parent.fn, parent.k)
+    fl = child.sched.fuse_level
+    for st, name in ((parent, pname), (child, cname)):
+        if st.fn.schedule.compute_level.is_inlined():
+            raise ScheduleError(f"Invalid compute_with: {name} is scheduled inline; the Funcs of "
+                                f"a compute_with must be computed at a loop level "
+                                f"(compute_root or compute_at)")
+        if st.fn.extern is not None if hasattr(st.fn, "extern") else False:
+            raise ScheduleError(f"Invalid compute_with: {name} has an extern definition")
+    if child.fn.schedule.compute_level != parent.fn.schedule.compute_level:
+        raise ScheduleError(
+            f"Invalid compute_with: the compute levels of {pname} (computed at "
+            f"{_level(parent.fn.schedule.compute_level)}) and {cname} (computed at "
+            f"{_level(child.fn.schedule.compute_level)}) do not match.")
+    if (child.fn in outputs) != (parent.fn in outputs):
+        raise ScheduleError(f"Invalid compute_with: {pname} and {cname} must both be outputs of "
+                            f"the pipeline or both not (pipelang fuses only those)")
+    if child.fn.stages()[child.k].specializations:
+        raise ScheduleError(f"Func {child.fn.name} is scheduled to be computed with "
+                            f"{parent.fn.name}, so it must not have any specializations.")
+    if parent.fn.stages()[parent.k].specializations:
+        raise ScheduleError(f"Invalid compute_with: {pname} has specializations; pipelang does "
+                            f"not fuse {cname} with a specialized stage")
+    dims_p, dims_c = parent.sched.dims, child.sched.dims
+    ip = next((i for i, d in enumerate(dims_p) if _matches(d.var, fl.var)), None)
+    if ip is None:
+        raise ScheduleError(f"Invalid compute_with: cannot find {fl.var} in {pname} (its loops: "
+                            f"{', '.join(d.var for d in dims_p)})")
+    ic = next((i for i, d in enumerate(dims_c) if _matches(d.var, fl.var)), None)
+    if ic is None:
+        raise ScheduleError(f"Invalid compute_with: cannot find {fl.var} in {cname} (its loops: "
+                            f"{', '.join(d.var for d in dims_c)})")
+    n = len(dims_p) - ip
+    if n != len(dims_c) - ic:
+        raise ScheduleError(f"Invalid compute_with: # of fused dims of {pname} and {cname} do not "
+                            f"match ({n} loops of {pname} from {fl.var} out, "
+                            f"{len(dims_c) - ic} of {cname}).")
+    for i in range(n):
+        d1, d2 = dims_p[ip + i], dims_c[ic + i]
+        if not (_matches(d1.var, d2.var.rsplit(".", 1)[-1]) or _matches(d2.var, d1.var.rsplit(".", 1)[-1])):
+            raise ScheduleError(f"Invalid compute_with: names of dim {i} of {pname}({d1.var}) and "
+                                f"{cname}({d2.var}) do not match.")
+        if d1.kind is not d2.kind:
+            raise ScheduleError(f"Invalid compute_with: for types of dim {i} of {pname}({d1.var} is "
+                                f"{d1.kind.name.lower()}) and {cname}({d2.var} is "
+                                f"{d2.kind.name.lower()}) do not match.")
+        if d1.kind.is_gpu():
+            raise ScheduleError(f"Invalid compute_with: {pname} and {cname} fuse GPU loop "
+                                f"{d1.var}; pipelang fuses CPU loops only")
+        if d1.is_rvar != d2.is_rvar:
+            kind = {True: "an RVar", False: "a pure Var"}
+            raise ScheduleError(f"Invalid compute_with: types of dim {i} of {pname}({d1.var} is "
+                                f"{kind[d1.is_rvar]}) and {cname}({d2.var} is "
+                                f"{kind[d2.is_rvar]}) do not match.")
+    child.depth = n
+
+
+def _level(level) -> str:
+    if level.is_root():
+        return "root"
+    if level.is_inlined():
+        return "inlined"
+    return f"{level.func.name}.{level.var}"
+
+
+def _reaches(env, start, goal_syms: set, through: dict) -> list | None:
+    """A chain of Funcs by which `start` calls one of `goal_syms`, or None."""
+    seen = set()
+    stack = [(start, [start])]
+    while stack:
+        fn, path = stack.pop()
+        for sym in direct_callees(fn):
+            if sym in goal_syms:
+                return path + [env[sym]]
+            if sym not in seen and sym in env:
+                seen.add(sym)
+                stack.append((env[sym], path + [env[sym]]))
+    return None
+
+
+def check_fused_groups(env: dict, outputs: list, order: list) -> tuple:
+    """Validate every compute_with (Halide's rules, as ScheduleErrors naming
+    the stages) and return (the realization order with each fused group's
+    Funcs next to each other, parents first; the groups)."""
+    stages = _fused_stages(env)
+    if not stages:
+        return order, []
+    for st in stages.values():
+        if st.parent is not None:
+            _check_pair(st, outputs)
+    groups = _groups(stages)
+    for group in groups:
+        syms = {fn.sym for fn in group}
+        for fn in group:
+            path = _reaches(env, fn, syms - {fn.sym}, env)
+            if path is not None:
+                raise ScheduleError(
+                    "Invalid compute_with: the Funcs of a fused group must not depend on each other, "
+                    f"but {' calls '.join(f.name for f in path)} (fused group: "
+                    f"{', '.join(f.name for f in group)})")
+        for fn in group:
+            roots = [k for k in range(len(fn.stages())) if _root(stages.get((fn.sym, k))) is not None]
+            trees = [_root(stages.get((fn.sym, k))) for k in roots]
+            if len(set(map(id, trees))) != len(trees):
+                raise ScheduleError(f"Invalid compute_with: two stages of {fn.name} are in one fused "
+                                    f"loop nest; pipelang fuses one stage of each Func per loop nest")
+        if any(fn in outputs for fn in group) and len(group) > 0:
+            raise ScheduleError(f"Invalid compute_with: {', '.join(f.name for f in group)} are "
+                                f"outputs of the pipeline; pipelang fuses only Funcs that are not")
+    return _order(env, order, groups), groups
+
+
+def _root(st):
+    while st is not None and st.parent is not None:
+        st = st.parent
+    return st
+
+
+def _parents_first(group, index) -> list:
+    """A group's Funcs, each after the Funcs its stages are computed with
+    (Halide nests the parent's produce outermost), else in realization order."""
+    parents = {fn.sym: set() for fn in group}
+    for fn in group:
+        for d in fn.stages():
+            if d.schedule.fuse_level is not None and d.schedule.fuse_level.func.sym in parents:
+                parents[fn.sym].add(d.schedule.fuse_level.func.sym)
+    out, done = [], set()
+    rest = sorted(group, key=lambda f: index[f.sym])
+    while rest:
+        fn = next((f for f in rest if parents[f.sym] <= done), rest[0])
+        rest.remove(fn)
+        done.add(fn.sym)
+        out.append(fn)
+    return out
+
+
+def _order(env, order: list, groups: list) -> list:
+    """A realization order (producers first) with each group contiguous:
+    a topological sort of the graph with each group as one node, ties broken
+    by the original order. Within a group, Funcs whose stage-0 is a fused
+    root come first (the outermost produce in the unfused nest)."""
+    index = {fn.sym: i for i, fn in enumerate(order)}
+    node_of = {fn.sym: ("f", fn.sym) for fn in order}
+    members = {("f", fn.sym): [fn] for fn in order}
+    for gi, group in enumerate(groups):
+        key = ("g", gi)
+        for fn in group:
+            del members[node_of[fn.sym]]
+            node_of[fn.sym] = key
+        members[key] = _parents_first(group, index)
+    deps = {key: set() for key in members}
+    for key, fns in members.items():
+        for fn in fns:
+            for sym in direct_callees(fn):
+                if sym in node_of and node_of[sym] != key:
+                    deps[key].add(node_of[sym])
+    done: list = []
+    placed: set = set()
+    pending = sorted(members, key=lambda k: min(index[f.sym] for f in members[k]))
+    while pending:
+        for key in pending:
+            if deps[key] <= placed:
+                break
+        else:
+            raise ScheduleError("Invalid compute_with: the fused groups "
+                                "depend on each other in a cycle")
+        pending.remove(key)
+        placed.add(key)
+        done.extend(members[key])
+    return done
+
+
+# ---------------------------------------------------------------- the fusion pass
+
+class _Nest:
+    """The loop nest of one stage, taken apart: the lets above its loops,
+    its loops outermost first (with the lets between each loop and the next),
+    down to `depth` loops."""
+
+    def __init__(self, st: _Stage, stmt: ir.Stmt, depth: int):
+        self.st = st
+        self.top: list = []
+        while isinstance(stmt, ir.LetStmt):
+            self.top.append((stmt.sym, stmt.value))
+            stmt = stmt.body
+        self.loops: list = []       # For nodes
+        self.between: list = []     # lets inside loop i, above loop i + 1
+        dims = st.dims_outer_first()
+        for i in range(depth):
+            want = L.loop(st.fn, st.k, dims[i].var)
+            if not (isinstance(stmt, ir.For) and stmt.sym is want):
+                raise CompileError(f"compute_with: the loop nest of {st} does not have the shape "
+                                   f"fusion needs (loop {dims[i].var} not found where expected)")
+            self.loops.append(stmt)
+            lets = []
+            stmt = stmt.body
+            if i + 1 < depth:
+                while isinstance(stmt, ir.LetStmt):
+                    lets.append((stmt.sym, stmt.value))
+                    stmt = stmt.body
+            self.between.append(lets)
+        self.rest = stmt            # what is left: the stmt the loops below `depth` start at
+        self.whole_top = stmt
+
+    def lo(self, i):
+        return self.loops[i].min
+
+    def hi(self, i):
+        f = self.loops[i]
+        return ir.Sub(ir.Add(f.min, f.extent), ir.i32(1))
+
+
+def _likely(c):
+    return ir.Intrinsic(ir.Bool(), ir.Op.LIKELY, (c,))
+
+
+def _wrap_lets(lets, s):
+    for sym, value in reversed(lets):
+        s = ir.LetStmt(sym, value, s)
+    return s
+
+
+class _Fuser:
+    """Builds the fused loop nest of one fused tree (a root stage and the
+    stages computed with it, recursively)."""
+
+    def __init__(self, nests: dict, order: dict):
+        self.nests = nests          # _Stage -> _Nest
+        self.order = order          # _Stage -> position in stage order (children's order)
+
+    def subtree(self, st):
+        out = [st]
+        for c in sorted(st.children, key=self.order.__getitem__):
+            out += self.subtree(c)
+        return out
+
+    def emit(self, owner: _Stage, i: int, eff: dict, shifts: dict, guards: dict) -> ir.Stmt:
+        """Owner's loops from level i in, with the stages sharing them. `eff`:
+        how many of the owner's loops each member shares; `shifts[m]`: m's
+        var minus the owner's at each shared level so far; `guards[m]`: m's
+        range conditions so far."""
+        nest = self.nests[owner]
+        members = [m for m in eff if eff[m] > i]
+        if members == [owner] or not members:
+            body = self._rest(owner, i)
+            return _guarded(guards.get(owner, []), body)
+        own = nest.loops[i]
+        shifts = dict(shifts)
+        guards = {m: list(g) for m, g in guards.items()}
+        los, his = [], []
+        for m in members:
+            mn = self.nests[m]
+            if m is owner:
+                t = ir.i32(0)
+            else:
+                p = m.parent
+                how = m.sched.fuse_level.strategy(m.dims_outer_first()[i].var)
+                pn = self.nests[p]
+                if how is LoopAlignStrategy.AlignStart:
+                    s = ir.Sub(mn.lo(i), pn.lo(i))
+                elif how is LoopAlignStrategy.AlignEnd:
+                    s = ir.Sub(mn.hi(i), pn.hi(i))
+                else:
+                    s = ir.i32(0)
+                t = simplify_expr(s if p is owner else ir.Add(s, shifts[p][i]))
+            shifts.setdefault(m, [])
+            shifts[m] = shifts[m][:i] + [t]
+            los.append(ir.Sub(mn.lo(i), t))
+            his.append(ir.Sub(mn.hi(i), t))
+        lo, hi = los[0], his[0]
+        for a, b in zip(los[1:], his[1:]):
+            lo, hi = ir.Min(lo, a), ir.Max(hi, b)
+        lo, hi = simplify_expr(lo), simplify_expr(hi)
+        # The shared loop gets Halide's fused name (`f.s0.fused.y`); each
+        # member's own loop var is a let of it.
+        dim = owner.dims_outer_first()[i].var
+        head, _, last = dim.rpartition(".")
+        fused_sym = L.loop(owner.fn, owner.k, f"{head}.fused.{last}" if head else f"fused.{last}")
+        ov = ir.Variable(ir.Int(32), fused_sym)
+        lets = [(own.sym, ov)]
+        for m in members:
+            if m is not owner:
+                lets.append((self.nests[m].loops[i].sym, simplify_expr(ir.Add(ov, shifts[m][i]))))
+        for m in members:
+            mv = ir.Variable(ir.Int(32), self.nests[m].loops[i].sym)
+            guards.setdefault(m, []).append(ir.And(ir.LE(self.nests[m].lo(i), mv),
+                                                   ir.LE(mv, self.nests[m].hi(i))))
+        for m in members:
+            if i + 1 < len(self.nests[m].between) + 0 and eff[m] > i + 1:
+                lets += self.nests[m].between[i]
+        stmts = [self.emit(owner, i + 1, eff, shifts, guards)]
+        for m in members:
+            if m is not owner and eff[m] == i + 1:
+                sub = {c: len(self.nests[c].loops) if c is m else None for c in self.subtree(m)}
+                for c in self.subtree(m)[1:]:
+                    sub[c] = min(c.depth, sub[c.parent])
+                sub = {c: e for c, e in sub.items() if c is m or e > i + 1}
+                # m's own lets between its loop i and i+1 belong to it alone now.
+                body = self.emit(m, i + 1, sub, {c: [ir.i32(0)] * (i + 1) if c is m else shifts[c]
+                                                 for c in sub}, guards)
+                stmts.append(_wrap_lets(self.nests[m].between[i], body))
+        body = _wrap_lets(lets, ir.block(*stmts))
+        extent = ir.Add(ir.Sub(hi, lo), ir.i32(1))
+        return ir.For(fused_sym, lo, simplify_expr(extent), own.kind, body)
+
+    def _rest(self, owner, i):
+        nest = self.nests[owner]
+        if i < len(nest.loops):
+            return nest.loops[i]
+        return nest.rest
+
+
+def _guarded(conds: list, body: ir.Stmt) -> ir.Stmt:
+    for c in reversed(conds):
+        body = ir.IfThenElse(_likely(c), body)
+    return body
+
+
+def _split_stages(fn, body: ir.Stmt) -> list:
+    n = len(fn.stages())
+    if n == 1:
+        return [body]
+    if isinstance(body, ir.Block) and len(body.stmts) == n:
+        return list(body.stmts)
+    raise CompileError(f"compute_with: the produce of {fn.name} does not have one loop nest per stage")
+
+
+class _Found(Exception):
+    pass
+
+
+def _peel_produce(x):
+    """(lets, produce node) where `x` is a produce node under LetStmts (sliding
+    window defines its window there), else (None, None)."""
+    lets = []
+    while isinstance(x, ir.LetStmt):
+        lets.append(x)
+        x = x.body
+    if isinstance(x, ir.ProducerConsumer) and x.is_producer:
+        return lets, x
+    return None, None
+
+
+def _find_pair_block(s: ir.Stmt, first) -> tuple:
+    """The path to the Block holding `produce first; consume first`, as a list
+    of (node, index) steps, or raise CompileError."""
+    path = []
+
+    def walk(node):
+        if isinstance(node, ir.Block):
+            for j, sub in enumerate(node.stmts):
+                _, pc = _peel_produce(sub)
+                if pc is not None and pc.fn is first.sym:
+                    raise _Found(j)
+                path.append((node, j))
+                walk(sub)
+                path.pop()
+            return
+        for child, key in _children(node):
+            path.append((node, key))
+            walk(child)
+            path.pop()
+
+    try:
+        walk(s)
+    except _Found as e:
+        return path, e.args[0]
+    return None, None
+
+
+def _children(node) -> list:
+    if isinstance(node, (ir.LetStmt, ir.For, ir.Realize, ir.ProducerConsumer)):
+        return [(node.body, "body")]
+    if isinstance(node, ir.IfThenElse):
+        out = [(node.then_case, "then")]
+        if node.else_case is not None:
+            out.append((node.else_case, "else"))
+        return out
+    return [(c, "body") for c in getattr(node, "stmts", ())] if isinstance(node, ir.Block) else \
+        ([(node.body, "body")] if hasattr(node, "body") and isinstance(getattr(node, "body"), ir.Stmt) else [])
+
+
+def _replace(node, key, new):
+    if isinstance(node, ir.Block):
+        stmts = list(node.stmts)
+        stmts[key] = new
+        return ir.Block(tuple(stmts))
+    if isinstance(node, ir.IfThenElse):
+        if key == "then":
+            return ir.IfThenElse(node.condition, new, node.else_case)
+        return ir.IfThenElse(node.condition, node.then_case, new)
+    if isinstance(node, ir.LetStmt):
+        return ir.LetStmt(node.sym, node.value, new)
+    if isinstance(node, ir.For):
+        return ir.For(node.sym, node.min, node.extent, node.kind, new)
+    if isinstance(node, ir.Realize):
+        return ir.Realize(node.fn, node.types, node.bounds, new)
+    if isinstance(node, ir.ProducerConsumer):
+        return ir.ProducerConsumer(node.fn, node.is_producer, new)
+    import dataclasses
+    return dataclasses.replace(node, body=new)
+
+
+def _rebuild(path, j, block, new_stmts):
+    stmts = list(block.stmts)
+    stmts[j:j + 2] = new_stmts
+    new = ir.block(*stmts)
+    for node, key in reversed(path):
+        new = _replace(node, key, new)
+    return new
+
+
+def fuse_compute_with(s: ir.Stmt, env: dict, order: list) -> ir.Stmt:
+    """Merge the loop nests of each fused group (see the module docstring)."""
+    stages = _fused_stages(env)
+    if not stages:
+        return s
+    for st in stages.values():
+        if st.parent is not None:
+            _check_pair(st, ())          # (checked before; this sets each child's depth)
+    index = {fn.sym: i for i, fn in enumerate(order)}
+    for group in _groups(stages):
+        group = sorted(group, key=lambda f: index[f.sym])   # (adjacent in `order`, parents first)
+        s = _fuse_group(s, group, stages)
+    return s
+
+
+def _fuse_group(s, group, stages):
+    first = group[0]
+    path, j = _find_pair_block(s, first)
+    if path is None:
+        return s                         # not used by the pipeline's outputs
+    # The block holding produce F1; consume F1 (the rest of the block stays).
+    if not path:
+        block = s
+    else:
+        parent, key = path[-1]
+        block = parent.stmts[key] if isinstance(parent, ir.Block) else _children(parent)[0][0]
+    # (walk from the root again for the exact block node)
+    node = s
+    for n, key in path:
+        node = n.stmts[key] if isinstance(n, ir.Block) else dict((k, c) for c, k in _children(n))[key]
+    block = node
+    lets0, produce = _peel_produce(block.stmts[j])
+    if j + 1 >= len(block.stmts):
+        raise CompileError(f"compute_with: the produce of {first.name} is not followed by its consume")
+    consume = block.stmts[j + 1]
+    if not (isinstance(consume, ir.ProducerConsumer) and consume.fn is first.sym):
+        raise CompileError(f"compute_with: the produce of {first.name} is not followed by its consume")
+    bodies = {first.sym: produce.body}
+    wrappers = [("let", let) for let in lets0]   # (kind, payload), outermost first, to go above produce F1
+    inner = consume.body
+    members = {fn.sym for fn in group}
+    for fn in group[1:]:
+        while True:
+            if isinstance(inner, ir.LetStmt):
+                wrappers.append(("let", inner))
+                inner = inner.body
+            elif isinstance(inner, ir.Realize) and inner.fn in members:
+                wrappers.append(("realize", inner))
+                inner = inner.body
+            elif isinstance(inner, ir.Block):
+                k = next((i for i, x in enumerate(inner.stmts) if _peel_produce(x)[1] is not None), None)
+                if (k is None or _peel_produce(inner.stmts[k])[1].fn is not fn.sym
+                        or len(inner.stmts) != k + 2
+                        or not all(isinstance(x, ir.AssertStmt) for x in inner.stmts[:k])):
+                    raise CompileError(_shape_error(group, fn))
+                wrappers.append(("stmts", inner.stmts[:k]))
+                lets_k, pc = _peel_produce(inner.stmts[k])
+                wrappers += [("let", let) for let in lets_k]
+                bodies[fn.sym] = pc.body
+                nxt = inner.stmts[k + 1]
+                if not (isinstance(nxt, ir.ProducerConsumer) and nxt.fn is fn.sym and not nxt.is_producer):
+                    raise CompileError(_shape_error(group, fn))
+                inner = nxt.body
+                break
+            else:
+                raise CompileError(_shape_error(group, fn))
+    fused = _fuse_stages(group, bodies, stages)
+    for fn in reversed(group):
+        fused = ir.ProducerConsumer(fn.sym, True, fused)
+    for fn in reversed(group):
+        inner = ir.ProducerConsumer(fn.sym, False, inner)
+    out = [fused, inner]
+    body = ir.block(*out)
+    for kind, w in reversed(wrappers):
+        if kind == "let":
+            body = ir.LetStmt(w.sym, w.value, body)
+        elif kind == "realize":
+            body = ir.Realize(w.fn, w.types, w.bounds, body)
+        else:
+            body = ir.block(*w, body)
+    return _rebuild(path, j, block, [body])
+
+
+def _shape_error(group, fn) -> str:
+    return (f"compute_with: {fn.name} is not computed right after "
+            f"{', '.join(f.name for f in group[:group.index(fn)])} at their loop level, so their "
+            f"loops can't be fused (is another Func computed between them?)")
+
+
+def _fuse_stages(group, bodies, stages) -> ir.Stmt:
+    stmts = {}
+    for fn in group:
+        for k, st in enumerate(_split_stages(fn, bodies[fn.sym])):
+            stmts[(fn.sym, k)] = st
+    # The trees of fused stages, and the stages on their own.
+    roots = []
+    tree_of = {}
+    for fn in group:
+        for k in range(len(fn.stages())):
+            st = stages.get((fn.sym, k))
+            root = _root(st) if st is not None else (fn.sym, k)
+            tree_of[(fn.sym, k)] = root
+            if root not in roots and (st is None or st.parent is None):
+                roots.append(root)
+    # Stage order: each Func's stages in order; a tree goes once all stages
+    # before each of its stages have gone.
+    placed: set = set()
+    seq = []
+    remaining = list(roots)
+    while remaining:
+        for r in remaining:
+            keys = [k for k, t in tree_of.items() if t is r]
+            if all(tree_of[(sym, i)] in placed or tree_of[(sym, i)] is r
+                   for sym, k in keys for i in range(k)):
+                break
+        else:
+            raise ScheduleError("Invalid compute_with: there is a cycle inside of the fused group "
+                                + ", ".join(f.name for f in group))
+        remaining.remove(r)
+        placed.add(r)
+        seq.append(r)
+    position = {}
+    for n, (key, t) in enumerate(sorted(tree_of.items(), key=lambda kv: (kv[0][1], 0))):
+        position[key] = n
+    out = []
+    for r in seq:
+        if isinstance(r, tuple):
+            out.append(stmts[r])
+            continue
+        out.append(_fuse_tree(r, stmts, position))
+    return ir.block(*out)
+
+
+def _fuse_tree(root: _Stage, stmts: dict, position: dict) -> ir.Stmt:
+    members = []
+
+    def collect(st):
+        members.append(st)
+        for c in st.children:
+            collect(c)
+    collect(root)
+    nests = {}
+    for st in members:
+        depth = max([st.depth] + [c.depth for c in st.children])
+        nests[st] = _Nest(st, stmts[(st.fn.sym, st.k)], depth)
+    order = {st: position[(st.fn.sym, st.k)] for st in members}
+    eff = {root: len(nests[root].loops)}
+    for st in members[1:]:
+        eff[st] = min(st.depth, eff[st.parent])
+    body = _Fuser(nests, order).emit(root, 0, eff, {}, {})
+    top = []
+    for st in members:
+        top += nests[st].top
+    return _wrap_lets(top, body)

@@ -449,41 +449,44 @@ class Stage:
         LoopAlignStrategy for `var`, or a list of (var, LoopAlignStrategy)
         pairs. What may be fused is checked at lowering, as Halide does."""
         from pipelang.schedule import FuseLevel, LoopAlignStrategy, LoopLevel
+        me = self._stage_name().split("$", 1)[0]       # as the user named it, in messages
         if isinstance(stage, LoopLevel):
             if align is None and var is not None:
                 align, var = var, None
             if stage.is_inlined() or stage.is_root():
                 raise ScheduleError(f"Undefined loop level to compute with (in schedule for "
-                                    f"{self._stage_name()}): give a Func's loop, not {stage!r}")
+                                    f"{me}): give a Func's loop, not {stage!r}")
             if var is not None:
-                raise ScheduleError(f"compute_with of {self._stage_name()} takes a LoopLevel and "
+                raise ScheduleError(f"compute_with of {me} takes a LoopLevel and "
                                     f"an alignment, or a Stage and a var")
+            if stage.stage_index < 0:
+                # (Halide fails here too, at lowering, with no message.)
+                raise ScheduleError(f"compute_with of {me} needs the LoopLevel's "
+                                    f"stage: LoopLevel({stage.func.name.split('$', 1)[0]}, {stage.var}, stage_index)")
             parent, index, name = stage.func, stage.stage_index, stage.var
         else:
             if var is None:
-                raise ScheduleError(f"compute_with of {self._stage_name()} needs the var of the "
+                raise ScheduleError(f"compute_with of {me} needs the var of the "
                                     f"loop to fuse down to")
             if isinstance(stage, Stage):
                 parent, index = stage.function, stage.index
                 if stage._specialized is not None:
-                    raise ScheduleError(f"{self._stage_name()} can't be computed with a "
-                                        f"specialization of {stage._stage_name()}")
+                    raise ScheduleError(f"{me} can't be computed with a "
+                                        f"specialization of {stage._stage_name().split('$', 1)[0]}")
             elif hasattr(stage, "function") and hasattr(stage, "update"):     # a Func: its pure definition
                 stage._require_defined("compute_with")
                 parent, index = stage.function, 0
             else:
-                raise ScheduleError(f"compute_with of {self._stage_name()} takes a Stage or a "
+                raise ScheduleError(f"compute_with of {me} takes a Stage or a "
                                     f"Func, and a var; got {stage!r}")
             name = _var_name(var)
-        if index < 0:
-            index = len(parent.stages()) - 1
         if parent is self.function:
-            raise ScheduleError(f"Cannot schedule {self._stage_name()} to be computed with "
-                                f"{parent.name}.s{index}.{name}: a Func's stages are not fused "
+            raise ScheduleError(f"Cannot schedule {me} to be computed with "
+                                f"{parent.name.split('$', 1)[0]}.s{index}.{name}: a Func's stages are not fused "
                                 f"with each other")
         if self._specialized is not None or self._definition.specializations:
-            raise ScheduleError(f"Func {self._stage_name()} is scheduled to be computed with "
-                                f"{parent.name}, so it must not have any specializations.")
+            raise ScheduleError(f"Func {me} is scheduled to be computed with "
+                                f"{parent.name.split('$', 1)[0]}, so it must not have any specializations.")
         if align is None:
             align = LoopAlignStrategy.Auto
         if isinstance(align, LoopAlignStrategy):
@@ -492,19 +495,19 @@ class Stage:
             try:
                 pairs = tuple((_var_name(v), how) for v, how in align)
             except (TypeError, ValueError):
-                raise ScheduleError(f"compute_with of {self._stage_name()}: align is a "
+                raise ScheduleError(f"compute_with of {me}: align is a "
                                     f"LoopAlignStrategy or a list of (var, LoopAlignStrategy) "
                                     f"pairs, not {align!r}") from None
             for v, how in pairs:
                 if not isinstance(how, LoopAlignStrategy):
-                    raise ScheduleError(f"compute_with of {self._stage_name()}: the alignment of "
+                    raise ScheduleError(f"compute_with of {me}: the alignment of "
                                         f"{v} must be a LoopAlignStrategy, not {how!r}")
         if self._sched.fuse_level is not None:
             import warnings
             old = self._sched.fuse_level
-            warnings.warn(f"{self._stage_name()} already has a compute_with at {old.func.name}.s"
+            warnings.warn(f"{me} already has a compute_with at {old.func.name.split('$', 1)[0]}.s"
                           f"{old.stage_index}.{old.var}. Replacing it with a new compute_with at "
-                          f"{parent.name}.s{index}.{name}", stacklevel=2)
+                          f"{parent.name.split('$', 1)[0]}.s{index}.{name}", stacklevel=2)
         self._sched.fuse_level = FuseLevel(parent, index, name, pairs)
         self._sched.touched = True
         touch()

@@ -34,8 +34,13 @@ def _matches(dim: str, var: str) -> bool:
     return dim == var or dim.endswith("." + var)
 
 
+def _name(fn) -> str:
+    """The Func's name as the user wrote it (without a uniqueness suffix)."""
+    return fn.name.split("$", 1)[0]
+
+
 def _stage_name(fn, k: int) -> str:
-    return f"{fn.name}.s{k}"
+    return f"{_name(fn)}.s{k}"
 
 
 class _Stage:
@@ -77,9 +82,9 @@ def _fused_stages(env) -> dict:
             parent_fn = fl.func
             if parent_fn.sym not in env:
                 raise ScheduleError(f"Invalid compute_with: {_stage_name(fn, k)} is computed with "
-                                    f"{parent_fn.name}, which this pipeline does not use")
+                                    f"{_name(parent_fn)}, which this pipeline does not use")
             if fl.stage_index >= len(parent_fn.stages()):
-                raise ScheduleError(f"Invalid compute_with: {parent_fn.name} has no stage "
+                raise ScheduleError(f"Invalid compute_with: {_name(parent_fn)} has no stage "
                                     f"{fl.stage_index} to compute {_stage_name(fn, k)} with")
             child, parent = get(fn, k), get(parent_fn, fl.stage_index)
             child.parent = parent
@@ -129,8 +134,8 @@ def _check_pair(child: _Stage, outputs) -> None:
         raise ScheduleError(f"Invalid compute_with: {pname} and {cname} must both be outputs of "
                             f"the pipeline or both not (pipelang fuses only those)")
     if child.fn.stages()[child.k].specializations:
-        raise ScheduleError(f"Func {child.fn.name} is scheduled to be computed with "
-                            f"{parent.fn.name}, so it must not have any specializations.")
+        raise ScheduleError(f"Func {_name(child.fn)} is scheduled to be computed with "
+                            f"{_name(parent.fn)}, so it must not have any specializations.")
     if parent.fn.stages()[parent.k].specializations:
         raise ScheduleError(f"Invalid compute_with: {pname} has specializations; pipelang does "
                             f"not fuse {cname} with a specialized stage")
@@ -173,7 +178,7 @@ def _level(level) -> str:
         return "root"
     if level.is_inlined():
         return "inlined"
-    return f"{level.func.name}.{level.var}"
+    return f"{_name(level.func)}.{level.var}"
 
 
 def _reaches(env, start, goal_syms: set, through: dict) -> list | None:
@@ -209,16 +214,16 @@ def check_fused_groups(env: dict, outputs: list, order: list) -> tuple:
             if path is not None:
                 raise ScheduleError(
                     "Invalid compute_with: the Funcs of a fused group must not depend on each other, "
-                    f"but {' calls '.join(f.name for f in path)} (fused group: "
-                    f"{', '.join(f.name for f in group)})")
+                    f"but {' calls '.join(_name(f) for f in path)} (fused group: "
+                    f"{', '.join(_name(f) for f in group)})")
         for fn in group:
             roots = [k for k in range(len(fn.stages())) if _root(stages.get((fn.sym, k))) is not None]
             trees = [_root(stages.get((fn.sym, k))) for k in roots]
             if len(set(map(id, trees))) != len(trees):
-                raise ScheduleError(f"Invalid compute_with: two stages of {fn.name} are in one fused "
+                raise ScheduleError(f"Invalid compute_with: two stages of {_name(fn)} are in one fused "
                                     f"loop nest; pipelang fuses one stage of each Func per loop nest")
         if any(fn in outputs for fn in group) and len(group) > 0:
-            raise ScheduleError(f"Invalid compute_with: {', '.join(f.name for f in group)} are "
+            raise ScheduleError(f"Invalid compute_with: {', '.join(_name(f) for f in group)} are "
                                 f"outputs of the pipeline; pipelang fuses only Funcs that are not")
     return _order(env, order, groups), groups
 
@@ -435,7 +440,7 @@ def _split_stages(fn, body: ir.Stmt) -> list:
         return [body]
     if isinstance(body, ir.Block) and len(body.stmts) == n:
         return list(body.stmts)
-    raise CompileError(f"compute_with: the produce of {fn.name} does not have one loop nest per stage")
+    raise CompileError(f"compute_with: the produce of {_name(fn)} does not have one loop nest per stage")
 
 
 class _Found(Exception):
@@ -556,10 +561,10 @@ def _fuse_group(s, group, stages):
     block = node
     lets0, produce = _peel_produce(block.stmts[j])
     if j + 1 >= len(block.stmts):
-        raise CompileError(f"compute_with: the produce of {first.name} is not followed by its consume")
+        raise CompileError(f"compute_with: the produce of {_name(first)} is not followed by its consume")
     consume = block.stmts[j + 1]
     if not (isinstance(consume, ir.ProducerConsumer) and consume.fn is first.sym):
-        raise CompileError(f"compute_with: the produce of {first.name} is not followed by its consume")
+        raise CompileError(f"compute_with: the produce of {_name(first)} is not followed by its consume")
     bodies = {first.sym: produce.body}
     wrappers = [("let", let) for let in lets0]   # (kind, payload), outermost first, to go above produce F1
     inner = consume.body
@@ -607,8 +612,8 @@ def _fuse_group(s, group, stages):
 
 
 def _shape_error(group, fn) -> str:
-    return (f"compute_with: {fn.name} is not computed right after "
-            f"{', '.join(f.name for f in group[:group.index(fn)])} at their loop level, so their "
+    return (f"compute_with: {_name(fn)} is not computed right after "
+            f"{', '.join(_name(f) for f in group[:group.index(fn)])} at their loop level, so their "
             f"loops can't be fused (is another Func computed between them?)")
 
 
@@ -640,7 +645,7 @@ def _fuse_stages(group, bodies, stages) -> ir.Stmt:
                 break
         else:
             raise ScheduleError("Invalid compute_with: there is a cycle inside of the fused group "
-                                + ", ".join(f.name for f in group))
+                                + ", ".join(_name(f) for f in group))
         remaining.remove(r)
         placed.add(r)
         seq.append(r)

@@ -1,0 +1,105 @@
+"""compute_with schedules Halide rejects are rejected with a ScheduleError
+that names the stages (checked against real Halide where installed)."""
+import pytest
+
+import pipelang
+from pipelang.errors import ScheduleError
+
+
+def _program(hl):
+    x, y = hl.Var("x"), hl.Var("y")
+    f, g, h = hl.Func("f"), hl.Func("g"), hl.Func("h")
+    f[x, y] = x + y
+    g[x, y] = x * y
+    h[x, y] = f[x, y] + g[x + 1, y]
+    return x, y, f, g, h
+
+
+def _dependent(hl):
+    x, y = hl.Var("x"), hl.Var("y")
+    f, g, h = hl.Func("f"), hl.Func("g"), hl.Func("h")
+    f[x, y] = x + y
+    g[x, y] = f[x, y] * 2
+    h[x, y] = f[x, y] + g[x, y]
+    return x, y, f, g, h
+
+
+def _levels_differ(hl, x, y, f, g, h):
+    f.compute_root()
+    g.compute_at(h, y)
+    g.compute_with(f, x)
+
+
+def _inline(hl, x, y, f, g, h):
+    f.compute_root()
+    g.compute_with(f, x)
+
+
+def _unknown_var(hl, x, y, f, g, h):
+    f.compute_root()
+    g.compute_root()
+    g.compute_with(f, hl.Var("z"))
+
+
+def _dims_differ(hl, x, y, f, g, h):
+    f.compute_root().reorder(y, x)
+    g.compute_root()
+    g.compute_with(f, y)
+
+
+def _kinds_differ(hl, x, y, f, g, h):
+    f.compute_root().parallel(y)
+    g.compute_root()
+    g.compute_with(f, x)
+
+
+def _specialized_child(hl, x, y, f, g, h):
+    p = hl.Param(hl.Bool(), "p")
+    f.compute_root()
+    g.compute_root()
+    g.compute_with(f, x)
+    g.specialize(p).vectorize(x, 4)
+
+
+def _specialized_first(hl, x, y, f, g, h):
+    p = hl.Param(hl.Bool(), "p")
+    f.compute_root()
+    g.compute_root()
+    g.specialize(p).vectorize(x, 4)
+    g.compute_with(f, x)
+
+
+def _itself(hl, x, y, f, g, h):
+    f.compute_root()
+    f.update  # (no update: fuse the Func with its own pure stage)
+    f.compute_with(f, x)
+
+
+CASES = [
+    (_program, _levels_differ, "compute levels of f.s0 .* and g.s0 .* do not match"),
+    (_program, _inline, "g.s0 is scheduled inline"),
+    (_program, _unknown_var, "cannot find z in f.s0"),
+    (_program, _dims_differ, "# of fused dims of f.s0 and g.s0 do not match"),
+    (_program, _kinds_differ, "for types of dim 1 of f.s0\\(y is parallel\\) and g.s0\\(y is serial\\)"),
+    (_program, _specialized_child, "Func g is scheduled to be computed with f, so it must not have any specializations"),
+    (_program, _specialized_first, "Func g is scheduled to be computed with f, so it must not have any specializations"),
+    (_program, _itself, "Cannot schedule f to be computed with f"),
+    (_dependent, lambda hl, x, y, f, g, h: (f.compute_root(), g.compute_root(), g.compute_with(f, x)),
+     "must not depend on each other, but g calls f"),
+]
+
+
+@pytest.mark.parametrize("build, schedule, message", CASES, ids=[c[1].__name__.strip("_") for c in CASES])
+def test_rejected_as_halide_does(build, schedule, message):
+    x, y, f, g, h = build(pipelang)
+    with pytest.raises(ScheduleError, match=message):
+        schedule(pipelang, x, y, f, g, h)
+        h.realize([8, 8])
+    try:
+        import halide
+    except ImportError:
+        return
+    x, y, f, g, h = build(halide)
+    with pytest.raises(Exception):
+        schedule(halide, x, y, f, g, h)
+        h.realize([8, 8])

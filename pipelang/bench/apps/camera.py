@@ -4,9 +4,10 @@ curve, sharpening), with the app's own CPU schedule.
 
 The app's scalar inputs (colour temperature, gamma, contrast, sharpening,
 black and white levels) are ``Param``s with the values of its Makefile run;
-its colour matrices are buffers. Left out of both compilers' schedules:
-``compute_with`` of the two green interpolations, ``prefetch`` of the
-input (pipelang has neither yet) and ``fold_storage`` (see below). The app's Demosaic sub-generator is a
+its colour matrices are buffers. The schedule fuses the two green
+interpolations with ``compute_with``, as the app does. Left out of both
+compilers' schedules: ``prefetch`` of the input (pipelang has none yet) and
+``fold_storage`` (see below). The app's Demosaic sub-generator is a
 plain function here.
 """
 
@@ -206,6 +207,8 @@ def build_camera_pipe(hl, inputs):
     corrected.compute_at(curved, x).reorder(c, x, y).vectorize(x).unroll(c)
     for f in intermediates:
         f.compute_at(processed, yi).store_at(processed, yo).vectorize(x, 2 * vec, round_up)
+    intermediates[1].compute_with(
+        intermediates[0], x, [(x, hl.LoopAlignStrategy.AlignStart), (y, hl.LoopAlignStrategy.AlignStart)])
     demosaiced.compute_at(curved, x).vectorize(x).unroll(y).reorder(c, x, y).unroll(c)
     processed.bound(c, 0, 3).bound(x, 0, (width // (2 * vec)) * (2 * vec)).bound(y, 0, (height // strip) * strip)
     return processed

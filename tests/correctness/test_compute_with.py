@@ -84,7 +84,9 @@ def _loop_nests(schedule, builder=_two):
                     os.close(saved)
                 tmp.seek(0)
                 texts.append(tmp.read())
-    return texts
+    # vectorize()'s inner var is numbered by a process-wide counter in both compilers.
+    import re
+    return [re.sub(r"\.v\d+", ".v", t) for t in texts]
 
 
 # ---------------------------------------------------------------- schedules

@@ -106,9 +106,9 @@ def loop_nest_text(outputs: list) -> str:
     from pipelang.lowering.lower import lower_to_loop_nest
     from pipelang.lowering.sliding_window import sliding_window
     from pipelang.lowering.compute_with import fuse_compute_with
-    s, env, order, *_ = lower_to_loop_nest(outputs)
+    s, env, order, _, _, wrapped = lower_to_loop_nest(outputs)
     s = sliding_window(s, env)     # as Halide's: rewound loops print as `y.`
-    s = fuse_compute_with(s, env, order)
+    s = fuse_compute_with(s, env, order, wrapped)
     p = _Printer(env)
     p.stmt(s, 0)
     return "\n".join(p.lines) + "\n"

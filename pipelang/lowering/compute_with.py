@@ -27,7 +27,7 @@ from pipelang.errors import CompileError, ScheduleError
 from pipelang.lowering import names as L
 from pipelang.lowering.analysis.environment import direct_callees
 from pipelang.lowering.simplify import simplify as simplify_expr
-from pipelang.schedule import LoopAlignStrategy
+from pipelang.schedule import LoopAlignStrategy, LoopLevel
 
 
 def _matches(dim: str, var: str) -> bool:
@@ -118,21 +118,28 @@ def _check_pair(child: _Stage, outputs) -> None:
     parent = child.parent
     cname, pname = _stage_name(child.fn, child.k), _stage_name(parent.fn, parent.k)
     fl = child.sched.fuse_level
+    def level(fn):      # an output is computed at the root, whatever its schedule says
+        return LoopLevel.root() if fn in outputs else fn.schedule.compute_level
+
     for st, name in ((parent, pname), (child, cname)):
-        if st.fn.schedule.compute_level.is_inlined():
+        if level(st.fn).is_inlined():
             raise ScheduleError(f"Invalid compute_with: {name} is scheduled inline; the Funcs of "
                                 f"a compute_with must be computed at a loop level "
                                 f"(compute_root or compute_at)")
         if st.fn.extern is not None if hasattr(st.fn, "extern") else False:
             raise ScheduleError(f"Invalid compute_with: {name} has an extern definition")
-    if child.fn.schedule.compute_level != parent.fn.schedule.compute_level:
+    if level(child.fn) != level(parent.fn):
         raise ScheduleError(
             f"Invalid compute_with: the compute levels of {pname} (computed at "
-            f"{_level(parent.fn.schedule.compute_level)}) and {cname} (computed at "
-            f"{_level(child.fn.schedule.compute_level)}) do not match.")
+            f"{_level(level(parent.fn))}) and {cname} (computed at "
+            f"{_level(level(child.fn))}) do not match.")
     if (child.fn in outputs) != (parent.fn in outputs):
         raise ScheduleError(f"Invalid compute_with: {pname} and {cname} must both be outputs of "
                             f"the pipeline or both not (pipelang fuses only those)")
+    for st, name in ((parent, pname), (child, cname)):
+        if st.fn.schedule.memoized:
+            raise ScheduleError(f"Invalid compute_with: {name} is memoized; pipelang does not "
+                                f"memoize a Func whose loops are fused with another's")
     if child.fn.stages()[child.k].specializations:
         raise ScheduleError(f"Func {_name(child.fn)} is scheduled to be computed with "
                             f"{_name(parent.fn)}, so it must not have any specializations.")
@@ -207,6 +214,7 @@ def check_fused_groups(env: dict, outputs: list, order: list) -> tuple:
         if st.parent is not None:
             _check_pair(st, outputs)
     groups = _groups(stages)
+    _check_levels_inside(env, stages)
     for group in groups:
         syms = {fn.sym for fn in group}
         for fn in group:
@@ -222,10 +230,31 @@ def check_fused_groups(env: dict, outputs: list, order: list) -> tuple:
             if len(set(map(id, trees))) != len(trees):
                 raise ScheduleError(f"Invalid compute_with: two stages of {_name(fn)} are in one fused "
                                     f"loop nest; pipelang fuses one stage of each Func per loop nest")
-        if any(fn in outputs for fn in group) and len(group) > 0:
-            raise ScheduleError(f"Invalid compute_with: {', '.join(_name(f) for f in group)} are "
-                                f"outputs of the pipeline; pipelang fuses only Funcs that are not")
     return _order(env, order, groups), groups
+
+
+def _check_levels_inside(env, stages) -> None:
+    """No Func may be computed or stored inside a fused loop (Halide allows
+    it at the parent's loops; pipelang does not build that)."""
+    fused: dict = {}            # (fn symbol, var name) -> the stage whose fused loop it is
+    for st in stages.values():
+        n = max([st.depth] + [c.depth for c in st.children])
+        for d in st.dims_outer_first()[:n]:
+            fused[(st.fn.sym, d.var)] = st
+    for fn in env.values():
+        sched = fn.schedule
+        for what, level in (("computed", sched.compute_level), ("stored", sched.store_level),
+                            ("hoisted", sched.hoist_storage_level)):
+            if level.is_root() or level.is_inlined():
+                continue
+            hit = next((st for (sym, var), st in fused.items()
+                        if sym is level.func.sym and _matches(var, level.var)), None)
+            if hit is not None:
+                raise ScheduleError(
+                    f"{_name(fn)} is {what} at {_name(level.func)}.{level.var}, a loop that "
+                    f"{hit} shares with other stages through compute_with. pipelang does not "
+                    f"place Funcs inside fused loops: compute {_name(fn)} outside them (for "
+                    f"example compute_root()) or at a loop of {_name(level.func)} that is not fused")
 
 
 def _root(st):
@@ -307,8 +336,13 @@ class _Nest:
         for i in range(depth):
             want = L.loop(st.fn, st.k, dims[i].var)
             if not (isinstance(stmt, ir.For) and stmt.sym is want):
-                raise CompileError(f"compute_with: the loop nest of {st} does not have the shape "
-                                   f"fusion needs (loop {dims[i].var} not found where expected)")
+                raise ScheduleError(
+                    f"compute_with: something is computed inside loop {dims[i - 1].var} of {st}, "
+                    f"which is fused with other stages but is not the innermost fused loop; "
+                    f"pipelang fuses only loops that hold nothing but the next fused loop. "
+                    f"Compute it at the innermost fused loop ({dims[depth - 1].var}) or outside "
+                    f"the fused loops" if i > 0 else
+                    f"compute_with: the loop nest of {st} does not start with its loop {dims[i].var}")
             self.loops.append(stmt)
             lets = []
             stmt = stmt.body
@@ -443,10 +477,6 @@ def _split_stages(fn, body: ir.Stmt) -> list:
     raise CompileError(f"compute_with: the produce of {_name(fn)} does not have one loop nest per stage")
 
 
-class _Found(Exception):
-    pass
-
-
 def _peel_produce(x):
     """(lets, produce node) where `x` is a produce node under LetStmts (sliding
     window defines its window there), else (None, None)."""
@@ -459,156 +489,126 @@ def _peel_produce(x):
     return None, None
 
 
-def _find_pair_block(s: ir.Stmt, first) -> tuple:
-    """The path to the Block holding `produce first; consume first`, as a list
-    of (node, index) steps, or raise CompileError."""
-    path = []
+class _GroupFuser(ir.IRMutator):
+    """Fuse each place where the Funcs of one group are computed (once per
+    specialization branch of their consumer, or once for a group of outputs)."""
 
-    def walk(node):
-        if isinstance(node, ir.Block):
-            for j, sub in enumerate(node.stmts):
-                _, pc = _peel_produce(sub)
-                if pc is not None and pc.fn is first.sym:
-                    raise _Found(j)
-                path.append((node, j))
-                walk(sub)
-                path.pop()
-            return
-        for child, key in _children(node):
-            path.append((node, key))
-            walk(child)
-            path.pop()
+    def __init__(self, group, stages, env, outputs):
+        self.group = group
+        self.stages = stages
+        self.env = env
+        self.outputs = outputs
+        self.count = 0
 
-    try:
-        walk(s)
-    except _Found as e:
-        return path, e.args[0]
-    return None, None
-
-
-def _children(node) -> list:
-    if isinstance(node, (ir.LetStmt, ir.For, ir.Realize, ir.ProducerConsumer)):
-        return [(node.body, "body")]
-    if isinstance(node, ir.IfThenElse):
-        out = [(node.then_case, "then")]
-        if node.else_case is not None:
-            out.append((node.else_case, "else"))
-        return out
-    return [(c, "body") for c in getattr(node, "stmts", ())] if isinstance(node, ir.Block) else \
-        ([(node.body, "body")] if hasattr(node, "body") and isinstance(getattr(node, "body"), ir.Stmt) else [])
-
-
-def _replace(node, key, new):
-    if isinstance(node, ir.Block):
+    def mutate_Block(self, node):
+        node = self.generic_mutate(node)
+        if not isinstance(node, ir.Block):
+            return node
         stmts = list(node.stmts)
-        stmts[key] = new
-        return ir.Block(tuple(stmts))
-    if isinstance(node, ir.IfThenElse):
-        if key == "then":
-            return ir.IfThenElse(node.condition, new, node.else_case)
-        return ir.IfThenElse(node.condition, node.then_case, new)
-    if isinstance(node, ir.LetStmt):
-        return ir.LetStmt(node.sym, node.value, new)
-    if isinstance(node, ir.For):
-        return ir.For(node.sym, node.min, node.extent, node.kind, new)
-    if isinstance(node, ir.Realize):
-        return ir.Realize(node.fn, node.types, node.bounds, new)
-    if isinstance(node, ir.ProducerConsumer):
-        return ir.ProducerConsumer(node.fn, node.is_producer, new)
-    import dataclasses
-    return dataclasses.replace(node, body=new)
+        first = self.group[0]
+        if first in self.outputs:
+            return self._fuse_outputs(stmts, node)
+        for j, sub in enumerate(stmts[:-1]):
+            lets0, pc = _peel_produce(sub)
+            nxt = stmts[j + 1]
+            if (pc is not None and pc.fn is first.sym and isinstance(nxt, ir.ProducerConsumer)
+                    and nxt.fn is first.sym and not nxt.is_producer):
+                stmts[j:j + 2] = [self._fuse_here(lets0, pc, nxt)]
+                self.count += 1
+                return ir.block(*stmts)
+        return node
+
+    def _fuse_here(self, lets0, produce, consume) -> ir.Stmt:
+        group = self.group
+        bodies = {group[0].sym: produce.body}
+        wrappers = [("let", let) for let in lets0]   # to go above produce F1, outermost first
+        inner = consume.body
+        members = {fn.sym for fn in group}
+        for fn in group[1:]:
+            while True:
+                if isinstance(inner, ir.LetStmt):
+                    wrappers.append(("let", inner))
+                    inner = inner.body
+                elif isinstance(inner, ir.Realize) and inner.fn in members:
+                    wrappers.append(("realize", inner))
+                    inner = inner.body
+                elif isinstance(inner, ir.Block):
+                    k = next((i for i, x in enumerate(inner.stmts) if _peel_produce(x)[1] is not None), None)
+                    if (k is None or _peel_produce(inner.stmts[k])[1].fn is not fn.sym
+                            or len(inner.stmts) != k + 2
+                            or not all(isinstance(x, ir.AssertStmt) for x in inner.stmts[:k])):
+                        raise CompileError(_shape_error(group, fn))
+                    wrappers.append(("stmts", inner.stmts[:k]))
+                    lets_k, pc = _peel_produce(inner.stmts[k])
+                    wrappers += [("let", let) for let in lets_k]
+                    bodies[fn.sym] = pc.body
+                    nxt = inner.stmts[k + 1]
+                    if not (isinstance(nxt, ir.ProducerConsumer) and nxt.fn is fn.sym
+                            and not nxt.is_producer):
+                        raise CompileError(_shape_error(group, fn))
+                    inner = nxt.body
+                    break
+                else:
+                    raise CompileError(_shape_error(group, fn))
+        fused = _fuse_stages(group, bodies, self.stages)
+        for fn in reversed(group):
+            fused = ir.ProducerConsumer(fn.sym, True, fused)
+        for fn in reversed(group):
+            inner = ir.ProducerConsumer(fn.sym, False, inner)
+        body = ir.block(fused, inner)
+        for kind, w in reversed(wrappers):
+            if kind == "let":
+                body = ir.LetStmt(w.sym, w.value, body)
+            elif kind == "realize":
+                body = ir.Realize(w.fn, w.types, w.bounds, body)
+            else:
+                body = ir.block(*w, body)
+        return body
+
+    def _fuse_outputs(self, stmts, node):
+        """Outputs are produced one after the other with no consume: the
+        group's produce nodes, siblings here, become one at the first's place."""
+        at = {}
+        for j, sub in enumerate(stmts):
+            if isinstance(sub, ir.ProducerConsumer) and sub.is_producer:
+                at[sub.fn] = j
+        if not all(fn.sym in at for fn in self.group):
+            return node
+        positions = sorted(at[fn.sym] for fn in self.group)
+        members = {fn.sym for fn in self.group}
+        between = [stmts[j].fn for j in range(positions[0] + 1, positions[-1])
+                   if isinstance(stmts[j], ir.ProducerConsumer) and stmts[j].fn not in members]
+        for fn in self.group:
+            if at[fn.sym] == positions[0]:
+                continue
+            path = _reaches(self.env, fn, set(between), self.env)
+            if path is not None:
+                raise ScheduleError(
+                    f"Invalid compute_with: output {_name(fn)} is computed with "
+                    f"{', '.join(_name(f) for f in self.group if f is not fn)}, but it reads output "
+                    f"{_name(path[-1])}, which the pipeline computes between them")
+        bodies = {fn.sym: stmts[at[fn.sym]].body for fn in self.group}
+        fused = _fuse_stages(self.group, bodies, self.stages)
+        for fn in reversed(self.group):
+            fused = ir.ProducerConsumer(fn.sym, True, fused)
+        out = [fused if j == positions[0] else x for j, x in enumerate(stmts) if j not in positions[1:]]
+        self.count += 1
+        return ir.block(*out)
 
 
-def _rebuild(path, j, block, new_stmts):
-    stmts = list(block.stmts)
-    stmts[j:j + 2] = new_stmts
-    new = ir.block(*stmts)
-    for node, key in reversed(path):
-        new = _replace(node, key, new)
-    return new
-
-
-def fuse_compute_with(s: ir.Stmt, env: dict, order: list) -> ir.Stmt:
+def fuse_compute_with(s: ir.Stmt, env: dict, order: list, outputs=()) -> ir.Stmt:
     """Merge the loop nests of each fused group (see the module docstring)."""
     stages = _fused_stages(env)
     if not stages:
         return s
     for st in stages.values():
         if st.parent is not None:
-            _check_pair(st, ())          # (checked before; this sets each child's depth)
+            _check_pair(st, outputs)     # (checked before; this sets each child's depth)
     index = {fn.sym: i for i, fn in enumerate(order)}
     for group in _groups(stages):
-        group = sorted(group, key=lambda f: index[f.sym])   # (adjacent in `order`, parents first)
-        s = _fuse_group(s, group, stages)
+        group = _parents_first(group, index)
+        s = _GroupFuser(group, stages, env, list(outputs)).mutate(s)
     return s
-
-
-def _fuse_group(s, group, stages):
-    first = group[0]
-    path, j = _find_pair_block(s, first)
-    if path is None:
-        return s                         # not used by the pipeline's outputs
-    # The block holding produce F1; consume F1 (the rest of the block stays).
-    if not path:
-        block = s
-    else:
-        parent, key = path[-1]
-        block = parent.stmts[key] if isinstance(parent, ir.Block) else _children(parent)[0][0]
-    # (walk from the root again for the exact block node)
-    node = s
-    for n, key in path:
-        node = n.stmts[key] if isinstance(n, ir.Block) else dict((k, c) for c, k in _children(n))[key]
-    block = node
-    lets0, produce = _peel_produce(block.stmts[j])
-    if j + 1 >= len(block.stmts):
-        raise CompileError(f"compute_with: the produce of {_name(first)} is not followed by its consume")
-    consume = block.stmts[j + 1]
-    if not (isinstance(consume, ir.ProducerConsumer) and consume.fn is first.sym):
-        raise CompileError(f"compute_with: the produce of {_name(first)} is not followed by its consume")
-    bodies = {first.sym: produce.body}
-    wrappers = [("let", let) for let in lets0]   # (kind, payload), outermost first, to go above produce F1
-    inner = consume.body
-    members = {fn.sym for fn in group}
-    for fn in group[1:]:
-        while True:
-            if isinstance(inner, ir.LetStmt):
-                wrappers.append(("let", inner))
-                inner = inner.body
-            elif isinstance(inner, ir.Realize) and inner.fn in members:
-                wrappers.append(("realize", inner))
-                inner = inner.body
-            elif isinstance(inner, ir.Block):
-                k = next((i for i, x in enumerate(inner.stmts) if _peel_produce(x)[1] is not None), None)
-                if (k is None or _peel_produce(inner.stmts[k])[1].fn is not fn.sym
-                        or len(inner.stmts) != k + 2
-                        or not all(isinstance(x, ir.AssertStmt) for x in inner.stmts[:k])):
-                    raise CompileError(_shape_error(group, fn))
-                wrappers.append(("stmts", inner.stmts[:k]))
-                lets_k, pc = _peel_produce(inner.stmts[k])
-                wrappers += [("let", let) for let in lets_k]
-                bodies[fn.sym] = pc.body
-                nxt = inner.stmts[k + 1]
-                if not (isinstance(nxt, ir.ProducerConsumer) and nxt.fn is fn.sym and not nxt.is_producer):
-                    raise CompileError(_shape_error(group, fn))
-                inner = nxt.body
-                break
-            else:
-                raise CompileError(_shape_error(group, fn))
-    fused = _fuse_stages(group, bodies, stages)
-    for fn in reversed(group):
-        fused = ir.ProducerConsumer(fn.sym, True, fused)
-    for fn in reversed(group):
-        inner = ir.ProducerConsumer(fn.sym, False, inner)
-    out = [fused, inner]
-    body = ir.block(*out)
-    for kind, w in reversed(wrappers):
-        if kind == "let":
-            body = ir.LetStmt(w.sym, w.value, body)
-        elif kind == "realize":
-            body = ir.Realize(w.fn, w.types, w.bounds, body)
-        else:
-            body = ir.block(*w, body)
-    return _rebuild(path, j, block, [body])
 
 
 def _shape_error(group, fn) -> str:

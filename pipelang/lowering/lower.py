@@ -157,7 +157,7 @@ def _lower(outputs, name, log, target, emulate_gpu) -> tuple:
     s = run("storage_folding", fold_storage, s, env)
     # compute_with merges the loop nests of each fused group; everything
     # before it treats the group's Funcs as computed one after the other.
-    s = run("compute_with", fuse_compute_with, s, env, order)
+    s = run("compute_with", fuse_compute_with, s, env, order, outputs)
     s = run("simplify", simplify, s)
     # Memoization keys on the simplified Realize bounds of each memoized Func.
     s = run("memoization", inject_memoization, s, env, outputs)

@@ -103,3 +103,65 @@ def test_rejected_as_halide_does(build, schedule, message):
     with pytest.raises(Exception):
         schedule(halide, x, y, f, g, h)
         h.realize([8, 8])
+
+
+def _computed_inside(hl, x, y, f, g, h):
+    inp = hl.Func("inp")
+    inp[x, y] = x - y
+    f2, g2 = hl.Func("f2"), hl.Func("g2")
+    f2[x, y] = inp[x, y] + f[x, y]
+    g2[x, y] = inp[x + 1, y] * g[x, y]
+    h2 = hl.Func("h2")
+    h2[x, y] = f2[x, y] + g2[x, y]
+    for fn in (f, g, f2, g2):
+        fn.compute_root()
+    g2.compute_with(f2, x)
+    inp.compute_at(f2, y)
+    h2.realize([8, 8])
+
+
+def test_no_func_inside_fused_loops():
+    """Halide computes a Func inside the parent's fused loops; pipelang says it does not."""
+    x, y, f, g, h = _program(pipelang)
+    with pytest.raises(ScheduleError, match="inp is computed at f2.y, a loop that f2.s0 shares"):
+        _computed_inside(pipelang, x, y, f, g, h)
+
+
+def test_memoized_member():
+    x, y, f, g, h = _program(pipelang)
+    f.compute_root().memoize()
+    g.compute_root()
+    g.compute_with(f, x)
+    with pytest.raises(ScheduleError, match="f.s0 is memoized"):
+        h.realize([8, 8])
+
+
+def test_output_with_non_output():
+    x, y, f, g, h = _program(pipelang)
+    f.compute_root()
+    h.compute_with(f, y)
+    with pytest.raises(ScheduleError, match="f.s0 and h.s0 must both be outputs"):
+        pipelang.Pipeline([h]).realize([8, 8])
+
+
+def test_output_reading_an_output_computed_between():
+    x, y = pipelang.Var("x"), pipelang.Var("y")
+    a, b, c = pipelang.Func("a"), pipelang.Func("b"), pipelang.Func("c")
+    a[x, y] = x + y
+    b[x, y] = x * 2
+    c[x, y] = b[x, y] + 1
+    c.compute_with(a, y)
+    with pytest.raises(ScheduleError, match="output c is computed with a, but it reads output b"):
+        pipelang.Pipeline([a, b, c]).realize([8, 8])
+
+
+def test_align_must_be_a_strategy():
+    x, y, f, g, h = _program(pipelang)
+    with pytest.raises(ScheduleError, match="alignment of x must be a LoopAlignStrategy"):
+        g.compute_with(f, y, [(x, "start")])
+
+
+def test_looplevel_needs_its_stage():
+    x, y, f, g, h = _program(pipelang)
+    with pytest.raises(ScheduleError, match=r"needs the LoopLevel's stage"):
+        g.compute_with(pipelang.LoopLevel(f, x))

@@ -22,7 +22,8 @@ from pipelang.pipeline import AutoSchedulerResults, AutoschedulerParams, Pipelin
 from pipelang.rdom import RDom, Range, RVar
 from pipelang.reductions import argmax, argmin, maximum, minimum, product, sum
 from pipelang.backends.cuda import get_gpu_device, host_supports_target_device
-from pipelang.schedule import DeviceAPI, LoopAlignStrategy, LoopLevel, MemoryType, Partition, TailStrategy
+from pipelang.schedule import (DeviceAPI, LoopAlignStrategy, LoopLevel, MemoryType, Partition,
+                               PrefetchBoundStrategy, TailStrategy)
 from pipelang.stage import Stage
 from pipelang.target import (Target, TargetArch, TargetFeature, TargetOS, TargetProcessorTune,
                              get_host_target, get_jit_target_from_environment, get_target_from_environment,

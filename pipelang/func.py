@@ -431,6 +431,11 @@ class Func:
         self._stage0().gpu_tile(*args, **kwargs)
         return self
 
+    def prefetch(self, *args, **kwargs) -> "Func":
+        """Prefetch, in the pure definition (see `Stage.prefetch`). Returns this Func."""
+        self._stage0().prefetch(*args, **kwargs)
+        return self
+
     def bound(self, var, min_, extent):
         name = _var_name(var)
         if name not in self.function.args:

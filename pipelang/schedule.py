@@ -120,6 +120,34 @@ class Partition(enum.Enum):
     Always = "Always"
 
 
+class PrefetchBoundStrategy(enum.Enum):
+    """What a prefetch does where the region a later iteration reads leaves
+    the buffer (Halide's names): `Clamp` prefetches the part inside it,
+    `GuardWithIf` skips the prefetch unless all of it is inside, and
+    `NonFaulting` prefetches it as it is (a prefetch never faults)."""
+    Clamp = 0
+    GuardWithIf = 1
+    NonFaulting = 2
+
+    def __int__(self) -> int:          # as Halide's bindings' enums
+        return self.value
+
+
+@dataclass(frozen=True)
+class Prefetch:
+    """`stage.prefetch(f, at, from_, offset, strategy)`: at the top of each
+    iteration of the stage's loop over `at`, prefetch the box of `fn` that
+    the iteration `offset` steps further along loop `from_` touches.
+    `fn` is a Func's symbol (`kind` FUNC) or an input buffer's (IMAGE)."""
+    fn: object              # ir.Symbol
+    name: str               # for messages
+    kind: object            # ir.CallKind
+    at: str
+    from_: str
+    offset: object          # an Int(32) ir.Expr
+    strategy: PrefetchBoundStrategy = PrefetchBoundStrategy.GuardWithIf
+
+
 @dataclass(frozen=True)
 class Dim:
     var: str
@@ -162,10 +190,11 @@ class StageSchedule:
     unscheduled: bool = False                     # the user said it is left alone on purpose
     atomic: bool = False                          # Stage.atomic(): updates are atomic
     fuse_level: FuseLevel | None = None           # Stage.compute_with()
+    prefetches: list = field(default_factory=list)  # Prefetch, in the order given
 
     def copy(self) -> "StageSchedule":
         return StageSchedule(list(self.dims), list(self.splits), self.touched, self.unscheduled,
-                             self.atomic, self.fuse_level)
+                             self.atomic, self.fuse_level, list(self.prefetches))
 
 
 class LoopLevelKind(enum.Enum):

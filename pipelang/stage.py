@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from pipelang import ir
-from pipelang.errors import ScheduleError
+from pipelang.errors import ArgumentTypeError, ScheduleError
 from pipelang.expr import to_ir
 from pipelang.function import touch
 from pipelang.schedule import DeviceAPI, Dim, Partition, Split, SplitKind, TailStrategy, stems_from_inner
@@ -513,6 +513,34 @@ class Stage:
         touch()
         return self
 
+    # ---------------------------------------------------------------- prefetch
+
+    def prefetch(self, *args, **kwargs) -> "Stage":
+        """`prefetch(func, at, from, offset=1, strategy=PrefetchBoundStrategy.GuardWithIf)`
+        (Halide's arguments; `from` is a Python keyword, so `from_=` is taken
+        too): at the top of each iteration of this stage's loop over `at`,
+        prefetch the box of `func` (a Func, ImageParam or Buffer) that the
+        iteration `offset` steps further along the loop over `from` will read
+        or write. `from` is `at` or a loop outside it. Returns this Stage."""
+        target, at, from_, offset, strategy = _prefetch_arguments(args, kwargs)
+        from pipelang.schedule import Prefetch, PrefetchBoundStrategy
+        fn, name, kind = _prefetch_target(target)
+        at_n, from_n = _var_name(at), _var_name(from_)
+        off = to_ir(offset)
+        if not (off.type.is_int() or off.type.is_uint()) or not off.type.is_scalar():
+            raise ScheduleError(f"In schedule for {self._stage_name()}: the offset of "
+                                f"prefetch({name}, {at_n}, {from_n}, ...) must be an integer, "
+                                f"not {ir.to_string(off)} ({off.type})")
+        if off.type != ir.Int(32):
+            off = ir.Cast(ir.Int(32), off)
+        if not isinstance(strategy, PrefetchBoundStrategy):
+            raise ArgumentTypeError(f"prefetch(): strategy must be an hl.PrefetchBoundStrategy, "
+                                    f"not {strategy!r}")
+        self._sched.prefetches.append(Prefetch(fn, name, kind, at_n, from_n, off, strategy))
+        self._sched.touched = True
+        touch()
+        return self
+
     # ---------------------------------------------------------------- specialization
 
     def specialize(self, condition) -> "Stage":
@@ -566,6 +594,53 @@ class Stage:
 
     def __repr__(self) -> str:
         return f"<halide.Stage '{self._stage_name()}'>"
+
+
+_PREFETCH_PARAMETERS = ("func", "at", "from", "offset", "strategy")
+
+
+def _prefetch_arguments(args: tuple, kwargs: dict) -> tuple:
+    """(target, at, from, offset, strategy) of a prefetch() call, by position
+    or by Halide's keyword names (`image` for an ImageParam; `from_` too)."""
+    kwargs = dict(kwargs)
+    for alias, name in (("image", "func"), ("from_", "from")):
+        if alias in kwargs:
+            if name in kwargs:
+                raise ArgumentTypeError(f"prefetch(): got both {name}= and {alias}=")
+            kwargs[name] = kwargs.pop(alias)
+    if len(args) > len(_PREFETCH_PARAMETERS):
+        raise ArgumentTypeError(f"prefetch() takes at most {len(_PREFETCH_PARAMETERS)} arguments "
+                                f"(func, at, from, offset, strategy), got {len(args)}")
+    values = dict(zip(_PREFETCH_PARAMETERS, args))
+    for k, v in kwargs.items():
+        if k not in _PREFETCH_PARAMETERS:
+            raise ArgumentTypeError(f"prefetch() got an unexpected keyword argument {k!r}")
+        if k in values:
+            raise ArgumentTypeError(f"prefetch() got multiple values for argument {k!r}")
+        values[k] = v
+    missing = [k for k in _PREFETCH_PARAMETERS[:3] if k not in values]
+    if missing:
+        raise ArgumentTypeError(f"prefetch() is missing {', '.join(missing)}: it takes "
+                                f"(func, at, from, offset=1, strategy=PrefetchBoundStrategy.GuardWithIf)")
+    from pipelang.schedule import PrefetchBoundStrategy
+    return (values["func"], values["at"], values["from"], values.get("offset", 1),
+            values.get("strategy", PrefetchBoundStrategy.GuardWithIf))
+
+
+def _prefetch_target(target) -> tuple:
+    """(symbol, name, CallKind) of what prefetch() fetches: a Func, an
+    ImageParam or a Buffer (Halide's C++ takes a Buffer too)."""
+    from pipelang.buffer import Buffer
+    from pipelang.param import ImageParam
+    if isinstance(target, ImageParam):
+        return target._sym, target.name(), ir.CallKind.IMAGE
+    if isinstance(target, Buffer):
+        return target._sym, target.name(), ir.CallKind.IMAGE
+    function = getattr(target, "function", None)
+    if function is not None and hasattr(function, "sym"):
+        return function.sym, function.name, ir.CallKind.FUNC
+    raise ArgumentTypeError(f"prefetch(): the first argument must be a Func, ImageParam or "
+                            f"Buffer, not {type(target).__name__}")
 
 
 def _free_var(e: ir.Expr) -> str | None:

@@ -87,6 +87,12 @@ class HostCPrinter(CPrinter):
                 values.append(f"(long long)({self.expr(a)})")
         self.fail_if(f"!({self.expr(s.condition)})", error_code(s.message), "".join(fmt), values)
 
+    def _s_PrefetchAddress(self, s):
+        # The address in integers: a NonFaulting prefetch may name an element
+        # outside the buffer, which C pointer arithmetic may not.
+        self.line(f"__builtin_prefetch((const void *)((uintptr_t){self.name_of(s.buf)} + "
+                  f"(uintptr_t)((int64_t)({self.expr(s.index)}) * {s.type.bytes()})), 0, 0);")
+
     def _s_For(self, s):
         if s.kind is ir.ForKind.PARALLEL:
             self.line("/* parallel loop, printed serially */")

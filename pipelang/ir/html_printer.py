@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 
 from pipelang.ir import nodes as N
-from pipelang.ir.printer import expr_to_string
+from pipelang.ir.printer import expr_to_string, stmt_to_string
 
 _CSS = """
 body { font-family: sans-serif; margin: 0; display: flex; height: 100vh; }
@@ -134,6 +134,8 @@ class _Page:
             self.line(f'<span class="fn">{_esc(s.buf.name)}</span>[{self.expr(s.index)}] = {self.expr(s.value)}')
         elif cls is N.Evaluate:
             self.line(self.expr(s.value))
+        elif cls is N.Prefetch or cls is N.PrefetchAddress:
+            self.line(_esc(stmt_to_string(s).strip()))
         else:
             self.line(_esc(f"<{cls.__name__}>"))
 

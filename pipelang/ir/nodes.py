@@ -636,6 +636,31 @@ class Evaluate(Stmt):
     value: Expr
 
 
+@_node
+class Prefetch(Stmt):
+    """A hint (Halide's prefetch), before storage flattening: bring the cache
+    line holding element `args` of Func or input buffer `fn` (its Tuple
+    element `value_index`) into the cache. It reads nothing, never faults
+    and changes no value; `lowering/prefetch.py` places it, and storage
+    flattening makes it a `PrefetchAddress`."""
+    fn: Symbol
+    type: Type
+    args: tuple
+    kind: CallKind = CallKind.FUNC
+    value_index: int = 0
+
+
+@_node
+class PrefetchAddress(Stmt):
+    """A `Prefetch` after storage flattening: the cache line holding element
+    `index` (flat, as a `Load`'s) of `buf`. The element may lie outside the
+    buffer (a NonFaulting prefetch): the backends compute its address
+    without assuming otherwise, and read nothing."""
+    buf: Symbol
+    type: Type
+    index: Expr
+
+
 # ---------------------------------------------------------------- the lowered function
 
 class ArgKind(enum.Enum):

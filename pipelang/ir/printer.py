@@ -143,6 +143,14 @@ def _stmt(s, ind: int, out: list) -> None:
         out.append(f"{pad}}}\n")
     elif cls is N.Evaluate:
         out.append(f"{pad}{e(s.value)}\n")
+    elif cls is N.Prefetch:
+        suffix = f".{s.value_index}" if s.value_index else ""
+        out.append(f"{pad}prefetch {s.fn.name}({', '.join(e(a) for a in s.args)}){suffix}\n")
+    elif cls is N.PrefetchAddress:
+        # Halide's text: (type)prefetch(buffer, offset, extent 1, elements per cache line).
+        pre = "" if s.type == Int(32) else f"({_ctype(s.type)})"
+        per_line = max(1, 64 // max(1, s.type.bytes()))
+        out.append(f"{pad}{pre}prefetch({s.buf.name}, {e(s.index, True)}, 1, {per_line})\n")
     elif hasattr(s, "print_lines"):         # a statement a later pass defines (a GPU launch)
         out.extend(f"{pad}{line}\n" for line in s.print_lines())
     elif cls is N.Atomic:

@@ -30,6 +30,7 @@ from pipelang.lowering.hoist_storage import hoist_storage
 from pipelang.lowering.interleave import rewrite_interleavings
 from pipelang.lowering.memoization import inject_memoization
 from pipelang.lowering.partition_loops import partition_loops
+from pipelang.lowering.prefetch import inject_prefetch
 from pipelang.lowering.schedule_functions import schedule_functions
 from pipelang.lowering.simplify import simplify
 from pipelang.lowering.simplify_exprs import clear_unscoped_memo
@@ -155,6 +156,11 @@ def _lower(outputs, name, log, target, emulate_gpu) -> tuple:
     # Folding reads the region lets that sliding window wrote, before the
     # simplifier inlines the simple ones away.
     s = run("storage_folding", fold_storage, s, env)
+    # Where Halide injects prefetches: loops, regions and storage (folded
+    # too) are final; before flattening, which addresses them as it does
+    # Calls. (The entry checks above are taken without them: a NonFaulting
+    # prefetch may reach outside an input, which asks nothing of it.)
+    s = run("prefetch", inject_prefetch, s, env, outputs, args.inputs)
     # compute_with merges the loop nests of each fused group; everything
     # before it treats the group's Funcs as computed one after the other.
     s = run("compute_with", fuse_compute_with, s, env, order, outputs)

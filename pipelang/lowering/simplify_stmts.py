@@ -114,6 +114,16 @@ class Simplifier(ExprSimplifier):
             return s
         return N.Realize(s.fn, s.types, bounds, body)
 
+    def st_Prefetch(self, s):
+        args = tuple(self.expr(a) for a in s.args)
+        if all(x is y for x, y in zip(args, s.args)):
+            return s
+        return N.Prefetch(s.fn, s.type, args, s.kind, s.value_index)
+
+    def st_PrefetchAddress(self, s):
+        index = self.expr(s.index)
+        return s if index is s.index else N.PrefetchAddress(s.buf, s.type, index)
+
     def _range(self, r):
         mn, extent = self.expr(r.min), self.expr(r.extent)
         return r if mn is r.min and extent is r.extent else N.Range(mn, extent)

@@ -2,7 +2,7 @@
 
 Runs after bounds inference, sliding window and storage folding. Each
 `Realize` becomes an `Allocate` per Tuple element, each `Provide` a
-`Store`, each `Call` a `Load`, at the index
+`Store`, each `Call` a `Load` (and each `Prefetch` a `PrefetchAddress`), at the index
 `sum((arg_d - min_d) * stride_d)`. Allocations are dense, in the Func's
 storage order (`reorder_storage`); input and output buffers use the
 strides passed in, with dimension 0 dense (Halide's default constraint, checked
@@ -103,16 +103,23 @@ class _Flatten(ir.IRMutator):
             stores.append(ir.Store(buf, value, self._index(key, args)))
         return ir.block(*stores)
 
-    def mutate_Call(self, node):
+    def _element(self, node) -> tuple:
+        """(buffer, flat index) of the element a Call or Prefetch names."""
         args = tuple(self.mutate(a) for a in node.args)
         if node.kind is ir.CallKind.IMAGE:
-            return ir.Load(node.type, node.fn,
-                           _descriptor_index(node.fn, args, node.fn not in self.strided,
-                                             self.known))
+            return node.fn, _descriptor_index(node.fn, args, node.fn not in self.strided, self.known)
         fn = self.env[node.fn]
         buf = buffer_symbol(fn, node.value_index)
         key = node.fn if node.fn in self.layouts else buf
-        return ir.Load(node.type, buf, self._index(key, args))
+        return buf, self._index(key, args)
+
+    def mutate_Call(self, node):
+        buf, index = self._element(node)
+        return ir.Load(node.type, buf, index)
+
+    def mutate_Prefetch(self, node):
+        buf, index = self._element(node)
+        return ir.PrefetchAddress(buf, node.type, index)
 
 
 def flatten_storage(s: ir.Stmt, env: dict, outputs: list, strided=frozenset(),

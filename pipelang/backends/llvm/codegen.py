@@ -244,6 +244,23 @@ class CodeGen(ExprCodeGen):
     def _Evaluate(self, s):
         self.expr(s.value)
 
+    def _PrefetchAddress(self, s):
+        """`llvm.prefetch` of the element's address: a read, no temporal
+        locality, into the data cache (Halide's `_halide_prefetch`). The
+        address is computed without `inbounds`: a NonFaulting prefetch may
+        name an element outside the buffer, which a prefetch never touches."""
+        b = self.st.builder
+        base = self.st.buffers.get(s.buf)
+        assert base is not None, f"buffer {s.buf.name} is not defined at this point"
+        index = s.index
+        if index.type.is_vector():          # (not made by lowering: the first lane's line)
+            index = index.base if isinstance(index, N.Ramp) else (
+                index.value if isinstance(index, N.Broadcast) else N.Shuffle((index,), (0,)))
+        ptr = b.gep(base, [self.index64(index)], inbounds=False,
+                    source_etype=mem_type(s.type.element_of()))
+        fn = self._declare("llvm.prefetch.p0", ll.FunctionType(ll.VoidType(), [PTR, I32, I32, I32]))
+        b.call(fn, [ptr, ll.Constant(I32, 0), ll.Constant(I32, 0), ll.Constant(I32, 1)])
+
     def _IfThenElse(self, s):
         b = self.st.builder
         cond = self.expr(s.condition)

@@ -531,6 +531,11 @@ class Stage:
             raise ScheduleError(f"In schedule for {self._stage_name()}: the offset of "
                                 f"prefetch({name}, {at_n}, {from_n}, ...) must be an integer, "
                                 f"not {ir.to_string(off)} ({off.type})")
+        offending = _free_var(off)
+        if offending is not None:
+            raise ScheduleError(f"In schedule for {self._stage_name()}: the offset of "
+                                f"prefetch({name}, {at_n}, {from_n}, ...) depends on Var or RVar "
+                                f"{offending}; it may use constants and Params only")
         if off.type != ir.Int(32):
             off = ir.Cast(ir.Int(32), off)
         if not isinstance(strategy, PrefetchBoundStrategy):

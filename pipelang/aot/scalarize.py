@@ -160,6 +160,8 @@ class _Scalarize:
             return N.Allocate(s.buf, s.type, self.scalar(s.size), s.memory, self.stmt(s.body))
         if t is N.Atomic:
             return N.Atomic(s.fn, self.stmt(s.body))
+        if t is N.PrefetchAddress:
+            return N.PrefetchAddress(s.buf, s.type, self.scalar(s.index))
         raise AssertionError(f"scalarize: unexpected {t.__name__}")
 
 

@@ -96,14 +96,29 @@ def _sites(env: dict, outputs) -> dict:
     return sites
 
 
+_REWINDS = 4
+
+
+def _renamed(sym) -> list:
+    """`sym` and the names sliding window gives the loop when it rewinds it
+    (`y.$n`, a field of the old symbol; once per Func sliding along it)."""
+    out = [sym]
+    for _ in range(_REWINDS):
+        out.append(out[-1].field("$n"))
+    return out
+
+
 class _Inject(ir.IRMutator):
     def __init__(self, sites, env, outputs, inputs):
-        self.sites = sites
+        self.sites = {alias: here for sym, here in sites.items() for alias in _renamed(sym)}
+        self.origin = {alias: sym for here in sites.values() for _, _, sym in here
+                       for alias in _renamed(sym)}
         self.env = env
         self.outputs = {o.sym for o in outputs}
         self.inputs = inputs
         self.storage: dict = {}         # Func symbol -> its enclosing Realize's bounds
         self.kinds: list = []           # the kinds of the enclosing loops
+        self.loops: list = []           # the enclosing loops' symbols
 
     def mutate_Realize(self, node):
         outer = self.storage.get(node.fn)
@@ -117,8 +132,10 @@ class _Inject(ir.IRMutator):
 
     def mutate_For(self, node):
         self.kinds.append(node.kind)
+        self.loops.append(node.sym)
         body = self.mutate(node.body)
         self.kinds.pop()
+        self.loops.pop()
         sites = self.sites.get(node.sym)
         if sites:
             fetches = [f for site in sites for f in [self._prefetch(node, body, *site)] if f is not None]
@@ -171,6 +188,8 @@ class _Inject(ir.IRMutator):
                                 f"{node.sym.name} is a GPU loop or inside one; pipelang prefetches "
                                 f"only in CPU loops")
         found = self._storage(fn, p, node)
+        # The loop `from` names, as it is now (maybe rewound): this one or an enclosing one.
+        from_sym = next(s for s in [node.sym] + self.loops[::-1] if self.origin.get(s) is from_sym)
         shifted = ir.substitute({from_sym: ir.Add(L.v(from_sym), p.offset)}, body)
         box = boxes_touched(shifted, [p.fn], calls=True, provides=True).get(p.fn) if found else None
         if box is None:

@@ -155,7 +155,9 @@ class _Slide(ir.IRMutator):
         return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
 
     def _rewind(self, node, body, k):
-        new = ir.Symbol(node.sym.name + ".$n")
+        # A field of the old symbol (named `y.$n`): passes that know the
+        # schedule's loops (prefetch) still find the rewound one.
+        new = node.sym.field("$n")
         body = ir.substitute({node.sym: _var(new)}, body)
         body = _GuardConsumers(self.fn.sym, self.feeds, ir.LE(node.min, _var(new))).mutate(body)
         return ir.For(new, simplify(ir.Sub(node.min, ir.i32(k))),

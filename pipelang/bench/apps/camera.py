@@ -4,11 +4,12 @@ curve, sharpening), with the app's own CPU schedule.
 
 The app's scalar inputs (colour temperature, gamma, contrast, sharpening,
 black and white levels) are ``Param``s with the values of its Makefile run;
-its colour matrices are buffers. The schedule fuses the two green
-interpolations with ``compute_with``, as the app does. Left out of both
-compilers' schedules: ``prefetch`` of the input (pipelang has none yet) and
-``fold_storage`` (see below). The app's Demosaic sub-generator is a
-plain function here.
+its colour matrices are buffers; the raw input is an ``ImageParam`` (bound to
+the data), so that the schedule's ``denoised.prefetch(input, y, y, 2)``
+runs under both compilers (Halide's Python ``prefetch`` takes no Buffer).
+The schedule fuses the two green interpolations with ``compute_with``, as
+the app does. Left out of both compilers' schedules: ``fold_storage`` (see
+below). The app's Demosaic sub-generator is a plain function here.
 """
 
 from __future__ import annotations
@@ -123,7 +124,10 @@ def build_camera_pipe(hl, inputs):
     height, width = (n - m for n, m in zip(inputs["input"].shape, (MARGIN_Y, MARGIN_X)))
     x, y, c = hl.Var("x"), hl.Var("y"), hl.Var("c")
     yi, yo, yii, xi = hl.Var("yi"), hl.Var("yo"), hl.Var("yii"), hl.Var("xi")
-    input = hl.Buffer(inputs["input"], "input")
+    # An ImageParam (bound to the raw data), not a Buffer: Halide's Python
+    # prefetch() takes a Func or an ImageParam.
+    input = hl.ImageParam(hl.UInt(16), 2, "input")
+    input.set(hl.Buffer(inputs["input"], "input"))
     matrix_3200 = hl.Buffer(inputs["matrix_3200"], "matrix_3200")
     matrix_7000 = hl.Buffer(inputs["matrix_7000"], "matrix_7000")
     f32, i32 = hl.Float(32), hl.Int(32)
@@ -200,6 +204,10 @@ def build_camera_pipe(hl, inputs):
     processed.vectorize(x, 2 * vec, round_up).unroll(c).parallel(yo)
     denoised.compute_at(processed, yi).store_at(processed, yo)
     denoised.tile(x, y, x, y, xi, yi, 2 * vec, 2).vectorize(xi).unroll(yi)
+    # By keyword: given by position, Halide's bindings take an ImageParam as
+    # its Func wrapper (pybind11 tries that overload first), which is inlined,
+    # and drop the prefetch with a warning.
+    denoised.prefetch(image=input, at=y, **{"from": y}, offset=2)
     deinterleaved.compute_at(processed, yi).store_at(processed, yo)
     deinterleaved.reorder(c, x, y).vectorize(x, 2 * vec, round_up).unroll(c)
     curved.compute_at(processed, yi).store_at(processed, yo).reorder(c, x, y)

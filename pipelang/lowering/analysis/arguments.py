@@ -85,6 +85,8 @@ def find_arguments(env: dict, outputs: list) -> Arguments:
             for s in d.schedule.splits:
                 if s.factor is not None:
                     v.visit(s.factor)
+            for p in d.schedule.prefetches:
+                v.visit(p.offset)
         for b in fn.schedule.bounds:
             for e in (b.min, b.extent):
                 if e is not None:

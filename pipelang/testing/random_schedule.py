@@ -10,6 +10,10 @@ Legality rules encoded here (Halide 21's, learned against real Halide):
 - compute_at/store_at only at a loop (not vectorized or unrolled) of the
   Func's single consumer stage, that consumer not inlined; store_at is at
   or outside the compute_at loop.
+- prefetch (schedule seeds of programs from PREFETCH_SEEDS on, drawn after
+  the rest so the other directives are the same as without): of a
+  compute_root Func the stage calls, at a pure loop neither vectorized nor
+  inside a vectorized one, from that loop or one outside it.
 
     sched = random_schedule(desc, seed=4)
     print("\\n".join(schedule_source(sched)))
@@ -57,6 +61,7 @@ class _Dim:
     racy: bool = False  # parallel or vectorized: no store_at outside it
     derived: bool = False  # made by a split or fuse
     hidden: bool = False  # the unnamed inner loop of vectorize(v, n)/unroll(v, n)
+    vector: bool = False  # vectorized
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +143,17 @@ class StoreAt:
 
 
 @dataclass(frozen=True, slots=True)
+class Prefetch:
+    func: str
+    stage: int
+    target: str
+    at: str
+    from_: str
+    offset: int
+    strategy: str  # a PrefetchBoundStrategy name
+
+
+@dataclass(frozen=True, slots=True)
 class Schedule:
     directives: tuple
 
@@ -188,6 +204,9 @@ def schedule_source(s: Schedule) -> list:
             # hl.LoopLevel(g, v, k) for an update-stage use that it accepts as
             # compute_at(g, v) (stage index -1), with v a loop of that stage.
             lines.append(f"{d.func}.{verb}({d.at}, {d.dim})")
+        elif isinstance(d, Prefetch):
+            lines.append(f"{_stage_sel(d.func, d.stage)}.prefetch({d.target}, {d.at}, {d.from_}, "
+                         f"{d.offset}, hl.PrefetchBoundStrategy.{d.strategy})")
     return lines
 
 
@@ -287,7 +306,8 @@ class _SchedGen:
                     o, inn = f"{pre}{tag}o", f"{pre}{tag}i"
                     self.out.append(Split(s.name, k, d.name, o, inn, factor, Tail.GUARD_WITH_IF))
                     self.out.append(LoopKind(s.name, k, kind, inn))
-                    dims[i:i + 1] = [_Dim(inn, d.rvar, free=False, racy=op == "vector", derived=True),
+                    dims[i:i + 1] = [_Dim(inn, d.rvar, free=False, racy=op == "vector", derived=True,
+                                          vector=op == "vector"),
                                      _Dim(o, d.rvar, from_inner=d.from_inner, derived=True)]
                     continue
                 self.out.append(LoopKind(s.name, k, kind, d.name, factor))
@@ -295,9 +315,10 @@ class _SchedGen:
                     # The outer loop keeps the name; the inner one is unnamed.
                     d.splittable, d.derived = False, True
                     dims.insert(i, _Dim("", d.rvar, free=False, splittable=False,
-                                        racy=op == "vector", derived=True, hidden=True))
+                                        racy=op == "vector", derived=True, hidden=True,
+                                        vector=op == "vector"))
                 else:
-                    d.free, d.racy = False, op == "vector"
+                    d.free, d.racy, d.vector = False, op == "vector", op == "vector"
             elif op == "parallel" and not blend:
                 cands = [i for i, d in enumerate(dims) if not d.rvar and d.free]
                 if cands:
@@ -390,11 +411,50 @@ def _uses_by_stage(s: Stage):
             yield k, e
 
 
-def random_schedule(desc: PipelineDesc, seed: int, wide_vectors: bool | None = None) -> Schedule:
+PREFETCH_SEEDS = 23_000
+PREFETCH_STRATEGIES = ("Clamp", "GuardWithIf", "NonFaulting")
+
+
+def _prefetch(gen: _SchedGen, rng: random.Random):
+    """A prefetch for one random stage that can take one, or None."""
+    options = []
+    for s in gen.desc.stages:
+        if not isinstance(s, Stage) or gen.level.get(s.name) == "inline":
+            continue
+        for k, e in _uses_by_stage(s):
+            targets = sorted({c.func for c in calls(e) if c.func != s.name
+                              and gen.level.get(c.func) == "root"})
+            dims = gen.final_dims.get((s.name, k), [])
+            ats = [i for i, d in enumerate(dims) if not (d.hidden or d.rvar or d.vector)
+                   and not any(o.vector for o in dims[i:])]
+            if targets and ats:
+                options.append((s.name, k, targets, dims, ats))
+    if not options:
+        return None
+    func, k, targets, dims, ats = rng.choice(options)
+    i = rng.choice(ats)
+    j = rng.choice([j for j in range(i, len(dims)) if not (dims[j].hidden or dims[j].rvar)])
+    return Prefetch(func, k, rng.choice(targets), dims[i].name, dims[j].name,
+                    rng.choice([1, 1, 2, 3, -1]), rng.choice(PREFETCH_STRATEGIES))
+
+
+def random_schedule(desc: PipelineDesc, seed: int, wide_vectors: bool | None = None,
+                    prefetch: bool | None = None) -> Schedule:
     """`wide_vectors` (default: for the schedule seeds of programs from
     random_pipeline.IDIOM_SEEDS on, seed // 1000) also draws 16-64 lanes;
-    earlier seeds give the same schedules as before."""
+    `prefetch` (default: from PREFETCH_SEEDS on) adds a prefetch to one in
+    three schedules, from a generator of its own; earlier seeds give the same
+    schedules as before."""
     from .random_pipeline import IDIOM_SEEDS
     if wide_vectors is None:
         wide_vectors = seed // 1000 >= IDIOM_SEEDS
-    return _SchedGen(desc, random.Random(seed), wide_vectors).generate()
+    if prefetch is None:
+        prefetch = seed // 1000 >= PREFETCH_SEEDS
+    gen = _SchedGen(desc, random.Random(seed), wide_vectors)
+    sched = gen.generate()
+    rng = random.Random(seed ^ 0x5EED_F00D)
+    if prefetch and rng.random() < 1 / 3:
+        p = _prefetch(gen, rng)
+        if p is not None:
+            sched = Schedule(sched.directives + (p,))
+    return sched

@@ -84,6 +84,40 @@ def test_idiom_seeds_draw_the_fast_path_patterns():
 
 
 @pytest.mark.slow
+def _prefetching(first: int, n: int) -> list:
+    """(seed, program, schedule) of the first `n` random schedules from program
+    seed `first` on that hold a prefetch."""
+    from pipelang.testing.random_schedule import Prefetch
+    found, seed = [], first
+    while len(found) < n:
+        desc = random_pipeline(seed)
+        for k in range(1, 5):
+            sched = random_schedule(desc, seed * 1000 + k)
+            if any(isinstance(d, Prefetch) for d in sched.directives):
+                found.append((seed, desc, sched))
+        seed += 1
+    return found[:n]
+
+
+def test_random_pipelines_with_prefetch(hl_module):
+    """Schedules of programs from PREFETCH_SEEDS on add a prefetch to one in three."""
+    from pipelang.testing.random_schedule import PREFETCH_SEEDS
+    failures = [(seed, f.kind, f.detail[:300]) for seed, desc, sched in _prefetching(PREFETCH_SEEDS, 6)
+                for f in [differential.run_one(hl_module, desc, sched)] if f is not None]
+    assert not failures
+
+
+def test_prefetch_seeds_leave_earlier_schedules_alone():
+    from pipelang.testing.random_schedule import PREFETCH_SEEDS
+    desc = random_pipeline(IDIOM_SEEDS + 7)
+    for k in range(1, 6):
+        seed = (IDIOM_SEEDS + 7) * 1000 + k
+        assert random_schedule(desc, seed) == random_schedule(desc, seed, prefetch=False)
+        with_prefetch = random_schedule(desc, seed, prefetch=True).directives
+        assert with_prefetch[:len(random_schedule(desc, seed).directives)] == random_schedule(desc, seed).directives
+    assert PREFETCH_SEEDS > IDIOM_SEEDS
+
+
 @pytest.mark.parametrize("first", range(10_000, 12_000, 100))
 def test_random_pipelines_long(hl_module, halide_oracle, first):
     _check(hl_module, range(first, first + 100), 5, halide_oracle)

@@ -26,6 +26,7 @@ from pipelang.lowering.gpu_emulate import emulate_gpu_kernels
 from pipelang.lowering.gpu_fuse_thread_loops import fuse_gpu_thread_loops
 from pipelang.lowering.gpu_loops import check_gpu_loops
 from pipelang.lowering.gpu_offload import offload_gpu_loops
+from pipelang.lowering.hoist_prefetches import hoist_prefetches
 from pipelang.lowering.hoist_storage import hoist_storage
 from pipelang.lowering.interleave import rewrite_interleavings
 from pipelang.lowering.memoization import inject_memoization
@@ -195,6 +196,9 @@ def _lower(outputs, name, log, target, emulate_gpu) -> tuple:
         # After partitioning: tail guards that a loop doesn't change leave it,
         # so the steady state of a register-tiled reduction has no branch.
         s = run("unswitch_loops", unswitch_loops, s)
+        # Last of the loop rewrites, as in Halide: the prefetches of unrolled
+        # copies go ahead of the copies' work.
+        s = run("hoist_prefetches", hoist_prefetches, s)
     if gpu:
         # After every pass that duplicates or rewrites loop bodies: fusion
         # places barriers, which must stay at block level.

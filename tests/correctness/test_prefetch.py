@@ -273,3 +273,22 @@ def test_chaining_and_enum():
     assert int(S.GuardWithIf) == 1
     p = f.function.init.schedule.prefetches
     assert len(p) == 2 and p[0].strategy is S.GuardWithIf and p[1].strategy is S.Clamp
+
+
+def test_unrolled_copies_prefetch_first():
+    """Halide's hoist_prefetches: the prefetches of the copies of an unrolled
+    `at` loop go ahead of the copies' work."""
+    inp = hl.ImageParam(hl.UInt(16), 2, "inp")
+    f, g, x, y = _stencil(inp)
+    _sched_unrolled(f, g, inp, x, y, S.NonFaulting)
+    order = []
+
+    class _Order(ir.IRVisitor):
+        def visit_PrefetchAddress(self, node):
+            order.append("prefetch")
+
+        def visit_Store(self, node):
+            if node.buf is f.function.sym:
+                order.append("store")
+    _Order().visit(_lowered(f))
+    assert order == ["prefetch"] * 4 + ["store"] * 4

@@ -213,6 +213,13 @@ def check_fused_groups(env: dict, outputs: list, order: list) -> tuple:
     for st in stages.values():
         if st.parent is not None:
             _check_pair(st, outputs)
+    edges = {(st.fn.sym, st.parent.fn.sym): st for st in stages.values() if st.parent is not None}
+    for (child, parent), st in edges.items():
+        if (parent, child) in edges:
+            raise ScheduleError(f"Found cyclic dependencies between compute_with of "
+                                f"{_name(st.parent.fn)} and {_name(st.fn)}: each is computed with "
+                                f"the other ({st} with {st.parent}, {edges[(parent, child)]} with "
+                                f"{edges[(parent, child)].parent})")
     groups = _groups(stages)
     _check_levels_inside(env, stages)
     for group in groups:

@@ -26,7 +26,7 @@ from .analysis import analyze_pipeline
 from .printer import build, pipeline_source, realize
 from .random_pipeline import prune, random_pipeline
 from .random_schedule import (
-    ComputeAt, Fuse, LoopKind, Reorder, Schedule, Split, StoreAt, Tile, random_schedule,
+    ComputeAt, ComputeWith, Fuse, LoopKind, Reorder, Schedule, Split, StoreAt, Tile, random_schedule,
     schedule_source,
 )
 from .reference import ReferenceError, evaluate
@@ -142,6 +142,8 @@ def _restrict_schedule(sched: Schedule, desc) -> Schedule:
                 and d.stage >= nstages.get(d.func, 1):
             continue
         if isinstance(d, (ComputeAt, StoreAt)) and (d.at not in names or d.stage >= nstages.get(d.at, 1)):
+            continue
+        if isinstance(d, ComputeWith) and d.parent not in names:
             continue
         keep.append(d)
     return Schedule(tuple(keep))

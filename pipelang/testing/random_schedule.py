@@ -154,6 +154,16 @@ class Prefetch:
 
 
 @dataclass(frozen=True, slots=True)
+class ComputeWith:
+    """`func.compute_with(parent, dim, align)`: stage 0 of each; `align` is
+    ((dim, LoopAlignStrategy name), ...)."""
+    func: str
+    parent: str
+    dim: str
+    align: tuple = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Schedule:
     directives: tuple
 
@@ -207,6 +217,9 @@ def schedule_source(s: Schedule) -> list:
         elif isinstance(d, Prefetch):
             lines.append(f"{_stage_sel(d.func, d.stage)}.prefetch({d.target}, {d.at}, {d.from_}, "
                          f"{d.offset}, hl.PrefetchBoundStrategy.{d.strategy})")
+        elif isinstance(d, ComputeWith):
+            align = ", ".join(f"({v}, hl.LoopAlignStrategy.{how})" for v, how in d.align)
+            lines.append(f"{d.func}.compute_with({d.parent}, {d.dim}, [{align}])")
     return lines
 
 
@@ -366,6 +379,48 @@ class _SchedGen:
                         self.final_dims[(s.name, k)] = [_Dim(d, d.startswith("r")) for d in _stage_dims(s, k)]
         return Schedule(tuple(self.out))
 
+    def compute_with_directive(self, exclude=frozenset()):
+        """Fuse one pair of Funcs computed at the same level (pure stages),
+        neither reading the other, nothing computed in their loops, down to a
+        loop their stage-0 nests share from the outermost in: same names, no
+        loop of vectorize(v, n)/unroll(v, n) that the schedule left unnamed,
+        same loop kinds (Halide's rules; pipelang places no Func inside fused loops)."""
+        r = self.rng
+        level = {}
+        for d in self.out:
+            if isinstance(d, ComputeRoot):
+                level[d.func] = ("root",)
+            elif isinstance(d, ComputeAt):
+                level[d.func] = (d.at, d.stage, d.dim)
+        hosts = {d.at for d in self.out if isinstance(d, (ComputeAt, StoreAt))}
+        kinds = {(d.func, d.stage, d.dim): d.kind for d in self.out
+                 if isinstance(d, LoopKind) and d.factor is None}
+        reads = _transitive_reads(self.desc)
+        names = [s.name for s in self.desc.stages if isinstance(s, Stage) and s.name in level
+                 and s.name not in hosts and s.name not in exclude]
+        pairs = []
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                if level[a] != level[b] or b in reads[a] or a in reads[b]:
+                    continue
+                shared = []
+                for da, db in zip(reversed(self.final_dims[(a, 0)]), reversed(self.final_dims[(b, 0)])):
+                    if (da.hidden or db.hidden or da.name != db.name
+                            or kinds.get((a, 0, da.name)) != kinds.get((b, 0, db.name))):
+                        break
+                    shared.append(da.name)
+                if shared:
+                    pairs.append((a, b, shared))
+        if not pairs or r.random() < 0.2:
+            return None
+        a, b, shared = r.choice(pairs)
+        if r.random() < 0.5:
+            a, b = b, a
+        depth = r.randint(1, len(shared))
+        align = tuple((v, r.choice(["AlignStart", "AlignEnd", "NoAlign", "Auto"]))
+                      for v in shared[:depth] if r.random() < 0.6)
+        return ComputeWith(b, a, shared[depth - 1], align)
+
     def choose_level(self, s) -> str:
         r = self.rng
         can_inline = not (isinstance(s, Stage) and s.updates)
@@ -399,6 +454,26 @@ class _SchedGen:
             return "inline"
         self.out.append(ComputeRoot(s.name))
         return "root"
+
+
+def _transitive_reads(desc: PipelineDesc) -> dict:
+    """{stage name: names of every stage it reads, directly or not}."""
+    direct = {}
+    for s in desc.stages:
+        if isinstance(s, Stage):
+            direct[s.name] = {x.func for _, e in _uses_by_stage(s) for x in calls(e)}
+        elif isinstance(s, Boundary):
+            direct[s.name] = {s.source}
+        else:
+            direct[s.name] = set()
+    out = {}
+    for s in desc.stages:          # producers come first
+        seen = set()
+        for n in direct.get(s.name, ()):
+            seen.add(n)
+            seen |= out.get(n, set())
+        out[s.name] = seen
+    return out
 
 
 def _uses_by_stage(s: Stage):
@@ -438,18 +513,26 @@ def _prefetch(gen: _SchedGen, rng: random.Random):
                     rng.choice([1, 1, 2, 3, -1]), rng.choice(PREFETCH_STRATEGIES))
 
 
+# Schedules of programs from this seed on (seed // 1000) may also fuse two
+# Funcs with compute_with; earlier seeds give the same schedules as before.
+COMPUTE_WITH_SEEDS = 30_000
+
+
 def random_schedule(desc: PipelineDesc, seed: int, wide_vectors: bool | None = None,
-                    prefetch: bool | None = None) -> Schedule:
+                    prefetch: bool | None = None, compute_with: bool | None = None) -> Schedule:
     """`wide_vectors` (default: for the schedule seeds of programs from
     random_pipeline.IDIOM_SEEDS on, seed // 1000) also draws 16-64 lanes;
     `prefetch` (default: from PREFETCH_SEEDS on) adds a prefetch to one in
-    three schedules, from a generator of its own; earlier seeds give the same
-    schedules as before."""
+    three schedules, from a generator of its own; `compute_with` (default:
+    from COMPUTE_WITH_SEEDS on) fuses a pair of Funcs; earlier seeds give the
+    same schedules as before."""
     from .random_pipeline import IDIOM_SEEDS
     if wide_vectors is None:
         wide_vectors = seed // 1000 >= IDIOM_SEEDS
     if prefetch is None:
         prefetch = seed // 1000 >= PREFETCH_SEEDS
+    if compute_with is None:
+        compute_with = seed // 1000 >= COMPUTE_WITH_SEEDS
     gen = _SchedGen(desc, random.Random(seed), wide_vectors)
     sched = gen.generate()
     rng = random.Random(seed ^ 0x5EED_F00D)
@@ -457,4 +540,10 @@ def random_schedule(desc: PipelineDesc, seed: int, wide_vectors: bool | None = N
         p = _prefetch(gen, rng)
         if p is not None:
             sched = Schedule(sched.directives + (p,))
+    if compute_with:
+        # (after the prefetch, whose stage it leaves unfused; from gen's own
+        # random stream, so the draws before it are unchanged)
+        cw = gen.compute_with_directive({d.func for d in sched.directives if isinstance(d, Prefetch)})
+        if cw is not None:
+            sched = Schedule(sched.directives + (cw,))
     return sched

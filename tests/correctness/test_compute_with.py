@@ -3,6 +3,8 @@
 Each case builds one program under `hl` (pipelang, or `halide` when it is
 installed) and compares the outputs; where Halide is missing, a numpy
 reference of the algorithm checks pipelang alone."""
+import random
+
 import numpy as np
 import pytest
 
@@ -403,3 +405,92 @@ def test_lowered_stmt_names_fused_loops_as_halide(tmp_path):
         names.append({re.sub(r"\$\d+", "", n).replace(".rebased", "") for n in found})
     assert "f.s0.fused.y" in names[0] and "f.s0.x.fused.xo" in names[0]
     assert names[0] == names[1]
+
+
+# ---------------------------------------------------------------- random schedules
+
+def _numpy_updates():
+    def inp(x, y):
+        return (x * 7 + y * 13) % 31 - 9
+    X, Y = np.meshgrid(np.arange(W), np.arange(H), indexing="ij")
+    f = (inp(X, Y + 1) + 1) * 2 + X
+    g = (2 * X) - Y * 3 + inp(2 * X + 1, Y)
+    return (f + g * 3).T
+
+
+def _random_schedule(seed):
+    """A random legal fused schedule of `_two` or `_updates`: the same loop
+    structure for f and g down to the fused loop (Halide's rule), anything
+    below it, a random fuse depth and alignment."""
+    rng = random.Random(seed)
+    builder, ref = rng.choice([(_two, _numpy_two), (_updates, _numpy_updates)])
+    split = rng.choice([None, 2, 3, 4])
+    par = rng.random() < 0.3
+    at = rng.choice(["root", "y", "tile"])
+    fused_update = builder is _updates and rng.random() < 0.5
+    g_child = rng.random() < 0.5
+
+    def schedule(hl, x, y, f, g, h):
+        r = random.Random(seed * 7 + 1)         # the same draws for every module
+        xo, xi = hl.Var("xo"), hl.Var("xi")
+        ho, hi = hl.Var("ho"), hl.Var("hi")
+        if at == "tile":
+            h.split(y, ho, hi, 4)
+        for fn in (f, g):
+            if at == "root":
+                fn.compute_root()
+            else:
+                fn.compute_at(h, ho if at == "tile" else y)
+        pairs = [((f, g), False)] + ([((f.update(0), g.update(0)), True)] if fused_update else [])
+        for (a, b), is_update in pairs:
+            for st in (a, b):
+                if split:
+                    tail = (hl.TailStrategy.GuardWithIf if is_update
+                            else r.choice([hl.TailStrategy.GuardWithIf, hl.TailStrategy.Auto]))
+                    st.split(x, xo, xi, split, tail)
+                if par:
+                    st.parallel(y)
+            dims = ["y", "xo", "xi"] if split else ["y", "x"]
+            if split:
+                for st in (a, b):
+                    how = r.choice(["vectorize", "unroll", "serial"])
+                    if how != "serial" and r.random() < 0.5:
+                        getattr(st, how)(xi)
+                        dims = ["y", "xo"]      # (kinds may differ below the fused loop)
+            depth = r.randint(1, len(dims))
+            names = {"y": y, "x": x, "xo": xo, "xi": xi}
+            align = [(names[d], r.choice(list(hl.LoopAlignStrategy.__members__.values())))
+                     for d in dims[:depth] if r.random() < 0.6]
+            # One direction for every pair: Halide rejects f computed with g
+            # in one stage and g with f in another.
+            (b.compute_with(a, names[dims[depth - 1]], align) if g_child
+             else a.compute_with(b, names[dims[depth - 1]], align))
+    return builder, ref, schedule
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_fused_schedules(seed):
+    builder, ref, schedule = _random_schedule(seed)
+    _same_as_halide(schedule, builder, ref)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(12, 300))
+def test_random_fused_schedules_sweep(seed):
+    builder, ref, schedule = _random_schedule(seed)
+    ours = _run(pipelang, schedule, builder)
+    np.testing.assert_array_equal(ours, ref())
+
+
+@pytest.mark.parametrize("seed, k", [(30227, 4), (30245, 2), (30577, 3)])
+def test_fuzzer_draws_compute_with(seed, k):
+    """The fuzzer's schedules of programs from COMPUTE_WITH_SEEDS on fuse a
+    pair of independent Funcs where Halide's rules allow it; these are the
+    first such draws, run against the fuzzer's reference evaluator."""
+    from pipelang.testing import differential
+    from pipelang.testing.random_pipeline import random_pipeline
+    from pipelang.testing.random_schedule import random_schedule, schedule_source
+    desc = random_pipeline(seed)
+    sched = random_schedule(desc, seed * 1000 + k)
+    assert any(".compute_with(" in line for line in schedule_source(sched))
+    assert differential.run_one(pipelang, desc, sched) is None

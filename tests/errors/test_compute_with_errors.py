@@ -165,3 +165,19 @@ def test_looplevel_needs_its_stage():
     x, y, f, g, h = _program(pipelang)
     with pytest.raises(ScheduleError, match=r"needs the LoopLevel's stage"):
         g.compute_with(pipelang.LoopLevel(f, x))
+
+
+def test_cyclic_compute_with():
+    x, y = pipelang.Var("x"), pipelang.Var("y")
+    f, g, h = pipelang.Func("f"), pipelang.Func("g"), pipelang.Func("h")
+    f[x, y] = x + y
+    f[x, y] += 1
+    g[x, y] = x * y
+    g[x, y] += 2
+    h[x, y] = f[x, y] + g[x, y]
+    f.compute_root()
+    g.compute_root()
+    f.compute_with(g, y)
+    g.update(0).compute_with(f.update(0), y)
+    with pytest.raises(ScheduleError, match="Found cyclic dependencies between compute_with of g and f"):
+        h.realize([8, 8])

@@ -339,6 +339,7 @@ class _Nest:
             stmt = stmt.body
         self.loops: list = []       # For nodes
         self.between: list = []     # lets inside loop i, above loop i + 1
+        self.hints: list = []       # prefetches inside loop i, above loop i + 1
         dims = st.dims_outer_first()
         for i in range(depth):
             want = L.loop(st.fn, st.k, dims[i].var)
@@ -351,15 +352,23 @@ class _Nest:
                     f"the fused loops" if i > 0 else
                     f"compute_with: the loop nest of {st} does not start with its loop {dims[i].var}")
             self.loops.append(stmt)
-            lets = []
+            lets, hints = [], []
             stmt = stmt.body
-            if i + 1 < depth:
-                while isinstance(stmt, ir.LetStmt):
+            while i + 1 < depth:
+                if isinstance(stmt, ir.LetStmt):
                     lets.append((stmt.sym, stmt.value))
                     stmt = stmt.body
+                elif (isinstance(stmt, ir.Block) and len(stmt.stmts) > 1
+                      and all(_is_hint(x) for x in stmt.stmts[:-1])):
+                    # A prefetch placed at a fused loop: a hint, which may be
+                    # issued in the shared loop as it is (it changes no value).
+                    hints += stmt.stmts[:-1]
+                    stmt = stmt.stmts[-1]
+                else:
+                    break
             self.between.append(lets)
+            self.hints.append(hints)
         self.rest = stmt            # what is left: the stmt the loops below `depth` start at
-        self.whole_top = stmt
 
     def lo(self, i):
         return self.loops[i].min
@@ -367,6 +376,19 @@ class _Nest:
     def hi(self, i):
         f = self.loops[i]
         return ir.Sub(ir.Add(f.min, f.extent), ir.i32(1))
+
+
+def _is_hint(s) -> bool:
+    """Whether `s` only prefetches (with the loops and guards of a prefetch)."""
+    if isinstance(s, ir.Prefetch):
+        return True
+    if isinstance(s, (ir.For, ir.LetStmt)):
+        return _is_hint(s.body)
+    if isinstance(s, ir.IfThenElse):
+        return _is_hint(s.then_case) and (s.else_case is None or _is_hint(s.else_case))
+    if isinstance(s, ir.Block):
+        return all(_is_hint(x) for x in s.stmts)
+    return False
 
 
 def _likely(c):
@@ -447,7 +469,8 @@ class _Fuser:
         for m in members:
             if i + 1 < len(self.nests[m].between) + 0 and eff[m] > i + 1:
                 lets += self.nests[m].between[i]
-        stmts = [self.emit(owner, i + 1, eff, shifts, guards)]
+        stmts = [h for m in members if eff[m] > i + 1 for h in self.nests[m].hints[i]]
+        stmts.append(self.emit(owner, i + 1, eff, shifts, guards))
         for m in members:
             if m is not owner and eff[m] == i + 1:
                 sub = {c: len(self.nests[c].loops) if c is m else None for c in self.subtree(m)}
@@ -457,7 +480,8 @@ class _Fuser:
                 # m's own lets between its loop i and i+1 belong to it alone now.
                 body = self.emit(m, i + 1, sub, {c: [ir.i32(0)] * (i + 1) if c is m else shifts[c]
                                                  for c in sub}, guards)
-                stmts.append(_wrap_lets(self.nests[m].between[i], body))
+                stmts.append(_wrap_lets(self.nests[m].between[i],
+                                        ir.block(*self.nests[m].hints[i], body)))
         body = _wrap_lets(lets, ir.block(*stmts))
         extent = ir.Add(ir.Sub(hi, lo), ir.i32(1))
         return ir.For(fused_sym, lo, simplify_expr(extent), own.kind, body)

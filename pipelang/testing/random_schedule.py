@@ -379,7 +379,7 @@ class _SchedGen:
                         self.final_dims[(s.name, k)] = [_Dim(d, d.startswith("r")) for d in _stage_dims(s, k)]
         return Schedule(tuple(self.out))
 
-    def compute_with_directive(self, exclude=frozenset()):
+    def compute_with_directive(self):
         """Fuse one pair of Funcs computed at the same level (pure stages),
         neither reading the other, nothing computed in their loops, down to a
         loop their stage-0 nests share from the outermost in: same names, no
@@ -397,7 +397,7 @@ class _SchedGen:
                  if isinstance(d, LoopKind) and d.factor is None}
         reads = _transitive_reads(self.desc)
         names = [s.name for s in self.desc.stages if isinstance(s, Stage) and s.name in level
-                 and s.name not in hosts and s.name not in exclude]
+                 and s.name not in hosts]
         pairs = []
         for i, a in enumerate(names):
             for b in names[i + 1:]:
@@ -541,9 +541,8 @@ def random_schedule(desc: PipelineDesc, seed: int, wide_vectors: bool | None = N
         if p is not None:
             sched = Schedule(sched.directives + (p,))
     if compute_with:
-        # (after the prefetch, whose stage it leaves unfused; from gen's own
-        # random stream, so the draws before it are unchanged)
-        cw = gen.compute_with_directive({d.func for d in sched.directives if isinstance(d, Prefetch)})
+        # (from gen's own random stream: the draws before it are unchanged)
+        cw = gen.compute_with_directive()
         if cw is not None:
             sched = Schedule(sched.directives + (cw,))
     return sched

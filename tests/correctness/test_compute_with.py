@@ -494,3 +494,26 @@ def test_fuzzer_draws_compute_with(seed, k):
     sched = random_schedule(desc, seed * 1000 + k)
     assert any(".compute_with(" in line for line in schedule_source(sched))
     assert differential.run_one(pipelang, desc, sched) is None
+
+
+@pytest.mark.parametrize("at", ["y", "x"])
+def test_prefetch_at_a_fused_loop(at):
+    """A prefetch placed at a fused loop is issued in the shared loop."""
+    def build(hl):
+        x, y = hl.Var("x"), hl.Var("y")
+        img = hl.ImageParam(hl.Int(32), 2, "img")
+        f, g, h = hl.Func("f"), hl.Func("g"), hl.Func("h")
+        f[x, y] = img[x, y] * 2
+        g[x, y] = img[x + 1, y] + 1
+        h[x, y] = f[x, y] + g[x, y] * 3
+        f.compute_root()
+        g.compute_root()
+        g.compute_with(f, x)
+        f.prefetch(img, {"x": x, "y": y}[at], {"x": x, "y": y}[at], 1)
+        data = np.arange(20 * 20, dtype=np.int32).reshape(20, 20)
+        img.set(hl.Buffer(data))
+        return np.asarray(h.realize([16, 16])), data
+    ours, data = build(pipelang)
+    np.testing.assert_array_equal(ours, data[:16, :16] * 2 + (data[:16, 1:17] + 1) * 3)
+    halide = pytest.importorskip("halide")
+    np.testing.assert_array_equal(ours, build(halide)[0])

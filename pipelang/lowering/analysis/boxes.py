@@ -145,6 +145,11 @@ class _BoxesTouched(ir.IRVisitor):
         self.simp = simplifier or ExprSimplifier(memo=True)
         self.named: dict = {}           # new symbol -> its value, in order of naming
         self.accessed: dict = {}        # see `_Accessed`; empty: look everywhere
+        # Intervals of the index expressions met while the scope, lets and
+        # expansions stay as they are: {structural hash: [(expr, Interval)]}.
+        # A stencil's taps repeat each index (`f(x - 1, y)`, `f(x - 1, y + 1)`
+        # ...), each working out the same expansion and interval again.
+        self._intervals: dict = {}
 
     def _relevant(self, node) -> bool:
         """Whether `node` may touch a wanted Func or buffer. Loops, lets and ifs
@@ -202,9 +207,20 @@ class _BoxesTouched(ir.IRVisitor):
         self.named[lo] = self.simp.expr(iv.min)
         self.named[hi] = self.simp.expr(iv.max)
         self.scope[alias] = Interval(ir.Variable(v.type, lo), ir.Variable(v.type, hi))
+        self._intervals = {}
         return ir.Variable(v.type, alias)
 
     def interval(self, e) -> Interval:
+        cached = self._intervals.get(e.__hash__())
+        if cached is not None:
+            for x, iv in cached:
+                if same_expr(x, e):
+                    return iv
+        iv = self._interval(e)
+        self._intervals.setdefault(e.__hash__(), []).append((e, iv))
+        return iv
+
+    def _interval(self, e) -> Interval:
         e = self.expand(e)
         if not (ir.free_symbols(e) & self.scope.keys()) and not reads_memory(e):
             return Interval(e, e)        # depends on nothing that varies here: exact
@@ -217,7 +233,9 @@ class _BoxesTouched(ir.IRVisitor):
         old = table.get(sym, _MISSING)
         old_expanded = self.expanded.pop(sym, None)
         table[sym] = value
+        self._intervals = {}
         self.visit(body)
+        self._intervals = {}
         self.expanded.pop(sym, None)
         if old is _MISSING:
             del table[sym]
@@ -287,7 +305,9 @@ class _BoxesTouched(ir.IRVisitor):
         saved_scope, saved_lets = dict(self.scope), dict(self.lets)
         saved_expanded = dict(self.expanded)
         self._narrow(node.condition)
+        self._intervals = {}
         self.visit(node.then_case)
+        self._intervals = {}
         self.scope.clear()
         self.scope.update(saved_scope)
         self.lets.clear()

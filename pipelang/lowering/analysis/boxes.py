@@ -150,6 +150,7 @@ class _BoxesTouched(ir.IRVisitor):
         # A stencil's taps repeat each index (`f(x - 1, y)`, `f(x - 1, y + 1)`
         # ...), each working out the same expansion and interval again.
         self._intervals: dict = {}
+        self._bounds_memo: dict = {}    # bounds_of_expr's, as long as `_intervals`
 
     def _relevant(self, node) -> bool:
         """Whether `node` may touch a wanted Func or buffer. Loops, lets and ifs
@@ -208,6 +209,7 @@ class _BoxesTouched(ir.IRVisitor):
         self.named[hi] = self.simp.expr(iv.max)
         self.scope[alias] = Interval(ir.Variable(v.type, lo), ir.Variable(v.type, hi))
         self._intervals = {}
+        self._bounds_memo = {}
         return ir.Variable(v.type, alias)
 
     def interval(self, e) -> Interval:
@@ -224,7 +226,7 @@ class _BoxesTouched(ir.IRVisitor):
         e = self.expand(e)
         if not (ir.free_symbols(e) & self.scope.keys()) and not reads_memory(e):
             return Interval(e, e)        # depends on nothing that varies here: exact
-        return bounds_of_expr(e, self.scope, self.simp)
+        return bounds_of_expr(e, self.scope, self.simp, self._bounds_memo)
 
     def _record(self, sym, args):
         self.boxes.setdefault(sym, []).append([self.interval(a) for a in args])
@@ -234,8 +236,10 @@ class _BoxesTouched(ir.IRVisitor):
         old_expanded = self.expanded.pop(sym, None)
         table[sym] = value
         self._intervals = {}
+        self._bounds_memo = {}
         self.visit(body)
         self._intervals = {}
+        self._bounds_memo = {}
         self.expanded.pop(sym, None)
         if old is _MISSING:
             del table[sym]
@@ -306,8 +310,10 @@ class _BoxesTouched(ir.IRVisitor):
         saved_expanded = dict(self.expanded)
         self._narrow(node.condition)
         self._intervals = {}
+        self._bounds_memo = {}
         self.visit(node.then_case)
         self._intervals = {}
+        self._bounds_memo = {}
         self.scope.clear()
         self.scope.update(saved_scope)
         self.lets.clear()

@@ -92,7 +92,8 @@ def wrap_lets(e, named: dict):
     return e
 
 
-def bounds_of_expr(expr: N.Expr, scope: dict | None = None, simplifier=None) -> Interval:
+def bounds_of_expr(expr: N.Expr, scope: dict | None = None, simplifier=None,
+                   memo: dict | None = None) -> Interval:
     """The range of `expr` when each Symbol in `scope` ranges over its Interval.
 
     Variables not in `scope` are symbolic points:
@@ -102,9 +103,11 @@ def bounds_of_expr(expr: N.Expr, scope: dict | None = None, simplifier=None) -> 
 
     `simplifier`, a memo-mode `ExprSimplifier` the caller keeps (a box
     query's), simplifies the ends: the parts of `expr` it made are then
-    known simplified and not walked again.
+    known simplified and not walked again. `memo`, a dict the caller keeps
+    while `scope` stays the same, remembers the interval of each node met
+    (id(node) -> (node, Interval)): the caller's queries share subtrees.
     """
-    return _Bounds(scope or {}, simplifier).bounds(expr)
+    return _Bounds(scope or {}, simplifier, memo).bounds(expr)
 
 
 _value_bounds: dict = {}   # (Func symbol, value index) -> (its pure Definition, Interval)
@@ -180,15 +183,25 @@ def _wraps(t: Type) -> bool:
 class _Bounds:
     """One bounds query: `scope` maps symbols to their intervals (lets are added as met)."""
 
-    def __init__(self, scope: dict, simplifier=None):
+    def __init__(self, scope: dict, simplifier=None, memo: dict | None = None):
         self.scope = dict(scope)
         self.simp = simplifier or _simplifier()
+        self.memo = memo
+        self.in_lets = 0        # Lets entered: their bodies' intervals are not kept in `memo`
 
     def bounds(self, e: N.Expr) -> Interval:
+        memo = self.memo
+        if memo is not None and not self.in_lets:
+            hit = memo.get(id(e))
+            if hit is not None and hit[0] is e:
+                return hit[1]
         method = getattr(self, "b_" + type(e).__name__, None)
         if method is None:
             return _type_interval(e.type)
-        return method(e)
+        iv = method(e)
+        if memo is not None and not self.in_lets:
+            memo[id(e)] = (e, iv)
+        return iv
 
     # ------------------------------------------------ helpers on optional ends
 
@@ -321,12 +334,14 @@ class _Bounds:
                     ends.append(x)
                 iv = Interval(*ends)
         self.scope[e.sym] = iv
+        self.in_lets += 1
         try:
             body = self.bounds(e.body)
             if named:
                 body = Interval(wrap_lets(body.min, named), wrap_lets(body.max, named))
             return body
         finally:
+            self.in_lets -= 1
             if saved is None:
                 del self.scope[e.sym]
             else:

@@ -25,6 +25,7 @@ from pipelang.ir.nodes import (Add, Broadcast, Cast, Div, EQ, Max, Min, Mod, Mul
                                LT, Ramp, Select, Sub, make_const)
 from pipelang.ir.types import Type
 from pipelang.ir.visitor import free_symbols, reads_memory
+from pipelang.ir.visitor import _symbols_of as symbols_of
 from pipelang.lowering.analysis.const_bounds import constant_bounds, float_bounds
 from pipelang.lowering.analysis.evaluate import (fold_binary, fold_cast, fold_compare,
                                                  fold_intrinsic, is_lossless_cast, no_overflow)
@@ -99,29 +100,29 @@ class ExprSimplifier:
         # up to a constant is written as the earlier one plus a constant, so
         # that differences such as `f.s1.x.max - f.s1.x.min` fold.
         self._let_values: dict = {}
-        # See `_scoped_expr`: results by node while the scope is unchanged.
-        # `_scope_version` counts the changes to the lets and bindings in
-        # scope (`var_bounds` counts its own).
-        self._scope_version = 0
+        # See `_scoped_expr`: results by node, id(e) -> (e, result, `_clock`
+        # when made), valid while no symbol of e has changed since. `_clock`
+        # counts the changes to the lets, bindings and variable bounds in
+        # scope; `_stamps` gives each symbol the count at its last change.
+        self._clock = 0
+        self._stamps: dict = {}
+        self._let_exprs = 0         # Let expressions simplified so far (see `_scoped_expr`)
         self._purity: dict = {}     # id(e) -> (e, whether e reads no memory)
         self._scoped: dict = {}
-        self._scoped_at = None
 
     def expr(self, e: N.Expr) -> N.Expr:
         memo = self._memo
         if memo is None:
             if self.bindings or self.var_bounds or self.enclosing_lets:
                 # (_scoped_expr, written out: this runs once per node)
-                scope = (self.var_bounds.version, self._scope_version)
-                if scope != self._scoped_at:
-                    self._scoped = {}
-                    self._scoped_at = scope
                 hit = self._scoped.get(id(e))
-                if hit is not None and hit[0] is e:
+                if hit is not None and hit[0] is e and (
+                        hit[2] == self._clock or self._unchanged_since(e, hit[2])):
                     return hit[1]
+                clock, lets = self._clock, self._let_exprs
                 r = _RULES[type(e)](self, e)
-                if scope == self._scoped_at:
-                    self._scoped[id(e)] = (e, r)
+                if lets == self._let_exprs:
+                    self._scoped[id(e)] = (e, r, clock)
                 return r
             # Outside every let and loop, a result depends on the node alone:
             # kept for every simplifier of this lowering (see _UNSCOPED).
@@ -144,22 +145,39 @@ class ExprSimplifier:
         return r
 
     def _scoped_expr(self, e):
-        """`e` simplified, each node once while the scope (lets, bindings and
-        variable bounds) stays the same: an expression is a DAG whose shared
-        subtrees (the bounds of a pyramid level, used by every later level)
-        a tree walk would simplify once per path to them."""
-        scope = (self.var_bounds.version, self._scope_version)
-        if scope != self._scoped_at:
-            self._scoped = {}
-            self._scoped_at = scope
+        """`e` simplified, each node once while the lets, bindings and
+        variable bounds of its own symbols stay the same: an expression is a
+        DAG whose shared subtrees (the bounds of a pyramid level, used by
+        every later level) a tree walk would simplify once per path to them,
+        and a chain of lets, an unrolled loop's copies (one let each) and a
+        loop's body re-read the parts that don't name what changed.
+
+        A result is a function of the node and the scope of its free
+        symbols: their bindings, bounds and let values (and, through
+        those, the values of the lets that they read, which are outer to
+        them). A Let expression inside may also reuse any let in scope
+        (`_reuse_let`), so what simplified one is not kept."""
         hit = self._scoped.get(id(e))
-        if hit is not None and hit[0] is e:
+        if hit is not None and hit[0] is e and (
+                hit[2] == self._clock or self._unchanged_since(e, hit[2])):
             return hit[1]
+        clock, lets = self._clock, self._let_exprs
         r = _RULES[type(e)](self, e)
-        if scope == self._scoped_at:
-            # (A nested let changed the scope, and put it back, under a new version.)
-            self._scoped[id(e)] = (e, r)
+        if lets == self._let_exprs:
+            self._scoped[id(e)] = (e, r, clock)
         return r
+
+    def _unchanged_since(self, e, clock) -> bool:
+        stamps = self._stamps
+        for sym in symbols_of(e):
+            if stamps.get(sym, 0) > clock:
+                return False
+        return True
+
+    def _touch(self, sym) -> None:
+        """Note a change to `sym`'s binding, bounds or let value."""
+        self._clock += 1
+        self._stamps[sym] = self._clock
 
     # ------------------------------------------------ constant bounds
 
@@ -836,9 +854,11 @@ class ExprSimplifier:
         cls = type(node)
         links = []          # (original, simplified value, replacement, inner let)
         try:
+            if cls is N.Let:
+                self._let_exprs += 1
             while type(node) is cls:
                 value = self.expr(node.value)
-                self._scope_version += 1
+                self._touch(node.sym)
                 scalar_int = _is_int(value.type) and value.type.is_scalar()
                 if scalar_int:
                     value = self._reuse_let(value)
@@ -846,8 +866,10 @@ class ExprSimplifier:
                 key = None
                 if replacement is not None:
                     self.bindings[node.sym] = (replacement, free_symbols(replacement))
-                    if inner is not None and _is_int(inner[1].type):
-                        self.var_bounds[inner[0]] = self.const_bounds(inner[1])
+                    if inner is not None:
+                        self._touch(inner[0])
+                        if _is_int(inner[1].type):
+                            self.var_bounds[inner[0]] = self.const_bounds(inner[1])
                 elif scalar_int:
                     self.var_bounds[node.sym] = self.const_bounds(value)
                     if self._pure(value):
@@ -860,12 +882,13 @@ class ExprSimplifier:
                 node = node.body
             body = self.visit_body(node)
         finally:
-            self._scope_version += 1
             for link, _, replacement, inner, key in links:
+                self._touch(link.sym)
                 self.bindings.pop(link.sym, None)
                 self.enclosing_lets.pop(link.sym, None)
                 self.var_bounds.pop(link.sym, None)
                 if inner is not None:
+                    self._touch(inner[0])
                     self.var_bounds.pop(inner[0], None)
                 if key is not None:
                     entries = self._let_values[key]

@@ -73,10 +73,12 @@ class Simplifier(ExprSimplifier):
         _, hi = self.const_bounds(mn)
         _, ext_hi = self.const_bounds(extent)
         self.var_bounds[s.sym] = (lo, None if hi is None or ext_hi is None else hi + ext_hi - 1)
+        self._touch(s.sym)
         try:
             body = self.stmt(s.body)
         finally:
             del self.var_bounds[s.sym]
+            self._touch(s.sym)
         if is_no_op(body):
             return NO_OP
         if mn is s.min and extent is s.extent and body is s.body:

@@ -1,0 +1,73 @@
+"""The per-scope caches of the simplifier and of box queries keep a result
+only while what it depends on is unchanged: a subtree shared by an unrolled
+loop's copies (one let each, the same body object) is re-simplified where it
+names the rebound let and reused where it doesn't, and a stencil's repeated
+index is bounded once per loop body, not once per scope."""
+from pipelang import ir
+from pipelang.ir import (Add, Block, For, ForKind, LetStmt, Max, Min, Mul, Provide, Store, Sub, Symbol,
+                         i32, var)
+from pipelang.lowering.analysis.boxes import boxes_touched
+from pipelang.lowering.analysis.intervals import Interval, bounds_of_expr
+from pipelang.lowering.simplify import simplify
+from pipelang.lowering.simplify_stmts import Simplifier
+
+
+
+x, xmin, y, n, f, g, buf = (Symbol(s) for s in ("x", "x.min", "y", "n", "f", "g", "buf"))
+X, XMIN, Y, N = var(x), var(xmin), var(y), var(n)
+
+
+def _unrolled(copies: int, body):
+    """`let x = x.min + k; body` for k in 0..copies-1, the same body object each time."""
+    return Block(tuple(LetStmt(x, Add(XMIN, i32(k)), body) for k in range(copies)))
+
+
+def test_unrolled_copies_share_a_body_and_differ_where_it_names_the_let():
+    shared = Mul(Add(Y, i32(2)), i32(3))                   # names no rebound let
+    body = Store(buf, Add(shared, X), Sub(Add(X, i32(1)), XMIN))
+    simp = Simplifier()
+    out = simp.stmt(For(xmin, i32(0), N, ForKind.SERIAL, _unrolled(4, body)))
+    stores = out.body.stmts
+    assert [ir.to_string(s.index).strip() for s in stores] == ["1", "2", "3", "4"]
+    # Each copy's value names its own offset of x.min ...
+    assert [ir.to_string(s.value) for s in stores] == [
+        ir.to_string(simplify(Add(Add(Mul(Add(Y, i32(2)), i32(3)), XMIN), i32(k))))
+        for k in range(4)]
+    # ... and the part that doesn't name x was simplified once, in the first copy:
+    # its result is still the one made before x was rebound three times.
+    e, _, made = simp._scoped[id(shared)]
+    assert e is shared and made < simp._stamps[x]
+    # The value, which names x, was simplified again in each copy: last in the fourth.
+    assert simp._scoped[id(body.value)][2] > made
+
+
+def test_a_result_is_not_reused_after_its_variable_is_rebound_or_its_bounds_change():
+    s = Simplifier()
+    e = Min(X, i32(10))
+    s.var_bounds[x] = (0, 5)
+    s._touch(x)
+    assert ir.to_string(s.expr(e)) == "x"                  # x <= 5 < 10
+    s.var_bounds[x] = (0, 20)
+    s._touch(x)
+    assert ir.to_string(s.expr(e)) == "min(x, 10)"         # no longer provable
+    del s.var_bounds[x]
+    s._touch(x)
+    s.bindings[x] = (i32(3), set())
+    s._touch(x)
+    assert ir.to_string(s.expr(e)) == "3"
+
+
+def test_box_of_repeated_taps_matches_each_tap_bounded_alone():
+    taps = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    value = None
+    for dx, dy in taps:
+        call = ir.Call(ir.Int(32), f, (Add(X, i32(dx)), Add(Y, i32(dy))), ir.CallKind.FUNC)
+        value = call if value is None else Add(value, call)
+    loop_y = For(y, i32(0), i32(8), ForKind.SERIAL,
+                 For(x, Max(N, i32(0)), i32(16), ForKind.SERIAL, Provide(g, (value,), (X, Y))))
+    box = boxes_touched(loop_y, [f])[f]
+    want = [bounds_of_expr(Add(X, i32(-1)), {x: Interval(Max(N, i32(0)), Add(Max(N, i32(0)), i32(15)))}),
+            Interval(i32(-1), i32(8))]
+    assert ir.to_string(box[0].min) == ir.to_string(simplify(want[0].min))
+    assert ir.to_string(box[0].max) == ir.to_string(simplify(Add(Max(N, i32(0)), i32(16))))
+    assert (ir.to_string(box[1].min), ir.to_string(box[1].max)) == ("-1", "8")

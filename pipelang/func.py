@@ -344,10 +344,10 @@ class Func:
         self._pipeline = None
         self._stage0().specialize_fail(message)
 
-    def compute_with(self, stage, var=None, align=None):
+    def compute_with(self, stage=None, var=None, align=None, *, loop_level=None):
         """Fuse the pure definition's loops with `stage`'s (see `Stage.compute_with`)."""
         self._pipeline = None
-        self._stage0().compute_with(stage, var, align)
+        self._stage0().compute_with(stage, var, align, loop_level=loop_level)
         return self
 
     def split(self, old, outer, inner, factor, tail=None):

@@ -441,7 +441,7 @@ class Stage:
 
     # ---------------------------------------------------------------- compute_with
 
-    def compute_with(self, stage, var=None, align=None):
+    def compute_with(self, stage=None, var=None, align=None, *, loop_level=None):
         """Fuse the loops of this stage with those of `stage` (a Stage or a
         Func's pure definition) from the outermost down to the loop over
         `var`, this stage running after `stage` in the innermost of them;
@@ -450,6 +450,9 @@ class Stage:
         pairs. What may be fused is checked at lowering, as Halide does."""
         from pipelang.schedule import FuseLevel, LoopAlignStrategy, LoopLevel
         me = self._stage_name().split("$", 1)[0]       # as the user named it, in messages
+        if loop_level is not None:                       # Halide's keyword for the LoopLevel form
+            stage, var = loop_level, (var if align is None else align)
+            align = None
         if isinstance(stage, LoopLevel):
             if align is None and var is not None:
                 align, var = var, None

@@ -182,7 +182,13 @@ def _store_root_compute_at(hl, x, y, f, g, h):
     f.compute_with(g, x)
 
 
-SCHEDULES = [_root_x, _root_y, _align_start, _align_end, _align_mixed_one, _no_align, _split_xo,
+def _store_levels_differ(hl, x, y, f, g, h):
+    f.store_root().compute_at(h, y)
+    g.compute_at(h, y)
+    g.compute_with(loop_level=hl.LoopLevel(f, x, 0), align=[(y, hl.LoopAlignStrategy.AlignEnd)])
+
+
+SCHEDULES = [_store_levels_differ, _root_x, _root_y, _align_start, _align_end, _align_mixed_one, _no_align, _split_xo,
              _vectorized_inner, _vectorized_fused, _unrolled_fused, _parallel_y, _compute_at,
              _compute_at_tiles, _store_root_compute_at]
 
@@ -517,3 +523,38 @@ def test_prefetch_at_a_fused_loop(at):
     np.testing.assert_array_equal(ours, data[:16, :16] * 2 + (data[:16, 1:17] + 1) * 3)
     halide = pytest.importorskip("halide")
     np.testing.assert_array_equal(ours, build(halide)[0])
+
+
+def test_serialized_pipeline_keeps_compute_with(tmp_path):
+    x, y, f, g, h = _two(pipelang)
+    _align_end(pipelang, x, y, f, g, h)
+    path = str(tmp_path / "p.hlpipe")
+    pipelang.serialize_pipeline(pipelang.Pipeline(h), path)
+    q = pipelang.deserialize_pipeline(path)
+    np.testing.assert_array_equal(np.asarray(q.realize([W, H])), _numpy_two())
+    from pipelang.loop_nest import loop_nest_text
+    assert "for fused.x:" in loop_nest_text([out.function for out in q.outputs()])
+
+
+def test_compile_cache_key_covers_compute_with():
+    """The compile cache's digest of the front end changes with the fusion and its alignment."""
+    import warnings
+    from pipelang import fingerprint
+    from pipelang.function import registry
+    from pipelang.lowering.analysis.environment import find_environment
+    from pipelang.lowering.lower import find_arguments
+    x, y, f, g, h = _two(pipelang)
+    f.compute_root()
+    g.compute_root()
+
+    def digest():
+        env, order = find_environment([h.function], registry)
+        return fingerprint.pipeline(order, [h.function], find_arguments(env, [h.function]), "p").digest()
+    digests = [digest()]
+    g.compute_with(f, x)
+    digests.append(digest())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")         # (replacing a compute_with warns, as in Halide)
+        g.compute_with(f, x, pipelang.LoopAlignStrategy.AlignEnd)
+    digests.append(digest())
+    assert len(set(digests)) == 3

@@ -126,8 +126,6 @@ def _check_pair(child: _Stage, outputs) -> None:
             raise ScheduleError(f"Invalid compute_with: {name} is scheduled inline; the Funcs of "
                                 f"a compute_with must be computed at a loop level "
                                 f"(compute_root or compute_at)")
-        if st.fn.extern is not None if hasattr(st.fn, "extern") else False:
-            raise ScheduleError(f"Invalid compute_with: {name} has an extern definition")
     if level(child.fn) != level(parent.fn):
         raise ScheduleError(
             f"Invalid compute_with: the compute levels of {pname} (computed at "
@@ -188,7 +186,7 @@ def _level(level) -> str:
     return f"{_name(level.func)}.{level.var}"
 
 
-def _reaches(env, start, goal_syms: set, through: dict) -> list | None:
+def _reaches(env, start, goal_syms: set) -> list | None:
     """A chain of Funcs by which `start` calls one of `goal_syms`, or None."""
     seen = set()
     stack = [(start, [start])]
@@ -225,7 +223,7 @@ def check_fused_groups(env: dict, outputs: list, order: list) -> tuple:
     for group in groups:
         syms = {fn.sym for fn in group}
         for fn in group:
-            path = _reaches(env, fn, syms - {fn.sym}, env)
+            path = _reaches(env, fn, syms - {fn.sym})
             if path is not None:
                 raise ScheduleError(
                     "Invalid compute_with: the Funcs of a fused group must not depend on each other, "
@@ -612,7 +610,7 @@ class _GroupFuser(ir.IRMutator):
         for fn in self.group:
             if at[fn.sym] == positions[0]:
                 continue
-            path = _reaches(self.env, fn, set(between), self.env)
+            path = _reaches(self.env, fn, set(between))
             if path is not None:
                 raise ScheduleError(
                     f"Invalid compute_with: output {_name(fn)} is computed with "
@@ -680,9 +678,9 @@ def _fuse_stages(group, bodies, stages) -> ir.Stmt:
         remaining.remove(r)
         placed.add(r)
         seq.append(r)
-    position = {}
-    for n, (key, t) in enumerate(sorted(tree_of.items(), key=lambda kv: (kv[0][1], 0))):
-        position[key] = n
+    # Stages computed with one parent go in the group's order (parents first).
+    position = {key: n for n, key in enumerate((fn.sym, k) for fn in group
+                                                for k in range(len(fn.stages())))}
     out = []
     for r in seq:
         if isinstance(r, tuple):

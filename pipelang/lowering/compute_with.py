@@ -465,12 +465,15 @@ class _Fuser:
             guards.setdefault(m, []).append(ir.And(ir.LE(self.nests[m].lo(i), mv),
                                                    ir.LE(mv, self.nests[m].hi(i))))
         for m in members:
-            if i + 1 < len(self.nests[m].between) + 0 and eff[m] > i + 1:
+            if eff[m] > i + 1:
                 lets += self.nests[m].between[i]
         stmts = [h for m in members if eff[m] > i + 1 for h in self.nests[m].hints[i]]
         stmts.append(self.emit(owner, i + 1, eff, shifts, guards))
         for m in members:
-            if m is not owner and eff[m] == i + 1:
+            # A member whose own fusion ends here goes after the shared work,
+            # with the stages fused deeper into its loops (those whose
+            # parent's fusion ends here go with their parent).
+            if m is not owner and eff[m] == i + 1 and m.depth == i + 1:
                 sub = {c: len(self.nests[c].loops) if c is m else None for c in self.subtree(m)}
                 for c in self.subtree(m)[1:]:
                     sub[c] = min(c.depth, sub[c.parent])
@@ -695,7 +698,7 @@ def _fuse_tree(root: _Stage, stmts: dict, position: dict) -> ir.Stmt:
 
     def collect(st):
         members.append(st)
-        for c in st.children:
+        for c in sorted(st.children, key=lambda c: position[(c.fn.sym, c.k)]):
             collect(c)
     collect(root)
     nests = {}

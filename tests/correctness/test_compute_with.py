@@ -558,3 +558,43 @@ def test_compile_cache_key_covers_compute_with():
         g.compute_with(f, x, pipelang.LoopAlignStrategy.AlignEnd)
     digests.append(digest())
     assert len(set(digests)) == 3
+
+
+def _three_updates(hl):
+    """Like `_three`, each Func with an update that adds to itself: a stage
+    that ran twice would show."""
+    x, y, inp = _inputs(hl)
+    a, b, c, h = hl.Func("a"), hl.Func("b"), hl.Func("c"), hl.Func("h")
+    a[x, y] = inp[x, y] + 2
+    b[x, y] = inp[x + 1, y] * 3
+    c[x, y] = inp[x, y + 1] - x
+    for fn in (a, b, c):
+        fn[x, y] += fn[x, y] + 1
+    h[x, y] = a[x, y] + b[x + 2, y] * 5 + c[x, 2 * y] * 11
+    inp.compute_root()
+    return x, y, a, b, c, h
+
+
+def _chain_levels_updates(hl, x, y, a, b, c, h):
+    for fn in (a, b, c):
+        fn.compute_root()
+    b.compute_with(a, y, hl.LoopAlignStrategy.AlignStart)
+    c.compute_with(b, x)
+    b.update(0).compute_with(a.update(0), y)
+    c.update(0).compute_with(b.update(0), x, hl.LoopAlignStrategy.AlignEnd)
+
+
+def test_chain_at_different_depths_runs_each_stage_once():
+    def inp(x, y):
+        return (x * 7 + y * 13) % 31 - 9
+    X, Y = np.meshgrid(np.arange(W), np.arange(H), indexing="ij")
+    a = (inp(X, Y) + 2) * 2 + 1
+    b = inp(X + 3, Y) * 3 * 2 + 1
+    c = (inp(X, 2 * Y + 1) - X) * 2 + 1
+    ours = _run(pipelang, _chain_levels_updates, _three_updates)
+    np.testing.assert_array_equal(ours, (a + b * 5 + c * 11).T)
+    from pipelang.loop_nest import loop_nest_text
+    x, y, a, b, c, h = _three_updates(pipelang)
+    _chain_levels_updates(pipelang, x, y, a, b, c, h)
+    text = loop_nest_text([h.function])
+    assert text.count("c(...) = ...") == 2       # its pure stage and its update, once each

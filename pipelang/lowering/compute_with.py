@@ -332,9 +332,16 @@ class _Nest:
     def __init__(self, st: _Stage, stmt: ir.Stmt, depth: int):
         self.st = st
         self.top: list = []
-        while isinstance(stmt, ir.LetStmt):
-            self.top.append((stmt.sym, stmt.value))
-            stmt = stmt.body
+        self.conds: list = []       # conditions on the whole stage (sliding window skips a
+        while True:                 # Func that does not slide on a rewound loop's warm-up)
+            if isinstance(stmt, ir.LetStmt):
+                self.top.append((stmt.sym, stmt.value))
+                stmt = stmt.body
+            elif isinstance(stmt, ir.IfThenElse) and stmt.else_case is None:
+                self.conds.append(stmt.condition)
+                stmt = stmt.then_case
+            else:
+                break
         self.loops: list = []       # For nodes
         self.between: list = []     # lets inside loop i, above loop i + 1
         self.hints: list = []       # prefetches inside loop i, above loop i + 1
@@ -390,6 +397,8 @@ def _is_hint(s) -> bool:
 
 
 def _likely(c):
+    if isinstance(c, ir.Intrinsic) and c.op is ir.Op.LIKELY:
+        return c
     return ir.Intrinsic(ir.Bool(), ir.Op.LIKELY, (c,))
 
 
@@ -494,9 +503,9 @@ class _Fuser:
         return nest.rest
 
 
-def _guarded(conds: list, body: ir.Stmt) -> ir.Stmt:
+def _guarded(conds: list, body: ir.Stmt, likely: bool = True) -> ir.Stmt:
     for c in reversed(conds):
-        body = ir.IfThenElse(_likely(c), body)
+        body = ir.IfThenElse(_likely(c) if likely else c, body)
     return body
 
 
@@ -556,9 +565,16 @@ class _GroupFuser(ir.IRMutator):
         wrappers = [("let", let) for let in lets0]   # to go above produce F1, outermost first
         inner = consume.body
         members = {fn.sym for fn in group}
+        # Conditions met on the way down (sliding window skips the Funcs
+        # after a slid one on a rewound loop's warm-up iterations): they guard
+        # the stages of the Funcs below them and the consumers, not the loops.
+        pending: list = []
         for fn in group[1:]:
             while True:
-                if isinstance(inner, ir.LetStmt):
+                if isinstance(inner, ir.IfThenElse) and inner.else_case is None:
+                    pending.append(inner.condition)
+                    inner = inner.then_case
+                elif isinstance(inner, ir.LetStmt):
                     wrappers.append(("let", inner))
                     inner = inner.body
                 elif isinstance(inner, ir.Realize) and inner.fn in members:
@@ -570,10 +586,11 @@ class _GroupFuser(ir.IRMutator):
                             or len(inner.stmts) != k + 2
                             or not all(isinstance(x, ir.AssertStmt) for x in inner.stmts[:k])):
                         raise CompileError(_shape_error(group, fn))
-                    wrappers.append(("stmts", inner.stmts[:k]))
+                    wrappers.append(("stmts", [_guarded(pending, a) for a in inner.stmts[:k]]))
                     lets_k, pc = _peel_produce(inner.stmts[k])
                     wrappers += [("let", let) for let in lets_k]
-                    bodies[fn.sym] = pc.body
+                    bodies[fn.sym] = _guarded(pending, pc.body) if len(fn.stages()) == 1 else \
+                        ir.block(*[_guarded(pending, x) for x in _split_stages(fn, pc.body)])
                     nxt = inner.stmts[k + 1]
                     if not (isinstance(nxt, ir.ProducerConsumer) and nxt.fn is fn.sym
                             and not nxt.is_producer):
@@ -585,6 +602,7 @@ class _GroupFuser(ir.IRMutator):
         fused = _fuse_stages(group, bodies, self.stages)
         for fn in reversed(group):
             fused = ir.ProducerConsumer(fn.sym, True, fused)
+        inner = _guarded(pending, inner, likely=False)
         for fn in reversed(group):
             inner = ir.ProducerConsumer(fn.sym, False, inner)
         body = ir.block(fused, inner)
@@ -709,7 +727,9 @@ def _fuse_tree(root: _Stage, stmts: dict, position: dict) -> ir.Stmt:
     eff = {root: len(nests[root].loops)}
     for st in members[1:]:
         eff[st] = min(st.depth, eff[st.parent])
-    body = _Fuser(nests, order).emit(root, 0, eff, {}, {})
+    # A stage's own conditions guard its work, not the loops it shares.
+    guards = {st: list(nests[st].conds) for st in members if nests[st].conds}
+    body = _Fuser(nests, order).emit(root, 0, eff, {}, guards)
     top = []
     for st in members:
         top += nests[st].top

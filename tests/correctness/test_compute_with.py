@@ -598,3 +598,36 @@ def test_chain_at_different_depths_runs_each_stage_once():
     _chain_levels_updates(pipelang, x, y, a, b, c, h)
     text = loop_nest_text([h.function])
     assert text.count("c(...) = ...") == 2       # its pure stage and its update, once each
+
+
+def _sliding(hl):
+    """g read over three rows around y (it slides along h's y), f over one."""
+    return _two(hl, read_g=lambda g, x, y: g[x, y] + g[x + 1, y + 2])
+
+
+def _numpy_sliding():
+    xs, ys = np.meshgrid(np.arange(W + 4), np.arange(H + 4), indexing="ij")
+    inp = (xs * 7 + ys * 13) % 31 - 9
+    f = inp * 3 + xs
+    g = np.zeros_like(inp)
+    g[:-1] = inp[1:] - ys[:-1] * 2
+    X, Y = np.meshgrid(np.arange(W), np.arange(H), indexing="ij")
+    return (f[X, Y] + (g[X, Y] + g[X + 1, Y + 2]) * 5).T
+
+
+@pytest.mark.parametrize("parent", ["f", "g"])
+@pytest.mark.parametrize("fold", [False, True])
+def test_one_member_slides(parent, fold):
+    """Sliding window rewinds h's loop for g only; f is skipped on the
+    warm-up iterations; fused either way round, folded or not."""
+    def schedule(hl, x, y, f, g, h):
+        f.store_root().compute_at(h, y)
+        g.store_root().compute_at(h, y)
+        if fold:
+            f.fold_storage(y, 4)
+            g.fold_storage(y, 4)
+        if parent == "f":
+            g.compute_with(f, x)
+        else:
+            f.compute_with(g, x, hl.LoopAlignStrategy.AlignEnd)
+    _same_as_halide(schedule, _sliding, _numpy_sliding)

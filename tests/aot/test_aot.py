@@ -188,11 +188,15 @@ def _c_blur(schedule: str):
         xi, yi = hl.Var("xi"), hl.Var("yi")
         bx.vectorize(x, 4, hl.TailStrategy.GuardWithIf)
         g.tile(x, y, xi, yi, 8, 2).vectorize(xi).unroll(yi)
+    elif schedule == "prefetched":
+        # __builtin_prefetch of the rows two iterations on (one past the input: NonFaulting).
+        bx.vectorize(x, 8)
+        g.prefetch(bx, y, y, 2).prefetch(inp, y, y, 2, hl.PrefetchBoundStrategy.NonFaulting)
     return g, inp, gain
 
 
 @pytest.mark.skipif(CC is None, reason="no C compiler")
-@pytest.mark.parametrize("schedule", ["scalar", "vectorized",
+@pytest.mark.parametrize("schedule", ["scalar", "vectorized", "prefetched",
                                       pytest.param("vectorized_tiles", marks=pytest.mark.slow)])
 def test_compile_to_c_matches_jit(tmp_path, schedule):
     """compile_to_c's source, built with the C compiler and linked with the
@@ -202,7 +206,8 @@ def test_compile_to_c_matches_jit(tmp_path, schedule):
     g.compile_to_c(str(tmp_path / "blur.c"), [inp, gain], "blur")
     g.compile_to_header(str(tmp_path / "blur.h"), [inp, gain], "blur")
     lanes = re.search(r"blur\w*_value3\b", (tmp_path / "blur.c").read_text())   # the 4th lane
-    assert (lanes is not None) == (schedule != "scalar")
+    assert (lanes is not None) == (schedule not in ("scalar", "prefetched"))
+    assert ("__builtin_prefetch(" in (tmp_path / "blur.c").read_text()) == (schedule == "prefetched")
     hl.compile_standalone_runtime(str(tmp_path / "runtime.o"))
     (tmp_path / "main.c").write_text(C_SOURCE_MAIN)
     subprocess.run([CC, "-O1", "-Wall", "-o", "main", "main.c", "blur.c", "runtime.o",

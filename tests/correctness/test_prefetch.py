@@ -292,3 +292,15 @@ def test_unrolled_copies_prefetch_first():
                 order.append("store")
     _Order().visit(_lowered(f))
     assert order == ["prefetch"] * 4 + ["store"] * 4
+
+
+def test_serialized_pipeline_keeps_its_prefetches():
+    a = _input()
+    inp = hl.ImageParam(hl.UInt(16), 2, "inp")
+    f, g, x, y = _stencil(inp)
+    g.compute_root()
+    f.prefetch(inp, y, y, 2).prefetch(g, y, y, 1, S.Clamp)
+    q = hl.deserialize_pipeline(hl.serialize_pipeline(hl.Pipeline(f)), {"inp": inp.parameter()})
+    assert q.lowered_stmt().count("prefetch(") == hl.Pipeline(f).lowered_stmt().count("prefetch(") > 0
+    inp.set(hl.Buffer(a))
+    np.testing.assert_array_equal(np.asarray(q.realize([W, H])), _reference(a))

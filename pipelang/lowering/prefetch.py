@@ -221,6 +221,8 @@ class _Inject(ir.IRMutator):
 
     def _lines(self, p, t, value_index: int, lows, highs, order) -> ir.Stmt:
         """Prefetches of the box's cache lines of Tuple element `value_index`."""
+        if not order:                   # a zero-dimensional Func: its one element
+            return ir.Prefetch(p.fn, t, (), p.kind, value_index)
         inner = order[0]
         step = max(1, CACHE_LINE_BYTES // max(1, t.bytes()))
         line = ir.Symbol(f"prefetch_split_{p.name}.{inner}")

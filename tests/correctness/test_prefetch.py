@@ -304,3 +304,15 @@ def test_serialized_pipeline_keeps_its_prefetches():
     assert q.lowered_stmt().count("prefetch(") == hl.Pipeline(f).lowered_stmt().count("prefetch(") > 0
     inp.set(hl.Buffer(a))
     np.testing.assert_array_equal(np.asarray(q.realize([W, H])), _reference(a))
+
+
+def test_zero_dimensional_func():
+    x, y = hl.Var("x"), hl.Var("y")
+    s = hl.Func("s")
+    s[()] = hl.i32(7)
+    s.compute_root()
+    f = hl.Func("f")
+    f[x, y] = x + y + s[()]
+    f.prefetch(s, y, y)
+    assert hl.Pipeline(f).lowered_stmt().count("prefetch(s") == 1
+    np.testing.assert_array_equal(np.asarray(f.realize([5, 4])), np.add.outer(np.arange(4), np.arange(5)) + 7)

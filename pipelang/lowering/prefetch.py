@@ -117,8 +117,7 @@ class _Inject(ir.IRMutator):
         self.outputs = {o.sym for o in outputs}
         self.inputs = inputs
         self.storage: dict = {}         # Func symbol -> its enclosing Realize's bounds
-        self.kinds: list = []           # the kinds of the enclosing loops
-        self.loops: list = []           # the enclosing loops' symbols
+        self.context: list = []         # the enclosing loops and lets, outermost first
 
     def mutate_Realize(self, node):
         outer = self.storage.get(node.fn)
@@ -130,12 +129,16 @@ class _Inject(ir.IRMutator):
             self.storage[node.fn] = outer
         return node if body is node.body else ir.Realize(node.fn, node.types, node.bounds, body)
 
-    def mutate_For(self, node):
-        self.kinds.append(node.kind)
-        self.loops.append(node.sym)
+    def mutate_LetStmt(self, node):
+        self.context.append(node)
         body = self.mutate(node.body)
-        self.kinds.pop()
-        self.loops.pop()
+        self.context.pop()
+        return node if body is node.body else ir.LetStmt(node.sym, node.value, body)
+
+    def mutate_For(self, node):
+        self.context.append(node)
+        body = self.mutate(node.body)
+        self.context.pop()
         sites = self.sites.get(node.sym)
         if sites:
             fetches = [f for site in sites for f in [self._prefetch(node, body, *site)] if f is not None]
@@ -178,20 +181,47 @@ class _Inject(ir.IRMutator):
             f"{node.sym.name} (its realization is not allocated where the prefetch goes); store it "
             f"outside that loop (store_at or compute_at an outer loop) or prefetch at an inner loop")
 
+    def _vector_context(self, node) -> list:
+        """The vectorized loops around (or at) the prefetch, and the lets
+        between that depend on their lanes, outermost first."""
+        lanes, out = set(), []
+        for n in self.context + [node]:
+            if type(n) is ir.For and n.kind is ir.ForKind.VECTORIZED:
+                out.append(n)
+                lanes.add(n.sym)
+            elif type(n) is ir.LetStmt and lanes and not lanes.isdisjoint(ir.free_symbols(n.value)):
+                out.append(n)
+                lanes.add(n.sym)
+        return out
+
+    def _touched(self, node, body, p, from_sym):
+        """The box of `p.fn` that `body` (of loop `node`) touches `p.offset`
+        iterations on along loop `from_sym`. In a vectorized loop (Halide
+        prefetches for each lane), over all its lanes: the prefetch stays
+        one scalar statement, which vectorization leaves as it is."""
+        around = self._vector_context(node)
+        shifted_loop = next((n for n in around if type(n) is ir.For and n.sym is from_sym), None)
+        stmt = body
+        for n in reversed(around):
+            if type(n) is ir.LetStmt:
+                stmt = ir.LetStmt(n.sym, n.value, stmt)
+            else:
+                lo = ir.Add(n.min, p.offset) if n is shifted_loop else n.min
+                stmt = ir.For(n.sym, lo, n.extent, ir.ForKind.SERIAL, stmt)
+        if shifted_loop is None:
+            stmt = ir.substitute({from_sym: ir.Add(L.v(from_sym), p.offset)}, stmt)
+        return boxes_touched(stmt, [p.fn], calls=True, provides=True).get(p.fn)
+
     def _prefetch(self, node, body, fn, p, from_sym):
-        if node.kind is ir.ForKind.VECTORIZED or any(k is ir.ForKind.VECTORIZED for k in self.kinds):
-            raise ScheduleError(f"{fn.name}.prefetch({p.name}, {p.at}, {p.from_}, ...): the loop "
-                                f"{node.sym.name} is vectorized or inside a vectorized loop; "
-                                f"prefetch at a loop outside the vectorized one")
-        if node.kind.is_gpu() or any(k.is_gpu() for k in self.kinds):
+        if node.kind.is_gpu() or any(type(n) is ir.For and n.kind.is_gpu() for n in self.context):
             raise ScheduleError(f"{fn.name}.prefetch({p.name}, {p.at}, {p.from_}, ...): the loop "
                                 f"{node.sym.name} is a GPU loop or inside one; pipelang prefetches "
                                 f"only in CPU loops")
         found = self._storage(fn, p, node)
         # The loop `from` names, as it is now (maybe rewound): this one or an enclosing one.
-        from_sym = next(s for s in [node.sym] + self.loops[::-1] if self.origin.get(s) is from_sym)
-        shifted = ir.substitute({from_sym: ir.Add(L.v(from_sym), p.offset)}, body)
-        box = boxes_touched(shifted, [p.fn], calls=True, provides=True).get(p.fn) if found else None
+        loops = [n.sym for n in self.context if type(n) is ir.For]
+        from_sym = next(s for s in [node.sym] + loops[::-1] if self.origin.get(s) is from_sym)
+        box = self._touched(node, body, p, from_sym) if found else None
         if box is None:
             # Halide's warning, printed where Halide's bindings print theirs.
             print(f"Warning: Removing prefetch of {p.name} at loop nest of {node.sym.name} from "

@@ -476,12 +476,15 @@ def _transitive_reads(desc: PipelineDesc) -> dict:
     return out
 
 
-def _uses_by_stage(s: Stage):
+def _uses_by_stage(s: Stage, where: bool = True):
+    """(stage, expression) of each expression of `s`; `where=False` leaves
+    out the RDom predicates (of an update that may not use its RDom, and so
+    drop the predicate: a Func called only there is not called at all)."""
     yield 0, s.value
     if s.value2 is not None:
         yield 0, s.value2
     for k, u in enumerate(s.updates, 1):
-        for e in list(u.lhs) + list(u.read) + [u.term] + ([u.where] if u.where else []) \
+        for e in list(u.lhs) + list(u.read) + [u.term] + ([u.where] if u.where and where else []) \
                 + ([u.term2] if u.term2 is not None else []):
             yield k, e
 
@@ -496,7 +499,7 @@ def _prefetch(gen: _SchedGen, rng: random.Random):
     for s in gen.desc.stages:
         if not isinstance(s, Stage) or gen.level.get(s.name) == "inline":
             continue
-        for k, e in _uses_by_stage(s):
+        for k, e in _uses_by_stage(s, where=False):
             targets = sorted({c.func for c in calls(e) if c.func != s.name
                               and gen.level.get(c.func) == "root"})
             dims = gen.final_dims.get((s.name, k), [])

@@ -316,3 +316,20 @@ def test_zero_dimensional_func():
     f.prefetch(s, y, y)
     assert hl.Pipeline(f).lowered_stmt().count("prefetch(s") == 1
     np.testing.assert_array_equal(np.asarray(f.realize([5, 4])), np.add.outer(np.arange(4), np.arange(5)) + 7)
+
+
+def test_vectorized_at_loop_stays_vectorized():
+    """At (or inside) a vectorized loop the prefetch covers every lane's box
+    (Halide prefetches per lane), as one scalar statement: the loop's
+    vector code stays."""
+    a = np.random.default_rng(0).random((20, 12), dtype=np.float32)
+    inp = hl.ImageParam(hl.Float(32), 2, "inp")
+    x, y = hl.Var("x"), hl.Var("y")
+    f = hl.Func("f")
+    f[x, y] = inp[x, y] + inp[x + 1, y + 1]
+    f.bound(x, 0, 8).vectorize(x).prefetch(inp, x, y, 2)
+    inp.set(hl.Buffer(a))
+    np.testing.assert_array_equal(np.asarray(f.realize([8, 17])), a[:17, :8] + a[1:18, 1:9])
+    text = ir.to_string(_lowered(f))
+    assert "f.s0.x" not in text.split("prefetch(inp")[1].split("\n")[0]    # no lane in the address
+    assert f"{f.name()}[ramp(" in text                                    # a vector store

@@ -70,13 +70,6 @@ def test_func_stored_inside_the_loop():
         _compile(f)
 
 
-def test_vectorized_at_loop():
-    f, g, inp, x, y = _pipeline()
-    f.bound(x, 0, 8).vectorize(x).prefetch(inp, x, y)
-    with pytest.raises(ScheduleError, match=r"f\S*.s0.x is vectorized.*prefetch at a loop outside"):
-        _compile(f)
-
-
 def test_offset_must_be_an_integer():
     f, g, inp, x, y = _pipeline()
     with pytest.raises(ScheduleError, match=r"offset of prefetch\(g\S*, y, y, \.\.\.\) must be an integer"):

@@ -141,9 +141,6 @@ def _check_pair(child: _Stage, outputs) -> None:
     if child.fn.stages()[child.k].specializations:
         raise ScheduleError(f"Func {_name(child.fn)} is scheduled to be computed with "
                             f"{_name(parent.fn)}, so it must not have any specializations.")
-    if parent.fn.stages()[parent.k].specializations:
-        raise ScheduleError(f"Invalid compute_with: {pname} has specializations; pipelang does "
-                            f"not fuse {cname} with a specialized stage")
     dims_p, dims_c = parent.sched.dims, child.sched.dims
     ip = next((i for i, d in enumerate(dims_p) if _matches(d.var, fl.var)), None)
     if ip is None:
@@ -348,6 +345,12 @@ class _Nest:
         dims = st.dims_outer_first()
         for i in range(depth):
             want = L.loop(st.fn, st.k, dims[i].var)
+            if isinstance(stmt, ir.For) and stmt.sym is not want and i > 0:
+                raise ScheduleError(
+                    f"compute_with: the loops of {st} are not those of its schedule down to the "
+                    f"fused loop: loop {L.dim_name(st.fn, stmt.sym)} is where {dims[i].var} is "
+                    f"fused (does a specialization of {_name(st.fn)} split or reorder a fused "
+                    f"loop? It may change only the loops inside them)")
             if not (isinstance(stmt, ir.For) and stmt.sym is want):
                 raise ScheduleError(
                     f"compute_with: something is computed inside loop {dims[i - 1].var} of {st}, "
@@ -712,6 +715,29 @@ def _fuse_stages(group, bodies, stages) -> ir.Stmt:
 
 
 def _fuse_tree(root: _Stage, stmts: dict, position: dict) -> ir.Stmt:
+    # A specialized root: an if/else over its whole loop nests, each branch
+    # fused with the stages computed with it (Halide's fused groups follow
+    # the parent's specializations). Conditions and lets above the chain
+    # belong to the root's work: they go into each branch.
+    key = (root.fn.sym, root.k)
+    s, wrap = stmts[key], []
+    while isinstance(s, ir.LetStmt) or (isinstance(s, ir.IfThenElse) and s.else_case is None):
+        wrap.append(s)
+        s = s.body if isinstance(s, ir.LetStmt) else s.then_case
+    if isinstance(s, ir.IfThenElse):
+        branches = []
+        for b in (s.then_case, s.else_case):
+            for w in reversed(wrap):
+                b = ir.LetStmt(w.sym, w.value, b) if isinstance(w, ir.LetStmt) else ir.IfThenElse(w.condition, b)
+            inner = b
+            while isinstance(inner, (ir.LetStmt, ir.IfThenElse)) and not (
+                    isinstance(inner, ir.IfThenElse) and inner.else_case is not None):
+                inner = inner.body if isinstance(inner, ir.LetStmt) else inner.then_case
+            if isinstance(inner, ir.AssertStmt):
+                branches.append(b)          # specialize_fail(): the pipeline stops here
+            else:
+                branches.append(_fuse_tree(root, {**stmts, key: b}, position))
+        return ir.IfThenElse(s.condition, *branches)
     members = []
 
     def collect(st):

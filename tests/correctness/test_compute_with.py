@@ -631,3 +631,41 @@ def test_one_member_slides(parent, fold):
         else:
             f.compute_with(g, x, hl.LoopAlignStrategy.AlignEnd)
     _same_as_halide(schedule, _sliding, _numpy_sliding)
+
+
+def _specialized_parent(variant):
+    def schedule(hl, x, y, f, g, h):
+        p = hl.Param(hl.Int(32), "p", 1)
+        f.compute_root()
+        g.compute_root()
+        if variant == "parallel":
+            f.parallel(y)
+            g.parallel(y)
+            f.specialize(p > 0).vectorize(x, 4)
+        elif variant == "two":
+            f.specialize(p > 5).vectorize(x, 4)
+            f.specialize(p > 0).unroll(x, 2)
+        else:
+            f.specialize(p > 5).vectorize(x, 4)
+            f.specialize(p > 0).unroll(x, 2)
+            f.specialize_fail("unreachable")
+        g.compute_with(f, y, hl.LoopAlignStrategy.AlignEnd)
+    return schedule
+
+
+@pytest.mark.parametrize("variant", ["parallel", "two", "fail"])
+def test_specialized_parent(variant):
+    """Each branch of the parent's specializations is fused with the child."""
+    _same_as_halide(_specialized_parent(variant), numpy_ref=_numpy_two)
+
+
+def test_specialization_may_not_change_fused_loops():
+    def schedule(hl, x, y, f, g, h):
+        p = hl.Param(hl.Int(32), "p", 1)
+        f.compute_root()
+        g.compute_root()
+        f.specialize(p > 0).vectorize(x, 4)     # splits x, the fused loop
+        g.compute_with(f, x)
+    from pipelang.errors import ScheduleError
+    with pytest.raises(ScheduleError, match="does a specialization of f split or reorder a fused loop"):
+        _run(pipelang, schedule)

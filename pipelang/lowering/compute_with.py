@@ -236,27 +236,35 @@ def check_fused_groups(env: dict, outputs: list, order: list) -> tuple:
 
 
 def _check_levels_inside(env, stages) -> None:
-    """No Func may be computed or stored inside a fused loop (Halide allows
-    it at the parent's loops; pipelang does not build that)."""
-    fused: dict = {}            # (fn symbol, var name) -> the stage whose fused loop it is
+    """No Func may be computed or stored inside a fused loop, except computed
+    and stored at the innermost fused loop of the stage it names (it is then
+    part of that stage's own work there). Halide allows more (at any of the
+    parent's fused loops); pipelang does not build that."""
+    fused: dict = {}            # (fn symbol, var name) -> (the stage whose fused loop it is, innermost?)
     for st in stages.values():
         n = max([st.depth] + [c.depth for c in st.children])
-        for d in st.dims_outer_first()[:n]:
-            fused[(st.fn.sym, d.var)] = st
+        for i, d in enumerate(st.dims_outer_first()[:n]):
+            fused[(st.fn.sym, d.var)] = (st, i == n - 1)
     for fn in env.values():
         sched = fn.schedule
+        store = sched.store_level if not sched.store_level.is_inlined() else sched.compute_level
         for what, level in (("computed", sched.compute_level), ("stored", sched.store_level),
                             ("hoisted", sched.hoist_storage_level)):
             if level.is_root() or level.is_inlined():
                 continue
-            hit = next((st for (sym, var), st in fused.items()
+            hit = next((v for (sym, var), v in fused.items()
                         if sym is level.func.sym and _matches(var, level.var)), None)
-            if hit is not None:
-                raise ScheduleError(
-                    f"{_name(fn)} is {what} at {_name(level.func)}.{level.var}, a loop that "
-                    f"{hit} shares with other stages through compute_with. pipelang does not "
-                    f"place Funcs inside fused loops: compute {_name(fn)} outside them (for "
-                    f"example compute_root()) or at a loop of {_name(level.func)} that is not fused")
+            if hit is None:
+                continue
+            st, innermost = hit
+            if innermost and what != "hoisted" and store == sched.compute_level:
+                continue
+            raise ScheduleError(
+                f"{_name(fn)} is {what} at {_name(level.func)}.{level.var}, a loop that "
+                f"{st} shares with other stages through compute_with. pipelang places a Func "
+                f"inside fused loops only where it is both computed and stored at the innermost "
+                f"fused loop: compute {_name(fn)} there, outside the fused loops (for example "
+                f"compute_root()), or at a loop of {_name(level.func)} that is not fused")
 
 
 def _root(st):

@@ -669,3 +669,40 @@ def test_specialization_may_not_change_fused_loops():
     from pipelang.errors import ScheduleError
     with pytest.raises(ScheduleError, match="does a specialization of f split or reorder a fused loop"):
         _run(pipelang, schedule)
+
+
+def _producer_of_f(hl):
+    x, y, inp = _inputs(hl)
+    X = hl.Func("X")
+    X[x, y] = inp[x, y] * 3 + x
+    f, g, h = hl.Func("f"), hl.Func("g"), hl.Func("h")
+    f[x, y] = X[x, y] + X[x + 1, y]
+    g[x, y] = inp[x + 1, y] - y * 2
+    h[x, y] = f[x, y] + g[2 * x + 1, y + 2] * 5
+    inp.compute_root()
+    return x, y, X, f, g, h
+
+
+@pytest.mark.parametrize("parent", ["f", "g"])
+@pytest.mark.parametrize("at", ["xo", "xi"])
+def test_producer_at_innermost_fused_loop(parent, at):
+    """A Func that only f reads, computed at f's innermost fused loop (or
+    inside it), whether f is the parent or the child."""
+    def schedule(hl, x, y, X, f, g, h):
+        xo, xi = hl.Var("xo"), hl.Var("xi")
+        f.compute_root().split(x, xo, xi, 4)
+        g.compute_root().split(x, xo, xi, 4)
+        if parent == "f":
+            g.compute_with(f, xo)
+        else:
+            f.compute_with(g, xo, hl.LoopAlignStrategy.AlignStart)
+        X.compute_at(f, {"xo": xo, "xi": xi}[at])
+
+    def ref():
+        def inp(x, y):
+            return (x * 7 + y * 13) % 31 - 9
+        X_, Y_ = np.meshgrid(np.arange(W), np.arange(H), indexing="ij")
+        f = inp(X_, Y_) * 3 + X_ + inp(X_ + 1, Y_) * 3 + X_ + 1
+        g = inp(2 * X_ + 2, Y_ + 2) - (Y_ + 2) * 2
+        return (f + g * 5).T
+    _same_as_halide(schedule, _producer_of_f, ref)

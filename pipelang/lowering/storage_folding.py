@@ -288,21 +288,47 @@ class _FoldAccesses(ir.IRMutator):
         return node
 
 
-class _Fold(ir.IRMutator):
-    def __init__(self, env):
-        self.env = env
-        self.consts: dict = {}      # lets around the current point with constant values
-        self.mentions = Mentions()  # over the whole pass (each fold walks its Realize)
+class _ConstantLets(dict):
+    """The lets around the current point, {symbol: value as written}, read
+    (by `ir.substitute`, through `get`) as {symbol: constant value} of those
+    whose value is a constant once the constant lets outside it are put in.
+    Whether a let is constant is worked out when a substitution first meets
+    its symbol: most lets (a deep pipeline's large storage bounds) never
+    are, and simplifying each to find out cost a third of the pass."""
 
-    def mutate_LetStmt(self, node):
-        value = ir.substitute(self.consts, node.value) if self.consts else node.value
+    def __init__(self):
+        super().__init__()
+        self._constant: dict = {}   # symbol -> (value as written, its constant value or None)
+
+    def get(self, sym, default=None):
+        value = dict.get(self, sym, _ABSENT)
+        if value is _ABSENT:
+            return default
+        hit = self._constant.get(sym)
+        if hit is None or hit[0] is not value:
+            hit = self._constant[sym] = (value, self._constant_value(value))
+        return default if hit[1] is None else hit[1]
+
+    def _constant_value(self, value):
+        value = ir.substitute(self, value)
         c = ir.const_value(value) if ir.is_const(value) else None
         if c is None and isinstance(value, (ir.Add, ir.Sub, ir.Mul, ir.Div, ir.Min, ir.Max)):
             value = simplify(value)
             c = ir.const_value(value) if ir.is_const(value) else None
-        if c is None:
-            return self.generic_mutate(node)
-        self.consts[node.sym] = value
+        return None if c is None else value
+
+
+_ABSENT = object()
+
+
+class _Fold(ir.IRMutator):
+    def __init__(self, env):
+        self.env = env
+        self.consts = _ConstantLets()   # lets around the current point (constant ones, as read)
+        self.mentions = Mentions()  # over the whole pass (each fold walks its Realize)
+
+    def mutate_LetStmt(self, node):
+        self.consts[node.sym] = node.value
         try:
             return self.generic_mutate(node)
         finally:

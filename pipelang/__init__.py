@@ -6,6 +6,8 @@ The public API follows Halide's Python bindings: a program written for
 """
 import builtins
 
+from pipelang import _compiled  # noqa: F401  (first: which build of the compiler core loads)
+
 from pipelang import boundary_conditions as BoundaryConditions
 from pipelang.autodiff import Derivative, propagate_adjoints
 from pipelang.buffer import Buffer
@@ -35,6 +37,12 @@ from pipelang.generator import (Generator, GeneratorContext, GeneratorParam, Inp
                                 create_callable_from_generator, funcs, generator)
 from pipelang.tuple import Tuple
 from pipelang.var import Var, _, _0, _1, _2, _3, _4, _5, _6, _7, _8, _9, vars
+from pipelang.lowering.simplify import _allow_deep_ir
+
+# Definitions nest as deep as users write them (a sum of thousands of terms),
+# and the front end recurses once per level, as lowering does: the same
+# recursion limit from the start, not only after a first compile.
+_allow_deep_ir()
 
 
 def evaluate(e):

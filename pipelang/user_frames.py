@@ -33,7 +33,9 @@ from typing import NamedTuple
 from pipelang.errors import HalideError
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-_PACKAGE_PREFIXES = tuple({_PACKAGE, os.path.dirname(__file__) + os.sep})
+# The Cython-compiled modules of the compiler core (see setup.py) name their
+# frames by the source path the build gave them, relative to the project.
+_PACKAGE_PREFIXES = tuple({_PACKAGE, os.path.dirname(__file__) + os.sep, "pipelang" + os.sep})
 
 
 class Site(NamedTuple):

@@ -148,6 +148,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     names = [n for n in args.only.split(",") if n] or list(suite.BENCHMARKS)
     results = {}
+    build = None
     for name in names:
         try:
             r = pipelang_breakdown(name, args.size, args.reps)
@@ -161,6 +162,10 @@ def main(argv=None) -> None:
         if args.cache_hit:
             r.update(cache_hit(name, args.size))
         results[name] = r
+        if build is None:
+            from pipelang import _compiled
+            build = _compiled.summary()
+            print(build)
         steps = "  ".join(f"{k} {v * 1e3:.0f}" for k, v in r["steps"].items() if v >= 0.0005)
         ratio = f"{r['total'] / r['halide_s']:.2f}" if r["halide_s"] else "-"
         halide = f"{r['halide_s']:.3f}" if r["halide_s"] else "-"

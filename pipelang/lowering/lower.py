@@ -13,6 +13,7 @@ import os
 import time
 
 from pipelang import ir
+from pipelang._compiled import deep_stack
 from pipelang.errors import CompileError
 from pipelang.function import registry
 from pipelang.lowering.analysis.arguments import find_arguments
@@ -81,6 +82,7 @@ def gc_paused():
             gc.enable()
 
 
+@deep_stack
 def lower_to_loop_nest(outputs: list, log=None):
     """The first half of lowering: loops placed and bounded, storage still
     multi-dimensional. `print_loop_nest` and `lower` both start here."""
@@ -117,6 +119,7 @@ def _uses_gpu(env) -> bool:
                for st in fn.stages() for d in st.schedule.dims)
 
 
+@deep_stack
 def lower(outputs: list, name: str = "pipeline", log=None, target=None,
           emulate_gpu: bool | None = None) -> tuple:
     """(LoweredFunc, Arguments, output regions, [(pass name, seconds)]).

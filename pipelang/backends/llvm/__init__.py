@@ -2,6 +2,7 @@
 from pipelang.backends.llvm.jit import JITFunction, pack_argv, pack_scalar
 from pipelang.backends.llvm.memoize import ensure_memoize_runtime
 from pipelang.backends.llvm.runtime import get_num_threads, set_num_threads
+from pipelang._compiled import deep_stack
 from pipelang.ir import LoweredFunc
 
 # Memoized code calls the cache's entry points; code loaded from the compile
@@ -9,6 +10,7 @@ from pipelang.ir import LoweredFunc
 ensure_memoize_runtime()
 
 
+@deep_stack
 def compile_lowered(lowered: LoweredFunc, *, loop_opt: bool = True, cache=None) -> JITFunction:
     """JIT-compile a lowered pipeline for the host CPU.
 

@@ -88,7 +88,7 @@ def _extensions() -> list:
         return []
     _write_manifest(COMPILED)
     return cythonize(
-        COMPILED, language_level=3, quiet=True,
+        COMPILED, language_level=3, quiet=True, nthreads=os.cpu_count() or 1,
         # Plain Python semantics: annotations are documentation, not C types
         # (a dict subclass stays a valid `dict` argument), and functions keep
         # their Python signatures and introspection.

@@ -4,6 +4,7 @@ Each case builds one program under `hl` (pipelang, or `halide` when it is
 installed) and compares the outputs; where Halide is missing, a numpy
 reference of the algorithm checks pipelang alone."""
 import random
+import re
 
 import numpy as np
 import pytest
@@ -706,3 +707,32 @@ def test_producer_at_innermost_fused_loop(parent, at):
         g = inp(2 * X_ + 2, Y_ + 2) - (Y_ + 2) * 2
         return (f + g * 5).T
     _same_as_halide(schedule, _producer_of_f, ref)
+
+
+def _traced(schedule):
+    def traced(hl, x, y, f, g, h):
+        schedule(hl, x, y, f, g, h)
+        f.trace_stores()
+        g.trace_stores()
+    return traced
+
+
+@pytest.mark.parametrize("schedule, builder", [
+    (_align_end, _two), (_align_start, _two), (_no_align, _two), (_split_xo, _two), (_root_y, _two),
+    (_each_stage_x, _updates), (_pure_with_update, _updates), (_update_with_pure, _updates)],
+    ids=lambda s: s.__name__.strip("_"))
+def test_iteration_order_is_halides(schedule, builder, capfd, monkeypatch):
+    """trace_stores prints every store in order: the fused loops visit the
+    points of f and g in exactly Halide's order (alignment included)."""
+    halide = pytest.importorskip("halide")
+    import sys
+    monkeypatch.setattr(sys.modules[__name__], "W", 5)      # a short trace
+    monkeypatch.setattr(sys.modules[__name__], "H", 3)
+    texts = []
+    for hl in (pipelang, halide):
+        _run(hl, _traced(schedule), builder)
+        out, err = capfd.readouterr()
+        # (names reused by the many tests of this process get a $n suffix, differently in each)
+        texts.append([re.sub(r"\$\d+", "", line) for line in (out + err).splitlines()
+                      if line.startswith("Store ")])
+    assert texts[0] == texts[1] and 20 < len(texts[0]) < 200

@@ -6,9 +6,9 @@ per copy, scattered between the copies' work; LLVM then keeps their
 addresses live across that work (register spills, as Halide found: LLVM
 bug 51172). Halide moves them to the front of the block, and so does this
 pass: a statement made only of prefetches (one, or the loops and guards
-around them) moves ahead of its siblings. That is always legal: a prefetch
-changes no value, and a block's statements see only what is bound outside
-the block.
+around them) moves ahead of the sibling statements before it, up to the
+nearest one with a loop. That is always legal: a prefetch changes no
+value, and a block's statements see only what is bound outside the block.
 
     { prefetch(a); f[0] = ..; prefetch(b); f[1] = .. }
   =>
@@ -59,20 +59,40 @@ def _split(s) -> tuple:
     return None, s
 
 
+class _Loops(ir.IRVisitor):
+    found = False
+
+    def visit_For(self, node):
+        self.found = True
+
+
+def _has_loop(s) -> bool:
+    v = _Loops()
+    v.visit(s)
+    return v.found
+
+
 class _Hoist(ir.IRMutator):
     def mutate_Block(self, node):
         stmts = [self.mutate(s) for s in node.stmts]
-        parts = [_split(s) for s in stmts]
-        # Only where a prefetch follows other work (after an unrolled copy).
-        seen_work = behind = False
-        for p, r in parts:
-            behind |= p is not None and seen_work
-            seen_work |= r is not None
-        if behind:
-            stmts = [p for p, _ in parts if p is not None] + [r for _, r in parts if r is not None]
-        if len(stmts) == len(node.stmts) and all(a is b for a, b in zip(stmts, node.stmts)):
+        # Prefetches move ahead of the work before them, but not past a loop:
+        # with the produce/consume markers gone, a block may hold several
+        # stages' loop nests, and a prefetch placed ahead of one stage
+        # (at Var.outermost()) stays after the stages before it.
+        out, fetches, work = [], [], []
+        for p, r in (_split(s) for s in stmts):
+            if p is not None:
+                fetches.append(p)
+            if r is not None:
+                if _has_loop(r):
+                    out += fetches + work + [r]
+                    fetches, work = [], []
+                else:
+                    work.append(r)
+        out += fetches + work
+        if len(out) == len(stmts) and all(a is b for a, b in zip(out, node.stmts)):
             return node
-        return ir.block(*stmts)
+        return ir.block(*out)
 
 
 class _HasPrefetch(ir.IRVisitor):

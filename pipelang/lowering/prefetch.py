@@ -55,13 +55,20 @@ def _stage_name(fn, k: int) -> str:
     return fn.name if k == 0 else f"{fn.name}.update({k - 1})"
 
 
-def _sites(env: dict, outputs) -> dict:
-    """{loop symbol of `at`: [(Func, directive, loop symbol of `from`)]}; the
-    directives' vars checked against the stage's loops. A later prefetch of
-    the same Func or buffer at the same loop replaces an earlier one (as in
-    Halide). Specializations share their loops' symbols, so a loop gets the
+OUTERMOST = "__outermost"      # Var.outermost(): a loop around the stage's loops
+
+
+def _sites(env: dict, outputs) -> tuple:
+    """({loop symbol of `at`: [(Func, directive, loop symbol of `from`)]},
+    and the same for prefetches at `Var.outermost()`, keyed by the stage's
+    outermost loop, before which they go); the directives' vars checked
+    against the stage's loops. `from` is None for Var.outermost(), whose
+    iterations (one) nothing reads. A later prefetch of the same Func or
+    buffer at the same loop replaces an earlier one (as in Halide).
+    Specializations share their loops' symbols, so a loop gets the
     prefetches of every definition of its stage that has it."""
     sites: dict = {}
+    before: dict = {}
     output_syms = {o.sym for o in outputs}
     for fn in env.values():
         if not fn.defined() or (is_inlined(fn, outputs) and fn.sym not in output_syms):
@@ -72,6 +79,16 @@ def _sites(env: dict, outputs) -> dict:
                 loops = ", ".join(dim.var for dim in reversed(dims))
                 for p in reversed(d.schedule.prefetches):
                     call = f"{_stage_name(fn, k)}.prefetch({p.name}, {p.at}, {p.from_}, ...)"
+                    if p.at == OUTERMOST and dims:
+                        if p.from_ != OUTERMOST:
+                            raise ScheduleError(
+                                f"In schedule for {_stage_name(fn, k)}: {call}: the 'from' loop "
+                                f"'{p.from_}' is inside the 'at' loop Var.outermost() (are 'at' and "
+                                f"'from' swapped?)")
+                        here = before.setdefault(L.loop(fn, k, dims[-1].var), [])
+                        if all(q.fn is not p.fn for _, q, _ in here):
+                            here.append((fn, p, None))
+                        continue
                     ats = [i for i, dim in enumerate(dims) if _names(dim.var, p.at)]
                     if not ats:
                         raise ScheduleError(
@@ -79,6 +96,8 @@ def _sites(env: dict, outputs) -> dict:
                             f"which {fn.name} does not have. Its loops, outermost first: {loops}")
                     for i in ats:
                         j = next((j for j in range(i, len(dims)) if _names(dims[j].var, p.from_)), None)
+                        if p.from_ == OUTERMOST:
+                            j = -1
                         if j is None:
                             where = ("is inside it" if any(_names(dim.var, p.from_) for dim in dims[:i])
                                      else "is not a loop of it")
@@ -90,10 +109,10 @@ def _sites(env: dict, outputs) -> dict:
                         at = L.loop(fn, k, dims[i].var)
                         here = sites.setdefault(at, [])
                         if all(q.fn is not p.fn for _, q, _ in here):
-                            here.append((fn, p, L.loop(fn, k, dims[j].var)))
-    for here in sites.values():
+                            here.append((fn, p, None if j < 0 else L.loop(fn, k, dims[j].var)))
+    for here in list(sites.values()) + list(before.values()):
         here.reverse()                  # in the order given
-    return sites
+    return sites, before
 
 
 _REWINDS = 4
@@ -109,10 +128,11 @@ def _renamed(sym) -> list:
 
 
 class _Inject(ir.IRMutator):
-    def __init__(self, sites, env, outputs, inputs):
+    def __init__(self, sites, before, env, outputs, inputs):
         self.sites = {alias: here for sym, here in sites.items() for alias in _renamed(sym)}
+        self.before = {alias: here for sym, here in before.items() for alias in _renamed(sym)}
         self.origin = {alias: sym for here in sites.values() for _, _, sym in here
-                       for alias in _renamed(sym)}
+                       if sym is not None for alias in _renamed(sym)}
         self.env = env
         self.outputs = {o.sym for o in outputs}
         self.inputs = inputs
@@ -144,7 +164,15 @@ class _Inject(ir.IRMutator):
             fetches = [f for site in sites for f in [self._prefetch(node, body, *site)] if f is not None]
             if fetches:
                 body = ir.block(*fetches, body)
-        return node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
+        loop = node if body is node.body else ir.For(node.sym, node.min, node.extent, node.kind, body)
+        before = self.before.get(node.sym)
+        if before:
+            # At Var.outermost(): all the stage's loops touch, ahead of them.
+            fetches = [f for fn, p, _ in before for f in [self._prefetch(node, loop, fn, p, None, True)]
+                       if f is not None]
+            if fetches:
+                return ir.block(*fetches, loop)
+        return loop
 
     def _storage(self, fn, p, node) -> tuple:
         """(element types, [(min, extent)] per dimension, storage order of the
@@ -185,7 +213,7 @@ class _Inject(ir.IRMutator):
         """The vectorized loops around (or at) the prefetch, and the lets
         between that depend on their lanes, outermost first."""
         lanes, out = set(), []
-        for n in self.context + [node]:
+        for n in self.context + ([node] if node is not None else []):
             if type(n) is ir.For and n.kind is ir.ForKind.VECTORIZED:
                 out.append(n)
                 lanes.add(n.sym)
@@ -194,12 +222,12 @@ class _Inject(ir.IRMutator):
                 lanes.add(n.sym)
         return out
 
-    def _touched(self, node, body, p, from_sym):
+    def _touched(self, node, body, p, from_sym, outside: bool = False):
         """The box of `p.fn` that `body` (of loop `node`) touches `p.offset`
         iterations on along loop `from_sym`. In a vectorized loop (Halide
         prefetches for each lane), over all its lanes: the prefetch stays
         one scalar statement, which vectorization leaves as it is."""
-        around = self._vector_context(node)
+        around = self._vector_context(None if outside else node)
         shifted_loop = next((n for n in around if type(n) is ir.For and n.sym is from_sym), None)
         stmt = body
         for n in reversed(around):
@@ -208,25 +236,30 @@ class _Inject(ir.IRMutator):
             else:
                 lo = ir.Add(n.min, p.offset) if n is shifted_loop else n.min
                 stmt = ir.For(n.sym, lo, n.extent, ir.ForKind.SERIAL, stmt)
-        if shifted_loop is None:
+        if shifted_loop is None and from_sym is not None:
             stmt = ir.substitute({from_sym: ir.Add(L.v(from_sym), p.offset)}, stmt)
         return boxes_touched(stmt, [p.fn], calls=True, provides=True).get(p.fn)
 
-    def _prefetch(self, node, body, fn, p, from_sym):
-        if node.kind.is_gpu() or any(type(n) is ir.For and n.kind.is_gpu() for n in self.context):
+    def _prefetch(self, node, body, fn, p, from_sym, outside: bool = False):
+        """The prefetches at the top of `body`, the body of loop `node` (or,
+        `outside`, just before `node`, then `body`)."""
+        if (node.kind.is_gpu() and not outside) or any(type(n) is ir.For and n.kind.is_gpu()
+                                                       for n in self.context):
             raise ScheduleError(f"{fn.name}.prefetch({p.name}, {p.at}, {p.from_}, ...): the loop "
                                 f"{node.sym.name} is a GPU loop or inside one; pipelang prefetches "
                                 f"only in CPU loops")
         found = self._storage(fn, p, node)
         # The loop `from` names, as it is now (maybe rewound): this one or an enclosing one.
-        loops = [n.sym for n in self.context if type(n) is ir.For]
-        from_sym = next(s for s in [node.sym] + loops[::-1] if self.origin.get(s) is from_sym)
-        box = self._touched(node, body, p, from_sym) if found else None
+        if from_sym is not None:
+            loops = [n.sym for n in self.context if type(n) is ir.For]
+            from_sym = next(s for s in [node.sym] + loops[::-1] if self.origin.get(s) is from_sym)
+        box = self._touched(node, body, p, from_sym, outside) if found else None
         if box is None:
             # Halide's warning, printed where Halide's bindings print theirs.
-            print(f"Warning: Removing prefetch of {p.name} at loop nest of {node.sym.name} from "
-                  f"location {from_sym.name} + offset {ir.to_string(p.offset)} since the "
-                  f"prefetched area will always be empty.")
+            print(f"Warning: Removing prefetch of {p.name} at loop nest of "
+                  f"{OUTERMOST if outside else node.sym.name} from location "
+                  f"{OUTERMOST if from_sym is None else from_sym.name} + offset "
+                  f"{ir.to_string(p.offset)} since the prefetched area will always be empty.")
             return None
         types, storage, order = found
         lows, highs, conditions = [], [], []
@@ -274,7 +307,7 @@ class _Inject(ir.IRMutator):
 
 def inject_prefetch(s: ir.Stmt, env: dict, outputs: list, inputs: dict) -> ir.Stmt:
     """`inputs`: {symbol: Buffer or ImageParam} of the pipeline's input buffers."""
-    sites = _sites(env, outputs)
-    if not sites:
+    sites, before = _sites(env, outputs)
+    if not sites and not before:
         return s
-    return _Inject(sites, env, outputs, inputs).mutate(s)
+    return _Inject(sites, before, env, outputs, inputs).mutate(s)

@@ -333,3 +333,33 @@ def test_vectorized_at_loop_stays_vectorized():
     text = ir.to_string(_lowered(f))
     assert "f.s0.x" not in text.split("prefetch(inp")[1].split("\n")[0]    # no lane in the address
     assert f"{f.name()}[ramp(" in text                                    # a vector store
+
+
+def test_at_var_outermost():
+    """Halide: at Var.outermost(), everything the stage touches, ahead of its loops."""
+    a = _input()
+    inp = hl.ImageParam(hl.UInt(16), 2, "inp")
+    f, g, x, y = _stencil(inp)
+    g.compute_root()
+    o = hl.Var.outermost()
+    f.prefetch(inp, o, o).prefetch(g, y, o, 1, S.Clamp)
+    inp.set(hl.Buffer(a))
+    np.testing.assert_array_equal(np.asarray(f.realize([W, H])), _reference(a))
+    order = []
+
+    class _Order(ir.IRVisitor):
+        def visit_For(self, node):
+            if not node.sym.name.startswith("prefetch"):
+                order.append(node.sym.name.split(".")[0].split("$")[0])
+            self.generic_visit(node)
+
+        def visit_PrefetchAddress(self, node):
+            order.append("prefetch " + node.buf.name.split("$")[0])
+    _Order().visit(_lowered(f))
+    # g's loops, then the whole box of inp that f reads, then f's loops with g's prefetch inside.
+    assert order.index("prefetch inp") > order.index("g") and order.index("prefetch inp") < order.index("f")
+    assert order.index("prefetch g") > order.index("f")
+    with pytest.raises(hl.ScheduleError, match="inside the 'at' loop Var.outermost"):
+        f2, g2, x2, y2 = _stencil(inp)
+        f2.prefetch(inp, o, y2)
+        f2.compile_jit()

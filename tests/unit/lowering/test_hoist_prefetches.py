@@ -42,3 +42,13 @@ def test_left_alone():
     assert hoist_prefetches(s) is s                         # its let reads memory
     none = ir.block(_store(0), _store(1))
     assert hoist_prefetches(none) is none
+
+
+def test_not_past_a_loop():
+    """Another stage's loop nest before it (the markers are gone): the prefetch stays after it."""
+    i = var("i")
+    other = ir.For(i.sym, ir.i32(0), ir.i32(4), ir.ForKind.SERIAL, _store(0))
+    s = ir.block(other, _fetch(0), ir.For(i.sym, ir.i32(0), ir.i32(4), ir.ForKind.SERIAL, _store(1)))
+    assert hoist_prefetches(s) is s
+    moved = hoist_prefetches(ir.block(other, _store(2), _fetch(0)))
+    assert_same(moved, ir.block(other, _fetch(0), _store(2)))

@@ -20,7 +20,8 @@ from pipelang.lowering.analysis.arguments import find_arguments
 from pipelang.lowering.analysis.boxes import boxes_touched
 from pipelang.lowering.analysis.environment import find_environment
 from pipelang.lowering.bounds_inference import infer_bounds
-from pipelang.lowering.compute_with import check_fused_groups, fuse_compute_with
+from pipelang.lowering.compute_with import fuse_compute_with
+from pipelang.lowering.fused_groups import check_fused_groups
 from pipelang.lowering.embed_buffers import embed_buffer_shapes
 from pipelang.lowering.entry_checks import add_entry_checks
 from pipelang.lowering.gpu_emulate import emulate_gpu_kernels

@@ -449,7 +449,7 @@ class Stage:
         LoopAlignStrategy for `var`, or a list of (var, LoopAlignStrategy)
         pairs. What may be fused is checked at lowering, as Halide does."""
         from pipelang.schedule import FuseLevel, LoopAlignStrategy, LoopLevel
-        me = self._stage_name().split("$", 1)[0]       # as the user named it, in messages
+        me = _user(self._stage_name())
         if loop_level is not None:                       # Halide's keyword for the LoopLevel form
             stage, var = loop_level, (var if align is None else align)
             align = None
@@ -464,8 +464,8 @@ class Stage:
                                     f"an alignment, or a Stage and a var")
             if stage.stage_index < 0:
                 # (Halide fails here too, at lowering, with no message.)
-                raise ScheduleError(f"compute_with of {me} needs the LoopLevel's "
-                                    f"stage: LoopLevel({stage.func.name.split('$', 1)[0]}, {stage.var}, stage_index)")
+                raise ScheduleError(f"compute_with of {me} needs the LoopLevel's stage: "
+                                    f"LoopLevel({_user(stage.func.name)}, {stage.var}, stage_index)")
             parent, index, name = stage.func, stage.stage_index, stage.var
         else:
             if var is None:
@@ -475,7 +475,7 @@ class Stage:
                 parent, index = stage.function, stage.index
                 if stage._specialized is not None:
                     raise ScheduleError(f"{me} can't be computed with a "
-                                        f"specialization of {stage._stage_name().split('$', 1)[0]}")
+                                        f"specialization of {_user(stage._stage_name())}")
             elif hasattr(stage, "function") and hasattr(stage, "update"):     # a Func: its pure definition
                 stage._require_defined("compute_with")
                 parent, index = stage.function, 0
@@ -484,12 +484,11 @@ class Stage:
                                     f"Func, and a var; got {stage!r}")
             name = _var_name(var)
         if parent is self.function:
-            raise ScheduleError(f"Cannot schedule {me} to be computed with "
-                                f"{parent.name.split('$', 1)[0]}.s{index}.{name}: a Func's stages are not fused "
-                                f"with each other")
+            raise ScheduleError(f"Cannot schedule {me} to be computed with {_user(parent.name)}"
+                                f".s{index}.{name}: a Func's stages are not fused with each other")
         if self._specialized is not None or self._definition.specializations:
             raise ScheduleError(f"Func {me} is scheduled to be computed with "
-                                f"{parent.name.split('$', 1)[0]}, so it must not have any specializations.")
+                                f"{_user(parent.name)}, so it must not have any specializations.")
         if align is None:
             align = LoopAlignStrategy.Auto
         if isinstance(align, LoopAlignStrategy):
@@ -508,9 +507,9 @@ class Stage:
         if self._sched.fuse_level is not None:
             import warnings
             old = self._sched.fuse_level
-            warnings.warn(f"{me} already has a compute_with at {old.func.name.split('$', 1)[0]}.s"
+            warnings.warn(f"{me} already has a compute_with at {_user(old.func.name)}.s"
                           f"{old.stage_index}.{old.var}. Replacing it with a new compute_with at "
-                          f"{parent.name.split('$', 1)[0]}.s{index}.{name}", stacklevel=2)
+                          f"{_user(parent.name)}.s{index}.{name}", stacklevel=2)
         self._sched.fuse_level = FuseLevel(parent, index, name, pairs)
         self._sched.touched = True
         touch()
@@ -649,6 +648,11 @@ def _prefetch_target(target) -> tuple:
         return function.sym, function.name, ir.CallKind.FUNC
     raise ArgumentTypeError(f"prefetch(): the first argument must be a Func, ImageParam or "
                             f"Buffer, not {type(target).__name__}")
+
+
+def _user(name: str) -> str:
+    """A Func or stage name as the user wrote it (without a uniqueness suffix), for messages."""
+    return name.split("$", 1)[0]
 
 
 def _free_var(e: ir.Expr) -> str | None:

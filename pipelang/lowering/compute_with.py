@@ -443,7 +443,8 @@ def _fuse_tree(root: FusedStage, stmts: dict, position: dict) -> ir.Stmt:
         branches = []
         for b in (s.then_case, s.else_case):
             for w in reversed(wrap):
-                b = ir.LetStmt(w.sym, w.value, b) if isinstance(w, ir.LetStmt) else ir.IfThenElse(w.condition, b)
+                b = (ir.LetStmt(w.sym, w.value, b) if isinstance(w, ir.LetStmt)
+                     else ir.IfThenElse(w.condition, b))
             inner = b
             while isinstance(inner, (ir.LetStmt, ir.IfThenElse)) and not (
                     isinstance(inner, ir.IfThenElse) and inner.else_case is not None):

@@ -29,33 +29,42 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 MANIFEST = os.path.join(ROOT, "pipelang", "_compiled_sources.json")
 
 COMPILED = [
+    "pipelang/fingerprint.py",
     "pipelang/ir/nodes.py",
     "pipelang/ir/types.py",
     "pipelang/ir/visitor.py",
     "pipelang/lowering/simplify.py",
     "pipelang/lowering/simplify_exprs.py",
     "pipelang/lowering/simplify_stmts.py",
+    "pipelang/lowering/analysis/arguments.py",
     "pipelang/lowering/analysis/boxes.py",
     "pipelang/lowering/analysis/const_bounds.py",
     "pipelang/lowering/analysis/constant_extent.py",
+    "pipelang/lowering/analysis/environment.py",
     "pipelang/lowering/analysis/evaluate.py",
     "pipelang/lowering/analysis/intervals.py",
     "pipelang/lowering/analysis/linear.py",
     "pipelang/lowering/analysis/mentions.py",
     "pipelang/lowering/bounds_inference.py",
+    "pipelang/lowering/compute_with.py",
     "pipelang/lowering/embed_buffers.py",
     "pipelang/lowering/entry_checks.py",
+    "pipelang/lowering/hoist_prefetches.py",
     "pipelang/lowering/hoist_storage.py",
     "pipelang/lowering/interleave.py",
     "pipelang/lowering/names.py",
+    "pipelang/lowering/memoization.py",
     "pipelang/lowering/partition_loops.py",
+    "pipelang/lowering/prefetch.py",
     "pipelang/lowering/schedule_functions.py",
     "pipelang/lowering/sliding_window.py",
     "pipelang/lowering/storage_flattening.py",
     "pipelang/lowering/storage_folding.py",
+    "pipelang/lowering/tracing.py",
     "pipelang/lowering/unroll_loops.py",
     "pipelang/lowering/unswitch_loops.py",
     "pipelang/lowering/vectorize_loops.py",
+    "pipelang/lowering/wrap_calls.py",
     "pipelang/backends/llvm/codegen.py",
     "pipelang/backends/llvm/exprs.py",
     "pipelang/backends/llvm/textir.py",
@@ -64,6 +73,10 @@ COMPILED = [
 
 def _module(path: str) -> str:
     return path[: -len(".py")].replace("/", ".")
+
+
+def _present(paths) -> list:
+    return [p for p in paths if os.path.exists(os.path.join(ROOT, p))]
 
 
 def _write_manifest(paths) -> None:
@@ -86,9 +99,11 @@ def _extensions() -> list:
         print("pipelang: Cython is not installed: building pure Python (slower compiles)", file=sys.stderr)
         _write_manifest([])
         return []
-    _write_manifest(COMPILED)
+    compiled = _present(COMPILED)
+    _write_manifest(compiled)
     return cythonize(
-        COMPILED, language_level=3, quiet=True, nthreads=os.cpu_count() or 1,
+        # A module Cython cannot translate is left out (it stays pure Python).
+        compiled, language_level=3, quiet=True, nthreads=os.cpu_count() or 1, exclude_failures=True,
         # Plain Python semantics: annotations are documentation, not C types
         # (a dict subclass stays a valid `dict` argument), and functions keep
         # their Python signatures and introspection.

@@ -73,14 +73,19 @@ class _Bound(ir.IRVisitor):
     visit_Let = visit_LetStmt
 
 
-def _uses_loads(e) -> bool:
-    found = []
+class _Loads(ir.IRVisitor):
+    # (One class for every query: a class made per call cost its dispatch
+    # tables each time, a few percent of the pass.)
+    found = False
 
-    class _L(ir.IRVisitor):
-        def visit_Load(self, node):
-            found.append(node)
-    _L().visit(e)
-    return bool(found)
+    def visit_Load(self, node):
+        self.found = True
+
+
+def _uses_loads(e) -> bool:
+    v = _Loads()
+    v.visit(e)
+    return v.found
 
 
 def _lane_range(a):

@@ -49,6 +49,7 @@ COMPILED = [
     "pipelang/lowering/compute_with.py",
     "pipelang/lowering/embed_buffers.py",
     "pipelang/lowering/entry_checks.py",
+    "pipelang/lowering/fused_groups.py",
     "pipelang/lowering/hoist_prefetches.py",
     "pipelang/lowering/hoist_storage.py",
     "pipelang/lowering/interleave.py",

@@ -380,11 +380,14 @@ class _SchedGen:
         return Schedule(tuple(self.out))
 
     def compute_with_directive(self):
-        """Fuse one pair of Funcs computed at the same level (pure stages),
-        neither reading the other, nothing computed in their loops, down to a
-        loop their stage-0 nests share from the outermost in: same names, no
-        loop of vectorize(v, n)/unroll(v, n) that the schedule left unnamed,
-        same loop kinds (Halide's rules; pipelang places no Func inside fused loops)."""
+        """(Funcs whose level directives to drop, directives to add) that fuse
+        one pair of Funcs (pure stages), neither reading the other, nothing
+        computed in their loops, down to a loop their stage-0 nests share from
+        the outermost in: same names, no loop of vectorize(v, n)/unroll(v, n)
+        that the schedule left unnamed, same loop kinds (Halide's rules;
+        pipelang places no Func inside fused loops). A pair computed at the
+        same level is fused as it is; failing one, an independent pair at
+        different levels (or inlined) is made compute_root first. None: no fusion."""
         r = self.rng
         level = {}
         for d in self.out:
@@ -396,30 +399,47 @@ class _SchedGen:
         kinds = {(d.func, d.stage, d.dim): d.kind for d in self.out
                  if isinstance(d, LoopKind) and d.factor is None}
         reads = _transitive_reads(self.desc)
-        names = [s.name for s in self.desc.stages if isinstance(s, Stage) and s.name in level
-                 and s.name not in hosts]
-        pairs = []
-        for i, a in enumerate(names):
-            for b in names[i + 1:]:
-                if level[a] != level[b] or b in reads[a] or a in reads[b]:
-                    continue
-                shared = []
-                for da, db in zip(reversed(self.final_dims[(a, 0)]), reversed(self.final_dims[(b, 0)])):
-                    if (da.hidden or db.hidden or da.name != db.name
-                            or kinds.get((a, 0, da.name)) != kinds.get((b, 0, db.name))):
-                        break
-                    shared.append(da.name)
-                if shared:
-                    pairs.append((a, b, shared))
-        if not pairs or r.random() < 0.2:
+        stages = {s.name: s for s in self.desc.stages if isinstance(s, Stage)}
+
+        def dims(f):
+            return self.final_dims.get((f, 0)) or [_Dim(d, d.startswith("r")) for d in _stage_dims(stages[f], 0)]
+
+        def candidates(names, same_level):
+            out = []
+            for i, a in enumerate(names):
+                for b in names[i + 1:]:
+                    if b in reads[a] or a in reads[b] or (same_level and level[a] != level[b]):
+                        continue
+                    shared = []
+                    for da, db in zip(reversed(dims(a)), reversed(dims(b))):
+                        if (da.hidden or db.hidden or da.name != db.name
+                                or kinds.get((a, 0, da.name)) != kinds.get((b, 0, db.name))):
+                            break
+                        shared.append(da.name)
+                    if shared:
+                        out.append((a, b, shared))
+            return out
+
+        pairs = candidates([n for n in stages if n in level and n not in hosts], True)
+        drop: set = set()
+        if not pairs:
+            pairs = candidates([n for n in stages if self.level.get(n) in ("root", "at", "inline")
+                                and n not in hosts], False)
+            if not pairs or r.random() < 0.3:
+                return None
+            a, b, shared = r.choice(pairs)
+            drop = {a, b}
+        elif r.random() < 0.2:
             return None
-        a, b, shared = r.choice(pairs)
+        else:
+            a, b, shared = r.choice(pairs)
         if r.random() < 0.5:
             a, b = b, a
         depth = r.randint(1, len(shared))
         align = tuple((v, r.choice(["AlignStart", "AlignEnd", "NoAlign", "Auto"]))
                       for v in shared[:depth] if r.random() < 0.6)
-        return ComputeWith(b, a, shared[depth - 1], align)
+        roots = tuple(ComputeRoot(f) for f in sorted(drop))
+        return drop, roots + (ComputeWith(b, a, shared[depth - 1], align),)
 
     def choose_level(self, s) -> str:
         r = self.rng
@@ -547,5 +567,8 @@ def random_schedule(desc: PipelineDesc, seed: int, wide_vectors: bool | None = N
         # (from gen's own random stream: the draws before it are unchanged)
         cw = gen.compute_with_directive()
         if cw is not None:
-            sched = Schedule(sched.directives + (cw,))
+            drop, extra = cw
+            kept = tuple(d for d in sched.directives if not (
+                isinstance(d, (ComputeAt, StoreAt, ComputeInline, ComputeRoot)) and d.func in drop))
+            sched = Schedule(kept + extra)
     return sched

@@ -309,12 +309,17 @@ def test_fused_rvar_updates_match_halide(schedule):
 
 # ---------------------------------------------------------------- three Funcs
 
-def _three(hl):
+def _three(hl, updates=False):
+    """Three Funcs read by one consumer; with `updates`, each Func has an
+    update that adds to itself (a stage that ran twice would show)."""
     x, y, inp = _inputs(hl)
     a, b, c, h = hl.Func("a"), hl.Func("b"), hl.Func("c"), hl.Func("h")
     a[x, y] = inp[x, y] + 2
     b[x, y] = inp[x + 1, y] * 3
     c[x, y] = inp[x, y + 1] - x
+    if updates:
+        for fn in (a, b, c):
+            fn[x, y] += fn[x, y] + 1
     h[x, y] = a[x, y] + b[x + 2, y] * 5 + c[x, 2 * y] * 11
     inp.compute_root()
     return x, y, a, b, c, h
@@ -562,18 +567,7 @@ def test_compile_cache_key_covers_compute_with():
 
 
 def _three_updates(hl):
-    """Like `_three`, each Func with an update that adds to itself: a stage
-    that ran twice would show."""
-    x, y, inp = _inputs(hl)
-    a, b, c, h = hl.Func("a"), hl.Func("b"), hl.Func("c"), hl.Func("h")
-    a[x, y] = inp[x, y] + 2
-    b[x, y] = inp[x + 1, y] * 3
-    c[x, y] = inp[x, y + 1] - x
-    for fn in (a, b, c):
-        fn[x, y] += fn[x, y] + 1
-    h[x, y] = a[x, y] + b[x + 2, y] * 5 + c[x, 2 * y] * 11
-    inp.compute_root()
-    return x, y, a, b, c, h
+    return _three(hl, updates=True)
 
 
 def _chain_levels_updates(hl, x, y, a, b, c, h):

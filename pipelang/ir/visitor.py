@@ -10,6 +10,7 @@ override `mutate_<NodeName>` and use `self.generic_mutate(node)`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from pipelang.ir import nodes as N
 
@@ -343,15 +344,31 @@ def _merged(a: tuple, b: tuple) -> tuple:
     return a + extra if extra else a
 
 
-class _Reads(IRVisitor):
-    def __init__(self):
-        self.found = False
+def _note_found(self, node):
+    self.found = True
 
-    def visit_Call(self, node):
-        self.found = True
 
-    def visit_Load(self, node):
-        self.found = True
+@functools.lru_cache(maxsize=None)
+def _finder(types: tuple) -> type:
+    """A visitor class that notes (in `found`) meeting a node of one of
+    `types`: one class per set of types, so its dispatch tables are built
+    once, not per query."""
+    methods = {f"visit_{t.__name__}": _note_found for t in types}
+    return type("_Find" + "".join(t.__name__ for t in types), (IRVisitor,), dict(methods, found=False))
+
+
+def contains(node, *types) -> bool:
+    """Whether `node`, or a node inside it, is of one of `types`.
+
+        >>> contains(Add(Load(Int(32), buf, i32(0)), i32(1)), Load)
+        True
+    """
+    v = _finder(types)()
+    v.visit(node)
+    return v.found
+
+
+_Reads = _finder((N.Call, N.Load))
 
 
 def reads_memory(e) -> bool:

@@ -59,19 +59,6 @@ def _split(s) -> tuple:
     return None, s
 
 
-class _Loops(ir.IRVisitor):
-    found = False
-
-    def visit_For(self, node):
-        self.found = True
-
-
-def _has_loop(s) -> bool:
-    v = _Loops()
-    v.visit(s)
-    return v.found
-
-
 class _Hoist(ir.IRMutator):
     def mutate_Block(self, node):
         stmts = [self.mutate(s) for s in node.stmts]
@@ -84,7 +71,7 @@ class _Hoist(ir.IRMutator):
             if p is not None:
                 fetches.append(p)
             if r is not None:
-                if _has_loop(r):
+                if ir.contains(r, ir.For):
                     out += fetches + work + [r]
                     fetches, work = [], []
                 else:
@@ -95,14 +82,5 @@ class _Hoist(ir.IRMutator):
         return ir.block(*out)
 
 
-class _HasPrefetch(ir.IRVisitor):
-    found = False
-
-    def visit_PrefetchAddress(self, node):
-        self.found = True
-
-
 def hoist_prefetches(s: ir.Stmt) -> ir.Stmt:
-    v = _HasPrefetch()
-    v.visit(s)
-    return _Hoist().mutate(s) if v.found else s
+    return _Hoist().mutate(s) if ir.contains(s, ir.PrefetchAddress) else s

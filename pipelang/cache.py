@@ -273,8 +273,10 @@ def default_cache() -> CompileCache | None:
     max_text = os.environ.get("PIPELANG_CACHE_MAX_SIZE", "")
     config = (directory, max_text)
     if _state.get("config") != config:
-        _state["config"] = config
+        # The cache first, then what it is for: another thread compiling
+        # meanwhile must not find the new configuration without its cache.
         _state["cache"] = _open(directory, max_text)
+        _state["config"] = config
     return _state["cache"]
 
 

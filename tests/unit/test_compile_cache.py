@@ -338,3 +338,35 @@ def test_a_record_of_another_layout_is_compiled_again(tmp_path, monkeypatch):
     r = hl.Pipeline(f)
     r.compile_jit()
     assert r._compiled.cache_hit is True and list(np.asarray(r.realize([3]))) == [0, 5, 10]
+
+
+def test_threads_opening_the_cache_at_once_all_get_it(tmp_path, monkeypatch):
+    # The first compiles of a process may run in several threads: one that
+    # finds the configuration recorded must find its cache too (it found a
+    # KeyError while the other was still opening the directory).
+    import threading
+    import time
+    monkeypatch.setenv("PIPELANG_CACHE", "1")
+    monkeypatch.setenv("PIPELANG_CACHE_DIR", str(tmp_path / "c"))
+    monkeypatch.setattr(C, "_state", {})
+    real_open = C._open
+
+    def slow_open(*args):
+        time.sleep(0.05)
+        return real_open(*args)
+    monkeypatch.setattr(C, "_open", slow_open)
+    found, errors = [], []
+
+    def open_cache():
+        try:
+            found.append(C.default_cache())
+        except Exception as e:          # noqa: BLE001 - what the test looks for
+            errors.append(e)
+    threads = [threading.Thread(target=open_cache) for _ in range(2)]
+    for t in threads:
+        t.start()
+        time.sleep(0.01)
+    for t in threads:
+        t.join()
+    assert errors == [] and len(found) == 2
+    assert all(isinstance(c, C.CompileCache) for c in found)

@@ -273,8 +273,10 @@ def default_cache() -> CompileCache | None:
     max_text = os.environ.get("PIPELANG_CACHE_MAX_SIZE", "")
     config = (directory, max_text)
     if _state.get("config") != config:
-        _state["config"] = config
+        # The cache first, then what it is for: another thread compiling
+        # meanwhile must not find the new configuration without its cache.
         _state["cache"] = _open(directory, max_text)
+        _state["config"] = config
     return _state["cache"]
 
 
@@ -303,21 +305,33 @@ def source_digest() -> str:
     milliseconds (most of a cache hit), so the digest is also kept in the
     cache directory beside the files' sizes and modification times, and
     recomputed only when one of those changed."""
-    root = os.path.dirname(os.path.abspath(__file__))
-    paths = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in ("__pycache__", "bench", "testing"))
-        paths += [os.path.join(dirpath, name) for name in sorted(filenames) if name.endswith(".py")]
-    # (Paths relative to `root` by slicing: os.path.relpath costs more than the stat.)
-    skip = len(root) + 1
-    stat_ = os.stat
-    parts = []
-    for path in paths:
-        st = stat_(path)
-        parts.append(f"{path[skip:]}\0{st.st_size}\0{st.st_mtime_ns}\0")
-    stamp = hashlib.sha256("".join(parts).encode()).hexdigest()
     cache = _state.get("cache")
-    memo = os.path.join(cache.directory, "source-digest") if cache is not None else None
+    return _tree_digest(os.path.dirname(os.path.abspath(__file__)),
+                        os.path.join(cache.directory, "source-digest") if cache is not None else None)
+
+
+def _tree_digest(root: str, memo: str | None) -> str:
+    """SHA-256 of the .py files under `root` (their relative paths and
+    contents; not __pycache__, bench or testing), kept in the file `memo`
+    beside a stamp of their paths, sizes and modification times."""
+    paths, parts = [], []           # (path, relative path); the stamp's parts
+
+    def walk(directory: str, relative: str) -> None:
+        # (os.scandir's entries tell directories without a stat and give the
+        # path: half os.walk's time, which was most of this function's.)
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for e in entries:
+            name = e.name
+            if name.endswith(".py"):
+                st = e.stat()
+                paths.append((e.path, relative + name))
+                parts.append(f"{relative}{name}\0{st.st_size}\0{st.st_mtime_ns}\0")
+            elif name not in ("__pycache__", "bench", "testing") and e.is_dir(follow_symlinks=False):
+                walk(e.path, relative + name + "/")
+
+    walk(root, "")
+    stamp = hashlib.sha256("".join(parts).encode()).hexdigest()
     if memo is not None:
         try:
             with open(memo, "rb") as f:
@@ -327,8 +341,8 @@ def source_digest() -> str:
         except (OSError, ValueError, UnicodeDecodeError):
             pass
     h = hashlib.sha256()
-    for path in paths:
-        h.update(path[skip:].encode() + b"\0")
+    for path, relative in paths:
+        h.update(relative.encode() + b"\0")
         with open(path, "rb") as f:
             h.update(f.read())
     digest = h.hexdigest()

@@ -55,12 +55,21 @@ class Fingerprint:
         self.symbols: list = []          # index -> Symbol
         self.index: dict = {}           # Symbol -> index
         self.add = _writer(self)
+        self._digest = (0, None)       # (length of the list, its digest), once asked for
 
     def digest(self) -> str:
-        # marshal's format 2 writes each value with its type and no
-        # back-references (those of later formats depend on reference counts):
-        # the same list, the same bytes, in a third of repr's time.
-        return hashlib.sha256(marshal.dumps(self._out, 2)).hexdigest()
+        """The digest of what was added so far. (Kept: a cache hit asks
+        twice, for the key and for the Pipeline's identity, and a deep
+        pipeline's list takes a millisecond to hash. The list only grows,
+        so its length tells whether the kept digest is still its digest.)"""
+        n, digest = self._digest
+        if digest is None or n != len(self._out):
+            # marshal's format 2 writes each value with its type and no
+            # back-references (those of later formats depend on reference
+            # counts): the same list, the same bytes, in a third of repr's time.
+            digest = hashlib.sha256(marshal.dumps(self._out, 2)).hexdigest()
+            self._digest = (len(self._out), digest)
+        return digest
 
     # ------------------------------------------------------------ IR beside the code
 

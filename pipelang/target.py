@@ -120,11 +120,19 @@ def _feature(f) -> TargetFeature:
 
 
 @functools.lru_cache(maxsize=1)
-def _host_cpu_features() -> frozenset:
+def host_cpu_feature_map():
+    """LLVM's map of this CPU's features (name -> on), read once per process
+    for the Target and the JIT's target machine alike: reading it runs
+    CPUID, which a virtual machine traps (0.3-0.4 ms, a cache hit's 3%).
+    Not to be modified."""
     from llvmlite import binding as llvm
     llvm.initialize_native_target()
-    feats = llvm.get_host_cpu_features()
-    return frozenset(k for k, on in feats.items() if on)
+    return llvm.get_host_cpu_features()
+
+
+@functools.lru_cache(maxsize=1)
+def _host_cpu_features() -> frozenset:
+    return frozenset(k for k, on in host_cpu_feature_map().items() if on)
 
 
 @functools.lru_cache(maxsize=1)

@@ -21,3 +21,10 @@ def test_breakdown_beside_halide(tmp_path, capsys, monkeypatch):
     assert r["halide_s"] > 0 and r["halide_lowering_s"] > 0
     printed = capsys.readouterr().out
     assert "box_blur: pipelang" in printed and "lowering" in printed and "(Halide" in printed
+
+
+def test_cache_hits_in_several_fresh_processes():
+    r = compile_time.cache_hit("box_blur", "small", reps=2)
+    assert r["hit"] is True and r["hit_reps"] == 2
+    assert 0 < r["hit_s"] <= r["hit_max_s"] and 0 < r["hit_cpu_s"] <= r["hit_cpu_max_s"]
+    assert set(r["hit_steps"]) == {"environment", "cache_key", "cache_load"}

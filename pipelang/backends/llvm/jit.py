@@ -8,6 +8,7 @@ float64 as its bits.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
@@ -43,6 +44,38 @@ llvm_lock = threading.RLock()
 # update into a 4-lane vgatherqps, 5x slower on Zen 4 than scalar loads
 # (the gather waits for the data-dependent increments before it).
 X86_TUNING = "+prefer-no-gather"
+
+# LLVM command-line options for making pipelang's machine code: LLVM's Loop
+# Strength Reduction (LSR, in the machine-code pipeline) off. It was over
+# half of the machine-code time of the deep pipelines (local_laplacian:
+# LSR 374 of 708 ms; blur 16 of 42 ms), two to three times what it spends
+# on Halide's IR of the same pipelines in the same LLVM (164 and 5 ms): the
+# indices `ExprCodeGen.index64` computes in 64 bits show SCEV every load of
+# a loop as an affine recurrence whose start is a polynomial of many
+# loop-invariant unknowns, and LSR's search over the formulae of such uses
+# grows steeply with their count (Halide's indices, widened from 32-bit
+# lets, leave it a few uses per loop). Halide runs LSR; without it LLVM's
+# time fell by up to 31% per app (local_laplacian, lens_blur, blur), every
+# app's output stayed bit for bit the same, and run times stayed within 2%
+# (one thread, processor time, interleaved) except local_laplacian and
+# conv_layer (7-8% faster) and bilateral_grid (1.5% slower).
+MACHINE_CODE_OPTIONS = ("-disable-lsr",)
+
+
+@contextlib.contextmanager
+def machine_code_options():
+    """`MACHINE_CODE_OPTIONS` set for machine code made in this block; LLVM's
+    defaults again after it. LLVM's options are process-wide, so they are
+    set only while pipelang makes code (under `llvm_lock`): llvmlite's other
+    users in the process, such as numba's JIT, keep LLVM's defaults."""
+    with llvm_lock:
+        for option in MACHINE_CODE_OPTIONS:
+            llvm.set_option("pipelang", f"{option}=true")
+        try:
+            yield
+        finally:
+            for option in MACHINE_CODE_OPTIONS:
+                llvm.set_option("pipelang", f"{option}=false")
 
 
 @functools.cache
@@ -130,7 +163,8 @@ def jit(mod, capture: list | None = None):
     engine = llvm.create_mcjit_compiler(mod, new_target_machine())
     if capture is not None:
         engine.set_object_cache(lambda _module, data: capture.append(bytes(data)))
-    engine.finalize_object()
+    with machine_code_options():
+        engine.finalize_object()
     if capture is not None:
         engine.set_object_cache()
     return engine
@@ -331,7 +365,7 @@ class JITFunction:
     def assembly(self) -> str:
         if self.llvm_ir is None:
             raise RuntimeError("no LLVM IR kept for code loaded from the compile cache")
-        with llvm_lock:
+        with llvm_lock, machine_code_options():     # (the code `jit` made)
             return target_machine().emit_assembly(llvm.parse_assembly(self.llvm_ir))
 
     def make_argv(self, *values) -> np.ndarray:

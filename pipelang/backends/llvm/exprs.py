@@ -800,7 +800,8 @@ class ExprCodeGen:
 
         The price: an index that multiplies a sum by a non-constant reaches
         SCEV as a polynomial of many unknowns, and Loop Strength Reduction
-        is local_laplacian's costliest LLVM pass (~25%). Computing such
+        was local_laplacian's costliest LLVM pass (~25%; it is now off, see
+        `jit.LLVM_OPTIONS`). Computing such
         indices in 32 bits with one sign extension (constant offsets still
         added in 64 bits) was measured and not kept: for scalar accesses
         only, local_laplacian's LSR fell ~25% (385-409 -> 243-375 ms) but

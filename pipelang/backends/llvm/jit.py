@@ -8,6 +8,7 @@ float64 as its bits.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
@@ -43,6 +44,52 @@ llvm_lock = threading.RLock()
 # update into a 4-lane vgatherqps, 5x slower on Zen 4 than scalar loads
 # (the gather waits for the data-dependent increments before it).
 X86_TUNING = "+prefer-no-gather"
+
+# LLVM command-line options pipelang compiles with: {option: (pipelang's
+# value, LLVM's default)}. Each turns off work that costs LLVM far more on
+# pipelang's IR than it gains there (measured on the 20 apps of the
+# benchmark suite: their outputs stayed bit for bit the same).
+#
+# -disable-lsr: Loop Strength Reduction, in the machine-code pipeline. It
+# was over half of the machine-code time of the deep pipelines
+# (local_laplacian: LSR 374 of 708 ms; blur 16 of 42 ms), two to three
+# times what it spends on Halide's IR of the same pipelines in the same
+# LLVM (164 and 5 ms): the indices `ExprCodeGen.index64` computes in 64
+# bits show SCEV every load of a loop as an affine recurrence whose start
+# is a polynomial of many loop-invariant unknowns, and LSR's search over
+# the formulae of such uses grows steeply with their count (Halide's
+# indices, widened from 32-bit lets, leave it a few uses per loop). Halide
+# runs LSR; without it LLVM's time fell by up to 31% per app
+# (local_laplacian, lens_blur, blur), and run times stayed within 2% (one
+# thread, processor time, interleaved) except local_laplacian and
+# conv_layer (7-8% faster) and bilateral_grid (1.5% slower).
+#
+# -enable-gvn-memdep=false: GVN's load elimination through memory
+# dependence analysis, the optimizer's costliest part after InstCombine on
+# stencil_chain (83 of 293 ms) and camera_pipe. pipelang's code generator
+# already computes equal loads of a statement once, and EarlyCSE and LICM
+# (on MemorySSA) remove the rest: the machine code of 17 apps is the same
+# without it, that of camera_pipe, interpolate and lens_blur runs within
+# the noise (0-1.8%), and the optimizer takes 0-25% less time
+# (stencil_chain 333 -> 250 ms, camera_pipe 303 -> 234, local_laplacian
+# 968 -> 889). Halide's pipeline runs it.
+LLVM_OPTIONS = {"-disable-lsr": ("true", "false"), "-enable-gvn-memdep": ("false", "true")}
+
+
+@contextlib.contextmanager
+def llvm_options():
+    """`LLVM_OPTIONS` set for what LLVM does in this block; LLVM's defaults
+    again after it. LLVM's options are process-wide, so they hold only
+    while pipelang compiles (under `llvm_lock`): llvmlite's other users in
+    the process, such as numba's JIT, keep LLVM's defaults."""
+    with llvm_lock:
+        for option, (value, _) in LLVM_OPTIONS.items():
+            llvm.set_option("pipelang", f"{option}={value}")
+        try:
+            yield
+        finally:
+            for option, (_, default) in LLVM_OPTIONS.items():
+                llvm.set_option("pipelang", f"{option}={default}")
 
 
 @functools.cache
@@ -114,7 +161,8 @@ def optimize(module_text: str, name: str = "module", loop_opt: bool = True, cont
     pb = llvm.create_pass_builder(tm, pto)
     mpm = pb.getModulePassManager()
     try:
-        mpm.run(mod, pb)
+        with llvm_options():
+            mpm.run(mod, pb)
     finally:
         _dispose_module_pass_manager(mpm)
         pb.close()
@@ -141,7 +189,8 @@ def jit(mod, capture: list | None = None):
     engine = llvm.create_mcjit_compiler(mod, new_target_machine())
     if capture is not None:
         engine.set_object_cache(lambda _module, data: capture.append(bytes(data)))
-    engine.finalize_object()
+    with llvm_options():
+        engine.finalize_object()
     if capture is not None:
         engine.set_object_cache()
     return engine
@@ -350,7 +399,7 @@ class JITFunction:
     def assembly(self) -> str:
         if self.llvm_ir is None:
             raise RuntimeError("no LLVM IR kept for code loaded from the compile cache")
-        with llvm_lock:
+        with llvm_options():        # (the code `jit` made)
             return target_machine().emit_assembly(llvm.parse_assembly(self.llvm_ir))
 
     def make_argv(self, *values) -> np.ndarray:

@@ -953,11 +953,20 @@ class ExprSimplifier:
         if cls is Add and type(value.a) is N.Variable and type(value.b) in _CONSTS:
             return value, None
         if cls is Ramp and _const(value.stride) is not None:
-            if type(value.base) in (*_CONSTS, N.Variable):
+            # The base's constant offset stays with the ramp, as in Halide's
+            # let simplification: the unrolled copies of a vector loop then
+            # index `ramp(b + 16, ..)`, `ramp(b + 32, ..)` from one base, and
+            # their loads are one pointer plus constant offsets for LLVM
+            # (apps/conv_layer's four filter vectors: one address register,
+            # not four, and no spill in its inner loop).
+            base, offset = _split_offset(value.base)
+            if type(base) in (*_CONSTS, N.Variable):
                 return value, None
             inner = N.Symbol(sym.name + ".base")
-            v = N.Variable(value.base.type, inner)
-            return Ramp(v, value.stride, value.lanes), (inner, value.base)
+            v = N.Variable(base.type, inner)
+            if offset:
+                v = Add(v, make_const(base.type, offset))
+            return Ramp(v, value.stride, value.lanes), (inner, base)
         if cls is Broadcast:
             inner = N.Symbol(sym.name + ".value")
             v = N.Variable(value.value.type, inner)

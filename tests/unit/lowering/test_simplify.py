@@ -305,6 +305,22 @@ def test_let_of_an_earlier_lets_value_reuses_it():
     assert simplify(s) is s
 
 
+def test_let_of_a_ramp_keeps_the_base_offset_in_the_ramp():
+    # An unrolled vector loop binds `ramp(b + 16, 1, 4)`: the constant stays
+    # at the uses, so every copy's index is one base plus a constant.
+    v = Symbol("v")
+    vec = Ramp(Add(Mul(X, Y), i32(16)), i32(1), 4)
+    s = LetStmt(v, vec, Store(buf, var(v, vec.type), Add(var(v, vec.type), Broadcast(Z, 4))))
+    got = simplify(s)
+    assert isinstance(got, LetStmt) and got.value == Mul(X, Y), to_string(got)
+    base = var(got.sym)
+    assert got.body == Store(buf, Ramp(Add(base, i32(16)), i32(1), 4),
+                             Ramp(Add(Add(base, Z), i32(16)), i32(1), 4)), to_string(got)
+    # A variable plus a constant is no let at all.
+    s = LetStmt(v, Ramp(Add(Y, i32(16)), i32(1), 4), Store(buf, var(v, vec.type), X))
+    check(s, Store(buf, Ramp(Add(Y, i32(16)), i32(1), 4), X))
+
+
 # ---------------------------------------------------------------- property tests
 
 INT_TYPES = [Int(32), UInt(8), Int(16), UInt(16), Int(8), UInt(32)]

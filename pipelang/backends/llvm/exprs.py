@@ -10,11 +10,15 @@ Float arithmetic carries Halide's relaxations as LLVM fast-math flags
 reassociate sums (so it can vectorize horizontal reductions), as Halide
 lets it. Unlike Halide, pipelang does not promise LLVM that no value is NaN
 or infinite (nnan/ninf), so `is_nan` and `is_inf` stay meaningful
-everywhere. Inside `strict_float(e)` no flag is set: IEEE operations in
-source order, rounded after every step.
+everywhere. A division by a float constant is a multiplication by its
+reciprocal (rounded to the type), as Halide's simplifier makes it. Inside
+`strict_float(e)` no flag is set and no division is rewritten: IEEE
+operations in source order, rounded after every step.
 """
 from __future__ import annotations
 
+import math
+import struct
 from enum import Enum
 
 from pipelang.backends.llvm import textir as ll
@@ -145,6 +149,21 @@ def _wrap(t: Type, value):
 
 def _const(t: Type, value):
     return ll.Constant(llvm_type(t), value)
+
+
+def _reciprocal(c, bits: int):
+    """1/c rounded to a float of `bits` bits, or None where that is not a
+    finite, nonzero number (c is None, zero, infinite, NaN or too small)."""
+    if c is None or c == 0 or not math.isfinite(c):
+        return None
+    inverse = 1.0 / c
+    if bits < 64:
+        fmt = "e" if bits == 16 else "f"
+        try:
+            inverse = struct.unpack(fmt, struct.pack(fmt, inverse))[0]
+        except OverflowError:
+            return None
+    return inverse if inverse != 0 and math.isfinite(inverse) else None
 
 
 class _ReadsData(IRVisitor):
@@ -467,6 +486,13 @@ class ExprCodeGen:
         if t.is_float():
             fl = self.fp_flags()
             if is_div:
+                inverse = None if self.strict_float else _reciprocal(N.const_value(e.b), t.bits())
+                if inverse is not None:
+                    # x / c is x * (1/c), rounded to the type, as Halide's
+                    # simplifier rewrites it: a multiply, not a divide of 10-20
+                    # cycles' throughput (fast_exp's x / ln 2 in apps/nl_means'
+                    # innermost loop). Without `arcp` LLVM keeps the divide.
+                    return b.fmul(x, splat(b, _const(t.element_of(), inverse), t.lanes()), flags=fl)
                 return b.fdiv(x, y, flags=fl)
             quotient = self._intrinsic("floor", [b.fdiv(x, y, flags=fl)])
             return b.fsub(x, b.fmul(y, quotient, flags=fl), flags=fl)

@@ -91,6 +91,22 @@ def test_unbounded_float_to_uint8_still_wraps():
     assert run(a).tolist() == [44, 255, 0, 7, 255, 0, 0, 232]
 
 
+@pytest.mark.parametrize("dst, dtype", [(Int(32), np.int32), (UInt(8), np.uint8)])
+def test_unbounded_vector_float_to_int_checks_the_range_then_converts_through_int32(dst, dtype):
+    # No bounds: an int32 conversion when every lane is within int32's range,
+    # the int64 route (wrapping bits) for a vector with a lane outside it.
+    lanes = 16
+    jf, run = _compile_elementwise(lambda v: Cast(dst.with_lanes(lanes), v), np.float32, dtype, lanes)
+    assert f"fptosi <{lanes} x float> %" in jf.llvm_ir
+    assert f"to <{lanes} x i32>" in jf.llvm_ir.split(f"fptosi <{lanes} x float>", 1)[1].split("\n", 1)[0]
+    assert f"to <{lanes} x i64>" in jf.llvm_ir      # the out-of-range branch
+    inside = np.linspace(-3e5, 3e5, 2 * lanes, dtype=np.float32)
+    outside = np.float32([3e9, -3e9, 2.0**33 + 1024, 7.9] + [-2.5] * (lanes - 4))
+    a = np.concatenate([inside, outside, inside])
+    wrapped = a.astype(np.int64).astype(dtype)      # int64, then keep the low bits
+    np.testing.assert_array_equal(run(a), wrapped)
+
+
 def test_clamped_cast_in_a_pipeline_matches_numpy():
     rng = np.random.default_rng(1)
     img = rng.uniform(-50, 300, size=(37, 64)).astype(np.float32)

@@ -305,6 +305,20 @@ def test_let_of_an_earlier_lets_value_reuses_it():
     assert simplify(s) is s
 
 
+def test_let_of_a_ramp_of_a_variable_plus_a_constant_is_substituted():
+    # An unrolled vector loop binds `ramp(v + 16, 1, 4)`: substituted, every
+    # copy's index is the one variable plus a constant.
+    v = Symbol("v")
+    t = Ramp(Y, i32(1), 4).type
+    s = LetStmt(v, Ramp(Add(Y, i32(16)), i32(1), 4), Store(buf, var(v, t), Add(var(v, t), Broadcast(Z, 4))))
+    check(s, Store(buf, Ramp(Add(Y, i32(16)), i32(1), 4), Ramp(Add(Add(Y, Z), i32(16)), i32(1), 4)))
+    # Any other base stays bound once.
+    s = LetStmt(v, Ramp(Add(Mul(X, Y), i32(16)), i32(1), 4), Store(buf, var(v, t), X))
+    got = simplify(s)
+    assert isinstance(got, LetStmt) and got.value == Add(Mul(X, Y), i32(16)), to_string(got)
+    assert got.body == Store(buf, Ramp(var(got.sym), i32(1), 4), X), to_string(got)
+
+
 # ---------------------------------------------------------------- property tests
 
 INT_TYPES = [Int(32), UInt(8), Int(16), UInt(16), Int(8), UInt(32)]

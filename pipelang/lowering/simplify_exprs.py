@@ -23,7 +23,7 @@ import math
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import (Add, Broadcast, Cast, Div, EQ, Max, Min, Mod, Mul, NE, LE,
                                LT, Ramp, Select, Sub, make_const)
-from pipelang.ir.types import Type
+from pipelang.ir.types import Type, TypeCode
 from pipelang.ir.visitor import free_symbols, reads_memory
 from pipelang.ir.visitor import _symbols_of as symbols_of
 from pipelang.lowering.analysis.const_bounds import constant_bounds, float_bounds
@@ -43,8 +43,13 @@ def _const(e):
     return e.value if type(e) in _CONSTS else None
 
 
+_INT, _UINT = TypeCode.INT, TypeCode.UINT
+
+
 def _is_int(t: Type) -> bool:
-    return (t.is_int() or t.is_uint()) and not t.is_bool()
+    # (Asked of nearly every node: the type's fields, not its methods.)
+    code = t._code
+    return code is _INT or (code is _UINT and t.nbits != 1)
 
 
 class _Scope(dict):
@@ -851,8 +856,9 @@ class ExprSimplifier:
                 value = self.expr(node.value)
                 self._touch(node.sym)
                 scalar_int = _is_int(value.type) and value.type.is_scalar()
+                split = None
                 if scalar_int:
-                    value = self._reuse_let(value)
+                    value, split = self._reuse_let(value)
                 replacement, inner = self._let_replacement(node.sym, value)
                 key = None
                 if replacement is not None:
@@ -864,8 +870,7 @@ class ExprSimplifier:
                 elif scalar_int:
                     self.var_bounds[node.sym] = self.const_bounds(value)
                     if self._pure(value):
-                        base, offset = _split_offset(value)
-                        key = _shallow_key(base)
+                        base, offset, key = split or _split_key(value)
                         self._let_values.setdefault(key, []).append((base, offset, node.sym))
                 if replacement is None:
                     self.enclosing_lets[node.sym] = value
@@ -930,18 +935,20 @@ class ExprSimplifier:
         return result
 
     def _reuse_let(self, value):
-        """`value`, or a let variable in scope bound to it (plus a constant)."""
+        """(`value`, or a let variable in scope bound to it (plus a constant);
+        `value`'s `_split_key` where worked out, for the caller to keep)."""
         if not self._let_values:
-            return value
-        base, offset = _split_offset(value)
-        entries = self._let_values.get(_shallow_key(base))
+            return value, None
+        split = _split_key(value)
+        base, offset, key = split
+        entries = self._let_values.get(key)
         for bound, bound_offset, sym in reversed(entries or ()):
             if same_expr(bound, base):
                 self.used.add(sym)
                 v = N.Variable(value.type, sym)
                 delta = offset - bound_offset
-                return v if delta == 0 else Add(v, make_const(value.type, delta))
-        return value
+                return (v if delta == 0 else Add(v, make_const(value.type, delta))), None
+        return value, split
 
     def _let_replacement(self, sym, value):
         """What to substitute for `sym`, and a scalar let (sym, value) to keep, if any."""
@@ -976,6 +983,13 @@ def _split_offset(e):
     if (cls is Add or cls is Sub) and type(e.b) is N.IntImm:
         return e.a, (e.b.value if cls is Add else -e.b.value)
     return e, 0
+
+
+def _split_key(e):
+    """(base, c, the shallow key of base) with `e` == base + c: how
+    `_let_values` files a let's value."""
+    base, offset = _split_offset(e)
+    return base, offset, _shallow_key(base)
 
 
 def _shallow_key(e, depth: int = 3):

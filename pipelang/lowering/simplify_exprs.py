@@ -34,6 +34,7 @@ from pipelang.lowering.analysis.linear import (LinearForm, _field_names, is_cano
                                                same_shape)
 
 _CONSTS = (N.IntImm, N.UIntImm, N.FloatImm)
+_LEAVES = frozenset((N.IntImm, N.UIntImm, N.FloatImm, N.StringImm, N.Variable))
 
 
 def _const(e):
@@ -74,6 +75,10 @@ class _Scope(dict):
 # simplify the same expressions (bounds, region lets) in many separate calls,
 # each with a fresh simplifier. Such a result is a function of the node alone
 # (the let and bound scopes are empty; `used` matters only to enclosing lets).
+# A result is kept as its own result too (as memo mode takes its results as
+# simplified): passes build new expressions over what they simplified before
+# (a let's value expanded into its users, a loop's last value), whose
+# simplification then walks only the new nodes.
 # Lowering empties it when done (`clear_unscoped_memo`), so it keeps no IR
 # alive between compiles; the limit bounds it for other callers.
 _UNSCOPED: dict = {}
@@ -116,6 +121,11 @@ class ExprSimplifier:
         self._scoped: dict = {}
 
     def expr(self, e: N.Expr) -> N.Expr:
+        cls = type(e)
+        if cls in _LEAVES:
+            # A constant is its own result, a variable its binding: neither is
+            # worth a cache entry (about half the nodes met).
+            return e if cls is not N.Variable else self.s_Variable(e)
         memo = self._memo
         if memo is None:
             if self.bindings or self.var_bounds or self.enclosing_lets:
@@ -129,6 +139,7 @@ class ExprSimplifier:
             if len(_UNSCOPED) >= _UNSCOPED_LIMIT:
                 _UNSCOPED.clear()
             _UNSCOPED[id(e)] = (e, r)
+            _UNSCOPED[id(r)] = (r, r)
             return r
         if self.bindings or self.var_bounds:
             return self._scoped_expr(e)

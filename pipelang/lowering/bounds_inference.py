@@ -52,18 +52,23 @@ def _stage_regions(fn, consumer_box, stages_stmts, memo=None, outer=None, simp=N
     n = len(fn.stages())
     regions = [None] * n
     needed = consumer_box
-    for k in range(n - 1, -1, -1):
+    for k in range(n - 1, 0, -1):
         regions[k] = needed
-        # What stage k itself reads of fn (and, for stage 0, what later stages write)
-        # must have been computed by the stages before it.
+        # What update k reads and writes of fn must have been computed by the
+        # stages before it.
         lets = dict(outer or {})
         for x, iv in zip(fn.args, regions[k]):
             if iv.min is not None and iv.max is not None:
                 lets[L.region_min(fn, k, x)] = iv.min
                 lets[L.region_max(fn, k, x)] = iv.max
-        touched = boxes_touched(stages_stmts[k], [fn.sym], calls=True, provides=k > 0, lets=lets,
+        touched = boxes_touched(stages_stmts[k], [fn.sym], calls=True, provides=True, lets=lets,
                                 memo=memo, simplifier=simp)
         needed = box_union(needed, touched.get(fn.sym))
+    # Stage 0 computes all that the updates and consumers need; no stage
+    # comes before it, so what it reads of fn itself bounds nothing (and a
+    # pure definition reads none): no query for it (one per Func, a tenth
+    # of bounds inference on the pyramids).
+    regions[0] = needed
     return regions
 
 
@@ -249,7 +254,7 @@ def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:
         folded = fn.schedule.fold_factors and fn.sym in in_loop
         s = _DefineRegions(fn, memo, lifted if folded else None, producers, simp).mutate(s)
         if not fn.schedule.fold_factors:
-            s = _RegionLifter(fn, memo, lifted).lift_to_top(s)
+            s = _RegionLifter(fn, lifted, producers).lift_to_top(s)
     s = _RealizeBounds(env, memo, simp).mutate(s)
     for out in reversed(outputs):
         regions = [_apply_bounds(out, _buffer_box(L.buffer(out), len(out.args)))] * len(out.stages())
@@ -308,22 +313,24 @@ class _RegionLifter:
     of expanding its consumers' loops once more per Func of the pipeline.
     A let stops below a let it uses, and at a loop or branch."""
 
-    def __init__(self, fn, memo: dict, lifted: set):
+    def __init__(self, fn, lifted: set, producers: dict):
         self.fn = fn
         self.own = _own_region_symbols(fn)
-        self.memo = memo
         self.lifted = lifted
+        self.producers = producers      # see producers_in
 
     def lift_to_top(self, s):
         lets, s = self.lift(s)
         return _wrap(lets, s)
 
-    def _untouched(self, s) -> bool:
-        hit = self.memo.get(id(s))
-        return hit is not None and hit[0] is s and self.fn.sym not in hit[1]
-
     def lift(self, s):
         """([(LetStmt, its free symbols)] to define above `s`, `s` without them)."""
+        # The lets to lift sit by fn's produce (in its Realize, or just above
+        # it): a statement without it has none, however many of fn's
+        # consumers it holds (the walk from the top, once per Func, went
+        # through every consumer of each).
+        if self.fn.sym not in producers_in(s, self.producers):
+            return [], s
         cls = type(s)
         if cls is ir.Realize:
             if s.fn is self.fn.sym:
@@ -350,8 +357,6 @@ class _RegionLifter:
             if not out and all(a is b for a, b in zip(stmts, s.stmts)):
                 return [], s
             return out, ir.Block(tuple(stmts))
-        if self._untouched(s):
-            return [], s
         if cls is ir.LetStmt:
             if s.sym in self.own:
                 # A Func stored outside its compute loop: its lets sit by its produce.

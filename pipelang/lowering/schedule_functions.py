@@ -411,7 +411,9 @@ class _Count(ir.IRVisitor):
         if not self._skip(node):
             self.generic_visit(node)
 
-    visit_LetStmt = visit_IfThenElse = visit_For
+    # (A statement's expressions are walked only where they call sym: this
+    # count runs two to four times per Func over the whole pipeline.)
+    visit_LetStmt = visit_IfThenElse = visit_Provide = visit_Evaluate = visit_For
 
     def visit_ProducerConsumer(self, node):
         if self._skip(node):
@@ -439,7 +441,8 @@ class _Count(ir.IRVisitor):
         if node.fn is self.sym:
             self.calls += 1
             self.outside += not self.depth
-        self.generic_visit(node)
+        if not self._skip(node):
+            self.generic_visit(node)
 
 
 def _count(s, sym, mentions=None) -> _Count:

@@ -23,7 +23,7 @@ import math
 from pipelang.ir import nodes as N
 from pipelang.ir.nodes import (Add, Broadcast, Cast, Div, EQ, Max, Min, Mod, Mul, NE, LE,
                                LT, Ramp, Select, Sub, make_const)
-from pipelang.ir.types import Type
+from pipelang.ir.types import Type, TypeCode
 from pipelang.ir.visitor import free_symbols, reads_memory
 from pipelang.ir.visitor import _symbols_of as symbols_of
 from pipelang.lowering.analysis.const_bounds import constant_bounds, float_bounds
@@ -34,6 +34,7 @@ from pipelang.lowering.analysis.linear import (LinearForm, _field_names, is_cano
                                                same_shape)
 
 _CONSTS = (N.IntImm, N.UIntImm, N.FloatImm)
+_LEAVES = frozenset((N.IntImm, N.UIntImm, N.FloatImm, N.StringImm, N.Variable))
 
 
 def _const(e):
@@ -43,8 +44,13 @@ def _const(e):
     return e.value if type(e) in _CONSTS else None
 
 
+_INT, _UINT = TypeCode.INT, TypeCode.UINT
+
+
 def _is_int(t: Type) -> bool:
-    return (t.is_int() or t.is_uint()) and not t.is_bool()
+    # (Asked of nearly every node: the type's fields, not its methods.)
+    code = t._code
+    return code is _INT or (code is _UINT and t.nbits != 1)
 
 
 class _Scope(dict):
@@ -69,6 +75,10 @@ class _Scope(dict):
 # simplify the same expressions (bounds, region lets) in many separate calls,
 # each with a fresh simplifier. Such a result is a function of the node alone
 # (the let and bound scopes are empty; `used` matters only to enclosing lets).
+# A result is kept as its own result too (as memo mode takes its results as
+# simplified): passes build new expressions over what they simplified before
+# (a let's value expanded into its users, a loop's last value), whose
+# simplification then walks only the new nodes.
 # Lowering empties it when done (`clear_unscoped_memo`), so it keeps no IR
 # alive between compiles; the limit bounds it for other callers.
 _UNSCOPED: dict = {}
@@ -111,6 +121,11 @@ class ExprSimplifier:
         self._scoped: dict = {}
 
     def expr(self, e: N.Expr) -> N.Expr:
+        cls = type(e)
+        if cls in _LEAVES:
+            # A constant is its own result, a variable its binding: neither is
+            # worth a cache entry (about half the nodes met).
+            return e if cls is not N.Variable else self.s_Variable(e)
         memo = self._memo
         if memo is None:
             if self.bindings or self.var_bounds or self.enclosing_lets:
@@ -124,6 +139,7 @@ class ExprSimplifier:
             if len(_UNSCOPED) >= _UNSCOPED_LIMIT:
                 _UNSCOPED.clear()
             _UNSCOPED[id(e)] = (e, r)
+            _UNSCOPED[id(r)] = (r, r)
             return r
         if self.bindings or self.var_bounds:
             return self._scoped_expr(e)
@@ -851,8 +867,9 @@ class ExprSimplifier:
                 value = self.expr(node.value)
                 self._touch(node.sym)
                 scalar_int = _is_int(value.type) and value.type.is_scalar()
+                split = None
                 if scalar_int:
-                    value = self._reuse_let(value)
+                    value, split = self._reuse_let(value)
                 replacement, inner = self._let_replacement(node.sym, value)
                 key = None
                 if replacement is not None:
@@ -864,8 +881,7 @@ class ExprSimplifier:
                 elif scalar_int:
                     self.var_bounds[node.sym] = self.const_bounds(value)
                     if self._pure(value):
-                        base, offset = _split_offset(value)
-                        key = _shallow_key(base)
+                        base, offset, key = split or _split_key(value)
                         self._let_values.setdefault(key, []).append((base, offset, node.sym))
                 if replacement is None:
                     self.enclosing_lets[node.sym] = value
@@ -930,18 +946,20 @@ class ExprSimplifier:
         return result
 
     def _reuse_let(self, value):
-        """`value`, or a let variable in scope bound to it (plus a constant)."""
+        """(`value`, or a let variable in scope bound to it (plus a constant);
+        `value`'s `_split_key` where worked out, for the caller to keep)."""
         if not self._let_values:
-            return value
-        base, offset = _split_offset(value)
-        entries = self._let_values.get(_shallow_key(base))
+            return value, None
+        split = _split_key(value)
+        base, offset, key = split
+        entries = self._let_values.get(key)
         for bound, bound_offset, sym in reversed(entries or ()):
             if same_expr(bound, base):
                 self.used.add(sym)
                 v = N.Variable(value.type, sym)
                 delta = offset - bound_offset
-                return v if delta == 0 else Add(v, make_const(value.type, delta))
-        return value
+                return (v if delta == 0 else Add(v, make_const(value.type, delta))), None
+        return value, split
 
     def _let_replacement(self, sym, value):
         """What to substitute for `sym`, and a scalar let (sym, value) to keep, if any."""
@@ -987,6 +1005,13 @@ def _split_offset(e):
     if (cls is Add or cls is Sub) and type(e.b) is N.IntImm:
         return e.a, (e.b.value if cls is Add else -e.b.value)
     return e, 0
+
+
+def _split_key(e):
+    """(base, c, the shallow key of base) with `e` == base + c: how
+    `_let_values` files a let's value."""
+    base, offset = _split_offset(e)
+    return base, offset, _shallow_key(base)
 
 
 def _shallow_key(e, depth: int = 3):

@@ -81,22 +81,39 @@ def _known(extent, consts: dict):
     return simplify(ir.substitute(consts, extent)) if consts else simplify(extent)
 
 
-def _window(fn, body, consts: dict, steps: dict | None = None):
+def _window(fn, body, consts: dict, steps: dict | None = None, mentions: Mentions | None = None):
     """{dim index: window extent} for the dimension slid along the outermost
     serial loop inside the storage. (A dimension slid along an inner loop
     cannot fold: the next iteration of the outer loop reads what it computed
     long before.) With `steps`, also {dim index: the extent computed by the
-    later iterations} where that is a constant."""
+    later iterations} where that is a constant. `mentions`, where given,
+    skips the statements that don't name fn: fn's region lets lie above its
+    produce, within the loop they slide along (the consumers below a deep
+    pipeline's storage were walked once per Func stored above them)."""
     order: list = []
     slid: dict = {}          # loop symbol -> (dim index, window extent, later extent)
+    sym = fn.sym
+
+    def skip(node) -> bool:
+        return mentions is not None and sym not in mentions.of(node)
 
     class _Find(ir.IRVisitor):
         def visit_For(self, node):
+            if skip(node):
+                return
             if node.kind is ir.ForKind.SERIAL and node.sym not in order:
                 order.append(node.sym)
             self.generic_visit(node)
 
+        def visit_Block(self, node):
+            if not skip(node):
+                self.generic_visit(node)
+
+        visit_IfThenElse = visit_Realize = visit_ProducerConsumer = visit_Block
+
         def visit_LetStmt(self, node):
+            if skip(node):
+                return
             lets, s = _let_chain(node)
             for i, a in enumerate(fn.args):
                 region = _region_lets(fn, a, lets)
@@ -340,7 +357,7 @@ class _Fold(ir.IRMutator):
         folds = {}
         overshoot = _overshoot(fn)
         steps: dict = {}
-        window = _window(fn, body, self.consts, steps)
+        window = _window(fn, body, self.consts, steps, self.mentions)
         for i, c in window.items():
             if overshoot[fn.args[i]] is None:
                 continue

@@ -26,18 +26,20 @@ def box_union(a, b):
     return [interval_union(x, y) for x, y in zip(a, b)]
 
 
-def _union_of(boxes: list):
+def _union_of(boxes: list, simp):
     """The union of several boxes at once. Bounds that differ only by a
     constant (`x - 1`, `x`, `x + 1`: a stencil's taps) are merged before
     any simplification, and the rest simplified once, instead of a union
-    per box, each simplifying the growing min/max of all before it."""
+    per box, each simplifying the growing min/max of all before it.
+    `simp` is the query's memo-mode simplifier, which made the boxes' ends:
+    it simplifies only the Min and Max put over them, not each end again."""
     if len(boxes) == 1:
         return boxes[0]
     out = []
     for d in range(len(boxes[0])):
         lows = [b[d].min for b in boxes]
         highs = [b[d].max for b in boxes]
-        out.append(Interval(_extreme(lows, ir.Min), _extreme(highs, ir.Max)))
+        out.append(Interval(_extreme(lows, ir.Min, simp), _extreme(highs, ir.Max, simp)))
     return out
 
 
@@ -50,7 +52,7 @@ def _offset(e):
     return e, 0
 
 
-def _extreme(exprs: list, op):
+def _extreme(exprs: list, op, simp):
     """`op` (Min or Max) of `exprs` (None if any is unbounded), simplified."""
     if any(e is None for e in exprs):
         return None
@@ -58,7 +60,7 @@ def _extreme(exprs: list, op):
         result = exprs[0]
         for e in exprs[1:]:
             result = op(result, e)
-        return simplify(result)
+        return simp.expr(result)
     pick = min if op is ir.Min else max
     groups: list = []                   # [rest, constant]
     for e in exprs:
@@ -73,7 +75,7 @@ def _extreme(exprs: list, op):
     for rest, c in groups:
         term = ir.i32(c) if rest is None else rest if c == 0 else ir.Add(rest, ir.i32(c))
         result = term if result is None else op(result, term)
-    return simplify(result)
+    return simp.expr(result)
 
 
 
@@ -81,34 +83,40 @@ def _symbol_name(sym) -> str:
     return sym.name
 
 class _Accessed(ir.IRVisitor):
-    """The Funcs and buffers called or provided to inside each loop, let and
-    if statement, and in each let's value: {id(node): (node, symbols)}.
+    """The Funcs and buffers called, and those provided to, inside each
+    loop, let and if statement, and in each let's value: {id(node): (node,
+    called, provided)}. Kept apart, so a query for what is written skips
+    the consumers, which only read.
 
     `found` may be kept from an earlier walk (see `boxes_touched`'s `memo`):
     a statement met again is not walked again, its entries being there."""
 
     def __init__(self, found: dict | None = None):
         self.found: dict = {} if found is None else found
-        self.cur: set = set()
+        self.called: set = set()
+        self.provided: set = set()
 
     def visit_Call(self, node):
-        self.cur.add(node.fn)
+        self.called.add(node.fn)
         self.generic_visit(node)
 
     def visit_Provide(self, node):
-        self.cur.add(node.fn)
+        self.provided.add(node.fn)
         self.generic_visit(node)
 
     def _scope(self, node, walk=None):
         hit = self.found.get(id(node))
         if hit is not None and hit[0] is node:
-            self.cur |= hit[1]
+            self.called |= hit[1]
+            self.provided |= hit[2]
             return
-        outer, self.cur = self.cur, set()
+        outer_called, outer_provided = self.called, self.provided
+        self.called, self.provided = set(), set()
         (walk or self.generic_visit)(node)
-        self.found[id(node)] = (node, self.cur)
-        outer |= self.cur
-        self.cur = outer
+        self.found[id(node)] = (node, self.called, self.provided)
+        outer_called |= self.called
+        outer_provided |= self.provided
+        self.called, self.provided = outer_called, outer_provided
 
     visit_For = visit_IfThenElse = _scope
 
@@ -156,11 +164,14 @@ class _BoxesTouched(ir.IRVisitor):
         """Whether `node` may touch a wanted Func or buffer. Loops, lets and ifs
         that don't are skipped whole: their ranges would only be worked out
         for nothing (most of a pipeline, for one Func's box)."""
-        found = self.accessed.get(id(node))
-        if found is None or found[0] is not node:
+        hit = self.accessed.get(id(node))
+        if hit is None or hit[0] is not node:
             return True
-        found = found[1]
-        return bool(found) if self.syms is None else not found.isdisjoint(self.syms)
+        syms = self.syms
+        for found, asked in ((hit[1], self.calls), (hit[2], self.provides)):
+            if asked and found and (syms is None or not found.isdisjoint(syms)):
+                return True
+        return False
 
     def _wanted(self, sym) -> bool:
         return self.syms is None or sym in self.syms
@@ -346,7 +357,7 @@ class _BoxesTouched(ir.IRVisitor):
 
     def unions(self) -> dict:
         """{symbol: box}: the union of the boxes recorded for each."""
-        return {sym: _union_of(boxes) for sym, boxes in self.boxes.items()}
+        return {sym: _union_of(boxes, self.simp) for sym, boxes in self.boxes.items()}
 
     def _narrow(self, cond) -> None:
         """Tighten the range of a variable that `cond` bounds (a tail guard)."""
@@ -414,8 +425,17 @@ def _select(cond, a, b):
 
 
 def _simplified(i: Interval) -> Interval:
-    return Interval(None if i.min is None else simplify(i.min),
-                    None if i.max is None else simplify(i.max))
+    """`i` with its ends simplified. An end made here is simplified already
+    (by the query's simplifier, or by `simplify` in a union); only one that
+    `wrap_lets` put inside Lets naming its big parts is new to the
+    simplifier. (Simplified again, each end was walked whole a second time:
+    a sixth of bounds inference.)"""
+    lo, hi = i.min, i.max
+    if type(lo) is ir.Let:
+        lo = simplify(lo)
+    if type(hi) is ir.Let:
+        hi = simplify(hi)
+    return i if lo is i.min and hi is i.max else Interval(lo, hi)
 
 
 def boxes_touched(stmt, syms=None, *, calls: bool = True, provides: bool = False,

@@ -180,6 +180,10 @@ def _wraps(t: Type) -> bool:
     return not t.is_float() and not no_overflow(t)
 
 
+_B_RULES: dict = {}     # node class -> _Bounds' rule for it (None: none)
+_MISSING = object()
+
+
 class _Bounds:
     """One bounds query: `scope` maps symbols to their intervals (lets are added as met)."""
 
@@ -195,10 +199,13 @@ class _Bounds:
             hit = memo.get(id(e))
             if hit is not None and hit[0] is e:
                 return hit[1]
-        method = getattr(self, "b_" + type(e).__name__, None)
+        cls = type(e)
+        method = _B_RULES.get(cls, _MISSING)
+        if method is _MISSING:      # (found by name once per node class)
+            method = _B_RULES[cls] = getattr(_Bounds, "b_" + cls.__name__, None)
         if method is None:
             return _type_interval(e.type)
-        iv = method(e)
+        iv = method(self, e)
         if memo is not None and not self.in_lets:
             memo[id(e)] = (e, iv)
         return iv

@@ -111,10 +111,21 @@ class LinearForm:
         elif cls is Mul and type(e.a) in _INT_CONSTS:
             self.add(e.b, k * e.a.value)
         else:
+            # Terms of another node class, or with another (cached) hash,
+            # differ: only the rest are asked of same_expr (a sum of n
+            # terms compares each with every one before it).
+            h = None
             for pair in self.terms:
-                if same_expr(pair[0], e):
-                    pair[1] += k
-                    return
+                t = pair[0]
+                if t is not e:
+                    if type(t) is not cls:
+                        continue
+                    if h is None:
+                        h = e.__hash__()
+                    if t.__hash__() != h or not same_expr(t, e):
+                        continue
+                pair[1] += k
+                return
             self.terms.append([e, k])
 
     def normalize(self) -> "LinearForm":
@@ -174,7 +185,11 @@ def _canonical_term(e):
     cls = type(e)
     if cls is Mul:
         b = e.b
-        if type(b) is not N.IntImm or b.value <= 1:
+        if type(b) is not N.IntImm:
+            if type(b) is N.UIntImm or type(e.a) in _INT_CONSTS:
+                return None
+            return e            # a product of non-constants: itself a term (k = 1)
+        if b.value <= 1:
             return None
         e = e.a
         cls = type(e)

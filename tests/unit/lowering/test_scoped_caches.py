@@ -71,3 +71,27 @@ def test_box_of_repeated_taps_matches_each_tap_bounded_alone():
     assert ir.to_string(box[0].min) == ir.to_string(simplify(want[0].min))
     assert ir.to_string(box[0].max) == ir.to_string(simplify(Add(Max(N, i32(0)), i32(16))))
     assert (ir.to_string(box[1].min), ir.to_string(box[1].max)) == ("-1", "8")
+
+
+def test_a_result_outside_any_scope_is_not_simplified_again(monkeypatch):
+    """What `simplify` returns outside any let or loop is itself simplified:
+    an expression built over it later (a let expanded into its users, a
+    loop's last value) walks only its own new nodes."""
+    from pipelang.lowering import simplify_exprs
+    simplify_exprs.clear_unscoped_memo()
+    try:
+        e = Sub(Add(Mul(Add(Y, i32(3)), i32(2)), Min(N, Add(N, i32(1)))), i32(1))
+        r = simplify(e)
+        assert ir.to_string(r) == "(((y*2) + n) + 5)"
+        seen = []
+        for cls, rule in list(simplify_exprs._RULES.items()):
+            def counted(self, node, rule=rule):
+                seen.append(node)
+                return rule(self, node)
+            monkeypatch.setitem(simplify_exprs._RULES, cls, counted)
+        built = Max(r, X)
+        assert simplify(built) is built
+        assert seen == [built]               # r is not walked again (nor X, a leaf)
+        assert simplify(r) is r
+    finally:
+        simplify_exprs.clear_unscoped_memo()

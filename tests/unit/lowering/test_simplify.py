@@ -209,6 +209,22 @@ def test_unchanged_is_same_object():
     assert simplify(s) is s
 
 
+def test_atom_times_constant_is_kept_as_it_is():
+    # A product of a non-sum and a constant is already canonical: the same
+    # node comes back (and a constant first is moved last).
+    for atom in (X, Min(X, Y), Div(X, i32(3)), Mul(X, Y)):
+        e = Mul(atom, i32(16))
+        assert simplify(e) is e
+        check(Mul(i32(16), atom), e)
+        check(Mul(atom, i32(-4)), Mul(atom, i32(-4)))
+        check(Mul(atom, i32(-1)), Sub(i32(0), atom))
+    # Wrapping types still go through the linear form.
+    u8 = UInt(8)
+    check(Mul(var(x, u8), make_const(u8, 255)), Sub(make_const(u8, 0), var(x, u8)))
+    # Sums are still distributed over.
+    check(Mul(Add(X, i32(2)), i32(3)), Add(Mul(X, i32(3)), i32(6)))
+
+
 def test_can_prove():
     assert can_prove(LT(X, Add(X, i32(1))))
     assert not can_prove(LT(X, Y))

@@ -225,6 +225,30 @@ def test_atom_times_constant_is_kept_as_it_is():
     check(Mul(Add(X, i32(2)), i32(3)), Add(Mul(X, i32(3)), i32(6)))
 
 
+def test_canonical_sums_of_wrapping_types():
+    from pipelang.lowering.analysis.linear import is_canonical_sum
+    u16, s8 = UInt(16), Int(8)
+    ua, ub, uc = (var(s, u16) for s in (a, b, z))
+    p, q = var(x, s8), var(y, s8)
+    weighted = Add(Add(Add(ua, Mul(ub, make_const(u16, 2))), Mul(uc, make_const(u16, 3))),
+                   make_const(u16, 8))
+    # Already canonical: recognised without a rebuild, and kept.
+    for e in (weighted, Add(ua, ub), Add(Add(p, q), make_const(s8, 5))):
+        assert is_canonical_sum(e)
+        assert simplify(e) is e
+    # Not canonical: a repeated atom, a constant that wraps to a negative
+    # one, a constant first, a coefficient that wraps, one-bit terms.
+    for e, expected in [
+            (Add(Add(ua, ub), ua), Add(Mul(ua, make_const(u16, 2)), ub)),
+            (Add(Add(ua, ub), make_const(u16, 40000)),
+             Sub(Add(ua, ub), make_const(u16, 25536))),
+            (Add(make_const(u16, 3), ua), Add(ua, make_const(u16, 3))),
+            (Add(Mul(ua, make_const(u16, 65535)), ub), Sub(ub, ua))]:
+        assert not is_canonical_sum(e)
+        check(e, expected)
+    assert not is_canonical_sum(Add(var(x, UInt(1)), var(y, UInt(1))))
+
+
 def test_can_prove():
     assert can_prove(LT(X, Add(X, i32(1))))
     assert not can_prove(LT(X, Y))

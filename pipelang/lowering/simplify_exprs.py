@@ -35,6 +35,8 @@ from pipelang.lowering.analysis.linear import (LinearForm, _field_names, is_cano
 
 _CONSTS = (N.IntImm, N.UIntImm, N.FloatImm)
 _LEAVES = frozenset((N.IntImm, N.UIntImm, N.FloatImm, N.StringImm, N.Variable))
+# The nodes `LinearForm` looks inside; any other node is one term of a sum.
+_SUM_NODES = frozenset((Add, Sub, Mul, N.IntImm, N.UIntImm))
 
 
 def _const(e):
@@ -340,6 +342,11 @@ class ExprSimplifier:
         if cb == 1:
             return a
         if cb is not None and t.is_scalar():
+            if cb != -1 and type(a) not in _SUM_NODES and no_overflow(t):
+                # An atom times a constant (`x*16`, the commonest product
+                # in unrolled and tiled code) is already what the linear
+                # form would build: a single term, no constant to spread.
+                return _rebuild2(e, a, b)
             lin = linear_form(a)
             if lin.const != 0 or type(a) is Mul or len(lin.terms) <= 1:
                 # Distribute into sums with a constant: (x + 2)*3 -> x*3 + 6.

@@ -204,10 +204,10 @@ def is_canonical_sum(e) -> bool:
     """Whether `linear_form(e).build()` would give `e` back (same shape):
     positive terms, then negative ones, then a nonzero constant, the terms'
     atoms all different. Read off `e` without building anything; False
-    also where unsure (a constant first, wrapping types): the caller then
-    builds and compares. For Int(32)/Int(64) sums only."""
+    also where unsure (a constant first, products in wrapping types): the
+    caller then builds and compares."""
     if not no_overflow(e.type):
-        return False
+        return _is_canonical_wrapping_sum(e)
     node = e
     cls = type(node)
     if (cls is Add or cls is Sub) and type(node.b) is N.IntImm:
@@ -228,11 +228,58 @@ def is_canonical_sum(e) -> bool:
     if atom is None:
         return False
     atoms.append(atom)
+    return _all_different(atoms)
+
+
+def _all_different(atoms) -> bool:
     if len(atoms) == 1:
         return True
     if len(atoms) == 2:
         return not same_expr(atoms[0], atoms[1])
     return len({a.__hash__() for a in atoms}) == len(atoms)
+
+
+_NOT_ATOMS = (Add, Sub, Mul, N.IntImm, N.UIntImm)
+
+
+def _is_canonical_wrapping_sum(e) -> bool:
+    """`is_canonical_sum` for a type that wraps (Int(8), UInt(16)...): only
+    a sum of different atoms, each alone or times a constant in
+    (1, 2**(bits-1)), then perhaps a positive constant below 2**(bits-1):
+    what the build's wrapping leaves as it is. (A stencil's weighted sum of
+    uint16 samples is otherwise rebuilt at each of its Adds: n^2.)"""
+    bits = e.type.bits()
+    if bits < 8:            # in one bit, a coefficient of 1 wraps to -1
+        return False
+    limit = 1 << (bits - 1)
+    node = e
+    if type(node) is Add and type(node.b) in _INT_CONSTS:
+        if not 0 < node.b.value < limit:
+            return False
+        node = node.a
+    atoms = []
+    while type(node) is Add:
+        atom = _wrapping_term(node.b, limit)
+        if atom is None:
+            return False
+        atoms.append(atom)
+        node = node.a
+    atom = _wrapping_term(node, limit)
+    if atom is None:
+        return False
+    atoms.append(atom)
+    return _all_different(atoms)
+
+
+def _wrapping_term(e, limit):
+    """The atom of `e` when it is a term as the build writes it in a wrapping
+    type with a coefficient in [1, limit), else None."""
+    if type(e) is Mul:
+        k = e.b
+        if type(k) not in _INT_CONSTS or not 1 < k.value < limit:
+            return None
+        e = e.a
+    return None if type(e) in _NOT_ATOMS else e
 
 
 def same_shape(new, old) -> bool:

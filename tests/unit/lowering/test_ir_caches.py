@@ -93,9 +93,30 @@ def test_canonical_sum_shortcut_agrees_with_building():
         if fast:
             assert same_shape(linear_form(e).build(), e), ir.to_string(e)
     assert seen[True] > 100 and seen[False] > 100
-    # Wrapping types are never taken on trust.
-    u = var(x, ir.UInt(8))
-    assert not is_canonical_sum(Add(u, make_const(ir.UInt(8), 3)))
+    # Wrapping types: taken on trust only where the build's wrapping of
+    # coefficients and constant leaves them as they are.
+    for t in (ir.UInt(8), ir.UInt(16), ir.Int(8), ir.Int(16)):
+        c = lambda v: make_const(t, v)
+        watoms = [var(x, t), var(y, t), var(z, t), Mul(var(x, t), var(y, t))]
+        seen = {True: 0, False: 0}
+        for _ in range(2000):
+            e = rng.choice(watoms)
+            if rng.random() < 0.4:
+                e = Mul(e, c(rng.choice([2, 3, 127, 200, 255])))
+            for _ in range(rng.randrange(1, 5)):
+                term = rng.choice(watoms + [c(rng.choice([1, 3, 100, 127, 128, 200]))])
+                if rng.random() < 0.3:
+                    term = Mul(term, c(rng.choice([2, 5, 127, 128, 255])))
+                e = rng.choice([Add, Add, Sub])(e, term)
+            if type(e) not in (Add, Sub):
+                continue
+            fast = is_canonical_sum(e)
+            seen[fast] += 1
+            if fast:
+                assert same_shape(linear_form(e).build(), e), ir.to_string(e)
+        assert seen[True] > 50 and seen[False] > 50, (t, seen)
+    one_bit = var(x, ir.UInt(1))
+    assert not is_canonical_sum(Add(one_bit, var(y, ir.UInt(1))))
 
 
 def test_types_and_constants_are_shared():

@@ -209,6 +209,46 @@ def test_unchanged_is_same_object():
     assert simplify(s) is s
 
 
+def test_atom_times_constant_is_kept_as_it_is():
+    # A product of a non-sum and a constant is already canonical: the same
+    # node comes back (and a constant first is moved last).
+    for atom in (X, Min(X, Y), Div(X, i32(3)), Mul(X, Y)):
+        e = Mul(atom, i32(16))
+        assert simplify(e) is e
+        check(Mul(i32(16), atom), e)
+        check(Mul(atom, i32(-4)), Mul(atom, i32(-4)))
+        check(Mul(atom, i32(-1)), Sub(i32(0), atom))
+    # Wrapping types still go through the linear form.
+    u8 = UInt(8)
+    check(Mul(var(x, u8), make_const(u8, 255)), Sub(make_const(u8, 0), var(x, u8)))
+    # Sums are still distributed over.
+    check(Mul(Add(X, i32(2)), i32(3)), Add(Mul(X, i32(3)), i32(6)))
+
+
+def test_canonical_sums_of_wrapping_types():
+    from pipelang.lowering.analysis.linear import is_canonical_sum
+    u16, s8 = UInt(16), Int(8)
+    ua, ub, uc = (var(s, u16) for s in (a, b, z))
+    p, q = var(x, s8), var(y, s8)
+    weighted = Add(Add(Add(ua, Mul(ub, make_const(u16, 2))), Mul(uc, make_const(u16, 3))),
+                   make_const(u16, 8))
+    # Already canonical: recognised without a rebuild, and kept.
+    for e in (weighted, Add(ua, ub), Add(Add(p, q), make_const(s8, 5))):
+        assert is_canonical_sum(e)
+        assert simplify(e) is e
+    # Not canonical: a repeated atom, a constant that wraps to a negative
+    # one, a constant first, a coefficient that wraps, one-bit terms.
+    for e, expected in [
+            (Add(Add(ua, ub), ua), Add(Mul(ua, make_const(u16, 2)), ub)),
+            (Add(Add(ua, ub), make_const(u16, 40000)),
+             Sub(Add(ua, ub), make_const(u16, 25536))),
+            (Add(make_const(u16, 3), ua), Add(ua, make_const(u16, 3))),
+            (Add(Mul(ua, make_const(u16, 65535)), ub), Sub(ub, ua))]:
+        assert not is_canonical_sum(e)
+        check(e, expected)
+    assert not is_canonical_sum(Add(var(x, UInt(1)), var(y, UInt(1))))
+
+
 def test_can_prove():
     assert can_prove(LT(X, Add(X, i32(1))))
     assert not can_prove(LT(X, Y))

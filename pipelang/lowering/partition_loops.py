@@ -304,30 +304,33 @@ class _Fresh(ir.IRMutator):
 def _moves_inner_loops(new, old) -> bool:
     """Whether `new`, `old` with clamps replaced, differs in the bounds of a
     loop inside it: directly, or through the lets those bounds read."""
-    changed: set = set()
-    loops: list = []
+    return _moved(new, old, set())
 
-    def walk(a, b):
-        if a is b and not changed:
-            # Unchanged, and reading no changed let: no loop in it moves.
-            return False
-        if isinstance(a, ir.LetStmt):
-            if a.value is not b.value or ir.free_symbols(a.value) & changed:
-                changed.add(a.sym)
-            return walk(a.body, b.body)
-        if isinstance(a, ir.For):
-            if (a.min is not b.min or a.extent is not b.extent
-                    or (ir.free_symbols(a.min) | ir.free_symbols(a.extent)) & changed):
-                return True
-            return walk(a.body, b.body)
-        if isinstance(a, ir.Block):
-            return any(walk(x, y) for x, y in zip(a.stmts, b.stmts))
-        if isinstance(a, ir.IfThenElse):
-            return walk(a.then_case, b.then_case) or (
-                a.else_case is not None and walk(a.else_case, b.else_case))
-        body = getattr(a, "body", None)      # Allocate, Atomic, Memoized
-        return isinstance(body, ir.Stmt) and walk(body, b.body)
-    return walk(new, old)
+
+def _moved(a, b, changed: set) -> bool:
+    """`_moves_inner_loops` of `a` (new) and `b` (old); `changed`: the lets
+    found changed so far, added to on the way. (A function of its own, not a
+    recursive closure: compiled, that closure would hold itself, a cycle
+    only the cycle collector frees.)"""
+    if a is b and not changed:
+        # Unchanged, and reading no changed let: no loop in it moves.
+        return False
+    if isinstance(a, ir.LetStmt):
+        if a.value is not b.value or ir.free_symbols(a.value) & changed:
+            changed.add(a.sym)
+        return _moved(a.body, b.body, changed)
+    if isinstance(a, ir.For):
+        if (a.min is not b.min or a.extent is not b.extent
+                or (ir.free_symbols(a.min) | ir.free_symbols(a.extent)) & changed):
+            return True
+        return _moved(a.body, b.body, changed)
+    if isinstance(a, ir.Block):
+        return any(_moved(x, y, changed) for x, y in zip(a.stmts, b.stmts))
+    if isinstance(a, ir.IfThenElse):
+        return _moved(a.then_case, b.then_case, changed) or (
+            a.else_case is not None and _moved(a.else_case, b.else_case, changed))
+    body = getattr(a, "body", None)      # Allocate, Atomic, Memoized
+    return isinstance(body, ir.Stmt) and _moved(body, b.body, changed)
 
 
 class _Partition(ir.IRMutator):

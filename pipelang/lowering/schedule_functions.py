@@ -13,6 +13,8 @@ replaced by their definitions.
 """
 from __future__ import annotations
 
+import functools
+
 from pipelang import ir
 from pipelang.errors import ScheduleError
 from pipelang.lowering import names as L
@@ -487,20 +489,18 @@ def _inject(s: ir.Stmt, fn, env, inliner, mentions=None) -> ir.Stmt:
     def uses(body):
         return _count(body, fn.sym, mentions).calls > 0
 
-    def computed(body):
-        return ir.block(produce, ir.ProducerConsumer(fn.sym, False, body))
-
-    def realized(body):
-        bounds = tuple(ir.Range(L.v(L.realized_min(fn, a)), L.v(L.realized_extent(fn, a)))
-                       for a in fn.args)
-        return ir.Realize(fn.sym, fn.output_types, bounds, body)
+    # Partials, not closures: compiled, closures that call each other share
+    # one scope that holds them, a cycle that would keep `mentions` (and the
+    # statements its memo holds) alive until the cycle collector's next pass.
+    computed = functools.partial(_computed, produce, fn.sym)
+    realized = functools.partial(_realized, fn)
 
     if compute.is_root():
         return realized(computed(s))
     same = store == compute
     inject = _InjectAt(_candidates(compute, env),
-                       (lambda b: realized(computed(b))) if same else computed, uses, inside_vector,
-                       fn.sym, mentions)
+                       functools.partial(_realized_computed, fn, produce) if same else computed,
+                       uses, inside_vector, fn.sym, mentions)
     out = inject.mutate(s)
     if inject.count == 0 or _count(out, fn.sym, mentions).outside:
         raise ScheduleError(_legal_message(fn, sites, env, directive()))
@@ -518,6 +518,22 @@ def _inject(s: ir.Stmt, fn, env, inliner, mentions=None) -> ir.Stmt:
                             f'({directive()}): store_at must be at or outside compute_at.\n'
                             + _legal_message(fn, sites, env, directive()))
     return out
+
+
+def _computed(produce, sym, body) -> ir.Stmt:
+    """`body` as the consumer of `produce`."""
+    return ir.block(produce, ir.ProducerConsumer(sym, False, body))
+
+
+def _realized(fn, body) -> ir.Stmt:
+    """`body` inside Func `fn`'s Realize over its realized bounds."""
+    bounds = tuple(ir.Range(L.v(L.realized_min(fn, a)), L.v(L.realized_extent(fn, a)))
+                   for a in fn.args)
+    return ir.Realize(fn.sym, fn.output_types, bounds, body)
+
+
+def _realized_computed(fn, produce, body) -> ir.Stmt:
+    return _realized(fn, _computed(produce, fn.sym, body))
 
 
 def _check_hoist(fn, store: LoopLevel, env) -> None:

@@ -90,50 +90,9 @@ def _window(fn, body, consts: dict, steps: dict | None = None, mentions: Mention
     skips the statements that don't name fn: fn's region lets lie above its
     produce, within the loop they slide along (the consumers below a deep
     pipeline's storage were walked once per Func stored above them)."""
-    order: list = []
-    slid: dict = {}          # loop symbol -> (dim index, window extent, later extent)
-    sym = fn.sym
-
-    def skip(node) -> bool:
-        return mentions is not None and sym not in mentions.of(node)
-
-    class _Find(ir.IRVisitor):
-        def visit_For(self, node):
-            if skip(node):
-                return
-            if node.kind is ir.ForKind.SERIAL and node.sym not in order:
-                order.append(node.sym)
-            self.generic_visit(node)
-
-        def visit_Block(self, node):
-            if not skip(node):
-                self.generic_visit(node)
-
-        visit_IfThenElse = visit_Realize = visit_ProducerConsumer = visit_Block
-
-        def visit_LetStmt(self, node):
-            if skip(node):
-                return
-            lets, s = _let_chain(node)
-            for i, a in enumerate(fn.args):
-                region = _region_lets(fn, a, lets)
-                if region is None or not isinstance(region[0], ir.Select):
-                    continue
-                cond = region[0].condition
-                if not (isinstance(cond, ir.LE) and isinstance(cond.a, ir.Variable)):
-                    continue
-                extent = _known(_extent_at_once(*region), consts)
-                c = ir.const_value(extent)
-                if c is None:       # e.g. min(y, y.max) + 2 - y: at most 3
-                    c = _constant_upper_bound(extent)
-                if c is not None and c > 0:
-                    later_min = _AssumeFalse(cond).mutate(region[0].false_value)
-                    later = ir.const_value(_known(ir.Add(ir.Sub(region[1], later_min), ir.i32(1)),
-                                                  consts))
-                    slid[cond.a.sym] = (i, int(c), later)
-            self.visit(s)
-
-    _Find().visit(body)
+    find = _FindSlid(fn, consts, mentions)
+    find.visit(body)
+    order, slid = find.order, find.slid
     for sym in order:
         if sym in slid:
             i, c, later = slid[sym]
@@ -141,6 +100,57 @@ def _window(fn, body, consts: dict, steps: dict | None = None, mentions: Mention
                 steps[i] = int(later)
             return {i: c}
     return {}
+
+
+class _FindSlid(ir.IRVisitor):
+    """`_window`'s walk: the serial loops in order (`order`) and, by loop
+    symbol, the dimension of `fn` slid along it (`slid`). (A class of its
+    own: made per call inside `_window`, it cost its creation, and its
+    methods' shared scope was a cycle holding `mentions` that only the
+    cycle collector frees.)"""
+
+    def __init__(self, fn, consts: dict, mentions):
+        self.fn, self.consts, self.mentions = fn, consts, mentions
+        self.order: list = []
+        self.slid: dict = {}          # loop symbol -> (dim index, window extent, later extent)
+
+    def skip(self, node) -> bool:
+        return self.mentions is not None and self.fn.sym not in self.mentions.of(node)
+
+    def visit_For(self, node):
+        if self.skip(node):
+            return
+        if node.kind is ir.ForKind.SERIAL and node.sym not in self.order:
+            self.order.append(node.sym)
+        self.generic_visit(node)
+
+    def visit_Block(self, node):
+        if not self.skip(node):
+            self.generic_visit(node)
+
+    visit_IfThenElse = visit_Realize = visit_ProducerConsumer = visit_Block
+
+    def visit_LetStmt(self, node):
+        if self.skip(node):
+            return
+        lets, s = _let_chain(node)
+        for i, a in enumerate(self.fn.args):
+            region = _region_lets(self.fn, a, lets)
+            if region is None or not isinstance(region[0], ir.Select):
+                continue
+            cond = region[0].condition
+            if not (isinstance(cond, ir.LE) and isinstance(cond.a, ir.Variable)):
+                continue
+            extent = _known(_extent_at_once(*region), self.consts)
+            c = ir.const_value(extent)
+            if c is None:       # e.g. min(y, y.max) + 2 - y: at most 3
+                c = _constant_upper_bound(extent)
+            if c is not None and c > 0:
+                later_min = _AssumeFalse(cond).mutate(region[0].false_value)
+                later = ir.const_value(_known(ir.Add(ir.Sub(region[1], later_min), ir.i32(1)),
+                                              self.consts))
+                self.slid[cond.a.sym] = (i, int(c), later)
+        self.visit(s)
 
 
 class _AssumeFalse(ir.IRMutator):

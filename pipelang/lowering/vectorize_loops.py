@@ -253,16 +253,10 @@ class _VectorizeLoops(LetTrackingMutator):
 
 
 def _has_vectors(s) -> bool:
-    found = []
-
-    class _Find(ir.IRVisitor):
-        def visit_Ramp(self, node):
-            found.append(node)
-
-        def visit_Broadcast(self, node):
-            found.append(node)
-    _Find().visit(s)
-    return bool(found)
+    # (`contains` reuses one visitor class: a class made per call cost its
+    # creation, and its methods' shared scope was a cycle only the cycle
+    # collector frees.)
+    return ir.contains(s, ir.Ramp, ir.Broadcast)
 
 
 def _partition(node, body, lanes):

@@ -56,19 +56,22 @@ def find_environment(outputs: list, registry: dict) -> tuple[dict, list]:
     env: dict = {}
     order: list = []
     state: dict = {}
-
-    def visit(fn):
-        if state.get(fn.sym) == "done":
-            return
-        if state.get(fn.sym) == "active":
-            raise AssertionError(f"cycle through {fn.name}")
-        state[fn.sym] = "active"
-        env[fn.sym] = fn
-        for callee_sym in direct_callees(fn):
-            visit(registry[callee_sym])
-        state[fn.sym] = "done"
-        order.append(fn)
-
     for out in outputs:
-        visit(out)
+        _visit(out, registry, env, order, state)
     return env, order
+
+
+def _visit(fn, registry: dict, env: dict, order: list, state: dict) -> None:
+    """Add `fn` and, first, the Funcs it calls. (A function of its own, not a
+    recursive closure: compiled, that closure would hold itself, a cycle
+    only the cycle collector frees.)"""
+    if state.get(fn.sym) == "done":
+        return
+    if state.get(fn.sym) == "active":
+        raise AssertionError(f"cycle through {fn.name}")
+    state[fn.sym] = "active"
+    env[fn.sym] = fn
+    for callee_sym in direct_callees(fn):
+        _visit(registry[callee_sym], registry, env, order, state)
+    state[fn.sym] = "done"
+    order.append(fn)

@@ -47,6 +47,32 @@ def test_folding_stores_only_the_window():
     assert calls and all(isinstance(c.args[1], ir.Mod) for c in calls)
 
 
+def test_lowering_leaves_no_cycles_holding_statements():
+    # Compiled, a function's closures (a class made per call, a recursive
+    # closure) share a scope that holds them: a cycle only the cycle
+    # collector frees, which kept storage folding's Mentions memo -- and the
+    # statements it holds -- alive until its next pass.
+    import gc
+    bx, by = _blur()
+    by.vectorize(hl.Var("x"), 8)
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        lower([by.function])
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        garbage = [type(o).__qualname__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was:
+            gc.enable()
+    held = [t for t in garbage if t == "Mentions" or any(
+        f in t for f in ("_window", "_inject", "find_environment", "_moves_inner_loops", "_has_vectors"))]
+    assert not held, held
+
+
 def test_explicit_fold_storage_factor():
     bx, by = _blur()
     bx.fold_storage(hl.Var("y"), 8)

@@ -73,47 +73,40 @@ def test_free_symbols_cached_in_walk_order():
         assert ir.free_symbols(e) == set(want)
 
 
-def test_canonical_sum_shortcut_agrees_with_building():
-    rng = random.Random(7)
-    atoms = [X, Y, Z, Mul(X, Y), ir.Div(Y, i32(2))]
+def _random_sums_agree(rng, n, atoms, const, head_coeffs, term_consts, term_coeffs, ops):
+    """{shortcut's answer: count} over `n` random sums; every sum the shortcut
+    takes as canonical must build back to the same shape."""
     seen = {True: 0, False: 0}
-    for _ in range(3000):
+    for _ in range(n):
         e = rng.choice(atoms)
         if rng.random() < 0.5:
-            e = Mul(e, i32(rng.choice([-2, 2, 3])))
+            e = Mul(e, const(rng.choice(head_coeffs)))
         for _ in range(rng.randrange(1, 6)):
-            term = rng.choice(atoms + [i32(rng.randrange(-3, 4))])
+            term = rng.choice(atoms + [const(rng.choice(term_consts))])
             if rng.random() < 0.3:
-                term = Mul(term, i32(rng.choice([-1, 2, 4])))
-            e = rng.choice([Add, Sub])(e, term)
+                term = Mul(term, const(rng.choice(term_coeffs)))
+            e = rng.choice(ops)(e, term)
         if type(e) not in (Add, Sub):
             continue
         fast = is_canonical_sum(e)
         seen[fast] += 1
         if fast:
             assert same_shape(linear_form(e).build(), e), ir.to_string(e)
+    return seen
+
+
+def test_canonical_sum_shortcut_agrees_with_building():
+    rng = random.Random(7)
+    atoms = [X, Y, Z, Mul(X, Y), ir.Div(Y, i32(2))]
+    seen = _random_sums_agree(rng, 3000, atoms, i32, [-2, 2, 3], range(-3, 4), [-1, 2, 4], [Add, Sub])
     assert seen[True] > 100 and seen[False] > 100
     # Wrapping types: taken on trust only where the build's wrapping of
     # coefficients and constant leaves them as they are.
     for t in (ir.UInt(8), ir.UInt(16), ir.Int(8), ir.Int(16)):
-        c = lambda v: make_const(t, v)
         watoms = [var(x, t), var(y, t), var(z, t), Mul(var(x, t), var(y, t))]
-        seen = {True: 0, False: 0}
-        for _ in range(2000):
-            e = rng.choice(watoms)
-            if rng.random() < 0.4:
-                e = Mul(e, c(rng.choice([2, 3, 127, 200, 255])))
-            for _ in range(rng.randrange(1, 5)):
-                term = rng.choice(watoms + [c(rng.choice([1, 3, 100, 127, 128, 200]))])
-                if rng.random() < 0.3:
-                    term = Mul(term, c(rng.choice([2, 5, 127, 128, 255])))
-                e = rng.choice([Add, Add, Sub])(e, term)
-            if type(e) not in (Add, Sub):
-                continue
-            fast = is_canonical_sum(e)
-            seen[fast] += 1
-            if fast:
-                assert same_shape(linear_form(e).build(), e), ir.to_string(e)
+        seen = _random_sums_agree(rng, 2000, watoms, lambda v, t=t: make_const(t, v),
+                                  [2, 3, 127, 200, 255], [1, 3, 100, 127, 128, 200],
+                                  [2, 5, 127, 128, 255], [Add, Add, Sub])
         assert seen[True] > 50 and seen[False] > 50, (t, seen)
     one_bit = var(x, ir.UInt(1))
     assert not is_canonical_sum(Add(one_bit, var(y, ir.UInt(1))))

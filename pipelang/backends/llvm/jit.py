@@ -258,14 +258,52 @@ class Code:
             pass
 
 
+class ModuleSource:
+    """The LLVM IR a module of machine code was compiled from, and how: what
+    it takes to show the optimized IR of that code later.
+
+    The optimized IR is made again on request rather than printed on every
+    compile (printing it was 1% of LLVM's time on the deep pipelines, for
+    text that only `llvm_ir()` and `assembly()` read). LLVM's optimizer is
+    deterministic: the same text, options and target give the same module
+    the machine code was made from."""
+
+    __slots__ = ("text", "name", "loop_opt")
+
+    def __init__(self, text: str, name: str, loop_opt: bool):
+        self.text, self.name, self.loop_opt = text, name, loop_opt
+
+    def optimized_text(self) -> str:
+        return self._with_optimized(str)
+
+    def assembly(self) -> str:
+        """The assembly of the optimized module, as `jit` makes its machine code."""
+        def emit(mod):
+            with llvm_options():
+                return target_machine().emit_assembly(mod)
+        return self._with_optimized(emit)
+
+    def _with_optimized(self, use):
+        """use(the optimized module), in a context of its own freed after."""
+        with llvm_lock:
+            context = llvm.create_context()
+            mod = optimize(self.text, self.name, self.loop_opt, context)
+            try:
+                return use(mod)
+            finally:
+                mod.close()             # (before its context)
+                context.close()
+
+
 def compile_module(module_text, name: str, loop_opt: bool = True, cache=None, tag: str = "",
                    key: str | None = None):
-    """(Code, optimized IR text or None, object key or None) for LLVM IR `module_text`.
+    """(Code, ModuleSource or None, object key or None) for LLVM IR `module_text`.
 
-    With a `CompileCache`, the object code is looked up by a hash of the
+    The `ModuleSource` gives the optimized IR and assembly on request. With
+    a `CompileCache`, the object code is looked up by a hash of the
     unoptimized IR, the options and the toolchain (see `pipelang.cache`),
     and stored after a miss; a hit skips LLVM's optimizer and code
-    generator (and gives no optimized IR text). `key` replaces that hash
+    generator (and gives no `ModuleSource`). `key` replaces that hash
     when the caller knows what the IR depends on; then `module_text` may be
     a function making the text, called only on a miss."""
     if cache is not None:
@@ -282,11 +320,10 @@ def compile_module(module_text, name: str, loop_opt: bool = True, cache=None, ta
     with llvm_lock:
         context = llvm.create_context()
         mod = optimize(module_text, name, loop_opt, context)
-        text = str(mod)
         code = Code(jit(mod, captured if cache is not None else None), context)
     if cache is not None and len(captured) == 1:
         cache.put(key, captured[0])
-    return code, text, key
+    return code, ModuleSource(module_text, name, loop_opt), key
 
 
 class CodeInfo:
@@ -333,7 +370,8 @@ class JITFunction:
         text = str(cg.module)
         info = CodeInfo(cg.name, lowered.args, cg.arg_offsets, cg.argv_size, cg.err_slots, cg.errors)
         cpu_mid = time.process_time()
-        code, self.llvm_ir, self.object_key = compile_module(text, cg.name, loop_opt, cache)
+        code, self._source, self.object_key = compile_module(text, cg.name, loop_opt, cache)
+        self._llvm_ir = None
         self._setup(code, info)
         self.compile_seconds = time.perf_counter() - start
         # (step, processor seconds): making the LLVM IR, then LLVM (optimizer
@@ -350,7 +388,7 @@ class JITFunction:
         self.timings = []
         with llvm_lock:
             code = load_object(data)
-        self.llvm_ir = None
+        self._source = self._llvm_ir = None
         self.object_key = None
         self._setup(code, info)
         self.compile_seconds = time.perf_counter() - start
@@ -396,11 +434,18 @@ class JITFunction:
         values = [_from_slot(int(self._err[i]), t) for i, t in enumerate(info.arg_types)]
         raise PipelineRuntimeError(info.message.format(*values))
 
+    @property
+    def llvm_ir(self) -> str | None:
+        """The optimized LLVM IR of this code (None for code loaded from the
+        compile cache), made on first use (see `ModuleSource`)."""
+        if self._llvm_ir is None and self._source is not None:
+            self._llvm_ir = self._source.optimized_text()
+        return self._llvm_ir
+
     def assembly(self) -> str:
-        if self.llvm_ir is None:
+        if self._source is None:
             raise RuntimeError("no LLVM IR kept for code loaded from the compile cache")
-        with llvm_options():        # (the code `jit` made)
-            return target_machine().emit_assembly(llvm.parse_assembly(self.llvm_ir))
+        return self._source.assembly()
 
     def make_argv(self, *values) -> np.ndarray:
         return pack_argv(self.args, values)

@@ -384,6 +384,7 @@ class JITFunction:
         triple, _, features = host_description()
         cg = generate_module(lowered, triple, features)
         text = str(cg.module)
+        cg.module.release()
         info = CodeInfo(cg.name, lowered.args, cg.arg_offsets, cg.argv_size, cg.err_slots, cg.errors)
         cpu_mid = time.process_time()
         code, self._source, self.object_key = compile_module(text, cg.name, loop_opt, cache)

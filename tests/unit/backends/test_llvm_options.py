@@ -33,8 +33,11 @@ def test_optimizer_and_machine_code_run_with_the_options_then_llvm_defaults(set_
     assert "add i32 %a, 2" in str(mod)          # O3 still ran
     assert set_options == SET_NO_LOOP_OPT + RESTORED_NO_LOOP_OPT
     del set_options[:]
-    code = J.Code(J.jit(mod), context)          # (machine code: no loop analyses)
+    data = J.emit_object(mod)                   # (machine code: no loop analyses)
     assert set_options == SET + RESTORED
+    del mod
+    context.close()
+    code = J.load_object(data)
     f = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_int32)(code.engine.get_function_address("f"))
     assert f(40) == 42
     code.close()

@@ -170,20 +170,22 @@ def optimize(module_text: str, name: str = "module", loop_opt: bool = True, cont
     mod.triple = tm.triple
     mod.data_layout = str(tm.target_data)
     mod.verify()
-    pto = llvm.create_pipeline_tuning_options(speed_level=3)
-    pto.loop_vectorization = loop_opt
-    pto.loop_interleaving = loop_opt
-    pto.loop_unrolling = loop_opt
-    pto.slp_vectorization = True
-    pb = llvm.create_pass_builder(tm, pto)
-    mpm = pb.getModulePassManager()
-    try:
-        with llvm_options(loop_opt):
+    # The options hold while the pipeline is built too: LLVM reads some
+    # (which passes the O3 pipeline has, LICM's caps) only then.
+    with llvm_options(loop_opt):
+        pto = llvm.create_pipeline_tuning_options(speed_level=3)
+        pto.loop_vectorization = loop_opt
+        pto.loop_interleaving = loop_opt
+        pto.loop_unrolling = loop_opt
+        pto.slp_vectorization = True
+        pb = llvm.create_pass_builder(tm, pto)
+        mpm = pb.getModulePassManager()
+        try:
             mpm.run(mod, pb)
-    finally:
-        _dispose_module_pass_manager(mpm)
-        pb.close()
-        pto.close()
+        finally:
+            _dispose_module_pass_manager(mpm)
+            pb.close()
+            pto.close()
     return mod
 
 

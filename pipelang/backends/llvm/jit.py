@@ -75,20 +75,36 @@ X86_TUNING = "+prefer-no-gather"
 # 968 -> 889). Halide's pipeline runs it.
 LLVM_OPTIONS = {"-disable-lsr": ("true", "false"), "-enable-gvn-memdep": ("false", "true")}
 
+# More options, as LLVM_OPTIONS, for the optimizer when LLVM's loop
+# vectorizer is off (`optimize(loop_opt=False)`, pipelang's default as
+# Halide's).
+#
+# -enable-mem-access-versioning=false: loop access analysis (run by
+# LoopLoadElimination on every innermost loop) then no longer collects
+# the loads and stores whose stride is a symbolic value, which only let a
+# pass version a loop on "stride == 1". The loop vectorizer is that
+# pass's user; LoopLoadElimination versioned no loop of the 20 apps that
+# way: their machine code is the same without it, and the optimizer
+# takes 1.8% less time on local_laplacian (680 -> 668 ms) and 2.5% on
+# lens_blur (518 -> 505 ms), the two with the most loops.
+NO_LOOP_OPT_OPTIONS = {"-enable-mem-access-versioning": ("false", "true")}
+
 
 @contextlib.contextmanager
-def llvm_options():
-    """`LLVM_OPTIONS` set for what LLVM does in this block; LLVM's defaults
-    again after it. LLVM's options are process-wide, so they hold only
-    while pipelang compiles (under `llvm_lock`): llvmlite's other users in
-    the process, such as numba's JIT, keep LLVM's defaults."""
+def llvm_options(loop_opt: bool = True):
+    """`LLVM_OPTIONS` (with `NO_LOOP_OPT_OPTIONS` unless `loop_opt`) set
+    for what LLVM does in this block; LLVM's defaults again after it.
+    LLVM's options are process-wide, so they hold only while pipelang
+    compiles (under `llvm_lock`): llvmlite's other users in the process,
+    such as numba's JIT, keep LLVM's defaults."""
+    options = LLVM_OPTIONS if loop_opt else {**LLVM_OPTIONS, **NO_LOOP_OPT_OPTIONS}
     with llvm_lock:
-        for option, (value, _) in LLVM_OPTIONS.items():
+        for option, (value, _) in options.items():
             llvm.set_option("pipelang", f"{option}={value}")
         try:
             yield
         finally:
-            for option, (_, default) in LLVM_OPTIONS.items():
+            for option, (_, default) in options.items():
                 llvm.set_option("pipelang", f"{option}={default}")
 
 
@@ -134,7 +150,8 @@ def _loading_target_machine():
 
 @functools.cache
 def target_machine():
-    """The shared target machine for optimizing and printing assembly (never given away)."""
+    """The shared target machine for optimizing, emitting object code and printing
+    assembly (never given away)."""
     return new_target_machine()
 
 
@@ -153,20 +170,22 @@ def optimize(module_text: str, name: str = "module", loop_opt: bool = True, cont
     mod.triple = tm.triple
     mod.data_layout = str(tm.target_data)
     mod.verify()
-    pto = llvm.create_pipeline_tuning_options(speed_level=3)
-    pto.loop_vectorization = loop_opt
-    pto.loop_interleaving = loop_opt
-    pto.loop_unrolling = loop_opt
-    pto.slp_vectorization = True
-    pb = llvm.create_pass_builder(tm, pto)
-    mpm = pb.getModulePassManager()
-    try:
-        with llvm_options():
+    # The options hold while the pipeline is built too: LLVM reads some
+    # (which passes the O3 pipeline has, LICM's caps) only then.
+    with llvm_options(loop_opt):
+        pto = llvm.create_pipeline_tuning_options(speed_level=3)
+        pto.loop_vectorization = loop_opt
+        pto.loop_interleaving = loop_opt
+        pto.loop_unrolling = loop_opt
+        pto.slp_vectorization = True
+        pb = llvm.create_pass_builder(tm, pto)
+        mpm = pb.getModulePassManager()
+        try:
             mpm.run(mod, pb)
-    finally:
-        _dispose_module_pass_manager(mpm)
-        pb.close()
-        pto.close()
+        finally:
+            _dispose_module_pass_manager(mpm)
+            pb.close()
+            pto.close()
     return mod
 
 
@@ -181,23 +200,21 @@ def _dispose_module_pass_manager(mpm) -> None:
         mpm.detach()
 
 
-def jit(mod, capture: list | None = None):
-    """An MCJIT engine owning `mod`, finalized. Keep the engine alive while calling.
+def emit_object(mod) -> bytes:
+    """The object code of optimized module `mod`, for `load_object`.
 
-    With `capture`, the object code MCJIT emits is appended to it (for the
-    compile cache)."""
-    engine = llvm.create_mcjit_compiler(mod, new_target_machine())
-    if capture is not None:
-        engine.set_object_cache(lambda _module, data: capture.append(bytes(data)))
+    The shared target machine emits it: the same object, byte for byte, as
+    an MCJIT engine given the module makes (checked on the 20 apps),
+    without the engine's two runs of the IR verifier over the optimized
+    module (LLVM built with assertions has MCJIT verify what it compiles)
+    and without keeping the optimized module alive beside the code.
+    Emitting and loading took 1-3 ms less than MCJIT on the apps."""
     with llvm_options():
-        engine.finalize_object()
-    if capture is not None:
-        engine.set_object_cache()
-    return engine
+        return target_machine().emit_object(mod)
 
 
 def load_object(data: bytes) -> "Code":
-    """Previously emitted object code (see `jit`), loaded into an MCJIT engine.
+    """Object code (see `emit_object`), loaded into an MCJIT engine.
 
     The engine needs a module to start from; the object is handed to it as
     that (empty) module's compiled form, through its object cache, rather
@@ -258,14 +275,52 @@ class Code:
             pass
 
 
+class ModuleSource:
+    """The LLVM IR a module of machine code was compiled from, and how: what
+    it takes to show the optimized IR of that code later.
+
+    The optimized IR is made again on request rather than printed on every
+    compile (printing it was 1% of LLVM's time on the deep pipelines, for
+    text that only `llvm_ir()` and `assembly()` read). LLVM's optimizer is
+    deterministic: the same text, options and target give the same module
+    the machine code was made from."""
+
+    __slots__ = ("text", "name", "loop_opt")
+
+    def __init__(self, text: str, name: str, loop_opt: bool):
+        self.text, self.name, self.loop_opt = text, name, loop_opt
+
+    def optimized_text(self) -> str:
+        return self._with_optimized(str)
+
+    def assembly(self) -> str:
+        """The assembly of the optimized module, as `emit_object` emits its code."""
+        def emit(mod):
+            with llvm_options():
+                return target_machine().emit_assembly(mod)
+        return self._with_optimized(emit)
+
+    def _with_optimized(self, use):
+        """use(the optimized module), in a context of its own freed after."""
+        with llvm_lock:
+            context = llvm.create_context()
+            mod = optimize(self.text, self.name, self.loop_opt, context)
+            try:
+                return use(mod)
+            finally:
+                mod.close()             # (before its context)
+                context.close()
+
+
 def compile_module(module_text, name: str, loop_opt: bool = True, cache=None, tag: str = "",
                    key: str | None = None):
-    """(Code, optimized IR text or None, object key or None) for LLVM IR `module_text`.
+    """(Code, ModuleSource or None, object key or None) for LLVM IR `module_text`.
 
-    With a `CompileCache`, the object code is looked up by a hash of the
+    The `ModuleSource` gives the optimized IR and assembly on request. With
+    a `CompileCache`, the object code is looked up by a hash of the
     unoptimized IR, the options and the toolchain (see `pipelang.cache`),
     and stored after a miss; a hit skips LLVM's optimizer and code
-    generator (and gives no optimized IR text). `key` replaces that hash
+    generator (and gives no `ModuleSource`). `key` replaces that hash
     when the caller knows what the IR depends on; then `module_text` may be
     a function making the text, called only on a miss."""
     if cache is not None:
@@ -278,15 +333,18 @@ def compile_module(module_text, name: str, loop_opt: bool = True, cache=None, ta
                 return load_object(data), None, key
     if callable(module_text):
         module_text = module_text()
-    captured: list = []
     with llvm_lock:
         context = llvm.create_context()
         mod = optimize(module_text, name, loop_opt, context)
-        text = str(mod)
-        code = Code(jit(mod, captured if cache is not None else None), context)
-    if cache is not None and len(captured) == 1:
-        cache.put(key, captured[0])
-    return code, text, key
+        try:
+            data = emit_object(mod)
+        finally:
+            mod.close()                 # (before its context)
+            context.close()
+        code = load_object(data)
+    if cache is not None:
+        cache.put(key, data)
+    return code, ModuleSource(module_text, name, loop_opt), key
 
 
 class CodeInfo:
@@ -331,9 +389,11 @@ class JITFunction:
         triple, _, features = host_description()
         cg = generate_module(lowered, triple, features)
         text = str(cg.module)
+        cg.module.release()
         info = CodeInfo(cg.name, lowered.args, cg.arg_offsets, cg.argv_size, cg.err_slots, cg.errors)
         cpu_mid = time.process_time()
-        code, self.llvm_ir, self.object_key = compile_module(text, cg.name, loop_opt, cache)
+        code, self._source, self.object_key = compile_module(text, cg.name, loop_opt, cache)
+        self._llvm_ir = None
         self._setup(code, info)
         self.compile_seconds = time.perf_counter() - start
         # (step, processor seconds): making the LLVM IR, then LLVM (optimizer
@@ -350,7 +410,7 @@ class JITFunction:
         self.timings = []
         with llvm_lock:
             code = load_object(data)
-        self.llvm_ir = None
+        self._source = self._llvm_ir = None
         self.object_key = None
         self._setup(code, info)
         self.compile_seconds = time.perf_counter() - start
@@ -396,11 +456,18 @@ class JITFunction:
         values = [_from_slot(int(self._err[i]), t) for i, t in enumerate(info.arg_types)]
         raise PipelineRuntimeError(info.message.format(*values))
 
+    @property
+    def llvm_ir(self) -> str | None:
+        """The optimized LLVM IR of this code (None for code loaded from the
+        compile cache), made on first use (see `ModuleSource`)."""
+        if self._llvm_ir is None and self._source is not None:
+            self._llvm_ir = self._source.optimized_text()
+        return self._llvm_ir
+
     def assembly(self) -> str:
-        if self.llvm_ir is None:
+        if self._source is None:
             raise RuntimeError("no LLVM IR kept for code loaded from the compile cache")
-        with llvm_options():        # (the code `jit` made)
-            return target_machine().emit_assembly(llvm.parse_assembly(self.llvm_ir))
+        return self._source.assembly()
 
     def make_argv(self, *values) -> np.ndarray:
         return pack_argv(self.args, values)

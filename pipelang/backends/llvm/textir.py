@@ -476,6 +476,27 @@ class Module:
             self._metadata.append(text)
         return md
 
+    def release(self) -> None:
+        """Break the module's reference cycles (a function and its blocks
+        and arguments, a block and its dominator and predecessors, a phi or
+        an alloca and its line) once it has been printed, so that reference
+        counting frees it at once. Left to the cycle collector, its objects
+        (2,500 on local_laplacian) made the first collection after a compile
+        take 6 ms. Nothing can be printed or built in the module after."""
+        for g in self._order:
+            g.module = None
+            if type(g) is Function:
+                for b in g.blocks:
+                    for line in b.lines:
+                        if type(line) is not str:
+                            line.value = None       # a _Phi's or an _Alloca's
+                    b.lines = b.preds = b.fn = b.idom = None
+                for a in g.args:
+                    a.fn = None
+                g.blocks = []
+        self.globals = {}
+        self._order = []
+
     def __str__(self):
         out = [f'; ModuleID = "{self.name}"\n']
         out += [str(g) for g in self._order if isinstance(g, GlobalVariable)]

@@ -2,6 +2,7 @@
 constants are checked against llvmlite.ir's, and a function with a loop, a
 branch and a phi against LLVM (parsed, verified, run)."""
 import ctypes
+import gc
 import math
 
 import llvmlite.binding as llvm
@@ -99,3 +100,28 @@ def test_integer_operations_on_constants_fold_as_llvm_wraps():
     assert b.trunc(c(i32, 3), i1).ref == "true"
     assert b.zext(c(i1, True), i32).ref == "%.1"      # true/false are not folded
     assert fn.blocks[0].lines == ["%.1 = zext i1 true to i32"]
+
+
+def _textir_objects() -> int:
+    return sum(type(o).__module__ == ll.__name__ for o in gc.get_objects())
+
+
+def test_a_released_module_is_freed_by_reference_counting():
+    # Functions, blocks, phis and allocas refer to each other while a module
+    # is built; release() breaks those cycles once it has been printed.
+    gc.collect()
+    gc.disable()
+    try:
+        before = _textir_objects()
+        module = ll.Module("released")
+        fn = _sum_to(module)[0]
+        b = ll.IRBuilder(fn.blocks[0])
+        b.alloca(ll.IntType(32), name="slot")
+        text = str(module)
+        assert "phi i32" in text and "alloca i32" in text
+        assert _textir_objects() > before
+        module.release()
+        del module, fn, b
+        assert _textir_objects() == before      # no collection needed
+    finally:
+        gc.enable()

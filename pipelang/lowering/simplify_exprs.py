@@ -173,7 +173,10 @@ class ExprSimplifier:
         clock, lets = self._clock, self._let_exprs
         r = _RULES[type(e)](self, e)
         if lets == self._let_exprs:
-            self._scoped[id(e)] = (e, r, clock)
+            scoped = self._scoped
+            scoped[id(e)] = (e, r, clock)
+            if r is not e:
+                scoped[id(r)] = (r, r, clock)
         return r
 
     def _unchanged_since(self, e, clock) -> bool:

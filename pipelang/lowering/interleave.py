@@ -29,11 +29,27 @@ class _Deinterleave(ir.IRMutator):
         self.start, self.stride, self.lanes = start, stride, lanes
         self.ramps = ramps              # vector lets in scope bound to a Ramp (a vectorized loop's variable)
         self.renamed: dict = {}         # vector Let symbol -> its deinterleaved copy
+        # id(node) -> (node, its lanes): a stored value is a DAG (camera_pipe's
+        # demosaic reads each neighbour in several formulas), each shared
+        # part deinterleaved once, and the parts stay shared for the
+        # simplifier after. Not inside a vector Let, nor a part holding one:
+        # such a Let's copy gets a new symbol each time it is met.
+        self.done: dict = {}
+        self.lets_renamed = 0
 
     def mutate(self, node):
         if isinstance(node, ir.Expr) and not node.type.is_vector():
             return node
-        return super().mutate(node)
+        if self.renamed:
+            return super().mutate(node)
+        hit = self.done.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        lets = self.lets_renamed
+        out = super().mutate(node)
+        if lets == self.lets_renamed:
+            self.done[id(node)] = (node, out)
+        return out
 
     def _shuffle(self, e):
         """The lanes picked out of `e` whole, where nothing better is known."""
@@ -70,6 +86,7 @@ class _Deinterleave(ir.IRMutator):
         if not node.value.type.is_vector():
             return ir.Let(node.sym, node.value, self.mutate(node.body))
         new = ir.Symbol(node.sym.name + f".lanes_{self.start}_of_{self.stride}")
+        self.lets_renamed += 1
         value = self.mutate(node.value)
         self.renamed[node.sym] = new
         body = self.mutate(node.body)

@@ -182,6 +182,13 @@ class _FindClamp(ir.IRVisitor):
                 continue            # LLVM hoists a scalar clamp out of the inner loop
             if not self._may_move(a):
                 continue
+            if ir.contains(a, ir.Load) or ir.contains(b, ir.Load):
+                # A clamp of a value read from memory (a lookup table's
+                # index), or against one, is never partitioned (the checks
+                # below, on the expanded values, find the Load again): known
+                # without expanding and simplifying the lets it reads, which
+                # was two fifths of this pass on local_laplacian.
+                continue
             ea = self._expand(a)
             if self.keep and ir.free_symbols(ea) & self.keep:
                 continue

@@ -173,7 +173,10 @@ class ExprSimplifier:
         clock, lets = self._clock, self._let_exprs
         r = _RULES[type(e)](self, e)
         if lets == self._let_exprs:
-            self._scoped[id(e)] = (e, r, clock)
+            scoped = self._scoped
+            scoped[id(e)] = (e, r, clock)
+            if r is not e:
+                scoped[id(r)] = (r, r, clock)
         return r
 
     def _unchanged_since(self, e, clock) -> bool:
@@ -636,11 +639,14 @@ class ExprSimplifier:
         return self._logic(e, N.Or)
 
     def _logic(self, e, cls):
-        a, b = self.expr(e.a), self.expr(e.b)
-        ca, cb = _const(a), _const(b)
+        a = self.expr(e.a)
+        ca = _const(a)
         absorbing = 0 if cls is N.And else 1
         if ca is not None:
-            return make_const(e.type, absorbing) if ca == absorbing else b
+            # (b is not simplified when a decides: as Select's dead branch.)
+            return make_const(e.type, absorbing) if ca == absorbing else self.expr(e.b)
+        b = self.expr(e.b)
+        cb = _const(b)
         if cb is not None:
             return make_const(e.type, absorbing) if cb == absorbing else a
         if same_expr(a, b):
@@ -669,10 +675,14 @@ class ExprSimplifier:
 
     def s_Select(self, e):
         c = self.expr(e.condition)
-        tv, fv = self.expr(e.true_value), self.expr(e.false_value)
         cc = _const(c)
         if cc is not None:
-            return tv if cc else fv
+            # Only the branch taken is simplified: an unrolled copy's
+            # `select(c == 0, ..., select(c == 1, ..., ...))` (camera_pipe's
+            # demosaic, one copy per channel) keeps one branch of several,
+            # and would otherwise simplify them all in every copy.
+            return self.expr(e.true_value if cc else e.false_value)
+        tv, fv = self.expr(e.true_value), self.expr(e.false_value)
         if same_expr(tv, fv):
             return tv
         if type(c) is N.Not:

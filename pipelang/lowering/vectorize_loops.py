@@ -29,6 +29,11 @@ from pipelang.lowering.analysis.intervals import Monotonic, is_monotonic
 from pipelang.lowering.simplify import simplify
 
 
+def _is_int(t) -> bool:
+    # As the simplifier's: the integer types whose ramps it folds (not bool).
+    return (t.is_int() or t.is_uint()) and not t.is_bool()
+
+
 def _broadcast(e: ir.Expr, lanes: int) -> ir.Expr:
     return e if e.type.lanes() == lanes else ir.Broadcast(e, lanes)
 
@@ -92,7 +97,34 @@ class _Widen(ir.IRMutator):
         out, changed = self._widen_all(node, ("a", "b"))
         return type(node)(out["a"], out["b"]) if changed else node
 
-    mutate_Add = mutate_Sub = mutate_Mul = mutate_Div = mutate_Mod = generic_binary
+    def _affine(self, node):
+        """An integer `+`, `-` or `*` of the loop's ramp and a scalar is one
+        ramp: `ramp(b + s, 1, n)`, not `ramp(b, 1, n) + xn(s)`. The simplifier
+        makes the same ramp of the broadcast form, one level at a time (a new
+        scalar node per level, each simplified on its own); written so at
+        once, an index such as `((ramp(d.min, 1, 16) + x16(x*16)) + x16(y*96))
+        - x16(d.min)` leaves the simplifier a scalar sum: in every unrolled
+        copy, once per copy."""
+        a, b = self.mutate(node.a), self.mutate(node.b)
+        if a is node.a and b is node.b:
+            return node
+        cls = type(node)
+        ta, tb = type(a), type(b)
+        if _is_int(node.type):
+            if ta is ir.Ramp and b.type.is_scalar():
+                if cls is ir.Mul:
+                    return ir.Ramp(ir.Mul(a.base, b), ir.Mul(a.stride, b), a.lanes)
+                return ir.Ramp(cls(a.base, b), a.stride, a.lanes)
+            if tb is ir.Ramp and a.type.is_scalar():
+                if cls is ir.Mul:
+                    return ir.Ramp(ir.Mul(b.base, a), ir.Mul(b.stride, a), b.lanes)
+                stride = b.stride if cls is ir.Add else ir.Sub(ir.make_const(b.stride.type, 0), b.stride)
+                return ir.Ramp(cls(a, b.base), stride, b.lanes)
+        lanes = max(a.type.lanes(), b.type.lanes())
+        return cls(_broadcast(a, lanes), _broadcast(b, lanes))
+
+    mutate_Add = mutate_Sub = mutate_Mul = _affine
+    mutate_Div = mutate_Mod = generic_binary
     mutate_Min = mutate_Max = mutate_EQ = mutate_NE = mutate_LT = generic_binary
     mutate_LE = mutate_GT = mutate_GE = mutate_And = mutate_Or = generic_binary
 

@@ -95,3 +95,32 @@ def test_a_result_outside_any_scope_is_not_simplified_again(monkeypatch):
         assert simplify(r) is r
     finally:
         simplify_exprs.clear_unscoped_memo()
+
+
+def test_a_result_inside_a_scope_is_not_simplified_again_while_its_symbols_stay(monkeypatch):
+    """Inside lets and loops too a result counts as simplified (as outside
+    any scope, and in memo mode): a rule that builds a new node over its
+    operands' results -- `ramp(a, 1, 16) + x16(b)` becomes `ramp(a + b, 1,
+    16)`, each level of an unrolled copy's vector index -- walks only the
+    new node. Once a symbol of the result changes, it is walked again."""
+    from pipelang.lowering import simplify_exprs
+    s = Simplifier()
+    s.var_bounds[x] = (0, 5)
+    s._touch(x)
+    e = Sub(Add(Mul(Add(Y, i32(3)), i32(2)), Min(X, i32(10))), i32(1))
+    r = s.expr(e)
+    assert ir.to_string(r) == "(((y*2) + x) + 5)"          # min(x, 10) is x where x <= 5
+    seen = []
+    for cls, rule in list(simplify_exprs._RULES.items()):
+        def counted(self, node, rule=rule):
+            seen.append(node)
+            return rule(self, node)
+        monkeypatch.setitem(simplify_exprs._RULES, cls, counted)
+    built = Max(r, N)
+    assert s.expr(built) is built
+    assert seen == [built]                   # r is not walked again
+    s.var_bounds[x] = (0, 20)
+    s._touch(x)
+    seen.clear()
+    assert s.expr(r) is r
+    assert r in seen                         # x changed: r is walked again

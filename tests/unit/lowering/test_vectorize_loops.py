@@ -49,3 +49,30 @@ def test_non_constant_extent_is_an_error():
     s = ir.For(x.sym, ir.i32(0), var("n"), ir.ForKind.VECTORIZED, ir.Store(ir.Symbol("f"), x, x))
     with pytest.raises(ScheduleError, match="constant extent"):
         vectorize_loops(s)
+
+
+def test_integer_arithmetic_of_the_ramp_and_scalars_stays_one_ramp():
+    """`x + s`, `s - x`, `x * k` of the loop's ramp and scalars widen to one
+    Ramp with a scalar base, as the simplifier would fold the broadcast form;
+    floats and divisions keep the broadcast (the simplifier folds neither)."""
+    x, y, n = var("x"), var("y"), var("n")
+    f = ir.Symbol("f")
+    index = ir.Sub(ir.Add(ir.Mul(x, ir.i32(2)), y), n)          # x*2 + y - n
+    value = ir.Sub(y, x)
+    s = ir.For(x.sym, ir.i32(0), ir.i32(8), ir.ForKind.VECTORIZED, ir.Store(f, value, index))
+    store = find_all(vectorize_loops(s), ir.Store)[0]
+    ramp = ir.Ramp(ir.i32(0), ir.i32(1), 8)
+    assert_same(store.index, ir.Ramp(ir.Sub(ir.Add(ir.Mul(ir.i32(0), ir.i32(2)), y), n),
+                                     ir.Mul(ir.i32(1), ir.i32(2)), 8))
+    assert_same(store.value, ir.Ramp(ir.Sub(y, ir.i32(0)), ir.Sub(ir.i32(0), ir.i32(1)), 8))
+    # The same values as the broadcast form, once simplified.
+    lanes = lambda e: ir.Broadcast(e, 8)
+    assert_same(simplify(store.index),
+                simplify(ir.Sub(ir.Add(ir.Mul(ramp, lanes(ir.i32(2))), lanes(y)), lanes(n))))
+    assert_same(simplify(store.value), simplify(ir.Sub(lanes(y), ramp)))
+    fx = ir.Cast(ir.Float(32), x)
+    s = ir.For(x.sym, ir.i32(0), ir.i32(8), ir.ForKind.VECTORIZED,
+               ir.Store(f, ir.Add(fx, ir.Cast(ir.Float(32), y)), ir.Div(x, ir.i32(2))))
+    store = find_all(vectorize_loops(s), ir.Store)[0]
+    assert isinstance(store.value, ir.Add) and isinstance(store.value.b, ir.Broadcast)
+    assert isinstance(store.index, ir.Div)

@@ -42,4 +42,20 @@ def embed_buffer_shapes(s: ir.Stmt, inputs: dict) -> ir.Stmt:
                     (var, const)))
     if not mapping:
         return s
-    return ir.block(*checks, ir.substitute(mapping, s))
+    return ir.block(*checks, _Substitute(mapping).mutate(s))
+
+
+class _Substitute(ir.IRMutator):
+    """`ir.substitute(mapping, s)`, but statements are walked, not asked for
+    their symbols: a statement's symbols are every symbol below it, merged
+    at each level (in local_laplacian, hundreds per statement, most of this
+    pass's time), where an expression's are few and reused by the
+    simplifier that follows."""
+
+    def __init__(self, mapping: dict):
+        self.mapping = mapping
+
+    def mutate(self, node):
+        if isinstance(node, ir.Expr):
+            return ir.substitute(self.mapping, node)
+        return ir.IRMutator.mutate(self, node)

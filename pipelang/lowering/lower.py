@@ -16,7 +16,7 @@ from pipelang import ir
 from pipelang._compiled import deep_stack
 from pipelang.errors import CompileError
 from pipelang.function import registry
-from pipelang.lowering.analysis.arguments import find_arguments
+from pipelang.lowering.analysis.arguments import find_arguments, unbound_symbols
 from pipelang.lowering.analysis.boxes import boxes_touched
 from pipelang.lowering.analysis.environment import find_environment
 from pipelang.lowering.bounds_inference import infer_bounds
@@ -236,28 +236,8 @@ def _add_constraint_checks(s, inputs, outputs):
     return ir.block(*checks, s) if checks else s
 
 
-class _Bound(ir.IRVisitor):
-    def __init__(self):
-        self.bound = set()
-        self.used = set()
-
-    def visit_Variable(self, node):
-        self.used.add(node.sym)
-
-    def visit_LetStmt(self, node):
-        self.bound.add(node.sym)
-        self.generic_visit(node)
-
-    visit_Let = visit_LetStmt
-
-    def visit_For(self, node):
-        self.bound.add(node.sym)
-        self.generic_visit(node)
-
-
 def _check_closed(lowered) -> None:
-    v = _Bound()
-    v.visit(lowered.body)
+    unbound = unbound_symbols(lowered.body)
     known = set()
     for a in lowered.args:
         known.add(a.sym)
@@ -265,7 +245,7 @@ def _check_closed(lowered) -> None:
             known.add(ir.buffer_host(a.sym))
             for d in range(a.dimensions):
                 known |= {ir.buffer_min(a.sym, d), ir.buffer_extent(a.sym, d), ir.buffer_stride(a.sym, d)}
-    free = v.used - v.bound - known
+    free = unbound - known
     if free:
         raise CompileError("Internal error: lowered pipeline uses undefined variables: "
                            + ", ".join(sorted(s.name for s in free)))

@@ -87,8 +87,17 @@ _UNSCOPED: dict = {}
 _UNSCOPED_LIMIT = 50_000     # (local_laplacian fills 11k)
 
 
+# Whether a node reads no memory (id(e) -> (e, bool); see `_pure`): a function
+# of the node alone, so shared by every simplifier of a lowering, as
+# `_UNSCOPED` is. Each simplify call of a pass starts a fresh simplifier, and
+# the let values it asks about (region bounds, expanded indices) are mostly
+# the ones an earlier call asked about.
+_PURITY: dict = {}
+
+
 def clear_unscoped_memo() -> None:
     _UNSCOPED.clear()
+    _PURITY.clear()
 
 
 class ExprSimplifier:
@@ -119,7 +128,6 @@ class ExprSimplifier:
         self._clock = 0
         self._stamps: dict = {}
         self._let_exprs = 0         # Let expressions simplified so far (see `_scoped_expr`)
-        self._purity: dict = {}     # id(e) -> (e, whether e reads no memory)
         self._scoped: dict = {}
 
     def expr(self, e: N.Expr) -> N.Expr:
@@ -941,9 +949,9 @@ class ExprSimplifier:
     def _pure(self, e) -> bool:
         """Whether `e` reads no memory and calls no intrinsic: a let of an
         impure value may differ from an earlier let of the same text (a store
-        in between). Remembered by node: a chain of lets asks it of each
-        value, and the values share their subtrees."""
-        memo = self._purity
+        in between). Remembered by node (in `_PURITY`): a chain of lets asks
+        it of each value, and the values share their subtrees."""
+        memo = _PURITY
         hit = memo.get(id(e))
         if hit is not None and hit[0] is e:
             return hit[1]
@@ -959,6 +967,8 @@ class ExprSimplifier:
                     result = all(self._pure(x) for x in c if isinstance(x, N.Expr))
                 if not result:
                     break
+        if len(memo) >= _UNSCOPED_LIMIT:
+            memo.clear()
         memo[id(e)] = (e, result)
         return result
 

@@ -48,3 +48,28 @@ def test_distinct_shapes_compile_separately():
         outs.append(np.asarray(f.realize([32])))
     np.testing.assert_array_equal(outs[0], np.arange(32) + 1)
     np.testing.assert_array_equal(outs[1], np.arange(0, 64, 2) + 1)
+
+
+def test_fields_are_replaced_in_every_statement_and_the_rest_is_kept():
+    """The pass substitutes as `ir.substitute` does (same statement, untouched
+    parts the very same objects) without working out each statement's
+    symbols: only expressions are asked for theirs."""
+    from pipelang import ir
+    from pipelang.lowering.embed_buffers import embed_buffer_shapes
+    _, b, _ = _filter_tap_pipeline()
+    sym = ir.Symbol("taps")
+    x = ir.Variable(ir.Int(32), ir.Symbol("x"))
+    stride = ir.Variable(ir.Int(32), ir.buffer_stride(sym, 1))
+    untouched = ir.Evaluate(ir.Add(x, ir.i32(1)))
+    reads = ir.Evaluate(ir.Load(ir.Float(32), sym, ir.Mul(x, stride)))
+    s = ir.For(x.sym, ir.i32(0), ir.i32(8), ir.ForKind.SERIAL, ir.Block((untouched, reads)))
+    out = embed_buffer_shapes(s, {sym: b})
+    for stmt in (s, s.body, reads):
+        assert not hasattr(stmt, "_fsyms")       # no statement's symbols were worked out
+    body = out.stmts[-1] if isinstance(out, ir.Block) else out
+    checks = ir.to_string(out).split("for ")[0]
+    assert "Constraint violated: taps.stride.1" in checks
+    expected = ir.substitute({ir.buffer_stride(sym, 1): ir.i32(1)}, s)
+    assert ir.to_string(body) == ir.to_string(expected)
+    assert body.body.stmts[0] is untouched
+    assert "taps.stride" not in ir.to_string(body)

@@ -73,6 +73,19 @@ def test_box_of_repeated_taps_matches_each_tap_bounded_alone():
     assert (ir.to_string(box[1].min), ir.to_string(box[1].max)) == ("-1", "8")
 
 
+def _count_rule_calls(monkeypatch) -> list:
+    """Every simplifier rule made to record the node it is called on, in
+    the list returned."""
+    from pipelang.lowering import simplify_exprs
+    seen = []
+    for cls, rule in list(simplify_exprs._RULES.items()):
+        def counted(self, node, rule=rule):
+            seen.append(node)
+            return rule(self, node)
+        monkeypatch.setitem(simplify_exprs._RULES, cls, counted)
+    return seen
+
+
 def test_a_result_outside_any_scope_is_not_simplified_again(monkeypatch):
     """What `simplify` returns outside any let or loop is itself simplified:
     an expression built over it later (a let expanded into its users, a
@@ -83,12 +96,7 @@ def test_a_result_outside_any_scope_is_not_simplified_again(monkeypatch):
         e = Sub(Add(Mul(Add(Y, i32(3)), i32(2)), Min(N, Add(N, i32(1)))), i32(1))
         r = simplify(e)
         assert ir.to_string(r) == "(((y*2) + n) + 5)"
-        seen = []
-        for cls, rule in list(simplify_exprs._RULES.items()):
-            def counted(self, node, rule=rule):
-                seen.append(node)
-                return rule(self, node)
-            monkeypatch.setitem(simplify_exprs._RULES, cls, counted)
+        seen = _count_rule_calls(monkeypatch)
         built = Max(r, X)
         assert simplify(built) is built
         assert seen == [built]               # r is not walked again (nor X, a leaf)
@@ -103,19 +111,13 @@ def test_a_result_inside_a_scope_is_not_simplified_again_while_its_symbols_stay(
     operands' results -- `ramp(a, 1, 16) + x16(b)` becomes `ramp(a + b, 1,
     16)`, each level of an unrolled copy's vector index -- walks only the
     new node. Once a symbol of the result changes, it is walked again."""
-    from pipelang.lowering import simplify_exprs
     s = Simplifier()
     s.var_bounds[x] = (0, 5)
     s._touch(x)
     e = Sub(Add(Mul(Add(Y, i32(3)), i32(2)), Min(X, i32(10))), i32(1))
     r = s.expr(e)
     assert ir.to_string(r) == "(((y*2) + x) + 5)"          # min(x, 10) is x where x <= 5
-    seen = []
-    for cls, rule in list(simplify_exprs._RULES.items()):
-        def counted(self, node, rule=rule):
-            seen.append(node)
-            return rule(self, node)
-        monkeypatch.setitem(simplify_exprs._RULES, cls, counted)
+    seen = _count_rule_calls(monkeypatch)
     built = Max(r, N)
     assert s.expr(built) is built
     assert seen == [built]                   # r is not walked again

@@ -308,6 +308,48 @@ def free_symbols(node) -> set:
     return set(_symbols_of(node))
 
 
+# A let or loop binds its `sym`; a constant has nothing inside.
+_BINDERS = frozenset((N.LetStmt, N.Let, N.For))
+_CONSTANTS = frozenset((N.IntImm, N.UIntImm, N.FloatImm, N.StringImm))
+
+
+def unbound_symbols(stmt) -> set:
+    """The symbols of Variables in `stmt` that no let or loop in it binds
+    (of a lowered pipeline's body: what its arguments must give).
+
+    Each node is walked once, not once per path to it: the final statement
+    is a DAG (the simplifier's results are shared by every use; unrolled
+    and partitioned copies share what they don't rewrite): local_laplacian's
+    has 36k nodes as a tree, 16k distinct ones. The sets hold symbols, not
+    scopes, so a second path to a node adds nothing."""
+    used, bound, seen = set(), set(), set()
+    stack = [stmt]
+    variable, binders, constants = N.Variable, _BINDERS, _CONSTANTS
+    while stack:
+        node = stack.pop()
+        cls = node.__class__
+        if cls is variable:
+            used.add(node.sym)
+            continue
+        if cls in constants:
+            continue
+        key = id(node)
+        if key in seen:
+            continue
+        seen.add(key)
+        if cls in binders:
+            bound.add(node.sym)
+        for name in _child_fields(cls):
+            v = getattr(node, name)
+            if v.__class__ is tuple:
+                for item in v:
+                    if isinstance(item, _IR):
+                        stack.append(item)
+            elif isinstance(v, _IR):
+                stack.append(v)
+    return used - bound
+
+
 _NO_SYMBOLS = ()
 _SYMBOL_SLOTS = (N.Expr, N.Stmt)
 

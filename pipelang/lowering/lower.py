@@ -16,7 +16,7 @@ from pipelang import ir
 from pipelang._compiled import deep_stack
 from pipelang.errors import CompileError
 from pipelang.function import registry
-from pipelang.lowering.analysis.arguments import find_arguments, unbound_symbols
+from pipelang.lowering.analysis.arguments import find_arguments
 from pipelang.lowering.analysis.boxes import boxes_touched
 from pipelang.lowering.analysis.environment import find_environment
 from pipelang.lowering.bounds_inference import infer_bounds
@@ -237,7 +237,7 @@ def _add_constraint_checks(s, inputs, outputs):
 
 
 def _check_closed(lowered) -> None:
-    unbound = unbound_symbols(lowered.body)
+    unbound = ir.unbound_symbols(lowered.body)
     known = set()
     for a in lowered.args:
         known.add(a.sym)

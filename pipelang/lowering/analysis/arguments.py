@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipelang import ir
-from pipelang.ir.visitor import _IR, _child_fields
 from pipelang.buffer import field_owner
 from pipelang.lowering import names as L
 from pipelang.lowering.analysis.environment import definition_exprs
@@ -93,45 +92,3 @@ def find_arguments(env: dict, outputs: list) -> Arguments:
                 if e is not None:
                     v.visit(e)
     return args
-
-
-# A let or loop binds its `sym`; a constant has nothing inside.
-_BINDERS = frozenset((ir.LetStmt, ir.Let, ir.For))
-_CONSTANTS = frozenset((ir.IntImm, ir.UIntImm, ir.FloatImm, ir.StringImm))
-
-
-def unbound_symbols(stmt) -> set:
-    """The symbols of Variables in `stmt` that no let or loop in it binds
-    (of a lowered pipeline's body: what its arguments must give).
-
-    Each node is walked once, not once per path to it: the final statement
-    is a DAG (the simplifier's results are shared by every use; unrolled
-    and partitioned copies share what they don't rewrite): local_laplacian's
-    has 36k nodes as a tree, 16k distinct ones. The sets hold symbols, not
-    scopes, so a second path to a node adds nothing."""
-    used, bound, seen = set(), set(), set()
-    stack = [stmt]
-    variable, binders, constants = ir.Variable, _BINDERS, _CONSTANTS
-    while stack:
-        node = stack.pop()
-        cls = node.__class__
-        if cls is variable:
-            used.add(node.sym)
-            continue
-        if cls in constants:
-            continue
-        key = id(node)
-        if key in seen:
-            continue
-        seen.add(key)
-        if cls in binders:
-            bound.add(node.sym)
-        for name in _child_fields(cls):
-            v = getattr(node, name)
-            if v.__class__ is tuple:
-                for item in v:
-                    if isinstance(item, _IR):
-                        stack.append(item)
-            elif isinstance(v, _IR):
-                stack.append(v)
-    return used - bound

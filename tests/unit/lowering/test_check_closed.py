@@ -6,7 +6,7 @@ import pytest
 
 from pipelang import ir
 from pipelang.errors import CompileError
-from pipelang.lowering.analysis.arguments import unbound_symbols
+from pipelang.ir import unbound_symbols
 from pipelang.lowering.lower import _check_closed
 from tests.unit.lowering.ir_builders import var
 

@@ -20,6 +20,13 @@ except one with an explicit `fold_storage`: its lets stay next to its
 produce, written in its consumers' loop variables, where storage folding
 reads its footprint.
 
+The Funcs computed at the root are bounded in one walk of their consumers
+(`_level_boxes`), each as if asked of its own consume body: their queries
+would each walk the same consumers' loops, expanding the same lets of the
+loop nests inside once more per Func (local_laplacian's pyramid levels,
+all read inside the output's loops). The boxes then share the intervals
+the walk named, as the two ends of one box do.
+
     produce f {..}; consume f {.. f(x - 1) .. f(x + 1) ..}
   =>
     let f.s0.x.min = g.s0.x.loop_min - 1
@@ -34,8 +41,11 @@ from pipelang.lowering import names as L
 from pipelang.lowering.analysis.boxes import reads_memory, box_union, boxes_touched
 from pipelang.lowering.analysis.intervals import Interval
 from pipelang.lowering.analysis.mentions import producers_in
+from pipelang.lowering.schedule_functions import is_inlined
 from pipelang.lowering.simplify import simplify
 from pipelang.lowering.simplify_exprs import ExprSimplifier
+
+_ASK = object()     # no box worked out yet: `_DefineRegions` asks for one
 
 
 def _buffer_box(sym, dims):
@@ -124,8 +134,9 @@ class _DefineRegions(ir.IRMutator):
     place: storage folding reads its footprint in the loops' terms."""
 
     def __init__(self, fn, memo=None, expand: set | None = None, producers: dict | None = None,
-                 simp=None):
+                 simp=None, box=_ASK):
         self.fn = fn
+        self.box = box              # the box worked out already (see `_level_boxes`), or _ASK
         self.memo = memo
         self.simp = simp            # the pass's memo-mode simplifier, shared by its box queries
         self.producers = producers  # see producers_in
@@ -172,8 +183,10 @@ class _DefineRegions(ir.IRMutator):
             if (isinstance(s, ir.ProducerConsumer) and s.is_producer and s.fn is self.fn.sym
                     and isinstance(nxt, ir.ProducerConsumer) and nxt.fn is self.fn.sym):
                 outer = dict(self.scope) or None
-                box = boxes_touched(nxt.body, [self.fn.sym], lets=outer,
-                                    memo=self.memo, simplifier=self.simp).get(self.fn.sym)
+                box = self.box
+                if box is _ASK:
+                    box = boxes_touched(nxt.body, [self.fn.sym], lets=outer,
+                                        memo=self.memo, simplifier=self.simp).get(self.fn.sym)
                 if box is None:
                     box = [Interval(ir.i32(0), ir.i32(-1))] * len(self.fn.args)
                 checks = _bound_checks(self.fn, box)
@@ -246,20 +259,95 @@ def infer_bounds(s: ir.Stmt, env: dict, outputs: list, order: list) -> ir.Stmt:
     simp = ExprSimplifier(memo=True)
     in_loop = _stored_outside_compute_loop(s)
     lifted: set = set()         # the region let symbols taken to their loop level's top
-    for fn in reversed(order):
-        if fn in outputs or fn.sym not in env:
-            continue
+    todo = [fn for fn in reversed(order) if fn not in outputs and fn.sym in env]
+    ready: dict = {}            # Func symbol -> its box, worked out with others (`_level_boxes`)
+    walked: set = set()         # the Funcs of the last such walk
+    for i, fn in enumerate(todo):
+        if fn.sym not in walked and _at_root(fn):
+            run = _root_run(todo, i, outputs)
+            walked = {f.sym for f in run}
+            ready = _level_boxes(s, run, memo, simp)
         # A Func with an explicit fold keeps its lets by its produce, in terms
         # of the loops (the lifted lets expanded): folding reads its footprint there.
         folded = fn.schedule.fold_factors and fn.sym in in_loop
-        s = _DefineRegions(fn, memo, lifted if folded else None, producers, simp).mutate(s)
+        box = ready.pop(fn.sym, _ASK)
+        s = _DefineRegions(fn, memo, lifted if folded else None, producers, simp, box).mutate(s)
         if not fn.schedule.fold_factors:
             s = _RegionLifter(fn, lifted, producers).lift_to_top(s)
+        if ready and fn.sym in walked and not _own_region_symbols(fn) <= lifted:
+            # Its lets stayed by its produce, inside the consume bodies of the
+            # Funcs after it: their boxes, worked out before, would not see
+            # them. The Funcs left are walked again.
+            ready, walked = {}, set()
     s = _RealizeBounds(env, memo, simp).mutate(s)
     for out in reversed(outputs):
         regions = [_apply_bounds(out, _buffer_box(L.buffer(out), len(out.args)))] * len(out.stages())
         s = _region_lets(out, regions, s)
     return s
+
+
+def _at_root(fn) -> bool:
+    """Whether `fn` is computed and stored at the root, its region lets then
+    taken to the top of the pipeline (`_RegionLifter`)."""
+    sched = fn.schedule
+    return (sched.compute_level.is_root() and (sched.store_level.is_root() or
+                                                sched.store_level.is_inlined())
+            and not sched.fold_factors)
+
+
+def _root_run(todo: list, i: int, outputs: list) -> list:
+    """The Funcs computed at the root from `todo[i]` on, up to the first
+    that is placed elsewhere (Funcs inlined away have no produce: passed over)."""
+    run = []
+    for fn in todo[i:]:
+        if _at_root(fn):
+            run.append(fn)
+        elif not is_inlined(fn, outputs):
+            break
+    return run
+
+
+def _level_boxes(s, run: list, memo: dict, simp) -> dict:
+    """{Func symbol: box} for the Funcs of `run`, computed at the root, as
+    bounds inference would ask each of its consume body in turn, but in one
+    walk. Each later Func's consume node lies inside the earlier ones' (loop
+    synthesis wraps the pipeline in each root Func's produce and consume,
+    consumers first), and their queries would each walk the same consumers'
+    loops, expanding the same lets of the loop nests inside (a pyramid's
+    levels, all read inside the output's loops, expanded each level's
+    consumers' lets once more per level). The regions of the Funcs among
+    them are taken to the top of the pipeline, outside all those bodies,
+    as each is bounded (no let, loop or branch lies between the top and a
+    root Func's Realize there), so a later Func's box asked alone would not
+    see them either; where one's are not (a region that reads memory),
+    `infer_bounds` drops the boxes left. The named intervals of the walk
+    are shared by the boxes, as the two ends of one box share them.
+    A Func this walk did not enter the consume node of is asked alone."""
+    if len(run) < 2:
+        return {}
+    syms = {fn.sym for fn in run}
+    consume = _first_consume(s, syms)
+    if consume is None:
+        return {}
+    return boxes_touched(consume.body, syms, memo=memo, simplifier=simp, consumed={consume.fn})
+
+
+def _first_consume(s, syms):
+    """The consume node of one of `syms` outermost in `s`, found through the
+    lets, Realizes, blocks and produce/consume nodes of the pipeline's top."""
+    work = [s]
+    while work:
+        node = work.pop()
+        cls = type(node)
+        if cls is ir.ProducerConsumer:
+            if not node.is_producer and node.fn in syms:
+                return node
+            work.append(node.body)
+        elif cls is ir.Block:
+            work.extend(reversed(node.stmts))
+        elif cls is ir.LetStmt or cls is ir.Realize:
+            work.append(node.body)
+    return None
 
 
 def _own_region_symbols(fn) -> set:

@@ -456,10 +456,19 @@ def _count(s, sym, mentions=None) -> _Count:
 def _inject(s: ir.Stmt, fn, env, inliner, mentions=None) -> ir.Stmt:
     sched = fn.schedule
     compute, store = sched.compute_level, sched.store_level
-    if mentions is not None and fn.sym not in mentions.of(s):
+    if mentions is not None:
+        # Its own produce and Realize are not placed yet: a mention is a call.
+        if fn.sym not in mentions.of(s):
+            return s                  # nothing uses it
+    elif _count(s, fn.sym).calls == 0:
         return s                      # nothing uses it
-    if _count(s, fn.sym, mentions).calls == 0:
-        return s                      # nothing uses it
+    if compute.is_root():
+        # Around the whole pipeline: no walk for the loops around its uses,
+        # which matter only to a Func placed among them (and to the message
+        # when it can't be): two fifths of loop synthesis on local_laplacian.
+        _check_hoist(fn, compute if store.is_inlined() else store, env)
+        produce = ir.ProducerConsumer(fn.sym, True, build_produce(fn, inliner, False))
+        return _realized(fn, _computed(produce, fn.sym, s))
     sites = _Sites(fn.sym, mentions)
     sites.visit(s)
     inside_vector = False

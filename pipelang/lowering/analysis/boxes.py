@@ -142,6 +142,11 @@ class _BoxesTouched(ir.IRVisitor):
 
     def __init__(self, syms, calls: bool, provides: bool, lets: dict | None, simplifier=None):
         self.syms = syms            # None means every Func and buffer
+        # With `consumed` (see `boxes_touched`): the Funcs whose consume node
+        # the walk is in, the only ones whose calls count; else None.
+        self.active: set | None = None
+        self.entered: set = set()       # the Funcs whose consume node the walk entered
+        self._bound_depth = 0           # lets, loops and branches the walk is inside
         self.calls = calls
         self.provides = provides
         self.lets = dict(lets or {})    # as written: in terms of outer lets
@@ -174,6 +179,8 @@ class _BoxesTouched(ir.IRVisitor):
         return False
 
     def _wanted(self, sym) -> bool:
+        if self.active is not None:
+            return sym in self.active
         return self.syms is None or sym in self.syms
 
     def expand(self, e):
@@ -248,7 +255,9 @@ class _BoxesTouched(ir.IRVisitor):
         table[sym] = value
         self._intervals = {}
         self._bounds_memo = {}
+        self._bound_depth += 1
         self.visit(body)
+        self._bound_depth -= 1
         self._intervals = {}
         self._bounds_memo = {}
         self.expanded.pop(sym, None)
@@ -271,6 +280,19 @@ class _BoxesTouched(ir.IRVisitor):
         self._with(self.lets, node.sym, node.value, node.body)
 
     # ---- statements
+
+    def visit_ProducerConsumer(self, node):
+        fn = node.fn
+        if (self.active is None or node.is_producer or fn not in self.syms or fn in self.active
+                or self._bound_depth):
+            # (A consume inside a let, loop or branch here: its Func's box would be
+            # taken over them, not as asked of its own consume body; left out.)
+            self.generic_visit(node)
+            return
+        self.entered.add(fn)
+        self.active.add(fn)
+        self.visit(node.body)
+        self.active.discard(fn)
 
     def visit_Provide(self, node):
         if self.provides and self._wanted(node.fn):
@@ -319,6 +341,7 @@ class _BoxesTouched(ir.IRVisitor):
             return
         saved_scope, saved_lets = dict(self.scope), dict(self.lets)
         saved_expanded = dict(self.expanded)
+        self._bound_depth += 1
         self._narrow(node.condition)
         self._intervals = {}
         self._bounds_memo = {}
@@ -333,6 +356,7 @@ class _BoxesTouched(ir.IRVisitor):
         self.expanded.update(saved_expanded)
         if node.else_case is not None:
             self.visit(node.else_case)
+        self._bound_depth -= 1
 
     def _select_boxes(self, cond, node) -> None:
         """A condition that no loop here varies (a specialization's): each box is
@@ -340,10 +364,12 @@ class _BoxesTouched(ir.IRVisitor):
         select of the two), not their union."""
         outer = self.boxes
         self.boxes = {}
+        self._bound_depth += 1
         self.visit(node.then_case)
         then_boxes = self.unions()
         self.boxes = {}
         self.visit(node.else_case)
+        self._bound_depth -= 1
         else_boxes = self.unions()
         self.boxes = outer
         for sym in list(then_boxes) + [s for s in else_boxes if s not in then_boxes]:
@@ -440,7 +466,7 @@ def _simplified(i: Interval) -> Interval:
 
 def boxes_touched(stmt, syms=None, *, calls: bool = True, provides: bool = False,
                   lets: dict | None = None, memo: dict | None = None,
-                  simplifier: ExprSimplifier | None = None) -> dict:
+                  simplifier: ExprSimplifier | None = None, consumed=None) -> dict:
     """{symbol: [Interval per dimension]} of the Calls (and/or Provides) in `stmt`.
 
     `lets` gives values for variables defined outside `stmt` that should be
@@ -449,8 +475,19 @@ def boxes_touched(stmt, syms=None, *, calls: bool = True, provides: bool = False
     Funcs each statement touches: a pass asking about one Func after another
     over a pipeline that changes little then walks each statement once.
     `simplifier`, a memo-mode `ExprSimplifier` kept over such calls, lets
-    them share what they simplified (the same lets expand in each)."""
+    them share what they simplified (the same lets expand in each).
+
+    `consumed`, a set of Funcs among `syms` whose consume node `stmt` is in,
+    asks for the box of each Func of `syms` as if asked of its own consume
+    body alone (the calls there): one walk for the Funcs computed at one
+    level, whose consumers share their loops and lets. The result then
+    holds each Func whose consume node the walk entered (outside any let,
+    loop or branch of `stmt`, where a query of its own would start), with
+    None where nothing calls it; one not entered is left out."""
     v = _BoxesTouched(None if syms is None else set(syms), calls, provides, lets, simplifier)
+    if consumed is not None:
+        v.active = set(consumed)
+        v.entered = set(consumed)
     if isinstance(stmt, ir.Stmt):
         accessed = _Accessed(memo)
         accessed.visit(stmt)
@@ -458,9 +495,13 @@ def boxes_touched(stmt, syms=None, *, calls: bool = True, provides: bool = False
     v.visit(stmt)
     boxes = v.unions()
     if v.named:
-        return {k: _box_simplified([Interval(wrap_lets(i.min, v.named), wrap_lets(i.max, v.named))
-                                    for i in b]) for k, b in boxes.items()}
-    return {k: _box_simplified(b) for k, b in boxes.items()}
+        out = {k: _box_simplified([Interval(wrap_lets(i.min, v.named), wrap_lets(i.max, v.named))
+                                   for i in b]) for k, b in boxes.items()}
+    else:
+        out = {k: _box_simplified(b) for k, b in boxes.items()}
+    if consumed is not None:
+        return {k: out.get(k) for k in v.entered}
+    return out
 
 
 def _box_simplified(box):

@@ -100,9 +100,10 @@ def test_stage_zero_gets_no_query_of_its_own(monkeypatch):
     out, f = _scheduled(updates=2)
     lower_to_loop_nest([out.function])
     # (Matched by symbol: a Func's name gets a suffix when others share it.)
-    f_queries = sorted(provides for syms, provides in asked if syms == (f.function.sym,))
-    # What f's consumers read, what each of its two updates reads and
-    # writes of f, and what f's Realize holds: none for its pure definition.
+    f_queries = sorted(provides for syms, provides in asked if f.function.sym in syms)
+    # What f's consumers read (asked with inp's, both computed at the root),
+    # what each of its two updates reads and writes of f, and what f's
+    # Realize holds: none for its pure definition.
     assert f_queries == [False, True, True, True]
 
 

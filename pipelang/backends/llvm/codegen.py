@@ -340,7 +340,8 @@ class CodeGen(ExprCodeGen):
     def _parallel_for(self, s):
         outer = self.st
         self._ntasks += 1
-        task_name = f"{self.name}.par_for.{s.sym.name}.{self._ntasks}"
+        index = self._ntasks
+        task_name = f"{self.name}.par_for.{s.sym.name}.{index}"
         task = ll.Function(self.module, TASK_TYPE, task_name)
         task.linkage = "internal"
         task.attributes.add("nounwind")
@@ -362,7 +363,8 @@ class CodeGen(ExprCodeGen):
             self.stmt(s.body)
         st.builder.ret(ll.Constant(I32, 0))
         captured = [(v, inner) for _, _, v, inner in sorted(captured, key=lambda c: c[:2])]
-        closure_type = ll.LiteralStructType([v.type for v, _ in captured])
+        closure_type = ll.IdentifiedStructType(self.module, f"closure.{index}",
+                                               [v.type for v, _ in captured])
         lines = st.entry.lines
         for i, (_, inner) in enumerate(captured):
             ptr = task.temp()

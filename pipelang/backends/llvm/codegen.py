@@ -134,6 +134,7 @@ class _FunctionState:
         self.env = {}        # Symbol -> llvm value
         self.buffers = {}    # Symbol -> host pointer
         self.heap = []       # live heap allocations, innermost last
+        self.exits = {}      # live heap allocations (their refs): the error exit freeing them
 
     def finish(self):
         ll.IRBuilder(self.entry).branch(self.fn.blocks[1])
@@ -307,11 +308,34 @@ class CodeGen(ExprCodeGen):
         return b.sext(v, I64) if t.is_int() else b.zext(v, I64)
 
     def _error_exit(self):
-        """Free this function's live heap allocations and return the error code."""
+        """Free this function's live heap allocations and return the error code:
+        a branch to the function's exit for these allocations. The exits form
+        a chain, each freeing one allocation and going on to the exit of the
+        allocations outside it, so that every error shares one `free` of
+        each allocation and one return, as Halide's destructor block does.
+        (Each error freeing all of them itself repeated the calls at every
+        check: 282 of local_laplacian's 328 calls of `free`, cold code that
+        LLVM optimized and compiled at every exit; sharing them took ~2% off
+        its LLVM time, 904 -> 885 ms. The hot loops' code may be allocated
+        registers differently; run times stayed within noise.)"""
         b = self.st.builder
-        for p in reversed(self.st.heap):
-            b.call(self._libc("free"), [p])
-        b.ret(b.load_atomic(self.st.flag, "seq_cst", 4, typ=I32))
+        b.branch(self._exit_for(tuple(self.st.heap)))
+
+    def _exit_for(self, heap: tuple):
+        """The block that frees `heap` (innermost last) and returns the error code."""
+        st = self.st
+        key = tuple(p.ref for p in heap)
+        block = st.exits.get(key)
+        if block is not None:
+            return block
+        block = st.exits[key] = st.fn.append_basic_block("error_exit")
+        b = ll.IRBuilder(block)
+        if heap:
+            b.call(self._libc("free"), [heap[-1]])
+            b.branch(self._exit_for(heap[:-1]))
+        else:
+            b.ret(b.load_atomic(st.flag, "seq_cst", 4, typ=I32))
+        return block
 
     def _For(self, s):
         assert s.kind in (ForKind.SERIAL, ForKind.PARALLEL), (

@@ -352,9 +352,9 @@ class _Compiled:
 
     @deep_stack
     def _compile(self, cache, fp, key) -> None:
-        # Lowering and code generation on one big-stack thread (see
-        # `deep_stack`): each started a thread of its own before, which cost
-        # local_laplacian's compile about 1.5 ms more.
+        # Lowering and code generation share one big-stack thread (see
+        # `deep_stack`): a thread for each would cost local_laplacian's
+        # compile about 1.5 ms more.
         from pipelang.backends.llvm import compile_lowered
         from pipelang.lowering.lower import lower
         self._lowered, self.arguments, self.regions, self.timings = lower(

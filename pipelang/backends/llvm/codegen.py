@@ -148,7 +148,8 @@ class CodeGen(ExprCodeGen):
         self.x86_vector_bits = x86_vector_bits(triple, features)
         # For `expr`'s reuse of equal expressions (see ExprCodeGen.expr).
         self._numbers: dict = {}
-        self._numbers_by_id: dict = {}
+        self._numbers_by_id: dict = {}   # id(node): (number, kind) (see _value_number)
+        self._numbered: list = []         # the nodes numbered, kept alive
         self._values: dict = {}
         self._stmt_values: dict = {}
         self._masks: list = []            # by value number: the bits of the variables it uses

@@ -284,8 +284,8 @@ class ExprCodeGen:
         be generated every time (a print, a call, a let)."""
         by_id = self._numbers_by_id
         hit = by_id.get(id(e))
-        if hit is not None and hit[0] is e:
-            return hit[1]
+        if hit is not None:
+            return hit
         cls = type(e)
         kind = _PURE
         masks = self._masks
@@ -296,10 +296,10 @@ class ExprCodeGen:
             # (The operands' lookups inline: most are numbered already.)
             a = e.a
             hit = by_id.get(id(a))
-            na, kind = hit[1] if hit is not None and hit[0] is a else self._value_number(a)
+            na, kind = hit if hit is not None else self._value_number(a)
             b = e.b
             hit = by_id.get(id(b))
-            nb, kb = hit[1] if hit is not None and hit[0] is b else self._value_number(b)
+            nb, kb = hit if hit is not None else self._value_number(b)
             key = (cls, na, nb)
             mask = masks[na] | masks[nb]
             if kb > kind:
@@ -310,7 +310,7 @@ class ExprCodeGen:
             # local_laplacian that are not operators).
             v = e.index if cls is N.Load else e.value
             hit = by_id.get(id(v))
-            nv, kind = hit[1] if hit is not None and hit[0] is v else self._value_number(v)
+            nv, kind = hit if hit is not None else self._value_number(v)
             mask = masks[nv]
             t = e.type
             if cls is N.Broadcast:
@@ -324,10 +324,10 @@ class ExprCodeGen:
         elif cls is N.Ramp:
             a = e.base
             hit = by_id.get(id(a))
-            na, kind = hit[1] if hit is not None and hit[0] is a else self._value_number(a)
+            na, kind = hit if hit is not None else self._value_number(a)
             b = e.stride
             hit = by_id.get(id(b))
-            nb, kb = hit[1] if hit is not None and hit[0] is b else self._value_number(b)
+            nb, kb = hit if hit is not None else self._value_number(b)
             if kb > kind:
                 kind = kb
             mask = masks[na] | masks[nb]
@@ -384,8 +384,11 @@ class ExprCodeGen:
         if number is None:
             number = table[key] = len(table)
             masks.append(mask)
-        by_id[id(e)] = (e, (number, kind))
-        return number, kind
+        numbered = by_id[id(e)] = (number, kind)
+        # Kept alive for as long as `by_id` is used, so that no other node
+        # (codegen makes some of its own) can take its `id`.
+        self._numbered.append(e)
+        return numbered
 
     def _declare(self, name, fnty):
         fn = self.module.globals.get(name)

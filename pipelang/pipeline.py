@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from pipelang import ir
+from pipelang._compiled import deep_stack
 from pipelang.buffer import Buffer
 from pipelang.errors import ArgumentTypeError, BufferError_, CompileError, HalideError, PipelineRuntimeError
 from pipelang.function import _generation, generation
@@ -349,7 +350,11 @@ class _Compiled:
         target = _target_key(self.target)
         return cache, fp, make_key(toolchain_key(), "pipeline", target, fp.digest())
 
+    @deep_stack
     def _compile(self, cache, fp, key) -> None:
+        # Lowering and code generation share one big-stack thread (see
+        # `deep_stack`): a thread for each would cost local_laplacian's
+        # compile about 1.5 ms more.
         from pipelang.backends.llvm import compile_lowered
         from pipelang.lowering.lower import lower
         self._lowered, self.arguments, self.regions, self.timings = lower(

@@ -284,8 +284,8 @@ class ExprCodeGen:
         be generated every time (a print, a call, a let)."""
         by_id = self._numbers_by_id
         hit = by_id.get(id(e))
-        if hit is not None and hit[0] is e:
-            return hit[1]
+        if hit is not None:
+            return hit
         cls = type(e)
         kind = _PURE
         masks = self._masks
@@ -296,14 +296,43 @@ class ExprCodeGen:
             # (The operands' lookups inline: most are numbered already.)
             a = e.a
             hit = by_id.get(id(a))
-            na, kind = hit[1] if hit is not None and hit[0] is a else self._value_number(a)
+            na, kind = hit if hit is not None else self._value_number(a)
             b = e.b
             hit = by_id.get(id(b))
-            nb, kb = hit[1] if hit is not None and hit[0] is b else self._value_number(b)
+            nb, kb = hit if hit is not None else self._value_number(b)
             key = (cls, na, nb)
             mask = masks[na] | masks[nb]
             if kb > kind:
                 kind = kb
+        elif cls is N.Broadcast or cls is N.Cast or cls is N.Load:
+            # One operand: the keys the general case below makes, without
+            # its walk of the fields (a third of the nodes numbered on
+            # local_laplacian that are not operators).
+            v = e.index if cls is N.Load else e.value
+            hit = by_id.get(id(v))
+            nv, kind = hit if hit is not None else self._value_number(v)
+            mask = masks[nv]
+            t = e.type
+            if cls is N.Broadcast:
+                key = (cls, nv, e.lanes, t._code._value_, t.nbits, t.nlanes)
+            elif cls is N.Cast:
+                key = (cls, t._code._value_, t.nbits, t.nlanes, nv)
+            else:
+                key = (cls, t._code._value_, t.nbits, t.nlanes, e.buf, nv)
+                if kind < _READS:
+                    kind = _READS
+        elif cls is N.Ramp:
+            a = e.base
+            hit = by_id.get(id(a))
+            na, kind = hit if hit is not None else self._value_number(a)
+            b = e.stride
+            hit = by_id.get(id(b))
+            nb, kb = hit if hit is not None else self._value_number(b)
+            if kb > kind:
+                kind = kb
+            mask = masks[na] | masks[nb]
+            t = e.type
+            key = (cls, na, nb, e.lanes, t._code._value_, t.nbits, t.nlanes)
         elif cls is N.Variable:
             t = e.type
             key = (cls, t._code._value_, t.nbits, t.nlanes, e.sym)
@@ -355,8 +384,11 @@ class ExprCodeGen:
         if number is None:
             number = table[key] = len(table)
             masks.append(mask)
-        by_id[id(e)] = (e, (number, kind))
-        return number, kind
+        numbered = by_id[id(e)] = (number, kind)
+        # Kept alive for as long as `by_id` is used, so that no other node
+        # (codegen makes some of its own) can take its `id`.
+        self._numbered.append(e)
+        return numbered
 
     def _declare(self, name, fnty):
         fn = self.module.globals.get(name)
@@ -817,7 +849,7 @@ class ExprCodeGen:
                 i = b.sext(i, I64)
             # One address for a load and the store after it (an update's
             # `f[x] = f[x] + ..`), wherever the first one's block dominates.
-            key = (base, i.ref if type(i) is ll.Constant else i, str(elem))
+            key = (base, i.ref if type(i) is ll.Constant else i, elem)     # (types are interned)
             geps = self._geps
             hit = geps.get(key)
             block = b.block

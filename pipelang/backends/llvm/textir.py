@@ -139,6 +139,23 @@ class LiteralStructType(Type):
         return t
 
 
+class IdentifiedStructType(Type):
+    """A named struct type, `%"name" = type {...}`, defined once in the
+    module and referred to by its name: a parallel task's closure, whose
+    type every access to one of its fields repeats (a fifth of a kilobyte
+    of text each for local_laplacian's larger closures, 8% of its IR). Not
+    interned: the module holds its definition."""
+    __slots__ = ("name", "elements")
+
+    def __init__(self, module: "Module", name: str, elements):
+        self.name, self.elements = name, tuple(elements)
+        self.s = f'%"{name}"'
+        module._add_type(self)
+
+    def definition(self) -> str:
+        return f"{self.s} = type {{{', '.join(e.s for e in self.elements)}}}\n"
+
+
 class FunctionType(Type):
     __slots__ = ("return_type", "args", "var_arg")
 
@@ -446,6 +463,11 @@ class Module:
         self._order: list = []
         self._metadata: list = []
         self._md_cache: dict = {}
+        self._types: dict = {}          # IdentifiedStructType by name
+
+    def _add_type(self, t: IdentifiedStructType) -> None:
+        assert t.name not in self._types, f"type {t.name} is defined twice"
+        self._types[t.name] = t
 
     def _add(self, name, g):
         assert name not in self.globals, f"{name} is defined twice"
@@ -499,6 +521,8 @@ class Module:
 
     def __str__(self):
         out = [f'; ModuleID = "{self.name}"\n']
+        if self._types:
+            out.append("".join(t.definition() for t in self._types.values()))
         out += [str(g) for g in self._order if isinstance(g, GlobalVariable)]
         out += [str(g) for g in self._order if isinstance(g, Function)]
         out += [f"!{i} = {text}\n" for i, text in enumerate(self._metadata)]

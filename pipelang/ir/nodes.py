@@ -256,21 +256,50 @@ def _binop(cls):
         cls = _typed(lambda n: n.a.type)(cls)
     # The same checks and type as the dataclass's __init__ and __post_init__
     # give, in one call: lowering makes these nodes by the hundred thousand.
-    src = (
-        "def __init__(self, a, b):\n"
-        "    ta = a.type\n"
-        "    tb = b.type\n"
-        f"    assert ta is tb or ta == tb, ({cls.__name__!r}, ta, tb)\n"
-        + ("    assert ta.is_bool(), ta\n" if logic else "")
-        + "    _set(self, 'a', a)\n"
-        "    _set(self, 'b', b)\n"
-        + ("    _set(self, 'type', _Bool(ta.nlanes))\n" if issubclass(cls, CmpOp)
-           else "    _set(self, 'type', ta)\n"))
-    namespace = {"_set": object.__setattr__, "_Bool": Bool}
-    exec(src, namespace)
-    namespace["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__init__ = namespace["__init__"]
+    # (A closure, not a function made by `exec`: compiled with this module,
+    # it runs without an interpreted frame.)
+    init = (_logic_init if logic else _compare_init if issubclass(cls, CmpOp)
+            else _arith_init)(cls.__name__)
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init
     return cls
+
+
+_set = object.__setattr__
+
+
+def _arith_init(name):
+    def __init__(self, a, b):
+        ta = a.type
+        tb = b.type
+        assert ta is tb or ta == tb, (name, ta, tb)
+        _set(self, 'a', a)
+        _set(self, 'b', b)
+        _set(self, 'type', ta)
+    return __init__
+
+
+def _compare_init(name):
+    def __init__(self, a, b):
+        ta = a.type
+        tb = b.type
+        assert ta is tb or ta == tb, (name, ta, tb)
+        _set(self, 'a', a)
+        _set(self, 'b', b)
+        _set(self, 'type', Bool(ta.nlanes))
+    return __init__
+
+
+def _logic_init(name):
+    def __init__(self, a, b):
+        ta = a.type
+        tb = b.type
+        assert ta is tb or ta == tb, (name, ta, tb)
+        assert ta.is_bool(), ta
+        _set(self, 'a', a)
+        _set(self, 'b', b)
+        _set(self, 'type', ta)
+    return __init__
 
 
 @_binop

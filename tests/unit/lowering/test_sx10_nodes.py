@@ -36,3 +36,12 @@ def test_logic_takes_booleans_only(cls):
 def test_the_constructors_are_named_for_their_class():
     assert N.Add.__init__.__qualname__ == "Add.__init__"
     assert N.Add(A, A) == N.Add(A, A) and hash(N.Add(A, A)) == hash(N.Add(A, A))
+
+
+def test_the_hash_is_cached_and_agrees_with_equality():
+    from pipelang.ir import nodes as N2
+    x = N.Add(A, A)
+    assert hash(x) == hash(N.Add(A, A)) and x.__hash__() is x.__hash__()
+    assert hash(N2.FloatImm(Float(32), 0.0)) == hash(N2.FloatImm(Float(32), -0.0))
+    assert hash(N2.FloatImm(Float(32), float("nan"))) == hash(N2.FloatImm(Float(32), float("nan")))
+    assert N.Add(A, A) != N.Sub(A, A)

@@ -115,6 +115,35 @@ def _float_hash(v: float) -> int:
     return 0x7FF8 if v != v else hash(v)
 
 
+_set = object.__setattr__
+
+
+# The hash of (tag, field, field, ...): closures compiled with this module
+# (a function made by `exec` would be interpreted even in a compiled build).
+def _node_hash(tag: int, names: tuple):
+    def __hash__(self):
+        try:
+            return self._shash
+        except AttributeError:
+            pass
+        h = hash((tag,) + tuple([getattr(self, n) for n in names]))
+        _set(self, '_shash', h)
+        return h
+    return __hash__
+
+
+def _float_node_hash(tag: int):
+    def __hash__(self):
+        try:
+            return self._shash
+        except AttributeError:
+            pass
+        h = hash((tag, self.type, _float_hash(self.value)))
+        _set(self, '_shash', h)
+        return h
+    return __hash__
+
+
 def _add_structural_hash(cls) -> None:
     """Give node class `cls` a `__hash__` cached in the `_shash` slot, and an
     `__eq__` that compares those hashes before walking the trees.
@@ -123,26 +152,10 @@ def _add_structural_hash(cls) -> None:
     child by its own cached hash, so it agrees with `==`: equal nodes hash
     alike. It is computed once per node, bottom-up as it is first asked for;
     the dataclass's own hash walked the whole tree on every call."""
-    names = [f.name for f in dataclass_fields(cls) if f.compare]
+    names = tuple(f.name for f in dataclass_fields(cls) if f.compare)
     tag = zlib.crc32(cls.__name__.encode())
-    parts = []
-    for n in names:
-        if cls.__name__ == "FloatImm" and n == "value":
-            parts.append("_float_hash(self.value)")
-        else:
-            parts.append(f"self.{n}")
-    src = (
-        "def __hash__(self):\n"
-        "    try:\n"
-        "        return self._shash\n"
-        "    except AttributeError:\n"
-        "        pass\n"
-        f"    h = hash(({tag}, {', '.join(parts)}{',' if len(parts) == 1 else ''}))\n"
-        "    _set(self, '_shash', h)\n"
-        "    return h\n")
-    namespace = {"_set": object.__setattr__, "_float_hash": _float_hash}
-    exec(src, namespace)
-    cls.__hash__ = namespace["__hash__"]
+    cls.__hash__ = (_float_node_hash(tag) if cls.__name__ == "FloatImm"
+                    else _node_hash(tag, names))
     fields_eq = cls.__eq__
 
     def __eq__(self, other):
@@ -256,21 +269,47 @@ def _binop(cls):
         cls = _typed(lambda n: n.a.type)(cls)
     # The same checks and type as the dataclass's __init__ and __post_init__
     # give, in one call: lowering makes these nodes by the hundred thousand.
-    src = (
-        "def __init__(self, a, b):\n"
-        "    ta = a.type\n"
-        "    tb = b.type\n"
-        f"    assert ta is tb or ta == tb, ({cls.__name__!r}, ta, tb)\n"
-        + ("    assert ta.is_bool(), ta\n" if logic else "")
-        + "    _set(self, 'a', a)\n"
-        "    _set(self, 'b', b)\n"
-        + ("    _set(self, 'type', _Bool(ta.nlanes))\n" if issubclass(cls, CmpOp)
-           else "    _set(self, 'type', ta)\n"))
-    namespace = {"_set": object.__setattr__, "_Bool": Bool}
-    exec(src, namespace)
-    namespace["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__init__ = namespace["__init__"]
+    # (A closure, not a function made by `exec`: compiled with this module,
+    # it runs without an interpreted frame.)
+    init = (_logic_init if logic else _compare_init if issubclass(cls, CmpOp)
+            else _arith_init)(cls.__name__)
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init
     return cls
+
+
+def _arith_init(name):
+    def __init__(self, a, b):
+        ta = a.type
+        tb = b.type
+        assert ta is tb or ta == tb, (name, ta, tb)
+        _set(self, 'a', a)
+        _set(self, 'b', b)
+        _set(self, 'type', ta)
+    return __init__
+
+
+def _compare_init(name):
+    def __init__(self, a, b):
+        ta = a.type
+        tb = b.type
+        assert ta is tb or ta == tb, (name, ta, tb)
+        _set(self, 'a', a)
+        _set(self, 'b', b)
+        _set(self, 'type', Bool(ta.nlanes))
+    return __init__
+
+
+def _logic_init(name):
+    def __init__(self, a, b):
+        ta = a.type
+        tb = b.type
+        assert ta is tb or ta == tb, (name, ta, tb)
+        assert ta.is_bool(), ta
+        _set(self, 'a', a)
+        _set(self, 'b', b)
+        _set(self, 'type', ta)
+    return __init__
 
 
 @_binop

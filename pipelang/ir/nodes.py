@@ -271,44 +271,24 @@ def _binop(cls):
     # give, in one call: lowering makes these nodes by the hundred thousand.
     # (A closure, not a function made by `exec`: compiled with this module,
     # it runs without an interpreted frame.)
-    init = (_logic_init if logic else _compare_init if issubclass(cls, CmpOp)
-            else _arith_init)(cls.__name__)
+    init = _binop_init(cls.__name__, logic, issubclass(cls, CmpOp))
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     cls.__init__ = init
     return cls
 
 
-def _arith_init(name):
+def _binop_init(name: str, logic: bool, compare: bool):
+    """The `__init__` of binary node class `name`: operands of one type,
+    booleans for a logical operator, a boolean result for a comparison."""
     def __init__(self, a, b):
         ta = a.type
         tb = b.type
         assert ta is tb or ta == tb, (name, ta, tb)
+        if logic:
+            assert ta.is_bool(), ta
         _set(self, 'a', a)
         _set(self, 'b', b)
-        _set(self, 'type', ta)
-    return __init__
-
-
-def _compare_init(name):
-    def __init__(self, a, b):
-        ta = a.type
-        tb = b.type
-        assert ta is tb or ta == tb, (name, ta, tb)
-        _set(self, 'a', a)
-        _set(self, 'b', b)
-        _set(self, 'type', Bool(ta.nlanes))
-    return __init__
-
-
-def _logic_init(name):
-    def __init__(self, a, b):
-        ta = a.type
-        tb = b.type
-        assert ta is tb or ta == tb, (name, ta, tb)
-        assert ta.is_bool(), ta
-        _set(self, 'a', a)
-        _set(self, 'b', b)
-        _set(self, 'type', ta)
+        _set(self, 'type', Bool(ta.nlanes) if compare else ta)
     return __init__
 
 

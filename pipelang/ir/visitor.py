@@ -179,15 +179,7 @@ def _field_mutator(cls, kinds: tuple, sources: tuple):
             elif kind == 1:
                 new = mutate(old) if isinstance(old, _IR) else old
             else:
-                items = None
-                for k, item in enumerate(old):
-                    if isinstance(item, _IR):
-                        x = mutate(item)
-                        if x is not item:
-                            if items is None:
-                                items = list(old)
-                            items[k] = x
-                new = old if items is None else tuple(items)
+                new = _mutated_items(mutate, old)
             if new is not old:
                 changed = True
             values.append(new)
@@ -254,24 +246,30 @@ def _generic_visit(self, node):
             visit(v)
 
 
+def _mutated_items(mutate, items: tuple) -> tuple:
+    """`items` with each IR node in it mutated: `items` itself when none changed."""
+    out = None
+    for k, item in enumerate(items):
+        if isinstance(item, _IR):
+            new = mutate(item)
+            if new is not item:
+                if out is None:
+                    out = list(items)
+                out[k] = new
+    return items if out is None else tuple(out)
+
+
 def _generic_mutate(self, node):
     changes = None
     mutate = self.mutate
     for name in _child_fields(node.__class__):
         v = getattr(node, name)
         if isinstance(v, tuple):
-            items = None
-            for k, item in enumerate(v):
-                if isinstance(item, _IR):
-                    new = mutate(item)
-                    if new is not item:
-                        if items is None:
-                            items = list(v)
-                        items[k] = new
-            if items is not None:
+            new = _mutated_items(mutate, v)
+            if new is not v:
                 if changes is None:
                     changes = {}
-                changes[name] = tuple(items)
+                changes[name] = new
         elif isinstance(v, _IR):
             new = mutate(v)
             if new is not v:

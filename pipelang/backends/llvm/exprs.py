@@ -292,18 +292,23 @@ class ExprCodeGen:
         # Keys hold types as plain ints (a Type's and an enum's hashes are
         # Python calls); an operator's type follows from its operands'.
         # `mask`: a bit for each variable the expression uses.
-        if cls in _OPERATORS:
-            # (The operands' lookups inline: most are numbered already.)
-            a = e.a
+        if cls in _OPERATORS or cls is N.Ramp:
+            # Two operands (the lookups inline: most are numbered already).
+            ramp = cls is N.Ramp
+            a = e.base if ramp else e.a
             hit = by_id.get(id(a))
             na, kind = hit if hit is not None else self._value_number(a)
-            b = e.b
+            b = e.stride if ramp else e.b
             hit = by_id.get(id(b))
             nb, kb = hit if hit is not None else self._value_number(b)
-            key = (cls, na, nb)
-            mask = masks[na] | masks[nb]
             if kb > kind:
                 kind = kb
+            mask = masks[na] | masks[nb]
+            if ramp:
+                t = e.type
+                key = (cls, na, nb, e.lanes, t._code._value_, t.nbits, t.nlanes)
+            else:
+                key = (cls, na, nb)
         elif cls is N.Broadcast or cls is N.Cast or cls is N.Load:
             # One operand: the keys the general case below makes, without
             # its walk of the fields (a third of the nodes numbered on
@@ -321,18 +326,6 @@ class ExprCodeGen:
                 key = (cls, t._code._value_, t.nbits, t.nlanes, e.buf, nv)
                 if kind < _READS:
                     kind = _READS
-        elif cls is N.Ramp:
-            a = e.base
-            hit = by_id.get(id(a))
-            na, kind = hit if hit is not None else self._value_number(a)
-            b = e.stride
-            hit = by_id.get(id(b))
-            nb, kb = hit if hit is not None else self._value_number(b)
-            if kb > kind:
-                kind = kb
-            mask = masks[na] | masks[nb]
-            t = e.type
-            key = (cls, na, nb, e.lanes, t._code._value_, t.nbits, t.nlanes)
         elif cls is N.Variable:
             t = e.type
             key = (cls, t._code._value_, t.nbits, t.nlanes, e.sym)

@@ -154,6 +154,7 @@ class CodeGen(ExprCodeGen):
         self._stmt_values: dict = {}
         self._masks: list = []            # by value number: the bits of the variables it uses
         self._sym_bits: dict = {}         # variable symbol: its bit
+        self._next_bit = 1                # the bit of the next variable numbered
         self._keys_by_mask: dict = {}     # mask: the keys of `_values` with that mask
         self._geps: dict = {}             # (buffer pointer, index, type): (address, its block)
         self._bound_once: set = set()     # (scope, symbol) bound by a _Binding

@@ -331,7 +331,11 @@ class ExprCodeGen:
             key = (cls, t._code._value_, t.nbits, t.nlanes, e.sym)
             mask = self._sym_bits.get(e.sym)
             if mask is None:
-                mask = self._sym_bits[e.sym] = 1 << len(self._sym_bits)
+                # Shifted as a Python int: compiled, `1 << len(..)` is a C
+                # shift of an int, which wraps past 31 variables (bits shared:
+                # a variable bound again then forgot others' values too).
+                mask = self._sym_bits[e.sym] = self._next_bit
+                self._next_bit = mask << 1
         elif cls is N.IntImm or cls is N.UIntImm:
             t = e.type
             key = (cls, t._code._value_, t.nbits, t.nlanes, e.value)
